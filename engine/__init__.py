@@ -1,0 +1,1 @@
+"""ipcheck engine: enterprise profiles, rule packs and the explainable evaluator."""

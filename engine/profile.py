@@ -1,0 +1,344 @@
+"""The enterprise profile: the facts support policies ask about.
+
+Every field has an English name and a Chinese label; either is accepted as an
+input key (and as a CSV header). Every fact may be missing: missing means
+*unknown*, never zero. Money is in 万元 (10,000 CNY); ratios are fractions.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
+from pydantic_core import PydanticCustomError
+
+from .creditcode import CreditCodeError, validate_credit_code
+
+
+def bilingual_error(en: str, zh: str, field: str | None = None) -> PydanticCustomError:
+    ctx = {"en": en, "zh": zh} | ({"field": field} if field else {})
+    return PydanticCustomError("ipcheck", "{en}", ctx)
+
+
+class Level(str, Enum):
+    """Administrative level of a title, award or institution (low to high)."""
+    district = "district"        # 区县级
+    municipal = "municipal"      # 地市级
+    provincial = "provincial"    # 省级（重庆市级）
+    national = "national"        # 国家级
+
+
+LEVEL_RANK = {Level.district: 1, Level.municipal: 2, Level.provincial: 3, Level.national: 4}
+LEVEL_ZH = {"区县级": Level.district, "地市级": Level.municipal, "省级": Level.provincial,
+            "市级": Level.provincial, "重庆市级": Level.provincial, "国家级": Level.national}
+
+# Titles a profile may hold; codes are what rule files name in has_title().
+TITLES: dict[str, str] = {
+    "high_tech_enterprise": "高新技术企业",
+    "innovative_sme": "创新型中小企业",
+    "specialized_sme": "专精特新中小企业",
+    "little_giant": "专精特新“小巨人”企业",
+    "ip_advantage_enterprise": "知识产权优势企业",
+    "ip_demonstration_enterprise": "知识产权示范企业",
+    "gbt29490_certified": "GB/T 29490 知识产权管理体系认证",
+    "iso9001_certified": "ISO 9001 质量管理体系认证",
+    "tech_innovation_demo": "技术创新示范企业",
+    "time_honored_brand": "中华老字号",
+}
+_TITLE_BY_ZH = {zh: code for code, zh in TITLES.items()}
+
+
+class Title(BaseModel):
+    """A title held by the firm, with its level and validity period."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str = Field(description="Title code or Chinese name, e.g. high_tech_enterprise / 高新技术企业")
+    level: Level | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _known_title(cls, v: Any) -> str:
+        code = _TITLE_BY_ZH.get(str(v).strip(), str(v).strip())
+        if code not in TITLES:
+            raise bilingual_error(f"unknown title {v!r}; known: {', '.join(TITLES)}",
+                                  f"未知称号 {v!r}；可选：{'、'.join(TITLES.values())}")
+        return code
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_zh(cls, v: Any) -> Any:
+        return LEVEL_ZH.get(v, v) if isinstance(v, str) else v
+
+    def active_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+
+def fact(zh: str, unit: str | None = None, help: str | None = None, **constraints: Any) -> Any:
+    """A profile fact: optional, with its Chinese label accepted as an input key."""
+    extra = {"zh": zh, "unit": unit}
+    return Field(None, description=help or zh, json_schema_extra=extra, validation_alias=AliasChoices(zh),
+                 **constraints)
+
+
+Money = float  # 万元
+NonNegative = dict(ge=0)
+
+# GB/T 4754-2017: section letter of each two-digit division (so '7520' normalises to 'M7520').
+_SECTIONS = [("A", 1, 5), ("B", 6, 12), ("C", 13, 43), ("D", 44, 46), ("E", 47, 50), ("F", 51, 52),
+             ("G", 53, 60), ("H", 61, 62), ("I", 63, 65), ("J", 66, 69), ("K", 70, 70), ("L", 71, 72),
+             ("M", 73, 75), ("N", 76, 79), ("O", 80, 82), ("P", 83, 83), ("Q", 84, 85), ("R", 86, 90),
+             ("S", 91, 96), ("T", 97, 97)]
+_INDUSTRY = re.compile(r"^([A-T])?(\d{2}(?:\d{1,2})?)?$")
+
+
+def normalise_industry_code(raw: str) -> str:
+    code = raw.strip().upper()
+    m = _INDUSTRY.match(code)
+    if not code or m is None:
+        raise bilingual_error(f"{raw!r} is not a GB/T 4754 code such as C39, I65 or M7520",
+                              f"{raw!r} 不是 GB/T 4754 行业代码（如 C39、I65、M7520）")
+    letter, digits = m.groups()
+    if digits:
+        division = int(digits[:2])
+        expected = next((s for s, lo, hi in _SECTIONS if lo <= division <= hi), None)
+        if expected is None or (letter and letter != expected):
+            raise bilingual_error(f"division {digits[:2]} does not belong to section {letter or '?'}",
+                                  f"行业大类 {digits[:2]} 不属于门类 {letter or '?'}")
+        letter = expected
+    return f"{letter}{digits or ''}"
+
+
+class EnterpriseProfile(BaseModel):
+    """An enterprise as support policies see it. Money in 万元; any fact may be missing (unknown)."""
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              allow_inf_nan=False, str_strip_whitespace=True)
+
+    # identity and registration
+    credit_code: str | None = fact("统一社会信用代码", help="GB 32100-2015, 18 characters")
+    name: str | None = fact("企业名称")
+    registration_date: date | None = fact("成立日期", help="Date of registration (成立日期)")
+    division_code: str | None = fact("注册地行政区划代码", help="6-digit code of the registered address; Jiangbei = 500105")
+    industry_code: str | None = fact("国民经济行业代码", help="GB/T 4754-2017 code, e.g. C39, I65, M7520 (7520 = 知识产权服务)")
+    legal_person: bool | None = fact("具有独立法人资格")
+    ip_service_business: bool | None = fact("主营知识产权服务", help="Declares IP services (agency, legal, information, consulting, operation) as its main business")
+
+    # people
+    employees: int | None = fact("从业人员数", "人", **NonNegative)
+    rd_staff: int | None = fact("研发人员数", "人", **NonNegative)
+    st_staff: int | None = fact("科技人员数", "人", **NonNegative)
+    ip_staff: int | None = fact("专职知识产权人员数", "人", **NonNegative)
+
+    # finance, latest full year first (万元)
+    revenue: Money | None = fact("营业收入", "万元", "Operating revenue, latest full year", **NonNegative)
+    revenue_prior: Money | None = fact("上年营业收入", "万元", "Operating revenue, the year before", **NonNegative)
+    revenue_prior2: Money | None = fact("前年营业收入", "万元", "Operating revenue, two years before", **NonNegative)
+    main_revenue: Money | None = fact("主营业务收入", "万元", **NonNegative)
+    main_revenue_prior: Money | None = fact("上年主营业务收入", "万元", **NonNegative)
+    main_revenue_prior2: Money | None = fact("前年主营业务收入", "万元", **NonNegative)
+    total_assets: Money | None = fact("资产总额", "万元", **NonNegative)
+    total_liabilities: Money | None = fact("负债总额", "万元", **NonNegative)
+    net_assets_prior: Money | None = fact("上年净资产", "万元")
+    net_assets_prior2: Money | None = fact("前年净资产", "万元")
+    net_profit: Money | None = fact("净利润", "万元")
+    rd_expense: Money | None = fact("研发费用", "万元", "R&D expense, latest full year", **NonNegative)
+    rd_expense_prior: Money | None = fact("上年研发费用", "万元", **NonNegative)
+    rd_expense_prior2: Money | None = fact("前年研发费用", "万元", **NonNegative)
+    rd_expense_domestic: Money | None = fact("境内研发费用", "万元", "Spent within China, latest full year", **NonNegative)
+    rd_expense_domestic_prior: Money | None = fact("上年境内研发费用", "万元", **NonNegative)
+    rd_expense_domestic_prior2: Money | None = fact("前年境内研发费用", "万元", **NonNegative)
+    high_tech_revenue: Money | None = fact("高新技术产品收入", "万元", "High-tech products and services, latest year", **NonNegative)
+    equity_financing_2y: Money | None = fact("近两年新增股权融资", "万元", "From qualified investors", **NonNegative)
+    equity_financing_3y: Money | None = fact("近三年新增股权融资", "万元", "From qualified investors", **NonNegative)
+    niche_years: float | None = fact("从事细分市场年限", "年", **NonNegative)
+    strategic_emerging: bool | None = fact("主导产品属于战略性新兴产业")
+
+    # IP holdings (counts)
+    invention_patents: int | None = fact("有效发明专利数", "件", **NonNegative)
+    high_value_invention_patents: int | None = fact("高价值发明专利数", "件", **NonNegative)
+    class1_ip: int | None = fact("Ⅰ类知识产权数", "件", "Invention patents, plant varieties, new drugs, IC layouts", **NonNegative)
+    class1_ip_self_developed: int | None = fact("自主研发Ⅰ类知识产权数", "件", **NonNegative)
+    class1_high_value_ip: int | None = fact("Ⅰ类高价值知识产权数", "件", **NonNegative)
+    class2_ip: int | None = fact("Ⅱ类知识产权数", "件", "Utility models, designs, software copyrights", **NonNegative)
+    utility_models: int | None = fact("实用新型专利数", "件", **NonNegative)
+    designs: int | None = fact("外观设计专利数", "件", **NonNegative)
+    software_copyrights: int | None = fact("软件著作权数", "件", **NonNegative)
+    trademarks: int | None = fact("有效注册商标数", "件", **NonNegative)
+    madrid_registrations: int | None = fact("马德里国际注册商标数", "件", **NonNegative)
+    pct_applications: int | None = fact("PCT专利申请数", "件", **NonNegative)
+    geographical_indications: int | None = fact("地理标志数", "件", **NonNegative)
+    ip_conversions_3y: int | None = fact("近三年科技成果转化数", "项", **NonNegative)
+
+    # titles, institutions, capability
+    titles: list[Title] | None = fact("持有称号", help="Titles held, with level and validity")
+    rd_institution_level: Level | None = fact("研发机构级别", help="Highest recognised R&D institution; omit if unknown")
+    has_rd_institution: bool | None = fact("建有研发机构")
+    digitalisation_level: int | None = fact("数字化水平等级", "级", ge=1, le=4)
+
+    # compliance (last three years unless stated)
+    abnormal_operation_list: bool | None = fact("列入经营异常名录")
+    serious_dishonesty_list: bool | None = fact("列入严重失信主体名单")
+    major_accident_3y: bool | None = fact("近三年发生重大安全质量环境事故")
+    tax_violation_3y: bool | None = fact("近三年存在偷税漏税")
+    last_ip_penalty_date: date | None = fact("最近一次知识产权侵权处罚日期")
+    ip_penalty_free: bool | None = fact("从未受知识产权侵权处罚")
+
+    # IP finance and operation
+    pledge_loan_amount: Money | None = fact("知识产权质押融资金额", "万元", **NonNegative)
+    pledge_interest_paid: Money | None = fact("质押贷款已付利息", "万元", **NonNegative)
+    ip_insurance_premium: Money | None = fact("知识产权保险保费", "万元", **NonNegative)
+    licensing_deals: int | None = fact("知识产权许可转让次数", "次", **NonNegative)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        try:
+            return validate_credit_code(v)
+        except CreditCodeError as e:
+            raise bilingual_error(f"invalid credit code: {e.en}", f"统一社会信用代码无效：{e.zh}") from None
+
+    @field_validator("division_code")
+    @classmethod
+    def _division(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"\d{6}", v):
+            raise bilingual_error("must be a 6-digit division code such as 500105", "应为 6 位行政区划代码，如 500105")
+        return v
+
+    @field_validator("industry_code")
+    @classmethod
+    def _industry(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_industry_code(v)
+
+    @field_validator("rd_institution_level", mode="before")
+    @classmethod
+    def _level_zh(cls, v: Any) -> Any:
+        return LEVEL_ZH.get(v, v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "EnterpriseProfile":
+        for small, big in CROSS_CHECKS:
+            a, b = getattr(self, small), getattr(self, big)
+            if a is not None and b is not None and a > b:
+                raise bilingual_error(
+                    f"{small} ({a}) cannot exceed {big} ({b})",
+                    f"{label_zh(small)}（{a}）不能大于{label_zh(big)}（{b}）", field=small)
+        today = date.today()
+        for name in ("registration_date", "last_ip_penalty_date"):
+            day = getattr(self, name)
+            if day is not None and day > today:
+                raise bilingual_error(f"{name} {day} is in the future", f"{label_zh(name)} {day} 晚于今天",
+                                      field=name)
+        return self
+
+
+CROSS_CHECKS: list[tuple[str, str]] = [
+    ("high_value_invention_patents", "invention_patents"),
+    ("rd_staff", "employees"),
+    ("st_staff", "employees"),
+    ("main_revenue", "revenue"),
+    ("main_revenue_prior", "revenue_prior"),
+    ("main_revenue_prior2", "revenue_prior2"),
+    ("rd_expense_domestic", "rd_expense"),
+    ("rd_expense_domestic_prior", "rd_expense_prior"),
+    ("rd_expense_domestic_prior2", "rd_expense_prior2"),
+    ("high_tech_revenue", "revenue"),
+    ("class1_ip_self_developed", "class1_ip"),
+    ("class1_high_value_ip", "class1_ip"),
+]
+
+FIELDS = EnterpriseProfile.model_fields
+KEY_BY_LABEL: dict[str, str] = {f.json_schema_extra["zh"]: name for name, f in FIELDS.items()}  # type: ignore[index]
+
+
+def label_zh(name: str) -> str:
+    return FIELDS[name].json_schema_extra["zh"]  # type: ignore[index]
+
+
+def unit_of(name: str) -> str | None:
+    return FIELDS[name].json_schema_extra["unit"]  # type: ignore[index]
+
+
+FieldKind = Literal["number", "integer", "bool", "date", "text", "level", "titles"]
+
+
+def field_kind(name: str) -> FieldKind:
+    ann = str(FIELDS[name].annotation)
+    for token, kind in (("Title", "titles"), ("Level", "level"), ("bool", "bool"), ("date", "date"),
+                        ("int", "integer"), ("float", "number"), ("str", "text")):
+        if token in ann:
+            return kind  # type: ignore[return-value]
+    raise AssertionError(name)
+
+
+class ProfileIssue(BaseModel):
+    """One thing wrong with an input profile, in both languages."""
+    field: str
+    field_zh: str | None
+    value: Any = None
+    message_en: str
+    message_zh: str
+
+
+_PYDANTIC_ZH = {
+    "missing": "缺少", "extra_forbidden": "未知字段（请检查拼写）", "int_parsing": "应为整数",
+    "int_from_float": "应为整数", "float_parsing": "应为数字", "finite_number": "不能为 NaN 或无穷大",
+    "bool_parsing": "应为 是/否（true/false）", "date_parsing": "应为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD", "date_type": "应为日期 YYYY-MM-DD",
+    "string_type": "应为文本", "int_type": "应为整数", "float_type": "应为数字", "bool_type": "应为 是/否",
+    "list_type": "应为列表", "model_type": "应为对象", "enum": "取值不在允许范围内",
+    "dict_type": "应为对象（键值对）",
+}
+
+
+def describe_errors(err: ValidationError) -> list[ProfileIssue]:
+    """Turn pydantic's errors into bilingual issues naming the field."""
+    issues = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        ctx = e.get("ctx") or {}
+        if not loc and "field" in ctx:
+            loc = [ctx["field"]]
+        name = KEY_BY_LABEL.get(loc[0], loc[0]) if loc else ""
+        field = ".".join([name, *loc[1:]]) if loc else "(profile)"
+        if "zh" in ctx:
+            en, zh = ctx["en"], ctx["zh"]
+        else:
+            en = e["msg"]
+            zh = _PYDANTIC_ZH.get(e["type"]) or _bound_zh(e["type"], ctx) or en
+        issues.append(ProfileIssue(field=field, field_zh=label_zh(name) if name in FIELDS else None,
+                                   value=e.get("input") if e["type"] != "missing" else None,
+                                   message_en=en, message_zh=zh))
+    return issues
+
+
+def _bound_zh(kind: str, ctx: dict[str, Any]) -> str | None:
+    words = {"greater_than_equal": "不能小于", "greater_than": "必须大于", "less_than_equal": "不能大于",
+             "less_than": "必须小于"}
+    for key, word in words.items():
+        if kind == key:
+            bound = next(iter(ctx.values()), "")
+            return f"{word} {bound}"
+    return None
+
+
+class ProfileInputError(ValueError):
+    def __init__(self, issues: list[ProfileIssue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(f"{i.field}: {i.message_zh} / {i.message_en}" for i in issues))
+
+
+def parse_profile(data: Any) -> EnterpriseProfile:
+    """Validate raw input (English or Chinese keys) into a profile, or raise ProfileInputError."""
+    if not isinstance(data, dict):
+        raise ProfileInputError([ProfileIssue(field="(profile)", field_zh=None, value=type(data).__name__,
+                                              message_en="a profile must be a JSON object",
+                                              message_zh="企业信息必须是 JSON 对象")])
+    try:
+        return EnterpriseProfile.model_validate(data)
+    except ValidationError as err:
+        raise ProfileInputError(describe_errors(err)) from None
