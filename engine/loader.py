@@ -129,7 +129,7 @@ class RulePack:
         """(zh, en) label of any name an expression can read."""
         if name in FIELDS:
             extra = FIELDS[name].json_schema_extra
-            return extra["zh"], (FIELDS[name].description or name)  # type: ignore[index]
+            return extra["zh"], name.replace("_", " ")  # type: ignore[index]
         if name == "as_of":
             return "评估日期", "as-of date"
         base = name.removesuffix("_passed")
