@@ -85,7 +85,7 @@ def assess(profiles: tuple[Path, ...], as_of: Any, lang: str, as_json: bool, rul
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of an enterprise profile / 输出企业信息的 JSON Schema"""
-    click.echo(json.dumps(EnterpriseProfile.model_json_schema(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(EnterpriseProfile.model_json_schema(by_alias=False), ensure_ascii=False, indent=2))
 
 
 @main.group()

@@ -310,8 +310,10 @@ def describe_errors(err: ValidationError) -> list[ProfileIssue]:
         else:
             en = e["msg"]
             zh = _PYDANTIC_ZH.get(e["type"]) or _bound_zh(e["type"], ctx) or en
-        issues.append(ProfileIssue(field=field, field_zh=label_zh(name) if name in FIELDS else None,
-                                   value=e.get("input") if e["type"] != "missing" else None,
+        value = e.get("input") if e["type"] != "missing" else None
+        if isinstance(value, dict) and "field" in ctx:
+            value = value.get(ctx["field"])
+        issues.append(ProfileIssue(field=field, field_zh=label_zh(name) if name in FIELDS else None, value=value,
                                    message_en=en, message_zh=zh))
     return issues
 
