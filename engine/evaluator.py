@@ -413,6 +413,10 @@ def reasons(result: ConditionResult) -> Words:
     leaves = [leaf for leaf in deciding_leaves(result) if leaf.status == want]
     if result.status == "unknown":
         fields = sorted({m for leaf in leaves for m in leaf.missing})
+        if not fields:  # e.g. an industry whose SME size rules are not encoded
+            return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
+                         en="cannot decide: the case is not covered by the encoded rules ("
+                            + "; ".join(leaf.text.en for leaf in leaves) + ")")
         return Words(zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
                      en="missing facts: " + ", ".join(fields))
     return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
