@@ -108,11 +108,10 @@ class Catalogue:
             file = Path(file).name
         return f"{file}:{line}" if line else file
 
-    def to_confirm(self, status: str, kind: str, where: str, what: str, value: str,
+    def to_confirm(self, status: str, kind: str, owner: str, where: str, what: str, value: str,
                    source: Source | None, note: str | None) -> None:
-        """A row of the closing table; `where` starts with the owning rule's `id`."""
+        """A row of the closing table, for a value inside the rule `owner` (an id)."""
         if status != "confirmed":
-            owner = where.split("`")[1]
             self.confirm.append([str(len(self.confirm) + 1), kind, where, self.where(owner), what, value,
                                  f"{STATUS_ZH[status]} {status}", cite(source, quote=False), note or ""])
 
@@ -168,7 +167,7 @@ class Catalogue:
             facts.append((0, f"说明 note：{p.note}"))
         if p.grants:
             facts.append((0, "授予称号 grants：" + "、".join(f"`{g}`" for g in p.grants)))
-        self.to_confirm(p.status, "政策 policy", f"`{p.id}` ({p.valid_from})", p.title.zh, "", p.source, p.note)
+        self.to_confirm(p.status, "政策 policy", p.id, f"`{p.id}` ({p.valid_from})", p.title.zh, "", p.source, p.note)
         blocks: list[Block] = [Heading(3, f"{p.title.zh} / {p.title.en}"), Bullets(facts),
                                Para("条件 / Conditions"), Bullets(list(self.conditions(p)))]
         if p.benefits:
@@ -199,21 +198,20 @@ class Catalogue:
             text = f"{cond.label.zh} / {cond.label.en}（{default}）" if cond.label else default
         source = f" — 依据 {cite(cond.source)}" if cond.source else ""
         shown = self.words(cond.when) if cond.when is not None else ""
-        self.to_confirm(cond.status, "条件 condition", f"`{p.id}` › `{path}`",
+        self.to_confirm(cond.status, "条件 condition", p.id, f"`{p.id}` › `{path}`",
                         cond.label.zh if cond.label else shown, shown,
                         cond.source or p.source, note_of(cond.note, cond.source.note if cond.source else None))
         return f"{text}{status_tag(cond.status)}{source}"
 
     def benefit(self, p: Policy, b: Benefit) -> str:
-        amount = ""
-        if b.amount is not None:
-            amount = f"；金额 amount = {self.words(b.amount)} 万元"
-        cap = f"，上限 cap {fmt_number(b.cap)} 万元" if b.cap is not None else ""
-        source = f" — 依据 {cite(b.source)}" if b.source else ""
-        value = (self.words(b.amount) if b.amount is not None else "") + cap.replace("，", "; ")
-        self.to_confirm(b.status, "待遇 benefit", f"`{p.id}` › {b.kind}", b.text.zh, value.strip("; "),
+        formula = self.words(b.amount) if b.amount is not None else ""
+        cap = f"上限 cap {fmt_number(b.cap)} 万元" if b.cap is not None else ""
+        value = "；".join(part for part in (formula and f"{formula} 万元", cap) if part)
+        self.to_confirm(b.status, "待遇 benefit", p.id, f"`{p.id}` › {b.kind}", b.text.zh, value,
                         b.source or p.source, b.source.note if b.source else None)
-        return f"{KIND_ZH[b.kind]} {b.kind}：{b.text.zh} / {b.text.en}{amount}{cap}{status_tag(b.status)}{source}"
+        amount = f"；金额 amount = {value}" if value else ""
+        source = f" — 依据 {cite(b.source)}" if b.source else ""
+        return f"{KIND_ZH[b.kind]} {b.kind}：{b.text.zh} / {b.text.en}{amount}{status_tag(b.status)}{source}"
 
     # --- scorecards ---------------------------------------------------------
     def scorecard(self, card: Scorecard) -> list[Block]:
@@ -221,7 +219,7 @@ class Catalogue:
                  (0, f"状态 status：{STATUS_ZH[card.status]} {card.status}")]
         if card.pass_at is not None:
             facts.append((0, f"总分达标线 pass at：≥ {fmt_number(card.pass_at)}"))
-        self.to_confirm(card.status, "评分表 scorecard", f"`{card.id}`", card.label.zh, "", card.source, None)
+        self.to_confirm(card.status, "评分表 scorecard", card.id, f"`{card.id}`", card.label.zh, "", card.source, None)
         blocks: list[Block] = [Heading(3, f"{card.label.zh} / {card.label.en}"), Bullets(facts)]
         for group in card.groups:
             minimum = f"，最低 min {fmt_number(group.min)}" if group.min is not None else ""
@@ -235,7 +233,7 @@ class Catalogue:
             for r in card.direct_routes:
                 routes.append((0, f"{r.label.zh} / {r.label.en}：{self.words(r.when)}{status_tag(r.status)}"
                                   + (f" — 依据 {cite(r.source)}" if r.source else "")))
-                self.to_confirm(r.status, "直通 route", f"`{card.id}` › `{r.id}`", r.label.zh, self.words(r.when),
+                self.to_confirm(r.status, "直通 route", card.id, f"`{card.id}` › `{r.id}`", r.label.zh, self.words(r.when),
                                 r.source or card.source, None)
             blocks += [Para("直通条件 / Direct routes"), Bullets(routes)]
         return blocks
@@ -244,12 +242,12 @@ class Catalogue:
         where = f"`{card.id}` › `{ind.id}`"
         head = (f"{ind.label.zh} / {ind.label.en}（满分 max {fmt_number(ind.max)}）{status_tag(ind.status)}"
                 + (f" — 依据 {cite(ind.source)}" if ind.source else ""))
-        self.to_confirm(ind.status, "指标 indicator", where, ind.label.zh, "", ind.source or card.source, ind.note)
+        self.to_confirm(ind.status, "指标 indicator", card.id, where, ind.label.zh, "", ind.source or card.source, ind.note)
         lines = [(0, head)]
         tables = ([ind.brackets] if ind.brackets else []) + (ind.best_of or [])
         for n, table in enumerate(tables):
             prefix = f"取高 best of #{n + 1}: " if ind.best_of else ""
-            lines += [(1, prefix + line) for line in self.bracket_rows(table, where, ind.source or card.source, "分")]
+            lines += [(1, prefix + line) for line in self.bracket_rows(table, card.id, where, ind.source or card.source, "分")]
         for case in ind.cases or []:
             lines.append((1, f"{self.words(case.when)} → {fmt_number(case.points)} 分"))
         if ind.cases is not None:
@@ -260,7 +258,8 @@ class Catalogue:
             lines.append((1, f"公式 formula: {self.words(ind.formula)}"))
         return lines
 
-    def bracket_rows(self, table: BracketTable, where: str, source: Source | None, unit: str) -> list[str]:
+    def bracket_rows(self, table: BracketTable, owner: str, where: str, source: Source | None,
+                     unit: str) -> list[str]:
         of = self.words(table.of)
         of_unit = self.unit(table.of.ast.name) if isinstance(table.of.ast, ex.Name) else None
         rows = []
@@ -270,7 +269,7 @@ class Catalogue:
             shown = f"{fmt_number(result)} {unit}" if isinstance(result, (int, float)) and not isinstance(result, bool) \
                 else fmt_value(result)
             rows.append(f"{of} {bounds} → {shown}{status_tag(row.status)}" + (f"（{row.note}）" if row.note else ""))
-            self.to_confirm(row.status, "分档 bracket", where, of, f"{bounds} → {shown}", source, row.note)
+            self.to_confirm(row.status, "分档 bracket", owner, where, of, f"{bounds} → {shown}", source, row.note)
         if table.otherwise is not None:
             rows.append(f"{of} 其他 otherwise → {fmt_value(table.otherwise)}")
         return rows
@@ -283,20 +282,20 @@ class Catalogue:
             facts.append((0, f"依据 source：{cite(d.source)}"))
         if d.note:
             facts.append((0, f"说明 note：{d.note}"))
-        self.to_confirm(d.status, "派生事实 derived", f"`{d.id}`", d.label.zh,
+        self.to_confirm(d.status, "派生事实 derived", d.id, f"`{d.id}`", d.label.zh,
                         self.words(d.formula) if d.formula else "", d.source, note_of(d.note))
         rule: list[tuple[int, str]] = []
         where = f"`{d.id}`"
         if d.formula is not None:
             rule.append((0, f"公式 formula：{self.words(d.formula)}"))
         if d.brackets is not None:
-            rule += [(0, line) for line in self.bracket_rows(d.brackets, where, d.source, d.unit or "")]
+            rule += [(0, line) for line in self.bracket_rows(d.brackets, d.id, where, d.source, d.unit or "")]
         if d.lookup is not None:
             rule.append((0, f"按 {self.words(d.lookup.key)} 查表（{'前缀匹配 prefix' if d.lookup.match == 'prefix' else '精确匹配 exact'}）"))
             for row in d.lookup.table:
                 keys = "、".join(row.keys)
                 rule.append((1, f"{keys} → {fmt_value(row.value)}{status_tag(row.status)}" + (f"（{row.note}）" if row.note else "")))
-                self.to_confirm(row.status, "查表行 lookup row", where, keys, fmt_value(row.value), d.source, row.note)
+                self.to_confirm(row.status, "查表行 lookup row", d.id, where, keys, fmt_value(row.value), d.source, row.note)
             if d.lookup.default is not None:
                 rule.append((1, f"其他 default → {fmt_value(d.lookup.default)}"))
         for case in d.cases or []:
@@ -314,7 +313,7 @@ class Catalogue:
                 note = note_of(v.note, v.source.note)
                 table.rows.append([f"{p.label.zh} / {p.label.en}", f"`{p.id}`", str(v.valid_from), str(v.valid_to or "—"),
                                    value, f"{STATUS_ZH[v.status]} {v.status}", cite(v.source), note])
-                self.to_confirm(v.status, "参数 parameter", f"`{p.id}` ({v.valid_from})", p.label.zh, value, v.source, note)
+                self.to_confirm(v.status, "参数 parameter", p.id, f"`{p.id}` ({v.valid_from})", p.label.zh, value, v.source, note)
         return [Heading(2, "参数 / Parameters"), Para("每个参数的全部日期版本；评估时按评估日期取值。"
                                                      " Every dated version; an assessment uses the one in force on its date."),
                 table]
