@@ -364,8 +364,8 @@ def inline_html(text: str) -> str:
     return re.sub(r"〔(假设|暂定) (assumed|provisional)〕", r'<span class="flag">〔\1 \2〕</span>', "".join(out))
 
 
-def nested_list(items: list[tuple[int, str]]) -> str:
-    """Nested <ul> from (depth, text) items; a child stays inside its parent's <li>."""
+def nested_list(items: list[tuple[int, str]], raw: bool = False) -> str:
+    """Nested <ul> from (depth, text) items (text escaped unless `raw`); a child stays inside its parent's <li>."""
     out, depth = [], -1
     for level, text in items:
         level = min(level, depth + 1)
@@ -377,7 +377,7 @@ def nested_list(items: list[tuple[int, str]]) -> str:
             while depth > level:
                 out.append("</ul></li>")
                 depth -= 1
-        out.append(f"<li>{inline_html(text)}")
+        out.append(f"<li>{text if raw else inline_html(text)}")
     out.append("</li>")
     while depth > 0:
         out.append("</ul></li>")
@@ -386,9 +386,15 @@ def nested_list(items: list[tuple[int, str]]) -> str:
 
 
 def to_html(blocks: list[Block]) -> str:
+    """A standalone page (inline CSS, no scripts or external links) with a contents list after the title."""
     body: list[str] = []
+    contents: list[tuple[int, str]] = []
     for b in blocks:
-        if isinstance(b, Heading):
+        if isinstance(b, Heading) and b.level > 1:
+            anchor = f"s{len(contents) + 1}"
+            contents.append((b.level - 2, f'<a href="#{anchor}">{inline_html(b.text)}</a>'))
+            body.append(f'<h{b.level} id="{anchor}">{inline_html(b.text)}</h{b.level}>')
+        elif isinstance(b, Heading):
             body.append(f"<h{b.level}>{inline_html(b.text)}</h{b.level}>")
         elif isinstance(b, Para):
             body.append(f"<p>{inline_html(b.text)}</p>")
@@ -398,6 +404,8 @@ def to_html(blocks: list[Block]) -> str:
             head = "".join(f"<th>{inline_html(h)}</th>" for h in b.headers)
             rows = "".join("<tr>" + "".join(f"<td>{inline_html(c)}</td>" for c in row) + "</tr>" for row in b.rows)
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    toc = nested_list(contents, raw=True) if contents else ""
+    body.insert(1, f"<nav><p>目录 / Contents</p>{toc}</nav>")
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<title>政策目录 / Policy catalogue</title>\n<style>" + CSS + "</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
