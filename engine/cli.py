@@ -107,5 +107,8 @@ def lint(folder: Path) -> None:
     click.echo(f"ok: {count} 条规则 / rules, pack {pack.hash}")
 
 
+from .catalogue import docs  # noqa: E402  (registered last to keep merges simple)
+rules.add_command(docs)
+
 if __name__ == "__main__":
     main()

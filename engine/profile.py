@@ -192,6 +192,20 @@ class EnterpriseProfile(BaseModel):
     ip_insurance_premium: Money | None = fact("知识产权保险保费", "万元", **NonNegative)
     licensing_deals: int | None = fact("知识产权许可转让次数", "次", **NonNegative)
 
+    # district measures (江北府办发〔2023〕6号)
+    ip_operation_body: bool | None = fact("属于知识产权运营机构", help="An IP operation body (知识产权运营机构), 二（一）2")
+    leading_enterprise: bool | None = fact("属于龙头骨干企业", help="Recognised as a leading / backbone enterprise of its industry (龙头骨干企业)")
+    builds_industry_ip_database: bool | None = fact("建设产业知识产权数据库", help="Builds an industry IP database, 二（一）2")
+    builds_ip_trusteeship_platform: bool | None = fact("建设知识产权专业托管服务平台", help="Builds an IP trusteeship service platform, 二（一）2")
+    gbt29490_reward_received: bool | None = fact("已获江北区贯标奖励", help="Has already received the district's one-off GB/T 29490 reward")
+    patent_navigation_project: bool | None = fact("开展专利导航项目", help="Runs a patent navigation (专利导航) project, 二（三）7")
+    collective_certification_marks: int | None = fact("集体商标证明商标数", "件", "Registered collective and certification marks held", **NonNegative)
+    gi_mark_user: bool | None = fact("使用地理标志专用标志", help="Authorised to use the geographical-indication special mark")
+    madrid_registrations_new: int | None = fact("上年度新获马德里国际注册商标数", "件", "Madrid registrations obtained in the last calendar year", **NonNegative)
+    pledge_collateral_patent_or_trademark: bool | None = fact("质押物为发明实用新型专利或商标", help="The pledge loan is secured on an invention or utility-model patent or a trademark")
+    work_copyright_registrations: int | None = fact("作品著作权登记数", "件", "Registered copyrights in works (not software)", **NonNegative)
+    copyright_pledge_loan_amount: Money | None = fact("版权质押融资金额", "万元", **NonNegative)
+
     @field_validator("credit_code")
     @classmethod
     def _credit_code(cls, v: str | None) -> str | None:

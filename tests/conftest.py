@@ -5,6 +5,7 @@ policy author can write scenarios without touching Python.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -53,13 +54,27 @@ def a_firm(firm: dict[str, Any]) -> None:
 
 @given(parsers.parse('"{label}" 为 "{value}"'))
 def set_fact(firm: dict[str, Any], label: str, value: str) -> None:
+    """Set a fact; 未知 leaves it (or makes it, after a 背景 step) missing."""
     if value.strip() not in UNKNOWN:
         firm[field_key(label)] = typed(value.strip())
+    else:
+        firm.pop(field_key(label), None)
 
 
 @given(parsers.parse('持有 "{title}" 称号'))
 def holds_title(firm: dict[str, Any], title: str) -> None:
     firm.setdefault("titles", []).append({"title": title})
+
+
+@given(parsers.parse('持有称号 "{titles}"'))
+def holds_titles(firm: dict[str, Any], titles: str) -> None:
+    """Titles as 称号（级别）、称号 …; 无 = none held, 未知 = not stated."""
+    text = titles.strip()
+    if text in UNKNOWN:
+        firm.pop("titles", None)
+        return
+    held = [] if text == "无" else [re.fullmatch(r"(.+?)(?:（(.+)）)?", t.strip()) for t in text.split("、")]
+    firm["titles"] = [{"title": m[1]} | ({"level": m[2]} if m[2] else {}) for m in held if m]
 
 
 @given("不持有任何称号")
@@ -100,3 +115,15 @@ def decision_needs(outcome: dict[str, Assessment], pack: RulePack, name: str, la
     ident = _resolve(pack, name)
     decision = next(d for d in outcome["result"].decisions if d.id == ident)
     assert field_key(label) in decision.missing or label in decision.missing, decision.missing
+
+
+@then(parsers.parse('"{name}" 的补助金额为 "{amount}"'))
+def benefit_amount(outcome: dict[str, Assessment], pack: RulePack, name: str, amount: str) -> None:
+    """Total of the benefit amounts (万元); 无 = no amount (ineligible, or no amount stated)."""
+    ident = _resolve(pack, name)
+    decision = next(d for d in outcome["result"].decisions if d.id == ident)
+    known = [b.amount for b in decision.benefits if b.amount is not None]
+    if amount in UNKNOWN | {"无"}:
+        assert not known, known
+    else:
+        assert known and sum(known) == pytest.approx(float(amount)), (known, decision.reasons.zh)
