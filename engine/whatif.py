@@ -13,7 +13,7 @@ such as R&D staff or revenue).
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from itertools import product
 from typing import Any, Callable, Iterator
@@ -22,7 +22,7 @@ from . import expr as ex
 from .evaluator import Evaluation, RuleRuntimeError
 from .explain import fmt_number, fmt_value
 from .loader import RulePack, expressions_of
-from .profile import FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
+from .profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
 from .results import Assessment, FactChange, Improvement, NearMiss, Words
 from .rules import BracketTable, Condition, Indicator, Scorecard
 
@@ -124,8 +124,19 @@ def flag_names(node: ex.Node) -> set[str]:
 
 # --- applying changes --------------------------------------------------------
 
+def implied(profile: EnterpriseProfile, changes: ChangeSet) -> ChangeSet:
+    """Counts that contain a changed count (CROSS_CHECKS) rise with it, so the profile stays consistent."""
+    extra: ChangeSet = {}
+    for small, big in CROSS_CHECKS:
+        new, container = changes.get(small), changes.get(big, getattr(profile, big))
+        if isinstance(new, (int, float)) and isinstance(container, (int, float)) and new > container:
+            extra[big] = new
+    return extra
+
+
 def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
     update = {k: v for k, v in changes.items() if k != "titles"}
+    update |= implied(profile, update)
     if "titles" in changes:
         extra = [Title(title=code, level=level) for code, level in changes["titles"]]
         update["titles"] = [*(profile.titles or []), *extra]
@@ -215,23 +226,52 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
     if before is None:
         return []
     best: dict[str, Improvement] = {}
-    for changes in candidate_changes(ev, pack.scorecards[card_id]):
+    card = pack.scorecards[card_id]
+    unchanged = local_points(ev, card, {})
+    seen: set[tuple[str, tuple[Any, ...]]] = set()
+    for changes in sorted(candidate_changes(ev, card), key=change_order):
+        (field, _), = changes.items()
+        if field != "titles":
+            # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
+            # exactly as a smaller change of the same fact already did.
+            signature = local_points(ev, card, changes | implied(profile, changes))
+            if signature == unchanged or (field, signature) in seen:
+                continue
+            seen.add((field, signature))
         after = run(apply(profile, changes), pack, as_of)[1]
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
         (name, new), = changes.items()
         change = describe(name, None if name == "titles" else getattr(profile, name), new)
+        also = changes_of(profile, implied(profile, changes))
         unit = abs(change.delta or 1.0) or 1.0
-        item = Improvement(target=card_id, change=change, gain=round(gain, 4), per_unit=round(gain / unit, 4),
-                           indicators=moved_indicators(base, after, card_id),
-                           text=Words(zh=f"{change.text.zh}，可加 {fmt_number(gain)} 分",
-                                      en=f"{change.text.en}: +{fmt_number(gain)} points"))
+        with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
+        with_en = "".join(f", with {c.field} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
+        item = Improvement(target=card_id, change=change, also=also, gain=round(gain, 4),
+                           per_unit=round(gain / unit, 4), indicators=moved_indicators(base, after, card_id),
+                           text=Words(zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
+                                      en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points"))
         kept = best.get(name)
         if kept is None or (item.per_unit, -unit) > (kept.per_unit, -abs(kept.change.delta or 1.0)):
             best[name] = item
     ranked = sorted(best.values(), key=lambda i: (-i.per_unit, -i.gain, i.change.field))
     return ranked[:limit]
+
+
+def change_order(changes: ChangeSet) -> tuple[str, float, str]:
+    """Single-fact changes by fact, then smallest new value first."""
+    (field, value), = changes.items()
+    number = float(value) if isinstance(value, (int, float)) else 0.0
+    return field, number, repr(value)
+
+
+def local_points(ev: Evaluation, card: Scorecard, changes: ChangeSet) -> tuple[Any, ...]:
+    """The card's indicator points with `changes` moved into the evaluation (derived facts held)."""
+    with ExitStack() as stack:
+        for name, value in changes.items():
+            stack.enter_context(moved(ev, name, value))
+        return tuple(ev.indicator_points(i, set()) for g in card.groups for i in g.indicators)
 
 
 def moved_indicators(before: Assessment, after: Assessment, card_id: str) -> list[str]:
@@ -378,7 +418,7 @@ def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: 
                 continue
             after = run(apply(profile, changes), pack, as_of)[1]
             if any(d.id == decision.id and d.status == "eligible" for d in after.decisions):
-                facts = changes_of(profile, changes)
+                facts = changes_of(profile, changes | implied(profile, changes))
                 found.append(NearMiss(id=decision.id, title=decision.title, changes=facts,
                                       cost=round(cost(profile, changes), 4),
                                       text=Words(zh="；".join(f.text.zh for f in facts),
