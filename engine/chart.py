@@ -14,7 +14,7 @@ from .explain import fmt_number
 from .results import StrengthResult
 
 FONT = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
-WIDTH, HEIGHT, RADIUS = 560, 520, 165
+WIDTH, HEIGHT, RADIUS = 600, 520, 165
 CX, CY = WIDTH / 2, 295
 RINGS = (0.2, 0.4, 0.6, 0.8, 1.0)
 

@@ -130,6 +130,7 @@ class Improvement(BaseModel):
     """A single fact change and the points it adds to a score."""
     target: str                         # the fact or scorecard whose points it raises
     change: FactChange
+    also: list[FactChange] = []         # containing counts that rise with it (e.g. invention patents)
     gain: float                         # points added
     per_unit: float                     # gain / |delta|: the ranking key
     indicators: list[str] = []          # indicators whose points change

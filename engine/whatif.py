@@ -202,11 +202,10 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
             for node, target in indicator_targets(ev, ind):
                 for name in numeric_fields(node):
                     x0 = ev.values.get(name)
-                    values = [x0 + 1] if target is None and isinstance(x0, (int, float)) else \
-                        reach(ev, node, name, target) if target is not None else []
-                    for v in values:
-                        if isinstance(x0, (int, float)) and v > x0:
-                            seen[(name, v)] = {name: v}
+                    if not isinstance(x0, (int, float)):
+                        continue            # unknown facts are asked for, not improved
+                    values = [x0 + 1] if target is None else reach(ev, node, name, target)
+                    seen.update({(name, v): {name: v} for v in values if v > x0})
             for expression in expressions_of(ind):
                 for name in flag_names(expression.ast):
                     if ev.values.get(name) is not None:

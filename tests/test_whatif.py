@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import whatif
 from engine.evaluator import evaluate
@@ -181,3 +183,26 @@ def test_enrich_and_json_carry_the_sections(pack, firm):
     assert len(data["improvements"]) == 3
     assert {d["id"] for d in data["strength"]["dimensions"]} == {"creation", "utilisation", "protection",
                                                                 "management", "service"}
+
+
+COUNTS = ["invention_patents", "pct_applications", "software_copyrights", "trademarks", "licensing_deals",
+          "overseas_patent_families", "madrid_registrations", "geographical_indications", "ip_disputes_won",
+          "ip_staff", "class2_ip"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({k: st.integers(0, 12) for k in COUNTS}), st.booleans())
+def test_every_improvement_is_verified_and_ranked(pack, counts, navigation):
+    firm = parse_profile(counts | {"industry_code": "C34", "ip_service_business": False, "rd_staff": 10,
+                                   "revenue": 1000, "patent_product_revenue": 50, "pledge_loan_amount": 0,
+                                   "class1_ip": 0, "class1_ip_self_developed": 0, "class1_high_value_ip": 0,
+                                   "high_value_invention_patents": 0, "ip_penalties_3y": 0, "ip_budget": 0,
+                                   "patent_navigation_done": navigation, "titles": []})
+    score = overall(firm, pack, DAY)
+    before = score(evaluate(firm, pack, DAY))
+    found = whatif.improvements(firm, pack, DAY, CARD, score, limit=5)
+    assert [(-i.per_unit, -i.gain) for i in found] == sorted((-i.per_unit, -i.gain) for i in found)
+    for imp in found:
+        new = tuple((c, None) for c in imp.change.new) if imp.change.field == "titles" else imp.change.new
+        after = score(evaluate(whatif.apply(firm, {imp.change.field: new}), pack, DAY))
+        assert imp.gain > 0 and after - before == pytest.approx(imp.gain, abs=1e-3)
