@@ -12,7 +12,11 @@ import click
 from .evaluator import evaluate
 from .loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 from .profile import EnterpriseProfile, ProfileInputError, parse_profile
+from .chart import strength_chart
+from .patents import PatentListError, apply_counts, derive_counts, read_patents
 from .report import render
+from .results import Assessment
+from .strength import enrich
 
 EXIT_INPUT, EXIT_RULES = 2, 3
 
@@ -58,21 +62,30 @@ def main() -> None:
               help="Evaluation date YYYY-MM-DD (default today) / 评估日期")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON")
+@click.option("--patents", "patents", type=click.Path(path_type=Path), default=None,
+              help="Patent list (CSV or JSON) to derive patent counts from / 专利清单")
+@click.option("--chart", "chart", type=click.Path(path_type=Path), default=None,
+              help="Write the IP-strength radar chart (SVG) here / 输出知识产权实力雷达图")
 @rules_option
-def assess(profiles: tuple[Path, ...], as_of: Any, lang: str, as_json: bool, rules: Path) -> None:
+def assess(profiles: tuple[Path, ...], as_of: Any, lang: str, as_json: bool, patents: Path | None,
+           chart: Path | None, rules: Path) -> None:
     """Assess PROFILE.json files (each one profile or a list) / 评估企业"""
     pack = pack_or_exit(rules)
     day = as_of.date() if as_of else date.today()
     results, failed = [], False
     inputs = [(path, n, raw) for path in profiles for n, raw in enumerate(read_profiles(path), start=1)]
+    if (patents or chart) and len(inputs) != 1:
+        fail("--patents / --chart 只能用于单个企业 / need exactly one profile")
     for profile, n, raw in inputs:
         try:
-            results.append(evaluate(parse_profile(raw), pack, day))
+            results.append(assess_one(parse_profile(raw), pack, day, patents))
         except ProfileInputError as e:
             failed = True
             where = f"{profile} #{n}"
             lines = [f"  {i.field}: {i.message_zh} / {i.message_en} (value: {i.value!r})" for i in e.issues]
             click.echo(f"{where}: 企业信息有误 / invalid profile:\n" + "\n".join(lines), err=True)
+    if chart and results:
+        write_chart(results[0], chart, lang)
     if as_json:
         payload = [r.model_dump(mode="json") for r in results]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
@@ -80,6 +93,26 @@ def assess(profiles: tuple[Path, ...], as_of: Any, lang: str, as_json: bool, rul
         click.echo("\n\n".join(render(r, lang) for r in results))
     if failed:
         sys.exit(EXIT_INPUT)
+
+
+def assess_one(profile: EnterpriseProfile, pack: RulePack, day: date, patents: Path | None) -> Assessment:
+    """Evaluate, with patent counts from a list if given, plus the IP-strength and what-if sections."""
+    checks = []
+    if patents is not None:
+        try:
+            profile, checks = apply_counts(profile, derive_counts(read_patents(patents), pack, day))
+        except PatentListError as e:
+            fail(f"{patents}: 专利清单有误 / invalid patent list:\n" + "\n".join(f"  {i}" for i in e.issues))
+    assessment = enrich(evaluate(profile, pack, day), profile, pack, day)
+    assessment.patent_counts = checks
+    return assessment
+
+
+def write_chart(assessment: Assessment, path: Path, lang: str) -> None:
+    if assessment.strength is None:
+        fail("规则包中没有知识产权实力评价 / the rule pack has no IP-strength scorecard")
+    path.write_text(strength_chart(assessment.strength, lang), encoding="utf-8")  # type: ignore[arg-type]
+    click.echo(f"雷达图已写入 / chart written: {path}", err=True)
 
 
 @main.command()

@@ -206,6 +206,16 @@ class EnterpriseProfile(BaseModel):
     work_copyright_registrations: int | None = fact("作品著作权登记数", "件", "Registered copyrights in works (not software)", **NonNegative)
     copyright_pledge_loan_amount: Money | None = fact("版权质押融资金额", "万元", **NonNegative)
 
+    # IP strength (the ip_strength scorecard, rules/ip_strength/)
+    patent_product_revenue: Money | None = fact("专利产品收入", "万元", "Revenue from products based on the firm's patents, latest year", **NonNegative)
+    overseas_patent_families: int | None = fact("海外专利族数", "件", "Patent families with at least one member granted or filed abroad", **NonNegative)
+    invention_patents_10y: int | None = fact("维持超过10年的发明专利数", "件", **NonNegative)
+    ip_disputes_won: int | None = fact("近三年知识产权纠纷胜诉数", "件", **NonNegative)
+    ip_penalties_3y: int | None = fact("近三年知识产权侵权处罚次数", "次", **NonNegative)
+    ip_budget: Money | None = fact("知识产权工作经费", "万元", "IP work budget, latest year", **NonNegative)
+    patent_attorneys: int | None = fact("执业专利代理师人数", "人", **NonNegative)
+    ip_service_clients: int | None = fact("年度知识产权服务客户数", "家", **NonNegative)
+
     @field_validator("credit_code")
     @classmethod
     def _credit_code(cls, v: str | None) -> str | None:
@@ -263,6 +273,8 @@ CROSS_CHECKS: list[tuple[str, str]] = [
     ("high_tech_revenue", "revenue"),
     ("class1_ip_self_developed", "class1_ip"),
     ("class1_high_value_ip", "class1_ip"),
+    ("patent_product_revenue", "revenue"),
+    ("invention_patents_10y", "invention_patents"),
 ]
 
 FIELDS = EnterpriseProfile.model_fields

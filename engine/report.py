@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .explain import fmt_number, fmt_value
-from .profile import FIELDS, label_zh
-from .results import Assessment, ConditionResult, Decision, ScorecardResult
+from .profile import FIELDS, label_zh, unit_of
+from .results import Assessment, ConditionResult, Decision, ScorecardResult, StrengthResult
 
 STATUS = {"zh": {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）"},
           "en": {"eligible": "ELIGIBLE", "ineligible": "not eligible", "undetermined": "UNDETERMINED (missing facts)"}}
@@ -23,10 +23,18 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
         ("评估日期" if zh else "As of") + f": {assessment.as_of}   " + ("规则包" if zh else "rule pack") + f": {assessment.rules_hash}",
         "",
     ]
+    shown = assessment.strength.scorecard if assessment.strength else None
     for card in assessment.scorecards:
-        lines += scorecard_lines(card, lang) + [""]
+        if card.id == shown:
+            lines += strength_lines(assessment, card, lang) + [""]
+        else:
+            lines += scorecard_lines(card, lang) + [""]
     for decision in assessment.decisions:
         lines += decision_lines(decision, lang) + [""]
+    if assessment.near_misses:
+        lines += near_miss_lines(assessment, lang) + [""]
+    if assessment.patent_counts:
+        lines += patent_count_lines(assessment, lang) + [""]
     if assessment.facts:
         lines.append("派生事实" if zh else "Derived facts")
         lines += [f"  {k} = {fmt_value(v, lang=lang)}" for k, v in assessment.facts.items()]
@@ -82,3 +90,67 @@ def scorecard_lines(card: ScorecardResult, lang: str) -> list[str]:
     for r in card.routes:
         lines.append(f"  {MARK[r.status]} {'直通' if zh else 'direct route'}: {r.label.zh if zh else r.label.en}")
     return lines
+
+
+def value_text(name: str, value: object, lang: str) -> str:
+    unit = unit_of(name) if name in FIELDS else None
+    return f"{field_name(name, lang)} = {fmt_value(value, unit, lang)}"
+
+
+def strength_lines(a: Assessment, card: ScorecardResult, lang: str) -> list[str]:
+    """The IP-strength section: overall, tier, dimensions, indicators with facts used, improvements."""
+    zh = lang == "zh"
+    s: StrengthResult = a.strength  # type: ignore[assignment]
+    score = score_text(s)
+    tier = s.tier or ("待定" if zh else "undetermined")
+    head = (f"◆ 知识产权实力：{score} 分（0–100）  等级 {tier}" if zh
+            else f"◆ IP strength: {score} (0-100)  tier {tier}")
+    lines = [head + f"  ({card.source}){RULE_STATUS[lang]['assumed']}"]
+    if s.full_marks is not None and s.full_marks != 100:
+        raw = fmt_number(card.total) if card.total is not None else f"{fmt_number(card.low)}–{fmt_number(card.high)}"
+        lines.append(f"  原始分 {raw} / {fmt_number(s.full_marks)}，按满分折算为百分制" if zh
+                     else f"  raw {raw} / {fmt_number(s.full_marks)}, rescaled to 0-100")
+    for dim, group in zip(s.dimensions, card.groups):
+        name = dim.label.zh if zh else dim.label.en
+        if not dim.applies:
+            lines.append(f"  {name}: {'不适用（仅评价知识产权服务企业）' if zh else 'n/a (IP service firms only)'}")
+            continue
+        pts = fmt_number(dim.points) if dim.points is not None else f"{fmt_number(dim.low)}–{fmt_number(dim.high)}"
+        lines.append(f"  {name}: {pts} / {fmt_number(dim.max)}")
+        for i in group.indicators:
+            p = fmt_number(i.points) if i.points is not None else "?"
+            used = "，".join(value_text(k, v, lang) for k, v in i.values.items()) if zh else \
+                ", ".join(value_text(k, v, lang) for k, v in i.values.items())
+            lines.append(f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}" + (f"  [{used}]" if used else ""))
+    if s.missing:
+        names = ("、" if zh else ", ").join(field_name(m, lang) for m in s.missing)
+        lines.append(f"  {'需补充' if zh else 'Would settle it'}: {names}")
+    if a.improvements:
+        lines.append("  提升建议（按每单位变化所加分数排序）:" if zh else "  Improvements (ranked by points per unit of change):")
+        lines += [f"    {n}. {imp.text.zh if zh else imp.text.en}" for n, imp in enumerate(a.improvements, start=1)]
+    return lines
+
+
+def near_miss_lines(a: Assessment, lang: str) -> list[str]:
+    zh = lang == "zh"
+    lines = ["◇ 差一点即可符合（最少的改变）:" if zh else "◇ Narrowest misses (fewest changes that would qualify):"]
+    for m in a.near_misses:
+        lines.append(f"  - {m.title.zh if zh else m.title.en}: {m.text.zh if zh else m.text.en}")
+    return lines
+
+
+def patent_count_lines(a: Assessment, lang: str) -> list[str]:
+    zh = lang == "zh"
+    lines = ["◇ 专利清单统计（已替代企业填报数）:" if zh else "◇ Counts from the patent list (used instead of the profile's):"]
+    for c in a.patent_counts:
+        flag = "" if c.agrees else (f"  ≠ 企业填报 {c.in_profile}" if zh else f"  ≠ profile says {c.in_profile}")
+        lines.append(f"  {c.field_zh if zh else c.field}: {c.from_list}{flag}")
+    return lines
+
+
+def score_text(s: StrengthResult) -> str:
+    if s.score is not None:
+        return fmt_number(s.score)
+    if s.score_low is not None and s.score_high is not None:
+        return f"{fmt_number(s.score_low)}–{fmt_number(s.score_high)}"
+    return "?"

@@ -108,3 +108,72 @@ class Assessment(BaseModel):
     decisions: list[Decision]
     scorecards: list[ScorecardResult]
     facts: dict[str, Any]
+    strength: "StrengthResult | None" = None
+    improvements: list["Improvement"] = []
+    near_misses: list["NearMiss"] = []
+    patent_counts: list["CountCheck"] = []
+
+
+# --- IP strength and "what it would take" (engine/strength.py, engine/whatif.py) ---------------
+
+class FactChange(BaseModel):
+    """One change to one profile fact (for titles: a title to obtain)."""
+    field: str
+    field_zh: str
+    old: Any = None
+    new: Any = None
+    delta: float | None = None          # numeric change; 1 for a yes/no fact or a title
+    text: Words
+
+
+class Improvement(BaseModel):
+    """A single fact change and the points it adds to a score."""
+    target: str                         # the fact or scorecard whose points it raises
+    change: FactChange
+    also: list[FactChange] = []         # containing counts that rise with it (e.g. invention patents)
+    gain: float                         # points added
+    per_unit: float                     # gain / |delta|: the ranking key
+    indicators: list[str] = []          # indicators whose points change
+    text: Words
+
+
+class NearMiss(BaseModel):
+    """A policy or designation the firm misses, and the smallest verified set of changes to get it."""
+    id: str
+    title: Words
+    changes: list[FactChange]
+    cost: float                         # sum of relative changes (a yes/no fact or title counts 1)
+    text: Words
+
+
+class DimensionScore(BaseModel):
+    id: str
+    label: Words
+    points: float | None
+    low: float
+    high: float
+    max: float
+    applies: bool = True                # False: a dimension this firm is not scored on (服务 for non-service firms)
+
+
+class StrengthResult(BaseModel):
+    scorecard: str
+    score: float | None                 # overall 0-100 (None while any indicator is unknown)
+    score_low: float | None = None      # the overall is within [score_low, score_high]
+    score_high: float | None = None
+    tier: str | None
+    full_marks: float | None
+    dimensions: list[DimensionScore]
+    missing: list[str] = []
+
+
+class CountCheck(BaseModel):
+    """A count derived from the patent list, against the profile's own figure."""
+    field: str
+    field_zh: str
+    from_list: int
+    in_profile: int | None
+    agrees: bool
+
+
+Assessment.model_rebuild()

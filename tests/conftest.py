@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -127,3 +128,55 @@ def benefit_amount(outcome: dict[str, Assessment], pack: RulePack, name: str, am
         assert not known, known
     else:
         assert known and sum(known) == pytest.approx(float(amount)), (known, decision.reasons.zh)
+
+# --- IP strength (features/知识产权实力.feature) -----------------------------------------------
+
+@when(parsers.parse('按 "{day}" 评估知识产权实力'))
+def assess_strength_on(firm: dict[str, Any], outcome: dict[str, Assessment], pack: RulePack, day: str) -> None:
+    from engine.strength import enrich
+    profile, as_of = parse_profile(firm), date.fromisoformat(day)
+    outcome["result"] = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
+
+
+def _scored(outcome: dict[str, Assessment], name: str) -> Any:
+    """An indicator or a group (dimension) of any scorecard, by Chinese label or id."""
+    for card in outcome["result"].scorecards:
+        if name in (card.id, card.label.zh):
+            return SimpleNamespace(points=card.total)
+        for group in card.groups:
+            if name in (group.id, group.label.zh):
+                return group
+            for indicator in group.indicators:
+                if name in (indicator.id, indicator.label.zh):
+                    return indicator
+    raise AssertionError(f"no indicator or dimension named {name!r}")
+
+
+@then(parsers.parse('"{name}" 得分为 "{points}"'))
+def scored(outcome: dict[str, Assessment], name: str, points: str) -> None:
+    got = _scored(outcome, name).points
+    if points in UNKNOWN:
+        assert got is None, f"{name}: {got} is not unknown"
+    else:
+        assert got == pytest.approx(float(points)), f"{name}: {got} != {points}"
+
+
+def _improvement_names(imp: Any) -> set[str]:
+    from engine.profile import TITLES
+    titles = {TITLES.get(code, code) for code in imp.change.new} if imp.change.field == "titles" else set()
+    return {imp.change.field, imp.change.field_zh} | titles
+
+
+@then(parsers.parse('首要改进为 "{name}"'))
+def first_improvement(outcome: dict[str, Assessment], name: str) -> None:
+    improvement_is(outcome, 1, name, None)
+
+
+@then(parsers.parse('第 {n:d} 项改进为 "{name}"，可加 "{points}" 分'))
+def improvement_is(outcome: dict[str, Assessment], n: int, name: str, points: str | None) -> None:
+    found = outcome["result"].improvements
+    assert len(found) >= n, [i.text.zh for i in found]
+    imp = found[n - 1]
+    assert name in _improvement_names(imp), f"#{n}: {imp.text.zh}"
+    if points is not None:
+        assert imp.gain == pytest.approx(float(points)), f"#{n}: {imp.text.zh}"

@@ -1,0 +1,66 @@
+"""engine/chart.py: a well-formed SVG radar with Chinese labels, no network references."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import pytest
+
+from engine.chart import Axis, radar_svg, strength_chart
+from engine.evaluator import evaluate
+from engine.loader import DEFAULT_RULES, load_pack
+from engine.profile import parse_profile
+from engine.strength import CARD, overall, strength_of
+
+NS = "{http://www.w3.org/2000/svg}"
+DAY = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack(DEFAULT_RULES)
+
+
+def chart_for(pack, **facts):
+    profile = parse_profile(facts)
+    result = strength_of(evaluate(profile, pack, DAY), overall(profile, pack, DAY))
+    assert result is not None
+    return result, strength_chart(result)
+
+
+def texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{NS}svg"
+    return [t.text or "" for t in root.iter(f"{NS}text")]
+
+
+def test_four_dimensions_for_an_ordinary_firm(pack):
+    _, svg = chart_for(pack, industry_code="C34", ip_service_business=False, invention_patents=3)
+    labels = texts(svg)
+    assert {"创造", "运用", "保护", "管理"} <= set(labels)
+    assert "服务" not in labels
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")   # no network fetches
+
+
+def test_service_firms_get_a_fifth_axis_and_unknowns_a_dashed_range(pack):
+    result, svg = chart_for(pack, industry_code="M7520", patent_attorneys=3)
+    assert "服务" in texts(svg)
+    assert result.score is None and "stroke-dasharray" in svg
+    assert any("–" in t for t in texts(svg))             # a range caption such as 3–43 / 40
+
+
+def test_captions_show_points_of_max_and_title_the_score():
+    svg = radar_svg([Axis("甲", 5, 5, 10), Axis("乙", 1, 1, 4), Axis("丙", 0, 0, 2)], "标题 50 分", "副标题")
+    labels = texts(svg)
+    assert ["5 / 10", "1 / 4", "0 / 2"] == [t for t in labels if "/" in t]
+    assert labels[0] == "标题 50 分"
+
+
+def test_text_is_escaped():
+    svg = radar_svg([Axis("A&B<C>", 1, 1, 2), Axis("乙", 1, 1, 2), Axis("丙", 1, 1, 2)], "<标题>")
+    assert "A&B<C>" in texts(svg)
+
+
+def test_a_radar_needs_three_axes():
+    with pytest.raises(ValueError, match="3"):
+        radar_svg([Axis("甲", 1, 1, 2), Axis("乙", 1, 1, 2)], "t")

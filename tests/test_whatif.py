@@ -1,0 +1,208 @@
+"""engine/whatif.py: improvements and near misses are found from the rule AST and verified by re-evaluation."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import whatif
+from engine.evaluator import evaluate
+from engine.loader import DEFAULT_RULES, load_pack
+from engine.profile import parse_profile
+from engine.strength import CARD, enrich, overall
+
+DAY = date(2026, 11, 1)
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ip_strength_manufacturer.json"
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack(DEFAULT_RULES)
+
+
+@pytest.fixture
+def firm():
+    return parse_profile(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+
+
+def test_improvements_are_ranked_by_points_per_unit_and_each_gain_is_real(pack, firm):
+    score = overall(firm, pack, DAY)
+    found = whatif.improvements(firm, pack, DAY, CARD, score, limit=50)
+    assert len(found) >= 3
+    keys = [(-i.per_unit, -i.gain) for i in found]
+    assert keys == sorted(keys)
+    before = score(evaluate(firm, pack, DAY))
+    for imp in found:
+        new = tuple((c, None) for c in imp.change.new) if imp.change.field == "titles" else imp.change.new
+        after = score(evaluate(whatif.apply(firm, {imp.change.field: new}), pack, DAY))
+        assert after - before == pytest.approx(imp.gain, abs=1e-3), imp.text.zh
+        assert imp.per_unit == pytest.approx(imp.gain / abs(imp.change.delta or 1), abs=1e-3)
+
+
+def test_improvements_only_raise_facts_and_never_touch_size_normalisers(pack, firm):
+    found = whatif.improvements(firm, pack, DAY, CARD, limit=100)
+    fields = {i.change.field for i in found}
+    assert not fields & {"rd_staff", "revenue"}          # divisors only
+    assert "ip_penalties_3y" not in fields               # a past penalty cannot be undone
+    assert all(i.change.delta is None or i.change.delta > 0 for i in found)
+
+
+def test_smallest_change_reaching_the_next_bracket(pack, firm):
+    # pledge 300 万元 sits in the ≥100 bracket (2 points); the next bracket is ≥500 (4 points):
+    # +200 万元 for +2 points, 0.01 points per 万元.
+    found = {i.change.field: i for i in whatif.improvements(firm, pack, DAY, CARD, limit=100)}
+    pledge = found["pledge_loan_amount"]
+    assert pledge.change.new == 500 and pledge.gain == pytest.approx(2)
+    assert pledge.per_unit == pytest.approx(0.01)
+
+
+def test_a_contained_count_raises_its_container(pack, firm):
+    # 高价值发明专利 2 → 3 must not exceed 有效发明专利 (8): no implied change; with 0 invention patents it rises too.
+    poor = firm.model_copy(update={"invention_patents": 0, "high_value_invention_patents": 0})
+    found = {i.change.field: i for i in whatif.improvements(poor, pack, DAY, CARD, limit=100)}
+    hv = found["high_value_invention_patents"]
+    assert [(c.field, c.new) for c in hv.also] == [("invention_patents", 1)]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "demo.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "rules"
+
+
+DEMO = """
+scorecards:
+  - id: demo_card
+    label: {zh: 演示评分, en: Demo}
+    source: {document: test}
+    pass_at: 10
+    groups:
+      - id: g
+        label: {zh: 组, en: group}
+        max: 20
+        indicators:
+          - id: deals
+            label: {zh: 许可, en: deals}
+            max: 10
+            brackets:
+              of: licensing_deals * 2 + 1
+              rows: [{ge: 9, points: 10}, {ge: 7, points: 6}, {ge: 3, points: 2}]
+              otherwise: 0
+          - id: marks
+            label: {zh: 商标, en: marks}
+            max: 10
+            cases:
+              - {when: trademarks >= 4, points: 4}
+            otherwise: 0
+policies:
+  - id: demo_measure
+    title: {zh: 演示政策, en: Demo measure}
+    source: {document: test}
+    from: 2020-01-01
+    conditions:
+      all:
+        - when: employees >= 50
+        - when: rd_expense / revenue >= 3%
+        - any:
+            - when: has_title('high_tech_enterprise')
+            - when: invention_patents >= 5
+  - id: demo_scored
+    title: {zh: 演示评分政策, en: Demo scored measure}
+    source: {document: test}
+    from: 2020-01-01
+    conditions:
+      all:
+        - when: demo_card_passed
+  - id: demo_dated
+    title: {zh: 新设立, en: Newly founded}
+    source: {document: test}
+    from: 2020-01-01
+    conditions:
+      all:
+        - when: years_between(registration_date, as_of) < 3
+"""
+
+
+@pytest.fixture
+def demo(tmp_path):
+    return load_pack(_write(tmp_path, DEMO))
+
+
+def base_firm(**extra):
+    facts = dict(employees=45, rd_expense=20, revenue=1000, invention_patents=4, titles=[], licensing_deals=1,
+                 trademarks=0, registration_date="2015-01-01") | extra
+    return parse_profile(facts)
+
+
+def test_brackets_over_a_formula_are_inverted(demo):
+    # of = 2x + 1 with x = 1 (3 → 2 points). Reaching ≥7 needs x = 3 (+4 points, 2 per deal);
+    # reaching ≥9 needs x = 4 (+8 points, 8/3 per deal): the better rate wins.
+    found = {i.change.field: i for i in whatif.improvements(base_firm(), demo, DAY, "demo_card", limit=10)}
+    deals = found["licensing_deals"]
+    assert (deals.change.new, deals.gain) == (4, 8)
+    assert found["trademarks"].change.new == 4 and found["trademarks"].gain == 4
+
+
+def test_near_miss_takes_the_cheapest_branch_of_any_and_every_unmet_part_of_all(demo):
+    # employees 45 → 50 (5/45), R&D 20 → 30 万元 (3% of 1000; 10/20), and of the any-branch the
+    # cheaper one: invention patents 4 → 5 (1/4) rather than a title (counts 1).
+    misses = {m.id: m for m in whatif.near_misses(base_firm(), demo, DAY)}
+    changes = {c.field: c.new for c in misses["demo_measure"].changes}
+    assert changes == {"employees": 50, "rd_expense": 30, "invention_patents": 5}
+    assert misses["demo_measure"].cost == pytest.approx(5 / 45 + 10 / 20 + 1 / 4, abs=1e-3)
+
+
+def test_near_miss_through_a_scorecard_pass_mark(demo):
+    # demo_card is 2 (deals 1 → 3); passing needs 10: deals 4 gives 10 in one change.
+    misses = {m.id: m for m in whatif.near_misses(base_firm(), demo, DAY)}
+    scored = misses["demo_scored"]
+    after = evaluate(whatif.apply(base_firm(), {c.field: c.new for c in scored.changes}), demo, DAY)
+    assert next(d for d in after.decisions if d.id == "demo_scored").status == "eligible"
+    assert len(scored.changes) == 1
+
+
+def test_what_cannot_change_is_not_a_near_miss(demo):
+    ids = {m.id for m in whatif.near_misses(base_firm(), demo, DAY)}
+    assert "demo_dated" not in ids                       # the founding date cannot be moved
+    unknown = base_firm(employees=None)
+    assert "demo_measure" not in {m.id for m in whatif.near_misses(unknown, demo, DAY)}
+
+
+def test_near_misses_respect_the_change_limit(demo):
+    assert "demo_measure" not in {m.id for m in whatif.near_misses(base_firm(), demo, DAY, max_changes=2)}
+
+
+def test_enrich_and_json_carry_the_sections(pack, firm):
+    result = enrich(evaluate(firm, pack, DAY), firm, pack, DAY)
+    data = result.model_dump(mode="json")
+    assert data["strength"]["tier"] in {"A", "B", "C", "D"}
+    assert len(data["improvements"]) == 3
+    assert {d["id"] for d in data["strength"]["dimensions"]} == {"creation", "utilisation", "protection",
+                                                                "management", "service"}
+
+
+COUNTS = ["invention_patents", "pct_applications", "software_copyrights", "trademarks", "licensing_deals",
+          "overseas_patent_families", "madrid_registrations", "geographical_indications", "ip_disputes_won",
+          "ip_staff", "class2_ip"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.fixed_dictionaries({k: st.integers(0, 12) for k in COUNTS}), st.booleans())
+def test_every_improvement_is_verified_and_ranked(pack, counts, navigation):
+    firm = parse_profile(counts | {"industry_code": "C34", "ip_service_business": False, "rd_staff": 10,
+                                   "revenue": 1000, "patent_product_revenue": 50, "pledge_loan_amount": 0,
+                                   "class1_ip": 0, "class1_ip_self_developed": 0, "class1_high_value_ip": 0,
+                                   "high_value_invention_patents": 0, "ip_penalties_3y": 0, "ip_budget": 0,
+                                   "patent_navigation_project": navigation, "titles": []})
+    score = overall(firm, pack, DAY)
+    before = score(evaluate(firm, pack, DAY))
+    found = whatif.improvements(firm, pack, DAY, CARD, score, limit=5)
+    assert [(-i.per_unit, -i.gain) for i in found] == sorted((-i.per_unit, -i.gain) for i in found)
+    for imp in found:
+        new = tuple((c, None) for c in imp.change.new) if imp.change.field == "titles" else imp.change.new
+        after = score(evaluate(whatif.apply(firm, {imp.change.field: new}), pack, DAY))
+        assert imp.gain > 0 and after - before == pytest.approx(imp.gain, abs=1e-3)
