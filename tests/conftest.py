@@ -161,3 +161,20 @@ def condition_is(outcome: dict[str, Assessment], pack: RulePack, name: str, cond
     found = _find_condition(decision.conditions, condition)
     assert found is not None, f"{name} has no condition {condition!r}"
     assert found.status == CHECK_ZH[state], found.text.zh
+
+
+RULE_STATUS_ZH = {"确认": "confirmed", "假设": "assumed", "暂定": "provisional"}
+
+
+@then(parsers.parse('"{name}" 适用版本状态为 "{status}"'))
+def decision_version(outcome: dict[str, Assessment], pack: RulePack, name: str, status: str) -> None:
+    """The status of the dated version the as-of date picked (e.g. 2026 专精特新 is provisional)."""
+    ident = _resolve(pack, name)
+    decision = next(d for d in outcome["result"].decisions if d.id == ident)
+    assert decision.rule_status == RULE_STATUS_ZH[status], decision.rule_status
+
+
+@then(parsers.parse('"{name}" 在该日期没有施行的版本'))
+def no_version(outcome: dict[str, Assessment], pack: RulePack, name: str) -> None:
+    ident = _resolve(pack, name)
+    assert all(d.id != ident for d in outcome["result"].decisions)
