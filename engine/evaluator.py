@@ -212,12 +212,13 @@ class Evaluation:
             routes.append(RouteResult(id=route.id, label=Words(**route.label.model_dump()), status=status_of(hit),
                                       missing=sorted(why) if hit is None else []))
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
-        missing = set().union(*(set(i.missing) for g in groups for i in g.indicators), *(set(r.missing) for r in routes))
+        unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
+        missing = unscored.union(*(set(r.missing) for r in routes))
         result = ScorecardResult(id=card.id, label=Words(**card.label.model_dump()), source=card.source.cite(),
                                  total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
                                  groups=groups, routes=routes, missing=sorted(missing) if passed is None else [])
         self.scorecards[card.id] = result
-        self.set_fact(card.id, total, missing)
+        self.set_fact(card.id, total, unscored)  # the total does not depend on the direct routes
         self.set_fact(card.id + "_passed", passed, missing)
 
     @staticmethod

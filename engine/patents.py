@@ -3,7 +3,7 @@
 Counts derived: valid invention patents, high-value invention patents by the CNIPA five
 categories (criteria.md §5), invention patents maintained more than N years, patents with an
 overseas family member, valid utility models and designs. The category thresholds are rule
-parameters read by id from the pack (high_value_pledge_threshold, high_value_maintained_years),
+parameters read by id from the pack (hvp_pledge_threshold, high_value_maintained_years),
 never constants here. Every bad row gets a bilingual error naming the row and the field.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .loader import RulePack
 from .profile import EnterpriseProfile, bilingual_error, describe_errors, label_zh
 from .results import CountCheck
 
-PLEDGE_PARAM, YEARS_PARAM = "high_value_pledge_threshold", "high_value_maintained_years"
+PLEDGE_PARAM, YEARS_PARAM = "hvp_pledge_threshold", "high_value_maintained_years"
 
 TYPES = {"invention": "invention", "发明": "invention", "utility_model": "utility_model", "实用新型": "utility_model",
          "design": "design", "外观设计": "design"}

@@ -112,6 +112,16 @@ def normalise_industry_code(raw: str) -> str:
     return f"{letter}{digits or ''}"
 
 
+# 63号 annex 2, 专业化 item 4: the main product's field (codes used by rule files).
+PRODUCT_FIELDS: dict[str, str] = {
+    "gap_filling": "补短板锻长板填空白",
+    "industrial_foundation": "工业六基",
+    "chain_leader_supplier": "产业链龙头企业配套",
+    "other": "其他",
+}
+PRODUCT_FIELDS_ZH = {zh: code for code, zh in PRODUCT_FIELDS.items()}
+
+
 class EnterpriseProfile(BaseModel):
     """An enterprise as support policies see it. Money in 万元; any fact may be missing (unknown)."""
     model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True,
@@ -215,6 +225,46 @@ class EnterpriseProfile(BaseModel):
     ip_budget: Money | None = fact("知识产权工作经费", "万元", "IP work budget, latest year", **NonNegative)
     patent_attorneys: int | None = fact("执业专利代理师人数", "人", **NonNegative)
     ip_service_clients: int | None = fact("年度知识产权服务客户数", "家", **NonNegative)
+
+    # designations (63号, 32号)
+    # 创新型 / 专精特新中小企业 (工信部企业〔2022〕63号), 高新技术企业 (国科发火〔2016〕32号), 高价值发明专利 (CNIPA)
+    prohibited_products: bool | None = fact("主导产品属于禁止限制淘汰类", help="Main products are prohibited, restricted or obsolete under national industrial policy (63号 第五条)")
+    sci_tech_award_3y: bool | None = fact("近三年获得科技奖励", help="Won a government science and technology award in the last three years")
+    sci_tech_award_level_3y: Level | None = fact("近三年最高科技奖励级别", help="Level of the highest such award: national / provincial / municipal / district")
+    sci_tech_award_rank_3y: int | None = fact("最高科技奖励获奖排名", "名", "The firm's rank among the award's winning organisations", ge=1)
+    maker_china_top500_3y: bool | None = fact("近三年进入创客中国全国500强", help="Entered the national top-500 list of the 创客中国 SME contest in the last three years")
+    main_product_field: str | None = fact("主导产品所属领域", help="gap_filling (补短板/锻长板/填空白且取得实际成效), industrial_foundation (工业“六基”), chain_leader_supplier (产业链龙头企业配套), other")
+    quality_award_provincial: bool | None = fact("获得省级以上质量奖", help="Holds a provincial-or-higher quality award")
+    quality_system_certified: bool | None = fact("通过质量管理体系认证", help="Certified to ISO 9001 or a similar quality management system")
+    own_brand: bool | None = fact("拥有自主品牌")
+    drafted_standards: bool | None = fact("参与制修订标准", help="Took part in drafting national, industry or group standards")
+    total_income: Money | None = fact("总收入", "万元", "收入总额 less 不征税收入, latest year (国科发火〔2016〕195号), for the high-tech revenue share", **NonNegative)
+    key_supported_field: bool | None = fact("核心技术属于重点支持高新技术领域", help="Core technology is within 《国家重点支持的高新技术领域》")
+    major_violation_1y: bool | None = fact("申请前一年内发生重大安全质量事故或严重环境违法", help="Major safety or quality accident or severe environmental violation in the year before application")
+    hte_tech_level_score: int | None = fact("技术先进程度评分", "分", "Expert score, 0-8 (195号 知识产权 item 1)", ge=0, le=8)
+    hte_core_support_score: int | None = fact("知识产权核心支持作用评分", "分", "Expert score, 0-8 (195号 知识产权 item 2)", ge=0, le=8)
+    hte_ip_acquisition_score: int | None = fact("知识产权获得方式评分", "分", "Expert score, 0-6: self-developed 1-6, only acquired 1-3 (195号 知识产权 item 4)", ge=0, le=6)
+    hte_rd_management_score: int | None = fact("研发组织管理水平评分", "分", "Expert score, 0-20 (195号 研究开发组织管理水平)", ge=0, le=20)
+    hvp_strategic_emerging: int | None = fact("战略性新兴产业发明专利数", "件", "Valid invention patents in a strategic emerging industry (CNIPA 高价值发明专利 category 1)", **NonNegative)
+    hvp_overseas_family: int | None = fact("有海外同族的发明专利数", "件", "Valid invention patents with a granted family member abroad (category 2)", **NonNegative)
+    hvp_max_pledge_amount: Money | None = fact("单件发明专利最高质押融资额", "万元", "Highest pledge financing secured on a single invention patent (category 4)", **NonNegative)
+    hvp_award: int | None = fact("获中国专利奖或国家科技奖的发明专利数", "件", "Invention patents that won a China Patent Award or a national S&T award (category 5)", **NonNegative)
+
+    @field_validator("main_product_field", mode="before")
+    @classmethod
+    def _product_field(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        code = PRODUCT_FIELDS_ZH.get(str(v).strip(), str(v).strip())
+        if code not in PRODUCT_FIELDS:
+            raise bilingual_error(f"unknown main product field {v!r}; known: {', '.join(PRODUCT_FIELDS)}",
+                                  f"未知主导产品领域 {v!r}；可选：{'、'.join(PRODUCT_FIELDS.values())}")
+        return code
+
+    @field_validator("sci_tech_award_level_3y", mode="before")
+    @classmethod
+    def _award_level_zh(cls, v: Any) -> Any:
+        return LEVEL_ZH.get(v, v) if isinstance(v, str) else v
 
     @field_validator("credit_code")
     @classmethod

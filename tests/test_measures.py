@@ -38,8 +38,8 @@ def test_every_parameter_version_cites_document_and_clause(pack: RulePack) -> No
     for ident, param in pack.parameters.items():
         for version in param.versions:
             cited = version.source.document and version.source.clause
-            # ipcheck's own design values (e.g. IP-strength tiers) have no clause: assumed, with a why
-            own = version.status == "assumed" and version.source.note
+            # ipcheck's own values (IP-strength tiers) and secondary-source ones (2026) give a why instead
+            own = version.status in ("assumed", "provisional") and version.source.note
             assert cited or own, f"{ident} {version.valid_from}"
 
 

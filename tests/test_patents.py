@@ -36,7 +36,7 @@ def counts(pack, *patents):
     {"strategic_emerging": "是"},
     {"overseas_family": "US;EP"},
     {"application_date": "2016-10-31"},          # 10 years and a day on 2026-11-01
-    {"pledge_amount": 1000},                      # at the assumed threshold
+    {"pledge_amount": 100},                       # at the assumed threshold (hvp_pledge_threshold)
     {"awards": "中国专利奖"},
     {"awards": "national_st_award"},
 ])
@@ -47,7 +47,7 @@ def test_each_cnipa_category_makes_a_valid_invention_high_value(pack, extra):
 @pytest.mark.parametrize("extra", [
     {},
     {"application_date": "2016-11-01"},           # exactly 10 years: not "more than"
-    {"pledge_amount": 999.99},
+    {"pledge_amount": 99.99},
     {"strategic_emerging": "是", "legal_status": "失效"},
     {"strategic_emerging": "是", "type": "实用新型"},
 ])
@@ -65,7 +65,7 @@ def test_the_pledge_threshold_is_the_rule_parameter(pack):
 
 def test_counts_from_a_csv(tmp_path, pack):
     # 1: 2014 invention, valid → maintained > 10 y, high value; 2: overseas → high value;
-    # 3: pledge 1200 ≥ 1000 → high value; 4: lapsed invention → not counted; 5: utility model;
+    # 3: pledge 1200 ≥ 100 → high value; 4: lapsed invention → not counted; 5: utility model;
     # 6: filed after the as-of date → not held yet.
     path = tmp_path / "p.csv"
     path.write_text(HEADER + "\n".join([
