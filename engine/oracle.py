@@ -517,7 +517,7 @@ class OracleEvaluator:
                     for ident in policies:
                         self._decide(ident, as_of, atoms, facts, decisions)
             finally:
-                _HOST.delete_state(self.compiled.name, sid)
+                _forget(self.compiled.name, sid)
         return decisions
 
     def _assert(self, sid: str, layer: int, facts: dict[str, Any]) -> dict[int, bool | None]:
@@ -548,6 +548,15 @@ class OracleEvaluator:
         decisions[ident] = {True: "eligible", False: "ineligible", None: "undetermined"}[met]
         if met is not None:
             facts[ident] = met
+
+
+def _forget(ruleset_name: str, sid: str) -> None:
+    """Delete a session; one that never received a fact does not exist (durable error code 309)."""
+    try:
+        _HOST.delete_state(ruleset_name, sid)
+    except Exception as e:
+        if "error code: 309" not in str(e):
+            raise
 
 
 class _FalseByDefault(dict):  # type: ignore[type-arg]
