@@ -101,8 +101,6 @@ def probe_sessions(limit: int = 8192) -> None:
 
 def probe_reregister(total: int = 1000) -> None:
     """Rulesets cannot be unloaded or replaced; memory per registered version."""
-    from durable.lang import get_host
-
     _ruleset("pack_v0")
     try:
         _ruleset("pack_v0")
@@ -173,8 +171,13 @@ def main() -> int:
     if args.probe:
         PROBES[args.probe]()
         return 0
-    import durable_rules_engine  # noqa: F401  fail here, clearly, when durable-rules is absent
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        version("durable_rules")
+    except PackageNotFoundError:
+        print("durable-rules is not installed; install the oracle extra: pip install -e '.[oracle]'\n"
+              "未安装 durable-rules，请安装 oracle 可选依赖", file=sys.stderr)
+        return 2
     print(f"durable_rules {version('durable_rules')}, Python {platform.python_version()}, "
           f"{__import__('os').cpu_count()} cores")
     for name in [args.only] if args.only else PROBES:

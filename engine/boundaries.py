@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence
 
 from . import expr as ex
 from .loader import RulePack, dependencies, expressions_of
 from .profile import FIELDS, ProfileInputError, TITLES, Level, field_kind, parse_profile
 
-T = TypeVar("T")
 Pick = Callable[[Sequence[Any]], Any]
 
 

@@ -71,7 +71,7 @@ from durable.lang import avalue, item, value, when_all
 
 from . import expr as ex
 from .evaluator import Evaluation
-from .loader import RulePack
+from .loader import RulePack, dependencies
 from .profile import FIELDS, LEVEL_RANK, EnterpriseProfile, Level, field_kind
 from .rules import Condition, Policy
 
@@ -415,6 +415,7 @@ class _Compiled:
     layers: list[list[str]]                     # policy ids, each layer reading only earlier layers
     reads: set[str]                             # every fact some rule reads
     precomputed: set[str]                       # facts taken from the evaluator
+    policies_for_facts: set[str]                # policies those facts read
     fired: list[tuple[str, int, float]]         # (T|U|seen, atom, layer) of the running evaluation
 
 
@@ -433,8 +434,11 @@ def _compile(pack: RulePack) -> _Compiled:
     layers = [[p for p in depth if depth[p] == n] for n in range(1 + max(depth.values(), default=-1))]
     reads = set().union(*(a.reads for a in compiler.atoms)) if compiler.atoms else set()
     computed = set(pack.derived) | set(pack.scorecards) | {s + "_passed" for s in pack.scorecards}
+    facts = [pack.derived.get(n) or pack.scorecards.get(n.removesuffix("_passed")) for n in reads & computed]
     compiled = _Compiled(name=f"ipcheck_oracle_{pack.hash}", trees=trees, layers=layers, reads=reads,
-                         precomputed=(reads & computed) - set(pack.policies), fired=[])
+                         precomputed=reads & computed,
+                         policies_for_facts=set().union(*(dependencies(f) for f in facts)) & set(pack.policies),
+                         fired=[])
     _register(compiled, compiler.atoms)
     return compiled
 
@@ -501,10 +505,20 @@ class OracleEvaluator:
             version = self.pack.parameters[name].version_on(as_of)
             values[name] = None if version is None else version.value
         if self.compiled.precomputed:
-            evaluation = Evaluation(profile, self.pack, as_of)
-            evaluation.run()
-            values |= {name: evaluation.values.get(name) for name in self.compiled.precomputed}
+            values |= self.precompute(profile, as_of)
         return {name: encode(v) for name, v in values.items() if v is not None}
+
+    def precompute(self, profile: EnterpriseProfile, as_of: date) -> dict[str, Any]:
+        """The facts durable-rules does not compute, from the evaluator's own derivations and scorecards."""
+        evaluation = Evaluation(profile, self.pack, as_of)
+        for ident in self.pack.order:
+            if ident in self.pack.derived:
+                evaluation.derive(self.pack.derived[ident])
+            elif ident in self.pack.scorecards:
+                evaluation.score(self.pack.scorecards[ident])
+            elif ident in self.compiled.policies_for_facts:
+                evaluation.decide(ident)
+        return {name: evaluation.values.get(name) for name in self.compiled.precomputed}
 
     def decide(self, profile: EnterpriseProfile, as_of: date) -> dict[str, str]:
         facts = self.facts(profile, as_of)
