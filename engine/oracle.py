@@ -274,8 +274,9 @@ class _Compiler:
             return self.compare(node.op, node.left, node.right)
         if isinstance(node, ex.Call) and node.func in ("starts_with", "one_of", "has_title"):
             return getattr(self, "call_" + node.func)(node.args)
-        if isinstance(node, ex.Name):
-            name = self.fact(node.name)
+        if isinstance(node, ex.Name):  # a fact used as a condition: true when not 0 / empty / false
+            name = self.term(node).field
+            assert name is not None
             return value("$m", name) != ("" if self.is_text(name) else 0.0)
         raise OracleUnsupported(f"cannot use {type(node).__name__} {getattr(node, 'func', '')} as a condition")
 
