@@ -107,8 +107,8 @@ def probe_reregister(total: int = 1000) -> None:
     except Exception as e:
         print(f"registering the same name again: {type(e).__name__}: {e}", flush=True)
     import durable.engine as engine
-    print(f"unload API on durable.engine.Host: {[n for n in dir(engine.Host) if 'unregister' in n or 'unload' in n] or 'none'}",
-          flush=True)
+    unload = [n for n in dir(engine.Host) if "unregister" in n or "unload" in n or "remove" in n]
+    print(f"unload API on durable.engine.Host: {unload or 'none'}", flush=True)
     base = _rss_mb()
     print(f"resident before: {base:.1f} MB", flush=True)
     for n in range(1, total + 1):

@@ -77,7 +77,7 @@ def boundaries(pack: RulePack) -> Boundaries:
         lookup = getattr(item, "lookup", None)
         if lookup is not None and isinstance(lookup.key.ast, ex.Name):
             keys = [k for row in lookup.table for k in row.keys]
-            raw.setdefault(lookup.key.ast.name, []).extend(keys + [_near_miss(k) for k in keys] + [k + "1" for k in keys])
+            raw.setdefault(lookup.key.ast.name, []).extend(_prefix_candidates(keys))
         for table in [getattr(item, "brackets", None)]:
             if table is not None and isinstance(table.of.ast, ex.Name):
                 bounds = [b for row in table.rows for _, b in row.bounds()]
@@ -98,7 +98,7 @@ def _walk(node: ex.Node, pack: RulePack, raw: dict[str, list[Any]], years: dict[
     elif isinstance(node, ex.Call) and node.args and isinstance(node.args[0], ex.Name):
         subject, literals = node.args[0].name, [a.value for a in node.args[1:] if isinstance(a, ex.Str)]
         if node.func == "starts_with":
-            raw.setdefault(subject, []).extend(literals + [_near_miss(p) for p in literals] + [p + "1" for p in literals])
+            raw.setdefault(subject, []).extend(_prefix_candidates(literals))
         elif node.func == "one_of":
             raw.setdefault(subject, []).extend(literals + [_near_miss(p) for p in literals])
     if isinstance(node, ex.Call) and node.func == "has_title" and node.args and isinstance(node.args[0], ex.Str):
@@ -146,6 +146,11 @@ def _around(name: str, values: Iterable[Any]) -> list[Any]:
         elif isinstance(v, str):
             out += [v, _near_miss(v)]
     return out
+
+
+def _prefix_candidates(prefixes: list[str]) -> list[str]:
+    """Each prefix, a longer text that starts with it, and a near miss."""
+    return prefixes + [p + "1" for p in prefixes] + [_near_miss(p) for p in prefixes]
 
 
 def _near_miss(text: str) -> str:

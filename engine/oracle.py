@@ -283,7 +283,8 @@ class _Compiler:
     # comparisons
     def compare(self, op: str, left: ex.Node, right: ex.Node) -> value:
         left, right = self.inline(left), self.inline(right)
-        if self.is_call(right, "min", "max", "abs", "years_between") and not self.is_call(left, "min", "max", "abs", "years_between"):
+        special = ("min", "max", "abs", "years_between")
+        if self.is_call(right, *special) and not self.is_call(left, *special):
             op, left, right = _FLIP[op], right, left
         if self.is_call(left, "abs"):
             left = ex.Call("max", (left.args[0], ex.Neg(left.args[0])))  # type: ignore[union-attr]
@@ -314,9 +315,9 @@ class _Compiler:
         if not self.integral(right):
             raise OracleUnsupported("years_between() can only be compared with a whole number")
         span = _Term(build=lambda: end.arith() - start.operand())
-        low = _Term(const=k.const * 10000.0) if k.build is None and k.field is None else _Term(build=lambda: k.arith() * 10000.0)
-        high = _Term(const=(k.const + 1) * 10000.0) if k.build is None and k.field is None \
-            else _Term(build=lambda: (k.arith() + 1.0) * 10000.0)
+        constant = k.build is None and k.field is None
+        low = _Term(const=k.const * 10000.0) if constant else _Term(build=lambda: k.arith() * 10000.0)
+        high = _Term(const=(k.const + 1) * 10000.0) if constant else _Term(build=lambda: (k.arith() + 1.0) * 10000.0)
         within = {"<": [("<", low)], "<=": [("<", high)], ">": [(">=", high)], ">=": [(">=", low)],
                   "==": [(">=", low), ("<", high)]}
         if op == "!=":
@@ -357,7 +358,8 @@ class _Compiler:
         self.fact("titles")
         self.fact("as_of")
         need = float(LEVEL_RANK[Level(args[1].value)]) if len(args) > 1 else 0.0  # type: ignore[union-attr]
-        return value("$m", "titles").anyItem((item.title == args[0].value) & (item.rank >= need)  # type: ignore[union-attr]
+        code = args[0].value  # type: ignore[union-attr]
+        return value("$m", "titles").anyItem((item.title == code) & (item.rank >= need)
                                              & (item.since <= value("$m", "as_of"))
                                              & (item.until >= value("$m", "as_of")))
 
