@@ -345,9 +345,20 @@ class _Compiler:
     # function calls
     def call_starts_with(self, args: tuple[ex.Node, ...]) -> value:
         text = self.term(args[0])
-        if text.field is None or not all(isinstance(a, ex.Str) for a in args[1:]):
+        prefixes = [self.constant_text(a) for a in args[1:]]
+        if text.field is None or None in prefixes:
             raise OracleUnsupported("starts_with() needs a fact and literal prefixes")
-        return _any([value("$m", text.field).matches(_pattern(a.value)) for a in args[1:]])  # type: ignore[union-attr]
+        return _any([value("$m", text.field).matches(_pattern(p)) for p in prefixes])  # type: ignore[arg-type]
+
+    def constant_text(self, node: ex.Node) -> str | None:
+        """A text literal, or a text parameter with one value in every version (a ruleset is not dated)."""
+        if isinstance(node, ex.Str):
+            return node.value
+        if isinstance(node, ex.Name) and node.name in self.pack.parameters:
+            values = {v.value for v in self.pack.parameters[node.name].versions}
+            if len(values) == 1 and isinstance(next(iter(values)), str):
+                return next(iter(values))
+        return None
 
     def call_one_of(self, args: tuple[ex.Node, ...]) -> value:
         return _any([self.compare("==", args[0], option) for option in args[1:]])
