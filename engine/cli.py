@@ -109,3 +109,6 @@ def lint(folder: Path) -> None:
 
 if __name__ == "__main__":
     main()
+
+from api.cli import serve  # noqa: E402
+main.add_command(serve)
