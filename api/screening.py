@@ -94,8 +94,11 @@ def cell(name: str, value: Any) -> Any:
             return value.lower() in TRUE_WORDS
         if kind == "titles":
             return titles_cell(value)
-    if isinstance(value, float) and value.is_integer() and kind in ("integer", "text"):
-        return int(value) if kind == "integer" else str(int(value))  # Excel stores codes like 500105 as numbers
+    whole = isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and value.is_integer()
+    if whole and kind == "text":
+        return str(int(value))  # Excel keeps codes such as 500105 as numbers
+    if whole and kind == "integer":
+        return int(value)
     return value
 
 
