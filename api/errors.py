@@ -79,7 +79,8 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     return reply(ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", request_issues(exc)))
 
 
-HTTP_WORDS = {404: ("not found", "未找到"), 405: ("method not allowed", "不支持该请求方法"),
+HTTP_WORDS = {400: ("the request body cannot be read (malformed form data)", "请求内容无法解析（表单数据格式错误）"),
+              404: ("not found", "未找到"), 405: ("method not allowed", "不支持该请求方法"),
               401: ("a valid bearer token is required", "需要有效的访问令牌"),
               413: ("the request is too large", "请求内容过大")}
 

@@ -106,7 +106,7 @@ def router(service: "Service") -> APIRouter:
               openapi_extra={"security": BEARER},
               responses={202: {"content": {"application/json": {"example": EXAMPLE_STATUS | {
                   "status": "queued", "finished_at": None, "summary": None, "result_sha256": None,
-                  "result_url": None}}}}, **responses(401, 413, 422)})
+                  "result_url": None}}}}, **responses(400, 401, 413, 422)})
     async def upload(request: Request, background: BackgroundTasks,
                      file: UploadFile = File(description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
                                                          "columns named by profile field or Chinese label"),
