@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
 
@@ -50,7 +51,10 @@ class Store:
             if ":memory:" in url or url.rstrip("/") == "sqlite:":
                 options["poolclass"] = StaticPool  # one shared connection, or each would see its own empty DB
         self.engine = create_engine(url, **options)
-        Base.metadata.create_all(self.engine)
+        try:
+            Base.metadata.create_all(self.engine)
+        except (OperationalError, ProgrammingError):  # another worker created the table at the same moment
+            Base.metadata.create_all(self.engine)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     def add(self, run: ScreenRun) -> ScreenRun:
