@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from engine.evaluator import evaluate
-from engine.explain import fmt_number
+from engine.explain import fmt_number, fmt_value
 from engine.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
 from engine.results import Assessment
 
@@ -60,7 +60,7 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
     return templates.TemplateResponse(request, name, status_code=status, context={
         "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": service.pack.hash,
         "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang], "field_name": field_name,
-        "fmt_number": fmt_number, **context})
+        "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
 
 
 def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[str, list[str]],

@@ -28,7 +28,8 @@
       const run = await (await call("/v1/screens/" + id, token)).json();
       show([words[run.status] + " · " + id, "input sha256 " + run.input_sha256,
             "rules " + run.rules_hash + " · as of " + run.as_of + " · " + run.rows + " rows"]
-        .concat(run.summary ? [JSON.stringify(run.summary.policies)] : [])
+        .concat(run.summary ? Object.entries(run.summary.policies).map(([id, n]) =>
+          id + ": " + Object.entries(n).map(([status, count]) => words[status] + " " + count).join(", ")) : [])
         .concat(run.error ? [run.error] : []));
       if (run.status === "done") return offerDownload(run, token);
       if (run.status === "failed") return;
