@@ -19,12 +19,22 @@ import click
 def serve(host: str, port: int, workers: int, rules: Path | None, database_url: str | None) -> None:
     """Serve the self-check pages and API / 启动自评服务"""
     import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.loader import RuleLoadError
 
     from .app import app_from_env
     if rules is not None:
         os.environ["IPCHECK_RULES"] = str(rules.resolve())
     if database_url:
         os.environ["DATABASE_URL"] = database_url
-    app_from_env()  # fail here, with the loader's file:line message, rather than inside a worker
+    try:
+        app_from_env()  # fail here, with a clear message, rather than inside a worker
+    except RuleLoadError as e:
+        raise click.ClickException(f"规则包加载失败 / the rule pack failed to load:\n{e}") from None
+    except SQLAlchemyError as e:
+        raise click.ClickException(f"数据库不可用 / the database is unavailable: {type(e).__name__}: {e}") from None
+    except (OSError, ValueError) as e:  # e.g. an unreadable or malformed officer token file
+        raise click.ClickException(f"配置有误 / bad configuration: {e}") from None
     uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="info", server_header=False)

@@ -206,3 +206,34 @@ def test_pages_use_no_external_resources(client: TestClient) -> None:
     for path in ("/", "/policies", "/officer"):
         html = client.get(path).text
         assert "http://" not in html and "https://" not in html, path
+
+
+# --- the chart slot and `ipcheck serve` ---------------------------------------
+
+def test_result_page_shows_a_chart_only_when_the_assessment_has_one(client: TestClient,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.web
+    from engine.results import Assessment
+
+    class Charted(Assessment):
+        chart_svg: str
+
+    real = api.web.evaluate
+    monkeypatch.setattr(api.web, "evaluate", lambda *a: Charted(**real(*a).__dict__, chart_svg="<svg id='radar'></svg>"))
+    assert "<svg id='radar'></svg>" in client.post("/check", data={"lang": "zh"}).text
+    monkeypatch.setattr(api.web, "evaluate", real)
+    assert 'id="ip-strength-chart"' not in client.post("/check", data={"lang": "zh"}).text
+
+
+def test_serve_refuses_a_broken_rule_pack_or_database_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from engine.cli import main
+    from engine.loader import DEFAULT_RULES
+    for name in ("IPCHECK_RULES", "DATABASE_URL"):  # serve sets them for its workers; restored after the test
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "bad.yaml").write_text("policies: [1]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", "--rules", str(tmp_path), "--database-url", "sqlite://"])
+    assert result.exit_code == 1 and "规则包加载失败" in result.output and "bad.yaml" in result.output
+    result = CliRunner().invoke(main, ["serve", "--rules", str(DEFAULT_RULES), "--database-url", "nosuchdb://x"])
+    assert result.exit_code == 1 and "数据库不可用" in result.output
