@@ -5,6 +5,7 @@ for English. Nothing a firm enters is stored or logged.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -69,6 +70,28 @@ def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[
                 titles=TITLES, levels=LEVELS, level_zh=LEVEL_ZH)
 
 
+def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The OpenAPI document as a readable list, so the API is documented without Swagger UI's CDN assets."""
+    out = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ok = next((v for k, v in op["responses"].items() if k.startswith("2")), {})
+            example = next((c["example"] for c in ok.get("content", {}).values() if "example" in c), None)
+            out.append({"method": method.upper(), "path": path, "anchor": f"{method}-{path}".replace("/", "-"),
+                        "summary": op.get("summary", ""), "description": op.get("description", ""),
+                        "parameters": op.get("parameters", []), "secured": bool(op.get("security")),
+                        "codes": list(op["responses"]),
+                        "request_examples": [(e.get("summary", k), pretty(e["value"]))
+                                             for k, e in body.get("examples", {}).items()],
+                        "response_example": None if example is None else pretty(example)})
+    return out
+
+
+def pretty(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+
+
 def mount(app: FastAPI, service: "Service") -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -104,6 +127,10 @@ def mount(app: FastAPI, service: "Service") -> None:
     async def policies(request: Request, lang: str | None = None) -> HTMLResponse:
         details = [catalogue.detail(service.pack, p.id) for p in catalogue.summaries(service.pack)]
         return page(request, "policies.html", language(lang), policies=details)
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    async def api_page(request: Request, lang: str | None = None) -> HTMLResponse:
+        return page(request, "api.html", language(lang), operations=operations(app.openapi()))
 
     @app.get("/officer", response_class=HTMLResponse, include_in_schema=False)
     async def officer(request: Request, lang: str | None = None) -> HTMLResponse:

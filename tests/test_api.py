@@ -200,10 +200,12 @@ def test_policy_and_officer_pages(client: TestClient) -> None:
     assert "Policy catalogue" in client.get("/policies?lang=en").text
     assert "/static/officer.js" in client.get("/officer").text
     assert client.get("/static/style.css").status_code == 200
+    api_page = client.get("/api").text
+    assert "POST /v1/assess" in api_page and "jb_new_ip_service_firm" in api_page
 
 
 def test_pages_use_no_external_resources(client: TestClient) -> None:
-    for path in ("/", "/policies", "/officer"):
+    for path in ("/", "/policies", "/officer", "/api"):
         html = client.get(path).text
         assert "http://" not in html and "https://" not in html, path
 
