@@ -52,6 +52,24 @@ def start_server(workers: int, tmp: str) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of the server and its worker processes (Linux /proc), to separate the
+    server's cost per assessment from the contention of a shared machine."""
+    proc = Path("/proc")
+    if not (proc / str(pid)).exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def requests_for(host: str, as_of: str) -> list[bytes]:
     out = []
     for profile in PROFILES:
@@ -92,17 +110,22 @@ class Budget:
         return True
 
 
-async def run(url: str, clients: int, count: int, seconds: float) -> tuple[list[float], int, float]:
+async def run(url: str, clients: int, count: int, seconds: float,
+              pid: int | None) -> tuple[list[float], int, float, float | None]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     payloads = requests_for(f"{host}:{port}", "2025-06-30")
     warm: list[float] = []
     await asyncio.gather(*(client(host, port, payloads, Budget(50, 10), warm) for _ in range(clients)))
     latencies: list[float] = []
+    cpu_before = server_cpu_seconds(pid) if pid else None
     started = time.perf_counter()
     errors = await asyncio.gather(*(client(host, port, payloads, Budget(count // clients, seconds), latencies)
                                     for _ in range(clients)))
-    return latencies, sum(errors), time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    cpu_after = server_cpu_seconds(pid) if pid else None
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return latencies, sum(errors), elapsed, cpu
 
 
 def main() -> None:
@@ -116,7 +139,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = (None, args.url) if args.url else start_server(args.workers, tmp)
         try:
-            latencies, errors, elapsed = asyncio.run(run(url, args.clients, args.requests, args.seconds))
+            client_cpu = time.process_time()
+            latencies, errors, elapsed, server_cpu = asyncio.run(
+                run(url, args.clients, args.requests, args.seconds, proc.pid if proc else None))
+            client_cpu = time.process_time() - client_cpu
         finally:
             if proc is not None:
                 proc.terminate()
@@ -127,6 +153,10 @@ def main() -> None:
           f"{'server ' + url if args.url else f'{args.workers} uvicorn worker(s)'}, {os.cpu_count()} CPUs")
     print(f"  {len(latencies) / elapsed:,.0f} assessments/s   p50 {ms(0.50):.1f} ms   p99 {ms(0.99):.1f} ms   "
           f"mean {statistics.fmean(latencies) * 1000:.1f} ms   non-200: {errors}")
+    if server_cpu:
+        per = server_cpu / len(latencies) * 1000
+        print(f"  server CPU {per:.2f} ms per assessment (client {client_cpu / len(latencies) * 1000:.2f} ms); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
