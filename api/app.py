@@ -24,7 +24,7 @@ from engine.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, p
 from engine.report import render
 from engine.results import Assessment
 
-from . import catalogue
+from . import catalogue, screens, web
 from .auth import Officers
 from .errors import ApiError, on_api_error, on_http_error, on_validation_error, responses
 from .examples import EXAMPLE_AS_OF, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
@@ -126,7 +126,6 @@ def example_assessment(pack: RulePack) -> dict[str, Any]:
 def api_router(service: Service) -> APIRouter:
     router = APIRouter()
     pack = service.pack
-    profile_schema = EnterpriseProfile.model_json_schema(ref_template="#/components/schemas/{model}")
     assess_body = {"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/EnterpriseProfile"},
         "examples": {"english_keys": {"summary": "English keys", "value": EXAMPLE_PROFILE},
@@ -184,7 +183,6 @@ def api_router(service: Service) -> APIRouter:
     async def healthz() -> Health:
         return Health(status="ok", rules_hash=pack.hash)
 
-    router.profile_schema = profile_schema  # type: ignore[attr-defined]
     return router
 
 
@@ -199,9 +197,7 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
                   description="Self-check against Chinese IP-support policies encoded as dated, cited rules. "
                               "企业自评、政策目录与批量筛查。")
     app.state.service = service
-    router = api_router(service)
-    app.include_router(router)
-    from . import screens, web  # the officer routes and the pages need the service too
+    app.include_router(api_router(service))
     app.include_router(screens.router(service))
     web.mount(app, service)
     app.add_exception_handler(ApiError, on_api_error)
@@ -216,7 +212,8 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "Officer token / 经办人员令牌"}}
             components = schema["components"].setdefault("schemas", {})
-            profile = dict(router.profile_schema)  # type: ignore[attr-defined]
+            # The assess body is read by hand (any JSON must get a bilingual 422), so its schema is added here.
+            profile = EnterpriseProfile.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(profile.pop("$defs", {}))
             components["EnterpriseProfile"] = profile
             app.openapi_schema = schema

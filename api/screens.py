@@ -67,8 +67,8 @@ def kind_of(name: str, head: bytes) -> str:
     if head.startswith(XLSX_MAGIC):
         return ".xlsx"
     if name.lower().endswith((".xlsx", ".xls")):
-        raise ScreenInputError("the file is named .xlsx but is not an xlsx workbook",
-                               "文件扩展名为 xlsx，但内容不是 xlsx 工作簿")
+        raise ScreenInputError("the file is not an xlsx workbook (old .xls files: save as .xlsx or .csv)",
+                               "文件不是 xlsx 工作簿（旧版 .xls 请另存为 .xlsx 或 .csv）")
     return ".csv"
 
 
