@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
 from engine.profile import ProfileIssue
@@ -60,6 +60,9 @@ EXAMPLE_STATUS = {"id": "3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21", "status": "done", "o
                                                                       "undetermined": 1}}},
                   "error": None, "result_sha256": "5d41402abc4b2a76b9719d911017c592" * 2,
                   "result_url": "/v1/screens/3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21/result"}
+
+
+CSV_EXAMPLE = "企业名称,成立日期,注册地行政区划代码,国民经济行业代码\n示例甲,2024-03-01,500105,M7520\n"
 
 
 def kind_of(name: str, head: bytes) -> str:
@@ -133,6 +136,14 @@ def router(service: "Service") -> APIRouter:
         background.add_task(process, service, run.id)
         return status_of(run)
 
+    @api.get("/v1/screens", summary="Recent runs / 最近的筛查任务", response_model=list[ScreenStatus],
+             openapi_extra={"security": BEARER},
+             responses={200: {"content": {"application/json": {"example": [EXAMPLE_STATUS]}}}, **responses(401)})
+    async def recent(request: Request, limit: int = Query(20, ge=1, le=200, description="How many / 条数")) -> list[ScreenStatus]:
+        """The latest runs, newest first, so an officer can come back to a run later."""
+        service.officers.who(request)
+        return [status_of(run) for run in service.store.recent(limit)]
+
     def find(request: Request, run_id: str) -> ScreenRun:
         service.officers.who(request)
         run = service.store.get(run_id)
@@ -161,5 +172,18 @@ def router(service: "Service") -> APIRouter:
         return Response(run.result_bytes, media_type=XLSX_TYPE, headers={
             "Content-Disposition": f'attachment; filename="screen-{run.id}.xlsx"',
             "X-Input-SHA256": run.input_sha256, "X-Rules-Hash": run.rules_hash})
+
+    @api.get("/v1/screens/{run_id}/input", summary="Input file / 原始上传文件",
+             openapi_extra={"security": BEARER}, response_class=Response,
+             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                                          XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                              "description": "The uploaded file, byte for byte / 原始文件"}, **responses(401, 404)})
+    async def input_file(request: Request, run_id: str) -> Response:
+        """The file as uploaded (its SHA-256 is the run's input_sha256), to replay or audit the run."""
+        run = find(request, run_id)
+        kind = XLSX_TYPE if run.input_name.endswith(".xlsx") else "text/csv"
+        return Response(run.input_bytes, media_type=kind, headers={
+            "Content-Disposition": f'attachment; filename="screen-{run.id}-{run.input_name}"',
+            "X-Input-SHA256": run.input_sha256})
 
     return api

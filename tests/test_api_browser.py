@@ -114,4 +114,10 @@ def test_officer_uploads_a_batch_and_downloads_the_result(server: str, browser: 
     saved = tmp_path / "result.xlsx"
     download.value.save_as(saved)
     assert saved.read_bytes().startswith(b"PK")
+
+    page.reload()  # coming back later: the run is listed and can be opened again
+    page.fill("#token", "browser-test-token")
+    page.click("#recent")
+    page.locator("#runs button").first.click()
+    page.locator("#download").wait_for()
     page.close()

@@ -78,6 +78,17 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     assert "国民经济行业代码" in sheet["输入错误 input errors"].fillna("").tolist()[3]
 
 
+def test_runs_are_listed_and_their_input_can_be_fetched_for_replay(client: TestClient) -> None:
+    data = CSV.encode("gbk")
+    run_id = upload(client, data).json()["id"]
+    listed = client.get("/v1/screens?limit=5", headers=AUTH).json()
+    assert listed[0]["id"] == run_id
+    original = client.get(f"/v1/screens/{run_id}/input", headers=AUTH)
+    assert original.content == data and original.headers["x-input-sha256"] == hashlib.sha256(data).hexdigest()
+    assert client.get("/v1/screens", headers={}).status_code == 401
+    assert client.get("/v1/screens?limit=0", headers=AUTH).status_code == 422
+
+
 def test_gbk_csv_and_xlsx_give_the_same_decisions(client: TestClient) -> None:
     runs = [upload(client, CSV.encode("gbk")).json()["id"]]
     frame = pd.read_csv(io.StringIO(CSV), dtype=str, keep_default_na=False)
@@ -106,7 +117,7 @@ def test_xlsx_with_numeric_codes_and_real_dates(client: TestClient) -> None:
 def test_officer_endpoints_need_a_valid_token(client: TestClient, headers: dict) -> None:
     assert upload(client, CSV.encode(), headers=headers).status_code == 401
     run_id = upload(client, CSV.encode()).json()["id"]
-    for path in (f"/v1/screens/{run_id}", f"/v1/screens/{run_id}/result"):
+    for path in (f"/v1/screens/{run_id}", f"/v1/screens/{run_id}/result", f"/v1/screens/{run_id}/input"):
         r = client.get(path, headers=headers)
         assert r.status_code == 401 and r.json()["message_zh"]
 

@@ -47,6 +47,26 @@
     out.appendChild(link);
   }
 
+  document.getElementById("recent").addEventListener("click", async () => {
+    const token = form.token.value.trim();
+    const list = document.getElementById("runs");
+    try {
+      const runs = await (await call("/v1/screens", token)).json();
+      list.replaceChildren(...runs.map((run) => {
+        const item = document.createElement("li");
+        const open = document.createElement("button");
+        open.type = "button";
+        open.textContent = run.created_at.slice(0, 19).replace("T", " ") + " · " + words[run.status] + " · " +
+          run.rows + " · " + run.officer + " · " + run.id;
+        open.addEventListener("click", () => poll(run.id, token).catch((e) => show(String(e.message).split("\n"))));
+        item.appendChild(open);
+        return item;
+      }));
+    } catch (error) {
+      show(String(error.message).split("\n"));
+    }
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const token = form.token.value.trim();
