@@ -145,3 +145,6 @@ rules.add_command(docs)
 
 if __name__ == "__main__":
     main()
+
+from api.cli import serve  # noqa: E402
+main.add_command(serve)

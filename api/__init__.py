@@ -1,0 +1,1 @@
+"""The ipcheck self-check service (FastAPI): JSON API, web pages and officer batch screening."""

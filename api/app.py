@@ -1,0 +1,231 @@
+"""The self-check service: a JSON API, server-rendered pages and officer batch screening.
+
+`create_app(rules_dir=..., database_url=...)` builds the whole service; `app_from_env()` is the
+factory `ipcheck serve` hands to uvicorn (settings come from the environment so that several
+worker processes build identical apps).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.evaluator import evaluate
+from engine.loader import DEFAULT_RULES, RulePack, load_pack
+from engine.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
+from engine.report import render
+from engine.results import Assessment
+
+from . import catalogue, screens, web
+from .auth import Officers
+from .errors import ApiError, on_api_error, on_http_error, on_validation_error, responses
+from .examples import EXAMPLE_AS_OF, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
+from .limits import BodyLimit, Limits
+from .storage import Store
+
+Lang = Literal["zh", "en"]
+
+
+class AssessmentOut(Assessment):
+    """The assessment, plus a plain-text report in the requested language."""
+    lang: Lang
+    report: str
+
+
+class RulesVersion(BaseModel):
+    rules_hash: str
+    policies: int
+    parameters: int
+    derived: int
+    scorecards: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    rules_hash: str
+
+
+@dataclass
+class Service:
+    pack: RulePack
+    store: Store
+    officers: Officers
+    limits: Limits
+
+
+def read_json(body: bytes) -> Any:
+    """Parse a request body as JSON, with bilingual errors for every way it can be wrong."""
+    def bad(en: str, zh: str) -> ApiError:
+        issue = ProfileIssue(field="(body)", field_zh=None, message_en=en, message_zh=zh)
+        return ApiError(422, "invalid_json", en, zh, [issue])
+    if not body.strip():
+        raise bad("the request body is empty; send a profile as a JSON object", "请求内容为空，请提交 JSON 格式的企业信息")
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise bad("the body is not UTF-8 text", "请求内容不是 UTF-8 编码") from None
+    except json.JSONDecodeError as e:
+        raise bad(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
+                  f"JSON 格式错误（第 {e.lineno} 行第 {e.colno} 列）：{e.msg}") from None
+    except (ValueError, RecursionError):  # e.g. integers with thousands of digits, absurd nesting
+        raise bad("the JSON is too large or too deeply nested to read", "JSON 数值过大或嵌套过深，无法读取") from None
+
+
+# Query parameters of /v1/assess, read by hand: FastAPI's per-request parameter machinery costs
+# about as much as a quarter of an assessment, and this is the hot path (see bench/api.py).
+ASSESS_PARAMETERS = [
+    {"name": "as_of", "in": "query", "required": False, "description": "Evaluation date / 评估日期 (default today)",
+     "schema": {"type": "string", "format": "date"}, "example": EXAMPLE_AS_OF.isoformat()},
+    {"name": "lang", "in": "query", "required": False, "description": "Language of the report / 报告语言",
+     "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"}, "example": "zh"},
+]
+
+
+def assess_query(query: Any) -> tuple[date | None, Lang]:
+    issues = []
+    as_of_text, lang = query.get("as_of"), query.get("lang", "zh")
+    as_of = None
+    if as_of_text is not None:
+        try:
+            as_of = date.fromisoformat(as_of_text) if len(as_of_text) == 10 else None
+        except ValueError:
+            pass
+        if as_of is None:
+            issues.append(ProfileIssue(field="query.as_of", field_zh="评估日期", value=as_of_text[:100],
+                                       message_en="must be a date YYYY-MM-DD", message_zh="应为日期 YYYY-MM-DD"))
+    if lang not in ("zh", "en"):
+        issues.append(ProfileIssue(field="query.lang", field_zh="语言", value=lang[:100],
+                                   message_en="must be zh or en", message_zh="应为 zh 或 en"))
+    if issues:
+        raise ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", issues)
+    return as_of, lang  # type: ignore[return-value]
+
+
+def assess_profile(service: Service, data: Any, as_of: date | None) -> Assessment:
+    try:
+        profile = parse_profile(data)
+    except ProfileInputError as e:
+        raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
+    return evaluate(profile, service.pack, as_of)
+
+
+def example_assessment(pack: RulePack) -> dict[str, Any]:
+    result = evaluate(parse_profile(EXAMPLE_PROFILE), pack, EXAMPLE_AS_OF)
+    out = AssessmentOut(**result.model_dump(), lang="zh", report=render(result, "zh"))
+    return out.model_dump(mode="json")
+
+
+def api_router(service: Service) -> APIRouter:
+    router = APIRouter()
+    pack = service.pack
+    assess_body = {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/EnterpriseProfile"},
+        "examples": {"english_keys": {"summary": "English keys", "value": EXAMPLE_PROFILE},
+                     "chinese_keys": {"summary": "中文键名", "value": EXAMPLE_PROFILE_ZH}}}}}}
+    first = next(iter(pack.policies), None)
+
+    @router.post("/v1/assess", tags=["self-check"], summary="Assess a profile / 企业自评",
+                 response_model=AssessmentOut, openapi_extra=assess_body | {"parameters": ASSESS_PARAMETERS},
+                 responses={200: {"content": {"application/json": {"example": example_assessment(pack)}}},
+                            **responses(413, 422)})
+    async def assess(request: Request) -> Response:
+        """A profile as a JSON object, with English or Chinese keys; any fact may be left out (unknown).
+
+        Returns every decision with its reasons, the conditions tree with values, thresholds and what
+        it would take, and the citations. Self-checks are not stored."""
+        as_of, lang = assess_query(request.query_params)
+        result = assess_profile(service, read_json(await request.body()), as_of)
+        out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
+        return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
+
+    @router.get("/v1/policies", tags=["rules"], summary="Policy catalogue / 政策目录",
+                response_model=list[catalogue.PolicySummary],
+                responses={200: {"content": {"application/json": {
+                    "example": [p.model_dump(mode="json") for p in catalogue.summaries(pack)]}}}})
+    async def policies() -> list[catalogue.PolicySummary]:
+        """Every measure and designation in the loaded rule pack, with its citation."""
+        return catalogue.summaries(pack)
+
+    detail_example = catalogue.detail(pack, first).model_dump(mode="json") if first else {}  # type: ignore[union-attr]
+
+    @router.get("/v1/policies/{policy_id}", tags=["rules"], summary="One policy / 政策详情",
+                response_model=catalogue.PolicyDetail,
+                responses={200: {"content": {"application/json": {"example": detail_example}}}, **responses(404)})
+    async def policy(policy_id: str) -> catalogue.PolicyDetail:
+        """Conditions, benefits and thresholds of one policy, every version, with citations."""
+        found = catalogue.detail(pack, policy_id)
+        if found is None:
+            raise ApiError(404, "unknown_policy", f"no policy {policy_id!r} in the rule pack",
+                           f"规则包中没有政策 {policy_id!r}")
+        return found
+
+    version = RulesVersion(rules_hash=pack.hash, policies=len(pack.policies), parameters=len(pack.parameters),
+                           derived=len(pack.derived), scorecards=len(pack.scorecards))
+
+    @router.get("/v1/rules/version", tags=["rules"], summary="Rule pack version / 规则包版本",
+                response_model=RulesVersion,
+                responses={200: {"content": {"application/json": {"example": version.model_dump()}}}})
+    async def rules_version() -> RulesVersion:
+        """The hash of the loaded rule files; every assessment and screening run records it."""
+        return version
+
+    @router.get("/healthz", tags=["service"], summary="Health / 健康检查", response_model=Health,
+                responses={200: {"content": {"application/json": {"example": {"status": "ok",
+                                                                                 "rules_hash": pack.hash}}}}})
+    async def healthz() -> Health:
+        return Health(status="ok", rules_hash=pack.hash)
+
+    return router
+
+
+def create_app(rules_dir: Path | str | None = None, database_url: str | None = None,
+               officer_tokens: dict[str, str] | None = None, limits: Limits | None = None) -> FastAPI:
+    """Build the service. Officer tokens default to the environment (see api.auth)."""
+    pack = load_pack(rules_dir or DEFAULT_RULES)
+    service = Service(pack=pack, store=Store(database_url or default_database_url()),
+                      officers=Officers.from_mapping(officer_tokens) if officer_tokens is not None
+                      else Officers.from_env(), limits=limits or Limits())
+    app = FastAPI(title="ipcheck 知识产权政策自评服务", version="1.0",
+                  description="Self-check against Chinese IP-support policies encoded as dated, cited rules. "
+                              "企业自评、政策目录与批量筛查。")
+    app.state.service = service
+    app.include_router(api_router(service))
+    app.include_router(screens.router(service))
+    web.mount(app, service)
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_middleware(BodyLimit, limits=service.limits)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Officer token / 经办人员令牌"}}
+            components = schema["components"].setdefault("schemas", {})
+            # The assess body is read by hand (any JSON must get a bilingual 422), so its schema is added here.
+            profile = EnterpriseProfile.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(profile.pop("$defs", {}))
+            components["EnterpriseProfile"] = profile
+            app.openapi_schema = schema
+        return app.openapi_schema
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def default_database_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(os.environ.get('IPCHECK_DATA', '.')) / 'ipcheck.sqlite3'}"
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn: IPCHECK_RULES, DATABASE_URL, IPCHECK_OFFICER_TOKENS(_FILE)."""
+    return create_app(rules_dir=os.environ.get("IPCHECK_RULES") or None, database_url=os.environ.get("DATABASE_URL"))

@@ -1,0 +1,134 @@
+"""The policy catalogue: what each loaded rule says, with its citations, straight from the pack."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from engine import expr as ex
+from engine.loader import RulePack, expressions_of
+from engine.results import Words
+from engine.rules import Condition, Policy
+
+
+class PolicySummary(BaseModel):
+    id: str
+    kind: Literal["measure", "designation"]
+    title: Words
+    citation: str
+    quote: str | None = None
+    valid_from: date
+    valid_to: date | None = None
+    status: str
+    versions: int
+
+
+class ConditionOut(BaseModel):
+    id: str | None = None
+    combinator: Literal["all", "any", "not"] | None = None
+    label: Words | None = None
+    expression: str | None = None
+    citation: str | None = None
+    status: str
+    note: str | None = None
+    children: list["ConditionOut"] = []
+
+
+class BenefitOut(BaseModel):
+    kind: str
+    text: Words
+    amount: str | None = None
+    cap: float | None = None
+    citation: str | None = None
+    status: str
+
+
+class PolicyVersionOut(BaseModel):
+    valid_from: date
+    valid_to: date | None = None
+    status: str
+    citation: str
+    quote: str | None = None
+    note: str | None = None
+    conditions: ConditionOut
+    benefits: list[BenefitOut] = []
+    grants: list[str] = []
+
+
+class ParameterVersionOut(BaseModel):
+    valid_from: date
+    valid_to: date | None = None
+    value: Any
+    status: str
+    citation: str
+    note: str | None = None
+
+
+class ParameterOut(BaseModel):
+    id: str
+    label: Words
+    unit: str | None = None
+    versions: list[ParameterVersionOut]
+
+
+class PolicyDetail(BaseModel):
+    id: str
+    kind: Literal["measure", "designation"]
+    title: Words
+    rules_hash: str
+    versions: list[PolicyVersionOut]
+    parameters: list[ParameterOut]
+
+
+def words(text: Any) -> Words:
+    return Words(zh=text.zh, en=text.en)
+
+
+def summaries(pack: RulePack) -> list[PolicySummary]:
+    out = []
+    for ident, versions in pack.policies.items():
+        latest = max(versions, key=lambda p: p.valid_from)
+        out.append(PolicySummary(id=ident, kind=latest.kind, title=words(latest.title), citation=latest.source.cite(),
+                                 quote=latest.source.quote, valid_from=latest.valid_from, valid_to=latest.valid_to,
+                                 status=latest.status, versions=len(versions)))
+    return out
+
+
+def condition_out(cond: Condition) -> ConditionOut:
+    combinator = "all" if cond.all is not None else "any" if cond.any is not None else "not" if cond.not_ else None
+    return ConditionOut(id=cond.id, combinator=combinator, label=words(cond.label) if cond.label else None,
+                        expression=cond.when.text if cond.when else None,
+                        citation=cond.source.cite() if cond.source else None, status=cond.status, note=cond.note,
+                        children=[condition_out(c) for c in cond.children()])
+
+
+def version_out(policy: Policy) -> PolicyVersionOut:
+    benefits = [BenefitOut(kind=b.kind, text=words(b.text), amount=b.amount.text if b.amount else None, cap=b.cap,
+                           citation=b.source.cite() if b.source else None, status=b.status)
+                for b in policy.benefits]
+    return PolicyVersionOut(valid_from=policy.valid_from, valid_to=policy.valid_to, status=policy.status,
+                            citation=policy.source.cite(), quote=policy.source.quote, note=policy.note,
+                            conditions=condition_out(policy.conditions), benefits=benefits, grants=policy.grants)
+
+
+def parameters_of(pack: RulePack, versions: list[Policy]) -> list[ParameterOut]:
+    """The parameters (thresholds) the policy's conditions and benefits read, with their dated sources."""
+    used = sorted({n for p in versions for e in expressions_of(p) for n in ex.names(e.ast)} & set(pack.parameters))
+    out = []
+    for ident in used:
+        param = pack.parameters[ident]
+        out.append(ParameterOut(id=ident, label=words(param.label), unit=param.unit, versions=[
+            ParameterVersionOut(valid_from=v.valid_from, valid_to=v.valid_to, value=v.value, status=v.status,
+                                citation=v.source.cite(), note=v.note or v.source.note) for v in param.versions]))
+    return out
+
+
+def detail(pack: RulePack, ident: str) -> PolicyDetail | None:
+    versions = pack.policies.get(ident)
+    if not versions:
+        return None
+    ordered = sorted(versions, key=lambda p: p.valid_from)
+    latest = ordered[-1]
+    return PolicyDetail(id=ident, kind=latest.kind, title=words(latest.title), rules_hash=pack.hash,
+                        versions=[version_out(p) for p in ordered], parameters=parameters_of(pack, ordered))

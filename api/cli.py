@@ -1,0 +1,40 @@
+"""`ipcheck serve`: run the self-check service with uvicorn."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on / 监听地址")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port / 端口")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (one per core is a good start) / 进程数")
+@click.option("--rules", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Rule folder (default: the bundled rules/) / 规则目录")
+@click.option("--database-url", default=None,
+              help="SQLAlchemy URL for screening runs (default $DATABASE_URL or sqlite:///ipcheck.sqlite3)")
+def serve(host: str, port: int, workers: int, rules: Path | None, database_url: str | None) -> None:
+    """Serve the self-check pages and API / 启动自评服务"""
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from engine.loader import RuleLoadError
+
+    from .app import app_from_env
+    if rules is not None:
+        os.environ["IPCHECK_RULES"] = str(rules.resolve())
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    try:
+        app_from_env()  # fail here, with a clear message, rather than inside a worker
+    except RuleLoadError as e:
+        raise click.ClickException(f"规则包加载失败 / the rule pack failed to load:\n{e}") from None
+    except SQLAlchemyError as e:
+        raise click.ClickException(f"数据库不可用 / the database is unavailable: {type(e).__name__}: {e}") from None
+    except (OSError, ValueError) as e:  # e.g. an unreadable or malformed officer token file
+        raise click.ClickException(f"配置有误 / bad configuration: {e}") from None
+    uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info", server_header=False)

@@ -1,0 +1,189 @@
+"""Officer batch screening: upload a table, get a run id, come back for the status and the workbook."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
+from pydantic import BaseModel
+
+from engine.profile import ProfileIssue
+
+from .errors import ApiError, responses
+from .screening import ScreenInputError, check_input, run_screen
+from .storage import ScreenRun, now
+
+if TYPE_CHECKING:
+    from .app import Service
+
+log = logging.getLogger("ipcheck.screens")
+XLSX_MAGIC = b"PK\x03\x04"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BEARER = [{"bearer": []}]
+
+
+class ScreenStatus(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    officer: str
+    created_at: datetime
+    finished_at: datetime | None = None
+    input_sha256: str
+    rows: int
+    rules_hash: str
+    as_of: date
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    result_sha256: str | None = None
+    result_url: str | None = None
+
+
+def status_of(run: ScreenRun) -> ScreenStatus:
+    return ScreenStatus(id=run.id, status=run.status, officer=run.officer, created_at=run.created_at,  # type: ignore[arg-type]
+                        finished_at=run.finished_at, input_sha256=run.input_sha256, rows=run.rows,
+                        rules_hash=run.rules_hash, as_of=run.as_of, summary=run.summary, error=run.error,
+                        result_sha256=run.result_sha256,
+                        result_url=f"/v1/screens/{run.id}/result" if run.status == "done" else None)
+
+
+EXAMPLE_STATUS = {"id": "3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21", "status": "done", "officer": "jiangbei-officer-1",
+                  "created_at": "2025-06-30T08:00:00Z", "finished_at": "2025-06-30T08:00:02Z",
+                  "input_sha256": "9c1185a5c5e9fc54612808977ee8f548b2258d31c8a0b1d3a1a0f4b3b2f1e0d9", "rows": 2,
+                  "rules_hash": "0123456789abcdef", "as_of": "2025-06-30",
+                  "summary": {"rows": 2, "valid": 2, "invalid": 0, "rules_hash": "0123456789abcdef",
+                              "as_of": "2025-06-30",
+                              "policies": {"jb_new_ip_service_firm": {"eligible": 1, "ineligible": 0,
+                                                                      "undetermined": 1}}},
+                  "error": None, "result_sha256": "5d41402abc4b2a76b9719d911017c592" * 2,
+                  "result_url": "/v1/screens/3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21/result"}
+
+
+CSV_EXAMPLE = "企业名称,成立日期,注册地行政区划代码,国民经济行业代码\n示例甲,2024-03-01,500105,M7520\n"
+
+
+def kind_of(name: str, head: bytes) -> str:
+    """'.xlsx' or '.csv', from the content first (names lie), then the file name."""
+    if head.startswith(XLSX_MAGIC):
+        return ".xlsx"
+    if name.lower().endswith((".xlsx", ".xls")):
+        raise ScreenInputError("the file is not an xlsx workbook (old .xls files: save as .xlsx or .csv)",
+                               "文件不是 xlsx 工作簿（旧版 .xls 请另存为 .xlsx 或 .csv）")
+    return ".csv"
+
+
+def bad_file(e: ScreenInputError) -> ApiError:
+    issue = ProfileIssue(field=e.field, field_zh=None, message_en=e.en, message_zh=e.zh)
+    return ApiError(422, "invalid_file", e.en, e.zh, [issue])
+
+
+def process(service: "Service", run_id: str) -> None:
+    """Screen one stored run (in the background); only the exception type is logged, never row data."""
+    run = service.store.get(run_id)
+    if run is None:
+        return
+    service.store.update(run_id, status="running")
+    with tempfile.TemporaryDirectory(prefix="ipcheck-screen-") as tmp:
+        source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
+        source.write_bytes(run.input_bytes)
+        try:
+            summary = run_screen(source, target, run.as_of, service.pack)
+        except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
+            log.warning("screen run %s failed: %s", run_id, type(e).__name__)
+            message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else f"筛查失败 / screening failed ({type(e).__name__})"
+            service.store.update(run_id, status="failed", error=message, finished_at=now())
+            return
+        result = target.read_bytes()
+    service.store.update(run_id, status="done", summary=summary, result_bytes=result,
+                         result_sha256=hashlib.sha256(result).hexdigest(), finished_at=now())
+    log.info("screen run %s done: %d rows", run_id, summary["rows"])
+
+
+def router(service: "Service") -> APIRouter:
+    api = APIRouter(tags=["officer screening"])
+
+    @api.post("/v1/screens", status_code=202, summary="Upload a batch / 上传批量筛查", response_model=ScreenStatus,
+              openapi_extra={"security": BEARER},
+              responses={202: {"content": {"application/json": {"example": EXAMPLE_STATUS | {
+                  "status": "queued", "finished_at": None, "summary": None, "result_sha256": None,
+                  "result_url": None}}}}, **responses(400, 401, 413, 422)})
+    async def upload(request: Request, background: BackgroundTasks,
+                     file: UploadFile = File(description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
+                                                         "columns named by profile field or Chinese label"),
+                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)")) -> ScreenStatus:
+        """Starts a screening run in the background and answers with its id (202)."""
+        officer = service.officers.who(request)
+        data = await file.read()
+        if len(data) > service.limits.upload_bytes:
+            raise ApiError(413, "too_large", f"the file is larger than {service.limits.upload_bytes} bytes",
+                           f"文件超过 {service.limits.upload_bytes} 字节上限")
+        try:
+            suffix = kind_of(file.filename or "", data[:4])
+            with tempfile.TemporaryDirectory(prefix="ipcheck-upload-") as tmp:
+                path = Path(tmp) / f"input{suffix}"
+                path.write_bytes(data)
+                rows = check_input(path, service.limits.upload_rows)
+        except ScreenInputError as e:
+            raise bad_file(e) from None
+        run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows,
+                                          input_sha256=hashlib.sha256(data).hexdigest(), input_bytes=data,
+                                          rules_hash=service.pack.hash, as_of=as_of or date.today(),
+                                          status="queued", created_at=now()))
+        log.info("screen run %s queued by %s: %d rows", run.id, officer, rows)
+        background.add_task(process, service, run.id)
+        return status_of(run)
+
+    @api.get("/v1/screens", summary="Recent runs / 最近的筛查任务", response_model=list[ScreenStatus],
+             openapi_extra={"security": BEARER},
+             responses={200: {"content": {"application/json": {"example": [EXAMPLE_STATUS]}}}, **responses(401)})
+    async def recent(request: Request, limit: int = Query(20, ge=1, le=200, description="How many / 条数")) -> list[ScreenStatus]:
+        """The latest runs, newest first, so an officer can come back to a run later."""
+        service.officers.who(request)
+        return [status_of(run) for run in service.store.recent(limit)]
+
+    def find(request: Request, run_id: str) -> ScreenRun:
+        service.officers.who(request)
+        run = service.store.get(run_id)
+        if run is None:
+            raise ApiError(404, "unknown_run", f"no screening run {run_id!r}", f"没有编号为 {run_id!r} 的筛查任务")
+        return run
+
+    @api.get("/v1/screens/{run_id}", summary="Run status / 筛查状态", response_model=ScreenStatus,
+             openapi_extra={"security": BEARER},
+             responses={200: {"content": {"application/json": {"example": EXAMPLE_STATUS}}}, **responses(401, 404)})
+    async def status(request: Request, run_id: str) -> ScreenStatus:
+        """Status, summary counts and the hashes that make the run auditable."""
+        return status_of(find(request, run_id))
+
+    @api.get("/v1/screens/{run_id}/result", summary="Result workbook / 下载结果",
+             openapi_extra={"security": BEARER}, response_class=Response,
+             responses={200: {"content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"},
+                                                      "example": "(xlsx workbook)"}},
+                              "description": "The result workbook / 结果工作簿"}, **responses(401, 404, 409)})
+    async def result(request: Request, run_id: str) -> Response:
+        """The workbook: one row per input row with each decision, its reasons and the missing facts."""
+        run = find(request, run_id)
+        if run.status != "done" or run.result_bytes is None:
+            raise ApiError(409, "not_ready", f"the run is {run.status}, no result to download",
+                           f"该任务状态为 {run.status}，暂无结果可下载")
+        return Response(run.result_bytes, media_type=XLSX_TYPE, headers={
+            "Content-Disposition": f'attachment; filename="screen-{run.id}.xlsx"',
+            "X-Input-SHA256": run.input_sha256, "X-Rules-Hash": run.rules_hash})
+
+    @api.get("/v1/screens/{run_id}/input", summary="Input file / 原始上传文件",
+             openapi_extra={"security": BEARER}, response_class=Response,
+             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE},
+                                          XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                              "description": "The uploaded file, byte for byte / 原始文件"}, **responses(401, 404)})
+    async def input_file(request: Request, run_id: str) -> Response:
+        """The file as uploaded (its SHA-256 is the run's input_sha256), to replay or audit the run."""
+        run = find(request, run_id)
+        kind = XLSX_TYPE if run.input_name.endswith(".xlsx") else "text/csv"
+        return Response(run.input_bytes, media_type=kind, headers={
+            "Content-Disposition": f'attachment; filename="screen-{run.id}-{run.input_name}"',
+            "X-Input-SHA256": run.input_sha256})
+
+    return api

@@ -1,0 +1,83 @@
+// Officer upload: the API needs a bearer header, which a plain HTML form cannot send.
+"use strict";
+(function () {
+  const form = document.getElementById("upload");
+  const out = document.getElementById("run");
+  const words = out.dataset;
+
+  function show(lines) {
+    out.replaceChildren(...lines.map((text) => {
+      const p = document.createElement("p");
+      p.textContent = text;
+      return p;
+    }));
+  }
+
+  async function call(url, token, options) {
+    const response = await fetch(url, Object.assign({ headers: { Authorization: "Bearer " + token } }, options));
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error((body.message_zh || "") + " / " + (body.message_en || response.status) +
+        (body.issues || []).map((i) => "\n" + i.field + ": " + i.message_zh + " / " + i.message_en).join(""));
+    }
+    return response;
+  }
+
+  async function poll(id, token) {
+    for (;;) {
+      const run = await (await call("/v1/screens/" + id, token)).json();
+      show([words[run.status] + " · " + id, "input sha256 " + run.input_sha256,
+            "rules " + run.rules_hash + " · as of " + run.as_of + " · " + run.rows + " rows"]
+        .concat(run.summary ? Object.entries(run.summary.policies).map(([id, n]) =>
+          id + ": " + Object.entries(n).map(([status, count]) => words[status] + " " + count).join(", ")) : [])
+        .concat(run.error ? [run.error] : []));
+      if (run.status === "done") return offerDownload(run, token);
+      if (run.status === "failed") return;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  async function offerDownload(run, token) {
+    const blob = await (await call(run.result_url, token)).blob();
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "screen-" + run.id + ".xlsx";
+    link.textContent = words.download;
+    link.id = "download";
+    out.appendChild(link);
+  }
+
+  document.getElementById("recent").addEventListener("click", async () => {
+    const token = form.token.value.trim();
+    const list = document.getElementById("runs");
+    try {
+      const runs = await (await call("/v1/screens", token)).json();
+      list.replaceChildren(...runs.map((run) => {
+        const item = document.createElement("li");
+        const open = document.createElement("button");
+        open.type = "button";
+        open.textContent = run.created_at.slice(0, 19).replace("T", " ") + " · " + words[run.status] + " · " +
+          run.rows + " · " + run.officer + " · " + run.id;
+        open.addEventListener("click", () => poll(run.id, token).catch((e) => show(String(e.message).split("\n"))));
+        item.appendChild(open);
+        return item;
+      }));
+    } catch (error) {
+      show(String(error.message).split("\n"));
+    }
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = form.token.value.trim();
+    const data = new FormData();
+    data.append("file", form.file.files[0]);
+    if (form.as_of.value) data.append("as_of", form.as_of.value);
+    try {
+      const run = await (await call("/v1/screens", token, { method: "POST", body: data })).json();
+      await poll(run.id, token);
+    } catch (error) {
+      show(String(error.message).split("\n"));
+    }
+  });
+})();

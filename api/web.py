@@ -1,0 +1,138 @@
+"""Server-rendered pages: the self-check form and result, the policy catalogue, the officer page.
+
+Plain HTML and CSS from this package (no CDN, works offline); Chinese by default, `?lang=en`
+for English. Nothing a firm enters is stored or logged.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from engine.evaluator import evaluate
+from engine.explain import fmt_number, fmt_value
+from engine.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
+from engine.results import Assessment
+
+from . import catalogue
+from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
+
+if TYPE_CHECKING:
+    from .app import Service
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定"},
+                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined"}}
+RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
+             "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
+
+
+def language(value: str | None) -> str:
+    return "en" if value == "en" else "zh"
+
+
+def translator(lang: str) -> Callable[[str, str], str]:
+    return lambda zh, en: zh if lang == "zh" else en
+
+
+def field_name(name: str, lang: str) -> str:
+    if name not in FIELDS:
+        return name
+    return label_zh(name) if lang == "zh" else name.replace("_", " ")
+
+
+def chart_svg(assessment: Assessment) -> Markup | None:
+    """The IP-strength radar chart, when the assessment carries one (the IP-strength work adds `chart_svg`)."""
+    svg = getattr(assessment, "chart_svg", None)
+    return Markup(svg) if svg else None
+
+
+def page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    service: Service = request.app.state.service
+    other = "en" if lang == "zh" else "zh"
+    return templates.TemplateResponse(request, name, status_code=status, context={
+        "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": service.pack.hash,
+        "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang], "field_name": field_name,
+        "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
+
+
+def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[str, list[str]],
+              as_of: str, status: int = 200) -> HTMLResponse:
+    return page(request, "form.html", lang, status, topics=topics(), values=values, errors=errors, as_of=as_of,
+                titles=TITLES, levels=LEVELS, level_zh=LEVEL_ZH)
+
+
+def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The OpenAPI document as a readable list, so the API is documented without Swagger UI's CDN assets."""
+    out = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ok = next((v for k, v in op["responses"].items() if k.startswith("2")), {})
+            example = next((c["example"] for c in ok.get("content", {}).values() if "example" in c), None)
+            out.append({"method": method.upper(), "path": path, "anchor": f"{method}-{path}".replace("/", "-"),
+                        "summary": op.get("summary", ""), "description": op.get("description", ""),
+                        "parameters": op.get("parameters", []), "secured": bool(op.get("security")),
+                        "codes": list(op["responses"]),
+                        "request_examples": [(e.get("summary", k), pretty(e["value"]))
+                                             for k, e in body.get("examples", {}).items()],
+                        "response_example": None if example is None else pretty(example)})
+    return out
+
+
+def pretty(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def mount(app: FastAPI, service: "Service") -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home(request: Request, lang: str | None = None) -> HTMLResponse:
+        return form_page(request, language(lang), {}, {}, date.today().isoformat())
+
+    @app.post("/check", response_class=HTMLResponse, include_in_schema=False)
+    async def check(request: Request) -> HTMLResponse:
+        form = await request.form()
+        lang = language(str(form.get("lang") or ""))
+        as_of_text = str(form.get("as_of") or "").strip()
+        values = {k: form.getlist(k) if k == "titles" else form.get(k) for k in form.keys()}
+        data = profile_from_form(form)
+        errors: dict[str, list[str]] = {}
+        try:
+            as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
+        except ValueError:
+            errors["as_of"] = [translator(lang)("评估日期应为 YYYY-MM-DD", "the as-of date must be YYYY-MM-DD")]
+        try:
+            profile = parse_profile(data)
+        except ProfileInputError as e:
+            for issue in e.issues:
+                key = issue.field.split(".")[0] if issue.field.split(".")[0] in FIELDS else "_form"
+                errors.setdefault(key, []).append(issue.message_zh if lang == "zh" else issue.message_en)
+        if errors:
+            return form_page(request, lang, values, errors, as_of_text, status=422)
+        result = evaluate(profile, service.pack, as_of)
+        submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
+        return page(request, "result.html", lang, assessment=result, chart=chart_svg(result), submitted=submitted)
+
+    @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
+    async def policies(request: Request, lang: str | None = None) -> HTMLResponse:
+        details = [catalogue.detail(service.pack, p.id) for p in catalogue.summaries(service.pack)]
+        return page(request, "policies.html", language(lang), policies=details)
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    async def api_page(request: Request, lang: str | None = None) -> HTMLResponse:
+        return page(request, "api.html", language(lang), operations=operations(app.openapi()))
+
+    @app.get("/officer", response_class=HTMLResponse, include_in_schema=False)
+    async def officer(request: Request, lang: str | None = None) -> HTMLResponse:
+        return page(request, "officer.html", language(lang), max_rows=service.limits.upload_rows,
+                    max_mb=service.limits.upload_bytes // (1024 * 1024))

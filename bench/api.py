@@ -1,0 +1,163 @@
+"""Throughput and latency of POST /v1/assess under concurrent clients on loopback.
+
+    python bench/api.py [--clients 32] [--requests 20000] [--seconds 30] [--workers 2] [--url URL]
+
+Starts `uvicorn api.app:app_from_env` (unless --url names a running server), warms it up, then
+runs CLIENTS keep-alive connections, each posting assessments back to back, until REQUESTS are
+done or SECONDS have passed. The client is a small asyncio HTTP/1.1 loop (no client library in
+the way), so the figures are the server's, minus what the client costs on the same machine.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").glob("*.json"))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(workers: int, tmp: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+                            cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the server did not start")
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of the server and its worker processes (Linux /proc), to separate the
+    server's cost per assessment from the contention of a shared machine."""
+    proc = Path("/proc")
+    if not (proc / str(pid)).exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def requests_for(host: str, as_of: str) -> list[bytes]:
+    out = []
+    for profile in PROFILES:
+        body = json.dumps(profile, ensure_ascii=False).encode()
+        head = (f"POST /v1/assess?as_of={as_of} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        out.append(head + body)
+    return out
+
+
+async def client(host: str, port: int, payloads: list[bytes], budget: "Budget", latencies: list[float]) -> int:
+    reader, writer = await asyncio.open_connection(host, port)
+    errors, n = 0, 0
+    try:
+        while budget.take():
+            started = time.perf_counter()
+            writer.write(payloads[n % len(payloads)])
+            n += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length:"))
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            errors += not head.startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()
+    return errors
+
+
+class Budget:
+    def __init__(self, count: int, seconds: float) -> None:
+        self.left, self.until = count, time.perf_counter() + seconds
+
+    def take(self) -> bool:
+        if self.left <= 0 or time.perf_counter() > self.until:
+            return False
+        self.left -= 1
+        return True
+
+
+async def run(url: str, clients: int, count: int, seconds: float,
+              pid: int | None) -> tuple[list[float], int, float, float | None]:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    payloads = requests_for(f"{host}:{port}", "2025-06-30")
+    warm: list[float] = []
+    await asyncio.gather(*(client(host, port, payloads, Budget(50, 10), warm) for _ in range(clients)))
+    latencies: list[float] = []
+    cpu_before = server_cpu_seconds(pid) if pid else None
+    started = time.perf_counter()
+    errors = await asyncio.gather(*(client(host, port, payloads, Budget(count // clients, seconds), latencies)
+                                    for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    cpu_after = server_cpu_seconds(pid) if pid else None
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return latencies, sum(errors), elapsed, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--url", default=None, help="benchmark a running server instead of starting one")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url = (None, args.url) if args.url else start_server(args.workers, tmp)
+        try:
+            client_cpu = time.process_time()
+            latencies, errors, elapsed, server_cpu = asyncio.run(
+                run(url, args.clients, args.requests, args.seconds, proc.pid if proc else None))
+            client_cpu = time.process_time() - client_cpu
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=10)
+    latencies.sort()
+    ms = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    print(f"POST /v1/assess: {len(latencies)} assessments, {args.clients} concurrent clients, "
+          f"{'server ' + url if args.url else f'{args.workers} uvicorn worker(s)'}, {os.cpu_count()} CPUs")
+    print(f"  {len(latencies) / elapsed:,.0f} assessments/s   p50 {ms(0.50):.1f} ms   p99 {ms(0.99):.1f} ms   "
+          f"mean {statistics.fmean(latencies) * 1000:.1f} ms   non-200: {errors}")
+    if server_cpu:
+        per = server_cpu / len(latencies) * 1000
+        print(f"  server CPU {per:.2f} ms per assessment (client {client_cpu / len(latencies) * 1000:.2f} ms); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

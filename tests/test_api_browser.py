@@ -1,0 +1,123 @@
+"""End to end in a real browser: `ipcheck serve`'s app on loopback, Debian's headless Chromium via Playwright.
+
+CI installs the browser with `apt-get install -y chromium`; without /usr/bin/chromium this test skips.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+CHROMIUM = Path(os.environ.get("IPCHECK_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'runs.sqlite3'}",
+                        "IPCHECK_OFFICER_TOKENS": "officer:browser-test-token",
+                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90  # a busy CI machine starts slowly
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_path: Path) -> None:
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(15_000)
+    page.goto(server + "/")
+    assert page.locator("h1").inner_text() == "知识产权政策自评"
+    page.fill("#f-as_of", "2025-06-30")
+    page.fill("#f-name", "浏览器测试公司（示例）")
+    page.fill("#f-registration_date", "2024-03-01")
+    page.fill("#f-division_code", "500105")
+    page.fill("#f-industry_code", "M7520")
+    page.select_option("#f-serious_dishonesty_list", "false")
+    page.fill("#f-employees", "12")
+    page.click("#submit")
+    badge = page.locator('[data-decision="jb_new_ip_service_firm"]')
+    assert badge.inner_text() == "符合"
+    assert "江北府办发〔2023〕6号" in page.locator("#d-jb_new_ip_service_firm .citation").inner_text()
+    page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
+
+    page.click("nav .lang-form button")  # the same answers, in English
+    assert page.locator('[data-decision="jb_new_ip_service_firm"]').inner_text() == "Eligible"
+
+    page.goto(server + "/?lang=en")
+    page.fill("#f-registration_date", "2015-06-18")
+    page.click("#submit")
+    assert page.locator('[data-decision="jb_new_ip_service_firm"]').inner_text() == "Not yet"
+    assert "Would take" in page.locator("#d-jb_new_ip_service_firm").inner_text()
+    page.close()
+
+
+def test_officer_uploads_a_batch_and_downloads_the_result(server: str, browser: object, tmp_path: Path) -> None:
+    table = tmp_path / "batch.csv"
+    table.write_text("企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单\n"
+                     "甲（示例）,2024-03-01,500105,M7520,否\n乙（示例）,2015-06-18,500105,C3484,\n", encoding="utf-8")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(15_000)
+    page.goto(server + "/officer")
+    page.fill("#token", "browser-test-token")
+    page.set_input_files("#file", str(table))
+    page.fill("#as_of", "2025-06-30")
+    page.click("#upload button[type=submit]")
+    link = page.locator("#download")
+    link.wait_for()
+    assert "已完成" in page.locator("#run").inner_text()
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "result.xlsx"
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"PK")
+
+    page.reload()  # coming back later: the run is listed and can be opened again
+    page.fill("#token", "browser-test-token")
+    page.click("#recent")
+    page.locator("#runs button").first.click()
+    page.locator("#download").wait_for()
+    page.close()
