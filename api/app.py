@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.evaluator import evaluate
+from engine.strength import enrich
 from engine.loader import DEFAULT_RULES, RulePack, load_pack
 from engine.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
 from engine.report import render
@@ -86,6 +87,9 @@ ASSESS_PARAMETERS = [
      "schema": {"type": "string", "format": "date"}, "example": EXAMPLE_AS_OF.isoformat()},
     {"name": "lang", "in": "query", "required": False, "description": "Language of the report / 报告语言",
      "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"}, "example": "zh"},
+    {"name": "whatif", "in": "query", "required": False,
+     "description": "Include ranked improvements and near misses (costs many re-evaluations) / 是否给出改进建议",
+     "schema": {"type": "string", "enum": ["true", "false"], "default": "true"}, "example": "true"},
 ]
 
 
@@ -109,12 +113,13 @@ def assess_query(query: Any) -> tuple[date | None, Lang]:
     return as_of, lang  # type: ignore[return-value]
 
 
-def assess_profile(service: Service, data: Any, as_of: date | None) -> Assessment:
+def assess_profile(service: Service, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
     try:
         profile = parse_profile(data)
     except ProfileInputError as e:
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
-    return evaluate(profile, service.pack, as_of)
+    day = as_of or date.today()
+    return enrich(evaluate(profile, service.pack, day), profile, service.pack, day, what_if=what_if)
 
 
 def example_assessment(pack: RulePack) -> dict[str, Any]:
@@ -142,7 +147,8 @@ def api_router(service: Service) -> APIRouter:
         Returns every decision with its reasons, the conditions tree with values, thresholds and what
         it would take, and the citations. Self-checks are not stored."""
         as_of, lang = assess_query(request.query_params)
-        result = assess_profile(service, read_json(await request.body()), as_of)
+        what_if = request.query_params.get("whatif", "true") != "false"
+        result = assess_profile(service, read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
 

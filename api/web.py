@@ -16,7 +16,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from engine.chart import strength_chart
 from engine.evaluator import evaluate
+from engine.strength import enrich
 from engine.explain import fmt_number, fmt_value
 from engine.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
 from engine.results import Assessment
@@ -49,10 +51,9 @@ def field_name(name: str, lang: str) -> str:
     return label_zh(name) if lang == "zh" else name.replace("_", " ")
 
 
-def chart_svg(assessment: Assessment) -> Markup | None:
-    """The IP-strength radar chart, when the assessment carries one (the IP-strength work adds `chart_svg`)."""
-    svg = getattr(assessment, "chart_svg", None)
-    return Markup(svg) if svg else None
+def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
+    """The IP-strength radar chart, when the pack has an IP-strength scorecard."""
+    return Markup(strength_chart(assessment.strength, lang)) if assessment.strength else None
 
 
 def page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -119,9 +120,10 @@ def mount(app: FastAPI, service: "Service") -> None:
                 errors.setdefault(key, []).append(issue.message_zh if lang == "zh" else issue.message_en)
         if errors:
             return form_page(request, lang, values, errors, as_of_text, status=422)
-        result = evaluate(profile, service.pack, as_of)
+        result = enrich(evaluate(profile, service.pack, as_of), profile, service.pack, as_of)
         submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
-        return page(request, "result.html", lang, assessment=result, chart=chart_svg(result), submitted=submitted)
+        return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang),
+                    submitted=submitted)
 
     @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
     async def policies(request: Request, lang: str | None = None) -> HTMLResponse:

@@ -143,8 +143,8 @@ def lint(folder: Path) -> None:
 from .catalogue import docs  # noqa: E402  (registered last to keep merges simple)
 rules.add_command(docs)
 
-if __name__ == "__main__":
-    main()
-
 from api.cli import serve  # noqa: E402
 main.add_command(serve)
+
+if __name__ == "__main__":
+    main()

@@ -49,11 +49,14 @@ def strength_of(assessment: Assessment, score: Callable[[Assessment, float | Non
 
 
 def enrich(assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, as_of: date,
-           top: int = 3) -> Assessment:
-    """Add the IP-strength section, the ranked improvements and the narrowest policy misses."""
+           top: int = 3, what_if: bool = True) -> Assessment:
+    """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
+    times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
         score = overall(profile, pack, as_of)
         assessment.strength = strength_of(assessment, score)
-        assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top)
-    assessment.near_misses = whatif.near_misses(profile, pack, as_of)
+        if what_if:
+            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top)
+    if what_if:
+        assessment.near_misses = whatif.near_misses(profile, pack, as_of)
     return assessment

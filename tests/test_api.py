@@ -58,8 +58,8 @@ def test_missing_fact_is_undetermined_with_what_would_settle_it(client: TestClie
     assert d["missing"] == ["serious_dishonesty_list"]
 
 
-def test_as_of_before_the_policy_has_no_decision(client: TestClient) -> None:
-    body = client.post("/v1/assess?as_of=2020-01-01", json=EXAMPLE).json()
+def test_as_of_before_every_policy_has_no_decision(client: TestClient) -> None:
+    body = client.post("/v1/assess?as_of=2010-01-01", json=EXAMPLE).json()
     assert [d["id"] for d in body["decisions"]] == []
 
 
@@ -176,8 +176,8 @@ def test_form_submission_shows_the_decision_with_reasons(client: TestClient) -> 
     assert 'data-decision="jb_new_ip_service_firm">符合<' in r.text
     assert "江北府办发〔2023〕6号" in r.text
     r = client.post("/check", data={"registration_date": "2015-01-01", "as_of": "2025-06-30", "lang": "en"})
-    assert ">Not yet<" in r.text and "Would take" in r.text  # the age condition says what it needs
-    assert "These facts would settle it" not in r.text  # already ineligible: the date rules it out
+    # already ineligible (the date rules it out), and the age condition says what it needs
+    assert 'data-decision="jb_new_ip_service_firm">Not yet<' in r.text and "Would take" in r.text
 
 
 def test_form_titles_and_unknowns(client: TestClient) -> None:
@@ -212,18 +212,12 @@ def test_pages_use_no_external_resources(client: TestClient) -> None:
 
 # --- the chart slot and `ipcheck serve` ---------------------------------------
 
-def test_result_page_shows_a_chart_only_when_the_assessment_has_one(client: TestClient,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_result_page_shows_the_radar_chart_only_with_an_ip_strength_section(client: TestClient,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import api.web
-    from engine.results import Assessment
-
-    class Charted(Assessment):
-        chart_svg: str
-
-    real = api.web.evaluate
-    monkeypatch.setattr(api.web, "evaluate", lambda *a: Charted(**real(*a).__dict__, chart_svg="<svg id='radar'></svg>"))
-    assert "<svg id='radar'></svg>" in client.post("/check", data={"lang": "zh"}).text
-    monkeypatch.setattr(api.web, "evaluate", real)
+    html = client.post("/check", data={"invention_patents": "3", "lang": "zh"}).text
+    assert 'id="ip-strength-chart"' in html and "<svg" in html and "创造" in html
+    monkeypatch.setattr(api.web, "enrich", lambda assessment, *a, **k: assessment)  # no strength section
     assert 'id="ip-strength-chart"' not in client.post("/check", data={"lang": "zh"}).text
 
 

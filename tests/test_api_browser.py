@@ -82,6 +82,9 @@ def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_p
     badge = page.locator('[data-decision="jb_new_ip_service_firm"]')
     assert badge.inner_text() == "符合"
     assert "江北府办发〔2023〕6号" in page.locator("#d-jb_new_ip_service_firm .citation").inner_text()
+    chart = page.locator("#ip-strength-chart svg")  # the IP-strength radar chart, drawn on the page
+    assert chart.count() == 1 and chart.bounding_box()["width"] > 100
+    assert "创造" in chart.inner_html() and "管理" in chart.inner_html()
     page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
 
     page.click("nav .lang-form button")  # the same answers, in English
