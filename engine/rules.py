@@ -281,9 +281,23 @@ class Policy(Dated):
     grants: list[str] = Field([], description="Title codes the decision grants")
 
 
+class ExclusiveGroup(Strict):
+    """Policies whose benefits the documents say may not be combined (不重复享受).
+
+    Declarative only: `ipcheck rules lint` reports every pair of the group that can be
+    eligible together; the evaluator still decides each policy on its own.
+    """
+    id: str
+    label: Text | None = None
+    policies: list[str] = Field(min_length=2, description="Policy ids")
+    source: Source
+    note: str | None = None
+
+
 class RuleFile(Strict):
     """One YAML file of the pack."""
     parameters: list[Parameter] = []
     derived: list[Derived] = []
     scorecards: list[Scorecard] = []
     policies: list[Policy] = []
+    exclusive: list[ExclusiveGroup] = Field([], description="Benefits that may not be combined (不重复享受)")
