@@ -117,5 +117,9 @@ def lint(folder: Path, strict: bool) -> None:
         sys.exit(1)
 
 
+from .authoring import diff_command, test_command  # noqa: E402  (authors' commands: rules diff, rules test)
+rules.add_command(diff_command); rules.add_command(test_command)  # noqa: E702
+
+
 if __name__ == "__main__":
     main()

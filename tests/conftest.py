@@ -5,6 +5,7 @@ policy author can write scenarios without touching Python.
 """
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,8 @@ UNKNOWN = {"", "未知", "缺失"}
 
 @pytest.fixture(scope="session")
 def pack() -> RulePack:
-    return load_pack(DEFAULT_RULES)
+    """The shipped rules, or the folder in IPCHECK_RULES_DIR (`ipcheck rules test DIR` sets it)."""
+    return load_pack(os.environ.get("IPCHECK_RULES_DIR") or DEFAULT_RULES)
 
 
 @pytest.fixture
