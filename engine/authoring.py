@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .diff import DiffInputError, build_report, generate_population, make_population, read_population, render_html, \
-    resolve_rules
+    resolve_rules, write_xlsx
 from .loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 
 EXIT_INPUT, EXIT_RULES = 2, 3
@@ -41,7 +41,7 @@ def _load(spec: str, folder: Path) -> RulePack:
               help="Applicants: JSON list or CSV (English or Chinese headers); default: a generated population")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Evaluation date YYYY-MM-DD (default today) / 评估日期")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write a report: .html or .json")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write a report: .html, .xlsx or .json")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--size", default=2000, show_default=True, help="Rows of the generated population")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated population")
@@ -65,6 +65,8 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
     if output is not None:
         if output.suffix.lower() == ".json":
             output.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        elif output.suffix.lower() == ".xlsx":
+            write_xlsx(report, output)
         else:
             output.write_text(render_html(report), encoding="utf-8")
         click.echo(f"报告已写入 / report written: {output}", err=True)

@@ -562,3 +562,32 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
     cells = lambda row, tag: "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in row)  # noqa: E731
     return ("<table><tr>" + cells(head, "th") + "</tr>"
             + "".join("<tr>" + cells(r, "td") + "</tr>" for r in rows) + "</table>")
+
+
+def write_xlsx(report: DiffReport, path: Path) -> None:
+    """The report as a workbook: one sheet each for changes, policies, conditions, examples, rejected rows."""
+    import pandas as pd  # only this output needs pandas and XlsxWriter
+
+    sheets = {
+        "changes": pd.DataFrame([{k: v if not isinstance(v, (dict, list)) else _show(v) for k, v in c.as_json().items()}
+                                 for c in report.changes], columns=["kind", "section", "id", "path", "aspect", "old",
+                                                                    "new", "text"]),
+        "policies": pd.DataFrame([{"policy": p.policy, "title_zh": p.title["zh"], "flipped": p.flipped,
+                                   **{f"before_{s}": p.before.get(s, 0) for s in STATUS_ZH},
+                                   **{f"after_{s}": p.after.get(s, 0) for s in STATUS_ZH},
+                                   **{f"flip {m}": n for m, n in p.transitions.items()},
+                                   "amount_before": p.amount_before, "amount_after": p.amount_after,
+                                   "amount_change": p.amount_after - p.amount_before} for p in report.policies]),
+        "conditions": pd.DataFrame([{"policy": p.policy, **c} for p in report.policies for c in p.conditions],
+                                   columns=["policy", "id", "rows", "zh", "en", "when"]),
+        "examples": pd.DataFrame([{"policy": p.policy, "row": x["row"], "applicant": x["label"], "old": x["old"],
+                                   "new": x["new"],
+                                   "conditions": "; ".join(f"{c['id']} {c['old']}→{c['new']}" for c in x["conditions"]),
+                                   "reasons_now": (x["reason_after"] or {}).get("zh", "")}
+                                  for p in report.policies for x in p.examples]),
+        "rejected": pd.DataFrame([{"row": r["row"], "issues": "; ".join(r["issues"])} for r in report.population.rejected],
+                                 columns=["row", "issues"]),
+    }
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)

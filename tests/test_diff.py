@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -190,6 +191,12 @@ def test_diff_command_json_and_html(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, [*args, "-o", str(report)]).exit_code == 0
     page = report.read_text(encoding="utf-8")
     assert "enough_staff" in page and "#1 甲" in page and "<script" not in page
+    workbook = tmp_path / "report.xlsx"
+    assert CliRunner().invoke(main, [*args, "-o", str(workbook)]).exit_code == 0
+    with zipfile.ZipFile(workbook) as book:
+        names = book.namelist()
+        strings = book.read("xl/sharedStrings.xml").decode("utf-8")
+    assert "xl/worksheets/sheet5.xml" in names and "enough_staff" in strings and "#1 甲" in strings
 
 
 def test_diff_command_names_the_side_that_fails_to_load(tmp_path: Path) -> None:
