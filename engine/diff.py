@@ -306,8 +306,11 @@ def _synthetic_firm(rng: random.Random, n: int, day: date, missing_rate: float) 
     return row
 
 
+_KINDS = {name: (field_kind(name), unit_of(name)) for name in FIELDS}
+
+
 def _draw(rng: random.Random, name: str, scale: float, day: date) -> Any:
-    kind, unit = field_kind(name), unit_of(name)
+    kind, unit = _KINDS[name]
     if name == "registration_date":
         return day - timedelta(days=rng.randint(0, 20 * 365))
     if name == "division_code":
