@@ -104,9 +104,5 @@ def decision_needs(outcome: dict[str, Assessment], pack: RulePack, name: str, la
     assert field_key(label) in decision.missing or label in decision.missing, decision.missing
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "authoring: scenarios that exercise the authoring tools (rules diff / test)")
-
-
-# The policy author's steps (features/规则修订.feature).
+# The policy author's steps (features/规则修订.feature) and the `authoring` marker.
 from steps_authoring import *  # noqa: E402,F401,F403

@@ -132,3 +132,12 @@ def copy_tests_fail(authoring: dict[str, Any], scenario: str) -> None:
     result = CliRunner().invoke(main, ["rules", "test", str(authoring["copy"])])
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.output and scenario in result.output and "规则测试未通过" in result.output
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "authoring: scenarios that exercise the authoring tools (rules diff / test)")
+
+
+# conftest.py star-imports this module: export only the fixtures, the step definitions and the
+# hook, so that no helper name here can shadow one of conftest's.
+__all__ = [name for name in list(globals()) if name.startswith("pytestbdd_")] + ["authoring", "pytest_configure"]
