@@ -35,6 +35,7 @@ from .results import ConditionResult
 from .rules import Expression
 
 NOT_IN_FORCE = "not_in_force"
+IN_FORCE = "(in_force)"        # pseudo-condition: the policy came into or went out of force
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定", NOT_IN_FORCE: "未生效"}
 SECTION_WORDS = {"parameters": ("参数", "parameter"), "derived": ("派生事实", "derived fact"),
                  "scorecards": ("评分表", "scorecard"), "policies": ("政策", "policy"),
@@ -277,6 +278,7 @@ def read_population(path: Path) -> Population:
 _INDUSTRIES = ["M7520", "M7520", "M7520", "M73", "C39", "C35", "C27", "I65", "I64", "L72", "F51", "J66"]
 _DIVISIONS = ["500105"] * 6 + ["500103", "500106", "500112", "110105"]
 _RARE_TRUE = {"abnormal_operation_list", "serious_dishonesty_list", "major_accident_3y", "tax_violation_3y"}
+_MOSTLY_TRUE = {"ip_penalty_free", "legal_person"}
 
 
 def generate_population(size: int = 2000, seed: int = 7, as_of: date | None = None,
@@ -300,6 +302,8 @@ def _synthetic_firm(rng: random.Random, n: int, day: date, missing_rate: float) 
         value = _draw(rng, name, scale, day)
         if value is not None:
             row[name] = value
+    if row.get("ip_penalty_free") is False:
+        row["last_ip_penalty_date"] = day - timedelta(days=rng.randint(0, 8 * 365))
     for small, big in CROSS_CHECKS:
         if small in row and big in row and row[small] > row[big]:
             row[small] = row[big]
@@ -320,7 +324,7 @@ def _draw(rng: random.Random, name: str, scale: float, day: date) -> Any:
     if name == "digitalisation_level":
         return rng.randint(1, 4)
     if kind == "bool":
-        return rng.random() < (0.04 if name in _RARE_TRUE else 0.45)
+        return rng.random() < (0.04 if name in _RARE_TRUE else 0.9 if name in _MOSTLY_TRUE else 0.45)
     if kind == "integer":
         mean = 3.3 + scale if unit == "人" else 0.3 + 0.6 * scale
         count = int(rng.lognormvariate(mean, 0.8)) if unit == "人" or rng.random() < 0.7 else 0
@@ -415,10 +419,14 @@ def population_diff(old_pack: RulePack, new_pack: RulePack, pop: Population, as_
         new = after.status.get(policy, [NOT_IN_FORCE] * rows)
         flipped = [n for n in range(rows) if old[n] != new[n]]
         leaf_old, leaf_new = before.leaves.get(policy, {}), after.leaves.get(policy, {})
-        changed = {n: [leaf for leaf in [*leaf_old, *(k for k in leaf_new if k not in leaf_old)]
-                       if leaf_old.get(leaf, [""] * rows)[n] != leaf_new.get(leaf, [""] * rows)[n]]
+        every_leaf = [*leaf_old, *(k for k in leaf_new if k not in leaf_old)]
+        # A flip into or out of "not in force" is due to the policy's period, not to its conditions.
+        changed = {n: [IN_FORCE] if NOT_IN_FORCE in (old[n], new[n]) else
+                   [leaf for leaf in every_leaf if leaf_old.get(leaf, [""] * rows)[n] != leaf_new.get(leaf, [""] * rows)[n]]
                    for n in flipped}
-        labels = _condition_labels(old_pack, policy, as_of) | _condition_labels(new_pack, policy, as_of)
+        labels = _condition_labels(old_pack, policy, as_of) | _condition_labels(new_pack, policy, as_of) | {
+            IN_FORCE: {"zh": "政策生效期（新增、删除或起止日期变化）", "en": "policy period (added, removed or dates changed)",
+                       "when": ""}}
         counts = Counter(leaf for n in flipped for leaf in changed[n])
         title = (new_pack.policies.get(policy) or old_pack.policies[policy])[0].title
         out.append(PolicyFlips(
@@ -439,10 +447,14 @@ def _example(old_pack: RulePack, new_pack: RulePack, pop: Population, n: int, po
     """One flipped row with the conditions that changed and the new decision's reasons in words."""
     decision = next((d for d in evaluate(pop.profiles[n], new_pack, as_of).decisions if d.id == policy), None)
     before = next((d for d in evaluate(pop.profiles[n], old_pack, as_of).decisions if d.id == policy), None)
+    in_force = {True: "in force", False: NOT_IN_FORCE}
+    absent = [""] * len(pop.rows)
     return {"row": pop.rows[n], "label": pop.labels[n],
             "old": before.status if before else NOT_IN_FORCE, "new": decision.status if decision else NOT_IN_FORCE,
-            "conditions": [{"id": leaf, "old": leaf_old.get(leaf, [""] * len(pop.rows))[n] or "-",
-                            "new": leaf_new.get(leaf, [""] * len(pop.rows))[n] or "-"} for leaf in leaves],
+            "conditions": [{"id": leaf, "old": in_force[before is not None], "new": in_force[decision is not None]}
+                           if leaf == IN_FORCE else
+                           {"id": leaf, "old": leaf_old.get(leaf, absent)[n] or "-", "new": leaf_new.get(leaf, absent)[n] or "-"}
+                           for leaf in leaves],
             "reason_before": before.reasons.model_dump() if before else None,
             "reason_after": decision.reasons.model_dump() if decision else None}
 

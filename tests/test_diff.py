@@ -127,6 +127,8 @@ def test_a_new_policy_flips_from_not_in_force(tmp_path: Path) -> None:
     [flips] = build_report("old", "new", new, old, make_population(FIRMS, "firms"), DAY).policies
     assert flips.transitions == {"not_in_force→eligible": 2, "not_in_force→ineligible": 1,
                                  "not_in_force→undetermined": 1}
+    assert [(c["id"], c["rows"]) for c in flips.conditions] == [("(in_force)", 4)]
+    assert flips.examples[0]["conditions"] == [{"id": "(in_force)", "old": "not_in_force", "new": "in force"}]
 
 
 def test_evaluate_population_returns_columns(tmp_path: Path) -> None:
