@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .evaluator import evaluate
+from .lint import Finding, lint_pack
 from .loader import RulePack, walk_conditions
 from .profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, TITLES, EnterpriseProfile, Level, ProfileInputError,
                       field_kind, parse_profile, unit_of)
@@ -471,6 +472,7 @@ class DiffReport:
     changes: list[Change]
     population: Population
     policies: list[PolicyFlips]
+    lint: list[Finding] = field(default_factory=list)     # static findings of NEW
 
     def as_json(self) -> dict[str, Any]:
         pop = self.population
@@ -479,7 +481,8 @@ class DiffReport:
                 "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop.profiles),
                                "rejected": pop.rejected},
                 "policies": [{**{k: v for k, v in vars(p).items()}, "flipped": p.flipped,
-                              "amount_change": p.amount_after - p.amount_before} for p in self.policies]}
+                              "amount_change": p.amount_after - p.amount_before} for p in self.policies],
+                "lint": [vars(f) for f in self.lint]}
 
     def text(self) -> str:
         pop = self.population
@@ -487,6 +490,10 @@ class DiffReport:
                  f"评估日期 / as of {self.as_of}", "",
                  f"结构变化 / structural changes: {len(self.changes)}"]
         lines += [f"  {c.words()}" for c in self.changes] or ["  （无 / none）"]
+        counts = Counter(f.severity for f in self.lint)
+        lines += ["", f"新规则静态检查 / lint of NEW: {counts['error']} 个错误 / errors, {counts['warning']} 个警告 / warnings, "
+                      f"{counts['info']} 条提示 / notes"]
+        lines += [f"  {f}" for f in self.lint]
         lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop.profiles)} 已评估 / evaluated, "
                       f"{len(pop.rejected)} 行无效 / rejected"]
         for bad in pop.rejected[:10]:
@@ -532,7 +539,7 @@ def build_report(old_spec: str, new_spec: str, old_pack: RulePack, new_pack: Rul
                  as_of: date, max_examples: int = 5) -> DiffReport:
     return DiffReport(old=old_spec, new=new_spec, old_hash=old_pack.hash, new_hash=new_pack.hash, as_of=as_of,
                       changes=structural_diff(old_pack, new_pack), population=pop,
-                      policies=population_diff(old_pack, new_pack, pop, as_of, max_examples))
+                      policies=population_diff(old_pack, new_pack, pop, as_of, max_examples), lint=lint_pack(new_pack))
 
 
 def render_html(report: DiffReport) -> str:
@@ -546,6 +553,9 @@ def render_html(report: DiffReport) -> str:
                     [[c.kind, c.aspect, f"{SECTION_WORDS[c.section][1]} {c.ident}", " › ".join(c.path),
                       _show(c.old) if c.old is not None else "", _show(c.new) if c.new is not None else ""]
                      for c in report.changes])]
+    parts.append(f"<h2>新规则静态检查 / Lint of NEW ({len(report.lint)})</h2>")
+    parts.append(_table(["位置 / where", "级别 / severity", "代码 / code", "说明 / message"],
+                        [[f"{f.file}:{f.line or 1}", f.severity, f.code, f"{f.zh} / {f.en}"] for f in report.lint]))
     pop = data["population"]
     parts.append(f"<h2>申请人 / Applicants</h2><p>{e(pop['source'])}: {pop['rows']} rows, {pop['evaluated']} evaluated, "
                  f"{len(pop['rejected'])} rejected</p>")

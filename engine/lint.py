@@ -363,7 +363,7 @@ class Linter:
         what = f"{ident}: {cond.id or path}"
         if cond.when is not None:
             result = self.ranges.outcomes(cond.when.ast)
-            self.report_truth(at, what, result)
+            self.report_truth(self.where.at("policies", ident, [*loc, "when"], version), what, result)
             return result
         key = "all" if cond.all is not None else "any" if cond.any is not None else "not"
         kids = cond.children()

@@ -112,6 +112,15 @@ def test_raising_a_threshold_names_who_flips_why_and_the_budget(tmp_path: Path) 
     assert (flips.amount_before, flips.amount_after) == (60.0, 50.0)
     text = report.text()
     assert "符合 → 不符合 / eligible → ineligible: 1" in text and "(变化 / change -10.00 万元)" in text
+    assert "lint of NEW: 0 个错误 / errors, 0 个警告 / warnings" in text
+
+
+def test_the_report_carries_the_lint_of_the_new_pack(tmp_path: Path) -> None:
+    old, new = both(tmp_path, PACK.replace("employees >= min_staff", "employees >= min_staff and revenue < 0"))
+    report = build_report("old", "new", old, new, make_population(FIRMS, "firms"), DAY)
+    assert [f.code for f in report.lint] == ["never-holds"]
+    assert "pack.yaml:18: error/错误 [never-holds]" in report.text()
+    assert report.as_json()["lint"][0]["severity"] == "error"
 
 
 def test_flips_to_and_from_undetermined_are_counted(tmp_path: Path) -> None:
