@@ -228,11 +228,16 @@ def _cell(name: str, text: str) -> Any:
 
 def _read_rows(path: Path) -> list[Any]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise DiffInputError(f"{path}: file not found", f"{path}：文件不存在") from None
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DiffInputError(f"{path}: not UTF-8 text", f"{path}：不是 UTF-8 编码") from None
+        try:
+            text = raw.decode("gb18030")  # CSV saved by Excel on a Chinese system
+        except UnicodeDecodeError:
+            raise DiffInputError(f"{path}: neither UTF-8 nor GB18030 text", f"{path}：既不是 UTF-8 也不是 GB18030 编码") from None
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         headers = reader.fieldnames or []

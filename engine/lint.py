@@ -20,7 +20,7 @@ from annotated_types import Ge, Gt, Le, Lt
 
 from . import expr as ex
 from .intervals import FULL, Interval, arith, bound, compare, covered_by, hull, satisfying, subtract
-from .loader import RulePack, dependencies, expressions_of, line_of, pack_files, read_yaml
+from .loader import RulePack, dependencies, line_of, pack_files, read_yaml
 from .profile import FIELDS, field_kind
 from .rules import BracketTable, Condition, Policy
 
@@ -57,7 +57,7 @@ class Locator:
                     if isinstance(item, dict) and "id" in item:
                         self.items.setdefault((section, item["id"]), []).append((shown, item))
 
-    def at(self, section: str, ident: str, loc: list[Any] = (), version: int = 0) -> tuple[str, int | None]:  # type: ignore[assignment]
+    def at(self, section: str, ident: str, loc: tuple[Any, ...] | list[Any] = (), version: int = 0) -> tuple[str, int | None]:
         found = self.items.get((section, ident), [])
         if not found:
             return "?", None

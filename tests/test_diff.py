@@ -171,6 +171,13 @@ def test_csv_with_chinese_headers(tmp_path: Path) -> None:
     assert second.employees is None and second.serious_dishonesty_list is True
 
 
+def test_csv_saved_by_excel_in_gb18030(tmp_path: Path) -> None:
+    path = tmp_path / "firms.csv"
+    path.write_bytes("企业名称,从业人员数\n甲,12\n".encode("gb18030"))
+    [firm] = read_population(path).profiles
+    assert firm.name == "甲" and firm.employees == 12
+
+
 def test_csv_with_an_unknown_column_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "firms.csv"
     path.write_text("企业名称,员工\n甲,3\n", encoding="utf-8")
