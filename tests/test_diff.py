@@ -245,3 +245,9 @@ def test_rules_test_refuses_a_folder_that_does_not_load(tmp_path: Path) -> None:
     folder = pack_dir(tmp_path, "broken", PACK.replace("employees >=", "employes >="))
     result = CliRunner().invoke(main, ["rules", "test", str(folder)])
     assert result.exit_code == 3 and "employes" in result.output and "规则测试 / rule tests" not in result.output
+
+
+def test_the_example_applicants_file_has_one_deliberately_invalid_row() -> None:
+    pop = read_population(Path(__file__).resolve().parent.parent / "examples" / "applicants.csv")
+    assert pop.total == 11 and len(pop.profiles) == 10
+    assert [r["row"] for r in pop.rejected] == [11] and "employees" in pop.rejected[0]["issues"][0]
