@@ -251,3 +251,14 @@ def test_the_example_applicants_file_has_one_deliberately_invalid_row() -> None:
     pop = read_population(Path(__file__).resolve().parent.parent / "examples" / "applicants.csv")
     assert pop.total == 11 and len(pop.profiles) == 10
     assert [r["row"] for r in pop.rejected] == [11] and "employees" in pop.rejected[0]["issues"][0]
+
+
+def test_an_added_exclusive_group_is_a_structural_change(tmp_path: Path) -> None:
+    second = ("  - id: other\n    title: {zh: 其他, en: other}\n    source: {document: 测试文件}\n"
+              "    from: 2020-01-01\n    conditions: {when: employees > 1}\n")
+    base = PACK + second
+    grouped = base + "exclusive:\n  - {id: one_grant, policies: [staff_grant, other], source: {document: 测试文件, clause: 四}}\n"
+    old, new = load_pack(pack_dir(tmp_path, "base", base)), load_pack(pack_dir(tmp_path, "grouped", grouped))
+    [change] = structural_diff(old, new)
+    assert change.kind == "added" and change.section == "exclusive" and change.ident == "one_grant"
+    assert change.words().startswith("+ 新增 added 不重复享受组 exclusive group one_grant")
