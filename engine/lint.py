@@ -445,7 +445,8 @@ class Linter:
         for item in [*self.pack.derived.values(), *self.pack.scorecards.values(),
                      *(p for versions in self.pack.policies.values() for p in versions)]:
             read |= {n.removesuffix("_passed") for n in dependencies(item)}
-        for ident in sorted(set(self.pack.parameters) - read):
+        by_code = {k for k, p in self.pack.parameters.items() if p.read_by}
+        for ident in sorted(set(self.pack.parameters) - read - by_code):
             self.add(self.where.at("parameters", ident), "warning", "unused",
                      f"parameter {ident} is not read by any rule", f"参数 {ident} 未被任何规则引用")
         for ident in sorted(set(self.pack.derived) - read):

@@ -92,6 +92,8 @@ class Parameter(Strict):
     label: Text
     unit: str | None = Field(None, description="万元, 人, 年, ratio (shown as %), ...")
     versions: list[ParameterVersion] = Field(min_length=1)
+    read_by: str | None = Field(None, description="Code that reads this parameter by id rather than through an"
+                                                  " expression, e.g. engine/patents.py (lint does not call it unused)")
 
     def version_on(self, day: date) -> ParameterVersion | None:
         return next((v for v in self.versions if v.in_force(day)), None)

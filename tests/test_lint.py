@@ -230,6 +230,13 @@ def test_unused_parameters_and_derived_facts_are_reported(tmp_path: Path) -> Non
     assert {(f.code, f.severity, f.line) for f in unused_param} == {("unused", "warning", 3), ("unused", "info", 5)}
 
 
+def test_a_parameter_read_by_code_is_not_unused(tmp_path: Path) -> None:
+    text = ("parameters:\n" + param("x").replace("}]}", "}], read_by: engine/patents.py}")
+            + "policies:\n" + policy("p", leaves("employees > 3"), start="2020-01-01"))
+    assert codes(lint(tmp_path, text)) == []
+    assert codes(lint(tmp_path, text.replace(", read_by: engine/patents.py", ""))) == ["unused"]
+
+
 # --- the command ---------------------------------------------------------------------
 
 def test_lint_exits_1_on_errors_and_prints_file_and_line(tmp_path: Path) -> None:
