@@ -43,7 +43,7 @@ def _load(spec: str, folder: Path) -> RulePack:
               help="Evaluation date YYYY-MM-DD (default today) / 评估日期")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write a report: .html, .xlsx or .json")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
-@click.option("--size", default=2000, show_default=True, help="Rows of the generated population")
+@click.option("--size", default=1000, show_default=True, help="Rows of the generated population")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated population")
 @click.option("--examples", default=5, show_default=True, help="Example rows per policy")
 def diff_command(old: str, new: str, population: Path | None, as_of: Any, output: Path | None, as_json: bool,

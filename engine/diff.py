@@ -287,7 +287,7 @@ _RARE_TRUE = {"abnormal_operation_list", "serious_dishonesty_list", "major_accid
 _MOSTLY_TRUE = {"ip_penalty_free", "legal_person"}
 
 
-def generate_population(size: int = 2000, seed: int = 7, as_of: date | None = None,
+def generate_population(size: int = 1000, seed: int = 7, as_of: date | None = None,
                         missing_rate: float = 0.04) -> list[dict[str, Any]]:
     """A reproducible synthetic population over every profile field, spread to cross typical thresholds.
 
