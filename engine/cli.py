@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from .evaluator import evaluate
+from .lint import lint_pack
 from .loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 from .profile import EnterpriseProfile, ProfileInputError, parse_profile
 from .chart import strength_chart
@@ -128,16 +129,29 @@ def rules() -> None:
 
 @rules.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=DEFAULT_RULES)
-def lint(folder: Path) -> None:
-    """Check every rule file; errors are printed as file:line / 检查规则文件"""
+@click.option("--strict", is_flag=True, help="Warnings fail too / 警告也视为失败")
+def lint(folder: Path, strict: bool) -> None:
+    """Check every rule file, then the static checks; findings as file:line / 检查规则文件"""
     try:
         pack = load_pack(folder)
     except RuleLoadError as e:
         click.echo("\n".join(map(str, e.issues)), err=True)
         click.echo(f"{len(e.issues)} 个错误 / error(s)", err=True)
         sys.exit(1)
+    findings = lint_pack(pack)
+    for finding in findings:
+        click.echo(str(finding), err=finding.severity != "info")
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
     count = len(pack.parameters) + len(pack.derived) + len(pack.scorecards) + len(pack.policies)
-    click.echo(f"ok: {count} 条规则 / rules, pack {pack.hash}")
+    click.echo(f"{'ok' if not errors else 'failed'}: {count} 条规则 / rules, {errors} 个错误 / errors, "
+               f"{warnings} 个警告 / warnings, pack {pack.hash}")
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+from .authoring import diff_command, test_command  # noqa: E402  (authors' commands: rules diff, rules test)
+rules.add_command(diff_command); rules.add_command(test_command)  # noqa: E702
 
 
 from .catalogue import docs  # noqa: E402  (registered last to keep merges simple)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from . import expr as ex
 from .profile import FIELDS, KEY_BY_LABEL
-from .rules import Condition, Derived, Expression, Parameter, Policy, RuleFile, Scorecard
+from .rules import Condition, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile, Scorecard
 
 MAX_FILE_BYTES = 1_000_000
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
@@ -121,6 +121,7 @@ class RulePack:
     order: list[str]                           # derived, scorecard and policy ids in dependency order
     origin: dict[str, tuple[str, int]]         # id -> (file, line)
     aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
+    exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
 
     def policy_on(self, policy_id: str, day: Any) -> Policy | None:
         return next((p for p in self.policies[policy_id] if p.in_force(day)), None)
@@ -255,6 +256,7 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
                 else:
                     getattr(pack, section)[item.id] = item
     issues += _check_versions(pack)
+    issues += _collect_exclusive(pack, parsed)
     try:
         pack.order = _dependency_order(pack)
     except graphlib.CycleError as e:
@@ -264,6 +266,27 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
     if issues:
         raise RuleLoadError(issues)
     return pack
+
+
+def _collect_exclusive(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) -> list[RuleIssue]:
+    """Exclusive groups: unique ids, naming existing policies, each policy once."""
+    issues = []
+    for shown, raw, rule_file in parsed:
+        for pos, group in enumerate(rule_file.exclusive):
+            line = raw["exclusive"].lines[pos]
+            if group.id in pack.exclusive:
+                issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} is already defined"
+                                                     f" / 不重复享受组 {group.id!r} 重复定义"))
+            pack.exclusive.setdefault(group.id, group)
+            pack.origin.setdefault(f"exclusive:{group.id}", (shown, line))
+            for ident in group.policies:
+                if ident not in pack.policies:
+                    issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r}: no policy {ident!r}"
+                                                         f" / 不重复享受组 {group.id!r} 引用了不存在的政策 {ident!r}"))
+            if len(set(group.policies)) != len(group.policies):
+                issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} lists a policy twice"
+                                                     f" / 不重复享受组 {group.id!r} 重复列出同一政策"))
+    return issues
 
 
 def _check_versions(pack: RulePack) -> list[RuleIssue]:

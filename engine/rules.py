@@ -92,6 +92,8 @@ class Parameter(Strict):
     label: Text
     unit: str | None = Field(None, description="万元, 人, 年, ratio (shown as %), ...")
     versions: list[ParameterVersion] = Field(min_length=1)
+    read_by: str | None = Field(None, description="Code that reads this parameter by id rather than through an"
+                                                  " expression, e.g. engine/patents.py (lint does not call it unused)")
 
     def version_on(self, day: date) -> ParameterVersion | None:
         return next((v for v in self.versions if v.in_force(day)), None)
@@ -281,9 +283,23 @@ class Policy(Dated):
     grants: list[str] = Field([], description="Title codes the decision grants")
 
 
+class ExclusiveGroup(Strict):
+    """Policies whose benefits the documents say may not be combined (不重复享受).
+
+    Declarative only: `ipcheck rules lint` reports every pair of the group that can be
+    eligible together; the evaluator still decides each policy on its own.
+    """
+    id: str
+    label: Text | None = None
+    policies: list[str] = Field(min_length=2, description="Policy ids")
+    source: Source
+    note: str | None = None
+
+
 class RuleFile(Strict):
     """One YAML file of the pack."""
     parameters: list[Parameter] = []
     derived: list[Derived] = []
     scorecards: list[Scorecard] = []
     policies: list[Policy] = []
+    exclusive: list[ExclusiveGroup] = Field([], description="Benefits that may not be combined (不重复享受)")

@@ -6,6 +6,7 @@ policy author can write scenarios without touching Python.
 from __future__ import annotations
 
 import re
+import os
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -25,7 +26,8 @@ UNKNOWN = {"", "未知", "缺失", "—"}  # "—": not given (e.g. no award, so
 
 @pytest.fixture(scope="session")
 def pack() -> RulePack:
-    return load_pack(DEFAULT_RULES)
+    """The shipped rules, or the folder in IPCHECK_RULES_DIR (`ipcheck rules test DIR` sets it)."""
+    return load_pack(os.environ.get("IPCHECK_RULES_DIR") or DEFAULT_RULES)
 
 
 @pytest.fixture
@@ -255,3 +257,5 @@ def decision_version(outcome: dict[str, Assessment], pack: RulePack, name: str, 
 def no_version(outcome: dict[str, Assessment], pack: RulePack, name: str) -> None:
     ident = _resolve(pack, name)
     assert all(d.id != ident for d in outcome["result"].decisions)
+# The policy author's steps (features/规则修订.feature) and the `authoring` marker.
+from steps_authoring import *  # noqa: E402,F401,F403
