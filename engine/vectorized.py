@@ -58,6 +58,18 @@ class Vec:
     kind: str
     value: np.ndarray
     known: np.ndarray
+    scalar: Any = field(default=None, compare=False)      # the value, for a constant known everywhere
+    factors: Any = field(default=None, compare=False, repr=False)  # cached (codes, distinct values)
+
+    def factorized(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct Python values) of the known rows; code -1 where unknown. Cached."""
+        if self.factors is None:
+            codes = np.full(len(self.known), -1, dtype=np.int64)
+            rows = np.flatnonzero(self.known)
+            values = to_python(Vec(self.kind, np.asarray(self.value)[rows], np.ones(len(rows), dtype=bool)))
+            codes[rows], uniques = pd.factorize(values, use_na_sentinel=False)
+            self.factors = (codes, uniques)
+        return self.factors
 
 
 # --- building vectors --------------------------------------------------------
@@ -113,7 +125,8 @@ def constant(value: Any, n: int) -> Vec:
     """A literal or parameter broadcast over n rows (None is unknown everywhere)."""
     kind = kind_of_values([value])
     arr = _typed(kind, [value])
-    return Vec(kind, np.broadcast_to(arr, (n,)), np.broadcast_to(np.array(value is not None), (n,)))
+    return Vec(kind, np.broadcast_to(arr, (n,)), np.broadcast_to(np.array(value is not None), (n,)),
+               scalar=value)
 
 
 def from_codes(n: int, rows: np.ndarray, codes: np.ndarray, results: list[Any]) -> Vec:
@@ -156,13 +169,10 @@ def to_python(vec: Vec) -> np.ndarray:
 
 
 def map_distinct(vec: Vec, fn: Callable[[Any], Any], n: int) -> Vec:
-    """Apply a scalar function once per distinct known value (lookups, titles)."""
-    rows = np.flatnonzero(vec.known)
-    if not len(rows):
-        return Vec("num", np.zeros(n), np.zeros(n, dtype=bool))
-    values = to_python(Vec(vec.kind, np.asarray(vec.value)[rows], np.ones(len(rows), dtype=bool)))
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return from_codes(n, rows, codes, [fn(u) for u in uniques])
+    """Apply a scalar function once per distinct known value (lookups, titles, text tests)."""
+    codes, uniques = vec.factorized()
+    rows = np.flatnonzero(codes >= 0)
+    return from_codes(n, rows, codes[rows], [fn(u) for u in uniques])
 
 
 def elementwise(fn: Callable[..., Any], args: list[Vec], known: np.ndarray, n: int) -> Vec:
@@ -196,10 +206,20 @@ def truthy(vec: Vec) -> np.ndarray:
 
 # --- columns from profiles -----------------------------------------------------
 
+def kind_of_field(name: str) -> str:
+    return {"number": "num", "integer": "int", "bool": "bool", "date": "date",
+            "text": "str", "level": "str", "titles": "titles"}[field_kind(name)]
+
+
+def unknown_field(name: str, n: int) -> Vec:
+    """A field nobody gave: unknown on every row."""
+    kind = kind_of_field(name)
+    return Vec(kind, np.broadcast_to(_typed(kind, [None]), (n,)), np.broadcast_to(np.array(False), (n,)))
+
+
 def field_vec(name: str, values: list[Any]) -> Vec:
     """A field column from parsed profile values (enums as their value; None = unknown)."""
-    kind = {"number": "num", "integer": "int", "bool": "bool", "date": "date",
-            "text": "str", "level": "str", "titles": "titles"}[field_kind(name)]
+    kind = kind_of_field(name)
     plain = [getattr(v, "value", v) for v in values]
     known = np.array([v is not None for v in plain], dtype=bool)
     if kind == "titles":
@@ -279,7 +299,7 @@ class BatchEvaluation:
         self.pack, self.as_of, self.n = pack, as_of, n
         self.values: dict[str, Vec] = {"as_of": constant(as_of, n)}
         for name in FIELDS:
-            self.values[name] = columns.get(name) or field_vec(name, [None] * n)
+            self.values[name] = columns.get(name) or unknown_field(name, n)
         for ident, param in pack.parameters.items():
             version = param.version_on(as_of)
             self.values[ident] = constant(None if version is None else version.value, n)
@@ -341,6 +361,10 @@ class BatchEvaluation:
         if a.kind == b.kind == "date":
             return Vec("bool", _NUMPY_COMPARE[op](a.value, b.value), known)
         if a.kind == b.kind == "str" and op in ("==", "!="):
+            for text, const in ((a, b), (b, a)):
+                if const.scalar is not None:
+                    same = map_distinct(text, lambda v: (v == const.scalar) == (op == "=="), self.n)
+                    return Vec("bool", np.asarray(same.value, dtype=bool), known)
             return Vec("bool", np.asarray(_NUMPY_COMPARE[op](a.value, b.value), dtype=bool), known)
         return elementwise(_COMPARE[op], [a, b], known, self.n)
 
@@ -378,11 +402,10 @@ class BatchEvaluation:
     def text_test(self, func: str, args: list[Vec]) -> Vec:
         """starts_with / one_of: unknown only when the first argument is unknown."""
         subject, options = args[0], args[1:]
-        literal = all(o.kind == "str" and bool(np.all(o.known)) for o in options)
-        if func == "starts_with" and subject.kind == "str" and literal and options:
-            prefixes = tuple(str(o.value[0]) for o in options)
-            text = pd.Series(np.where(subject.known, subject.value, ""), dtype=object)
-            return Vec("bool", text.str.startswith(prefixes).to_numpy(dtype=bool), subject.known)
+        if all(o.scalar is not None for o in options):
+            fn = SCALAR[func]
+            values = [o.scalar for o in options]
+            return map_distinct(subject, lambda v: fn(v, *values), self.n)
         if func == "one_of" and all(o.kind == subject.kind or {o.kind, subject.kind} <= NUMERIC for o in options) \
                 and subject.kind in NUMERIC | {"str", "date"}:
             hit = np.zeros(self.n, dtype=bool)
