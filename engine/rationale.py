@@ -6,11 +6,13 @@ conditions are those engine.evaluator.reasons picks. Values are formatted once p
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import expr as ex
 from .explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
@@ -46,12 +48,10 @@ class Rationale:
         return label_zh(name) if self.lang == "zh" else name
 
     # --- per policy ---------------------------------------------------------
-    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray) -> np.ndarray:
-        """Rationale per row (object array; None where the row is eligible or not in `rows`)."""
-        n = len(rows)
-        out = np.full(n, "", dtype=object)
-        started = np.zeros(n, dtype=bool)
+    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray) -> pa.Array:
+        """Rationale per row (null where the row is eligible or not in `rows`)."""
         wanted = rows & (columns.state != 0)
+        parts = []
         for leaf, deciding in columns.deciding().items():
             mask = deciding & wanted
             if not mask.any():
@@ -59,13 +59,11 @@ class Rationale:
             cond = columns.conditions[leaf]
             unmet = mask & (columns.nodes[leaf] == UNMET)
             unknown = mask & (columns.nodes[leaf] == UNKNOWN)
-            for part, text in ((unmet, self.unmet_text(ev, cond, unmet)), (unknown, self.unknown_text(ev, cond, unknown))):
-                if part.any():
-                    sep = np.where(started[part], SEP[self.lang], "").astype(object)
-                    out[part] = out[part] + sep + text[part]
-                    started |= part
-        out[~started] = None
-        return out
+            if unmet.any():
+                parts.append(self.unmet_text(ev, cond, unmet))
+            if unknown.any():
+                parts.append(self.unknown_text(ev, cond, unknown))
+        return combine(parts, SEP[self.lang].join, len(rows)).arrow()
 
     def subject(self, cond: Condition) -> str:
         if cond.label is not None:
@@ -73,32 +71,30 @@ class Rationale:
         assert cond.when is not None
         return self.render.render(cond.when.ast, self.lang)
 
-    def unmet_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> np.ndarray:
+    def unmet_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
         assert cond.when is not None
         node = cond.when.ast
-        if not rows.any() or not isinstance(node, ex.Compare):
+        if not isinstance(node, ex.Compare):
             head = "不满足：" if self.lang == "zh" else "not met: "
-            return np.full(len(rows), head + self.subject(cond), dtype=object)
+            return Coded(np.where(rows, 0, -1), [head + self.subject(cond)])
         percent = self.is_ratio(node)
         unit = self.unit(node.left.name) if isinstance(node.left, ex.Name) else None
         left = self.formatted(ev.eval(node.left), rows, unit, percent)
         right = self.formatted(ev.eval(node.right), rows, unit, percent)
-        subject = self.render.render(node.left, self.lang)
-        return subject + " " + left + f" {NEGATED[node.op]} " + right
+        subject, op = self.render.render(node.left, self.lang), NEGATED[node.op]
+        return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
 
-    def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> np.ndarray:
-        n = len(rows)
+    def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
         head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
-        names = np.full(n, "", dtype=object)
-        started = np.zeros(n, dtype=bool)
-        if rows.any():
-            for name in self.fields_read(cond):
-                empty = rows & ~np.asarray(ev.values[name].known, dtype=bool)
-                if empty.any():
-                    sep = np.where(started[empty], "、" if self.lang == "zh" else ", ", "").astype(object)
-                    names[empty] = names[empty] + sep + self.field_label(name)
-                    started |= empty
-        return head + names
+        parts = []
+        for name in self.fields_read(cond):
+            empty = rows & ~np.asarray(ev.values[name].known, dtype=bool)
+            if empty.any():
+                parts.append(Coded(np.where(empty, 0, -1), [self.field_label(name)]))
+        if not parts:
+            return Coded(np.where(rows, 0, -1), [head.rstrip("：: ")])
+        joined = combine(parts, ("、" if self.lang == "zh" else ", ").join, len(rows))
+        return Coded(joined.codes, [head + t for t in joined.table])
 
     def fields_read(self, cond: Condition) -> list[str]:
         """Profile fields a condition reads, through derived facts, scorecards and policies."""
@@ -124,12 +120,13 @@ class Rationale:
             return right.percent
         return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
 
-    def formatted(self, vec: Vec, rows: np.ndarray, unit: str | None, percent: bool) -> np.ndarray:
-        """Values as text (once per distinct value), at `rows`; '' elsewhere."""
-        out = np.full(len(rows), "", dtype=object)
+    def formatted(self, vec: Vec, rows: np.ndarray, unit: str | None, percent: bool) -> Coded:
+        """Values as text at `rows`, formatted once per distinct value."""
         idx = np.flatnonzero(rows)
-        values = to_python(Vec(vec.kind, np.asarray(vec.value)[idx], np.asarray(vec.known)[idx]))
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        known = np.asarray(vec.known)[idx]
+        codes, uniques = pd.factorize(np.asarray(vec.value)[idx])
+        codes = np.where(known, codes, len(uniques))
+        values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool)))) + [None]
         lang = self.lang
 
         def show(v: Any) -> str:
@@ -137,6 +134,38 @@ class Rationale:
                 return fmt_number(v, True)
             return fmt_value(v, unit, lang)
 
-        shown = np.array([show(u) for u in uniques] or [""], dtype=object)
-        out[idx] = shown[codes] if len(idx) else out[idx]
-        return out
+        out = np.full(len(rows), -1, dtype=np.int64)
+        out[idx] = codes
+        return Coded(out, [show(v) for v in values])
+
+
+@dataclass
+class Coded:
+    """Text per row as codes into a table of distinct texts (-1 = no text): cheap to build and join."""
+    codes: np.ndarray
+    table: list[str]
+
+    def arrow(self) -> pa.Array:
+        codes = pa.array(self.codes, mask=self.codes < 0, type=pa.int64())
+        return pa.array(self.table or [""], type=pa.string()).take(codes)
+
+
+def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
+    """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
+    out = np.full(n, -1, dtype=np.int64)
+    if not parts:
+        return Coded(out, [])
+    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in parts]))
+    key, size = np.zeros(len(rows), dtype=np.int64), 1
+    for part in parts:
+        width = len(part.table) + 1
+        if size * width >= 2 ** 62:            # keep the mixed-radix key within int64
+            key, distinct = pd.factorize(key)
+            size = len(distinct)
+        key, size = key * width + part.codes[rows] + 1, size * width
+    codes, distinct = pd.factorize(key)
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]            # a row showing each combination
+    table = [join([p.table[p.codes[r]] for p in parts if p.codes[r] >= 0]) for r in first.tolist()]
+    out[rows] = codes
+    return Coded(out, table)

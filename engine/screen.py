@@ -21,9 +21,13 @@ waits. Everyone else eligible is on the waiting list.
 from __future__ import annotations
 
 import csv
+import itertools
+import multiprocessing
 import sys
 import tempfile
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,16 +35,19 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .loader import RulePack, dependencies
+from .loader import RulePack, dependencies, load_pack
 from .profile import label_zh
 from .rationale import Rationale
-from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, read_chunks
+from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, read_chunks
 from .vectorized import BatchEvaluation, BatchResult, to_python
 from .workbook import STATUS_ZH, write_workbook
 
+FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
+STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
 EXCEL_MAX_ROWS = 1_048_575          # data rows under one header row
 OUTPUTS = (".csv", ".parquet", ".xlsx")
 ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"]
@@ -55,6 +62,141 @@ class Allocation:
     rank_by: str | None = None
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What every chunk needs to be screened anywhere (a worker process, a Dask worker): picklable."""
+    root: Path
+    as_of: date
+    policies: tuple[str, ...]
+    cards: tuple[str, ...]
+    lang: str
+    ranked: tuple[tuple[str, str | None], ...]     # (policy, ranking scorecard)
+    headers: tuple[str, ...]
+
+
+def schema_of(plan: Plan) -> pa.Schema:
+    fields = [("row", pa.int64()), ("credit_code", pa.string()), ("name", pa.string()), ("valid", pa.bool_()),
+              ("duplicate_of", pa.int64()), ("errors", pa.int32())]
+    for p in plan.policies:
+        fields += [(f"{p}.status", pa.string()), (f"{p}.reason", pa.string()), (f"{p}.amount", pa.float64())]
+    for c in plan.cards:
+        fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
+    return pa.schema(fields)
+
+
+@dataclass
+class Part:
+    """A screened chunk: its decision rows and what the summary and the ranking need from it."""
+    table: pa.Table
+    issues: list[RowIssue]
+    status: dict[str, np.ndarray]                      # policy -> counts by state (eligible, undetermined, ineligible, invalid)
+    amount: dict[str, float]
+    scores: dict[str, dict[str, int]]
+    keys: dict[str, dict[str, np.ndarray]]
+
+    def shifted(self, offset: int) -> "Part":
+        """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
+        if offset == 0:
+            return self
+        rows = pa.array(self.table.column("row").to_numpy() + offset)
+        self.table = self.table.set_column(0, "row", rows)
+        for issue in self.issues:
+            issue.row = None if issue.row is None else issue.row + offset
+        for keys in self.keys.values():
+            keys["row"] = keys["row"] + offset
+        return self
+
+
+# --- one chunk, anywhere ------------------------------------------------------------
+
+_STATE: dict[Plan, tuple[RulePack, ChunkReader, Rationale]] = {}
+_PACKS: dict[Path, RulePack] = {}
+
+
+def _state(plan: Plan) -> tuple[RulePack, ChunkReader, Rationale]:
+    """Per process: the pack, a chunk reader (its per-value verdicts persist across chunks), the rationale."""
+    if plan not in _STATE:
+        pack = _PACKS.get(plan.root) or load_pack(plan.root)
+        _PACKS[plan.root] = pack
+        _STATE[plan] = (pack, ChunkReader(list(plan.headers)), Rationale(pack, plan.as_of, plan.lang))
+    return _STATE[plan]
+
+
+def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
+    """Validate and screen one chunk of raw cells (columns c0, c1, ... as in plan.headers)."""
+    pack, reader, rationale = _state(plan)
+    table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+    chunk = reader.prepare(table, first_row)
+    n = chunk.n
+    ev = BatchEvaluation(pack, plan.as_of, chunk.columns, n)
+    result = ev.run()
+    data: dict[str, Any] = {
+        "row": np.arange(first_row, first_row + n, dtype=np.int64), "credit_code": _texts(chunk, "credit_code", n),
+        "name": _texts(chunk, "name", n), "valid": chunk.valid, "duplicate_of": pa.nulls(n, pa.int64()),
+        "errors": np.zeros(n, dtype=np.int32)}
+    part = Part(pa.table({}), chunk.issues, {}, {}, {}, {})
+    ranked = dict(plan.ranked)
+    for p in plan.policies:
+        data.update(_policy_columns(part, rationale, ev, result, p, chunk, ranked))
+    for c in plan.cards:
+        data.update(_card_columns(part, result, c, chunk.valid))
+    schema = schema_of(plan)
+    part.table = pa.table({name: _array(data[name], typ) for name, typ in zip(schema.names, schema.types)},
+                          schema=schema)
+    return part
+
+
+def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, result: BatchResult, p: str,
+                    chunk: Chunk, ranked: dict[str, str | None]) -> dict[str, Any]:
+    columns = result.policies[p]
+    state = np.where(chunk.valid, columns.state, 3)
+    eligible = state == 0
+    amount = columns.amount
+    shown = np.full(chunk.n, np.nan)
+    if amount is not None:
+        shown = np.where(amount.known & eligible, amount.value, np.nan)
+        part.amount[p] = float(np.nansum(shown))
+    part.status[p] = np.bincount(state, minlength=4)
+    if p in ranked:
+        part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
+    return {f"{p}.status": STATUS_WORDS.take(pa.array(state)), f"{p}.reason": rationale.texts(ev, columns, chunk.valid),
+            f"{p}.amount": shown}
+
+
+def _card_columns(part: Part, result: BatchResult, c: str, valid: np.ndarray) -> dict[str, Any]:
+    card = result.scorecards[c]
+    total = np.where(card.total.known & valid, card.total.value, np.nan)
+    passed = to_python(card.passed)
+    passed[~valid] = None
+    known = np.asarray(card.passed.known, dtype=bool) & valid
+    yes = known & np.asarray(card.passed.value, dtype=bool)
+    scored = total[~np.isnan(total)]
+    bins = {f"score {low}-{low + 10}": int(count)
+            for low, count in zip(*np.unique((scored // 10 * 10).astype(int), return_counts=True))}
+    bins["score unknown 分数未知"] = int(np.isnan(total[valid]).sum())
+    for word, hits in (("passed 达标", yes), ("not passed 未达标", known & ~yes), ("undetermined 待定", valid & ~known)):
+        bins[word] = int(hits.sum())
+    part.scores[c] = bins
+    return {f"{c}.score": total, f"{c}.passed": passed}
+
+
+def _ranking_keys(ev: BatchEvaluation, chunk: Chunk, card: str | None, eligible: np.ndarray,
+                  amount: np.ndarray) -> dict[str, np.ndarray]:
+    """Ranking keys of the eligible rows (kept until every chunk is read)."""
+    idx = np.flatnonzero(eligible)
+    score = np.full(len(idx), np.nan)
+    if card is not None:
+        total = ev.values[card]
+        score = np.where(np.asarray(total.known)[idx], np.asarray(total.value, dtype=float)[idx], np.nan)
+    reg = ev.values["registration_date"]
+    registered = np.where(np.asarray(reg.known)[idx], np.asarray(reg.value)[idx], np.iinfo(np.int64).max)
+    codes = _texts(chunk, "credit_code", chunk.n).take(pa.array(idx, type=pa.int64())).fill_null("")
+    return {"row": idx + chunk.first_row, "score": score, "registered": registered,
+            "code": np.asarray(codes.to_pylist(), dtype=object), "amount": amount[idx]}
+
+
+# --- the whole run ------------------------------------------------------------------
+
 @dataclass
 class Summary:
     rows: int = 0
@@ -64,7 +206,21 @@ class Summary:
     status: dict[str, dict[str, int]] = field(default_factory=dict)
     amount: dict[str, float] = field(default_factory=dict)
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
-    funded: dict[str, dict[str, float]] = field(default_factory=dict)
+    funded: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def absorb(self, part: Part) -> None:
+        self.rows += part.table.num_rows
+        self.invalid += int((~part.table.column("valid").to_numpy(zero_copy_only=False)).sum())
+        for p, counts in part.status.items():
+            mine = self.status.setdefault(p, {})
+            for word, count in zip(STATUS_WORDS.to_pylist(), counts.tolist()):
+                mine[word] = mine.get(word, 0) + count
+        for p, amount in part.amount.items():
+            self.amount[p] = self.amount.get(p, 0.0) + amount
+        for c, bins in part.scores.items():
+            mine = self.scores.setdefault(c, {})
+            for key, count in bins.items():
+                mine[key] = mine.get(key, 0) + count
 
     def table(self) -> list[tuple[str, str, int, float | None]]:
         """(section, item, count, amount) rows, the summary sheet."""
@@ -80,9 +236,44 @@ class Summary:
             out.append((policy, "funded 拟支持", int(funded["funded"]), funded["funded_amount"]))
             out.append((policy, "waiting 候补", int(funded["waiting"]), None))
         for card, bins in self.scores.items():
-            for item, count in bins.items():
-                out.append((card, item, count, None))
+            for item in sorted(bins, key=_bin_order):
+                out.append((card, item, bins[item], None))
         return out
+
+
+class SeenCodes:
+    """Credit codes seen so far with the row of their first occurrence: sorted byte strings, exact."""
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype="S1")
+        self.rows = np.empty(0, dtype=np.int64)
+
+    def first_rows(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The first row of each key (earlier chunks first, then earlier rows of this one); remembers new keys."""
+        if not len(keys):
+            return rows
+        width = max(keys.dtype.itemsize, self.keys.dtype.itemsize)
+        keys, self.keys = keys.astype(f"S{width}"), self.keys.astype(f"S{width}")
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        head = np.r_[True, ordered[1:] != ordered[:-1]]
+        group_first = rows[order][head][np.cumsum(head) - 1]        # first row of each run of equal keys
+        at = np.searchsorted(self.keys, ordered)
+        known = at < len(self.keys)
+        known[known] = self.keys[at[known]] == ordered[known]
+        first_sorted = np.where(known, self.rows[np.minimum(at, len(self.rows) - 1)] if len(self.rows) else 0,
+                                group_first)
+        fresh = head & ~known
+        self.keys = np.insert(self.keys, at[fresh], ordered[fresh])
+        self.rows = np.insert(self.rows, at[fresh], group_first[fresh])
+        out = np.empty(len(keys), dtype=np.int64)
+        out[order] = first_sorted
+        return out
+
+
+def _bin_order(item: str) -> tuple[int, str]:
+    head = item.split(" ")[1].split("-")[0] if item.startswith("score ") else ""
+    return (int(head), item) if head.isdigit() else (10 ** 9, item)
 
 
 class Screening:
@@ -90,8 +281,10 @@ class Screening:
 
     def __init__(self, pack: RulePack, as_of: date, policies: list[str] | None = None,
                  allocations: list[Allocation] | None = None, lang: str = "zh", chunk_rows: int = CHUNK_ROWS,
-                 progress: Callable[[int, float], None] | None = None) -> None:
+                 progress: Callable[[int, float], None] | None = None, workers: int = 1,
+                 engine: str = "local", scheduler: str | None = None) -> None:
         self.pack, self.as_of, self.lang, self.chunk_rows, self.progress = pack, as_of, lang, chunk_rows, progress
+        self.workers, self.engine, self.scheduler = workers, engine, scheduler
         unknown = [p for p in policies or [] if p not in pack.policies]
         if unknown:
             raise TableError(f"unknown policy ids: {', '.join(unknown)}; known: {', '.join(sorted(pack.policies))}",
@@ -102,13 +295,20 @@ class Screening:
         self.allocations = {a.policy: a for a in allocations or []}
         for a in self.allocations.values():
             self._check_allocation(a)
-        self.rationale = Rationale(pack, as_of, lang)
-        self.schema = self._schema()
         priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
         self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in priced},
                                scores={c: {} for c in self.cards})
-        self.seen: dict[str, int] = {}
+        self.seen = SeenCodes()
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
+        _PACKS[pack.root] = pack
+
+    def plan(self, headers: list[str]) -> Plan:
+        return Plan(self.pack.root, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
+                    tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers))
+
+    @property
+    def schema(self) -> pa.Schema:
+        return schema_of(self.plan([]))
 
     def _check_allocation(self, a: Allocation) -> None:
         if a.policy not in self.policies:
@@ -128,104 +328,62 @@ class Screening:
         reads = {n.removesuffix("_passed") for v in self.pack.policies[policy] for n in dependencies(v)}
         return next((c for c in self.cards if c in reads), None)
 
-    def _schema(self) -> pa.Schema:
-        fields = [("row", pa.int64()), ("credit_code", pa.string()), ("name", pa.string()), ("valid", pa.bool_()),
-                  ("duplicate_of", pa.int64()), ("errors", pa.int32())]
-        for p in self.policies:
-            fields += [(f"{p}.status", pa.string()), (f"{p}.reason", pa.string()), (f"{p}.amount", pa.float64())]
-        for c in self.cards:
-            fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
-        return pa.schema(fields)
+    # --- parts in input order -------------------------------------------------
+    def parts(self, source: Path) -> Iterator[tuple[list[str], Part]]:
+        """(headers, screened part) for each chunk, in input order, row numbers final."""
+        if self.engine == "dask":
+            from .dask_engine import dask_parts
+            yield from dask_parts(self, source)
+            return
+        chunks = read_chunks(source, self.chunk_rows)
+        first = next(chunks, None)
+        if first is None:
+            return
+        headers = first[0]
+        plan = self.plan(headers)
+        placed = _placed(itertools.chain([first], chunks))
+        if self.workers <= 1:
+            for first_row, table in placed:
+                yield headers, screen_part(plan, table, first_row)
+            return
+        with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+            pending: deque[Any] = deque()
+            for first_row, table in placed:
+                pending.append(pool.submit(screen_part, plan, table, first_row))
+                if len(pending) > self.workers:
+                    yield headers, pending.popleft().result()
+            while pending:
+                yield headers, pending.popleft().result()
 
-    # --- one chunk ----------------------------------------------------------
-    def chunk_table(self, chunk: Chunk) -> pa.Table:
-        """Evaluate a prepared chunk: its decision rows (and summary, ranking keys, duplicates on the side)."""
-        n = chunk.n
-        ev = BatchEvaluation(self.pack, self.as_of, chunk.columns, n)
-        result = ev.run()
-        rows = np.arange(chunk.first_row, chunk.first_row + n, dtype=np.int64)
-        codes = _texts(chunk, "credit_code", n)
-        duplicate_of = self.duplicates(chunk, codes, rows)
-        issue_rows = np.array([i.row - chunk.first_row for i in chunk.issues if i.row is not None], dtype=np.int64)
-        data: dict[str, Any] = {
-            "row": rows, "credit_code": codes, "name": _texts(chunk, "name", n), "valid": chunk.valid,
-            "duplicate_of": pa.array(duplicate_of, mask=duplicate_of < 0),
-            "errors": np.bincount(issue_rows, minlength=n).astype(np.int32)}
-        for p in self.policies:
-            data.update(self.policy_columns(ev, result, p, chunk))
-        for c in self.cards:
-            data.update(self.card_columns(result, c, chunk.valid))
-        self.summary.rows += n
-        self.summary.invalid += int((~chunk.valid).sum())
-        return pa.table({name: _array(data[name], typ) for name, typ in zip(self.schema.names, self.schema.types)},
-                        schema=self.schema)
+    def absorb(self, part: Part) -> Part:
+        """Flag repeated credit codes (across all chunks so far), count errors per row, update the summary."""
+        codes = part.table.column("credit_code").combine_chunks()
+        first_row = int(part.table.column("row")[0].as_py()) if part.table.num_rows else 0
+        duplicate_of = self.duplicates(part, codes, first_row)
+        rows = np.array([i.row - first_row for i in part.issues if i.row is not None and i.row >= first_row],
+                        dtype=np.int64)
+        errors = np.bincount(rows, minlength=part.table.num_rows).astype(np.int32)
+        table = part.table.set_column(4, "duplicate_of", pa.array(duplicate_of, mask=duplicate_of < 0))
+        part.table = table.set_column(5, "errors", pa.array(errors))
+        self.summary.absorb(part)
+        for p, keys in part.keys.items():
+            self.keys[p].append(keys)
+        return part
 
-    def policy_columns(self, ev: BatchEvaluation, result: BatchResult, p: str, chunk: Chunk) -> dict[str, Any]:
-        columns = result.policies[p]
-        status = columns.status()
-        status[~chunk.valid] = "invalid"
-        reason = self.rationale.texts(ev, columns, chunk.valid)
-        amount = columns.amount
-        eligible = status == "eligible"
-        if amount is not None:
-            shown = np.where(amount.known & eligible, amount.value, np.nan)
-            self.summary.amount[p] = self.summary.amount.get(p, 0.0) + float(np.nansum(shown))
-        else:
-            shown = np.full(chunk.n, np.nan)
-        counts = self.summary.status[p]
-        for value, count in zip(*np.unique(status.astype(str), return_counts=True)):
-            counts[value] = counts.get(value, 0) + int(count)
-        if p in self.allocations:
-            self.keep_keys(p, ev, chunk, eligible, shown)
-        return {f"{p}.status": status, f"{p}.reason": reason, f"{p}.amount": shown}
-
-    def card_columns(self, result: BatchResult, c: str, valid: np.ndarray) -> dict[str, Any]:
-        card = result.scorecards[c]
-        total = np.where(card.total.known & valid, card.total.value, np.nan)
-        passed = to_python(card.passed)
-        passed[~valid] = None
-        known = np.asarray(card.passed.known, dtype=bool) & valid
-        yes = known & np.asarray(card.passed.value, dtype=bool)
-        bins = self.summary.scores[c]
-        scored = total[~np.isnan(total)]
-        for low, count in zip(*np.unique((scored // 10 * 10).astype(int), return_counts=True)):
-            key = f"score {low}-{low + 10}"
-            bins[key] = bins.get(key, 0) + int(count)
-        unknown = int(np.isnan(total[valid]).sum())
-        bins["score unknown 分数未知"] = bins.get("score unknown 分数未知", 0) + unknown
-        for word, hits in (("passed 达标", yes), ("not passed 未达标", known & ~yes), ("undetermined 待定", valid & ~known)):
-            bins[word] = bins.get(word, 0) + int(hits.sum())
-        return {f"{c}.score": total, f"{c}.passed": passed}
-
-    def duplicates(self, chunk: Chunk, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def duplicates(self, part: Part, codes: pa.Array, first_row: int) -> np.ndarray:
         """Row number of the first row with the same credit code (-1 for a first occurrence)."""
-        out = np.full(chunk.n, -1, dtype=np.int64)
-        seen = self.seen
-        for i, code in enumerate(codes.tolist()):
-            if code is None:
-                continue
-            first = seen.setdefault(code, int(rows[i]))
-            if first != rows[i]:
-                out[i] = first
-                chunk.issues.append(RowIssue(int(rows[i]), "credit_code", label_zh("credit_code"), code,
-                                             f"统一社会信用代码与第 {first} 行重复", f"same credit code as row {first}"))
-        self.summary.duplicates += int((out >= 0).sum())
+        out = np.full(len(codes), -1, dtype=np.int64)
+        given = np.flatnonzero(codes.is_valid().to_numpy(zero_copy_only=False))
+        keys = pc.cast(codes.take(pa.array(given, type=pa.int64())), pa.binary()).to_numpy(zero_copy_only=False)
+        firsts = self.seen.first_rows(np.asarray(keys.astype(bytes), dtype=bytes), given + first_row)
+        repeated = firsts != given + first_row
+        out[given[repeated]] = firsts[repeated]
+        for i, first in zip(given[repeated].tolist(), firsts[repeated].tolist()):
+            code = codes[i].as_py()
+            part.issues.append(RowIssue(first_row + i, "credit_code", label_zh("credit_code"), code,
+                                        f"统一社会信用代码与第 {first} 行重复", f"same credit code as row {first}"))
+        self.summary.duplicates += int(repeated.sum())
         return out
-
-    def keep_keys(self, p: str, ev: BatchEvaluation, chunk: Chunk, eligible: np.ndarray, amount: np.ndarray) -> None:
-        """Ranking keys of the eligible rows (kept until every chunk is read)."""
-        card = self.allocations[p].rank_by
-        idx = np.flatnonzero(eligible)
-        score = np.full(len(idx), np.nan)
-        if card is not None:
-            total = ev.values[card]
-            score = np.where(np.asarray(total.known)[idx], np.asarray(total.value, dtype=float)[idx], np.nan)
-        reg = ev.values["registration_date"]
-        registered = np.where(np.asarray(reg.known)[idx], np.asarray(reg.value)[idx], np.iinfo(np.int64).max)
-        codes = _texts(chunk, "credit_code", chunk.n)[idx]
-        self.keys[p].append({"row": idx + chunk.first_row, "score": score, "registered": registered,
-                             "code": np.array(["" if c is None else c for c in codes], dtype=object),
-                             "amount": amount[idx]})
 
     # --- ranking ------------------------------------------------------------
     def allocate(self, total_rows: int, first_row: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -245,7 +403,7 @@ class Screening:
             chosen = self.funded_rows(a, keys["amount"][order])
             funded[at[chosen]] = 1
             amount = keys["amount"][order][chosen]
-            self.summary.funded[p] = {"funded": float(chosen.sum()), "waiting": float((~chosen).sum()),
+            self.summary.funded[p] = {"funded": int(chosen.sum()), "waiting": int((~chosen).sum()),
                                       "funded_amount": float(np.nansum(amount)) if p in self.summary.amount else None}
             out[p] = (rank, funded)
         return out
@@ -295,24 +453,22 @@ class Screening:
 
     def stream(self, source: Path, target: Path, errors: Any) -> int:
         """Screen every chunk into `target` (parquet or csv); returns the first data row number."""
-        reader: ChunkReader | None = None
         sink = open_sink(target, self.schema)
-        first_row = next_row = 2
-        started = time.perf_counter()
+        started, done, headers_seen = time.perf_counter(), 0, False
         try:
-            for headers, table in read_chunks(source, self.chunk_rows):
-                if reader is None:
-                    reader = ChunkReader(headers)
-                    self.write_issues(errors, reader.header_issues)
-                chunk = reader.prepare(table, next_row)
-                sink.write(self.chunk_table(chunk))
-                self.write_issues(errors, chunk.issues)
-                next_row += chunk.n
+            for headers, part in self.parts(source):
+                if not headers_seen:
+                    self.write_issues(errors, map_headers(headers)[1])
+                    headers_seen = True
+                part = self.absorb(part)
+                sink.write(part.table)
+                self.write_issues(errors, part.issues)
+                done += part.table.num_rows
                 if self.progress:
-                    self.progress(next_row - first_row, time.perf_counter() - started)
+                    self.progress(done, time.perf_counter() - started)
         finally:
             sink.close()
-        return first_row
+        return FIRST_ROW
 
     def write_issues(self, errors: Any, issues: list[RowIssue]) -> None:
         self.summary.errors += len(issues)
@@ -341,11 +497,20 @@ class Screening:
             sink.close()
 
 
-def _texts(chunk: Chunk, name: str, n: int) -> np.ndarray:
-    vec = chunk.columns.get(name)
-    if vec is None:
-        return np.full(n, None, dtype=object)
-    return np.asarray(vec.value, dtype=object)
+def _placed(chunks: Iterator[tuple[list[str], pa.Table]]) -> Iterator[tuple[int, pa.Table]]:
+    """(first row number, table) for each chunk."""
+    row = FIRST_ROW
+    for _, table in chunks:
+        yield row, table
+        row += table.num_rows
+
+
+def _texts(chunk: Chunk, name: str, n: int) -> pa.Array:
+    """A text column as given (credit codes upper-cased, as the model normalises them)."""
+    text = chunk.texts.get(name)
+    if text is None:
+        return pa.nulls(n, pa.string())
+    return pc.utf8_upper(text) if name == "credit_code" else text
 
 
 def _array(values: Any, typ: pa.DataType) -> pa.Array:

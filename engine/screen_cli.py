@@ -1,6 +1,7 @@
 """`ipcheck screen`: batch screening of an applicant table."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date
@@ -12,6 +13,12 @@ import click
 from .cli import EXIT_INPUT, pack_or_exit, rules_option
 from .screen import Allocation, Screening, terminal_progress
 from .tabular import CHUNK_ROWS, TableError
+
+
+def auto_workers(source: Path) -> int:
+    """One process per core for big inputs (where start-up costs are repaid), else one."""
+    size = source.stat().st_size if source.is_file() else 0
+    return max(1, os.cpu_count() or 1) if size >= 32 * 2 ** 20 else 1
 
 
 def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
@@ -39,9 +46,14 @@ def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
 @click.option("--rank-by", "rank_by", default=None, help="Scorecard id to rank by (default: the one the measure reads)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Rationale language")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=0,
+              help="Worker processes (0 = one per core for inputs over 32 MB, else 1) / 进程数")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @rules_option
 def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: tuple[str, ...],
-           budget: tuple[str, ...], rank_by: str | None, lang: str, chunk_rows: int, rules: Path) -> None:
+           budget: tuple[str, ...], rank_by: str | None, lang: str, chunk_rows: int, workers: int, engine: str,
+           scheduler: str | None, rules: Path) -> None:
     """Screen an applicant table (.xlsx/.csv/.parquet) against every measure / 批量筛查申报企业"""
     pack = pack_or_exit(rules)
     day = as_of.date() if as_of else date.today()
@@ -51,7 +63,8 @@ def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: 
     chosen = [p.strip() for p in policies.split(",") if p.strip()] if policies else None
     started = time.perf_counter()
     try:
-        screening = Screening(pack, day, chosen, allocations, lang, chunk_rows, terminal_progress())
+        screening = Screening(pack, day, chosen, allocations, lang, chunk_rows, terminal_progress(),
+                              workers or auto_workers(source), engine, scheduler)
         summary = screening.run(source, output)
     except TableError as e:
         click.echo(f"\n{e.zh}\n{e.en}", err=True)

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from .creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from .profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, ProfileIssue,
-                      field_kind, parse_profile)
+                      Title, field_kind, parse_profile)
 from .vectorized import Vec, days, kind_of_field, object_array
 
 CHUNK_ROWS = 100_000
@@ -66,6 +66,7 @@ class Chunk:
     n: int
     columns: dict[str, Vec]
     valid: np.ndarray                       # False where the model refused the row
+    texts: dict[str, pa.Array] = field(default_factory=dict)   # the trimmed cell texts, by field
     issues: list[RowIssue] = field(default_factory=list)
 
 
@@ -207,6 +208,7 @@ _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?$")
 _BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
+KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}
 
 
@@ -224,7 +226,7 @@ def raw_cell(name: str, text: str | None) -> Any:
     """A cell's text in the form the profile model reads (format conventions only, no rules)."""
     if text is None:
         return None
-    kind = field_kind(name)
+    kind = KIND[name]
     if kind == "bool":
         return _BOOL_ZH.get(text, text)
     if kind == "date":
@@ -237,17 +239,19 @@ def raw_cell(name: str, text: str | None) -> Any:
 
 def titles_cell(text: str) -> list[dict[str, str]]:
     """`称号|级别|起始|截止; ...` -> a list of title objects for the model; 无 / none -> []."""
+    return [title_entry(entry) for entry in split_titles(text)]
+
+
+def split_titles(text: str) -> list[str]:
     if text.strip().lower() in _NO_TITLES:
         return []
-    out = []
-    for entry in re.split(r"[;；\n]", text):
-        parts = [p.strip() for p in entry.split("|")]
-        if not parts[0]:
-            continue
-        keys = ("title", "level", "valid_from", "valid_to")
-        out.append({k: (raw_cell("registration_date", v) if k.startswith("valid") else v)
-                    for k, v in zip(keys, parts) if v})
-    return out
+    return [e.strip() for e in re.split(r"[;；\n]", text) if e.split("|")[0].strip()]
+
+
+def title_entry(entry: str) -> dict[str, str]:
+    parts = [p.strip() for p in entry.split("|")]
+    keys = ("title", "level", "valid_from", "valid_to")
+    return {k: (raw_cell("registration_date", v) if k.startswith("valid") else v) for k, v in zip(keys, parts) if v}
 
 
 def _bounds(name: str) -> list[tuple[str, float]]:
@@ -283,7 +287,7 @@ class ChunkReader:
             if small in columns and big in columns:
                 a, b = columns[small], columns[big]
                 doubt |= a.known & b.known & (np.asarray(a.value, dtype=float) > np.asarray(b.value, dtype=float))
-        chunk = Chunk(first_row=first_row, n=n, columns=columns, valid=np.ones(n, dtype=bool))
+        chunk = Chunk(first_row=first_row, n=n, columns=columns, valid=np.ones(n, dtype=bool), texts=texts)
         for row in np.flatnonzero(doubt):
             self.settle(chunk, texts, int(row))
         return chunk
@@ -291,27 +295,32 @@ class ChunkReader:
     def convert(self, name: str, text: pa.Array) -> tuple[Vec, np.ndarray]:
         """(typed column, rows the cheap checks could not vouch for)."""
         present = text.is_valid().to_numpy(zero_copy_only=False)
-        kind = field_kind(name)
+        kind = KIND[name]
         if kind in ("number", "integer") and name not in _VALIDATED:
             return self._numbers(name, text, present)
         if name == "credit_code":
             return self._credit_codes(text, present)
+        if kind == "titles":
+            return self._titles(text, present)
         if kind == "text" and name not in _VALIDATED and not FIELDS[name].metadata:
             values = text.to_numpy(zero_copy_only=False)
             return Vec("str", values, present), np.zeros(len(present), dtype=bool)
         return self._distinct(name, text, present)
 
     def _numbers(self, name: str, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
-        pattern = _INT_TEXT if field_kind(name) == "integer" else _FLOAT_TEXT
-        shaped = pc.fill_null(pc.match_substring_regex(text, pattern), False).to_numpy(zero_copy_only=False)
-        safe = pc.if_else(pa.array(shaped), text, pa.scalar(None, pa.string()))
-        values = pc.cast(safe, pa.float64()).to_numpy(zero_copy_only=False)
-        values = np.nan_to_num(values, nan=0.0, posinf=np.inf, neginf=-np.inf)
+        integer = KIND[name] == "integer"
+        try:                                   # a clean column parses in one go
+            values = pc.cast(text, pa.int64() if integer else pa.float64())
+            shaped = present
+        except pa.ArrowInvalid:                # otherwise only the cells shaped like numbers
+            shaped = pc.fill_null(pc.match_substring_regex(text, _INT_TEXT if integer else _FLOAT_TEXT), False)
+            shaped = shaped.to_numpy(zero_copy_only=False)
+            values = pc.cast(pc.if_else(pa.array(shaped), text, pa.scalar(None, pa.string())), pa.float64())
+        values = values.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False)
         good = shaped & np.isfinite(values)
         for op, bound in _bounds(name):
             good &= _OPS[op](values, bound)
-        kind = "int" if field_kind(name) == "integer" else "num"
-        return Vec(kind, np.where(good, values, 0.0), good), present & ~good
+        return Vec("int" if integer else "num", np.where(good, values, 0.0), good), present & ~good
 
     def _credit_codes(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         upper = pc.utf8_upper(text)
@@ -345,13 +354,34 @@ class ChunkReader:
             values = object_array(plain)[codes]
         return Vec(kind, values, good & present), present & ~good
 
+    def _titles(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
+        """Titles: each distinct entry validated once through the model's Title (the list adds no rule)."""
+        encoded = pc.dictionary_encode(text)
+        entries = self.verdicts.setdefault("titles.entry", {})
+        table, ok = [], []
+        for cell in encoded.dictionary.to_pylist():
+            held = []
+            for entry in split_titles(cell):
+                if entry not in entries:
+                    try:
+                        entries[entry] = Title.model_validate(title_entry(entry))
+                    except ValidationError:
+                        entries[entry] = None
+                held.append(entries[entry])
+            ok.append(all(t is not None for t in held))
+            table.append(tuple(held) if ok[-1] else None)
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        codes = np.where(present, np.nan_to_num(indices, nan=len(table)).astype(np.int64), len(table))
+        good = np.array(ok + [False], dtype=bool)[codes]
+        return Vec("titles", object_array(table + [None])[codes], good), present & ~good
+
     @staticmethod
     def _verdict(name: str, raw: str) -> tuple[bool, Any]:
         try:
             value = getattr(EnterpriseProfile.model_validate({name: raw_cell(name, raw)}), name)
         except ValidationError:
             return False, None
-        if field_kind(name) == "titles":
+        if KIND[name] == "titles":
             return True, tuple(value)
         return True, getattr(value, "value", value)
 
@@ -396,10 +426,10 @@ def issue_of(row: int, issue: ProfileIssue) -> RowIssue:
 
 # --- credit codes, column-wise ---------------------------------------------------
 
-_CODE_VALUE = np.full(256, -1, dtype=np.int64)
+_CODE_VALUE = np.full(256, -1, dtype=np.int32)
 for _i, _c in enumerate(ALPHABET):
     _CODE_VALUE[ord(_c)] = _i
-_ORG_VALUE = np.full(256, -1, dtype=np.int64)
+_ORG_VALUE = np.full(256, -1, dtype=np.int32)
 for _c in "0123456789":
     _ORG_VALUE[ord(_c)] = int(_c)
 for _c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
@@ -419,13 +449,15 @@ def credit_codes_ok(codes: pa.Array) -> np.ndarray:
     rows = np.flatnonzero(shaped)
     if not len(rows):
         return ok
-    text = np.array(pc.take(codes, pa.array(rows)).to_pylist(), dtype="S18")
-    chars = text.view(np.uint8).reshape(-1, 18).astype(np.int64)
+    picked = pc.take(codes, pa.array(rows)).cast(pa.string())
+    offsets = np.frombuffer(picked.buffers()[1], dtype=np.int32, count=len(rows) + 1, offset=picked.offset * 4)
+    data = np.frombuffer(picked.buffers()[2], dtype=np.uint8, count=18 * len(rows), offset=int(offsets[0]))
+    chars = data.reshape(-1, 18)
     values = _CODE_VALUE[chars]
     allowed = (values >= 0).all(axis=1)
     org = _ORG_VALUE[chars[:, 8:16]]
-    org_check = 11 - (org * np.array(ORG_WEIGHTS)).sum(axis=1) % 11
+    org_check = 11 - (org @ np.array(ORG_WEIGHTS, dtype=np.int32)) % 11
     expected_org = np.where(org_check == 10, ord("X"), np.where(org_check == 11, ord("0"), org_check + ord("0")))
-    code_check = (31 - (values[:, :17] * np.array(CODE_WEIGHTS)).sum(axis=1) % 31) % 31
+    code_check = (31 - (values[:, :17] @ np.array(CODE_WEIGHTS, dtype=np.int32)) % 31) % 31
     ok[rows] = allowed & (chars[:, 16] == expected_org) & (values[:, 17] == code_check)
     return ok
