@@ -142,7 +142,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Tab
         path,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
                                        block_size=max(1 << 20, chunk_rows * 200)),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
                                              strings_can_be_null=True, quoted_strings_can_be_null=True))
     pending: list[pa.RecordBatch] = []
     count = 0
@@ -176,7 +176,7 @@ def _cell_text(value: Any) -> str | None:
 
 def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
     try:
-        frame = pd.read_excel(path, engine="calamine", sheet_name=0, header=None, dtype=object)
+        frame = pd.read_excel(path, engine="calamine", sheet_name=0, header=None, dtype=object, na_filter=False)
     except Exception as e:  # calamine reports corrupt or foreign files in many ways
         raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
     if frame.empty:
