@@ -462,7 +462,7 @@ class Screening:
                     headers_seen = True
                 part = self.absorb(part)
                 sink.write(part.table)
-                self.write_issues(errors, part.issues)
+                self.write_issues(errors, sorted(part.issues, key=lambda i: i.row or 0))
                 done += part.table.num_rows
                 if self.progress:
                     self.progress(done, time.perf_counter() - started)

@@ -286,3 +286,19 @@ def test_generated_data_is_valid_and_correlated() -> None:
     rd = np.array([float(v) for v in cols["rd_expense"]])
     patents = np.array([float(v) for v in cols["invention_patents"]])
     assert np.corrcoef(rd, patents)[0, 1] > 0.3
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_dask_engine_equals_local(messy: dict[str, Path], tmp_path: Path, kind: str) -> None:
+    """The chunk evaluator on each partition of a Dask DataFrame, on a local cluster, gives the local result."""
+    pytest.importorskip("dask.distributed")
+    from engine.dask_engine import read_frame
+    assert read_frame(messy[kind], 250)[0].npartitions > 1
+    local, distributed = tmp_path / "local.parquet", tmp_path / "dask.parquet"
+    screen(messy[kind], local, chunk_rows=250, allocations=[Allocation("jb_new_ip_service_firm", quota=4)])
+    summary = screen(messy[kind], distributed, chunk_rows=250, engine="dask",
+                     allocations=[Allocation("jb_new_ip_service_firm", quota=4)])
+    assert read_output(local).equals(read_output(distributed))
+    assert summary.rows == 1000
+    for suffix in (".errors.csv", ".summary.csv"):
+        assert Path(str(local) + suffix).read_bytes() == Path(str(distributed) + suffix).read_bytes()
