@@ -146,8 +146,9 @@ class Coded:
     table: list[str]
 
     def arrow(self) -> pa.Array:
-        codes = pa.array(self.codes, mask=self.codes < 0, type=pa.int64())
-        return pa.array(self.table or [""], type=pa.string()).take(codes)
+        """As a dictionary-encoded string column (each distinct text stored once)."""
+        codes = pa.array(self.codes.astype(np.int32), mask=self.codes < 0, type=pa.int32())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
 
 
 def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:

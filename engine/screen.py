@@ -42,11 +42,12 @@ import pyarrow.parquet as pq
 from .loader import RulePack, dependencies, load_pack
 from .profile import label_zh
 from .rationale import Rationale
-from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, read_chunks
+from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, prefetch, read_chunks
 from .vectorized import BatchEvaluation, BatchResult, to_python
 from .workbook import STATUS_ZH, write_workbook
 
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
+TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
 STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
 EXCEL_MAX_ROWS = 1_048_575          # data rows under one header row
 OUTPUTS = (".csv", ".parquet", ".xlsx")
@@ -78,7 +79,7 @@ def schema_of(plan: Plan) -> pa.Schema:
     fields = [("row", pa.int64()), ("credit_code", pa.string()), ("name", pa.string()), ("valid", pa.bool_()),
               ("duplicate_of", pa.int64()), ("errors", pa.int32())]
     for p in plan.policies:
-        fields += [(f"{p}.status", pa.string()), (f"{p}.reason", pa.string()), (f"{p}.amount", pa.float64())]
+        fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64())]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
     return pa.schema(fields)
@@ -159,7 +160,8 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     part.status[p] = np.bincount(state, minlength=4)
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
-    return {f"{p}.status": STATUS_WORDS.take(pa.array(state)), f"{p}.reason": rationale.texts(ev, columns, chunk.valid),
+    status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
+    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid),
             f"{p}.amount": shown}
 
 
@@ -335,7 +337,7 @@ class Screening:
             from .dask_engine import dask_parts
             yield from dask_parts(self, source)
             return
-        chunks = read_chunks(source, self.chunk_rows)
+        chunks = prefetch(read_chunks(source, self.chunk_rows))
         first = next(chunks, None)
         if first is None:
             return

@@ -1,7 +1,6 @@
 """`ipcheck screen`: batch screening of an applicant table."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import date
@@ -13,12 +12,6 @@ import click
 from .cli import EXIT_INPUT, pack_or_exit, rules_option
 from .screen import Allocation, Screening, terminal_progress
 from .tabular import CHUNK_ROWS, TableError
-
-
-def auto_workers(source: Path) -> int:
-    """One process per core for big inputs (where start-up costs are repaid), else one."""
-    size = source.stat().st_size if source.is_file() else 0
-    return max(1, os.cpu_count() or 1) if size >= 32 * 2 ** 20 else 1
 
 
 def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
@@ -46,8 +39,8 @@ def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
 @click.option("--rank-by", "rank_by", default=None, help="Scorecard id to rank by (default: the one the measure reads)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Rationale language")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True)
-@click.option("--workers", type=click.IntRange(min=0), default=0,
-              help="Worker processes (0 = one per core for inputs over 32 MB, else 1) / 进程数")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes for the chunks (on the shared 2-core machine one is fastest) / 进程数")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @rules_option
@@ -64,7 +57,7 @@ def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: 
     started = time.perf_counter()
     try:
         screening = Screening(pack, day, chosen, allocations, lang, chunk_rows, terminal_progress(),
-                              workers or auto_workers(source), engine, scheduler)
+                              workers, engine, scheduler)
         summary = screening.run(source, output)
     except TableError as e:
         click.echo(f"\n{e.zh}\n{e.en}", err=True)

@@ -18,9 +18,11 @@ import codecs
 import csv
 import io
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from queue import Empty, Queue
 from typing import Any, Iterator
 
 import numpy as np
@@ -128,6 +130,40 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list
     else:
         raise TableError(f"{path}: unsupported input; use {', '.join(SUPPORTED)}",
                          f"{path}：不支持的输入格式，请使用 {'、'.join(SUPPORTED)}")
+
+
+def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Produce items in a background thread, `depth` ahead (file reading releases the GIL)."""
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put((True, item))
+            queue.put((False, None))
+        except BaseException as e:  # handed to the consumer, raised there
+            queue.put((False, e))
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, item = queue.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():            # unblock a producer waiting on a full queue
+            try:
+                queue.get_nowait()
+            except Empty:
+                worker.join(0.01)
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:

@@ -605,7 +605,11 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """functions.years_between over day numbers: whole years, an anniversary counting on its day."""
     def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        day = np.asarray(d).astype("datetime64[D]")
+        d = np.asarray(d)
+        if d.ndim and d.strides == (0,):          # a constant (the as-of date): convert it once
+            year, month_day = parts(d[:1].copy())
+            return np.broadcast_to(year, d.shape), np.broadcast_to(month_day, d.shape)
+        day = d.astype("datetime64[D]")
         year = day.astype("datetime64[Y]")
         month = day.astype("datetime64[M]")
         return year.astype(np.int64), (month - year.astype("datetime64[M]")).astype(np.int64) * 32 \

@@ -33,9 +33,13 @@ AS_OF = date(2025, 6, 30)
 
 
 def read_output(path: Path) -> pa.Table:
+    """The output with dictionary-encoded text decoded (dictionaries differ between chunkings)."""
     if path.suffix == ".parquet":
-        return pq.read_table(path)
-    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+        table = pq.read_table(path)
+    else:
+        table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+    return pa.table({name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+                     for name, column in zip(table.column_names, table.columns)})
 
 
 # --- validation: cheap column checks agree with the model ------------------------------
