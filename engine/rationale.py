@@ -48,10 +48,11 @@ class Rationale:
         return label_zh(name) if self.lang == "zh" else name
 
     # --- per policy ---------------------------------------------------------
-    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray) -> pa.Array:
-        """Rationale per row (null where the row is eligible or not in `rows`)."""
+    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray,
+              extra: "Coded | None" = None) -> pa.Array:
+        """Rationale per row (null where the row is eligible or not in `rows`), after `extra` texts if given."""
         wanted = rows & (columns.state != 0)
-        parts = []
+        parts = [extra] if extra is not None else []
         for leaf, deciding in columns.deciding().items():
             mask = deciding & wanted
             if not mask.any():

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from .loader import RulePack, dependencies, load_pack
 from .profile import label_zh
-from .rationale import Rationale
+from .rationale import Coded, Rationale
 from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, prefetch, read_chunks
 from .vectorized import BatchEvaluation, BatchResult, to_python
 from .workbook import STATUS_ZH, write_workbook
@@ -137,8 +137,9 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
         "errors": np.zeros(n, dtype=np.int32)}
     part = Part(pa.table({}), chunk.issues, {}, {}, {}, {})
     ranked = dict(plan.ranked)
+    invalid = _invalid_reasons(chunk, plan.lang)
     for p in plan.policies:
-        data.update(_policy_columns(part, rationale, ev, result, p, chunk, ranked))
+        data.update(_policy_columns(part, rationale, ev, result, p, chunk, ranked, invalid))
     for c in plan.cards:
         data.update(_card_columns(part, result, c, chunk.valid))
     schema = schema_of(plan)
@@ -148,7 +149,7 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
 
 
 def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, result: BatchResult, p: str,
-                    chunk: Chunk, ranked: dict[str, str | None]) -> dict[str, Any]:
+                    chunk: Chunk, ranked: dict[str, str | None], invalid: Coded) -> dict[str, Any]:
     columns = result.policies[p]
     state = np.where(chunk.valid, columns.state, 3)
     eligible = state == 0
@@ -161,8 +162,26 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
-    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid),
+    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
             f"{p}.amount": shown}
+
+
+def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
+    """For rows the model refused: the fields at fault (the errors sheet has the details)."""
+    fields: dict[int, list[str]] = {}
+    for issue in chunk.issues:
+        if issue.row is not None:
+            name = issue.field_zh if lang == "zh" and issue.field_zh else issue.field
+            shown = fields.setdefault(issue.row - chunk.first_row, [])
+            if name not in shown:
+                shown.append(name)
+    head, sep = ("数据有误，未评估（见错误表）：", "、") if lang == "zh" else ("invalid data, not assessed (see errors): ", ", ")
+    texts = sorted({head + sep.join(names) for names in fields.values()})
+    index = {text: i for i, text in enumerate(texts)}
+    codes = np.full(chunk.n, -1, dtype=np.int64)
+    for row, names in fields.items():
+        codes[row] = index[head + sep.join(names)]
+    return Coded(codes, texts)
 
 
 def _card_columns(part: Part, result: BatchResult, c: str, valid: np.ndarray) -> dict[str, Any]:
