@@ -24,12 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.evaluator import evaluate  # noqa: E402
-from engine.generate import generate, write_table  # noqa: E402
 from engine.loader import load_pack  # noqa: E402
 from engine.profile import parse_profile  # noqa: E402
 from engine.tabular import raw_cell  # noqa: E402
 
 AS_OF = "2025-06-30"
+# Run `ipcheck` and record the process's own peak resident memory (VmHWM, kB) in the file named first.
+SCREEN = """
+import sys
+from engine.cli import main
+out = sys.argv.pop(1)
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    status = open("/proc/self/status").read()
+    open(out, "w").write(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM")))
+"""
 
 
 def tree_rss(root: int) -> int:
@@ -53,20 +63,25 @@ def tree_rss(root: int) -> int:
     return sum(rss.get(pid, 0) for pid in family)
 
 
-def single_profile_rate(source: Path, sample: int) -> float:
-    """Profiles per second of parse_profile + evaluate on the first `sample` rows of the CSV."""
+def single_profile_rate(source: Path, sample: int) -> tuple[float, float]:
+    """Profiles per second (wall clock, CPU time) of parse_profile + evaluate on the first `sample` rows."""
     pack = load_pack(ROOT / "rules")
     with source.open(encoding="utf-8") as handle:
         rows = [row for _, row in zip(range(sample), csv.DictReader(handle))]
     rows = [{k: raw_cell(k, v or None) for k, v in row.items() if v} for row in rows]
     day = date.fromisoformat(AS_OF)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for row in rows:
         try:
             evaluate(parse_profile(row), pack, day)
         except ValueError:
             continue
-    return len(rows) / (time.perf_counter() - started)
+    return len(rows) / (time.perf_counter() - started), len(rows) / (time.process_time() - cpu)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -78,13 +93,16 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ipcheck-bench-") as tmp:
         source, target = Path(tmp) / "applicants.csv", Path(tmp) / "decisions.parquet"
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
         started = time.perf_counter()
-        write_table(generate(args.n, args.seed), source)
+        subprocess.run([sys.executable, "-m", "engine.generate", str(args.n), "-o", str(source), "--seed",
+                        str(args.seed)], check=True, env=env, stdout=subprocess.DEVNULL)
         print(f"generated {args.n:,} applicants in {time.perf_counter() - started:.1f} s "
               f"({source.stat().st_size / 1e6:.0f} MB CSV)")
-        command = [sys.executable, "-c", "from engine.cli import main; main()", "screen", str(source),
+        hwm = Path(tmp) / "peak.txt"
+        command = [sys.executable, "-c", SCREEN, str(hwm), "screen", str(source),
                    "-o", str(target), "--as-of", AS_OF, "--chunk-rows", str(args.chunk_rows)]
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         peak_total = 0
@@ -94,17 +112,19 @@ def main() -> None:
         seconds = time.perf_counter() - started
         if child.returncode:
             sys.exit(f"screening failed with exit code {child.returncode}")
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak_mb = int(hwm.read_text()) / 1024
+        cpu = _children_cpu() - cpu_before
         batch_rate = args.n / seconds
-        single_rate = single_profile_rate(source, args.sample)
-    cores = os.cpu_count()
+        single_rate, single_cpu_rate = single_profile_rate(source, args.sample)
     print(f"batch, CSV -> Parquet, whole pack: {args.n:,} profiles in {seconds:.2f} s = {batch_rate:,.0f} profiles/s "
-          "(process start and pack load included)")
-    print(f"peak RSS: largest single process {peak_mb:,.0f} MB; whole process tree (sampled every 50 ms) "
-          f"{peak_total / 2 ** 20:,.0f} MB")
+          f"(process start and pack load included); CPU time {cpu:.2f} s = {args.n / cpu:,.0f} profiles per CPU-second")
+    print(f"peak RSS of the screening process (VmHWM): {peak_mb:,.0f} MB; "
+          f"whole process tree sampled every 50 ms: {peak_total / 2 ** 20:,.0f} MB")
     print(f"single-profile evaluator (parse_profile + evaluate), {args.sample:,} of the same rows: "
-          f"{single_rate:,.0f} profiles/s")
-    print(f"ratio batch / single-profile: {batch_rate / single_rate:,.0f}x   (machine: {cores} cores)")
+          f"{single_rate:,.0f} profiles/s, {single_cpu_rate:,.0f} profiles per CPU-second")
+    print(f"ratio batch / single-profile: {batch_rate / single_rate:,.0f}x by wall clock, "
+          f"{args.n / cpu / single_cpu_rate:,.0f}x by CPU time   (machine: {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -211,3 +211,7 @@ def generate_command(n: int, output: Path, seed: int, messy: float, headers: str
     cols = generate(n, seed, messy)
     write_table(cols, output, headers or ("zh" if messy > 0 else "en"), encoding)
     click.echo(f"{n} 家模拟企业 / synthetic applicants -> {output}")
+
+
+if __name__ == "__main__":
+    generate_command()

@@ -44,12 +44,11 @@ from .profile import label_zh
 from .rationale import Coded, Rationale
 from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, prefetch, read_chunks
 from .vectorized import BatchEvaluation, BatchResult, to_python
-from .workbook import STATUS_ZH, write_workbook
+from .workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
 TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
 STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
-EXCEL_MAX_ROWS = 1_048_575          # data rows under one header row
 OUTPUTS = (".csv", ".parquet", ".xlsx")
 ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"]
 
@@ -320,6 +319,7 @@ class Screening:
         self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in priced},
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
+        self.excel = False
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
         _PACKS[pack.root] = pack
 
@@ -452,7 +452,8 @@ class Screening:
         if suffix not in OUTPUTS:
             raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
                              f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
-        staged = suffix == ".xlsx" or bool(self.allocations)
+        self.excel = suffix == ".xlsx"
+        staged = self.excel or bool(self.allocations)
         work = Path(tempfile.mkstemp(suffix=".parquet", dir=output.parent or ".", prefix=".screen-")[1]) \
             if staged else output
         errors_path = Path(str(output) + ".errors.csv") if suffix != ".xlsx" else work.with_suffix(".errors.csv")
@@ -485,6 +486,9 @@ class Screening:
                 sink.write(part.table)
                 self.write_issues(errors, sorted(part.issues, key=lambda i: i.row or 0))
                 done += part.table.num_rows
+                if target.suffix == ".parquet" and self.excel and done > EXCEL_MAX_ROWS:
+                    raise TableError(f"more than {EXCEL_MAX_ROWS} rows do not fit in one Excel sheet; use .csv or .parquet",
+                                     f"超过 {EXCEL_MAX_ROWS} 行，超出 Excel 单表上限，请输出 .csv 或 .parquet")
                 if self.progress:
                     self.progress(done, time.perf_counter() - started)
         finally:
@@ -500,10 +504,7 @@ class Screening:
         total = pq.ParquetFile(staged).metadata.num_rows
         ranks = self.allocate(total, first_row)
         batches = _with_ranks(staged, ranks, first_row, self.chunk_rows)
-        if output.suffix.lower() == ".xlsx":
-            if total > EXCEL_MAX_ROWS:
-                raise TableError(f"{total} rows do not fit in one Excel sheet (max {EXCEL_MAX_ROWS}); use .csv or .parquet",
-                                 f"{total} 行超出 Excel 单表上限（{EXCEL_MAX_ROWS} 行），请输出 .csv 或 .parquet")
+        if self.excel:
             write_workbook(output, batches, self, errors_path)
             return
         first = next(batches, None)

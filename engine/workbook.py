@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误"}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
+EXCEL_MAX_ROWS = 1_048_575          # data rows under one header row
 BASE = [("row", "行号 row"), ("credit_code", "统一社会信用代码 credit code"), ("name", "企业名称 name")]
 
 
@@ -97,5 +98,9 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
         reader = csv.reader(handle)
         next(reader, None)
         for line in reader:
+            if errors.row >= EXCEL_MAX_ROWS:
+                errors.add(["", "", "", "", "错误条目超出 Excel 行数上限；输出为 .csv 可得全部错误条目",
+                            "more error entries than an Excel sheet holds; screen to .csv for all of them"])
+                break
             errors.add([int(line[0]) if line[0].isdigit() else line[0], *line[1:]])
     book.close()
