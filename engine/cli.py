@@ -160,5 +160,10 @@ rules.add_command(docs)
 from api.cli import serve  # noqa: E402
 main.add_command(serve)
 
+from .screen_cli import screen  # noqa: E402
+main.add_command(screen)
+from .generate import generate_command  # noqa: E402
+main.add_command(generate_command)
+
 if __name__ == "__main__":
     main()

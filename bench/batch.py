@@ -1,0 +1,131 @@
+"""Batch screening benchmark: N synthetic applicants, CSV in, Parquet out, against the whole pack.
+
+    python bench/batch.py [--n 1000000] [--seed 0] [--sample 2000] [--chunk-rows 100000]
+
+Prints the end-to-end rate (reading, validating, evaluating, rationale, writing), the peak
+resident memory of the screening process, and, on a sample of the same rows in the same run,
+the rate of the single-profile path (parse_profile + evaluate) and the ratio between the two.
+The screening runs in a child process so that its peak memory is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.evaluator import evaluate  # noqa: E402
+from engine.loader import load_pack  # noqa: E402
+from engine.profile import parse_profile  # noqa: E402
+from engine.tabular import raw_cell  # noqa: E402
+
+AS_OF = "2025-06-30"
+# Run `ipcheck` and record the process's own peak resident memory (VmHWM, kB) in the file named first.
+SCREEN = """
+import sys
+from engine.cli import main
+out = sys.argv.pop(1)
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    status = open("/proc/self/status").read()
+    open(out, "w").write(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM")))
+"""
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    family, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in family} - family
+        grew, family = bool(more), family | more
+    return sum(rss.get(pid, 0) for pid in family)
+
+
+def single_profile_rate(source: Path, sample: int) -> tuple[float, float]:
+    """Profiles per second (wall clock, CPU time) of parse_profile + evaluate on the first `sample` rows."""
+    pack = load_pack(ROOT / "rules")
+    with source.open(encoding="utf-8") as handle:
+        rows = [row for _, row in zip(range(sample), csv.DictReader(handle))]
+    rows = [{k: raw_cell(k, v or None) for k, v in row.items() if v} for row in rows]
+    day = date.fromisoformat(AS_OF)
+    started, cpu = time.perf_counter(), time.process_time()
+    for row in rows:
+        try:
+            evaluate(parse_profile(row), pack, day)
+        except ValueError:
+            continue
+    return len(rows) / (time.perf_counter() - started), len(rows) / (time.process_time() - cpu)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ipcheck-bench-") as tmp:
+        source, target = Path(tmp) / "applicants.csv", Path(tmp) / "decisions.parquet"
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "engine.generate", str(args.n), "-o", str(source), "--seed",
+                        str(args.seed)], check=True, env=env, stdout=subprocess.DEVNULL)
+        print(f"generated {args.n:,} applicants in {time.perf_counter() - started:.1f} s "
+              f"({source.stat().st_size / 1e6:.0f} MB CSV)")
+        hwm = Path(tmp) / "peak.txt"
+        command = [sys.executable, "-c", SCREEN, str(hwm), "screen", str(source),
+                   "-o", str(target), "--as-of", AS_OF, "--chunk-rows", str(args.chunk_rows)]
+        cpu_before = _children_cpu()
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        peak_total = 0
+        while child.poll() is None:
+            peak_total = max(peak_total, tree_rss(child.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        if child.returncode:
+            sys.exit(f"screening failed with exit code {child.returncode}")
+        peak_mb = int(hwm.read_text()) / 1024
+        cpu = _children_cpu() - cpu_before
+        batch_rate = args.n / seconds
+        single_rate, single_cpu_rate = single_profile_rate(source, args.sample)
+    print(f"batch, CSV -> Parquet, whole pack: {args.n:,} profiles in {seconds:.2f} s = {batch_rate:,.0f} profiles/s "
+          f"(process start and pack load included); CPU time {cpu:.2f} s = {args.n / cpu:,.0f} profiles per CPU-second")
+    print(f"peak RSS of the screening process (VmHWM): {peak_mb:,.0f} MB; "
+          f"whole process tree sampled every 50 ms: {peak_total / 2 ** 20:,.0f} MB")
+    print(f"single-profile evaluator (parse_profile + evaluate), {args.sample:,} of the same rows: "
+          f"{single_rate:,.0f} profiles/s, {single_cpu_rate:,.0f} profiles per CPU-second")
+    print(f"ratio batch / single-profile: {batch_rate / single_rate:,.0f}x by wall clock, "
+          f"{args.n / cpu / single_cpu_rate:,.0f}x by CPU time   (machine: {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Compact rationale for batch screening: one line per row and policy, only where it is needed.
+
+For an ineligible row, its deciding unmet conditions ("研发费用 90 万元 < 100 万元"); for an
+undetermined row, its deciding unknown conditions and the empty facts they read. The deciding
+conditions are those engine.evaluator.reasons picks. Values are formatted once per distinct value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from . import expr as ex
+from .explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
+from .loader import RulePack, dependencies
+from .profile import FIELDS, label_zh
+from .rules import Condition
+from .vectorized import UNKNOWN, UNMET, BatchEvaluation, PolicyColumns, Vec, to_python
+
+NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥", "==": "≠", "!=": "="}
+SEP = {"zh": "；", "en": "; "}
+
+
+class Rationale:
+    """Builds rationale text for a pack at a date, in one language."""
+
+    def __init__(self, pack: RulePack, as_of: date, lang: str = "zh") -> None:
+        self.pack, self.as_of, self.lang = pack, as_of, lang
+        self.render = Renderer(pack.label, self.unit, self.param_value)
+        self._fields: dict[str, list[str]] = {}
+
+    def unit(self, name: str) -> str | None:
+        for table in (self.pack.parameters, self.pack.derived):
+            if name in table:
+                return table[name].unit  # type: ignore[attr-defined]
+        return field_unit(name)
+
+    def param_value(self, name: str) -> Any:
+        param = self.pack.parameters.get(name)
+        version = param.version_on(self.as_of) if param else None
+        return None if version is None else version.value
+
+    def field_label(self, name: str) -> str:
+        return label_zh(name) if self.lang == "zh" else name
+
+    # --- per policy ---------------------------------------------------------
+    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray,
+              extra: "Coded | None" = None) -> pa.Array:
+        """Rationale per row (null where the row is eligible or not in `rows`), after `extra` texts if given."""
+        wanted = rows & (columns.state != 0)
+        parts = [extra] if extra is not None else []
+        for leaf, deciding in columns.deciding().items():
+            mask = deciding & wanted
+            if not mask.any():
+                continue
+            cond = columns.conditions[leaf]
+            unmet = mask & (columns.nodes[leaf] == UNMET)
+            unknown = mask & (columns.nodes[leaf] == UNKNOWN)
+            if unmet.any():
+                parts.append(self.unmet_text(ev, cond, unmet))
+            if unknown.any():
+                parts.append(self.unknown_text(ev, cond, unknown))
+        return combine(parts, SEP[self.lang].join, len(rows)).arrow()
+
+    def subject(self, cond: Condition) -> str:
+        if cond.label is not None:
+            return cond.label.zh if self.lang == "zh" else cond.label.en
+        assert cond.when is not None
+        return self.render.render(cond.when.ast, self.lang)
+
+    def unmet_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
+        assert cond.when is not None
+        node = cond.when.ast
+        if not isinstance(node, ex.Compare):
+            head = "不满足：" if self.lang == "zh" else "not met: "
+            return Coded(np.where(rows, 0, -1), [head + self.subject(cond)])
+        percent = self.is_ratio(node)
+        unit = self.unit(node.left.name) if isinstance(node.left, ex.Name) else None
+        left = self.formatted(ev.eval(node.left), rows, unit, percent)
+        right = self.formatted(ev.eval(node.right), rows, unit, percent)
+        subject, op = self.render.render(node.left, self.lang), NEGATED[node.op]
+        return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
+
+    def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
+        head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
+        parts = []
+        for name in self.fields_read(cond):
+            empty = rows & ~np.asarray(ev.values[name].known, dtype=bool)
+            if empty.any():
+                parts.append(Coded(np.where(empty, 0, -1), [self.field_label(name)]))
+        if not parts:
+            return Coded(np.where(rows, 0, -1), [head.rstrip("：: ")])
+        joined = combine(parts, ("、" if self.lang == "zh" else ", ").join, len(rows))
+        return Coded(joined.codes, [head + t for t in joined.table])
+
+    def fields_read(self, cond: Condition) -> list[str]:
+        """Profile fields a condition reads, through derived facts, scorecards and policies."""
+        key = id(cond)
+        if key not in self._fields:
+            seen: set[str] = set()
+            todo = list(dependencies(cond))
+            while todo:
+                name = todo.pop().removesuffix("_passed")
+                if name in seen:
+                    continue
+                seen.add(name)
+                item = self.pack.derived.get(name) or self.pack.scorecards.get(name)
+                versions = [item] if item is not None else self.pack.policies.get(name, [])
+                for version in versions:
+                    todo += dependencies(version)
+            self._fields[key] = [f for f in FIELDS if f in seen]
+        return self._fields[key]
+
+    def is_ratio(self, node: ex.Compare) -> bool:
+        right = node.right
+        if isinstance(right, ex.Num):
+            return right.percent
+        return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
+
+    def formatted(self, vec: Vec, rows: np.ndarray, unit: str | None, percent: bool) -> Coded:
+        """Values as text at `rows`, formatted once per distinct value."""
+        idx = np.flatnonzero(rows)
+        known = np.asarray(vec.known)[idx]
+        codes, uniques = pd.factorize(np.asarray(vec.value)[idx])
+        codes = np.where(known, codes, len(uniques))
+        values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool)))) + [None]
+        lang = self.lang
+
+        def show(v: Any) -> str:
+            if percent and isinstance(v, (int, float)) and not isinstance(v, bool):
+                return fmt_number(v, True)
+            return fmt_value(v, unit, lang)
+
+        out = np.full(len(rows), -1, dtype=np.int64)
+        out[idx] = codes
+        return Coded(out, [show(v) for v in values])
+
+
+@dataclass
+class Coded:
+    """Text per row as codes into a table of distinct texts (-1 = no text): cheap to build and join."""
+    codes: np.ndarray
+    table: list[str]
+
+    def arrow(self) -> pa.Array:
+        """As a dictionary-encoded string column (each distinct text stored once)."""
+        codes = pa.array(self.codes.astype(np.int32), mask=self.codes < 0, type=pa.int32())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
+
+
+def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
+    """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
+    out = np.full(n, -1, dtype=np.int64)
+    if not parts:
+        return Coded(out, [])
+    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in parts]))
+    key, size = np.zeros(len(rows), dtype=np.int64), 1
+    for part in parts:
+        width = len(part.table) + 1
+        if size * width >= 2 ** 62:            # keep the mixed-radix key within int64
+            key, distinct = pd.factorize(key)
+            size = len(distinct)
+        key, size = key * width + part.codes[rows] + 1, size * width
+    codes, distinct = pd.factorize(key)
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]            # a row showing each combination
+    table = [join([p.table[p.codes[r]] for p in parts if p.codes[r] >= 0]) for r in first.tolist()]
+    out[rows] = codes
+    return Coded(out, table)
