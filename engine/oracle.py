@@ -434,6 +434,7 @@ STACK_BUDGET = 56       # a margin below the limit
 @dataclass
 class _Chunk:
     name: str                                   # a durable-rules ruleset
+    layer: int                                  # the layer whose fact it receives
     atoms: set[int]                             # the atoms it decides
 
 
@@ -442,7 +443,6 @@ class _Compiled:
     trees: dict[int, Logic]                     # id(policy version) -> logic tree
     layers: list[list[str]]                     # policy ids, each layer reading only earlier layers
     chunks: list[_Chunk]                        # the rulesets
-    layer_chunks: list[list[_Chunk]]            # the rulesets each layer's policies need
     reads: set[str]                             # every fact some rule reads
     precomputed: set[str]                       # facts taken from the evaluator
     policies_for_facts: set[str]                # policies those facts read
@@ -467,14 +467,14 @@ def _compile(pack: RulePack) -> _Compiled:
     reads = set().union(*(a.reads for a in compiler.atoms)) if compiler.atoms else set()
     computed = set(pack.derived) | set(pack.scorecards) | {s + "_passed" for s in pack.scorecards}
     facts = [pack.derived.get(n) or pack.scorecards.get(n.removesuffix("_passed")) for n in reads & computed]
-    compiled = _Compiled(trees=trees, layers=layers, chunks=[], layer_chunks=[], reads=reads,
+    compiled = _Compiled(trees=trees, layers=layers, chunks=[], reads=reads,
                          precomputed=reads & computed,
                          policies_for_facts=set().union(*(dependencies(f) for f in facts)) & set(pack.policies),
                          fired=[])
-    compiled.chunks = _register(compiled, compiler.atoms, f"ipcheck_oracle_{pack.hash}")
-    for layer in layers:
-        wanted = set().union(*(needs[p] for p in layer))
-        compiled.layer_chunks.append([c for c in compiled.chunks if c.atoms & wanted])
+    # An atom is decided in the first layer whose fact carries the policy results it reads;
+    # its value holds for the later layers, whose facts only add results.
+    atom_layers = [1 + max((depth[p] for p in a.reads if p in depth), default=-1) for a in compiler.atoms]
+    compiled.chunks = _register(compiled, compiler.atoms, atom_layers, f"ipcheck_oracle_{pack.hash}")
     return compiled
 
 
@@ -491,25 +491,25 @@ def _atoms_of(tree: Logic) -> set[int]:
 Definition = dict[str, Any]
 
 
-def _register(compiled: _Compiled, atoms: list[_AtomRules], prefix: str) -> list[_Chunk]:
-    """Register the atoms' rules as rulesets, filled in order while the stack bound allows."""
+def _register(compiled: _Compiled, atoms: list[_AtomRules], layers: list[int], prefix: str) -> list[_Chunk]:
+    """Register the atoms' rules as rulesets, one layer at a time, each filled while the stack bound allows."""
     # Every rule starts with a positive test: a rule made only of "-m.x" (or "+m.sid")
     # never returns from assert_fact in durable-rules 2.0.28.
     seen = lambda: when_all(_profile())(_recorder(compiled, "seen", -1)).define()  # noqa: E731
-    groups: list[tuple[set[int], list[Definition]]] = []
-    for n, atom in enumerate(atoms):
-        rules = _atom_rules(compiled, n, atom)
+    groups: list[tuple[int, set[int], list[Definition]]] = []
+    for n in sorted(range(len(atoms)), key=lambda k: layers[k]):
+        rules = _atom_rules(compiled, n, atoms[n])
         if _stack_bound([seen(), *rules]) > STACK_BUDGET:
             raise OracleUnsupported(f"atom {n} needs more than {STACK_BUDGET} alpha nodes on durable-rules' "
                                     f"stack (limit {STACK_LIMIT}); its rules cannot be registered safely")
-        if not groups or _stack_bound([*groups[-1][1], *rules]) > STACK_BUDGET:
-            groups.append((set(), [seen()]))  # durable takes 'run' out of a definition
-        groups[-1][0].add(n)
-        groups[-1][1].extend(rules)
-    chunks = [_Chunk(f"{prefix}_{k}", members) for k, (members, _) in enumerate(groups)]
+        if not groups or groups[-1][0] != layers[n] or _stack_bound([*groups[-1][2], *rules]) > STACK_BUDGET:
+            groups.append((layers[n], set(), [seen()]))  # durable takes 'run' out of a definition
+        groups[-1][1].add(n)
+        groups[-1][2].extend(rules)
+    chunks = [_Chunk(f"{prefix}_{k}", layer, members) for k, (layer, members, _) in enumerate(groups)]
     try:
         _HOST.register_rulesets({chunk.name: {f"r_{n}": rule for n, rule in enumerate(rules)}
-                                 for chunk, (_, rules) in zip(chunks, groups)})
+                                 for chunk, (_, _, rules) in zip(chunks, groups)})
     except Exception as e:  # durable-rules reports compile failures as bare error codes
         raise OracleUnsupported(f"durable-rules refused the compiled ruleset: {e}") from e
     return chunks
@@ -619,12 +619,12 @@ class OracleEvaluator:
         decisions: dict[str, str] = {}
         with _LOCK:
             sid = str(next(_SESSIONS))
-            used: dict[str, None] = {}   # rulesets that hold a session, in order
+            used: list[str] = []   # rulesets that hold a session
+            atoms = _FalseByDefault()
             try:
                 for layer, policies in enumerate(self.compiled.layers):
-                    atoms = _FalseByDefault()
-                    for chunk in self.compiled.layer_chunks[layer]:
-                        used[chunk.name] = None
+                    for chunk in (c for c in self.compiled.chunks if c.layer == layer):
+                        used.append(chunk.name)
                         atoms.update(self._assert(chunk, sid, layer, facts))
                         atoms.covered |= chunk.atoms
                     for ident in policies:
