@@ -436,6 +436,7 @@ class _Chunk:
     name: str                                   # a durable-rules ruleset
     layer: int                                  # the layer whose fact it receives
     atoms: set[int]                             # the atoms it decides
+    stack: int                                  # its bound of durable-rules' alpha stack
 
 
 @dataclass
@@ -500,13 +501,14 @@ def _register(compiled: _Compiled, atoms: list[_AtomRules], layers: list[int], p
     for n in sorted(range(len(atoms)), key=lambda k: layers[k]):
         rules = _atom_rules(compiled, n, atoms[n])
         if _stack_bound([seen(), *rules]) > STACK_BUDGET:
-            raise OracleUnsupported(f"atom {n} needs more than {STACK_BUDGET} alpha nodes on durable-rules' "
-                                    f"stack (limit {STACK_LIMIT}); its rules cannot be registered safely")
+            raise OracleUnsupported(f"a condition reading {sorted(atoms[n].reads)} needs more than {STACK_BUDGET} "
+                                    f"alpha nodes on durable-rules' stack (limit {STACK_LIMIT})")
         if not groups or groups[-1][0] != layers[n] or _stack_bound([*groups[-1][2], *rules]) > STACK_BUDGET:
             groups.append((layers[n], set(), [seen()]))  # durable takes 'run' out of a definition
         groups[-1][1].add(n)
         groups[-1][2].extend(rules)
-    chunks = [_Chunk(f"{prefix}_{k}", layer, members) for k, (layer, members, _) in enumerate(groups)]
+    chunks = [_Chunk(f"{prefix}_{k}", layer, members, _stack_bound(rules))
+              for k, (layer, members, rules) in enumerate(groups)]
     try:
         _HOST.register_rulesets({chunk.name: {f"r_{n}": rule for n, rule in enumerate(rules)}
                                  for chunk, (_, _, rules) in zip(chunks, groups)})

@@ -132,3 +132,54 @@ def test_oracle_is_safe_to_call_from_several_threads() -> None:
         got = list(pool.map(lambda case: ORACLES["coverage"].decide(*case), cases))
     expected = [{d.id: d.status for d in evaluate(p, PACKS["coverage"], day).decisions} for p, day in cases]
     assert got == expected
+
+
+def test_every_ruleset_stays_under_the_alpha_stack_of_durable_rules() -> None:
+    """The full pack needs several rulesets; each is under the bound with a margin."""
+    chunks = ORACLES["rules"].compiled.chunks
+    assert len(chunks) > 1
+    assert all(chunk.stack <= oracle.STACK_BUDGET < oracle.STACK_LIMIT for chunk in chunks)
+    atoms = [chunk.atoms for chunk in chunks]
+    assert set().union(*atoms) == set(range(sum(map(len, atoms))))  # each atom in exactly one ruleset
+
+
+def test_the_stack_bound_matches_durable_rules() -> None:
+    """The bound is checked against the installed durable-rules, in a subprocess: going past
+    the stack is error 303 and may corrupt the heap."""
+    import subprocess
+    import sys
+
+    from durable.lang import value, when_all
+
+    def rules(siblings: int) -> list[dict[str, Any]]:
+        profile = value("$m", oracle.KIND) == "profile"
+        return [when_all(profile & (value("$m", f"f{n}") > 0.0))(print).define() for n in range(siblings)]
+
+    script = (
+        "import sys\n"
+        "from engine.oracle import _Host, KIND\n"
+        "from durable.lang import value, when_all\n"
+        "n = int(sys.argv[1])\n"
+        "host = _Host()\n"
+        "host.register_rulesets({'s': {f'r{k}': when_all((value('$m', KIND) == 'profile')"
+        " & (value('$m', f'f{k}') > 0.0))(lambda c: None).define() for k in range(n)}})\n"
+        "try:\n"
+        "    host.assert_fact('s', {'sid': '1', KIND: 'profile', **{f'f{k}': 1.0 for k in range(n)}})\n"
+        "    print('ok')\n"
+        "except Exception as e:\n"
+        "    print(e)\n")
+    root = Path(__file__).resolve().parent.parent
+    for siblings, fits in ((oracle.STACK_LIMIT, True), (oracle.STACK_LIMIT + 1, False)):
+        assert (oracle._stack_bound(rules(siblings)) <= oracle.STACK_LIMIT) is fits
+        done = subprocess.run([sys.executable, "-c", script, str(siblings)], capture_output=True, text=True,
+                              timeout=60, cwd=root, env={"PYTHONPATH": str(root), "PATH": ""})
+        assert done.stdout.strip() == ("ok" if fits else "Could not assert fact, error code: 303"), done.stderr
+
+
+def test_only_tables_and_scorecards_are_precomputed() -> None:
+    """Formula facts are computed by durable-rules; only cases / lookup / brackets and scorecards come
+    from the evaluator (see engine.oracle)."""
+    pack = PACKS["rules"]
+    for name in ORACLES["rules"].compiled.precomputed:
+        derived = pack.derived.get(name)
+        assert (derived is not None and derived.formula is None) or name.removesuffix("_passed") in pack.scorecards
