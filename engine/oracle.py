@@ -40,10 +40,13 @@ cannot say for prefix lookups (its patterns have no negation, and a negated char
 range over Unicode crashes the engine), and scorecards need interval arithmetic.
 Those values are **precomputed with the evaluator's own values** (engine.evaluator
 .Evaluation) and passed in as facts; so the oracle checks policies and formulas
-independently, and cases / lookups / brackets / scorecards only as inputs. (No
-policy of the current pack reads such a fact, so today the evaluator is not called.)
-A policy that reads another policy uses the oracle's own result for it, asserted in
-a later fact ("layer").
+independently, and cases / lookups / brackets / scorecards only as inputs. (The pack
+in rules/ reads such facts: the enterprise size class, a table of required R&D
+ratios and the designation scorecards; the differential test asserts that nothing
+else is precomputed.) A policy
+that reads another policy uses the oracle's own result for it, asserted in a later
+fact ("layer"); each atom is decided once, in the first layer whose fact has all it
+reads.
 
 Engine discipline
 -----------------
@@ -55,6 +58,16 @@ inside ``assert_fact``). Rulesets cannot be unloaded, so a compiled pack is cach
 by its hash and registered once per process. Numbers are sent as floats (integer
 division by zero kills the process with SIGFPE), so integers above 2**53 lose
 precision here.
+
+durable-rules walks its alpha network (the tree of single-fact tests) with a fixed
+stack of 64 nodes: a fact that matches more than 64 nodes at once fails with error
+303, and the overflow can corrupt the heap, so that the process aborts later
+(``munmap_chunk(): invalid pointer`` in ``delete_state``). With a test per fact read,
+present or missing, a pack reading more than about 60 facts cannot be one ruleset.
+The atoms are therefore packed, in order, into several rulesets, each under a static
+upper bound of that stack (``_stack_bound``, with a margin: ``STACK_BUDGET``); an atom
+that alone exceeds it is refused when compiling (``OracleUnsupported``). Each layer's
+fact is asserted into that layer's rulesets, in the same session id.
 """
 from __future__ import annotations
 
@@ -429,6 +442,7 @@ class _Compiler:
 # therefore split into several rulesets, each kept under a static bound of that stack.
 STACK_LIMIT = 64
 STACK_BUDGET = 56       # a margin below the limit
+FACT_KEYS_LIMIT = 253   # more keys in one fact: error 302 (measured with durable-rules 2.0.28)
 
 
 @dataclass
@@ -466,6 +480,10 @@ def _compile(pack: RulePack) -> _Compiled:
         depth[ident] = 1 + max((depth[p] for p in read if p in depth), default=-1)
     layers = [[p for p in depth if depth[p] == n] for n in range(1 + max(depth.values(), default=-1))]
     reads = set().union(*(a.reads for a in compiler.atoms)) if compiler.atoms else set()
+    keys = reads | {"as_of", "sid", KIND, LAYER, ZERO, ONE}
+    if len(keys) > FACT_KEYS_LIMIT:
+        raise OracleUnsupported(f"the pack reads {len(keys)} facts; durable-rules takes at most "
+                                f"{FACT_KEYS_LIMIT} keys in one fact")
     computed = set(pack.derived) | set(pack.scorecards) | {s + "_passed" for s in pack.scorecards}
     facts = [pack.derived.get(n) or pack.scorecards.get(n.removesuffix("_passed")) for n in reads & computed]
     compiled = _Compiled(trees=trees, layers=layers, chunks=[], reads=reads,

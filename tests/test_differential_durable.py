@@ -4,7 +4,7 @@ Profiles are generated from the pack itself (engine.boundaries): values on and e
 side of every threshold the policies read, matching and near-miss prefixes and
 options, and any field missing. Two packs are checked: the real one in rules/, and a
 synthetic coverage pack (tests/data/oracle_coverage) that uses every construct of the
-expression language, since the real pack uses only a few today.
+expression language, since the real pack does not use them all.
 """
 from __future__ import annotations
 
