@@ -43,10 +43,9 @@ Those values are **precomputed with the evaluator's own values** (engine.evaluat
 independently, and cases / lookups / brackets / scorecards only as inputs. (The pack
 in rules/ reads such facts: the enterprise size class, a table of required R&D
 ratios and the designation scorecards; the differential test asserts that nothing
-else is precomputed.) A policy
-that reads another policy uses the oracle's own result for it, asserted in a later
-fact ("layer"); each atom is decided once, in the first layer whose fact has all it
-reads.
+else is precomputed.) A policy that reads another policy uses the oracle's own
+result for it, asserted in a later fact ("layer"); each atom is decided once, in
+the first layer whose fact has all it reads.
 
 Engine discipline
 -----------------
@@ -468,15 +467,13 @@ def _compile(pack: RulePack) -> _Compiled:
     compiler = _Compiler(pack)
     trees: dict[int, Logic] = {}
     depth: dict[str, int] = {}
-    needs: dict[str, set[int]] = {}
     for ident in pack.order:
         if ident not in pack.policies:
             continue
-        needs[ident] = set()
+        read: set[str] = set()
         for version in pack.policies[ident]:
             trees[id(version)] = compiler.condition(version.conditions)
-            needs[ident] |= _atoms_of(trees[id(version)])
-        read = set().union(*(compiler.atoms[n].reads for n in needs[ident]))
+            read |= set().union(*(compiler.atoms[n].reads for n in _atoms_of(trees[id(version)])))
         depth[ident] = 1 + max((depth[p] for p in read if p in depth), default=-1)
     layers = [[p for p in depth if depth[p] == n] for n in range(1 + max(depth.values(), default=-1))]
     reads = set().union(*(a.reads for a in compiler.atoms)) if compiler.atoms else set()

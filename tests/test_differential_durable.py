@@ -115,6 +115,20 @@ def test_unsupported_constructs_are_refused_when_compiling(tmp_path: Path) -> No
         OracleEvaluator(load_pack(tmp_path))
 
 
+def test_a_condition_too_wide_for_durable_rules_is_refused_when_compiling(tmp_path: Path) -> None:
+    """one_of() with 60 options puts 60 tests under one node: past the stack budget."""
+    options = ", ".join(f"'{n:04d}'" for n in range(60))
+    (tmp_path / "p.yaml").write_text(
+        "policies:\n"
+        "  - id: wide\n"
+        "    title: {zh: 测试, en: test}\n"
+        "    source: {document: test}\n"
+        "    from: 2020-01-01\n"
+        f"    conditions: {{when: \"one_of(industry_code, {options})\"}}\n", encoding="utf-8")
+    with pytest.raises(OracleUnsupported, match="alpha nodes"):
+        OracleEvaluator(load_pack(tmp_path))
+
+
 def test_oracle_is_safe_to_call_from_several_threads() -> None:
     """One host, one lock: concurrent callers get the same decisions as the evaluator."""
     import random
