@@ -9,6 +9,8 @@ sessions        sessions kept open at once (no delete_state), doubling up to 819
 reregister      rulesets cannot be unloaded: each new version of a pack is a new
                 ruleset, and the memory it took stays
 negation_only   a rule made only of a negation (-m.x) given a fact without x
+alpha_stack_N   one fact matching N alpha nodes at once (N = 64, 65, 100): the alpha
+                network is walked with a fixed stack of 64 nodes
 """
 from __future__ import annotations
 
@@ -134,9 +136,46 @@ def probe_negation_only() -> None:
     print("returned", flush=True)
 
 
+def probe_alpha_stack(siblings: int) -> None:
+    """One fact matching a rule 'kind == profile' and `siblings` rules shaped like the oracle's
+    (kind == profile, then +f_n, then f_n > 0): `siblings` matching nodes under one node.
+    Registered on a host without dispatch threads, as the oracle does."""
+    from durable.engine import Host
+    from durable.lang import value, when_all
+
+    class Quiet(Host):
+        def _run(self) -> None:
+            return None
+
+    fired = [0]
+    count = lambda c: fired.__setitem__(0, fired[0] + 1)  # noqa: E731
+    profile = lambda: value("$m", "_kind") == "profile"  # noqa: E731
+    rules = {"seen": when_all(profile())(count).define()}
+    for n in range(siblings):
+        f = lambda: value("$m", f"f{n}")  # noqa: E731
+        rules[f"r{n}"] = when_all(profile() & +f() & (f() > 0.0))(count).define()
+    host = Quiet()
+    host.register_rulesets({"stack": rules})
+    fact = {"sid": "1", "_kind": "profile", **{f"f{n}": 1.0 for n in range(siblings)}}
+    try:
+        host.assert_fact("stack", fact)
+        print(f"{siblings} matching tests under one node: {fired[0]} rules fired", flush=True)
+    except Exception as e:
+        print(f"{siblings} matching tests under one node: {e}", flush=True)
+    host.delete_state("stack", "1")
+    print("delete_state returned", flush=True)
+
+
+def _stack_probe(siblings: int) -> Probe:
+    probe = lambda: probe_alpha_stack(siblings)  # noqa: E731
+    probe.__doc__ = f"One fact, {siblings} matching alpha nodes under one node, then delete_state."
+    return probe
+
+
 PROBES: dict[str, Probe] = {"threads": probe_threads, "threads_locked": probe_threads_locked,
                             "sessions": probe_sessions, "reregister": probe_reregister,
-                            "negation_only": probe_negation_only}
+                            "negation_only": probe_negation_only,
+                            **{f"alpha_stack_{n}": _stack_probe(n) for n in (64, 65, 100)}}
 SHORT = {"negation_only": 10.0}  # a hang needs no minute to show
 REPEAT = {"threads": 3, "threads_locked": 3}  # races do not crash every run
 

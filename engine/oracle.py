@@ -40,10 +40,12 @@ cannot say for prefix lookups (its patterns have no negation, and a negated char
 range over Unicode crashes the engine), and scorecards need interval arithmetic.
 Those values are **precomputed with the evaluator's own values** (engine.evaluator
 .Evaluation) and passed in as facts; so the oracle checks policies and formulas
-independently, and cases / lookups / brackets / scorecards only as inputs. (No
-policy of the current pack reads such a fact, so today the evaluator is not called.)
-A policy that reads another policy uses the oracle's own result for it, asserted in
-a later fact ("layer").
+independently, and cases / lookups / brackets / scorecards only as inputs. (The pack
+in rules/ reads such facts: the enterprise size class, a table of required R&D
+ratios and the designation scorecards; the differential test asserts that nothing
+else is precomputed.) A policy that reads another policy uses the oracle's own
+result for it, asserted in a later fact ("layer"); each atom is decided once, in
+the first layer whose fact has all it reads.
 
 Engine discipline
 -----------------
@@ -55,10 +57,21 @@ inside ``assert_fact``). Rulesets cannot be unloaded, so a compiled pack is cach
 by its hash and registered once per process. Numbers are sent as floats (integer
 division by zero kills the process with SIGFPE), so integers above 2**53 lose
 precision here.
+
+durable-rules walks its alpha network (the tree of single-fact tests) with a fixed
+stack of 64 nodes: a fact that matches more than 64 nodes at once fails with error
+303, and the overflow can corrupt the heap, so that the process aborts later
+(``munmap_chunk(): invalid pointer`` in ``delete_state``). With a test per fact read,
+present or missing, a pack reading more than about 60 facts cannot be one ruleset.
+The atoms are therefore packed, in order, into several rulesets, each under a static
+upper bound of that stack (``_stack_bound``, with a margin: ``STACK_BUDGET``); an atom
+that alone exceeds it is refused when compiling (``OracleUnsupported``). Each layer's
+fact is asserted into that layer's rulesets, in the same session id.
 """
 from __future__ import annotations
 
 import itertools
+import json
 import operator
 import threading
 from dataclasses import dataclass
@@ -422,11 +435,28 @@ class _Compiler:
 
 # --- a compiled pack -----------------------------------------------------------
 
+# durable-rules 2.0.28 walks its alpha network with a fixed stack of 64 nodes: a fact
+# that matches more than 64 of them at once fails with error 303 and may already have
+# corrupted the heap (the process then aborts later, e.g. in delete_state). A pack is
+# therefore split into several rulesets, each kept under a static bound of that stack.
+STACK_LIMIT = 64
+STACK_BUDGET = 56       # a margin below the limit
+FACT_KEYS_LIMIT = 253   # more keys in one fact: error 302 (measured with durable-rules 2.0.28)
+
+
+@dataclass
+class _Chunk:
+    name: str                                   # a durable-rules ruleset
+    layer: int                                  # the layer whose fact it receives
+    atoms: set[int]                             # the atoms it decides
+    stack: int                                  # its bound of durable-rules' alpha stack
+
+
 @dataclass
 class _Compiled:
-    name: str                                   # the durable-rules ruleset
     trees: dict[int, Logic]                     # id(policy version) -> logic tree
     layers: list[list[str]]                     # policy ids, each layer reading only earlier layers
+    chunks: list[_Chunk]                        # the rulesets
     reads: set[str]                             # every fact some rule reads
     precomputed: set[str]                       # facts taken from the evaluator
     policies_for_facts: set[str]                # policies those facts read
@@ -447,13 +477,20 @@ def _compile(pack: RulePack) -> _Compiled:
         depth[ident] = 1 + max((depth[p] for p in read if p in depth), default=-1)
     layers = [[p for p in depth if depth[p] == n] for n in range(1 + max(depth.values(), default=-1))]
     reads = set().union(*(a.reads for a in compiler.atoms)) if compiler.atoms else set()
+    keys = reads | {"as_of", "sid", KIND, LAYER, ZERO, ONE}
+    if len(keys) > FACT_KEYS_LIMIT:
+        raise OracleUnsupported(f"the pack reads {len(keys)} facts; durable-rules takes at most "
+                                f"{FACT_KEYS_LIMIT} keys in one fact")
     computed = set(pack.derived) | set(pack.scorecards) | {s + "_passed" for s in pack.scorecards}
     facts = [pack.derived.get(n) or pack.scorecards.get(n.removesuffix("_passed")) for n in reads & computed]
-    compiled = _Compiled(name=f"ipcheck_oracle_{pack.hash}", trees=trees, layers=layers, reads=reads,
+    compiled = _Compiled(trees=trees, layers=layers, chunks=[], reads=reads,
                          precomputed=reads & computed,
                          policies_for_facts=set().union(*(dependencies(f) for f in facts)) & set(pack.policies),
                          fired=[])
-    _register(compiled, compiler.atoms)
+    # An atom is decided in the first layer whose fact carries the policy results it reads;
+    # its value holds for the later layers, whose facts only add results.
+    atom_layers = [1 + max((depth[p] for p in a.reads if p in depth), default=-1) for a in compiler.atoms]
+    compiled.chunks = _register(compiled, compiler.atoms, atom_layers, f"ipcheck_oracle_{pack.hash}")
     return compiled
 
 
@@ -467,24 +504,84 @@ def _atoms_of(tree: Logic) -> set[int]:
     return set()
 
 
-def _register(compiled: _Compiled, atoms: list[_AtomRules]) -> None:
+Definition = dict[str, Any]
+
+
+def _register(compiled: _Compiled, atoms: list[_AtomRules], layers: list[int], prefix: str) -> list[_Chunk]:
+    """Register the atoms' rules as rulesets, one layer at a time, each filled while the stack bound allows."""
     # Every rule starts with a positive test: a rule made only of "-m.x" (or "+m.sid")
     # never returns from assert_fact in durable-rules 2.0.28.
-    profile = lambda: value("$m", KIND) == "profile"  # noqa: E731
-    rules = [when_all(profile())(_recorder(compiled, "seen", -1))]
-    for n, atom in enumerate(atoms):
-        reads = sorted(atom.reads)
-        present = [+value("$m", r) for r in reads]
-        nonzero = [_divisor(d, "!=") for d in atom.divisors]
-        rules.append(when_all(_all([profile(), *present, *nonzero, atom.true]))(_recorder(compiled, "T", n)))
-        unknown = [-value("$m", r) for r in reads] + [_divisor(d, "==") for d in atom.divisors]
-        if unknown:
-            rules.append(when_all(profile() & _any(unknown))(_recorder(compiled, "U", n)))
-    definition = {f"r_{n}": rule.define() for n, rule in enumerate(rules)}
+    seen = lambda: when_all(_profile())(_recorder(compiled, "seen", -1)).define()  # noqa: E731
+    groups: list[tuple[int, set[int], list[Definition]]] = []
+    for n in sorted(range(len(atoms)), key=lambda k: layers[k]):
+        rules = _atom_rules(compiled, n, atoms[n])
+        if _stack_bound([seen(), *rules]) > STACK_BUDGET:
+            raise OracleUnsupported(f"a condition reading {sorted(atoms[n].reads)} needs more than {STACK_BUDGET} "
+                                    f"alpha nodes on durable-rules' stack (limit {STACK_LIMIT})")
+        if not groups or groups[-1][0] != layers[n] or _stack_bound([*groups[-1][2], *rules]) > STACK_BUDGET:
+            groups.append((layers[n], set(), [seen()]))  # durable takes 'run' out of a definition
+        groups[-1][1].add(n)
+        groups[-1][2].extend(rules)
+    chunks = [_Chunk(f"{prefix}_{k}", layer, members, _stack_bound(rules))
+              for k, (layer, members, rules) in enumerate(groups)]
     try:
-        _HOST.register_rulesets({compiled.name: definition})
+        _HOST.register_rulesets({chunk.name: {f"r_{n}": rule for n, rule in enumerate(rules)}
+                                 for chunk, (_, _, rules) in zip(chunks, groups)})
     except Exception as e:  # durable-rules reports compile failures as bare error codes
         raise OracleUnsupported(f"durable-rules refused the compiled ruleset: {e}") from e
+    return chunks
+
+
+def _profile() -> value:
+    return value("$m", KIND) == "profile"
+
+
+def _atom_rules(compiled: _Compiled, n: int, atom: _AtomRules) -> list[Definition]:
+    """Rule T (the atom holds, its facts present) and, if it can be unknown, rule U."""
+    reads = sorted(atom.reads)
+    present = [+value("$m", r) for r in reads]
+    nonzero = [_divisor(d, "!=") for d in atom.divisors]
+    rules = [when_all(_all([_profile(), *present, *nonzero, atom.true]))(_recorder(compiled, "T", n))]
+    unknown = [-value("$m", r) for r in reads] + [_divisor(d, "==") for d in atom.divisors]
+    if unknown:
+        rules.append(when_all(_profile() & _any(unknown))(_recorder(compiled, "U", n)))
+    return [rule.define() for rule in rules]
+
+
+def _stack_bound(rules: list[Definition]) -> int:
+    """An upper bound of the alpha nodes a fact can put on durable-rules' stack at once.
+
+    The alpha network is a tree of tests, in the order written, shared between rules
+    where a path begins with the same tests, and a disjunction is one branch per
+    conjunction of its disjunctive normal form. Walking it, durable-rules pushes every
+    child of a node that matches; at worst every child matches, so while a node is
+    expanded the stack holds its children and the siblings left at each ancestor.
+    (Checked against durable-rules: 64 matching children pass, 65 fail with 303.)
+    """
+    tree: dict[str, Any] = {}
+    for rule in rules:
+        for pattern in rule["all"]:
+            for branch in _dnf(next(iter(pattern.values()))):
+                node = tree
+                for test in branch:
+                    node = node.setdefault(test, {})
+
+    def worst(node: dict[str, Any], above: int) -> int:
+        here = above + len(node)
+        return max([here, *(worst(child, here - 1) for child in node.values())])
+    return worst(tree, 0)
+
+
+def _dnf(expression: Any) -> list[tuple[str, ...]]:
+    """The conjunctions (each a tuple of tests, as canonical JSON) whose disjunction is the expression."""
+    if isinstance(expression, dict) and set(expression) == {"$and"}:
+        out: list[tuple[str, ...]] = [()]
+        for part in expression["$and"]:
+            out = [a + b for a in out for b in _dnf(part)]
+        return out
+    if isinstance(expression, dict) and set(expression) == {"$or"}:
+        return [branch for part in expression["$or"] for branch in _dnf(part)]
+    return [(json.dumps(expression, sort_keys=True, default=str),)]
 
 
 def _divisor(term: _Term, op: str) -> value:
@@ -539,23 +636,29 @@ class OracleEvaluator:
         decisions: dict[str, str] = {}
         with _LOCK:
             sid = str(next(_SESSIONS))
+            used: list[str] = []   # rulesets that hold a session
+            atoms = _FalseByDefault()
             try:
                 for layer, policies in enumerate(self.compiled.layers):
-                    atoms = self._assert(sid, layer, facts)
+                    for chunk in (c for c in self.compiled.chunks if c.layer == layer):
+                        used.append(chunk.name)
+                        atoms.update(self._assert(chunk, sid, layer, facts))
+                        atoms.covered |= chunk.atoms
                     for ident in policies:
                         self._decide(ident, as_of, atoms, facts, decisions)
             finally:
-                _forget(self.compiled.name, sid)
+                for name in used:
+                    _forget(name, sid)
         return decisions
 
-    def _assert(self, sid: str, layer: int, facts: dict[str, Any]) -> dict[int, bool | None]:
+    def _assert(self, chunk: _Chunk, sid: str, layer: int, facts: dict[str, Any]) -> dict[int, bool | None]:
         compiled = self.compiled
         compiled.fired.clear()
         fact = {**facts, "sid": sid, KIND: "profile", LAYER: float(layer), ZERO: 0.0, ONE: 1.0}
         try:
-            _HOST.assert_fact(compiled.name, fact)
+            _HOST.assert_fact(chunk.name, fact)
         except Exception as e:
-            raise OracleError(f"durable-rules failed on layer {layer}: {e}") from e
+            raise OracleError(f"durable-rules failed on layer {layer}, ruleset {chunk.name}: {e}") from e
         fired = {(tag, atom) for tag, atom, at in compiled.fired if at == layer}
         if ("seen", -1) not in fired:
             raise OracleError("durable-rules did not process the fact")
@@ -564,7 +667,7 @@ class OracleEvaluator:
             if atom in atoms:
                 raise OracleError(f"atom {atom} is both true and unknown")
             atoms[atom] = True if tag == "T" else None
-        return _FalseByDefault(atoms)
+        return atoms
 
     def _decide(self, ident: str, as_of: date, atoms: dict[int, bool | None], facts: dict[str, Any],
                 decisions: dict[str, str]) -> None:
@@ -588,7 +691,16 @@ def _forget(ruleset_name: str, sid: str) -> None:
 
 
 class _FalseByDefault(dict):  # type: ignore[type-arg]
-    """Atom values: neither rule fired means every fact was present and the atom did not hold."""
+    """Atom values: neither rule fired means every fact was present and the atom did not hold.
+
+    Only for atoms whose ruleset received the fact (`covered`); any other is an error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.covered: set[int] = set()
 
     def __missing__(self, key: int) -> bool:
+        if key not in self.covered:
+            raise OracleError(f"atom {key} was not evaluated: its ruleset did not receive the fact")
         return False

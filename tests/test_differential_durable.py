@@ -4,7 +4,7 @@ Profiles are generated from the pack itself (engine.boundaries): values on and e
 side of every threshold the policies read, matching and near-miss prefixes and
 options, and any field missing. Two packs are checked: the real one in rules/, and a
 synthetic coverage pack (tests/data/oracle_coverage) that uses every construct of the
-expression language, since the real pack uses only a few today.
+expression language, since the real pack does not use them all.
 """
 from __future__ import annotations
 
@@ -115,6 +115,20 @@ def test_unsupported_constructs_are_refused_when_compiling(tmp_path: Path) -> No
         OracleEvaluator(load_pack(tmp_path))
 
 
+def test_a_condition_too_wide_for_durable_rules_is_refused_when_compiling(tmp_path: Path) -> None:
+    """one_of() with 60 options puts 60 tests under one node: past the stack budget."""
+    options = ", ".join(f"'{n:04d}'" for n in range(60))
+    (tmp_path / "p.yaml").write_text(
+        "policies:\n"
+        "  - id: wide\n"
+        "    title: {zh: 测试, en: test}\n"
+        "    source: {document: test}\n"
+        "    from: 2020-01-01\n"
+        f"    conditions: {{when: \"one_of(industry_code, {options})\"}}\n", encoding="utf-8")
+    with pytest.raises(OracleUnsupported, match="alpha nodes"):
+        OracleEvaluator(load_pack(tmp_path))
+
+
 def test_oracle_is_safe_to_call_from_several_threads() -> None:
     """One host, one lock: concurrent callers get the same decisions as the evaluator."""
     import random
@@ -132,3 +146,54 @@ def test_oracle_is_safe_to_call_from_several_threads() -> None:
         got = list(pool.map(lambda case: ORACLES["coverage"].decide(*case), cases))
     expected = [{d.id: d.status for d in evaluate(p, PACKS["coverage"], day).decisions} for p, day in cases]
     assert got == expected
+
+
+def test_every_ruleset_stays_under_the_alpha_stack_of_durable_rules() -> None:
+    """The full pack needs several rulesets; each is under the bound with a margin."""
+    chunks = ORACLES["rules"].compiled.chunks
+    assert len(chunks) > 1
+    assert all(chunk.stack <= oracle.STACK_BUDGET < oracle.STACK_LIMIT for chunk in chunks)
+    atoms = [chunk.atoms for chunk in chunks]
+    assert set().union(*atoms) == set(range(sum(map(len, atoms))))  # each atom in exactly one ruleset
+
+
+def test_the_stack_bound_matches_durable_rules() -> None:
+    """The bound is checked against the installed durable-rules, in a subprocess: going past
+    the stack is error 303 and may corrupt the heap."""
+    import subprocess
+    import sys
+
+    from durable.lang import value, when_all
+
+    def rules(siblings: int) -> list[dict[str, Any]]:
+        profile = value("$m", oracle.KIND) == "profile"
+        return [when_all(profile & (value("$m", f"f{n}") > 0.0))(print).define() for n in range(siblings)]
+
+    script = (
+        "import sys\n"
+        "from engine.oracle import _Host, KIND\n"
+        "from durable.lang import value, when_all\n"
+        "n = int(sys.argv[1])\n"
+        "host = _Host()\n"
+        "host.register_rulesets({'s': {f'r{k}': when_all((value('$m', KIND) == 'profile')"
+        " & (value('$m', f'f{k}') > 0.0))(lambda c: None).define() for k in range(n)}})\n"
+        "try:\n"
+        "    host.assert_fact('s', {'sid': '1', KIND: 'profile', **{f'f{k}': 1.0 for k in range(n)}})\n"
+        "    print('ok')\n"
+        "except Exception as e:\n"
+        "    print(e)\n")
+    root = Path(__file__).resolve().parent.parent
+    for siblings, fits in ((oracle.STACK_LIMIT, True), (oracle.STACK_LIMIT + 1, False)):
+        assert (oracle._stack_bound(rules(siblings)) <= oracle.STACK_LIMIT) is fits
+        done = subprocess.run([sys.executable, "-c", script, str(siblings)], capture_output=True, text=True,
+                              timeout=60, cwd=root, env={"PYTHONPATH": str(root), "PATH": ""})
+        assert done.stdout.strip() == ("ok" if fits else "Could not assert fact, error code: 303"), done.stderr
+
+
+def test_only_tables_and_scorecards_are_precomputed() -> None:
+    """Formula facts are computed by durable-rules; only cases / lookup / brackets and scorecards come
+    from the evaluator (see engine.oracle)."""
+    pack = PACKS["rules"]
+    for name in ORACLES["rules"].compiled.precomputed:
+        derived = pack.derived.get(name)
+        assert (derived is not None and derived.formula is None) or name.removesuffix("_passed") in pack.scorecards
