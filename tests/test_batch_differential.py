@@ -260,10 +260,10 @@ def test_fixed_rows_agree() -> None:
 
 
 def test_bundled_examples_agree() -> None:
-    """The bundled examples (one eligible, one incomplete) give the same results in batch."""
+    """The bundled examples (each file one profile or a list) give the same results in batch."""
     import json
-    rows = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((HERE.parent / "examples").glob("*.json"))]
-    profiles = [parse_profile(r) for r in rows]
+    files = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((HERE.parent / "examples").glob("*.json"))]
+    profiles = [parse_profile(r) for data in files for r in (data if isinstance(data, list) else [data])]
     assert_same(MAIN_PACK, date(2025, 6, 1), profiles)
     statuses = set(evaluate_profiles(MAIN_PACK, date(2025, 6, 1), profiles).policies["jb_new_ip_service_firm"].status())
     assert "eligible" in statuses
