@@ -313,6 +313,18 @@ def _synthetic_firm(rng: random.Random, n: int, day: date, missing_rate: float) 
     for small, big in CROSS_CHECKS:
         if small in row and big in row and row[small] > row[big]:
             row[small] = row[big]
+    return _valid_part(row)
+
+
+def _valid_part(row: dict[str, Any]) -> dict[str, Any]:
+    """Leave unknown any drawn fact the profile model refuses (e.g. a field with a narrower range)."""
+    for _ in range(len(row)):
+        try:
+            parse_profile(row)
+            return row
+        except ProfileInputError as e:
+            for issue in e.issues:
+                row.pop(issue.field.split(".")[0], None)
     return row
 
 
