@@ -150,20 +150,14 @@ def lint(folder: Path, strict: bool) -> None:
         sys.exit(1)
 
 
-from .authoring import diff_command, test_command  # noqa: E402  (authors' commands: rules diff, rules test)
-rules.add_command(diff_command); rules.add_command(test_command)  # noqa: E702
-
-
-from .catalogue import docs  # noqa: E402  (registered last to keep merges simple)
-rules.add_command(docs)
-
-from api.cli import serve  # noqa: E402
-main.add_command(serve)
-
-from .screen_cli import screen  # noqa: E402
-main.add_command(screen)
+# Commands that live beside their subject; imported last because they import this module's helpers.
+from .authoring import diff_command, test_command  # noqa: E402
+from .catalogue import docs  # noqa: E402
 from .generate import generate_command  # noqa: E402
-main.add_command(generate_command)
+from .screen_cli import screen  # noqa: E402
+from api.cli import serve  # noqa: E402
 
-if __name__ == "__main__":
-    main()
+for command in (diff_command, test_command, docs):
+    rules.add_command(command)
+for command in (screen, generate_command, serve):
+    main.add_command(command)
