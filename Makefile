@@ -13,12 +13,18 @@ $(BIN)/.installed: pyproject.toml
 .PHONY: install demo test lint bench
 install: $(BIN)/.installed
 
-demo: install  ## lint the rule pack and assess the bundled example profiles
+demo: install  ## lint the pack, assess the example firms, screen 1,000 generated messy applicants
 	$(BIN)/ipcheck rules lint
 	$(BIN)/ipcheck assess examples/*.json
+	mkdir -p out
+	$(BIN)/ipcheck generate 1000 -o out/applicants.xlsx --seed 1 --messy 0.05 --headers zh
+	$(BIN)/ipcheck screen out/applicants.xlsx -o out/decisions.xlsx
+	@echo "decisions, rationale, ranking and errors: out/decisions.xlsx"
 
 test: install  ## the whole test suite, as CI runs it
 	$(BIN)/python -m pytest
 
-bench: install
+bench: install  ## every benchmark; each prints its figures
 	$(BIN)/python bench/single.py
+	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/api.py
