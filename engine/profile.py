@@ -48,7 +48,16 @@ TITLES: dict[str, str] = {
     "tech_innovation_demo": "技术创新示范企业",
     "time_honored_brand": "中华老字号",
 }
-_TITLE_BY_ZH = {zh: code for code, zh in TITLES.items()}
+
+
+def vocabulary_code(value: Any, table: dict[str, str], what_en: str, what_zh: str) -> str:
+    """The code of a vocabulary entry given as its code or its Chinese name, or a bilingual error."""
+    text = str(value).strip()
+    code = next((c for c, zh in table.items() if zh == text), text)
+    if code not in table:
+        raise bilingual_error(f"unknown {what_en} {value!r}; known: {', '.join(table)}",
+                              f"未知{what_zh} {value!r}；可选：{'、'.join(table.values())}")
+    return code
 
 
 class Title(BaseModel):
@@ -62,11 +71,7 @@ class Title(BaseModel):
     @field_validator("title", mode="before")
     @classmethod
     def _known_title(cls, v: Any) -> str:
-        code = _TITLE_BY_ZH.get(str(v).strip(), str(v).strip())
-        if code not in TITLES:
-            raise bilingual_error(f"unknown title {v!r}; known: {', '.join(TITLES)}",
-                                  f"未知称号 {v!r}；可选：{'、'.join(TITLES.values())}")
-        return code
+        return vocabulary_code(v, TITLES, "title", "称号")
 
     @field_validator("level", mode="before")
     @classmethod
@@ -119,7 +124,6 @@ PRODUCT_FIELDS: dict[str, str] = {
     "chain_leader_supplier": "产业链龙头企业配套",
     "other": "其他",
 }
-PRODUCT_FIELDS_ZH = {zh: code for code, zh in PRODUCT_FIELDS.items()}
 
 
 class EnterpriseProfile(BaseModel):
@@ -253,18 +257,8 @@ class EnterpriseProfile(BaseModel):
     @field_validator("main_product_field", mode="before")
     @classmethod
     def _product_field(cls, v: Any) -> Any:
-        if v is None:
-            return None
-        code = PRODUCT_FIELDS_ZH.get(str(v).strip(), str(v).strip())
-        if code not in PRODUCT_FIELDS:
-            raise bilingual_error(f"unknown main product field {v!r}; known: {', '.join(PRODUCT_FIELDS)}",
-                                  f"未知主导产品领域 {v!r}；可选：{'、'.join(PRODUCT_FIELDS.values())}")
-        return code
+        return None if v is None else vocabulary_code(v, PRODUCT_FIELDS, "main product field", "主导产品领域")
 
-    @field_validator("sci_tech_award_level_3y", mode="before")
-    @classmethod
-    def _award_level_zh(cls, v: Any) -> Any:
-        return LEVEL_ZH.get(v, v) if isinstance(v, str) else v
 
     @field_validator("credit_code")
     @classmethod
@@ -288,7 +282,7 @@ class EnterpriseProfile(BaseModel):
     def _industry(cls, v: str | None) -> str | None:
         return None if v is None else normalise_industry_code(v)
 
-    @field_validator("rd_institution_level", mode="before")
+    @field_validator("rd_institution_level", "sci_tech_award_level_3y", mode="before")
     @classmethod
     def _level_zh(cls, v: Any) -> Any:
         return LEVEL_ZH.get(v, v) if isinstance(v, str) else v
