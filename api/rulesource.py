@@ -29,7 +29,8 @@ from engine.loader import RuleIssue, RuleLoadError, RulePack, load_pack, pack_ha
 
 log = logging.getLogger("ipcheck.rules")
 Trigger = Literal["startup", "watch", "endpoint"]
-ATTEMPTS = 3  # loads retried when the files change under the loader (an editor still saving)
+ATTEMPTS = 3        # loads tried when the files change under the loader (an editor still saving)
+RETRY_PAUSE = 0.05  # seconds between those tries
 
 
 class RuleProblem(BaseModel):
@@ -73,7 +74,7 @@ class RuleSource:
         self.served = Served(pack, utcnow())
         self.last: ReloadAttempt | None = None
         self._seen = candidate          # hash of the files last tried (good or bad)
-        self._lock = threading.Lock()   # one reload at a time (watcher and endpoint)
+        self._lock = threading.RLock()  # one reload at a time (watcher and endpoint)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -92,18 +93,29 @@ class RuleSource:
         shown = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else file
         return RuleProblem(file=shown, line=line, where=f"{shown}:{line or 1}", message=message)
 
+    def files_hash(self) -> str | None:
+        """pack_hash of the folder, or None if a file vanished while it was being read."""
+        try:
+            return pack_hash(self.root)
+        except OSError:
+            return None
+
     def check(self) -> tuple[RulePack | None, str, list[RuleProblem]]:
         """(pack or None, hash of the files tried, problems): load, then lint, on the calling thread.
 
         The files are hashed before and after; if they changed meanwhile (a save in progress),
         the load is repeated, so a pack never mixes two states of the files."""
-        for _ in range(ATTEMPTS):
-            before = pack_hash(self.root)
+        before = after = None
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                time.sleep(RETRY_PAUSE)
+            before = self.files_hash()
             pack, problems = self.load_and_lint()
-            if pack_hash(self.root) == before and (pack is None or pack.hash == before):
+            after = self.files_hash()
+            if before is not None and after == before and (pack is None or pack.hash == before):
                 return (None if problems else pack), before, problems
         changing = "the rule files kept changing while being loaded / 规则文件在加载过程中持续变化"
-        return None, before, [self.problem(str(self.root), None, changing)]
+        return None, after or before or "", [self.problem(str(self.root), None, changing)]
 
     def load_and_lint(self) -> tuple[RulePack | None, list[RuleProblem]]:
         try:
@@ -122,12 +134,8 @@ class RuleSource:
         with self._lock:
             started = time.perf_counter()
             serving = self.served.pack
-            try:
-                current = pack_hash(self.root)
-            except OSError:
-                current = ""
-            if current == serving.hash:
-                pack, candidate, problems = serving, current, []
+            if self.files_hash() == serving.hash:
+                pack, candidate, problems = serving, serving.hash, []
             else:
                 pack, candidate, problems = self.check()
             if pack is not None and pack is not serving and pack.hash != serving.hash:
@@ -178,20 +186,25 @@ class RuleSource:
         poll (debounce: an editor's save or a `git checkout` touches several files in a burst)."""
         pending = None
         while not self._stop.wait(self.poll_seconds):
-            try:
-                current = pack_hash(self.root)
-            except OSError:  # a file vanished between listing and reading: look again next time
+            current = self.files_hash()
+            if current is None:  # a file vanished between listing and reading: look again next time
                 continue
             if current == self._seen:
                 pending = None
             elif current != pending:
                 pending = current
             else:
-                try:
-                    self.reload("watch")
-                except Exception:  # noqa: BLE001 — the watcher must outlive any surprise
-                    log.exception("rule reload failed unexpectedly; still serving %s", self.served.pack.hash)
+                self.reload_if_new()
                 pending = None
+
+    def reload_if_new(self) -> None:
+        """Reload, unless the endpoint has just tried these very files (then its report stands)."""
+        try:
+            with self._lock:
+                if self.files_hash() != self._seen:
+                    self.reload("watch")
+        except Exception:  # noqa: BLE001 — the watcher must outlive any surprise
+            log.exception("rule reload failed unexpectedly; still serving %s", self.served.pack.hash)
 
 
 # --- pinning the pack to a request ---------------------------------------------------------

@@ -6,6 +6,7 @@ free loopback port over a copy of the whole rules/ folder.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -20,8 +21,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+import api.rulesource
 import api.screens
 from api.app import create_app
+from api.rulesource import PinPack, RuleSource
 from engine.loader import RuleLoadError, pack_hash
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,6 +203,49 @@ def test_every_response_carries_the_pack_hash(still: TestClient, rules: Path) ->
     assert page.status_code == 200 and page.headers["x-rules-hash"] == new
     assert f"<code>{new}</code>" in page.text and old not in page.text  # result line and footer
     assert still.get("/healthz").json()["rules_hash"] == new
+
+
+def test_a_request_keeps_the_pack_it_started_with(rules: Path) -> None:
+    """A swap while a request is in flight changes neither what it reads nor the hash it reports."""
+    source = RuleSource(rules, poll_seconds=0)
+    old = source.pack
+    seen = []
+
+    async def route(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["state"]["served"].pack)
+        edit(rules, MAX_YEARS, "        value: 1\n")
+        assert source.reload().outcome == "loaded"  # the swap, mid-request
+        seen.append(scope["state"]["served"].pack)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(PinPack(route, source)({"type": "http", "path": "/"}, None, send))
+    assert seen == [old, old] and source.pack.hash == pack_hash(rules) != old.hash
+    assert dict(sent[0]["headers"])[b"x-rules-hash"] == old.hash.encode()
+
+
+def test_a_save_landing_mid_load_is_loaded_again(rules: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files change after the loader read them: that pack is not used, the load is repeated."""
+    source = RuleSource(rules, poll_seconds=0)
+    real, calls = api.rulesource.load_pack, []
+
+    def load_then_save(root: Path) -> Any:
+        pack = real(root)
+        if not calls:
+            edit(rules, MAX_YEARS, "        value: 1\n")
+        calls.append(pack.hash)
+        return pack
+
+    monkeypatch.setattr(api.rulesource, "load_pack", load_then_save)
+    edit(rules, "# The document does not define", "# The document never defines")
+    attempt = source.reload()
+    assert len(calls) == 2 and attempt.outcome == "loaded"
+    assert source.pack.hash == attempt.candidate_hash == pack_hash(rules) == calls[1]
 
 
 # --- screening runs --------------------------------------------------------------------------
