@@ -289,6 +289,9 @@ def test_a_pack_with_lint_errors_refuses_to_start(rules: Path, tmp_path: Path) -
 
 # --- a real server, two workers ---------------------------------------------------------------
 
+IPCHECK = [sys.executable, "-c", "from engine.cli import main; main()"]  # the `ipcheck` command
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -319,9 +322,9 @@ def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
     env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'runs.sqlite3'}", "IPCHECK_OFFICER_TOKENS": "",
                         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--workers", "2",
-                                 "--rules", str(rules), "--rules-poll", "0.2"], cwd=tmp_path, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(IPCHECK + ["serve", "--port", str(port), "--workers", "2", "--rules", str(rules),
+                                           "--rules-poll", "0.2"], cwd=tmp_path, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         good = pack_hash(rules)
