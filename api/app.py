@@ -7,20 +7,24 @@ worker processes build identical apps).
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.evaluator import evaluate
 from engine.strength import enrich
-from engine.loader import DEFAULT_RULES, RulePack, load_pack
+from engine.loader import DEFAULT_RULES, RulePack
 from engine.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
 from engine.report import render
 from engine.results import Assessment
@@ -30,7 +34,10 @@ from .auth import Officers
 from .errors import ApiError, on_api_error, on_http_error, on_validation_error, responses
 from .examples import EXAMPLE_AS_OF, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
+from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
 from .storage import Store
+
+log = logging.getLogger("ipcheck.rules")
 
 Lang = Literal["zh", "en"]
 
@@ -42,11 +49,16 @@ class AssessmentOut(Assessment):
 
 
 class RulesVersion(BaseModel):
+    """The pack this request was served with, and the last reload attempt (with why, if refused)."""
     rules_hash: str
     policies: int
     parameters: int
     derived: int
     scorecards: int
+    loaded_at: datetime
+    watching: bool          # the folder is polled for changes
+    poll_seconds: float
+    last_reload: ReloadAttempt | None = None
 
 
 class Health(BaseModel):
@@ -56,7 +68,7 @@ class Health(BaseModel):
 
 @dataclass
 class Service:
-    pack: RulePack
+    rules: RuleSource  # the serving pack: read it once per request (PinPack does), never twice
     store: Store
     officers: Officers
     limits: Limits
@@ -113,13 +125,13 @@ def assess_query(query: Any) -> tuple[date | None, Lang]:
     return as_of, lang  # type: ignore[return-value]
 
 
-def assess_profile(service: Service, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
+def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
     try:
         profile = parse_profile(data)
     except ProfileInputError as e:
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
     day = as_of or date.today()
-    return enrich(evaluate(profile, service.pack, day), profile, service.pack, day, what_if=what_if)
+    return enrich(evaluate(profile, pack, day), profile, pack, day, what_if=what_if)
 
 
 def example_assessment(pack: RulePack) -> dict[str, Any]:
@@ -128,9 +140,16 @@ def example_assessment(pack: RulePack) -> dict[str, Any]:
     return out.model_dump(mode="json")
 
 
+def version_of(service: Service, served: Served, last: ReloadAttempt | None) -> RulesVersion:
+    pack = served.pack
+    return RulesVersion(rules_hash=pack.hash, policies=len(pack.policies), parameters=len(pack.parameters),
+                        derived=len(pack.derived), scorecards=len(pack.scorecards), loaded_at=served.loaded_at,
+                        watching=service.rules.watching, poll_seconds=service.rules.poll_seconds, last_reload=last)
+
+
 def api_router(service: Service) -> APIRouter:
     router = APIRouter()
-    pack = service.pack
+    pack = service.rules.pack  # for the OpenAPI examples only; requests use the pack pinned to them
     assess_body = {"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/EnterpriseProfile"},
         "examples": {"english_keys": {"summary": "English keys", "value": EXAMPLE_PROFILE},
@@ -145,10 +164,11 @@ def api_router(service: Service) -> APIRouter:
         """A profile as a JSON object, with English or Chinese keys; any fact may be left out (unknown).
 
         Returns every decision with its reasons, the conditions tree with values, thresholds and what
-        it would take, and the citations. Self-checks are not stored."""
+        it would take, and the citations. Self-checks are not stored. The X-Rules-Hash header and
+        `rules_hash` name the rule pack the decisions were made with."""
         as_of, lang = assess_query(request.query_params)
         what_if = request.query_params.get("whatif", "true") != "false"
-        result = assess_profile(service, read_json(await request.body()), as_of, what_if)
+        result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
 
@@ -156,50 +176,87 @@ def api_router(service: Service) -> APIRouter:
                 response_model=list[catalogue.PolicySummary],
                 responses={200: {"content": {"application/json": {
                     "example": [p.model_dump(mode="json") for p in catalogue.summaries(pack)]}}}})
-    async def policies() -> list[catalogue.PolicySummary]:
+    async def policies(request: Request) -> list[catalogue.PolicySummary]:
         """Every measure and designation in the loaded rule pack, with its citation."""
-        return catalogue.summaries(pack)
+        return catalogue.summaries(pack_of(request))
 
     detail_example = catalogue.detail(pack, first).model_dump(mode="json") if first else {}  # type: ignore[union-attr]
 
     @router.get("/v1/policies/{policy_id}", tags=["rules"], summary="One policy / 政策详情",
                 response_model=catalogue.PolicyDetail,
                 responses={200: {"content": {"application/json": {"example": detail_example}}}, **responses(404)})
-    async def policy(policy_id: str) -> catalogue.PolicyDetail:
+    async def policy(request: Request, policy_id: str) -> catalogue.PolicyDetail:
         """Conditions, benefits and thresholds of one policy, every version, with citations."""
-        found = catalogue.detail(pack, policy_id)
+        found = catalogue.detail(pack_of(request), policy_id)
         if found is None:
             raise ApiError(404, "unknown_policy", f"no policy {policy_id!r} in the rule pack",
                            f"规则包中没有政策 {policy_id!r}")
         return found
 
-    version = RulesVersion(rules_hash=pack.hash, policies=len(pack.policies), parameters=len(pack.parameters),
-                           derived=len(pack.derived), scorecards=len(pack.scorecards))
+    version_example = {"content": {"application/json": {"example": version_of(
+        service, service.rules.served, None).model_dump(mode="json") | {"last_reload": EXAMPLE_REJECTED}}}}
 
     @router.get("/v1/rules/version", tags=["rules"], summary="Rule pack version / 规则包版本",
-                response_model=RulesVersion,
-                responses={200: {"content": {"application/json": {"example": version.model_dump()}}}})
-    async def rules_version() -> RulesVersion:
-        """The hash of the loaded rule files; every assessment and screening run records it."""
-        return version
+                response_model=RulesVersion, responses={200: version_example})
+    async def rules_version(request: Request) -> RulesVersion:
+        """The hash of the rule files this request was served with (every assessment and screening
+        run records it), and the last reload attempt: if it was refused, why, at file:line."""
+        return version_of(service, served_of(request), service.rules.last)
+
+    @router.post("/v1/rules/reload", tags=["rules"], summary="Reload the rule pack / 重新加载规则包",
+                 response_model=RulesVersion, openapi_extra={"security": [{"bearer": []}]},
+                 responses={200: version_example, **responses(401)})
+    async def rules_reload(request: Request, response: Response) -> RulesVersion:
+        """Officers only. Loads and lints the rule folder now (the watcher does the same on its own);
+        a pack that fails either is refused and the last good pack keeps serving. `last_reload.outcome`
+        says loaded, unchanged or rejected (then `problems` lists why). In a multi-worker server this
+        reaches one worker; the others pick the change up through their own watchers."""
+        officer = service.officers.who(request)
+        attempt = await run_in_threadpool(service.rules.reload, "endpoint")
+        log.info("rule reload requested by %s: %s %s", officer, attempt.outcome, attempt.candidate_hash)
+        served = service.rules.served
+        response.headers["X-Rules-Hash"] = served.pack.hash
+        return version_of(service, served, attempt)
 
     @router.get("/healthz", tags=["service"], summary="Health / 健康检查", response_model=Health,
                 responses={200: {"content": {"application/json": {"example": {"status": "ok",
                                                                                  "rules_hash": pack.hash}}}}})
-    async def healthz() -> Health:
-        return Health(status="ok", rules_hash=pack.hash)
+    async def healthz(request: Request) -> Health:
+        return Health(status="ok", rules_hash=pack_of(request).hash)
 
     return router
 
 
+EXAMPLE_REJECTED = {"outcome": "rejected", "candidate_hash": "7d0c2b41e9a35f10", "serving_hash": "6a8e3cf3b6300c80",
+                    "tried_at": "2025-06-30T08:00:00Z", "trigger": "watch", "seconds": 0.61,
+                    "message_en": "rule pack 7d0c2b41e9a35f10 refused; still serving 6a8e3cf3b6300c80",
+                    "message_zh": "规则包 7d0c2b41e9a35f10 未通过检查，继续使用 6a8e3cf3b6300c80",
+                    "problems": [{"file": "jiangbei/new_ip_service_firm.yaml", "line": 42,
+                                  "where": "jiangbei/new_ip_service_firm.yaml:42",
+                                  "message": "policies.0.conditions.all.2.test: unknown name 'revenu' / 未知名称"}]}
+
+
 def create_app(rules_dir: Path | str | None = None, database_url: str | None = None,
-               officer_tokens: dict[str, str] | None = None, limits: Limits | None = None) -> FastAPI:
-    """Build the service. Officer tokens default to the environment (see api.auth)."""
-    pack = load_pack(rules_dir or DEFAULT_RULES)
-    service = Service(pack=pack, store=Store(database_url or default_database_url()),
+               officer_tokens: dict[str, str] | None = None, limits: Limits | None = None,
+               poll_seconds: float = 1.0) -> FastAPI:
+    """Build the service. Officer tokens default to the environment (see api.auth).
+
+    The rule folder is watched (every `poll_seconds`, 0 = never) while the app runs, i.e. between
+    its lifespan startup and shutdown; a pack that fails to load or lint refuses to start."""
+    service = Service(rules=RuleSource(rules_dir or DEFAULT_RULES, poll_seconds),
+                      store=Store(database_url or default_database_url()),
                       officers=Officers.from_mapping(officer_tokens) if officer_tokens is not None
                       else Officers.from_env(), limits=limits or Limits())
-    app = FastAPI(title="ipcheck 知识产权政策自评服务", version="1.0",
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.rules.start()
+        try:
+            yield
+        finally:
+            service.rules.stop()
+
+    app = FastAPI(title="ipcheck 知识产权政策自评服务", version="1.0", lifespan=lifespan,
                   description="Self-check against Chinese IP-support policies encoded as dated, cited rules. "
                               "企业自评、政策目录与批量筛查。")
     app.state.service = service
@@ -210,6 +267,7 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_middleware(BodyLimit, limits=service.limits)
+    app.add_middleware(PinPack, rules=service.rules)  # outermost: even a 413 names the serving pack
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -232,6 +290,19 @@ def default_database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(os.environ.get('IPCHECK_DATA', '.')) / 'ipcheck.sqlite3'}"
 
 
+def poll_from_env() -> float:
+    """IPCHECK_RULES_POLL: seconds between checks of the rule folder (default 1, 0 = no watching)."""
+    text = os.environ.get("IPCHECK_RULES_POLL", "").strip()
+    try:
+        seconds = float(text) if text else 1.0
+    except ValueError:
+        raise ValueError(f"IPCHECK_RULES_POLL={text!r} is not a number of seconds / 应为秒数") from None
+    if not seconds >= 0:
+        raise ValueError(f"IPCHECK_RULES_POLL={text!r} must be 0 or more / 不能为负数")
+    return seconds
+
+
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn: IPCHECK_RULES, DATABASE_URL, IPCHECK_OFFICER_TOKENS(_FILE)."""
-    return create_app(rules_dir=os.environ.get("IPCHECK_RULES") or None, database_url=os.environ.get("DATABASE_URL"))
+    """Factory for uvicorn: IPCHECK_RULES, IPCHECK_RULES_POLL, DATABASE_URL, IPCHECK_OFFICER_TOKENS(_FILE)."""
+    return create_app(rules_dir=os.environ.get("IPCHECK_RULES") or None, database_url=os.environ.get("DATABASE_URL"),
+                      poll_seconds=poll_from_env())

@@ -1,8 +1,10 @@
 """`ipcheck serve`: run the self-check service with uvicorn."""
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,10 +16,17 @@ import click
               help="Worker processes (one per core is a good start) / 进程数")
 @click.option("--rules", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Rule folder (default: the bundled rules/) / 规则目录")
+@click.option("--rules-poll", type=click.FloatRange(min=0), default=None,
+              help="Seconds between checks of the rule folder for edits; 0 = no hot reload "
+                   "(default $IPCHECK_RULES_POLL or 1) / 规则目录检查间隔（秒），0 为不自动重新加载")
 @click.option("--database-url", default=None,
               help="SQLAlchemy URL for screening runs (default $DATABASE_URL or sqlite:///ipcheck.sqlite3)")
-def serve(host: str, port: int, workers: int, rules: Path | None, database_url: str | None) -> None:
-    """Serve the self-check pages and API / 启动自评服务"""
+def serve(host: str, port: int, workers: int, rules: Path | None, rules_poll: float | None,
+          database_url: str | None) -> None:
+    """Serve the self-check pages and API / 启动自评服务
+
+    Each worker watches the rule folder and reloads an edited pack on its own; a pack that fails
+    to load or lint is refused (the last good pack keeps serving; GET /v1/rules/version says why)."""
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +35,8 @@ def serve(host: str, port: int, workers: int, rules: Path | None, database_url: 
     from .app import app_from_env
     if rules is not None:
         os.environ["IPCHECK_RULES"] = str(rules.resolve())
+    if rules_poll is not None:
+        os.environ["IPCHECK_RULES_POLL"] = str(rules_poll)
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     try:
@@ -37,4 +48,12 @@ def serve(host: str, port: int, workers: int, rules: Path | None, database_url: 
     except (OSError, ValueError) as e:  # e.g. an unreadable or malformed officer token file
         raise click.ClickException(f"配置有误 / bad configuration: {e}") from None
     uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", server_header=False)
+                log_level="info", server_header=False, log_config=log_config())
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus the service's own loggers (rule reloads, screening runs) at INFO."""
+    from uvicorn.config import LOGGING_CONFIG
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["ipcheck"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 
+from engine.loader import RulePack
 from engine.profile import ProfileIssue
 
 from .errors import ApiError, responses
+from .rulesource import pack_of
 from .screening import ScreenInputError, check_input, run_screen
 from .storage import ScreenRun, now
 
@@ -80,8 +82,10 @@ def bad_file(e: ScreenInputError) -> ApiError:
     return ApiError(422, "invalid_file", e.en, e.zh, [issue])
 
 
-def process(service: "Service", run_id: str) -> None:
-    """Screen one stored run (in the background); only the exception type is logged, never row data."""
+def process(service: "Service", run_id: str, pack: RulePack) -> None:
+    """Screen one stored run (in the background) with the pack its upload was pinned to, the one
+    whose hash the run records, whatever reloads happen meanwhile; only the exception type is
+    logged, never row data."""
     run = service.store.get(run_id)
     if run is None:
         return
@@ -90,7 +94,7 @@ def process(service: "Service", run_id: str) -> None:
         source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
         source.write_bytes(run.input_bytes)
         try:
-            summary = run_screen(source, target, run.as_of, service.pack)
+            summary = run_screen(source, target, run.as_of, pack)
         except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
             log.warning("screen run %s failed: %s", run_id, type(e).__name__)
             message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else f"筛查失败 / screening failed ({type(e).__name__})"
@@ -114,8 +118,10 @@ def router(service: "Service") -> APIRouter:
                      file: UploadFile = File(description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
                                                          "columns named by profile field or Chinese label"),
                      as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)")) -> ScreenStatus:
-        """Starts a screening run in the background and answers with its id (202)."""
+        """Starts a screening run in the background and answers with its id (202). The run is
+        screened with the rule pack serving when it was uploaded, and records that pack's hash."""
         officer = service.officers.who(request)
+        pack = pack_of(request)
         data = await file.read()
         if len(data) > service.limits.upload_bytes:
             raise ApiError(413, "too_large", f"the file is larger than {service.limits.upload_bytes} bytes",
@@ -130,10 +136,10 @@ def router(service: "Service") -> APIRouter:
             raise bad_file(e) from None
         run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows,
                                           input_sha256=hashlib.sha256(data).hexdigest(), input_bytes=data,
-                                          rules_hash=service.pack.hash, as_of=as_of or date.today(),
+                                          rules_hash=pack.hash, as_of=as_of or date.today(),
                                           status="queued", created_at=now()))
         log.info("screen run %s queued by %s: %d rows", run.id, officer, rows)
-        background.add_task(process, service, run.id)
+        background.add_task(process, service, run.id, pack)
         return status_of(run)
 
     @api.get("/v1/screens", summary="Recent runs / 最近的筛查任务", response_model=list[ScreenStatus],
@@ -154,9 +160,11 @@ def router(service: "Service") -> APIRouter:
     @api.get("/v1/screens/{run_id}", summary="Run status / 筛查状态", response_model=ScreenStatus,
              openapi_extra={"security": BEARER},
              responses={200: {"content": {"application/json": {"example": EXAMPLE_STATUS}}}, **responses(401, 404)})
-    async def status(request: Request, run_id: str) -> ScreenStatus:
-        """Status, summary counts and the hashes that make the run auditable."""
-        return status_of(find(request, run_id))
+    async def status(request: Request, response: Response, run_id: str) -> ScreenStatus:
+        """Status, summary counts and the hashes that make the run auditable (X-Rules-Hash: the run's pack)."""
+        run = find(request, run_id)
+        response.headers["X-Rules-Hash"] = run.rules_hash
+        return status_of(run)
 
     @api.get("/v1/screens/{run_id}/result", summary="Result workbook / 下载结果",
              openapi_extra={"security": BEARER}, response_class=Response,

@@ -25,6 +25,7 @@ from engine.results import Assessment
 
 from . import catalogue
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
+from .rulesource import pack_of
 
 if TYPE_CHECKING:
     from .app import Service
@@ -57,10 +58,9 @@ def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
 
 
 def page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
-    service: Service = request.app.state.service
     other = "en" if lang == "zh" else "zh"
     return templates.TemplateResponse(request, name, status_code=status, context={
-        "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": service.pack.hash,
+        "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": pack_of(request).hash,
         "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang], "field_name": field_name,
         "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
 
@@ -120,14 +120,16 @@ def mount(app: FastAPI, service: "Service") -> None:
                 errors.setdefault(key, []).append(issue.message_zh if lang == "zh" else issue.message_en)
         if errors:
             return form_page(request, lang, values, errors, as_of_text, status=422)
-        result = enrich(evaluate(profile, service.pack, as_of), profile, service.pack, as_of)
+        pack = pack_of(request)  # the pack the footer and X-Rules-Hash name
+        result = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
         submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
         return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang),
                     submitted=submitted)
 
     @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
     async def policies(request: Request, lang: str | None = None) -> HTMLResponse:
-        details = [catalogue.detail(service.pack, p.id) for p in catalogue.summaries(service.pack)]
+        pack = pack_of(request)
+        details = [catalogue.detail(pack, p.id) for p in catalogue.summaries(pack)]
         return page(request, "policies.html", language(lang), policies=details)
 
     @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
