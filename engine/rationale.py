@@ -168,6 +168,7 @@ def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Cod
     codes, distinct = pd.factorize(key)
     first = np.zeros(len(distinct), dtype=np.int64)
     first[codes[::-1]] = rows[::-1]            # a row showing each combination
-    table = [join([p.table[p.codes[r]] for p in parts if p.codes[r] >= 0]) for r in first.tolist()]
+    picked = [[p.table[c] if c >= 0 else None for c in p.codes[first].tolist()] for p in parts]
+    table = [join([t for t in texts if t is not None]) for texts in zip(*picked)]
     out[rows] = codes
     return Coded(out, table)

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -564,15 +564,26 @@ def _with_ranks(staged: Path, ranks: dict[str, tuple[np.ndarray, np.ndarray]], f
 
 
 class _Sink:
+    """A parquet or CSV writer that writes in a background thread, one table behind (pyarrow releases the GIL)."""
+
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.writer: Any = pq.ParquetWriter(path, schema) if path.suffix.lower() == ".parquet" \
             else pacsv.CSVWriter(path, schema)
+        self.thread = ThreadPoolExecutor(max_workers=1)
+        self.pending: Any = None
 
     def write(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.thread.submit(self.writer.write_table, table)
 
     def close(self) -> None:
-        self.writer.close()
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.thread.shutdown()
+            self.writer.close()
 
 
 def open_sink(path: Path, schema: pa.Schema) -> _Sink:

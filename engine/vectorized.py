@@ -59,17 +59,17 @@ class Vec:
     value: np.ndarray
     known: np.ndarray
     scalar: Any = field(default=None, compare=False)      # the value, for a constant known everywhere
-    factors: Any = field(default=None, compare=False, repr=False)  # cached (codes, distinct values)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def factorized(self) -> tuple[np.ndarray, np.ndarray]:
         """(codes, distinct Python values) of the known rows; code -1 where unknown. Cached."""
-        if self.factors is None:
+        if "factors" not in self.cache:
             codes = np.full(len(self.known), -1, dtype=np.int64)
             rows = np.flatnonzero(self.known)
             values = to_python(Vec(self.kind, np.asarray(self.value)[rows], np.ones(len(rows), dtype=bool)))
             codes[rows], uniques = pd.factorize(values, use_na_sentinel=False)
-            self.factors = (codes, uniques)
-        return self.factors
+            self.cache["factors"] = (codes, uniques)
+        return self.cache["factors"]
 
 
 # --- building vectors --------------------------------------------------------
@@ -417,13 +417,24 @@ class BatchEvaluation:
         return elementwise(lambda *vals: fn(*vals), args, subject.known, self.n)
 
     def titles_test(self, node: ex.Call, args: list[Vec]) -> Vec:
-        """has_title at the as-of date: once per distinct set of titles when the arguments are literals."""
+        """has_title at the as-of date.
+
+        With literal arguments, functions.has_title runs once per distinct title held by anyone;
+        a row holds the title when any of its titles does (has_title's own `any`).
+        """
         titles = self.values["titles"]
         check = lambda held, *rest: has_title(SimpleNamespace(titles=list(held)), self.as_of, *rest)  # noqa: E731
-        if all(isinstance(a, ex.Str) for a in node.args):
-            rest = [a.value for a in node.args]  # type: ignore[union-attr]
-            return map_distinct(titles, lambda held: check(held, *rest), self.n)
-        return elementwise(check, [titles, *args], titles.known, self.n)
+        if not all(isinstance(a, ex.Str) for a in node.args):
+            return elementwise(check, [titles, *args], titles.known, self.n)
+        rest = [a.value for a in node.args]  # type: ignore[union-attr]
+        codes, owner, entry, distinct = held_titles(titles)
+        entry_hit = np.array([bool(check((t,), *rest)) for t in distinct] + [False], dtype=bool)
+        set_hit = np.zeros(len(codes[1]), dtype=bool)
+        np.logical_or.at(set_hit, owner, entry_hit[entry])
+        rows = codes[0] >= 0
+        value = np.zeros(self.n, dtype=bool)
+        value[rows] = set_hit[codes[0][rows]]
+        return Vec("bool", value, np.asarray(titles.known, dtype=bool) & rows)
 
     def truth(self, node: ex.Node) -> tuple[np.ndarray, np.ndarray]:
         """(truthy, known) of a condition."""
@@ -600,6 +611,21 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     """True if low >= need, False if high < need, otherwise unknown."""
     sure = low >= need
     return Vec("bool", sure, sure | (high < need))
+
+
+def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, list[Any]]:
+    """Distinct title sets and the distinct titles in them: ((row codes, sets), owner set, title index, titles)."""
+    if "held" not in titles.cache:
+        codes, sets = titles.factorized()
+        distinct: dict[Any, int] = {}
+        owner, entry = [], []
+        for pos, held in enumerate(sets):
+            for title in held:
+                owner.append(pos)
+                entry.append(distinct.setdefault(title, len(distinct)))
+        titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(entry, dtype=np.int64),
+                                list(distinct))
+    return titles.cache["held"]
 
 
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
