@@ -14,7 +14,7 @@ three-valued logic of the single-profile evaluator carries over exactly:
 
 Where a column mixes types in a way numpy cannot mirror, the operation falls back to the
 evaluator's own scalar semantics row by row, so results never diverge, only slow down.
-Lookups and has_title run the evaluator's own helpers once per distinct value.
+Lookups, text tests and has_title run the evaluator's own helpers once per distinct value (or title).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,6 @@ from .rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecar
 
 # Condition states, ordered so that `all` is a maximum and `any` a minimum.
 MET, UNKNOWN, UNMET = 0, 1, 2
-STATE_NAMES = {MET: "met", UNKNOWN: "unknown", UNMET: "unmet"}
-DECISION = {MET: "eligible", UNMET: "ineligible", UNKNOWN: "undetermined"}
 
 NUMERIC = {"int", "num", "bool"}
 _EPOCH = date(1970, 1, 1)
@@ -652,11 +650,3 @@ def evaluate_columns(pack: RulePack, as_of: date, columns: dict[str, Vec], n: in
 
 def evaluate_profiles(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) -> BatchResult:
     return evaluate_columns(pack, as_of, columns_from_profiles(profiles), len(profiles))
-
-
-def iter_rows(result: BatchResult, policy: str) -> Iterator[tuple[str, set[str], set[str]]]:
-    """(status, unmet leaf ids, unknown leaf ids) per row of one policy (for tests and reports)."""
-    columns = result.policies[policy]
-    status = columns.status()
-    for row in range(result.n):
-        yield status[row], columns.leaf_ids(row, UNMET), columns.leaf_ids(row, UNKNOWN)
