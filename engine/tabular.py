@@ -241,7 +241,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa
 
 _INT_TEXT = r"^[+-]?\d+$"
 _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?$")
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$")
 _BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
 KIND = {name: field_kind(name) for name in FIELDS}

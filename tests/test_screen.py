@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -306,3 +307,27 @@ def test_dask_engine_equals_local(messy: dict[str, Path], tmp_path: Path, kind: 
     assert summary.rows == 1000
     for suffix in (".errors.csv", ".summary.csv"):
         assert Path(str(local) + suffix).read_bytes() == Path(str(distributed) + suffix).read_bytes()
+
+
+def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
+    """Numbers, booleans, dates and timestamps stored typed in Parquet screen as their text does in CSV."""
+    import datetime as dt
+    typed = pa.table({
+        "credit_code": [make_credit_code("500105", "MA5U0001"), make_credit_code("500106", "MA5U0002"), None],
+        "registration_date": pa.array([dt.datetime(2024, 3, 1), dt.datetime(2019, 1, 5), None]),
+        "division_code": pa.array([500105, 500106, None], pa.int64()),
+        "industry_code": ["M7520", "C39", None],
+        "ip_service_business": [True, False, None],
+        "serious_dishonesty_list": [False, False, True],
+        "employees": pa.array([12.0, 300.0, None]),
+        "revenue": pa.array([320.5, 1e4, 0.0])})
+    text = pa.table({name: pc.cast(column, pa.string()) for name, column in zip(typed.column_names, typed.columns)})
+    text = text.set_column(1, "registration_date", pa.array(["2024-03-01", "2019-01-05", None]))
+    pq.write_table(typed, tmp_path / "typed.parquet")
+    pacsv.write_csv(text, tmp_path / "text.csv")
+    screen(tmp_path / "typed.parquet", tmp_path / "a.parquet")
+    screen(tmp_path / "text.csv", tmp_path / "b.parquet")
+    a, b = read_output(tmp_path / "a.parquet"), read_output(tmp_path / "b.parquet")
+    assert a.equals(b)
+    assert a.column("valid").to_pylist() == [True, True, True]
+    assert a.column("jb_new_ip_service_firm.status").to_pylist()[0] == "eligible"
