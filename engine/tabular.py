@@ -388,7 +388,7 @@ class ChunkReader:
             values = np.array([0.0 if v is None else float(v) for v in plain])[codes]
         else:
             values = object_array(plain)[codes]
-        return Vec(kind, values, good & present), present & ~good
+        return _seeded(Vec(kind, values, good & present), codes, plain), present & ~good
 
     def _titles(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Titles: each distinct entry validated once through the model's Title (the list adds no rule)."""
@@ -409,7 +409,8 @@ class ChunkReader:
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         codes = np.where(present, np.nan_to_num(indices, nan=len(table)).astype(np.int64), len(table))
         good = np.array(ok + [False], dtype=bool)[codes]
-        return Vec("titles", object_array(table + [None])[codes], good), present & ~good
+        table.append(None)
+        return _seeded(Vec("titles", object_array(table)[codes], good), codes, table), present & ~good
 
     @staticmethod
     def _verdict(name: str, raw: str) -> tuple[bool, Any]:
@@ -432,13 +433,21 @@ class ChunkReader:
             chunk.issues += [issue_of(chunk.first_row + row, i) for i in e.issues]
             for vec in chunk.columns.values():
                 vec.known[row] = False
+                vec.cache.clear()
             return
         for name, vec in chunk.columns.items():
             store(vec, row, getattr(profile, name))
 
 
+def _seeded(vec: Vec, codes: np.ndarray, distinct: list[Any]) -> Vec:
+    """Hand the column its distinct values from the dictionary encoding (saves factorising it again)."""
+    vec.cache["factors"] = (np.where(vec.known, codes, -1), object_array(distinct))
+    return vec
+
+
 def store(vec: Vec, row: int, value: Any) -> None:
     """Write one parsed model value into a column."""
+    vec.cache.clear()
     value = getattr(value, "value", value)
     vec.known[row] = value is not None
     if value is None:

@@ -18,6 +18,7 @@ Lookups, text tests and has_title run the evaluator's own helpers once per disti
 """
 from __future__ import annotations
 
+import functools
 import operator
 from dataclasses import dataclass, field
 from datetime import date
@@ -170,7 +171,7 @@ def map_distinct(vec: Vec, fn: Callable[[Any], Any], n: int) -> Vec:
     """Apply a scalar function once per distinct known value (lookups, titles, text tests)."""
     codes, uniques = vec.factorized()
     rows = np.flatnonzero(codes >= 0)
-    return from_codes(n, rows, codes[rows], [fn(u) for u in uniques])
+    return from_codes(n, rows, codes[rows], [None if u is None else fn(u) for u in uniques])
 
 
 def elementwise(fn: Callable[..., Any], args: list[Vec], known: np.ndarray, n: int) -> Vec:
@@ -424,9 +425,9 @@ class BatchEvaluation:
         check = lambda held, *rest: has_title(SimpleNamespace(titles=list(held)), self.as_of, *rest)  # noqa: E731
         if not all(isinstance(a, ex.Str) for a in node.args):
             return elementwise(check, [titles, *args], titles.known, self.n)
-        rest = [a.value for a in node.args]  # type: ignore[union-attr]
+        rest = tuple(a.value for a in node.args)  # type: ignore[union-attr]
         codes, owner, entry, distinct = held_titles(titles)
-        entry_hit = np.array([bool(check((t,), *rest)) for t in distinct] + [False], dtype=bool)
+        entry_hit = np.array([holds(t, self.as_of, rest) for t in distinct] + [False], dtype=bool)
         set_hit = np.zeros(len(codes[1]), dtype=bool)
         np.logical_or.at(set_hit, owner, entry_hit[entry])
         rows = codes[0] >= 0
@@ -611,6 +612,12 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     return Vec("bool", sure, sure | (high < need))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
+    """functions.has_title for one held title (titles repeat across chunks, so remember)."""
+    return bool(has_title(SimpleNamespace(titles=[title]), as_of, *args))
+
+
 def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, list[Any]]:
     """Distinct title sets and the distinct titles in them: ((row codes, sets), owner set, title index, titles)."""
     if "held" not in titles.cache:
@@ -618,7 +625,7 @@ def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray,
         distinct: dict[Any, int] = {}
         owner, entry = [], []
         for pos, held in enumerate(sets):
-            for title in held:
+            for title in held or ():
                 owner.append(pos)
                 entry.append(distinct.setdefault(title, len(distinct)))
         titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(entry, dtype=np.int64),

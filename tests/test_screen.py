@@ -148,23 +148,35 @@ def test_workbook_output_has_every_sheet(messy: dict[str, Path], tmp_path: Path)
     assert (policy["支持 funded"] == "拟支持").sum() == 3
 
 
-def test_batch_file_equals_single_profile(messy: dict[str, Path], tmp_path: Path) -> None:
-    """Each row of the file, validated and evaluated alone, gets the batch's decision."""
-    out = tmp_path / "out.csv"
-    screen(messy["csv"], out)
+def assert_file_matches_single(source: Path, out: Path, pack: Any, as_of: date, encoding: str = "utf-8") -> None:
+    """Each row of the file, validated and evaluated alone, gets the batch's decision for every policy."""
+    screen(source, out, pack=pack, as_of=as_of)
     table = read_output(out).to_pylist()
-    with messy["csv"].open(encoding="gb18030", newline="") as handle:
+    with source.open(encoding=encoding, newline="") as handle:
         records = list(csv.DictReader(handle))
+    assert len(records) == len(table)
     for record, row in zip(records, table):
-        raw = {KEY_BY_LABEL[k]: raw_cell(KEY_BY_LABEL[k], v.strip() or None) for k, v in record.items()}
+        names = {k: KEY_BY_LABEL.get(k, k) for k in record}
+        raw = {names[k]: raw_cell(names[k], v.strip() or None) for k, v in record.items()}
         try:
             profile = parse_profile({k: v for k, v in raw.items() if v is not None})
         except ProfileInputError:
-            assert row["jb_new_ip_service_firm.status"] == "invalid", row
+            assert all(row[f"{p}.status"] == "invalid" for p in pack.policies if f"{p}.status" in row), row
             continue
-        decision = evaluate(profile, MAIN, AS_OF).decisions[0]
-        assert row["jb_new_ip_service_firm.status"] == decision.status, (row, decision.reasons)
-    assert len(records) == len(table) == 1000
+        for decision in evaluate(profile, pack, as_of).decisions:
+            assert row[f"{decision.id}.status"] == decision.status, (row, decision.reasons)
+
+
+def test_batch_file_equals_single_profile(messy: dict[str, Path], tmp_path: Path) -> None:
+    assert_file_matches_single(messy["csv"], tmp_path / "out.csv", MAIN, AS_OF, "gb18030")
+
+
+@pytest.mark.parametrize("day", [date(2024, 6, 1), date(2025, 6, 30)])
+def test_construct_pack_file_equals_single_profile(tmp_path: Path, day: date) -> None:
+    """Scorecards, titles, lookups and every function, through the file path, as the single-profile evaluator."""
+    source = tmp_path / "in.csv"
+    scored_applicants(600, 9, source, messy=0.1)
+    assert_file_matches_single(source, tmp_path / "out.parquet", CONSTRUCTS, day)
 
 
 def test_outputs_agree_across_formats_and_workers(messy: dict[str, Path], tmp_path: Path) -> None:
@@ -177,9 +189,9 @@ def test_outputs_agree_across_formats_and_workers(messy: dict[str, Path], tmp_pa
         assert a.column(name).to_pylist() == b.column(name).to_pylist(), name
 
 
-def scored_applicants(n: int, seed: int, path: Path) -> None:
+def scored_applicants(n: int, seed: int, path: Path, messy: float = 0.0) -> None:
     """Generated applicants plus the facts the construct pack's scorecard also reads."""
-    cols = generate(n, seed)
+    cols = generate(n, seed, messy)
     rng = np.random.default_rng(seed)
     extra = {"class1_ip": rng.poisson(1.0, n).astype(str), "class2_ip": rng.poisson(4.0, n).astype(str),
              "has_rd_institution": np.where(rng.random(n) < 0.4, "是", "否")}
