@@ -12,7 +12,7 @@ Ranking under --quota / --budget, among the eligible applicants of a measure, is
 1. the score of the ranking scorecard, highest first (--rank-by CARD; by default the
    scorecard the measure's conditions read, if any; unknown scores rank last);
 2. then registration date, earliest first (unknown last);
-3. then credit code, then row number, ascending.
+3. then credit code (blank last), then row number, ascending.
 Under a quota the first N are funded. Under a budget applicants are funded in that order
 while the running total of their benefit amounts stays within the budget; the first one that
 does not fit ends the funded list; an applicant whose amount is unknown cannot be priced and
@@ -210,7 +210,7 @@ def _ranking_keys(ev: BatchEvaluation, chunk: Chunk, card: str | None, eligible:
         score = np.where(np.asarray(total.known)[idx], np.asarray(total.value, dtype=float)[idx], np.nan)
     reg = ev.values["registration_date"]
     registered = np.where(np.asarray(reg.known)[idx], np.asarray(reg.value)[idx], np.iinfo(np.int64).max)
-    codes = _texts(chunk, "credit_code", chunk.n).take(pa.array(idx, type=pa.int64())).fill_null("")
+    codes = _texts(chunk, "credit_code", chunk.n).take(pa.array(idx, type=pa.int64())).fill_null("\uffff")  # blank last
     return {"row": idx + chunk.first_row, "score": score, "registered": registered,
             "code": np.asarray(codes.to_pylist(), dtype=object), "amount": amount[idx]}
 
@@ -315,13 +315,17 @@ class Screening:
         self.allocations = {a.policy: a for a in allocations or []}
         for a in self.allocations.values():
             self._check_allocation(a)
-        priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
-        self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in priced},
+        self.priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
+        self.excel = False
+        self.reset()
+        _PACKS[pack.root] = pack
+
+    def reset(self) -> None:
+        """Forget everything from a previous run (summary, credit codes seen, ranking keys)."""
+        self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in self.priced},
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
-        self.excel = False
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
-        _PACKS[pack.root] = pack
 
     def plan(self, headers: list[str]) -> Plan:
         return Plan(self.pack.root, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
@@ -452,6 +456,7 @@ class Screening:
         if suffix not in OUTPUTS:
             raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
                              f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
+        self.reset()
         self.excel = suffix == ".xlsx"
         staged = self.excel or bool(self.allocations)
         work = Path(tempfile.mkstemp(suffix=".parquet", dir=output.parent or ".", prefix=".screen-")[1]) \

@@ -219,7 +219,7 @@ def test_ranking_is_documented_order(tmp_path: Path) -> None:
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         registered = inputs[r["row"] - 2]["registration_date"] or "9999"
         score = r["innov.score"]
-        return (-score if score is not None else float("inf"), registered, r["credit_code"], r["row"])
+        return (-score if score is not None else float("inf"), registered, r["credit_code"] or "\uffff", r["row"])
 
     assert [key(r) for r in ranked] == sorted(key(r) for r in ranked)
     funded = [r for r in ranked if r["p_score.funded"] == "funded"]
