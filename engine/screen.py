@@ -42,7 +42,8 @@ import pyarrow.parquet as pq
 from .loader import RulePack, dependencies, load_pack
 from .profile import label_zh
 from .rationale import Coded, Rationale
-from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, prefetch, read_chunks
+from .tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, check_source, map_headers, prefetch,
+                      read_chunks)
 from .vectorized import BatchEvaluation, BatchResult, to_python
 from .workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
@@ -456,6 +457,7 @@ class Screening:
         if suffix not in OUTPUTS:
             raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
                              f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
+        check_source(source)
         self.reset()
         self.excel = suffix == ".xlsx"
         staged = self.excel or bool(self.allocations)
@@ -471,6 +473,10 @@ class Screening:
                 self.finish(work, output, first_row, errors_path)
             if suffix != ".xlsx":
                 write_summary(Path(str(output) + ".summary.csv"), self.summary)
+        except BaseException:                   # no half-written results left behind
+            for path in (output, errors_path, Path(str(output) + ".summary.csv")):
+                path.unlink(missing_ok=True)
+            raise
         finally:
             if staged:
                 work.unlink(missing_ok=True)

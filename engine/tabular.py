@@ -118,16 +118,21 @@ def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
 
 def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[str], pa.Table]]:
     """(headers, table of the chunk's columns) for each chunk; columns are named c0, c1, ..."""
+    check_source(path)
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise TableError(f"{path}: file not found", f"{path}：文件不存在")
     if suffix == ".csv":
         yield from _csv_chunks(path, chunk_rows)
     elif suffix == ".xlsx":
         yield from _xlsx_chunks(path, chunk_rows)
-    elif suffix == ".parquet":
-        yield from _parquet_chunks(path, chunk_rows)
     else:
+        yield from _parquet_chunks(path, chunk_rows)
+
+
+def check_source(path: Path) -> None:
+    """Refuse a missing file or an unsupported format before anything is written."""
+    if not path.is_file():
+        raise TableError(f"{path}: file not found", f"{path}：文件不存在")
+    if path.suffix.lower() not in SUPPORTED:
         raise TableError(f"{path}: unsupported input; use {', '.join(SUPPORTED)}",
                          f"{path}：不支持的输入格式，请使用 {'、'.join(SUPPORTED)}")
 
@@ -174,22 +179,22 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Tab
     if not headers:
         raise TableError(f"{path}: no header row", f"{path}：缺少表头行")
     names = [f"c{i}" for i in range(len(headers))]
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
-                                       block_size=max(1 << 20, chunk_rows * 200)),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
-                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
     pending: list[pa.RecordBatch] = []
     count = 0
     try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
+                                           block_size=max(1 << 20, chunk_rows * 200)),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
         for batch in reader:
             pending.append(batch)
             count += batch.num_rows
             if count >= chunk_rows:
                 yield headers, pa.Table.from_batches(pending)
                 pending, count = [], 0
-    except pa.ArrowInvalid as e:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:     # ragged rows, bytes not in the detected encoding
         raise TableError(f"{path}: cannot read CSV: {e}", f"{path}：无法读取 CSV：{e}") from None
     if pending:
         yield headers, pa.Table.from_batches(pending)
