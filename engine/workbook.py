@@ -40,14 +40,18 @@ class _Sheet:
         self.row = 1
 
     def add(self, values: list[Any]) -> None:
-        self.sheet.write_row(self.row, 0, [_cell(v) for v in values])
+        """One row; empty cells are skipped, each value goes to the writer for its type."""
+        sheet, row = self.sheet, self.row
+        for col, value in enumerate(values):
+            if value is None or value == "" or (isinstance(value, float) and value != value):
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
         self.row += 1
-
-
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return value
 
 
 def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screening", errors_csv: Path) -> None:
