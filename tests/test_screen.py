@@ -343,3 +343,25 @@ def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
     assert a.equals(b)
     assert a.column("valid").to_pylist() == [True, True, True]
     assert a.column("jb_new_ip_service_firm.status").to_pylist()[0] == "eligible"
+
+
+@settings(max_examples=150, deadline=None)
+@given(codes=st.lists(st.one_of(
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", min_size=17, max_size=19),
+    st.tuples(st.sampled_from(["500105", "500106", "110101"]),
+              st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+              st.integers(0, 17), st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXY")).map(
+        lambda t: (lambda c: c[:t[2]] + t[3] + c[t[2] + 1:])(make_credit_code(t[0], t[1])))), min_size=1, max_size=30))
+def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) -> None:
+    """The column-wise GB 32100 screen accepts exactly the codes validate_credit_code accepts."""
+    from engine.creditcode import CreditCodeError, validate_credit_code
+    from engine.tabular import credit_codes_ok
+
+    def valid(code: str) -> bool:
+        try:
+            validate_credit_code(code)
+            return True
+        except CreditCodeError:
+            return False
+
+    assert credit_codes_ok(pa.array(codes, type=pa.string())).tolist() == [valid(c) for c in codes]
