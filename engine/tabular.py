@@ -383,9 +383,7 @@ class ChunkReader:
         codes = np.where(present, np.nan_to_num(indices, nan=len(dictionary)).astype(np.int64), len(dictionary))
         kind = kind_of_field(name)
         good = ok[codes]
-        if kind == "titles":
-            values = object_array(plain)[codes]
-        elif kind == "date":
+        if kind == "date":
             values = np.array([0 if v is None else days(v) for v in plain], dtype=np.int64)[codes]
         elif kind == "bool":
             values = np.array([bool(v) for v in plain], dtype=bool)[codes]
