@@ -66,6 +66,23 @@ class Rationale:
                 parts.append(self.unknown_text(ev, cond, unknown))
         return combine(parts, SEP[self.lang].join, len(rows)).arrow()
 
+    @staticmethod
+    def leaf_ids(columns: PolicyColumns, rows: np.ndarray, state: int) -> pa.Array:
+        """Ids of the leaf conditions in `state` (UNMET or UNKNOWN), comma-separated, per row in `rows`."""
+        parts = [Coded(np.where(rows & (columns.nodes[leaf] == state), 0, -1), [leaf]) for leaf in columns.leaves]
+        return combine(parts, ",".join, len(rows)).arrow()
+
+    @staticmethod
+    def deciding_counts(columns: PolicyColumns, rows: np.ndarray) -> dict[str, int]:
+        """How many rows each leaf decides, as 'leaf unmet' / 'leaf unknown' (the summary's reasons)."""
+        out = {}
+        for leaf, deciding in columns.deciding().items():
+            for state, word in ((UNMET, "unmet 未满足"), (UNKNOWN, "unknown 缺信息")):
+                count = int((deciding & rows & (columns.nodes[leaf] == state)).sum())
+                if count:
+                    out[f"{leaf} {word}"] = count
+        return out
+
     def subject(self, cond: Condition) -> str:
         if cond.label is not None:
             return cond.label.zh if self.lang == "zh" else cond.label.en

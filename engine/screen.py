@@ -44,7 +44,7 @@ from .profile import label_zh
 from .rationale import Coded, Rationale
 from .tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, check_source, map_headers, prefetch,
                       read_chunks)
-from .vectorized import BatchEvaluation, BatchResult, to_python
+from .vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
 from .workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
@@ -79,7 +79,8 @@ def schema_of(plan: Plan) -> pa.Schema:
     fields = [("row", pa.int64()), ("credit_code", pa.string()), ("name", pa.string()), ("valid", pa.bool_()),
               ("duplicate_of", pa.int64()), ("errors", pa.int32())]
     for p in plan.policies:
-        fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64())]
+        fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64()),
+                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT)]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
     return pa.schema(fields)
@@ -94,6 +95,7 @@ class Part:
     amount: dict[str, float]
     scores: dict[str, dict[str, int]]
     keys: dict[str, dict[str, np.ndarray]]
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)    # policy -> deciding leaf -> rows
 
     def shifted(self, offset: int) -> "Part":
         """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
@@ -162,8 +164,10 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
+    part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
     return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
-            f"{p}.amount": shown}
+            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, chunk.valid, UNMET),
+            f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN)}
 
 
 def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
@@ -228,6 +232,7 @@ class Summary:
     amount: dict[str, float] = field(default_factory=dict)
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -241,6 +246,10 @@ class Summary:
         for c, bins in part.scores.items():
             mine = self.scores.setdefault(c, {})
             for key, count in bins.items():
+                mine[key] = mine.get(key, 0) + count
+        for p, counts in part.reasons.items():
+            mine = self.reasons.setdefault(p, {})
+            for key, count in counts.items():
                 mine[key] = mine.get(key, 0) + count
 
     def table(self) -> list[tuple[str, str, int, float | None]]:
@@ -259,6 +268,9 @@ class Summary:
         for card, bins in self.scores.items():
             for item in sorted(bins, key=_bin_order):
                 out.append((card, item, bins[item], None))
+        for policy, counts in self.reasons.items():        # the deciding conditions, most frequent first
+            for item, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                out.append((policy, f"reason 理由: {item}", count, None))
         return out
 
 

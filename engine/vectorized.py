@@ -241,6 +241,7 @@ class PolicyColumns:
     conditions: dict[str, Condition]
     leaves: list[str]
     amount: Vec | None = None       # total benefit amount (万元) where eligible and known
+    _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def state(self) -> np.ndarray:
@@ -254,7 +255,12 @@ class PolicyColumns:
         return {leaf for leaf in self.leaves if self.nodes[leaf][row] == state}
 
     def deciding(self) -> dict[str, np.ndarray]:
-        """Leaves that decide each row (as engine.evaluator.reasons picks them): leaf -> row mask."""
+        """Leaves that decide each row (as engine.evaluator.reasons picks them): leaf -> row mask. Cached."""
+        if self._deciding is None:
+            self._deciding = self._find_deciding()
+        return self._deciding
+
+    def _find_deciding(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         root_state = self.state
 

@@ -165,6 +165,17 @@ def assert_file_matches_single(source: Path, out: Path, pack: Any, as_of: date, 
             continue
         for decision in evaluate(profile, pack, as_of).decisions:
             assert row[f"{decision.id}.status"] == decision.status, (row, decision.reasons)
+            for state in ("unmet", "unknown"):
+                expected = {leaf.id for leaf in leaves(decision.conditions) if leaf.status == state}
+                got = row[f"{decision.id}.{state}"]
+                assert (set(got.split(",")) if got else set()) == expected, (row, state)
+
+
+def leaves(result: Any) -> Any:
+    if not result.children:
+        yield result
+    for child in result.children:
+        yield from leaves(child)
 
 
 def test_batch_file_equals_single_profile(messy: dict[str, Path], tmp_path: Path) -> None:
