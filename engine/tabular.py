@@ -3,9 +3,11 @@
 Every chunk becomes typed columns (`engine.vectorized.Vec`) for the batch evaluator. The
 validation rules are the profile model's (`EnterpriseProfile`): cheap column-wise checks read
 the model's own declarations (field types, bounds, which fields carry validators, the
-cross-field pairs), text-like values are validated through the model once per distinct value,
-and every row a cheap check doubts is validated whole by `parse_profile`, whose verdict and
-bilingual messages are final. A row the model refuses is kept and reported, never dropped.
+cross-field pairs); dates, codes, booleans, levels and titles are validated through the model
+once per distinct value; credit codes get a column-wise GB 32100 screen built from
+engine.creditcode's alphabet and weights. Every row a cheap check doubts is validated whole
+by `parse_profile`, whose verdict and bilingual messages are final; property tests hold the
+cheap checks to the model's verdicts. A row the model refuses is kept and reported, never dropped.
 
 Table conventions (format, not rules): surrounding spaces are not content; a blank cell is a
 missing fact; booleans may be written 是/否; dates may be written 2020/1/5 or 2020年1月5日;
