@@ -110,6 +110,7 @@ def lint(folder: Path) -> None:
 if __name__ == "__main__":
     main()
 
-from .screen_cli import generate_command, screen  # noqa: E402
+from .screen_cli import screen  # noqa: E402
 main.add_command(screen)
+from .generate import generate_command  # noqa: E402
 main.add_command(generate_command)

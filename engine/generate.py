@@ -198,8 +198,20 @@ def _number_or_text(value: str | None, numeric: bool) -> Any:
     return value
 
 
-if __name__ == "__main__":            # python -m engine.generate N -o FILE ... (as `ipcheck generate`)
-    import sys
+@click.command(name="generate")
+@click.argument("n", type=click.IntRange(min=1))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help=".csv / .xlsx / .parquet")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--messy", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Fraction of damaged rows (also switches headers to Chinese) / 脏数据比例")
+@click.option("--headers", type=click.Choice(["en", "zh"]), default=None, help="Header language (default en; zh if --messy)")
+@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True, help="CSV encoding")
+def generate_command(n: int, output: Path, seed: int, messy: float, headers: str | None, encoding: str) -> None:
+    """Write N synthetic applicants / 生成模拟申报企业数据"""
+    cols = generate(n, seed, messy)
+    write_table(cols, output, headers or ("zh" if messy > 0 else "en"), encoding)
+    click.echo(f"{n} 家模拟企业 / synthetic applicants -> {output}")
 
-    from .cli import main
-    main(["generate", *sys.argv[1:]])
+
+if __name__ == "__main__":
+    generate_command()

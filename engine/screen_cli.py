@@ -1,4 +1,4 @@
-"""`ipcheck screen` (batch screening of an applicant table) and `ipcheck generate` (synthetic applicants)."""
+"""`ipcheck screen`: batch screening of an applicant table."""
 from __future__ import annotations
 
 import sys
@@ -72,19 +72,3 @@ def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: 
                f"错误条目 error entries: {summary.errors}")
     for section, item, count, amount in summary.table()[4:]:
         click.echo(f"  {section}  {item}: {count}" + (f"  ({amount:,.2f} 万元)" if amount else ""))
-
-
-@click.command(name="generate")
-@click.argument("n", type=click.IntRange(min=1))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help=".csv / .xlsx / .parquet")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--messy", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Fraction of damaged rows (also switches headers to Chinese) / 脏数据比例")
-@click.option("--headers", type=click.Choice(["en", "zh"]), default=None, help="Header language (default en; zh if --messy)")
-@click.option("--encoding", type=click.Choice(["utf-8", "gbk"]), default="utf-8", show_default=True, help="CSV encoding")
-def generate_command(n: int, output: Path, seed: int, messy: float, headers: str | None, encoding: str) -> None:
-    """Write N synthetic applicants / 生成模拟申报企业数据"""
-    from .generate import generate, write_table
-    cols = generate(n, seed, messy)
-    write_table(cols, output, headers or ("zh" if messy > 0 else "en"), encoding)
-    click.echo(f"{n} 家模拟企业 / synthetic applicants -> {output}")

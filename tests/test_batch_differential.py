@@ -262,11 +262,8 @@ def test_fixed_rows_agree() -> None:
 def test_bundled_examples_agree() -> None:
     """The bundled examples (each file one profile or a list) give the same results in batch."""
     import json
-    rows: list[Any] = []
-    for path in sorted((HERE.parent / "examples").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        rows += data if isinstance(data, list) else [data]
-    profiles = [parse_profile(r) for r in rows]
+    files = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((HERE.parent / "examples").glob("*.json"))]
+    profiles = [parse_profile(r) for data in files for r in (data if isinstance(data, list) else [data])]
     assert_same(MAIN_PACK, date(2025, 6, 1), profiles)
-    batch = evaluate_profiles(MAIN_PACK, date(2025, 6, 1), profiles)
-    assert any("eligible" in set(columns.status()) for columns in batch.policies.values())
+    statuses = set(evaluate_profiles(MAIN_PACK, date(2025, 6, 1), profiles).policies["jb_new_ip_service_firm"].status())
+    assert "eligible" in statuses
