@@ -103,16 +103,31 @@ class Rationale:
         return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
 
     def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
+        """'<condition>: missing <fields>' per row, the fields being those read and empty in that row."""
         head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
-        parts = []
-        for name in self.fields_read(cond):
-            empty = rows & ~np.asarray(ev.values[name].known, dtype=bool)
-            if empty.any():
-                parts.append(Coded(np.where(empty, 0, -1), [self.field_label(name)]))
-        if not parts:
-            return Coded(np.where(rows, 0, -1), [head.rstrip("：: ")])
-        joined = combine(parts, ("、" if self.lang == "zh" else ", ").join, len(rows))
-        return Coded(joined.codes, [head + t for t in joined.table])
+        sep = "、" if self.lang == "zh" else ", "
+        idx = np.flatnonzero(rows)
+        empties = [(self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
+                   for name in self.fields_read(cond)]
+        empties = [(label, empty) for label, empty in empties if empty.any()]
+        out = np.full(len(rows), -1, dtype=np.int64)
+        if len(empties) > 62:                       # too many for one bit each in an int64: join generically
+            parts = []
+            for label, empty in empties:
+                codes = out.copy()
+                codes[idx[empty]] = 0
+                parts.append(Coded(codes, [label]))
+            joined = combine(parts, sep.join, len(rows))
+            return Coded(joined.codes, [head + t for t in joined.table])
+        key = np.zeros(len(idx), dtype=np.int64)
+        for bit, (_, empty) in enumerate(empties):
+            key |= empty.astype(np.int64) << bit
+        codes, distinct = pd.factorize(key)
+        labels = [label for label, _ in empties]
+        table = [head + sep.join(label for bit, label in enumerate(labels) if k >> bit & 1) if k
+                 else head.rstrip("：: ") for k in distinct.tolist()]
+        out[idx] = codes
+        return Coded(out, table)
 
     def fields_read(self, cond: Condition) -> list[str]:
         """Profile fields a condition reads, through derived facts, scorecards and policies."""
@@ -172,9 +187,15 @@ class Coded:
 def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
     """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
     out = np.full(n, -1, dtype=np.int64)
-    if not parts:
+    present = [(p, p.codes >= 0) for p in parts]
+    present = [(p, mask) for p, mask in present if mask.any()]
+    if not present:
         return Coded(out, [])
-    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in parts]))
+    if len(present) == 1:
+        part = present[0][0]
+        return Coded(part.codes, [join([text]) for text in part.table])
+    parts = [p for p, _ in present]
+    rows = np.flatnonzero(np.logical_or.reduce([mask for _, mask in present]))
     key, size = np.zeros(len(rows), dtype=np.int64), 1
     for part in parts:
         width = len(part.table) + 1

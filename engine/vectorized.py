@@ -18,7 +18,6 @@ Lookups, text tests and has_title run the evaluator's own helpers once per disti
 """
 from __future__ import annotations
 
-import functools
 import operator
 from dataclasses import dataclass, field
 from datetime import date
@@ -433,7 +432,9 @@ class BatchEvaluation:
             return elementwise(check, [titles, *args], titles.known, self.n)
         rest = tuple(a.value for a in node.args)  # type: ignore[union-attr]
         codes, owner, entry, distinct = held_titles(titles)
-        entry_hit = np.array([holds(t, self.as_of, rest) for t in distinct] + [False], dtype=bool)
+        known = _HOLDS.setdefault((self.as_of, rest), {})
+        entry_hit = np.array([known[k] if k in known else known.setdefault(k, holds(t, self.as_of, rest))
+                              for k, t in distinct.items()] + [False], dtype=bool)
         set_hit = np.zeros(len(codes[1]), dtype=bool)
         np.logical_or.at(set_hit, owner, entry_hit[entry])
         rows = codes[0] >= 0
@@ -618,24 +619,31 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     return Vec("bool", sure, sure | (high < need))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+_HOLDS: dict[tuple[date, tuple[str, ...]], dict[Any, bool]] = {}   # (as_of, args) -> title key -> held
+
+
 def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
-    """functions.has_title for one held title (titles repeat across chunks, so remember)."""
+    """functions.has_title for one held title."""
     return bool(has_title(SimpleNamespace(titles=[title]), as_of, *args))
 
 
-def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, list[Any]]:
-    """Distinct title sets and the distinct titles in them: ((row codes, sets), owner set, title index, titles)."""
+def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, dict[Any, Any]]:
+    """Distinct title sets and the distinct titles in them: ((row codes, sets), owner set, title index,
+    {(title, level, valid_from, valid_to): Title})."""
     if "held" not in titles.cache:
         codes, sets = titles.factorized()
-        distinct: dict[Any, int] = {}
+        index: dict[Any, int] = {}
+        distinct: dict[Any, Any] = {}
         owner, entry = [], []
         for pos, held in enumerate(sets):
             for title in held or ():
+                key = (title.title, title.level, title.valid_from, title.valid_to)   # cheaper to hash than a model
+                if key not in index:
+                    index[key], distinct[key] = len(index), title
                 owner.append(pos)
-                entry.append(distinct.setdefault(title, len(distinct)))
+                entry.append(index[key])
         titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(entry, dtype=np.int64),
-                                list(distinct))
+                                distinct)
     return titles.cache["held"]
 
 
