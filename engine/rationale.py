@@ -69,8 +69,9 @@ class Rationale:
     @staticmethod
     def leaf_ids(columns: PolicyColumns, rows: np.ndarray, state: int) -> pa.Array:
         """Ids of the leaf conditions in `state` (UNMET or UNKNOWN), comma-separated, per row in `rows`."""
-        parts = [Coded(np.where(rows & (columns.nodes[leaf] == state), 0, -1), [leaf]) for leaf in columns.leaves]
-        return combine(parts, ",".join, len(rows)).arrow()
+        idx = np.flatnonzero(rows)
+        flags = [(leaf, columns.nodes[leaf][idx] == state) for leaf in columns.leaves]
+        return flagged(flags, idx, len(rows), ",".join).arrow()
 
     @staticmethod
     def deciding_counts(columns: PolicyColumns, rows: np.ndarray) -> dict[str, int]:
@@ -107,27 +108,10 @@ class Rationale:
         head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
         sep = "、" if self.lang == "zh" else ", "
         idx = np.flatnonzero(rows)
-        empties = [(self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
-                   for name in self.fields_read(cond)]
-        empties = [(label, empty) for label, empty in empties if empty.any()]
-        out = np.full(len(rows), -1, dtype=np.int64)
-        if len(empties) > 62:                       # too many for one bit each in an int64: join generically
-            parts = []
-            for label, empty in empties:
-                codes = out.copy()
-                codes[idx[empty]] = 0
-                parts.append(Coded(codes, [label]))
-            joined = combine(parts, sep.join, len(rows))
-            return Coded(joined.codes, [head + t for t in joined.table])
-        key = np.zeros(len(idx), dtype=np.int64)
-        for bit, (_, empty) in enumerate(empties):
-            key |= empty.astype(np.int64) << bit
-        codes, distinct = pd.factorize(key)
-        labels = [label for label, _ in empties]
-        table = [head + sep.join(label for bit, label in enumerate(labels) if k >> bit & 1) if k
-                 else head.rstrip("：: ") for k in distinct.tolist()]
-        out[idx] = codes
-        return Coded(out, table)
+        flags = [(self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
+                 for name in self.fields_read(cond)]
+        joined = flagged(flags, idx, len(rows), sep.join, none="")
+        return Coded(joined.codes, [head + t if t else head.rstrip("：: ") for t in joined.table])
 
     def fields_read(self, cond: Condition) -> list[str]:
         """Profile fields a condition reads, through derived facts, scorecards and policies."""
@@ -182,6 +166,34 @@ class Coded:
         """As a dictionary-encoded string column (each distinct text stored once)."""
         codes = pa.array(self.codes.astype(np.int32), mask=self.codes < 0, type=pa.int32())
         return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
+
+
+def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: Callable[[list[str]], str],
+            none: str | None = None) -> Coded:
+    """Per row of `idx`, the labels whose flag is set, joined (`none` where no flag is set; None = no text);
+    one bit per label, each text built once per distinct set."""
+    flags = [(label, flag) for label, flag in flags if flag.any()]
+    out = np.full(n, -1, dtype=np.int64)
+    if len(flags) > 62:                             # more than an int64 holds: join generically
+        parts = []
+        for label, flag in flags:
+            codes = out.copy()
+            codes[idx[flag]] = 0
+            parts.append(Coded(codes, [label]))
+        joined = combine(parts, join, n)
+        if none is not None:
+            joined.codes[idx[joined.codes[idx] < 0]] = len(joined.table)
+            joined.table.append(none)
+        return joined
+    key = np.zeros(len(idx), dtype=np.int64)
+    for bit, (_, flag) in enumerate(flags):
+        key |= flag.astype(np.int64) << bit
+    codes, distinct = pd.factorize(key)
+    labels = [label for label, _ in flags]
+    table = [join([label for bit, label in enumerate(labels) if k >> bit & 1]) if k else none for k in distinct.tolist()]
+    remap = np.array([-1 if t is None else i for i, t in enumerate(table)], dtype=np.int64)
+    out[idx] = remap[codes]
+    return Coded(out, [t or "" for t in table])
 
 
 def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
