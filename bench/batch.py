@@ -1,6 +1,6 @@
 """Batch screening benchmark: N synthetic applicants, CSV in, Parquet out, against the whole pack.
 
-    python bench/batch.py [--n 1000000] [--seed 0] [--sample 2000] [--chunk-rows 100000]
+    python bench/batch.py [--n 1000000] [--seed 0] [--sample 2000] [--chunk-rows 100000] [--rules DIR]
 
 Prints the end-to-end rate (reading, validating, evaluating, rationale, writing), the peak
 resident memory of the screening process, and, on a sample of the same rows in the same run,
@@ -63,9 +63,9 @@ def tree_rss(root: int) -> int:
     return sum(rss.get(pid, 0) for pid in family)
 
 
-def single_profile_rate(source: Path, sample: int) -> tuple[float, float]:
+def single_profile_rate(source: Path, sample: int, rules: Path) -> tuple[float, float]:
     """Profiles per second (wall clock, CPU time) of parse_profile + evaluate on the first `sample` rows."""
-    pack = load_pack(ROOT / "rules")
+    pack = load_pack(rules)
     with source.open(encoding="utf-8") as handle:
         rows = [row for _, row in zip(range(sample), csv.DictReader(handle))]
     rows = [{k: raw_cell(k, v or None) for k, v in row.items() if v} for row in rows]
@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sample", type=int, default=2000)
     parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--rules", type=Path, default=ROOT / "rules", help="rule folder (default: the pack)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ipcheck-bench-") as tmp:
         source, target = Path(tmp) / "applicants.csv", Path(tmp) / "decisions.parquet"
@@ -101,7 +102,7 @@ def main() -> None:
               f"({source.stat().st_size / 1e6:.0f} MB CSV)")
         hwm = Path(tmp) / "peak.txt"
         command = [sys.executable, "-c", SCREEN, str(hwm), "screen", str(source),
-                   "-o", str(target), "--as-of", AS_OF, "--chunk-rows", str(args.chunk_rows)]
+                   "-o", str(target), "--as-of", AS_OF, "--chunk-rows", str(args.chunk_rows), "--rules", str(args.rules)]
         cpu_before = _children_cpu()
         started = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -115,7 +116,7 @@ def main() -> None:
         peak_mb = int(hwm.read_text()) / 1024
         cpu = _children_cpu() - cpu_before
         batch_rate = args.n / seconds
-        single_rate, single_cpu_rate = single_profile_rate(source, args.sample)
+        single_rate, single_cpu_rate = single_profile_rate(source, args.sample, args.rules)
     print(f"batch, CSV -> Parquet, whole pack: {args.n:,} profiles in {seconds:.2f} s = {batch_rate:,.0f} profiles/s "
           f"(process start and pack load included); CPU time {cpu:.2f} s = {args.n / cpu:,.0f} profiles per CPU-second")
     print(f"peak RSS of the screening process (VmHWM): {peak_mb:,.0f} MB; "

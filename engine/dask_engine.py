@@ -58,7 +58,7 @@ def client(scheduler: str | None) -> Iterator[Any]:
         with Client(scheduler) as c:
             yield c
         return
-    with LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=":0") as cluster, \
             Client(cluster) as c:
         yield c
 

@@ -66,6 +66,24 @@ class Rationale:
                 parts.append(self.unknown_text(ev, cond, unknown))
         return combine(parts, SEP[self.lang].join, len(rows)).arrow()
 
+    @staticmethod
+    def leaf_ids(columns: PolicyColumns, rows: np.ndarray, state: int) -> pa.Array:
+        """Ids of the leaf conditions in `state` (UNMET or UNKNOWN), comma-separated, per row in `rows`."""
+        idx = np.flatnonzero(rows)
+        flags = [(leaf, columns.nodes[leaf][idx] == state) for leaf in columns.leaves]
+        return flagged(flags, idx, len(rows), ",".join).arrow()
+
+    @staticmethod
+    def deciding_counts(columns: PolicyColumns, rows: np.ndarray) -> dict[str, int]:
+        """How many rows each leaf decides, as 'leaf unmet' / 'leaf unknown' (the summary's reasons)."""
+        out = {}
+        for leaf, deciding in columns.deciding().items():
+            for state, word in ((UNMET, "unmet 未满足"), (UNKNOWN, "unknown 缺信息")):
+                count = int((deciding & rows & (columns.nodes[leaf] == state)).sum())
+                if count:
+                    out[f"{leaf} {word}"] = count
+        return out
+
     def subject(self, cond: Condition) -> str:
         if cond.label is not None:
             return cond.label.zh if self.lang == "zh" else cond.label.en
@@ -86,16 +104,14 @@ class Rationale:
         return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
 
     def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
+        """'<condition>: missing <fields>' per row, the fields being those read and empty in that row."""
         head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
-        parts = []
-        for name in self.fields_read(cond):
-            empty = rows & ~np.asarray(ev.values[name].known, dtype=bool)
-            if empty.any():
-                parts.append(Coded(np.where(empty, 0, -1), [self.field_label(name)]))
-        if not parts:
-            return Coded(np.where(rows, 0, -1), [head.rstrip("：: ")])
-        joined = combine(parts, ("、" if self.lang == "zh" else ", ").join, len(rows))
-        return Coded(joined.codes, [head + t for t in joined.table])
+        sep = "、" if self.lang == "zh" else ", "
+        idx = np.flatnonzero(rows)
+        flags = [(self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
+                 for name in self.fields_read(cond)]
+        joined = flagged(flags, idx, len(rows), sep.join, none="")
+        return Coded(joined.codes, [head + t if t else head.rstrip("：: ") for t in joined.table])
 
     def fields_read(self, cond: Condition) -> list[str]:
         """Profile fields a condition reads, through derived facts, scorecards and policies."""
@@ -152,12 +168,46 @@ class Coded:
         return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
 
 
+def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: Callable[[list[str]], str],
+            none: str | None = None) -> Coded:
+    """Per row of `idx`, the labels whose flag is set, joined (`none` where no flag is set; None = no text);
+    one bit per label, each text built once per distinct set."""
+    flags = [(label, flag) for label, flag in flags if flag.any()]
+    out = np.full(n, -1, dtype=np.int64)
+    if len(flags) > 62:                             # more than an int64 holds: join generically
+        parts = []
+        for label, flag in flags:
+            codes = out.copy()
+            codes[idx[flag]] = 0
+            parts.append(Coded(codes, [label]))
+        joined = combine(parts, join, n)
+        if none is not None:
+            joined.codes[idx[joined.codes[idx] < 0]] = len(joined.table)
+            joined.table.append(none)
+        return joined
+    key = np.zeros(len(idx), dtype=np.int64)
+    for bit, (_, flag) in enumerate(flags):
+        key |= flag.astype(np.int64) << bit
+    codes, distinct = pd.factorize(key)
+    labels = [label for label, _ in flags]
+    table = [join([label for bit, label in enumerate(labels) if k >> bit & 1]) if k else none for k in distinct.tolist()]
+    remap = np.array([-1 if t is None else i for i, t in enumerate(table)], dtype=np.int64)
+    out[idx] = remap[codes]
+    return Coded(out, [t or "" for t in table])
+
+
 def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
     """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
     out = np.full(n, -1, dtype=np.int64)
-    if not parts:
+    present = [(p, p.codes >= 0) for p in parts]
+    present = [(p, mask) for p, mask in present if mask.any()]
+    if not present:
         return Coded(out, [])
-    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in parts]))
+    if len(present) == 1:
+        part = present[0][0]
+        return Coded(part.codes, [join([text]) for text in part.table])
+    parts = [p for p, _ in present]
+    rows = np.flatnonzero(np.logical_or.reduce([mask for _, mask in present]))
     key, size = np.zeros(len(rows), dtype=np.int64), 1
     for part in parts:
         width = len(part.table) + 1
@@ -168,6 +218,7 @@ def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Cod
     codes, distinct = pd.factorize(key)
     first = np.zeros(len(distinct), dtype=np.int64)
     first[codes[::-1]] = rows[::-1]            # a row showing each combination
-    table = [join([p.table[p.codes[r]] for p in parts if p.codes[r] >= 0]) for r in first.tolist()]
+    picked = [[p.table[c] if c >= 0 else None for c in p.codes[first].tolist()] for p in parts]
+    table = [join([t for t in texts if t is not None]) for texts in zip(*picked)]
     out[rows] = codes
     return Coded(out, table)

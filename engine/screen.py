@@ -12,7 +12,7 @@ Ranking under --quota / --budget, among the eligible applicants of a measure, is
 1. the score of the ranking scorecard, highest first (--rank-by CARD; by default the
    scorecard the measure's conditions read, if any; unknown scores rank last);
 2. then registration date, earliest first (unknown last);
-3. then credit code, then row number, ascending.
+3. then credit code (blank last), then row number, ascending.
 Under a quota the first N are funded. Under a budget applicants are funded in that order
 while the running total of their benefit amounts stays within the budget; the first one that
 does not fit ends the funded list; an applicant whose amount is unknown cannot be priced and
@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,8 +42,9 @@ import pyarrow.parquet as pq
 from .loader import RulePack, dependencies, load_pack
 from .profile import label_zh
 from .rationale import Coded, Rationale
-from .tabular import CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, map_headers, prefetch, read_chunks
-from .vectorized import BatchEvaluation, BatchResult, to_python
+from .tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, check_source, map_headers, prefetch,
+                      read_chunks)
+from .vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
 from .workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
@@ -78,7 +79,8 @@ def schema_of(plan: Plan) -> pa.Schema:
     fields = [("row", pa.int64()), ("credit_code", pa.string()), ("name", pa.string()), ("valid", pa.bool_()),
               ("duplicate_of", pa.int64()), ("errors", pa.int32())]
     for p in plan.policies:
-        fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64())]
+        fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64()),
+                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT)]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
     return pa.schema(fields)
@@ -93,6 +95,7 @@ class Part:
     amount: dict[str, float]
     scores: dict[str, dict[str, int]]
     keys: dict[str, dict[str, np.ndarray]]
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)    # policy -> deciding leaf -> rows
 
     def shifted(self, offset: int) -> "Part":
         """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
@@ -161,8 +164,10 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
+    part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
     return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
-            f"{p}.amount": shown}
+            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, chunk.valid, UNMET),
+            f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN)}
 
 
 def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
@@ -210,7 +215,7 @@ def _ranking_keys(ev: BatchEvaluation, chunk: Chunk, card: str | None, eligible:
         score = np.where(np.asarray(total.known)[idx], np.asarray(total.value, dtype=float)[idx], np.nan)
     reg = ev.values["registration_date"]
     registered = np.where(np.asarray(reg.known)[idx], np.asarray(reg.value)[idx], np.iinfo(np.int64).max)
-    codes = _texts(chunk, "credit_code", chunk.n).take(pa.array(idx, type=pa.int64())).fill_null("")
+    codes = _texts(chunk, "credit_code", chunk.n).take(pa.array(idx, type=pa.int64())).fill_null("\uffff")  # blank last
     return {"row": idx + chunk.first_row, "score": score, "registered": registered,
             "code": np.asarray(codes.to_pylist(), dtype=object), "amount": amount[idx]}
 
@@ -227,6 +232,7 @@ class Summary:
     amount: dict[str, float] = field(default_factory=dict)
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -240,6 +246,10 @@ class Summary:
         for c, bins in part.scores.items():
             mine = self.scores.setdefault(c, {})
             for key, count in bins.items():
+                mine[key] = mine.get(key, 0) + count
+        for p, counts in part.reasons.items():
+            mine = self.reasons.setdefault(p, {})
+            for key, count in counts.items():
                 mine[key] = mine.get(key, 0) + count
 
     def table(self) -> list[tuple[str, str, int, float | None]]:
@@ -258,6 +268,9 @@ class Summary:
         for card, bins in self.scores.items():
             for item in sorted(bins, key=_bin_order):
                 out.append((card, item, bins[item], None))
+        for policy, counts in self.reasons.items():        # the deciding conditions, most frequent first
+            for item, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                out.append((policy, f"reason 理由: {item}", count, None))
         return out
 
 
@@ -315,13 +328,17 @@ class Screening:
         self.allocations = {a.policy: a for a in allocations or []}
         for a in self.allocations.values():
             self._check_allocation(a)
-        priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
-        self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in priced},
+        self.priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
+        self.excel = False
+        self.reset()
+        _PACKS[pack.root] = pack
+
+    def reset(self) -> None:
+        """Forget everything from a previous run (summary, credit codes seen, ranking keys)."""
+        self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in self.priced},
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
-        self.excel = False
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
-        _PACKS[pack.root] = pack
 
     def plan(self, headers: list[str]) -> Plan:
         return Plan(self.pack.root, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
@@ -452,6 +469,8 @@ class Screening:
         if suffix not in OUTPUTS:
             raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
                              f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
+        check_source(source)
+        self.reset()
         self.excel = suffix == ".xlsx"
         staged = self.excel or bool(self.allocations)
         work = Path(tempfile.mkstemp(suffix=".parquet", dir=output.parent or ".", prefix=".screen-")[1]) \
@@ -466,6 +485,10 @@ class Screening:
                 self.finish(work, output, first_row, errors_path)
             if suffix != ".xlsx":
                 write_summary(Path(str(output) + ".summary.csv"), self.summary)
+        except BaseException:                   # no half-written results left behind
+            for path in (output, errors_path, Path(str(output) + ".summary.csv")):
+                path.unlink(missing_ok=True)
+            raise
         finally:
             if staged:
                 work.unlink(missing_ok=True)
@@ -564,15 +587,26 @@ def _with_ranks(staged: Path, ranks: dict[str, tuple[np.ndarray, np.ndarray]], f
 
 
 class _Sink:
+    """A parquet or CSV writer that writes in a background thread, one table behind (pyarrow releases the GIL)."""
+
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.writer: Any = pq.ParquetWriter(path, schema) if path.suffix.lower() == ".parquet" \
             else pacsv.CSVWriter(path, schema)
+        self.thread = ThreadPoolExecutor(max_workers=1)
+        self.pending: Any = None
 
     def write(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.thread.submit(self.writer.write_table, table)
 
     def close(self) -> None:
-        self.writer.close()
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.thread.shutdown()
+            self.writer.close()
 
 
 def open_sink(path: Path, schema: pa.Schema) -> _Sink:

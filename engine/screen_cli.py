@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from .cli import EXIT_INPUT, pack_or_exit, rules_option
-from .screen import Allocation, Screening, terminal_progress
-from .tabular import CHUNK_ROWS, TableError
+
+CHUNK_ROWS = 100_000    # engine.tabular.CHUNK_ROWS; the heavy modules load only when a command runs
 
 
 def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
@@ -48,6 +48,8 @@ def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: 
            budget: tuple[str, ...], rank_by: str | None, lang: str, chunk_rows: int, workers: int, engine: str,
            scheduler: str | None, rules: Path) -> None:
     """Screen an applicant table (.xlsx/.csv/.parquet) against every measure / 批量筛查申报企业"""
+    from .screen import Allocation, Screening, terminal_progress
+    from .tabular import TableError
     pack = pack_or_exit(rules)
     day = as_of.date() if as_of else date.today()
     quotas, budgets = _pairs(quota, "--quota", int), _pairs(budget, "--budget", float)

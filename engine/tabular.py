@@ -3,9 +3,11 @@
 Every chunk becomes typed columns (`engine.vectorized.Vec`) for the batch evaluator. The
 validation rules are the profile model's (`EnterpriseProfile`): cheap column-wise checks read
 the model's own declarations (field types, bounds, which fields carry validators, the
-cross-field pairs), text-like values are validated through the model once per distinct value,
-and every row a cheap check doubts is validated whole by `parse_profile`, whose verdict and
-bilingual messages are final. A row the model refuses is kept and reported, never dropped.
+cross-field pairs); dates, codes, booleans, levels and titles are validated through the model
+once per distinct value; credit codes get a column-wise GB 32100 screen built from
+engine.creditcode's alphabet and weights. Every row a cheap check doubts is validated whole
+by `parse_profile`, whose verdict and bilingual messages are final; property tests hold the
+cheap checks to the model's verdicts. A row the model refuses is kept and reported, never dropped.
 
 Table conventions (format, not rules): surrounding spaces are not content; a blank cell is a
 missing fact; booleans may be written 是/否; dates may be written 2020/1/5 or 2020年1月5日;
@@ -118,16 +120,21 @@ def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
 
 def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[str], pa.Table]]:
     """(headers, table of the chunk's columns) for each chunk; columns are named c0, c1, ..."""
+    check_source(path)
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise TableError(f"{path}: file not found", f"{path}：文件不存在")
     if suffix == ".csv":
         yield from _csv_chunks(path, chunk_rows)
     elif suffix == ".xlsx":
         yield from _xlsx_chunks(path, chunk_rows)
-    elif suffix == ".parquet":
-        yield from _parquet_chunks(path, chunk_rows)
     else:
+        yield from _parquet_chunks(path, chunk_rows)
+
+
+def check_source(path: Path) -> None:
+    """Refuse a missing file or an unsupported format before anything is written."""
+    if not path.is_file():
+        raise TableError(f"{path}: file not found", f"{path}：文件不存在")
+    if path.suffix.lower() not in SUPPORTED:
         raise TableError(f"{path}: unsupported input; use {', '.join(SUPPORTED)}",
                          f"{path}：不支持的输入格式，请使用 {'、'.join(SUPPORTED)}")
 
@@ -174,22 +181,22 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Tab
     if not headers:
         raise TableError(f"{path}: no header row", f"{path}：缺少表头行")
     names = [f"c{i}" for i in range(len(headers))]
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
-                                       block_size=max(1 << 20, chunk_rows * 200)),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
-                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
     pending: list[pa.RecordBatch] = []
     count = 0
     try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
+                                           block_size=max(1 << 20, chunk_rows * 200)),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
         for batch in reader:
             pending.append(batch)
             count += batch.num_rows
             if count >= chunk_rows:
                 yield headers, pa.Table.from_batches(pending)
                 pending, count = [], 0
-    except pa.ArrowInvalid as e:
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:     # ragged rows, bytes not in the detected encoding
         raise TableError(f"{path}: cannot read CSV: {e}", f"{path}：无法读取 CSV：{e}") from None
     if pending:
         yield headers, pa.Table.from_batches(pending)
@@ -241,7 +248,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa
 
 _INT_TEXT = r"^[+-]?\d+$"
 _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00)?)?$")
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$")
 _BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
 KIND = {name: field_kind(name) for name in FIELDS}
@@ -378,9 +385,7 @@ class ChunkReader:
         codes = np.where(present, np.nan_to_num(indices, nan=len(dictionary)).astype(np.int64), len(dictionary))
         kind = kind_of_field(name)
         good = ok[codes]
-        if kind == "titles":
-            values = object_array(plain)[codes]
-        elif kind == "date":
+        if kind == "date":
             values = np.array([0 if v is None else days(v) for v in plain], dtype=np.int64)[codes]
         elif kind == "bool":
             values = np.array([bool(v) for v in plain], dtype=bool)[codes]
@@ -388,7 +393,7 @@ class ChunkReader:
             values = np.array([0.0 if v is None else float(v) for v in plain])[codes]
         else:
             values = object_array(plain)[codes]
-        return Vec(kind, values, good & present), present & ~good
+        return _seeded(Vec(kind, values, good & present), codes, plain), present & ~good
 
     def _titles(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Titles: each distinct entry validated once through the model's Title (the list adds no rule)."""
@@ -409,7 +414,8 @@ class ChunkReader:
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         codes = np.where(present, np.nan_to_num(indices, nan=len(table)).astype(np.int64), len(table))
         good = np.array(ok + [False], dtype=bool)[codes]
-        return Vec("titles", object_array(table + [None])[codes], good), present & ~good
+        table.append(None)
+        return _seeded(Vec("titles", object_array(table)[codes], good), codes, table), present & ~good
 
     @staticmethod
     def _verdict(name: str, raw: str) -> tuple[bool, Any]:
@@ -432,13 +438,21 @@ class ChunkReader:
             chunk.issues += [issue_of(chunk.first_row + row, i) for i in e.issues]
             for vec in chunk.columns.values():
                 vec.known[row] = False
+                vec.cache.clear()
             return
         for name, vec in chunk.columns.items():
             store(vec, row, getattr(profile, name))
 
 
+def _seeded(vec: Vec, codes: np.ndarray, distinct: list[Any]) -> Vec:
+    """Hand the column its distinct values from the dictionary encoding (saves factorising it again)."""
+    vec.cache["factors"] = (np.where(vec.known, codes, -1), object_array(distinct))
+    return vec
+
+
 def store(vec: Vec, row: int, value: Any) -> None:
     """Write one parsed model value into a column."""
+    vec.cache.clear()
     value = getattr(value, "value", value)
     vec.known[row] = value is not None
     if value is None:

@@ -14,7 +14,7 @@ three-valued logic of the single-profile evaluator carries over exactly:
 
 Where a column mixes types in a way numpy cannot mirror, the operation falls back to the
 evaluator's own scalar semantics row by row, so results never diverge, only slow down.
-Lookups and has_title run the evaluator's own helpers once per distinct value.
+Lookups, text tests and has_title run the evaluator's own helpers once per distinct value (or title).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -36,8 +36,6 @@ from .rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecar
 
 # Condition states, ordered so that `all` is a maximum and `any` a minimum.
 MET, UNKNOWN, UNMET = 0, 1, 2
-STATE_NAMES = {MET: "met", UNKNOWN: "unknown", UNMET: "unmet"}
-DECISION = {MET: "eligible", UNMET: "ineligible", UNKNOWN: "undetermined"}
 
 NUMERIC = {"int", "num", "bool"}
 _EPOCH = date(1970, 1, 1)
@@ -59,17 +57,17 @@ class Vec:
     value: np.ndarray
     known: np.ndarray
     scalar: Any = field(default=None, compare=False)      # the value, for a constant known everywhere
-    factors: Any = field(default=None, compare=False, repr=False)  # cached (codes, distinct values)
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def factorized(self) -> tuple[np.ndarray, np.ndarray]:
         """(codes, distinct Python values) of the known rows; code -1 where unknown. Cached."""
-        if self.factors is None:
+        if "factors" not in self.cache:
             codes = np.full(len(self.known), -1, dtype=np.int64)
             rows = np.flatnonzero(self.known)
             values = to_python(Vec(self.kind, np.asarray(self.value)[rows], np.ones(len(rows), dtype=bool)))
             codes[rows], uniques = pd.factorize(values, use_na_sentinel=False)
-            self.factors = (codes, uniques)
-        return self.factors
+            self.cache["factors"] = (codes, uniques)
+        return self.cache["factors"]
 
 
 # --- building vectors --------------------------------------------------------
@@ -172,7 +170,7 @@ def map_distinct(vec: Vec, fn: Callable[[Any], Any], n: int) -> Vec:
     """Apply a scalar function once per distinct known value (lookups, titles, text tests)."""
     codes, uniques = vec.factorized()
     rows = np.flatnonzero(codes >= 0)
-    return from_codes(n, rows, codes[rows], [fn(u) for u in uniques])
+    return from_codes(n, rows, codes[rows], [None if u is None else fn(u) for u in uniques])
 
 
 def elementwise(fn: Callable[..., Any], args: list[Vec], known: np.ndarray, n: int) -> Vec:
@@ -242,6 +240,7 @@ class PolicyColumns:
     conditions: dict[str, Condition]
     leaves: list[str]
     amount: Vec | None = None       # total benefit amount (万元) where eligible and known
+    _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def state(self) -> np.ndarray:
@@ -255,7 +254,12 @@ class PolicyColumns:
         return {leaf for leaf in self.leaves if self.nodes[leaf][row] == state}
 
     def deciding(self) -> dict[str, np.ndarray]:
-        """Leaves that decide each row (as engine.evaluator.reasons picks them): leaf -> row mask."""
+        """Leaves that decide each row (as engine.evaluator.reasons picks them): leaf -> row mask. Cached."""
+        if self._deciding is None:
+            self._deciding = self._find_deciding()
+        return self._deciding
+
+    def _find_deciding(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         root_state = self.state
 
@@ -417,13 +421,26 @@ class BatchEvaluation:
         return elementwise(lambda *vals: fn(*vals), args, subject.known, self.n)
 
     def titles_test(self, node: ex.Call, args: list[Vec]) -> Vec:
-        """has_title at the as-of date: once per distinct set of titles when the arguments are literals."""
+        """has_title at the as-of date.
+
+        With literal arguments, functions.has_title runs once per distinct title held by anyone;
+        a row holds the title when any of its titles does (has_title's own `any`).
+        """
         titles = self.values["titles"]
         check = lambda held, *rest: has_title(SimpleNamespace(titles=list(held)), self.as_of, *rest)  # noqa: E731
-        if all(isinstance(a, ex.Str) for a in node.args):
-            rest = [a.value for a in node.args]  # type: ignore[union-attr]
-            return map_distinct(titles, lambda held: check(held, *rest), self.n)
-        return elementwise(check, [titles, *args], titles.known, self.n)
+        if not all(isinstance(a, ex.Str) for a in node.args):
+            return elementwise(check, [titles, *args], titles.known, self.n)
+        rest = tuple(a.value for a in node.args)  # type: ignore[union-attr]
+        codes, owner, entry, distinct = held_titles(titles)
+        known = _HOLDS.setdefault((self.as_of, rest), {})
+        entry_hit = np.array([known[k] if k in known else known.setdefault(k, holds(t, self.as_of, rest))
+                              for k, t in distinct.items()] + [False], dtype=bool)
+        set_hit = np.zeros(len(codes[1]), dtype=bool)
+        np.logical_or.at(set_hit, owner, entry_hit[entry])
+        rows = codes[0] >= 0
+        value = np.zeros(self.n, dtype=bool)
+        value[rows] = set_hit[codes[0][rows]]
+        return Vec("bool", value, np.asarray(titles.known, dtype=bool) & rows)
 
     def truth(self, node: ex.Node) -> tuple[np.ndarray, np.ndarray]:
         """(truthy, known) of a condition."""
@@ -602,6 +619,34 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     return Vec("bool", sure, sure | (high < need))
 
 
+_HOLDS: dict[tuple[date, tuple[str, ...]], dict[Any, bool]] = {}   # (as_of, args) -> title key -> held
+
+
+def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
+    """functions.has_title for one held title."""
+    return bool(has_title(SimpleNamespace(titles=[title]), as_of, *args))
+
+
+def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, dict[Any, Any]]:
+    """Distinct title sets and the distinct titles in them: ((row codes, sets), owner set, title index,
+    {(title, level, valid_from, valid_to): Title})."""
+    if "held" not in titles.cache:
+        codes, sets = titles.factorized()
+        index: dict[Any, int] = {}
+        distinct: dict[Any, Any] = {}
+        owner, entry = [], []
+        for pos, held in enumerate(sets):
+            for title in held or ():
+                key = (title.title, title.level, title.valid_from, title.valid_to)   # cheaper to hash than a model
+                if key not in index:
+                    index[key], distinct[key] = len(index), title
+                owner.append(pos)
+                entry.append(index[key])
+        titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(entry, dtype=np.int64),
+                                distinct)
+    return titles.cache["held"]
+
+
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """functions.years_between over day numbers: whole years, an anniversary counting on its day."""
     def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -626,11 +671,3 @@ def evaluate_columns(pack: RulePack, as_of: date, columns: dict[str, Vec], n: in
 
 def evaluate_profiles(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) -> BatchResult:
     return evaluate_columns(pack, as_of, columns_from_profiles(profiles), len(profiles))
-
-
-def iter_rows(result: BatchResult, policy: str) -> Iterator[tuple[str, set[str], set[str]]]:
-    """(status, unmet leaf ids, unknown leaf ids) per row of one policy (for tests and reports)."""
-    columns = result.policies[policy]
-    status = columns.status()
-    for row in range(result.n):
-        yield status[row], columns.leaf_ids(row, UNMET), columns.leaf_ids(row, UNKNOWN)

@@ -40,14 +40,18 @@ class _Sheet:
         self.row = 1
 
     def add(self, values: list[Any]) -> None:
-        self.sheet.write_row(self.row, 0, [_cell(v) for v in values])
+        """One row; empty cells are skipped, each value goes to the writer for its type."""
+        sheet, row = self.sheet, self.row
+        for col, value in enumerate(values):
+            if value is None or value == "" or (isinstance(value, float) and value != value):
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row, col, value)
+            else:
+                sheet.write_string(row, col, str(value))
         self.row += 1
-
-
-def _cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return value
 
 
 def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screening", errors_csv: Path) -> None:
@@ -69,7 +73,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
     decisions = _Sheet(book, sheet_name("决策 decisions", taken), decision_headers, bold)
     per_policy = {}
     for p in screening.policies:
-        headers = [h for _, h in BASE] + ["结论 status", "理由 reason", "金额（万元）amount"]
+        headers = [h for _, h in BASE] + ["结论 status", "理由 reason", "金额（万元）amount", "未满足条件 unmet",
+                                          "缺信息条件 unknown"]
         if p in ranked:
             headers += ["排名 rank", "支持 funded"]
         per_policy[p] = _Sheet(book, sheet_name(p, taken), headers, bold)
@@ -85,7 +90,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
                 extra = [cols[f"{p}.rank"][i], funded_word(cols[f"{p}.funded"][i])] if p in ranked else []
                 row += extra
                 per_policy[p].add(base + [status_word(cols[f"{p}.status"][i]), cols[f"{p}.reason"][i],
-                                          cols[f"{p}.amount"][i]] + extra)
+                                          cols[f"{p}.amount"][i], cols[f"{p}.unmet"][i], cols[f"{p}.unknown"][i]]
+                                  + extra)
             row += [cols[f"{c}.score"][i] for c in screening.cards]
             decisions.add(row)
     summary = _Sheet(book, sheet_name("汇总 summary", taken), ["项目 section", "内容 item", "数量 count",

@@ -213,14 +213,14 @@ def assert_same(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) 
 def pack_case(root: Path) -> tuple[RulePack, list[date], st.SearchStrategy[Any]]:
     pack = load_pack(root)
     dates = pack_dates(pack)
-    profiles = st.lists(profile_strategy(pack, dates), min_size=1, max_size=12)
+    profiles = st.lists(profile_strategy(pack, dates), min_size=1, max_size=10)
     return pack, dates, profiles
 
 
 MAIN_PACK, MAIN_DATES, MAIN_PROFILES = pack_case(MAIN_RULES)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(as_of=st.sampled_from(MAIN_DATES), profiles=MAIN_PROFILES)
 def test_main_pack_batch_equals_single(as_of: date, profiles: list[EnterpriseProfile]) -> None:
     assert_same(MAIN_PACK, as_of, profiles)
@@ -229,7 +229,7 @@ def test_main_pack_batch_equals_single(as_of: date, profiles: list[EnterprisePro
 TEST_PACK, TEST_DATES, TEST_PROFILES = pack_case(HERE / "batch_pack")
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(as_of=st.sampled_from(TEST_DATES), profiles=TEST_PROFILES)
 def test_every_construct_batch_equals_single(as_of: date, profiles: list[EnterpriseProfile]) -> None:
     assert_same(TEST_PACK, as_of, profiles)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
@@ -147,23 +148,46 @@ def test_workbook_output_has_every_sheet(messy: dict[str, Path], tmp_path: Path)
     assert (policy["支持 funded"] == "拟支持").sum() == 3
 
 
-def test_batch_file_equals_single_profile(messy: dict[str, Path], tmp_path: Path) -> None:
-    """Each row of the file, validated and evaluated alone, gets the batch's decision."""
-    out = tmp_path / "out.csv"
-    screen(messy["csv"], out)
+def assert_file_matches_single(source: Path, out: Path, pack: Any, as_of: date, encoding: str = "utf-8") -> None:
+    """Each row of the file, validated and evaluated alone, gets the batch's decision for every policy."""
+    screen(source, out, pack=pack, as_of=as_of)
     table = read_output(out).to_pylist()
-    with messy["csv"].open(encoding="gb18030", newline="") as handle:
+    with source.open(encoding=encoding, newline="") as handle:
         records = list(csv.DictReader(handle))
+    assert len(records) == len(table)
     for record, row in zip(records, table):
-        raw = {KEY_BY_LABEL[k]: raw_cell(KEY_BY_LABEL[k], v.strip() or None) for k, v in record.items()}
+        names = {k: KEY_BY_LABEL.get(k, k) for k in record}
+        raw = {names[k]: raw_cell(names[k], v.strip() or None) for k, v in record.items()}
         try:
             profile = parse_profile({k: v for k, v in raw.items() if v is not None})
         except ProfileInputError:
-            assert row["jb_new_ip_service_firm.status"] == "invalid", row
+            assert all(row[f"{p}.status"] == "invalid" for p in pack.policies if f"{p}.status" in row), row
             continue
-        decision = evaluate(profile, MAIN, AS_OF).decisions[0]
-        assert row["jb_new_ip_service_firm.status"] == decision.status, (row, decision.reasons)
-    assert len(records) == len(table) == 1000
+        for decision in evaluate(profile, pack, as_of).decisions:
+            assert row[f"{decision.id}.status"] == decision.status, (row, decision.reasons)
+            for state in ("unmet", "unknown"):
+                expected = {leaf.id for leaf in leaves(decision.conditions) if leaf.status == state}
+                got = row[f"{decision.id}.{state}"]
+                assert (set(got.split(",")) if got else set()) == expected, (row, state)
+
+
+def leaves(result: Any) -> Any:
+    if not result.children:
+        yield result
+    for child in result.children:
+        yield from leaves(child)
+
+
+def test_batch_file_equals_single_profile(messy: dict[str, Path], tmp_path: Path) -> None:
+    assert_file_matches_single(messy["csv"], tmp_path / "out.csv", MAIN, AS_OF, "gb18030")
+
+
+@pytest.mark.parametrize("day", [date(2024, 6, 1), date(2025, 6, 30)])
+def test_construct_pack_file_equals_single_profile(tmp_path: Path, day: date) -> None:
+    """Scorecards, titles, lookups and every function, through the file path, as the single-profile evaluator."""
+    source = tmp_path / "in.csv"
+    scored_applicants(600, 9, source, messy=0.1)
+    assert_file_matches_single(source, tmp_path / "out.parquet", CONSTRUCTS, day)
 
 
 def test_outputs_agree_across_formats_and_workers(messy: dict[str, Path], tmp_path: Path) -> None:
@@ -176,9 +200,9 @@ def test_outputs_agree_across_formats_and_workers(messy: dict[str, Path], tmp_pa
         assert a.column(name).to_pylist() == b.column(name).to_pylist(), name
 
 
-def scored_applicants(n: int, seed: int, path: Path) -> None:
+def scored_applicants(n: int, seed: int, path: Path, messy: float = 0.0) -> None:
     """Generated applicants plus the facts the construct pack's scorecard also reads."""
-    cols = generate(n, seed)
+    cols = generate(n, seed, messy)
     rng = np.random.default_rng(seed)
     extra = {"class1_ip": rng.poisson(1.0, n).astype(str), "class2_ip": rng.poisson(4.0, n).astype(str),
              "has_rd_institution": np.where(rng.random(n) < 0.4, "是", "否")}
@@ -206,7 +230,7 @@ def test_ranking_is_documented_order(tmp_path: Path) -> None:
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         registered = inputs[r["row"] - 2]["registration_date"] or "9999"
         score = r["innov.score"]
-        return (-score if score is not None else float("inf"), registered, r["credit_code"], r["row"])
+        return (-score if score is not None else float("inf"), registered, r["credit_code"] or "\uffff", r["row"])
 
     assert [key(r) for r in ranked] == sorted(key(r) for r in ranked)
     funded = [r for r in ranked if r["p_score.funded"] == "funded"]
@@ -306,3 +330,49 @@ def test_dask_engine_equals_local(messy: dict[str, Path], tmp_path: Path, kind: 
     assert summary.rows == 1000
     for suffix in (".errors.csv", ".summary.csv"):
         assert Path(str(local) + suffix).read_bytes() == Path(str(distributed) + suffix).read_bytes()
+
+
+def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
+    """Numbers, booleans, dates and timestamps stored typed in Parquet screen as their text does in CSV."""
+    import datetime as dt
+    typed = pa.table({
+        "credit_code": [make_credit_code("500105", "MA5U0001"), make_credit_code("500106", "MA5U0002"), None],
+        "registration_date": pa.array([dt.datetime(2024, 3, 1), dt.datetime(2019, 1, 5), None]),
+        "division_code": pa.array([500105, 500106, None], pa.int64()),
+        "industry_code": ["M7520", "C39", None],
+        "ip_service_business": [True, False, None],
+        "serious_dishonesty_list": [False, False, True],
+        "employees": pa.array([12.0, 300.0, None]),
+        "revenue": pa.array([320.5, 1e4, 0.0])})
+    text = pa.table({name: pc.cast(column, pa.string()) for name, column in zip(typed.column_names, typed.columns)})
+    text = text.set_column(1, "registration_date", pa.array(["2024-03-01", "2019-01-05", None]))
+    pq.write_table(typed, tmp_path / "typed.parquet")
+    pacsv.write_csv(text, tmp_path / "text.csv")
+    screen(tmp_path / "typed.parquet", tmp_path / "a.parquet")
+    screen(tmp_path / "text.csv", tmp_path / "b.parquet")
+    a, b = read_output(tmp_path / "a.parquet"), read_output(tmp_path / "b.parquet")
+    assert a.equals(b)
+    assert a.column("valid").to_pylist() == [True, True, True]
+    assert a.column("jb_new_ip_service_firm.status").to_pylist()[0] == "eligible"
+
+
+@settings(max_examples=150, deadline=None)
+@given(codes=st.lists(st.one_of(
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", min_size=17, max_size=19),
+    st.tuples(st.sampled_from(["500105", "500106", "110101"]),
+              st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+              st.integers(0, 17), st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXY")).map(
+        lambda t: (lambda c: c[:t[2]] + t[3] + c[t[2] + 1:])(make_credit_code(t[0], t[1])))), min_size=1, max_size=30))
+def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) -> None:
+    """The column-wise GB 32100 screen accepts exactly the codes validate_credit_code accepts."""
+    from engine.creditcode import CreditCodeError, validate_credit_code
+    from engine.tabular import credit_codes_ok
+
+    def valid(code: str) -> bool:
+        try:
+            validate_credit_code(code)
+            return True
+        except CreditCodeError:
+            return False
+
+    assert credit_codes_ok(pa.array(codes, type=pa.string())).tolist() == [valid(c) for c in codes]
