@@ -9,8 +9,9 @@ refuses are kept with status `invalid` and their errors listed; repeated credit 
 flagged on every later occurrence.
 
 Ranking under --quota / --budget, among the eligible applicants of a measure, is by:
-1. the score of the ranking scorecard, highest first (--rank-by CARD; by default the
-   scorecard the measure's conditions read, if any; unknown scores rank last);
+1. the ranking score, highest first (--rank-by: a scorecard or a numeric derived fact; by
+   default the scorecard the measure's conditions read, if any, otherwise the IP-strength
+   score `ip_strength` (0-100) when the pack has one; unknown scores rank last);
 2. then registration date, earliest first (unknown last);
 3. then credit code (blank last), then row number, ascending.
 Under a quota the first N are funded. Under a budget applicants are funded in that order
@@ -47,6 +48,7 @@ from .tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, chec
 from .vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
 from .workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
+IP_STRENGTH = "ip_strength"             # the default ranking score, 0-100 (rules/ip_strength/)
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
 TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
 STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
@@ -357,14 +359,15 @@ class Screening:
                              f"--budget {a.policy}：该措施没有可计入预算的金额")
         if a.rank_by is None:
             a.rank_by = self.default_rank_card(a.policy)
-        elif a.rank_by not in self.pack.scorecards:
-            raise TableError(f"--rank-by {a.rank_by!r} is not a scorecard of the pack",
-                             f"--rank-by {a.rank_by!r} 不是规则包中的评分表")
+        elif a.rank_by not in self.pack.scorecards and a.rank_by not in self.pack.derived:
+            raise TableError(f"--rank-by {a.rank_by!r} is not a scorecard or derived fact of the pack",
+                             f"--rank-by {a.rank_by!r} 不是规则包中的评分表或派生事实")
 
     def default_rank_card(self, policy: str) -> str | None:
-        """The scorecard a measure's conditions read, if any (the first in pack order)."""
+        """The scorecard a measure's conditions read (the first in pack order), else the IP-strength score."""
         reads = {n.removesuffix("_passed") for v in self.pack.policies[policy] for n in dependencies(v)}
-        return next((c for c in self.cards if c in reads), None)
+        own = next((c for c in self.cards if c in reads), None)
+        return own or (IP_STRENGTH if IP_STRENGTH in self.pack.derived else None)
 
     # --- parts in input order -------------------------------------------------
     def parts(self, source: Path) -> Iterator[tuple[list[str], Part]]:
