@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from . import expr as ex
 from .explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
@@ -58,6 +58,88 @@ def status_of(value: bool | None) -> Check:
     return "unknown" if value is None else ("met" if value else "unmet")
 
 
+def unit_in(pack: RulePack, name: str) -> str | None:
+    for table in (pack.parameters, pack.derived):
+        if name in table:
+            return table[name].unit
+    return field_unit(name)
+
+
+# --- what does not depend on the profile, worked out once --------------------
+# Caches below are keyed by id() of rule objects and AST nodes and keep the object itself in the
+# entry, so an id cannot be reused while its entry exists.
+
+MAX_DATES = 64  # as-of dates kept per pack (the service mostly uses today; tests use many)
+
+
+class OnDate:
+    """A pack on one as-of date: parameter values and the rules in words. The words show
+    parameters as their values, so they depend on the date, never on the firm."""
+
+    def __init__(self, pack: RulePack, as_of: date, unit: Callable[[str], str | None]) -> None:
+        self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
+        self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
+        self.render = Renderer(pack.label, unit, self.values.get)
+        self._texts: dict[int, tuple[ex.Node, str, str]] = {}
+        self._sources: dict[int, tuple[ex.Node, str | None]] = {}
+
+    def words(self, node: ex.Node) -> Words:
+        entry = self._texts.get(id(node))
+        if entry is None:
+            entry = self._texts[id(node)] = (node, self.render.render(node, "zh"), self.render.render(node, "en"))
+        return Words(zh=entry[1], en=entry[2])
+
+    def threshold_source(self, node: ex.Node) -> str | None:
+        """Citation of the first parameter (by id) a threshold expression reads, as in force."""
+        entry = self._sources.get(id(node))
+        if entry is None:
+            params = sorted(ex.names(node) & self.versions.keys())
+            version = self.versions[params[0]] if params else None
+            cited = None if version is None else \
+                version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+            entry = self._sources[id(node)] = (node, cited)
+        return entry[1]
+
+
+class Prepared:
+    """What every evaluation on one pack reads from the rules alone."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self._dates: dict[date, OnDate] = {}
+        self._reads: dict[int, tuple[Any, list[str]]] = {}
+
+    def on(self, as_of: date) -> OnDate:
+        found = self._dates.get(as_of)
+        if found is None:
+            if len(self._dates) >= MAX_DATES:
+                self._dates.clear()
+            found = self._dates[as_of] = OnDate(self.pack, as_of, lambda name: unit_in(self.pack, name))
+        return found
+
+    def leaf_reads(self, node: ex.Node) -> list[str]:
+        """The facts a condition shows: every name it reads but parameters and the as-of date."""
+        entry = self._reads.get(id(node))
+        if entry is None:
+            entry = self._reads[id(node)] = (node, sorted(ex.names(node) - self.pack.parameters.keys() - {"as_of"}))
+        return entry[1]
+
+    def indicator_reads(self, ind: Indicator) -> list[str]:
+        """The facts an indicator shows: every name its expressions read but parameters."""
+        entry = self._reads.get(id(ind))
+        if entry is None:
+            read = sorted(set().union(*(ex.names(e.ast) for e in expressions_of(ind))))
+            entry = self._reads[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
+        return entry[1]
+
+
+def prepared(pack: RulePack) -> Prepared:
+    found = pack.memo.get(Prepared)
+    if found is None:
+        found = pack.memo[Prepared] = Prepared(pack)
+    return found
+
+
 class Evaluation:
     """One profile at one date against one pack; facts are computed once, in dependency order."""
 
@@ -72,20 +154,13 @@ class Evaluation:
             self.values[name] = value.value if hasattr(value, "value") else value
             if value is None:
                 self.missing[name] = {name}
-        for ident, param in pack.parameters.items():
-            version = param.version_on(as_of)
-            self.values[ident] = None if version is None else version.value
-        self.render = Renderer(pack.label, self.unit, self.param_value)
+        self.prepared = prepared(pack)
+        self.dated = self.prepared.on(as_of)
+        self.values.update(self.dated.values)
 
     # --- names --------------------------------------------------------------
     def unit(self, name: str) -> str | None:
-        for table in (self.pack.parameters, self.pack.derived):
-            if name in table:
-                return table[name].unit
-        return field_unit(name)
-
-    def param_value(self, name: str) -> Any:
-        return self.values.get(name) if name in self.pack.parameters else None
+        return unit_in(self.pack, name)
 
     # --- expressions --------------------------------------------------------
     def eval(self, node: ex.Node, missing: set[str]) -> Any:
@@ -242,9 +317,8 @@ class Evaluation:
         points = self.indicator_points(ind, missing)
         if points is not None:
             points = max(0.0, min(float(points), ind.max))
-        read = sorted(set().union(*(ex.names(e.ast) for e in _indicator_exprs(ind))))
         return IndicatorResult(id=ind.id, label=Words(**ind.label.model_dump()), points=points, max=ind.max,
-                               values={n: self.values.get(n) for n in read if n not in self.pack.parameters},
+                               values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
                                missing=sorted(missing) if points is None else [],
                                source=ind.source.cite() if ind.source else None, rule_status=ind.status)
 
@@ -317,9 +391,8 @@ class Evaluation:
         node = cond.when.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        read = sorted(ex.names(node) - set(self.pack.parameters) - {"as_of"})
-        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.render.words(node),
-                                 status=status, values={n: self._shown(n) for n in read},
+        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.dated.words(node),
+                                 status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
                                  missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status)
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)
@@ -332,18 +405,14 @@ class Evaluation:
     def measure_gap(self, node: ex.Compare, result: ConditionResult) -> None:
         """Threshold, gap and what it would take, for a comparison against a threshold."""
         actual, threshold = self.eval(node.left, set()), self.eval(node.right, set())
-        params = sorted(ex.names(node.right) & set(self.pack.parameters))
-        if params:
-            version = self.pack.parameters[params[0]].version_on(self.as_of)
-            if version is not None:
-                result.threshold_source = version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+        result.threshold_source = self.dated.threshold_source(node.right)
         result.threshold = threshold.isoformat() if isinstance(threshold, date) else threshold
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (actual, threshold))
         if not numeric:
             return
         percent = self._is_ratio(node)
         show = lambda v: fmt_number(v, percent) if percent else fmt_value(v, self._unit_of(node.left))  # noqa: E731
-        subject = self.render.words(node.left)
+        subject = self.dated.words(node.left)
         cmp = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}[node.op]
         base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
         base_en = f"{subject.en} is {show(actual)}; needs {cmp} {show(threshold)}"
@@ -373,7 +442,7 @@ class Evaluation:
                 return Words(zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
                              en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
                                 f"{fmt_value(target, unit, 'en')}")
-        subject = self.render.words(left)
+        subject = self.dated.words(left)
         unit = self._unit_of(left)
         shown = fmt_number(threshold, True) if self._is_ratio(node) else fmt_value(threshold, unit)
         word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
@@ -435,7 +504,3 @@ def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:
 def evaluate(profile: EnterpriseProfile, pack: RulePack, as_of: date | None = None) -> Assessment:
     """Evaluate every designation, scorecard and policy of `pack` for `profile` on `as_of`."""
     return Evaluation(profile, pack, as_of or date.today()).run()
-
-
-def _indicator_exprs(ind: Indicator) -> list[Any]:
-    return list(expressions_of(ind))
