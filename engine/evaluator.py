@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import operator
 from datetime import date
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from . import expr as ex
 from .explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
 from .functions import SCALAR, has_title
-from .loader import RulePack, expressions_of
+from .loader import RulePack, dependencies, expressions_of
 from .profile import FIELDS, EnterpriseProfile, label_zh
 from .results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
                       IndicatorResult, RouteResult, ScorecardResult, Words)
@@ -108,6 +108,28 @@ class Prepared:
         self.pack = pack
         self._dates: dict[date, OnDate] = {}
         self._reads: dict[int, tuple[Any, list[str]]] = {}
+        self._cones: dict[frozenset[str], list[str]] = {}
+
+    def cone(self, targets: Collection[str]) -> list[str]:
+        """`targets` (derived, scorecard and policy ids) and all they depend on, in evaluation order."""
+        key = frozenset(targets)
+        found = self._cones.get(key)
+        if found is None:
+            pack, needed, todo = self.pack, set(), [*key]
+            while todo:
+                ident = todo.pop().removesuffix("_passed")
+                if ident in needed:
+                    continue
+                item = pack.derived.get(ident) or pack.scorecards.get(ident)
+                if item is not None:
+                    todo += dependencies(item)
+                elif ident in pack.policies:
+                    todo += set().union(*(dependencies(v) for v in pack.policies[ident]))
+                else:
+                    continue  # a profile field, parameter or as_of
+                needed.add(ident)
+            found = self._cones[key] = [ident for ident in pack.order if ident in needed]
+        return found
 
     def on(self, as_of: date) -> OnDate:
         found = self._dates.get(as_of)
@@ -229,15 +251,17 @@ class Evaluation:
         return (None if value is None else bool(value)), missing
 
     # --- facts --------------------------------------------------------------
-    def run(self) -> Assessment:
-        for ident in self.pack.order:
+    def run(self, targets: Collection[str] | None = None) -> Assessment:
+        """The assessment; with `targets`, only those ids and what they depend on are evaluated
+        (what-if probes need one score or one decision), each exactly as in a full run."""
+        for ident in self.pack.order if targets is None else self.prepared.cone(targets):
             if ident in self.pack.derived:
                 self.derive(self.pack.derived[ident])
             elif ident in self.pack.scorecards:
                 self.score(self.pack.scorecards[ident])
             else:
                 self.decide(ident)
-        facts = {k: self.values[k] for k in self.pack.derived}
+        facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
                           name=self.profile.name, decisions=list(self.decisions.values()),
                           scorecards=list(self.scorecards.values()), facts=facts)

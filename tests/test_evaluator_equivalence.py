@@ -3,7 +3,8 @@
 The evaluator may keep per-pack and per-date caches. These invariants hold
 whatever is cached: an assessment is the same on a repeated call, on a freshly loaded pack
 (cold caches), and after other dates have been evaluated in between; the same for the
-IP-strength section with improvements and near misses.
+IP-strength section with improvements and near misses. A run limited to some targets (what-if
+probes) gives those targets exactly as a full run does.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import date
 import pytest
 
 from engine.boundaries import boundaries
-from engine.evaluator import evaluate
+from engine.evaluator import Evaluation, evaluate
 from engine.loader import RulePack, load_pack
 from engine.profile import EnterpriseProfile, ProfileInputError, parse_profile
 from engine.report import render
@@ -73,3 +74,19 @@ def test_enrichment_is_independent_of_caches(pack: RulePack, cold_pack: RulePack
     first = [assessed(p, pack, d, what_if) for p, d in cases]
     assert [assessed(p, pack, d, what_if) for p, d in reversed(cases)][::-1] == first
     assert [assessed(p, cold_pack, d, what_if) for p, d in cases] == first
+
+
+def test_a_targeted_run_gives_its_targets_as_a_full_run(pack: RulePack) -> None:
+    for profile, as_of in generated(pack, 25, seed=23):
+        full = Evaluation(profile, pack, as_of).run()
+        decisions = {d.id: d.model_dump_json() for d in full.decisions}
+        cards = {c.id: c.model_dump_json() for c in full.scorecards}
+        for ident in pack.order:
+            only = Evaluation(profile, pack, as_of).run({ident})
+            if ident in pack.policies:
+                assert {d.id: d.model_dump_json() for d in only.decisions}.get(ident) == decisions.get(ident)
+            elif ident in pack.scorecards:
+                assert {c.id: c.model_dump_json() for c in only.scorecards}[ident] == cards[ident]
+            else:
+                assert only.facts[ident] == full.facts[ident]
+            assert only.facts.items() <= full.facts.items()
