@@ -395,7 +395,7 @@ class Repairer:
             union: ChangeSet = {}
             for part in parts:
                 for k, v in part.items():
-                    union[k] = tuple({*union.get(k, ()), *v}) if k == "titles" else v
+                    union[k] = tuple(dict.fromkeys((*union.get(k, ()), *v))) if k == "titles" else v
             merged.append(union)
         return self.pick(merged)
 

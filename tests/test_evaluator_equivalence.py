@@ -19,6 +19,7 @@ from engine.loader import RulePack, load_pack
 from engine.profile import EnterpriseProfile, ProfileInputError, parse_profile
 from engine.report import render
 from engine.strength import enrich
+from engine.whatif import Repairer
 
 Case = tuple[EnterpriseProfile, date]
 
@@ -90,3 +91,14 @@ def test_a_targeted_run_gives_its_targets_as_a_full_run(pack: RulePack) -> None:
             else:
                 assert only.facts[ident] == full.facts[ident]
             assert only.facts.items() <= full.facts.items()
+
+
+def test_titles_to_obtain_keep_the_order_the_conditions_name_them(pack: RulePack) -> None:
+    # A set here made near-miss texts depend on the process's string hash seed (one uvicorn worker
+    # said "obtain A, B", another "obtain B, A").
+    profile, as_of = generated(pack, 1, seed=3)[0]
+    repair = Repairer(profile, pack, as_of)
+    first, second = ("gbt29490_certified", None), ("ip_advantage_enterprise", None)
+    for a, b in ((first, second), (second, first)):
+        merged = repair.combine([[{"titles": (a,)}], [{"titles": (b, a)}]])
+        assert merged == [{"titles": (a, b)}]
