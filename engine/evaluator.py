@@ -18,7 +18,7 @@ from .loader import RulePack, dependencies, expressions_of
 from .profile import FIELDS, EnterpriseProfile, label_zh
 from .results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
                       IndicatorResult, RouteResult, ScorecardResult, Words)
-from .rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from .rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}
@@ -54,6 +54,11 @@ def lookup_result(rule: Derived, key: Any) -> Any:
     return lookup.default if best is None else best[1]
 
 
+COMBINATOR_WORDS = {"all": Words(zh="同时满足以下全部条件", en="all of the following"),
+                    "any": Words(zh="满足以下任一条件", en="any of the following"),
+                    "not": Words(zh="不得满足以下条件", en="none of the following")}
+
+
 def status_of(value: bool | None) -> Check:
     return "unknown" if value is None else ("met" if value else "unmet")
 
@@ -80,14 +85,14 @@ class OnDate:
         self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
         self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
         self.render = Renderer(pack.label, unit, self.values.get)
-        self._texts: dict[int, tuple[ex.Node, str, str]] = {}
+        self._texts: dict[int, tuple[ex.Node, Words]] = {}
         self._sources: dict[int, tuple[ex.Node, str | None]] = {}
 
     def words(self, node: ex.Node) -> Words:
         entry = self._texts.get(id(node))
         if entry is None:
-            entry = self._texts[id(node)] = (node, self.render.render(node, "zh"), self.render.render(node, "en"))
-        return Words(zh=entry[1], en=entry[2])
+            entry = self._texts[id(node)] = (node, self.render.words(node))
+        return entry[1]
 
     def threshold_source(self, node: ex.Node) -> str | None:
         """Citation of the first parameter (by id) a threshold expression reads, as in force."""
@@ -107,7 +112,7 @@ class Prepared:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self._dates: dict[date, OnDate] = {}
-        self._reads: dict[int, tuple[Any, list[str]]] = {}
+        self._by_object: dict[int, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
         self._cones: dict[frozenset[str], list[str]] = {}
 
     def cone(self, targets: Collection[str]) -> list[str]:
@@ -139,19 +144,26 @@ class Prepared:
             found = self._dates[as_of] = OnDate(self.pack, as_of, lambda name: unit_in(self.pack, name))
         return found
 
+    def words(self, text: Text) -> Words:
+        """A rule's own bilingual text (label, title) as a result's words."""
+        entry = self._by_object.get(id(text))
+        if entry is None:
+            entry = self._by_object[id(text)] = (text, Words(zh=text.zh, en=text.en))
+        return entry[1]
+
     def leaf_reads(self, node: ex.Node) -> list[str]:
         """The facts a condition shows: every name it reads but parameters and the as-of date."""
-        entry = self._reads.get(id(node))
+        entry = self._by_object.get(id(node))
         if entry is None:
-            entry = self._reads[id(node)] = (node, sorted(ex.names(node) - self.pack.parameters.keys() - {"as_of"}))
+            entry = self._by_object[id(node)] = (node, sorted(ex.names(node) - self.pack.parameters.keys() - {"as_of"}))
         return entry[1]
 
     def indicator_reads(self, ind: Indicator) -> list[str]:
         """The facts an indicator shows: every name its expressions read but parameters."""
-        entry = self._reads.get(id(ind))
+        entry = self._by_object.get(id(ind))
         if entry is None:
             read = sorted(set().union(*(ex.names(e.ast) for e in expressions_of(ind))))
-            entry = self._reads[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
+            entry = self._by_object[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
         return entry[1]
 
 
@@ -308,12 +320,12 @@ class Evaluation:
         routes = []
         for route in card.direct_routes:
             hit, why = self.truth(route.when.ast)
-            routes.append(RouteResult(id=route.id, label=Words(**route.label.model_dump()), status=status_of(hit),
+            routes.append(RouteResult(id=route.id, label=self.prepared.words(route.label), status=status_of(hit),
                                       missing=sorted(why) if hit is None else []))
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
         missing = unscored.union(*(set(r.missing) for r in routes))
-        result = ScorecardResult(id=card.id, label=Words(**card.label.model_dump()), source=card.source.cite(),
+        result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
                                  total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
                                  groups=groups, routes=routes, missing=sorted(missing) if passed is None else [])
         self.scorecards[card.id] = result
@@ -333,7 +345,7 @@ class Evaluation:
         low = min(sum(i.points or 0 for i in indicators), group.max)
         high = min(sum(i.max if i.points is None else i.points for i in indicators), group.max)
         points = low if all(i.points is not None for i in indicators) else None
-        return GroupResult(id=group.id, label=Words(**group.label.model_dump()), points=points, low=low, high=high,
+        return GroupResult(id=group.id, label=self.prepared.words(group.label), points=points, low=low, high=high,
                            max=group.max, min=group.min, indicators=indicators)
 
     def score_indicator(self, ind: Indicator) -> IndicatorResult:
@@ -341,7 +353,7 @@ class Evaluation:
         points = self.indicator_points(ind, missing)
         if points is not None:
             points = max(0.0, min(float(points), ind.max))
-        return IndicatorResult(id=ind.id, label=Words(**ind.label.model_dump()), points=points, max=ind.max,
+        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label), points=points, max=ind.max,
                                values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
                                missing=sorted(missing) if points is None else [],
                                source=ind.source.cite() if ind.source else None, rule_status=ind.status)
@@ -389,7 +401,7 @@ class Evaluation:
 
     def check(self, cond: Condition, path: str) -> ConditionResult:
         ident = cond.id or path
-        label = Words(**cond.label.model_dump()) if cond.label else None
+        label = self.prepared.words(cond.label) if cond.label else None
         source = cond.source.cite() if cond.source else None
         if cond.when is not None:
             return self.check_leaf(cond, ident, label, source)
@@ -405,10 +417,10 @@ class Evaluation:
             status = "met" if "met" in states else ("unknown" if "unknown" in states else "unmet")
         missing = sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) \
             if status == "unknown" else []
-        text = label or Words(zh={"all": "同时满足以下全部条件", "any": "满足以下任一条件", "not": "不得满足以下条件"}[combinator],
-                              en={"all": "all of the following", "any": "any of the following", "not": "none of the following"}[combinator])
+        text = label or COMBINATOR_WORDS[combinator]
         return ConditionResult(id=ident, combinator=combinator, label=label, text=text, status=status,  # type: ignore[arg-type]
-                               missing=missing, source=source, rule_status=cond.status, children=kids)
+                               missing=missing, source=source, rule_status=cond.status, children=kids,
+                               values={})  # given, not defaulted: pydantic deep-copies mutable defaults
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
         assert cond.when is not None
@@ -417,7 +429,8 @@ class Evaluation:
         status = status_of(hit)
         result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.dated.words(node),
                                  status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
-                                 missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status)
+                                 missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status,
+                                 children=[])
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)
         return result
@@ -485,7 +498,7 @@ class Evaluation:
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
         benefits = [self.benefit(b) for b in policy.benefits] if status == "eligible" else []
-        return Decision(id=policy.id, kind=policy.kind, title=Words(**policy.title.model_dump()),
+        return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
                         citation=policy.source.cite(), quote=policy.source.quote,
                         in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status,
                         status=status, missing=result.missing, reasons=reasons(result),  # type: ignore[arg-type]
@@ -497,7 +510,7 @@ class Evaluation:
             amount = self.eval(benefit.amount.ast, set())
             if amount is not None and benefit.cap is not None:
                 amount = min(amount, benefit.cap)
-        return BenefitResult(kind=benefit.kind, text=Words(**benefit.text.model_dump()), amount=amount,
+        return BenefitResult(kind=benefit.kind, text=self.prepared.words(benefit.text), amount=amount,
                              cap=benefit.cap, rule_status=benefit.status)
 
 
