@@ -7,7 +7,10 @@ decides statuses, so the comparison favours durable-rules. Compiling the durable
 ruleset is timed separately. The two must agree on every profile, and the script says
 whether they did.
 
-    python bench/single.py [-n 2000] [--rules rules/] [--seed 1]
+    python bench/single.py [-n 2000] [--rules rules/] [--seed 1] [--ipcheck-only]
+
+With --ipcheck-only, durable-rules is left out and ipcheck is timed three ways: the assessment,
+with the IP-strength section, and with improvements and near misses (what-if).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from engine.boundaries import boundaries  # noqa: E402
 from engine.evaluator import evaluate  # noqa: E402
 from engine.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
 from engine.profile import EnterpriseProfile, ProfileInputError, parse_profile  # noqa: E402
+from engine.strength import enrich  # noqa: E402
 
 Case = tuple[EnterpriseProfile, date]
 
@@ -65,12 +69,32 @@ def rates(engines: list[Decide], cases: list[Case], block: int = 100) -> list[tu
     return [(len(cases) / t, r) for t, r in zip(spent, results)]
 
 
+def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
+    def assess(what_if: bool | None) -> Decide:
+        def decide(profile: EnterpriseProfile, as_of: date) -> dict[str, str]:
+            result = evaluate(profile, pack, as_of)
+            if what_if is not None:
+                enrich(result, profile, pack, as_of, what_if=what_if)
+            return {x.id: x.status for x in result.decisions}
+        return decide
+    for what, what_if in (("assessment", None), ("+ IP strength", False), ("+ what-if", True)):
+        (rate, _), = rates([assess(what_if)], cases)
+        print(f"ipcheck {what + ':':15s} {rate:8.0f} evaluations/s  ({1000 / rate:.2f} ms each)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="profiles to evaluate (default 2000)")
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule folder (default rules/)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ipcheck-only", action="store_true", help="time ipcheck alone, also with strength and what-if")
     args = parser.parse_args()
+    if args.ipcheck_only:
+        pack = load_pack(args.rules)
+        print(f"machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
+              f"Python {platform.python_version()}, pack {pack.hash}, {args.n} profiles")
+        return ipcheck_only(pack, generate(pack, args.n, args.seed))
     try:
         from engine.oracle import OracleEvaluator
     except ImportError:

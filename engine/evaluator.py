@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import operator
 from datetime import date
-from typing import Any
+from typing import Any, Callable, Collection
 
 from . import expr as ex
 from .explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
 from .functions import SCALAR, has_title
-from .loader import RulePack, expressions_of
+from .loader import RulePack, dependencies, expressions_of
 from .profile import FIELDS, EnterpriseProfile, label_zh
 from .results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
                       IndicatorResult, RouteResult, ScorecardResult, Words)
-from .rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from .rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}
@@ -54,8 +54,124 @@ def lookup_result(rule: Derived, key: Any) -> Any:
     return lookup.default if best is None else best[1]
 
 
+COMBINATOR_WORDS = {"all": Words(zh="同时满足以下全部条件", en="all of the following"),
+                    "any": Words(zh="满足以下任一条件", en="any of the following"),
+                    "not": Words(zh="不得满足以下条件", en="none of the following")}
+
+
 def status_of(value: bool | None) -> Check:
     return "unknown" if value is None else ("met" if value else "unmet")
+
+
+def unit_in(pack: RulePack, name: str) -> str | None:
+    for table in (pack.parameters, pack.derived):
+        if name in table:
+            return table[name].unit
+    return field_unit(name)
+
+
+# --- what does not depend on the profile, worked out once --------------------
+# Caches below are keyed by id() of rule objects and AST nodes and keep the object itself in the
+# entry, so an id cannot be reused while its entry exists.
+
+MAX_DATES = 64  # as-of dates kept per pack (the service mostly uses today; tests use many)
+
+
+class OnDate:
+    """A pack on one as-of date: parameter values and the rules in words. The words show
+    parameters as their values, so they depend on the date, never on the firm."""
+
+    def __init__(self, pack: RulePack, as_of: date, unit: Callable[[str], str | None]) -> None:
+        self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
+        self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
+        self.render = Renderer(pack.label, unit, self.values.get)
+        self._texts: dict[int, tuple[ex.Node, Words]] = {}
+        self._sources: dict[int, tuple[ex.Node, str | None]] = {}
+
+    def words(self, node: ex.Node) -> Words:
+        entry = self._texts.get(id(node))
+        if entry is None:
+            entry = self._texts[id(node)] = (node, self.render.words(node))
+        return entry[1]
+
+    def threshold_source(self, node: ex.Node) -> str | None:
+        """Citation of the first parameter (by id) a threshold expression reads, as in force."""
+        entry = self._sources.get(id(node))
+        if entry is None:
+            params = sorted(ex.names(node) & self.versions.keys())
+            version = self.versions[params[0]] if params else None
+            cited = None if version is None else \
+                version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+            entry = self._sources[id(node)] = (node, cited)
+        return entry[1]
+
+
+class Prepared:
+    """What every evaluation on one pack reads from the rules alone."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self._dates: dict[date, OnDate] = {}
+        self._by_object: dict[int, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
+        self._cones: dict[frozenset[str], list[str]] = {}
+
+    def cone(self, targets: Collection[str]) -> list[str]:
+        """`targets` (derived, scorecard and policy ids) and all they depend on, in evaluation order."""
+        key = frozenset(targets)
+        found = self._cones.get(key)
+        if found is None:
+            pack, needed, todo = self.pack, set(), [*key]
+            while todo:
+                ident = todo.pop().removesuffix("_passed")
+                if ident in needed:
+                    continue
+                item = pack.derived.get(ident) or pack.scorecards.get(ident)
+                if item is not None:
+                    todo += dependencies(item)
+                elif ident in pack.policies:
+                    todo += set().union(*(dependencies(v) for v in pack.policies[ident]))
+                else:
+                    continue  # a profile field, parameter or as_of
+                needed.add(ident)
+            found = self._cones[key] = [ident for ident in pack.order if ident in needed]
+        return found
+
+    def on(self, as_of: date) -> OnDate:
+        found = self._dates.get(as_of)
+        if found is None:
+            if len(self._dates) >= MAX_DATES:
+                self._dates.clear()
+            found = self._dates[as_of] = OnDate(self.pack, as_of, lambda name: unit_in(self.pack, name))
+        return found
+
+    def words(self, text: Text) -> Words:
+        """A rule's own bilingual text (label, title) as a result's words."""
+        entry = self._by_object.get(id(text))
+        if entry is None:
+            entry = self._by_object[id(text)] = (text, Words(zh=text.zh, en=text.en))
+        return entry[1]
+
+    def leaf_reads(self, node: ex.Node) -> list[str]:
+        """The facts a condition shows: every name it reads but parameters and the as-of date."""
+        entry = self._by_object.get(id(node))
+        if entry is None:
+            entry = self._by_object[id(node)] = (node, sorted(ex.names(node) - self.pack.parameters.keys() - {"as_of"}))
+        return entry[1]
+
+    def indicator_reads(self, ind: Indicator) -> list[str]:
+        """The facts an indicator shows: every name its expressions read but parameters."""
+        entry = self._by_object.get(id(ind))
+        if entry is None:
+            read = sorted(set().union(*(ex.names(e.ast) for e in expressions_of(ind))))
+            entry = self._by_object[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
+        return entry[1]
+
+
+def prepared(pack: RulePack) -> Prepared:
+    found = pack.memo.get(Prepared)
+    if found is None:
+        found = pack.memo[Prepared] = Prepared(pack)
+    return found
 
 
 class Evaluation:
@@ -72,20 +188,13 @@ class Evaluation:
             self.values[name] = value.value if hasattr(value, "value") else value
             if value is None:
                 self.missing[name] = {name}
-        for ident, param in pack.parameters.items():
-            version = param.version_on(as_of)
-            self.values[ident] = None if version is None else version.value
-        self.render = Renderer(pack.label, self.unit, self.param_value)
+        self.prepared = prepared(pack)
+        self.dated = self.prepared.on(as_of)
+        self.values.update(self.dated.values)
 
     # --- names --------------------------------------------------------------
     def unit(self, name: str) -> str | None:
-        for table in (self.pack.parameters, self.pack.derived):
-            if name in table:
-                return table[name].unit
-        return field_unit(name)
-
-    def param_value(self, name: str) -> Any:
-        return self.values.get(name) if name in self.pack.parameters else None
+        return unit_in(self.pack, name)
 
     # --- expressions --------------------------------------------------------
     def eval(self, node: ex.Node, missing: set[str]) -> Any:
@@ -154,15 +263,17 @@ class Evaluation:
         return (None if value is None else bool(value)), missing
 
     # --- facts --------------------------------------------------------------
-    def run(self) -> Assessment:
-        for ident in self.pack.order:
+    def run(self, targets: Collection[str] | None = None) -> Assessment:
+        """The assessment; with `targets`, only those ids and what they depend on are evaluated
+        (what-if probes need one score or one decision), each exactly as in a full run."""
+        for ident in self.pack.order if targets is None else self.prepared.cone(targets):
             if ident in self.pack.derived:
                 self.derive(self.pack.derived[ident])
             elif ident in self.pack.scorecards:
                 self.score(self.pack.scorecards[ident])
             else:
                 self.decide(ident)
-        facts = {k: self.values[k] for k in self.pack.derived}
+        facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
                           name=self.profile.name, decisions=list(self.decisions.values()),
                           scorecards=list(self.scorecards.values()), facts=facts)
@@ -209,12 +320,12 @@ class Evaluation:
         routes = []
         for route in card.direct_routes:
             hit, why = self.truth(route.when.ast)
-            routes.append(RouteResult(id=route.id, label=Words(**route.label.model_dump()), status=status_of(hit),
+            routes.append(RouteResult(id=route.id, label=self.prepared.words(route.label), status=status_of(hit),
                                       missing=sorted(why) if hit is None else []))
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
         missing = unscored.union(*(set(r.missing) for r in routes))
-        result = ScorecardResult(id=card.id, label=Words(**card.label.model_dump()), source=card.source.cite(),
+        result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
                                  total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
                                  groups=groups, routes=routes, missing=sorted(missing) if passed is None else [])
         self.scorecards[card.id] = result
@@ -234,7 +345,7 @@ class Evaluation:
         low = min(sum(i.points or 0 for i in indicators), group.max)
         high = min(sum(i.max if i.points is None else i.points for i in indicators), group.max)
         points = low if all(i.points is not None for i in indicators) else None
-        return GroupResult(id=group.id, label=Words(**group.label.model_dump()), points=points, low=low, high=high,
+        return GroupResult(id=group.id, label=self.prepared.words(group.label), points=points, low=low, high=high,
                            max=group.max, min=group.min, indicators=indicators)
 
     def score_indicator(self, ind: Indicator) -> IndicatorResult:
@@ -242,9 +353,8 @@ class Evaluation:
         points = self.indicator_points(ind, missing)
         if points is not None:
             points = max(0.0, min(float(points), ind.max))
-        read = sorted(set().union(*(ex.names(e.ast) for e in _indicator_exprs(ind))))
-        return IndicatorResult(id=ind.id, label=Words(**ind.label.model_dump()), points=points, max=ind.max,
-                               values={n: self.values.get(n) for n in read if n not in self.pack.parameters},
+        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label), points=points, max=ind.max,
+                               values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
                                missing=sorted(missing) if points is None else [],
                                source=ind.source.cite() if ind.source else None, rule_status=ind.status)
 
@@ -291,7 +401,7 @@ class Evaluation:
 
     def check(self, cond: Condition, path: str) -> ConditionResult:
         ident = cond.id or path
-        label = Words(**cond.label.model_dump()) if cond.label else None
+        label = self.prepared.words(cond.label) if cond.label else None
         source = cond.source.cite() if cond.source else None
         if cond.when is not None:
             return self.check_leaf(cond, ident, label, source)
@@ -307,20 +417,20 @@ class Evaluation:
             status = "met" if "met" in states else ("unknown" if "unknown" in states else "unmet")
         missing = sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) \
             if status == "unknown" else []
-        text = label or Words(zh={"all": "同时满足以下全部条件", "any": "满足以下任一条件", "not": "不得满足以下条件"}[combinator],
-                              en={"all": "all of the following", "any": "any of the following", "not": "none of the following"}[combinator])
+        text = label or COMBINATOR_WORDS[combinator]
         return ConditionResult(id=ident, combinator=combinator, label=label, text=text, status=status,  # type: ignore[arg-type]
-                               missing=missing, source=source, rule_status=cond.status, children=kids)
+                               missing=missing, source=source, rule_status=cond.status, children=kids,
+                               values={})  # given, not defaulted: pydantic deep-copies mutable defaults
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
         assert cond.when is not None
         node = cond.when.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        read = sorted(ex.names(node) - set(self.pack.parameters) - {"as_of"})
-        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.render.words(node),
-                                 status=status, values={n: self._shown(n) for n in read},
-                                 missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status)
+        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.dated.words(node),
+                                 status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
+                                 missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status,
+                                 children=[])
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)
         return result
@@ -332,18 +442,14 @@ class Evaluation:
     def measure_gap(self, node: ex.Compare, result: ConditionResult) -> None:
         """Threshold, gap and what it would take, for a comparison against a threshold."""
         actual, threshold = self.eval(node.left, set()), self.eval(node.right, set())
-        params = sorted(ex.names(node.right) & set(self.pack.parameters))
-        if params:
-            version = self.pack.parameters[params[0]].version_on(self.as_of)
-            if version is not None:
-                result.threshold_source = version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+        result.threshold_source = self.dated.threshold_source(node.right)
         result.threshold = threshold.isoformat() if isinstance(threshold, date) else threshold
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (actual, threshold))
         if not numeric:
             return
         percent = self._is_ratio(node)
         show = lambda v: fmt_number(v, percent) if percent else fmt_value(v, self._unit_of(node.left))  # noqa: E731
-        subject = self.render.words(node.left)
+        subject = self.dated.words(node.left)
         cmp = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}[node.op]
         base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
         base_en = f"{subject.en} is {show(actual)}; needs {cmp} {show(threshold)}"
@@ -373,7 +479,7 @@ class Evaluation:
                 return Words(zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
                              en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
                                 f"{fmt_value(target, unit, 'en')}")
-        subject = self.render.words(left)
+        subject = self.dated.words(left)
         unit = self._unit_of(left)
         shown = fmt_number(threshold, True) if self._is_ratio(node) else fmt_value(threshold, unit)
         word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
@@ -392,7 +498,7 @@ class Evaluation:
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
         benefits = [self.benefit(b) for b in policy.benefits] if status == "eligible" else []
-        return Decision(id=policy.id, kind=policy.kind, title=Words(**policy.title.model_dump()),
+        return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
                         citation=policy.source.cite(), quote=policy.source.quote,
                         in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status,
                         status=status, missing=result.missing, reasons=reasons(result),  # type: ignore[arg-type]
@@ -404,7 +510,7 @@ class Evaluation:
             amount = self.eval(benefit.amount.ast, set())
             if amount is not None and benefit.cap is not None:
                 amount = min(amount, benefit.cap)
-        return BenefitResult(kind=benefit.kind, text=Words(**benefit.text.model_dump()), amount=amount,
+        return BenefitResult(kind=benefit.kind, text=self.prepared.words(benefit.text), amount=amount,
                              cap=benefit.cap, rule_status=benefit.status)
 
 
@@ -435,7 +541,3 @@ def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:
 def evaluate(profile: EnterpriseProfile, pack: RulePack, as_of: date | None = None) -> Assessment:
     """Evaluate every designation, scorecard and policy of `pack` for `profile` on `as_of`."""
     return Evaluation(profile, pack, as_of or date.today()).run()
-
-
-def _indicator_exprs(ind: Indicator) -> list[Any]:
-    return list(expressions_of(ind))

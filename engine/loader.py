@@ -122,6 +122,9 @@ class RulePack:
     origin: dict[str, tuple[str, int]]         # id -> (file, line)
     aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
     exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
+    # What evaluations reuse (engine.evaluator.prepared): lives and dies with this pack, which is never
+    # changed after load, so a reload starts with empty caches.
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def policy_on(self, policy_id: str, day: Any) -> Policy | None:
         return next((p for p in self.policies[policy_id] if p.in_force(day)), None)

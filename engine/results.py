@@ -4,13 +4,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 Status = Literal["eligible", "ineligible", "undetermined"]
 Check = Literal["met", "unmet", "unknown"]
 
 
 class Words(BaseModel):
+    # Frozen: the evaluator shares one instance among results (rule texts are worked out once per pack and date).
+    model_config = ConfigDict(frozen=True)
     zh: str
     en: str
 

@@ -56,7 +56,7 @@ def enrich(assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, a
         score = overall(profile, pack, as_of)
         assessment.strength = strength_of(assessment, score)
         if what_if:
-            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top)
+            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top, needs=(SCORE,))
     if what_if:
         assessment.near_misses = whatif.near_misses(profile, pack, as_of)
     return assessment

@@ -16,7 +16,7 @@ import math
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from itertools import product
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 from . import expr as ex
 from .evaluator import Evaluation, RuleRuntimeError
@@ -143,9 +143,11 @@ def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
     return profile.model_copy(update=update)
 
 
-def run(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> tuple[Evaluation, Assessment]:
+def run(profile: EnterpriseProfile, pack: RulePack, as_of: date,
+        targets: Collection[str] | None = None) -> tuple[Evaluation, Assessment]:
+    """Evaluate the pack, or only `targets` and what they depend on (see Evaluation.run)."""
     ev = Evaluation(profile, pack, as_of)
-    return ev, ev.run()
+    return ev, ev.run(targets)
 
 
 def describe(name: str, old: Any, new: Any) -> FactChange:
@@ -217,10 +219,15 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
 
 
 def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_id: str,
-                 measure: Measure | None = None, limit: int = 3) -> list[Improvement]:
-    """The best single-fact change per fact, ranked by points gained per unit of change."""
+                 measure: Measure | None = None, limit: int = 3,
+                 needs: Collection[str] | None = None) -> list[Improvement]:
+    """The best single-fact change per fact, ranked by points gained per unit of change.
+
+    Each probe evaluates only the scorecard and `needs` (the other ids `measure` reads) with what they
+    depend on; a custom measure without `needs` gets the whole pack evaluated."""
+    targets = {card_id, *(needs or ())} if needs is not None or measure is None else None
     measure = measure or score_measure(card_id)
-    ev, base = run(profile, pack, as_of)
+    ev, base = run(profile, pack, as_of, targets)
     before = measure(base)
     if before is None:
         return []
@@ -237,7 +244,7 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
             if signature == unchanged or (field, signature) in seen:
                 continue
             seen.add((field, signature))
-        after = run(apply(profile, changes), pack, as_of)[1]
+        after = run(apply(profile, changes), pack, as_of, targets)[1]
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
@@ -376,7 +383,7 @@ class Repairer:
             best = max(options, key=lambda i: i.gain)
             new = best.change.new
             changes[best.change.field] = tuple((c, None) for c in new) if best.change.field == "titles" else new
-            if reached(run(apply(self.profile, changes), self.pack, self.as_of)[1]):
+            if reached(run(apply(self.profile, changes), self.pack, self.as_of, {card_id})[1]):
                 return [changes]
         return []
 
@@ -388,7 +395,7 @@ class Repairer:
             union: ChangeSet = {}
             for part in parts:
                 for k, v in part.items():
-                    union[k] = tuple({*union.get(k, ()), *v}) if k == "titles" else v
+                    union[k] = tuple(dict.fromkeys((*union.get(k, ()), *v))) if k == "titles" else v
             merged.append(union)
         return self.pick(merged)
 
@@ -415,7 +422,7 @@ def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: 
         for changes in repair.condition(policy.conditions, True)[:MAX_VERIFIED]:
             if not changes or len(changes) > max_changes:
                 continue
-            after = run(apply(profile, changes), pack, as_of)[1]
+            after = run(apply(profile, changes), pack, as_of, {decision.id})[1]
             if any(d.id == decision.id and d.status == "eligible" for d in after.decisions):
                 facts = changes_of(profile, changes | implied(profile, changes))
                 found.append(NearMiss(id=decision.id, title=decision.title, changes=facts,
