@@ -51,7 +51,7 @@ class Vec:
 
     kind: int / num (float64 values; int keeps Python's int-ness for str()), bool, str
     (object), date (int64 days since 1970-01-01), titles (object: tuple of Title), obj (any
-    Python values). Values at unknown rows are placeholders and never read.
+    Python values). Values at unknown rows are fillers and never read.
     """
     kind: str
     value: np.ndarray
@@ -94,13 +94,13 @@ def kind_of_values(values: Iterable[Any]) -> str:
     return "obj"
 
 
-def _placeholder(kind: str) -> Any:
+def _filler(kind: str) -> Any:
     return {"int": 0.0, "num": 0.0, "bool": False, "date": 0}.get(kind)
 
 
 def _typed(kind: str, values: list[Any]) -> np.ndarray:
-    """An array of the given kind from Python values (None -> placeholder)."""
-    fill = _placeholder(kind)
+    """An array of the given kind from Python values (None -> filler)."""
+    fill = _filler(kind)
     if kind == "date":
         return np.array([fill if v is None else days(v) for v in values], dtype=np.int64)
     if kind in ("int", "num"):
@@ -134,7 +134,7 @@ def from_codes(n: int, rows: np.ndarray, codes: np.ndarray, results: list[Any]) 
     table_known = np.array([r is not None for r in results], dtype=bool)
     value = np.empty(n, dtype=table.dtype)
     if table.dtype != object:
-        value[:] = _placeholder(kind)
+        value[:] = _filler(kind)
     known = np.zeros(n, dtype=bool)
     if len(results):
         value[rows] = table[codes]
