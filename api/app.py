@@ -287,7 +287,12 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
 
 
 def default_database_url() -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(os.environ.get('IPCHECK_DATA', '.')) / 'ipcheck.sqlite3'}"
+    """DATABASE_URL, else a SQLite file in IPCHECK_DATA (created if missing; default the current folder)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    folder = Path(os.environ.get("IPCHECK_DATA", "."))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'ipcheck.sqlite3'}"
 
 
 def poll_from_env() -> float:
