@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from .evaluator import evaluate
-from .generate import COLUMNS, generate
+from .generate import COLUMNS, generate_arrow
 from .lint import Finding, lint_pack
 from .loader import RulePack, walk_conditions
 from .profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, field_kind, parse_profile
@@ -300,8 +300,7 @@ def read_population(path: Path) -> Population:
 
 def generate_population(size: int = 1000, seed: int = 7) -> Population:
     """The project's synthetic applicants (engine.generate), validated column-wise as `ipcheck screen` reads them."""
-    cols = generate(size, seed)
-    table = pa.table({name: pa.array(cols[name], type=pa.string()) for name in COLUMNS})
+    table = pa.table(generate_arrow(size, seed))
     chunk = ChunkReader(COLUMNS).prepare(table, first_row=1)        # row numbers 1..size
     keep = np.flatnonzero(chunk.valid)
     rejected: dict[int, list[str]] = {}
@@ -453,7 +452,7 @@ class DiffReport:
         pop = self.population
         return {"old": {"rules": self.old, "hash": self.old_hash}, "new": {"rules": self.new, "hash": self.new_hash},
                 "as_of": self.as_of.isoformat(), "changes": [c.as_json() for c in self.changes],
-                "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop.profiles),
+                "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop),
                                "rejected": pop.rejected},
                 "policies": [{**{k: v for k, v in vars(p).items()}, "flipped": p.flipped,
                               "amount_change": p.amount_after - p.amount_before} for p in self.policies],
@@ -469,7 +468,7 @@ class DiffReport:
         lines += ["", f"新规则静态检查 / lint of NEW: {counts['error']} 个错误 / errors, {counts['warning']} 个警告 / warnings, "
                       f"{counts['info']} 条提示 / notes"]
         lines += [f"  {f}" for f in self.lint]
-        lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop.profiles)} 已评估 / evaluated, "
+        lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop)} 已评估 / evaluated, "
                       f"{len(pop.rejected)} 行无效 / rejected"]
         for bad in pop.rejected[:10]:
             lines.append(f"  第 {bad['row']} 行 / row {bad['row']}: " + "; ".join(bad["issues"]))

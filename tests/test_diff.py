@@ -263,3 +263,21 @@ def test_an_added_exclusive_group_is_a_structural_change(tmp_path: Path) -> None
     [change] = structural_diff(old, new)
     assert change.kind == "added" and change.section == "exclusive" and change.ident == "one_grant"
     assert change.words().startswith("+ 新增 added 不重复享受组 exclusive group one_grant")
+
+
+def test_population_columns_equal_the_single_profile_evaluator() -> None:
+    """Statuses, every leaf's state and amounts agree with engine.evaluator row by row (full pack, generated rows)."""
+    from engine.evaluator import evaluate
+    pack = load_pack(DEFAULT_RULES)
+    pop = generate_population(300, seed=9)
+    result = evaluate_population(pack, pop, DAY)
+    for n in range(len(pop)):
+        for decision in evaluate(pop.profile(n), pack, DAY).decisions:
+            assert result.status[decision.id][n] == decision.status
+            assert result.amount[decision.id][n] == pytest.approx(sum(b.amount or 0.0 for b in decision.benefits))
+            stack = [decision.conditions]
+            while stack:
+                node = stack.pop()
+                stack += node.children
+                if not node.children:
+                    assert result.leaves[decision.id][node.id][n] == node.status
