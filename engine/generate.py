@@ -78,8 +78,7 @@ def generate(n: int, seed: int = 0, messy: float = 0.0, blanks: float = 0.35) ->
 def generate_arrow(n: int, seed: int = 0, messy: float = 0.0, blanks: float = 0.35) -> dict[str, pa.Array]:
     """Columns of n synthetic applicants as Arrow text arrays (null = blank cell): fast at millions of rows.
 
-    Each fact has its own share of blank cells (ordinary incompleteness), scaled by `blanks`;
-    the experts' scores for 高企 are blank for most firms whatever `blanks` is (no review yet).
+    Each fact has its own share of blank cells (ordinary incompleteness), scaled by `blanks`.
     """
     rng = np.random.default_rng(seed)
     f = _Firms(rng, n)
@@ -92,8 +91,7 @@ def generate_arrow(n: int, seed: int = 0, messy: float = 0.0, blanks: float = 0.
     out = {}
     for name in COLUMNS:
         column, missing = values[name]
-        share = missing if name.startswith("hte_") else missing * blanks
-        out[name] = _text(column, rng.random(n) < share if share else None)
+        out[name] = _text(column, rng.random(n) < missing * blanks if missing else None)
     if messy > 0:
         damaged = {name: out[name].to_numpy(zero_copy_only=False).copy() for name in DAMAGED}
         _damage(damaged, rng, messy)
@@ -197,7 +195,7 @@ class _Firms:
                 "collective_certification_marks": (self.count(np.where(self.industry == "C1311", 0.2, 0.005)), 0.08),
                 "gi_mark_user": (self.chance(np.where(self.industry == "C1311", 0.3, 0.003)), 0.08),
                 "work_copyright_registrations": (self.count(np.where(self.section == "R", 6.0, 0.2)), 0.08),
-                "ip_conversions_3y": (self.count(inv * 0.4 + 0.2 * self.strength), 0.10),
+                "ip_conversions_3y": (self.count(inv * 0.6 + 10 * np.clip(self.strength, 0, 1) ** 1.5), 0.10),
                 "licensing_deals": (self.count(inv * 0.05 + 0.5 * self.ip_service), 0.10)}
 
     def capability(self) -> dict[str, tuple[np.ndarray, float]]:
@@ -255,7 +253,10 @@ class _Firms:
         level = np.array(["district", "municipal", "provincial", "national"], dtype=object)[
             rng.choice(4, n, p=[0.3, 0.35, 0.3, 0.05])]
         fields = np.array(list(PRODUCT_FIELDS), dtype=object)[rng.choice(4, n, p=[0.15, 0.15, 0.2, 0.5])]
-        score = lambda top: np.clip(np.round(top * (0.3 + 0.5 * s + rng.normal(0, 0.15, n))), 0, top).astype(np.int64)  # noqa: E731
+        # the experts' scores exist only for firms whose 高企 application has been reviewed: blank for most
+        reviewed = self.chance(0.03 + 0.5 * s ** 2)
+        score = lambda top: np.where(reviewed, np.clip(np.round(top * (0.35 + 0.6 * s + rng.normal(0, 0.15, n))),  # noqa: E731
+                                                       0, top).astype(np.int64), None)
         return {"sci_tech_award_3y": (award, 0.08), "sci_tech_award_level_3y": (np.where(award, level, None), 0.10),
                 "sci_tech_award_rank_3y": (np.where(award, 1 + rng.poisson(1.0, n), None), 0.10),
                 "maker_china_top500_3y": (self.chance(0.002 + 0.01 * s), 0.10),
@@ -263,9 +264,8 @@ class _Firms:
                 "quality_system_certified": (self.chance(np.where(self.section == "C", 0.6, 0.25)), 0.08),
                 "own_brand": (self.chance(0.4 + 0.3 * s), 0.08), "drafted_standards": (self.chance(0.02 + 0.15 * s), 0.10),
                 "key_supported_field": (self.chance(np.where(np.isin(self.section, ["C", "I", "M"]), 0.2 + 0.6 * s, 0.05)), 0.10),
-                # expert scores exist only once experts have reviewed an application: mostly blank
-                "hte_tech_level_score": (score(8), 0.7), "hte_core_support_score": (score(8), 0.7),
-                "hte_ip_acquisition_score": (score(6), 0.7), "hte_rd_management_score": (score(20), 0.7),
+                "hte_tech_level_score": (score(8), 0.02), "hte_core_support_score": (score(8), 0.02),
+                "hte_ip_acquisition_score": (score(6), 0.02), "hte_rd_management_score": (score(20), 0.02),
                 "hvp_strategic_emerging": (rng.binomial(self.patents, 0.3), 0.12),
                 "hvp_overseas_family": (rng.binomial(self.patents, 0.04), 0.12),
                 "hvp_award": (rng.binomial(self.patents, 0.005), 0.12)}
@@ -298,7 +298,7 @@ def _credit_codes(division: np.ndarray, seed: int) -> np.ndarray:
 
 # title, level, probability given innovation strength s in [0, 1]: base + slope * s; years of validity (None: open)
 TITLE_DRAWS: list[tuple[str, str, float, float, int | None]] = [
-    ("high_tech_enterprise", "national", 0.02, 0.35, 3), ("innovative_sme", "provincial", 0.05, 0.35, 3),
+    ("high_tech_enterprise", "national", 0.01, 0.25, 3), ("innovative_sme", "provincial", 0.05, 0.35, 3),
     ("gbt29490_certified", "national", 0.01, 0.12, 3), ("iso9001_certified", "national", 0.15, 0.25, 3),
     ("ip_advantage_enterprise", "provincial", 0.002, 0.05, None), ("ip_demonstration_enterprise", "national", 0.0, 0.01, None),
     ("tech_innovation_demo", "national", 0.0, 0.01, 3), ("time_honored_brand", "national", 0.002, 0.0, None),

@@ -311,7 +311,8 @@ def test_generated_data_is_valid_and_correlated() -> None:
     assert np.corrcoef(number("rd_expense"), number("invention_patents"))[0, 1] > 0.3
     assert np.corrcoef(np.log1p(number("revenue")), np.log1p(number("total_assets")))[0, 1] > 0.5
     held = np.array(["高新技术企业" in t for t in cols["titles"]])
-    assert number("invention_patents")[held].mean() > 2 * number("invention_patents")[~held].mean()
+    rd_ratio = number("rd_expense") / np.maximum(number("revenue"), 1e-9)
+    assert 0.03 < held.mean() < 0.2 and rd_ratio[held].mean() > 1.8 * rd_ratio[~held].mean()
     assert all(a <= b for a, b in zip(number("rd_expense_domestic_prior"), number("rd_expense_prior")))
 
 
