@@ -82,16 +82,13 @@ def generate_arrow(n: int, seed: int = 0, messy: float = 0.0, blanks: float = 0.
     """
     rng = np.random.default_rng(seed)
     f = _Firms(rng, n)
-    values: dict[str, tuple[np.ndarray, float]] = {}
+    text: dict[str, pa.Array] = {}
     for family in (f.identity, f.people_and_money, f.ip_holdings, f.capability, f.compliance, f.ip_finance,
-                   f.district_measures, f.ip_strength, f.designation_inputs):
-        values |= family()
-    values["credit_code"] = (_credit_codes(f.division, seed), 0.0)
-    values["titles"] = (_titles(rng, f), 0.12)
-    out = {}
-    for name in COLUMNS:
-        column, missing = values[name]
-        out[name] = _text(column, rng.random(n) < missing * blanks if missing else None)
+                   f.district_measures, f.ip_strength, f.designation_inputs,
+                   lambda: {"credit_code": (_credit_codes(f.division, seed), 0.0), "titles": (_titles(rng, f), 0.12)}):
+        for name, (column, missing) in family().items():     # to text family by family: bounded memory
+            text[name] = _text(column, rng.random(n) < missing * blanks if missing else None)
+    out = {name: text[name] for name in COLUMNS}
     if messy > 0:
         damaged = {name: out[name].to_numpy(zero_copy_only=False).copy() for name in DAMAGED}
         _damage(damaged, rng, messy)
