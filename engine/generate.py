@@ -1,8 +1,14 @@
-"""`ipcheck generate`: synthetic applicant tables for demos, tests and benchmarks.
+"""`ipcheck generate`: synthetic applicant tables for demos, tests, benchmarks and `ipcheck rules diff`.
 
-Reproducible (same N, seed and options give the same file) and correlated: the industry sets
-the size, revenue per employee, R&D intensity and patent rate; titles follow R&D intensity
-and patents. The figures are invented: they resemble Chongqing SMEs in shape only.
+Reproducible (same N, seed and options give the same file) and correlated. Shared draws come
+first: the industry sets size, revenue per employee and R&D intensity; R&D sets the invention
+patents; together they give an "innovation strength" that the other families of facts follow
+(multi-year finance, IP counts by class, titles with levels and validity dates, awards, quality,
+R&D institutions, expert scores, IP finance, the district measures' facts, IP-strength facts).
+Every fact the rule pack reads is written (a test checks it against the pack); every clean row
+passes the profile model, its bounds and its cross-field checks (part ≤ whole). Each fact has
+its own share of blank cells, as ordinary submissions are incomplete. The figures are invented:
+they resemble Chongqing SMEs in shape only.
 
 With --messy F, a fraction F of rows is damaged the way real submissions are: blank key
 cells, invalid credit codes, text in number columns, negative counts, inconsistent pairs
