@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from .diff import DiffInputError, build_report, generate_population, make_population, read_population, render_html, \
-    resolve_rules, write_xlsx
+from .diff import DiffInputError, build_report, generate_population, read_population, render_html, resolve_rules, \
+    write_xlsx
 from .loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 
 EXIT_INPUT, EXIT_RULES = 2, 3
@@ -53,8 +53,7 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
     with ExitStack() as stack:
         try:
             old_dir, new_dir = resolve_rules(old, stack), resolve_rules(new, stack)
-            pop = read_population(population) if population else make_population(
-                generate_population(size, seed, day), f"generated (size {size}, seed {seed})")
+            pop = read_population(population) if population else generate_population(size, seed)
         except DiffInputError as e:
             _fail(str(e), EXIT_INPUT)
         report = build_report(old, new, _load(old, old_dir), _load(new, new_dir), pop, day, examples)

@@ -7,8 +7,9 @@ same applicants under both packs and, per policy, counts who flips between
 eligible, ineligible and undetermined, names the conditions responsible, shows
 example rows and the change in the total benefit amount.
 
-`evaluate_population` is the one place that evaluates; it returns columns (per
-policy, per leaf condition) so a vectorised evaluator can replace it unchanged.
+`evaluate_population` is the one place that evaluates the population: the vectorised
+evaluator (engine.vectorized) gives columns per policy and per leaf condition; only the
+few example rows are evaluated one by one, for their reasons in words.
 """
 from __future__ import annotations
 
@@ -16,24 +17,27 @@ import csv
 import html
 import io
 import json
-import random
 import subprocess
 import tarfile
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
 
 from .evaluator import evaluate
+from .generate import COLUMNS, generate_arrow
 from .lint import Finding, lint_pack
 from .loader import RulePack, walk_conditions
-from .profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, TITLES, EnterpriseProfile, Level, ProfileInputError,
-                      field_kind, parse_profile, unit_of)
-from .results import ConditionResult
+from .profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, field_kind, parse_profile
 from .rules import Expression
+from .tabular import ChunkReader, raw_cell
+from .vectorized import Vec, columns_from_profiles, evaluate_columns, numeric
 
 NOT_IN_FORCE = "not_in_force"
 IN_FORCE = "(in_force)"        # pseudo-condition: the policy came into or went out of force
@@ -200,10 +204,23 @@ def _label_zh(pack: RulePack, ident: str) -> str:
 class Population:
     source: str
     profiles: list[EnterpriseProfile]
-    rows: list[int]                                   # input row number of each profile (1-based)
+    rows: list[int]                                   # input row number of each evaluated row (1-based)
     labels: list[str]                                 # how a row is named in reports
     rejected: list[dict[str, Any]] = field(default_factory=list)   # {row, issues}
     total: int = 0
+    columns: dict[str, Vec] | None = None             # the evaluated rows as columns (built from profiles if absent)
+    parse_row: Callable[[int], EnterpriseProfile] | None = None     # one row's profile, when profiles are not kept
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def profile(self, n: int) -> EnterpriseProfile:
+        return self.profiles[n] if self.profiles else self.parse_row(n)  # type: ignore[misc]
+
+    def as_columns(self) -> dict[str, Vec]:
+        if self.columns is None:
+            self.columns = columns_from_profiles(self.profiles)
+        return self.columns
 
 
 _TRUE = {"是", "true", "yes", "y", "1", "真", "有"}
@@ -281,120 +298,58 @@ def read_population(path: Path) -> Population:
     return make_population(_read_rows(path), str(path))
 
 
-_INDUSTRIES = ["M7520", "M7520", "M7520", "M73", "C39", "C35", "C27", "I65", "I64", "L72", "F51", "J66"]
-_DIVISIONS = ["500105"] * 6 + ["500103", "500106", "500112", "110105"]
-_RARE_TRUE = {"abnormal_operation_list", "serious_dishonesty_list", "major_accident_3y", "tax_violation_3y"}
-_MOSTLY_TRUE = {"ip_penalty_free", "legal_person"}
+def generate_population(size: int = 1000, seed: int = 7) -> Population:
+    """The project's synthetic applicants (engine.generate), validated column-wise as `ipcheck screen` reads them."""
+    table = pa.table(generate_arrow(size, seed))
+    chunk = ChunkReader(COLUMNS).prepare(table, first_row=1)        # row numbers 1..size
+    keep = np.flatnonzero(chunk.valid)
+    rejected: dict[int, list[str]] = {}
+    for issue in chunk.issues:
+        rejected.setdefault(int(issue.row or 0), []).append(f"{issue.field}: {issue.message_zh} / {issue.message_en}")
+    texts = chunk.texts
 
+    def parse_row(n: int) -> EnterpriseProfile:
+        row = int(keep[n])
+        raw = {name: raw_cell(name, texts[name][row].as_py()) for name in texts}
+        return parse_profile({k: v for k, v in raw.items() if v is not None})
 
-def generate_population(size: int = 1000, seed: int = 7, as_of: date | None = None,
-                        missing_rate: float = 0.04) -> list[dict[str, Any]]:
-    """A reproducible synthetic population over every profile field, spread to cross typical thresholds.
-
-    Sizes are log-normal (from micro firms to large ones), founding dates spread over 20
-    years, most firms registered in Jiangbei, about `missing_rate` of facts left unknown.
-    """
-    rng = random.Random(seed)
-    day = min(as_of or date.today(), date.today())
-    return [_synthetic_firm(rng, n, day, missing_rate) for n in range(1, size + 1)]
-
-
-def _synthetic_firm(rng: random.Random, n: int, day: date, missing_rate: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"name": f"样本企业{n:05d}"}
-    scale = rng.gauss(0, 1.4)  # one size factor so that staff, revenue and assets move together
-    for name in FIELDS:
-        if name in ("name", "credit_code", "last_ip_penalty_date") or rng.random() < missing_rate:
-            continue
-        value = _draw(rng, name, scale, day)
-        if value is not None:
-            row[name] = value
-    if row.get("ip_penalty_free") is False:
-        row["last_ip_penalty_date"] = day - timedelta(days=rng.randint(0, 8 * 365))
-    for small, big in CROSS_CHECKS:
-        if small in row and big in row and row[small] > row[big]:
-            row[small] = row[big]
-    return _valid_part(row)
-
-
-def _valid_part(row: dict[str, Any]) -> dict[str, Any]:
-    """Leave unknown any drawn fact the profile model refuses (e.g. a field with a narrower range)."""
-    for _ in range(len(row)):
-        try:
-            parse_profile(row)
-            return row
-        except ProfileInputError as e:
-            for issue in e.issues:
-                row.pop(issue.field.split(".")[0], None)
-    return row
-
-
-_KINDS = {name: (field_kind(name), unit_of(name)) for name in FIELDS}
-
-
-def _draw(rng: random.Random, name: str, scale: float, day: date) -> Any:
-    kind, unit = _KINDS[name]
-    if name == "registration_date":
-        return day - timedelta(days=rng.randint(0, 20 * 365))
-    if name == "division_code":
-        return rng.choice(_DIVISIONS)
-    if name == "industry_code":
-        return rng.choice(_INDUSTRIES)
-    if name == "digitalisation_level":
-        return rng.randint(1, 4)
-    if kind == "bool":
-        return rng.random() < (0.04 if name in _RARE_TRUE else 0.9 if name in _MOSTLY_TRUE else 0.45)
-    if kind == "integer":
-        mean = 3.3 + scale if unit == "人" else 0.3 + 0.6 * scale
-        count = int(rng.lognormvariate(mean, 0.8)) if unit == "人" or rng.random() < 0.7 else 0
-        return count
-    if kind == "number":
-        if unit == "年":
-            return round(rng.uniform(0, 15), 1)
-        amount = round(rng.lognormvariate(5.5 + 1.2 * scale, 0.9), 1)
-        signed = not FIELDS[name].metadata  # profits and net assets may be negative
-        return -round(amount / 3, 1) if signed and rng.random() < 0.15 else amount
-    if kind == "level":
-        return rng.choice([None, *list(Level)])
-    if kind == "titles":
-        held = rng.sample(sorted(TITLES), k=rng.choice([0, 0, 0, 1, 1, 2]))
-        out = []
-        for code in held:
-            start = day - timedelta(days=rng.randint(0, 5 * 365))
-            out.append({"title": code, "level": rng.choice(list(Level)).value, "valid_from": start,
-                        "valid_to": start + timedelta(days=3 * 365)})
-        return out
-    return None
+    names, codes = texts["name"].to_pylist(), texts["credit_code"].to_pylist()
+    return Population(source=f"generated (size {size}, seed {seed})", profiles=[], rows=[int(r) + 1 for r in keep],
+                      labels=[f"#{r + 1}" + (f" {names[r]}" if names[r] else "") + (f" ({codes[r]})" if codes[r] else "")
+                              for r in keep.tolist()],
+                      rejected=[{"row": r, "issues": rejected[r]} for r in sorted(rejected)], total=size,
+                      columns={k: Vec(v.kind, np.asarray(v.value)[keep], np.asarray(v.known)[keep]) for k, v in chunk.columns.items()},
+                      parse_row=parse_row)
 
 
 # --- evaluation ---------------------------------------------------------------------------
 
 @dataclass
 class PopulationResult:
-    """Columns over the rows of a population: the interface a vectorised evaluator also fills."""
-    status: dict[str, list[str]]               # policy -> eligible / ineligible / undetermined / not_in_force
-    leaves: dict[str, dict[str, list[str]]]    # policy -> leaf condition id -> met / unmet / unknown ("" if absent)
-    amount: dict[str, list[float]]             # policy -> total benefit amount (万元) granted to the row
+    """Columns over the rows of a population (object arrays of text)."""
+    status: dict[str, np.ndarray]               # policy -> eligible / ineligible / undetermined / not_in_force
+    leaves: dict[str, dict[str, np.ndarray]]    # policy -> leaf condition id -> met / unmet / unknown (absent if not in force)
+    amount: dict[str, np.ndarray]               # policy -> total benefit amount (万元) granted to the row
 
 
-def _leaf_results(result: ConditionResult) -> Iterator[ConditionResult]:
-    if not result.children:
-        yield result
-    for child in result.children:
-        yield from _leaf_results(child)
+_LEAF_STATE = np.array(["met", "unknown", "unmet"], dtype=object)     # by engine.vectorized's MET, UNKNOWN, UNMET
 
 
-def evaluate_population(pack: RulePack, profiles: list[EnterpriseProfile], as_of: date) -> PopulationResult:
-    """Evaluate every row; the single function to swap for the vectorised evaluator."""
-    rows = len(profiles)
-    status = {p: [NOT_IN_FORCE] * rows for p in pack.policies}
-    amount = {p: [0.0] * rows for p in pack.policies}
-    leaves: dict[str, dict[str, list[str]]] = {p: {} for p in pack.policies}
-    for n, profile in enumerate(profiles):
-        for decision in evaluate(profile, pack, as_of).decisions:
-            status[decision.id][n] = decision.status
-            amount[decision.id][n] = sum(b.amount or 0.0 for b in decision.benefits)
-            for leaf in _leaf_results(decision.conditions):
-                leaves[decision.id].setdefault(leaf.id, [""] * rows)[n] = leaf.status
+def evaluate_population(pack: RulePack, population: Population | list[EnterpriseProfile], as_of: date) -> PopulationResult:
+    """Every policy, and each of its leaf conditions, over every row, with the vectorised evaluator."""
+    if isinstance(population, list):
+        columns, rows = columns_from_profiles(population), len(population)
+    else:
+        columns, rows = population.as_columns(), len(population)
+    result = evaluate_columns(pack, as_of, columns, rows)
+    status = {p: np.full(rows, NOT_IN_FORCE, dtype=object) for p in pack.policies}
+    amount = {p: np.zeros(rows) for p in pack.policies}
+    leaves: dict[str, dict[str, np.ndarray]] = {p: {} for p in pack.policies}
+    for ident, cols in result.policies.items():
+        status[ident] = cols.status()
+        leaves[ident] = {leaf: _LEAF_STATE[cols.nodes[leaf]] for leaf in cols.leaves}
+        if cols.amount is not None:
+            amount[ident] = np.where(cols.amount.known, numeric(cols.amount), 0.0)
     return PopulationResult(status=status, leaves=leaves, amount=amount)
 
 
@@ -428,20 +383,21 @@ def _condition_labels(pack: RulePack, policy: str, as_of: date) -> dict[str, dic
 
 def population_diff(old_pack: RulePack, new_pack: RulePack, pop: Population, as_of: date,
                     max_examples: int = 5) -> list[PolicyFlips]:
-    before = evaluate_population(old_pack, pop.profiles, as_of)
-    after = evaluate_population(new_pack, pop.profiles, as_of)
-    rows = len(pop.profiles)
+    before = evaluate_population(old_pack, pop, as_of)
+    after = evaluate_population(new_pack, pop, as_of)
+    rows = len(pop)
+    absent = np.full(rows, "", dtype=object)
     out = []
     for policy in [*old_pack.policies, *(p for p in new_pack.policies if p not in old_pack.policies)]:
-        old = before.status.get(policy, [NOT_IN_FORCE] * rows)
-        new = after.status.get(policy, [NOT_IN_FORCE] * rows)
-        flipped = [n for n in range(rows) if old[n] != new[n]]
+        old = before.status.get(policy, np.full(rows, NOT_IN_FORCE, dtype=object))
+        new = after.status.get(policy, np.full(rows, NOT_IN_FORCE, dtype=object))
+        flipped = np.flatnonzero(old != new).tolist()
         leaf_old, leaf_new = before.leaves.get(policy, {}), after.leaves.get(policy, {})
         every_leaf = [*leaf_old, *(k for k in leaf_new if k not in leaf_old)]
+        moved = {leaf: leaf_old.get(leaf, absent) != leaf_new.get(leaf, absent) for leaf in every_leaf}
         # A flip into or out of "not in force" is due to the policy's period, not to its conditions.
-        changed = {n: [IN_FORCE] if NOT_IN_FORCE in (old[n], new[n]) else
-                   [leaf for leaf in every_leaf if leaf_old.get(leaf, [""] * rows)[n] != leaf_new.get(leaf, [""] * rows)[n]]
-                   for n in flipped}
+        period = (old == NOT_IN_FORCE) | (new == NOT_IN_FORCE)
+        changed = {n: [IN_FORCE] if period[n] else [leaf for leaf in every_leaf if moved[leaf][n]] for n in flipped}
         labels = _condition_labels(old_pack, policy, as_of) | _condition_labels(new_pack, policy, as_of) | {
             IN_FORCE: {"zh": "政策生效期（新增、删除或起止日期变化）", "en": "policy period (added, removed or dates changed)",
                        "when": ""}}
@@ -449,22 +405,23 @@ def population_diff(old_pack: RulePack, new_pack: RulePack, pop: Population, as_
         title = (new_pack.policies.get(policy) or old_pack.policies[policy])[0].title
         out.append(PolicyFlips(
             policy=policy, title={"zh": title.zh, "en": title.en},
-            before=dict(Counter(old)), after=dict(Counter(new)),
+            before=dict(Counter(old.tolist())), after=dict(Counter(new.tolist())),
             transitions=dict(Counter(f"{old[n]}→{new[n]}" for n in flipped)),
             conditions=[{"id": leaf, "rows": count, **labels.get(leaf, {"zh": leaf, "en": leaf, "when": ""})}
                         for leaf, count in counts.most_common()],
             examples=[_example(old_pack, new_pack, pop, n, policy, as_of, changed[n], leaf_old, leaf_new)
                       for n in flipped[:max_examples]],
-            amount_before=sum(before.amount.get(policy, [0.0] * rows)),
-            amount_after=sum(after.amount.get(policy, [0.0] * rows))))
+            amount_before=sum(before.amount.get(policy, np.zeros(rows)).tolist()),
+            amount_after=sum(after.amount.get(policy, np.zeros(rows)).tolist())))
     return out
 
 
 def _example(old_pack: RulePack, new_pack: RulePack, pop: Population, n: int, policy: str, as_of: date,
-             leaves: list[str], leaf_old: dict[str, list[str]], leaf_new: dict[str, list[str]]) -> dict[str, Any]:
+             leaves: list[str], leaf_old: dict[str, np.ndarray], leaf_new: dict[str, np.ndarray]) -> dict[str, Any]:
     """One flipped row with the conditions that changed and the new decision's reasons in words."""
-    decision = next((d for d in evaluate(pop.profiles[n], new_pack, as_of).decisions if d.id == policy), None)
-    before = next((d for d in evaluate(pop.profiles[n], old_pack, as_of).decisions if d.id == policy), None)
+    profile = pop.profile(n)
+    decision = next((d for d in evaluate(profile, new_pack, as_of).decisions if d.id == policy), None)
+    before = next((d for d in evaluate(profile, old_pack, as_of).decisions if d.id == policy), None)
     in_force = {True: "in force", False: NOT_IN_FORCE}
     absent = [""] * len(pop.rows)
     return {"row": pop.rows[n], "label": pop.labels[n],
@@ -495,7 +452,7 @@ class DiffReport:
         pop = self.population
         return {"old": {"rules": self.old, "hash": self.old_hash}, "new": {"rules": self.new, "hash": self.new_hash},
                 "as_of": self.as_of.isoformat(), "changes": [c.as_json() for c in self.changes],
-                "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop.profiles),
+                "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop),
                                "rejected": pop.rejected},
                 "policies": [{**{k: v for k, v in vars(p).items()}, "flipped": p.flipped,
                               "amount_change": p.amount_after - p.amount_before} for p in self.policies],
@@ -511,7 +468,7 @@ class DiffReport:
         lines += ["", f"新规则静态检查 / lint of NEW: {counts['error']} 个错误 / errors, {counts['warning']} 个警告 / warnings, "
                       f"{counts['info']} 条提示 / notes"]
         lines += [f"  {f}" for f in self.lint]
-        lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop.profiles)} 已评估 / evaluated, "
+        lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop)} 已评估 / evaluated, "
                       f"{len(pop.rejected)} 行无效 / rejected"]
         for bad in pop.rejected[:10]:
             lines.append(f"  第 {bad['row']} 行 / row {bad['row']}: " + "; ".join(bad["issues"]))

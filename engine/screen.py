@@ -263,6 +263,8 @@ class Summary:
         for policy, counts in self.status.items():
             for status in ("eligible", "ineligible", "undetermined", "invalid"):
                 amount = self.amount.get(policy) if status == "eligible" else None
+                # to the yuan: chunks (or Dask partitions) add their parts in different orders
+                amount = None if amount is None else round(amount, 4)
                 out.append((policy, f"{status} {STATUS_ZH[status]}", counts.get(status, 0), amount))
         for policy, funded in self.funded.items():
             out.append((policy, "funded 拟支持", int(funded["funded"]), funded["funded_amount"]))

@@ -143,9 +143,10 @@ def test_a_new_policy_flips_from_not_in_force(tmp_path: Path) -> None:
 def test_evaluate_population_returns_columns(tmp_path: Path) -> None:
     pop = make_population(FIRMS, "firms")
     result = evaluate_population(load_pack(pack_dir(tmp_path, "p")), pop.profiles, DAY)
-    assert result.status == {"staff_grant": ["eligible", "eligible", "ineligible", "undetermined"]}
-    assert result.leaves["staff_grant"]["enough_staff"] == ["met", "met", "met", "unknown"]
-    assert result.amount == {"staff_grant": [10.0, 50.0, 0.0, 0.0]}
+    assert {k: v.tolist() for k, v in result.status.items()} == {
+        "staff_grant": ["eligible", "eligible", "ineligible", "undetermined"]}
+    assert result.leaves["staff_grant"]["enough_staff"].tolist() == ["met", "met", "met", "unknown"]
+    assert {k: v.tolist() for k, v in result.amount.items()} == {"staff_grant": [10.0, 50.0, 0.0, 0.0]}
 
 
 # --- populations ----------------------------------------------------------------------------
@@ -186,12 +187,12 @@ def test_csv_with_an_unknown_column_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_generated_population_is_reproducible_valid_and_crosses_thresholds() -> None:
-    rows = generate_population(400, seed=3, as_of=DAY)
-    assert rows == generate_population(400, seed=3, as_of=DAY) and rows != generate_population(400, seed=4, as_of=DAY)
-    pop = make_population(rows, "generated")
-    assert not pop.rejected
-    statuses = evaluate_population(load_pack(DEFAULT_RULES), pop.profiles, DAY).status["jb_new_ip_service_firm"]
+    pop = generate_population(400, seed=3)
+    assert pop.labels == generate_population(400, seed=3).labels != generate_population(400, seed=4).labels
+    assert not pop.rejected and len(pop) == pop.total == 400
+    statuses = evaluate_population(load_pack(DEFAULT_RULES), pop, DAY).status["innovative_sme"]
     assert {"eligible", "ineligible", "undetermined"} <= set(statuses)
+    assert pop.profile(5).credit_code == pop.labels[5].split("(")[-1].rstrip(")")
 
 
 # --- the commands -----------------------------------------------------------------------------
@@ -262,3 +263,21 @@ def test_an_added_exclusive_group_is_a_structural_change(tmp_path: Path) -> None
     [change] = structural_diff(old, new)
     assert change.kind == "added" and change.section == "exclusive" and change.ident == "one_grant"
     assert change.words().startswith("+ 新增 added 不重复享受组 exclusive group one_grant")
+
+
+def test_population_columns_equal_the_single_profile_evaluator() -> None:
+    """Statuses, every leaf's state and amounts agree with engine.evaluator row by row (full pack, generated rows)."""
+    from engine.evaluator import evaluate
+    pack = load_pack(DEFAULT_RULES)
+    pop = generate_population(300, seed=9)
+    result = evaluate_population(pack, pop, DAY)
+    for n in range(len(pop)):
+        for decision in evaluate(pop.profile(n), pack, DAY).decisions:
+            assert result.status[decision.id][n] == decision.status
+            assert result.amount[decision.id][n] == pytest.approx(sum(b.amount or 0.0 for b in decision.benefits))
+            stack = [decision.conditions]
+            while stack:
+                node = stack.pop()
+                stack += node.children
+                if not node.children:
+                    assert result.leaves[decision.id][node.id][n] == node.status

@@ -201,13 +201,9 @@ def test_outputs_agree_across_formats_and_workers(messy: dict[str, Path], tmp_pa
 
 
 def scored_applicants(n: int, seed: int, path: Path, messy: float = 0.0) -> None:
-    """Generated applicants plus the facts the construct pack's scorecard also reads."""
+    """Generated applicants (the generator covers the facts the construct pack's scorecard reads)."""
     cols = generate(n, seed, messy)
-    rng = np.random.default_rng(seed)
-    extra = {"class1_ip": rng.poisson(1.0, n).astype(str), "class2_ip": rng.poisson(4.0, n).astype(str),
-             "has_rd_institution": np.where(rng.random(n) < 0.4, "是", "否")}
-    table = pa.table({**{k: pa.array(v, type=pa.string()) for k, v in cols.items()},
-                      **{k: pa.array(v.astype(object), type=pa.string()) for k, v in extra.items()}})
+    table = pa.table({k: pa.array(v, type=pa.string()) for k, v in cols.items()})
     if path.suffix == ".parquet":
         pq.write_table(table, path)
     else:
@@ -308,12 +304,16 @@ def test_progress_only_on_a_terminal() -> None:
 
 
 def test_generated_data_is_valid_and_correlated() -> None:
-    cols = generate(2000, seed=11)
+    cols = generate(2000, seed=11, blanks=0)
     for row in range(0, 2000, 97):
         parse_profile({k: raw_cell(k, v[row]) for k, v in cols.items() if v[row] is not None})
-    rd = np.array([float(v) for v in cols["rd_expense"]])
-    patents = np.array([float(v) for v in cols["invention_patents"]])
-    assert np.corrcoef(rd, patents)[0, 1] > 0.3
+    number = lambda name: np.array([float(v) for v in cols[name]])  # noqa: E731
+    assert np.corrcoef(number("rd_expense"), number("invention_patents"))[0, 1] > 0.3
+    assert np.corrcoef(np.log1p(number("revenue")), np.log1p(number("total_assets")))[0, 1] > 0.5
+    held = np.array(["高新技术企业" in t for t in cols["titles"]])
+    rd_ratio = number("rd_expense") / np.maximum(number("revenue"), 1e-9)
+    assert 0.03 < held.mean() < 0.2 and rd_ratio[held].mean() > 1.8 * rd_ratio[~held].mean()
+    assert all(a <= b for a, b in zip(number("rd_expense_domestic_prior"), number("rd_expense_prior")))
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -376,3 +376,28 @@ def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) ->
             return False
 
     assert credit_codes_ok(pa.array(codes, type=pa.string())).tolist() == [valid(c) for c in codes]
+
+
+def test_generator_covers_every_fact_the_pack_reads() -> None:
+    """Every profile field read by any expression of the full pack (has_title reads titles) is generated."""
+    from engine import expr as ex
+    from engine.generate import COLUMNS
+    from engine.loader import expressions_of
+    read: set[str] = set()
+    for obj in [*MAIN.derived.values(), *MAIN.scorecards.values(), *(v for vs in MAIN.policies.values() for v in vs)]:
+        for expression in expressions_of(obj):
+            read |= ex.names(expression.ast) | ({"titles"} if "has_title(" in expression.text else set())
+    assert read & set(KEY_BY_LABEL.values()) <= set(COLUMNS)
+
+
+def test_clean_generated_rows_all_parse_and_screen_without_errors(tmp_path: Path) -> None:
+    cols = generate(3000, seed=5)
+    for row in range(0, 3000, 7):
+        parse_profile({k: raw_cell(k, v[row]) for k, v in cols.items() if v[row] is not None})
+    write_table(cols, tmp_path / "clean.csv")
+    summary = screen(tmp_path / "clean.csv", tmp_path / "clean.parquet")
+    table = pq.read_table(tmp_path / "clean.parquet")
+    assert all(table.column("valid").to_pylist()) and summary.rows == 3000
+    statuses = set(table.column("innovative_sme.status").to_pylist())
+    assert statuses == {"eligible", "ineligible", "undetermined"}
+    assert generate(50, seed=5)["revenue"].tolist() == generate(50, seed=5)["revenue"].tolist()
