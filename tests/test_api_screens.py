@@ -80,6 +80,8 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     assert verdicts == ["符合", "不符合", "待定（缺少信息）", "数据有误"]
     reasons = book["jb_new_ip_service_firm"]["理由 reason"].fillna("").tolist()
     assert "成立日期" in reasons[1] and "列入严重失信主体名单" in reasons[2] and "国民经济行业代码" in reasons[3]
+    about = book["汇总 summary"].head(2)["内容 item"].tolist()
+    assert about == [f"hash {status['rules_hash']}", "2025-06-30"]  # the workbook names its pack and date
     errors = book["错误 errors"]
     assert errors[["行号 row", "字段 field", "值 value"]].values.tolist() == [[5, "industry_code", "X99"]]
     assert errors["说明 message_zh"][0] and errors["message_en"][0]
