@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from engine.loader import RulePack
 from engine.profile import ProfileIssue
@@ -38,7 +39,11 @@ class ScreenStatus(BaseModel):
     rows: int
     rules_hash: str
     as_of: date
-    summary: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = Field(None, description=(
+        "rows, valid, invalid (rows the profile model refused, listed in the errors sheet), duplicates (repeated "
+        "credit codes), error_entries, rules_hash, as_of; policies: counts per policy of eligible / ineligible / "
+        "undetermined; amounts: total benefit of the eligible per priced policy (万元); scores: score bins per "
+        "scorecard; reasons: per policy, how many rows each condition decided"))
     error: str | None = None
     result_sha256: str | None = None
     result_url: str | None = None
@@ -56,10 +61,14 @@ EXAMPLE_STATUS = {"id": "3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21", "status": "done", "o
                   "created_at": "2025-06-30T08:00:00Z", "finished_at": "2025-06-30T08:00:02Z",
                   "input_sha256": "9c1185a5c5e9fc54612808977ee8f548b2258d31c8a0b1d3a1a0f4b3b2f1e0d9", "rows": 2,
                   "rules_hash": "0123456789abcdef", "as_of": "2025-06-30",
-                  "summary": {"rows": 2, "valid": 2, "invalid": 0, "rules_hash": "0123456789abcdef",
-                              "as_of": "2025-06-30",
+                  "summary": {"rows": 2, "valid": 2, "invalid": 0, "duplicates": 0, "error_entries": 0,
+                              "rules_hash": "0123456789abcdef", "as_of": "2025-06-30",
                               "policies": {"jb_new_ip_service_firm": {"eligible": 1, "ineligible": 0,
-                                                                      "undetermined": 1}}},
+                                                                      "undetermined": 1}},
+                              "amounts": {"jb_new_ip_service_firm": 10.0},
+                              "scores": {"ip_strength_card": {"score 40-50": 1, "score unknown 分数未知": 1}},
+                              "reasons": {"jb_new_ip_service_firm": {
+                                  "not_seriously_dishonest unknown 缺信息": 1}}},
                   "error": None, "result_sha256": "5d41402abc4b2a76b9719d911017c592" * 2,
                   "result_url": "/v1/screens/3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21/result"}
 
@@ -131,7 +140,7 @@ def router(service: "Service") -> APIRouter:
             with tempfile.TemporaryDirectory(prefix="ipcheck-upload-") as tmp:
                 path = Path(tmp) / f"input{suffix}"
                 path.write_bytes(data)
-                rows = check_input(path, service.limits.upload_rows)
+                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows)  # reads the whole file
         except ScreenInputError as e:
             raise bad_file(e) from None
         run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows,
@@ -172,7 +181,10 @@ def router(service: "Service") -> APIRouter:
                                                       "example": "(xlsx workbook)"}},
                               "description": "The result workbook / 结果工作簿"}, **responses(401, 404, 409)})
     async def result(request: Request, run_id: str) -> Response:
-        """The workbook: one row per input row with each decision, its reasons and the missing facts."""
+        """The workbook of `ipcheck screen`: a decisions sheet (one row per input row, in input order,
+        keyed by row number and credit code), a sheet per policy with the reasons and the unmet and
+        unknown conditions, a summary sheet and an errors sheet (row, field, value, message in
+        Chinese and English)."""
         run = find(request, run_id)
         if run.status != "done" or run.result_bytes is None:
             raise ApiError(409, "not_ready", f"the run is {run.status}, no result to download",

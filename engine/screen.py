@@ -27,7 +27,7 @@ import multiprocessing
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -69,6 +69,7 @@ class Allocation:
 class Plan:
     """What every chunk needs to be screened anywhere (a worker process, a Dask worker): picklable."""
     root: Path
+    rules_hash: str                                 # the pack screened with: never another one from `root`
     as_of: date
     policies: tuple[str, ...]
     cards: tuple[str, ...]
@@ -114,16 +115,37 @@ class Part:
 
 # --- one chunk, anywhere ------------------------------------------------------------
 
-_STATE: dict[Plan, tuple[RulePack, ChunkReader, Rationale]] = {}
-_PACKS: dict[Path, RulePack] = {}
+# Per process, most recent last; bounded, so a long-running process (the service: a new as-of
+# date every day, packs replaced by hot reloads) does not keep every plan and pack it ever saw.
+_STATE: OrderedDict[Plan, tuple[RulePack, ChunkReader, Rationale]] = OrderedDict()
+_PACKS: OrderedDict[tuple[Path, str], RulePack] = OrderedDict()
+_KEEP_STATES, _KEEP_PACKS = 8, 4
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, keep: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > keep:
+        cache.popitem(last=False)
 
 
 def _state(plan: Plan) -> tuple[RulePack, ChunkReader, Rationale]:
-    """Per process: the pack, a chunk reader (its per-value verdicts persist across chunks), the rationale."""
+    """Per process: the pack, a chunk reader (its per-value verdicts persist across chunks), the rationale.
+
+    The pack is the one the Screening was made with (registered in this process) or, in another
+    process, loaded from `plan.root`, which must still hash to `plan.rules_hash`."""
     if plan not in _STATE:
-        pack = _PACKS.get(plan.root) or load_pack(plan.root)
-        _PACKS[plan.root] = pack
-        _STATE[plan] = (pack, ChunkReader(list(plan.headers)), Rationale(pack, plan.as_of, plan.lang))
+        pack = _PACKS.get((plan.root, plan.rules_hash))
+        if pack is None:
+            pack = load_pack(plan.root)
+            if pack.hash != plan.rules_hash:
+                raise TableError(f"the rule files changed during the run (pack {plan.rules_hash} is now {pack.hash})",
+                                 f"筛查过程中规则文件发生变化（规则包 {plan.rules_hash} 已变为 {pack.hash}）")
+            _remember(_PACKS, (plan.root, pack.hash), pack, _KEEP_PACKS)
+        _remember(_STATE, plan, (pack, ChunkReader(list(plan.headers)), Rationale(pack, plan.as_of, plan.lang)),
+                  _KEEP_STATES)
+    else:
+        _STATE.move_to_end(plan)
     return _STATE[plan]
 
 
@@ -335,7 +357,6 @@ class Screening:
         self.priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
         self.excel = False
         self.reset()
-        _PACKS[pack.root] = pack
 
     def reset(self) -> None:
         """Forget everything from a previous run (summary, credit codes seen, ranking keys)."""
@@ -345,7 +366,7 @@ class Screening:
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
 
     def plan(self, headers: list[str]) -> Plan:
-        return Plan(self.pack.root, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
+        return Plan(self.pack.root, self.pack.hash, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
                     tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers))
 
     @property
@@ -384,6 +405,7 @@ class Screening:
             return
         headers = first[0]
         plan = self.plan(headers)
+        _remember(_PACKS, (plan.root, plan.rules_hash), self.pack, _KEEP_PACKS)    # this very pack, in this process
         placed = _placed(itertools.chain([first], chunks))
         if self.workers <= 1:
             for first_row, table in placed:

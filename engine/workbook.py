@@ -96,6 +96,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
             decisions.add(row)
     summary = _Sheet(book, sheet_name("汇总 summary", taken), ["项目 section", "内容 item", "数量 count",
                                                                  "金额（万元）amount"], bold)
+    summary.add(["rules 规则包", f"hash {pack.hash}", None, None])     # what the run is audited against
+    summary.add(["as of 评估日期", screening.as_of.isoformat(), None, None])
     for line in screening.summary.table():
         summary.add(list(line))
     errors = _Sheet(book, sheet_name("错误 errors", taken), ["行号 row", "字段 field", "字段名 field_zh", "值 value",

@@ -278,6 +278,22 @@ def test_a_screening_run_keeps_the_pack_it_started_with(still: TestClient, rules
     assert status_of(still) == ("ineligible", pack_hash(rules))  # while the service moved on
 
 
+def test_runs_before_and_after_a_reload_use_their_own_packs(still: TestClient, rules: Path) -> None:
+    """The same table screened twice in one process, a reload in between: each run is decided with
+    the pack it records (the engine's per-process caches are keyed by pack hash, not by folder)."""
+    def screen() -> dict[str, Any]:
+        r = still.post("/v1/screens", headers=AUTH, files={"file": ("a.csv", CSV, "text/csv")}, data=AS_OF)
+        return still.get(f"/v1/screens/{r.json()['id']}", headers=AUTH).json()
+
+    before = screen()
+    edit(rules, MAX_YEARS, "        value: 1\n")
+    assert still.post("/v1/rules/reload", headers=AUTH).json()["last_reload"]["outcome"] == "loaded"
+    after = screen()
+    assert before["rules_hash"] != after["rules_hash"] == pack_hash(rules) == after["summary"]["rules_hash"]
+    assert before["summary"]["policies"][POLICY]["eligible"] == 1
+    assert after["summary"]["policies"][POLICY] == {"eligible": 0, "ineligible": 1, "undetermined": 0}
+
+
 # --- startup ------------------------------------------------------------------------------------
 
 def test_a_pack_with_lint_errors_refuses_to_start(rules: Path, tmp_path: Path) -> None:

@@ -28,13 +28,23 @@
       const run = await (await call("/v1/screens/" + id, token)).json();
       show([words[run.status] + " · " + id, "input sha256 " + run.input_sha256,
             "rules " + run.rules_hash + " · as of " + run.as_of + " · " + run.rows + " rows"]
-        .concat(run.summary ? Object.entries(run.summary.policies).map(([id, n]) =>
-          id + ": " + Object.entries(n).map(([status, count]) => words[status] + " " + count).join(", ")) : [])
+        .concat(run.summary ? summaryLines(run.summary) : [])
         .concat(run.error ? [run.error] : []));
       if (run.status === "done") return offerDownload(run, token);
       if (run.status === "failed") return;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+  }
+
+  // Counts per row and per policy; runs stored before the error entries were counted lack some keys.
+  function summaryLines(summary) {
+    const rows = [["valid", summary.valid], ["invalid", summary.invalid], ["duplicates", summary.duplicates],
+      ["entries", summary.error_entries]].filter(([, n]) => n !== undefined);
+    const amounts = summary.amounts || {};
+    return [rows.map(([key, n]) => words[key] + " " + n).join(" · ")].concat(
+      Object.entries(summary.policies).map(([policy, n]) =>
+        policy + ": " + Object.entries(n).map(([status, count]) => words[status] + " " + count).join(", ") +
+        (amounts[policy] ? " · " + words.amount + " " + amounts[policy] : "")));
   }
 
   async function offerDownload(run, token) {

@@ -1,0 +1,121 @@
+"""End-to-end time of an officer screening run through the service: upload to result ready.
+
+    python bench/api_screen.py [--rows 20000] [--input FILE] [--as-of 2025-06-30] [--url URL --token T]
+
+Generates ROWS synthetic applicants (`ipcheck generate`, seed 0) unless --input names a table,
+starts `uvicorn api.app:app_from_env` on loopback with a fresh SQLite database (unless --url
+names a running server), then times: the POST /v1/screens (upload, reading and the row check),
+the run until GET /v1/screens/{id} says done (polled every 20 ms), and the workbook download.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api import free_port  # noqa: E402  (bench/api.py)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(tmp: str, token: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "IPCHECK_RULES_POLL": "0",
+                        "IPCHECK_OFFICER_TOKENS": f"bench:{token}",
+                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
+                             "--port", str(port), "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the server did not start")
+
+
+def call(url: str, token: str, body: bytes | None = None, content_type: str | None = None) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Bearer {token}"} | ({"Content-Type": content_type} if content_type else {})
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def multipart(path: Path, as_of: str) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="as_of"\r\n\r\n{as_of}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n").encode()
+    return head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def screen(url: str, token: str, path: Path, as_of: str) -> dict[str, Any]:
+    body, kind = multipart(path, as_of)
+    started = time.perf_counter()
+    code, answer = call(url + "/v1/screens", token, body, kind)
+    accepted = time.perf_counter()
+    if code != 202:
+        raise SystemExit(f"upload refused: {code} {answer[:500]!r}")
+    run = json.loads(answer)
+    while run["status"] in ("queued", "running"):
+        time.sleep(0.02)
+        run = json.loads(call(f"{url}/v1/screens/{run['id']}", token)[1])
+    done = time.perf_counter()
+    if run["status"] != "done":
+        raise SystemExit(f"run failed: {run['error']}")
+    code, workbook = call(url + run["result_url"], token)
+    fetched = time.perf_counter()
+    return {"run": run, "upload": accepted - started, "ready": done - started, "download": fetched - done,
+            "bytes": len(workbook)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--input", type=Path, default=None, help="screen this table instead of a generated one")
+    parser.add_argument("--as-of", default="2025-06-30")
+    parser.add_argument("--url", default=None, help="a running server (then --token is needed)")
+    parser.add_argument("--token", default=None)
+    args = parser.parse_args()
+    token = args.token or secrets.token_hex(16)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = args.input
+        if source is None:
+            source = Path(tmp) / f"applicants-{args.rows}.csv"
+            subprocess.run([sys.executable, "-m", "engine", "generate", str(args.rows), "-o", str(source)], cwd=ROOT,
+                           check=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
+        proc, url = (None, args.url) if args.url else start_server(tmp, token)
+        try:
+            out = screen(url, token, source, args.as_of)
+            size = source.stat().st_size
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=10)
+    run, rows = out["run"], out["run"]["rows"]
+    print(f"POST /v1/screens {source.name} ({size / 1e6:.1f} MB, "
+          f"{rows} rows), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(f"  upload answered in {out['upload']:.2f} s; result ready {out['ready']:.2f} s after the POST "
+          f"({rows / out['ready']:,.0f} rows/s); workbook {out['bytes'] / 1e6:.1f} MB downloaded in "
+          f"{out['download']:.2f} s")
+    summary = run["summary"] or {}
+    print(f"  invalid rows: {summary.get('invalid')}; per policy: {json.dumps(summary.get('policies'), ensure_ascii=False)}")
+
+
+if __name__ == "__main__":
+    main()
