@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import expr as ex
 from .explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
@@ -64,7 +65,7 @@ class Rationale:
                 parts.append(self.unmet_text(ev, cond, unmet))
             if unknown.any():
                 parts.append(self.unknown_text(ev, cond, unknown))
-        return combine(parts, SEP[self.lang].join, len(rows)).arrow()
+        return joined(parts, SEP[self.lang], len(rows))
 
     @staticmethod
     def leaf_ids(columns: PolicyColumns, rows: np.ndarray, state: int) -> pa.Array:
@@ -168,6 +169,13 @@ class Coded:
         return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
 
 
+def with_nulls(values: np.ndarray, absent: np.ndarray, typ: pa.DataType = pa.int64()) -> pa.Array:
+    """pa.array(values, type=typ, mask=absent), built from buffers (no per-element conversion)."""
+    validity = pa.py_buffer(np.packbits(~absent, bitorder="little"))
+    data = pa.py_buffer(np.ascontiguousarray(values, dtype=typ.to_pandas_dtype()))
+    return pa.Array.from_buffers(typ, len(absent), [validity, data], int(absent.sum()))
+
+
 def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: Callable[[list[str]], str],
             none: str | None = None) -> Coded:
     """Per row of `idx`, the labels whose flag is set, joined (`none` where no flag is set; None = no text);
@@ -198,18 +206,42 @@ def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: 
 
 def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
     """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
-    out = np.full(n, -1, dtype=np.int64)
-    present = [(p, p.codes >= 0) for p in parts]
-    present = [(p, mask) for p, mask in present if mask.any()]
+    plan = _combinations(parts, n)
+    if plan is None:
+        return Coded(np.full(n, -1, dtype=np.int64), [])
+    codes, present, first = plan
+    if first is None:
+        return Coded(codes, [join([text]) for text in present[0].table])
+    picked = [[p.table[c] if c >= 0 else None for c in p.codes[first].tolist()] for p in present]
+    return Coded(codes, [join([t for t in texts if t is not None]) for texts in zip(*picked)])
+
+
+def joined(parts: list[Coded], sep: str, n: int) -> pa.Array:
+    """combine(parts, sep.join, n).arrow(), the distinct texts joined by Arrow instead of one by one."""
+    plan = _combinations(parts, n)
+    if plan is None:
+        return Coded(np.full(n, -1, dtype=np.int64), []).arrow()
+    codes, present, first = plan
+    if first is None:                          # sep.join of one text is the text
+        return Coded(codes, present[0].table).arrow()
+    columns = [pa.array(p.table, type=pa.string()).take(with_nulls(p.codes[first], p.codes[first] < 0))
+               for p in present]
+    table = pc.binary_join_element_wise(*columns, sep, null_handling="skip")
+    return pa.DictionaryArray.from_arrays(with_nulls(codes.astype(np.int32), codes < 0), table)
+
+
+def _combinations(parts: list[Coded], n: int) -> tuple[np.ndarray, list[Coded], np.ndarray | None] | None:
+    """(code per row of its distinct combination of present parts, -1 where none; the parts present somewhere;
+    a row showing each combination, or None when only one part is present: its own codes then serve).
+    None when no part is present anywhere."""
+    present = [p for p in parts if (p.codes >= 0).any()]
     if not present:
-        return Coded(out, [])
+        return None
     if len(present) == 1:
-        part = present[0][0]
-        return Coded(part.codes, [join([text]) for text in part.table])
-    parts = [p for p, _ in present]
-    rows = np.flatnonzero(np.logical_or.reduce([mask for _, mask in present]))
+        return present[0].codes, present, None
+    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in present]))
     key, size = np.zeros(len(rows), dtype=np.int64), 1
-    for part in parts:
+    for part in present:
         width = len(part.table) + 1
         if size * width >= 2 ** 62:            # keep the mixed-radix key within int64
             key, distinct = pd.factorize(key)
@@ -218,7 +250,6 @@ def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Cod
     codes, distinct = pd.factorize(key)
     first = np.zeros(len(distinct), dtype=np.int64)
     first[codes[::-1]] = rows[::-1]            # a row showing each combination
-    picked = [[p.table[c] if c >= 0 else None for c in p.codes[first].tolist()] for p in parts]
-    table = [join([t for t in texts if t is not None]) for texts in zip(*picked)]
+    out = np.full(n, -1, dtype=np.int64)
     out[rows] = codes
-    return Coded(out, table)
+    return out, present, first

@@ -423,7 +423,7 @@ class BatchEvaluation:
     def titles_test(self, node: ex.Call, args: list[Vec]) -> Vec:
         """has_title at the as-of date.
 
-        With literal arguments, functions.has_title runs once per distinct title held by anyone;
+        With literal arguments, functions.has_title runs once per distinct title held by anyone (ever);
         a row holds the title when any of its titles does (has_title's own `any`).
         """
         titles = self.values["titles"]
@@ -431,12 +431,9 @@ class BatchEvaluation:
         if not all(isinstance(a, ex.Str) for a in node.args):
             return elementwise(check, [titles, *args], titles.known, self.n)
         rest = tuple(a.value for a in node.args)  # type: ignore[union-attr]
-        codes, owner, entry, distinct = held_titles(titles)
-        known = _HOLDS.setdefault((self.as_of, rest), {})
-        entry_hit = np.array([known[k] if k in known else known.setdefault(k, holds(t, self.as_of, rest))
-                              for k, t in distinct.items()] + [False], dtype=bool)
+        codes, owner, title_id = held_titles(titles)
         set_hit = np.zeros(len(codes[1]), dtype=bool)
-        np.logical_or.at(set_hit, owner, entry_hit[entry])
+        np.logical_or.at(set_hit, owner, _holds_by_id(self.as_of, rest)[title_id])
         rows = codes[0] >= 0
         value = np.zeros(self.n, dtype=bool)
         value[rows] = set_hit[codes[0][rows]]
@@ -619,7 +616,11 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     return Vec("bool", sure, sure | (high < need))
 
 
-_HOLDS: dict[tuple[date, tuple[str, ...]], dict[Any, bool]] = {}   # (as_of, args) -> title key -> held
+# Distinct titles seen by this process get a stable id; has_title's verdict per (as_of, args) is
+# kept as a boolean array over those ids, extended only for titles not seen before.
+_TITLE_IDS: dict[Any, int] = {}
+_TITLES: list[Any] = []
+_HOLDS: dict[tuple[date, tuple[str, ...]], np.ndarray] = {}   # (as_of, args) -> held, by title id
 
 
 def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
@@ -627,23 +628,29 @@ def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
     return bool(has_title(SimpleNamespace(titles=[title]), as_of, *args))
 
 
-def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray, dict[Any, Any]]:
-    """Distinct title sets and the distinct titles in them: ((row codes, sets), owner set, title index,
-    {(title, level, valid_from, valid_to): Title})."""
+def _holds_by_id(as_of: date, args: tuple[str, ...]) -> np.ndarray:
+    """has_title's verdict for every title id so far."""
+    done = _HOLDS.get((as_of, args), np.zeros(0, dtype=bool))
+    if len(done) < len(_TITLES):
+        more = [holds(t, as_of, args) for t in _TITLES[len(done):]]
+        done = _HOLDS[(as_of, args)] = np.concatenate([done, np.array(more, dtype=bool)])
+    return done
+
+
+def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct title sets and the titles in them: ((row codes, sets), owner set, title id)."""
     if "held" not in titles.cache:
         codes, sets = titles.factorized()
-        index: dict[Any, int] = {}
-        distinct: dict[Any, Any] = {}
-        owner, entry = [], []
+        owner, title_id = [], []
         for pos, held in enumerate(sets):
             for title in held or ():
                 key = (title.title, title.level, title.valid_from, title.valid_to)   # cheaper to hash than a model
-                if key not in index:
-                    index[key], distinct[key] = len(index), title
+                if key not in _TITLE_IDS:
+                    _TITLE_IDS[key] = len(_TITLES)
+                    _TITLES.append(title)
                 owner.append(pos)
-                entry.append(index[key])
-        titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(entry, dtype=np.int64),
-                                distinct)
+                title_id.append(_TITLE_IDS[key])
+        titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(title_id, dtype=np.int64))
     return titles.cache["held"]
 
 
