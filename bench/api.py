@@ -13,17 +13,14 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from server import ROOT, start_server  # bench/server.py
+
 
 
 def example_profiles() -> list[object]:
@@ -36,31 +33,6 @@ def example_profiles() -> list[object]:
 
 
 PROFILES = example_profiles()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(workers: int, tmp: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-                            cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the server did not start")
 
 
 def server_cpu_seconds(pid: int) -> float | None:
@@ -150,7 +122,7 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="benchmark a running server instead of starting one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = (None, args.url) if args.url else start_server(args.workers, tmp)
+        proc, url = (None, args.url) if args.url else start_server(tmp, workers=args.workers)
         try:
             client_cpu = time.process_time()
             latencies, errors, elapsed, server_cpu = asyncio.run(

@@ -21,29 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api import free_port  # noqa: E402  (bench/api.py)
+from server import ROOT, start_server  # bench/server.py
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def start_server(tmp: str, token: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "IPCHECK_RULES_POLL": "0",
-                        "IPCHECK_OFFICER_TOKENS": f"bench:{token}",
-                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-                             "--port", str(port), "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=1):
-                return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the server did not start")
 
 
 def call(url: str, token: str, body: bytes | None = None, content_type: str | None = None) -> tuple[int, bytes]:
@@ -99,7 +78,7 @@ def main() -> None:
             source = Path(tmp) / f"applicants-{args.rows}.csv"
             subprocess.run([sys.executable, "-m", "engine", "generate", str(args.rows), "-o", str(source)], cwd=ROOT,
                            check=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
-        proc, url = (None, args.url) if args.url else start_server(tmp, token)
+        proc, url = (None, args.url) if args.url else start_server(tmp, env={"IPCHECK_RULES_POLL": "0", "IPCHECK_OFFICER_TOKENS": f"bench:{token}"})
         try:
             out = screen(url, token, source, args.as_of)
             size = source.stat().st_size
