@@ -49,8 +49,9 @@ from .vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
 from .workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
 IP_STRENGTH = "ip_strength"             # the default ranking score, 0-100 (rules/ip_strength/)
-FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
 TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
+SHOWN_FACTS = {IP_STRENGTH: pa.float64(), "ip_strength_tier": TEXT}   # beside the decisions, when the pack has them
+FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
 STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
 OUTPUTS = (".csv", ".parquet", ".xlsx")
 ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"]
@@ -76,6 +77,7 @@ class Plan:
     lang: str
     ranked: tuple[tuple[str, str | None], ...]     # (policy, ranking scorecard)
     headers: tuple[str, ...]
+    facts: tuple[str, ...] = ()                     # derived facts shown beside the decisions (IP strength)
 
 
 def schema_of(plan: Plan) -> pa.Schema:
@@ -86,6 +88,7 @@ def schema_of(plan: Plan) -> pa.Schema:
                    (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT)]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
+    fields += [(f, SHOWN_FACTS[f]) for f in plan.facts]
     return pa.schema(fields)
 
 
@@ -168,6 +171,10 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
         data.update(_policy_columns(part, rationale, ev, result, p, chunk, ranked, invalid))
     for c in plan.cards:
         data.update(_card_columns(part, result, c, chunk.valid))
+    for f in plan.facts:
+        values = to_python(ev.values[f])
+        values[~np.asarray(chunk.valid, dtype=bool)] = None
+        data[f] = [None if v is None else float(v) for v in values] if SHOWN_FACTS[f] == pa.float64() else values
     schema = schema_of(plan)
     part.table = pa.table({name: _array(data[name], typ) for name, typ in zip(schema.names, schema.types)},
                           schema=schema)
@@ -351,6 +358,7 @@ class Screening:
         in_force = [p for p in pack.order if p in pack.policies and pack.policy_on(p, as_of) is not None]
         self.policies = [p for p in in_force if policies is None or p in policies]
         self.cards = [c for c in pack.order if c in pack.scorecards]
+        self.facts = tuple(f for f in SHOWN_FACTS if f in pack.derived)
         self.allocations = {a.policy: a for a in allocations or []}
         for a in self.allocations.values():
             self._check_allocation(a)
@@ -367,7 +375,7 @@ class Screening:
 
     def plan(self, headers: list[str]) -> Plan:
         return Plan(self.pack.root, self.pack.hash, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
-                    tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers))
+                    tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers), self.facts)
 
     @property
     def schema(self) -> pa.Schema:

@@ -70,6 +70,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
             decision_headers += [f"{p} 排名 rank", f"{p} 支持 funded"]
     for c in screening.cards:
         decision_headers.append(f"{pack.scorecards[c].label.zh} {c}")
+    facts = screening.facts
+    decision_headers += [f"{pack.derived[f].label.zh} {f}" for f in facts]
     decisions = _Sheet(book, sheet_name("决策 decisions", taken), decision_headers, bold)
     per_policy = {}
     for p in screening.policies:
@@ -92,7 +94,7 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
                 per_policy[p].add(base + [status_word(cols[f"{p}.status"][i]), cols[f"{p}.reason"][i],
                                           cols[f"{p}.amount"][i], cols[f"{p}.unmet"][i], cols[f"{p}.unknown"][i]]
                                   + extra)
-            row += [cols[f"{c}.score"][i] for c in screening.cards]
+            row += [cols[f"{c}.score"][i] for c in screening.cards] + [cols[f][i] for f in facts]
             decisions.add(row)
     summary = _Sheet(book, sheet_name("汇总 summary", taken), ["项目 section", "内容 item", "数量 count",
                                                                  "金额（万元）amount"], bold)

@@ -163,7 +163,11 @@ def assert_file_matches_single(source: Path, out: Path, pack: Any, as_of: date, 
         except ProfileInputError:
             assert all(row[f"{p}.status"] == "invalid" for p in pack.policies if f"{p}.status" in row), row
             continue
-        for decision in evaluate(profile, pack, as_of).decisions:
+        assessment = evaluate(profile, pack, as_of)
+        for fact in ("ip_strength", "ip_strength_tier"):  # shown beside the decisions when the pack has them
+            if fact in row:
+                assert row[fact] == assessment.facts[fact], (row, fact)
+        for decision in assessment.decisions:
             assert row[f"{decision.id}.status"] == decision.status, (row, decision.reasons)
             for state in ("unmet", "unknown"):
                 expected = {leaf.id for leaf in leaves(decision.conditions) if leaf.status == state}
