@@ -330,6 +330,14 @@ def all_agree(proc: subprocess.Popen[bytes], base: str, done: Callable[[dict[str
         time.sleep(0.1)
 
 
+def logged(log: Path, line: str, times: int, seconds: float = 30) -> None:
+    """Wait until the server's log holds `line` `times` times (requests may all reach one worker)."""
+    deadline = time.monotonic() + seconds
+    while log.read_text(encoding="utf-8", errors="replace").count(line) < times:
+        assert time.monotonic() < deadline, f"{line!r} not logged {times} times"
+        time.sleep(0.1)
+
+
 def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
@@ -348,6 +356,7 @@ def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
         edit(rules, "< new_firm_max_years", "< new_firm_max_yearz")
         broken = pack_hash(rules)
         version = all_agree(proc, base, lambda b: (b["last_reload"] or {}).get("candidate_hash") == broken)
+        logged(log, f"rule pack {broken} rejected", times=2)  # each worker, on its own poll
         assert version["rules_hash"] == good and version["last_reload"]["outcome"] == "rejected"
         assert f"{RULE}:46" in [p["where"] for p in version["last_reload"]["problems"]]
         r = httpx.post(base + "/v1/assess", params=AS_OF | {"whatif": "false"}, json=EXAMPLE, timeout=10)
@@ -357,6 +366,7 @@ def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
         edit(rules, MAX_YEARS, "        value: 1\n")
         fixed = pack_hash(rules)
         all_agree(proc, base, lambda b: b["rules_hash"] == fixed and b["last_reload"]["outcome"] == "loaded")
+        logged(log, f"rule pack {fixed} loaded", times=2)
         r = httpx.post(base + "/v1/assess", params=AS_OF | {"whatif": "false"}, json=EXAMPLE, timeout=10)
         decision = next(d for d in r.json()["decisions"] if d["id"] == POLICY)
         assert decision["status"] == "ineligible" and r.headers["x-rules-hash"] == fixed
