@@ -27,7 +27,7 @@ def contains(span: Interval, x: float) -> bool:
     return (span.lo < x or (span.lo_closed and span.lo == x)) and (x < span.hi or (span.hi_closed and x == span.hi))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(interval_and_point(), interval_and_point(), st.sampled_from(sorted(OPS)))
 def test_compare_never_excludes_an_outcome_that_occurs(a: tuple[Interval, float], b: tuple[Interval, float], op: str) -> None:
     (ia, x), (ib, y) = a, b
@@ -35,7 +35,7 @@ def test_compare_never_excludes_an_outcome_that_occurs(a: tuple[Interval, float]
     assert OPS[op](x, y) in compare(op, ia, ib)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(interval_and_point(), interval_and_point(), st.sampled_from(["+", "-", "*", "/"]))
 def test_arithmetic_contains_every_result(a: tuple[Interval, float], b: tuple[Interval, float], op: str) -> None:
     (ia, x), (ib, y) = a, b
@@ -46,7 +46,7 @@ def test_arithmetic_contains_every_result(a: tuple[Interval, float], b: tuple[In
     assert result.lo - 1e-9 <= value <= result.hi + 1e-9
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(interval_and_point(), interval_and_point())
 def test_subtract_keeps_exactly_the_points_outside(a: tuple[Interval, float], b: tuple[Interval, float]) -> None:
     (ia, x), (ib, _) = a, b
