@@ -10,7 +10,7 @@ from engine.chart import Axis, radar_svg, strength_chart
 from engine.evaluator import evaluate
 from engine.loader import DEFAULT_RULES, load_pack
 from engine.profile import parse_profile
-from engine.strength import CARD, overall, strength_of
+from engine.strength import overall, strength_of
 
 NS = "{http://www.w3.org/2000/svg}"
 DAY = date(2026, 11, 1)
