@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import random
 import sys
 import time
 from datetime import date
@@ -29,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmark thi
 from engine.boundaries import boundaries  # noqa: E402
 from engine.evaluator import evaluate  # noqa: E402
 from engine.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
-from engine.profile import EnterpriseProfile, ProfileInputError, parse_profile  # noqa: E402
+from engine.profile import EnterpriseProfile  # noqa: E402
 from engine.strength import enrich  # noqa: E402
 
 Case = tuple[EnterpriseProfile, date]
@@ -37,14 +36,7 @@ Case = tuple[EnterpriseProfile, date]
 
 def generate(pack: RulePack, n: int, seed: int) -> list[Case]:
     """n valid profiles with their as-of dates, drawn from the pack's boundary values."""
-    bounds, rng, cases = boundaries(pack), random.Random(seed), []
-    while len(cases) < n:
-        data, as_of = bounds.draw(rng.choice)
-        try:
-            cases.append((parse_profile(data), as_of))
-        except ProfileInputError:
-            continue
-    return cases
+    return boundaries(pack).valid_cases(n, seed)
 
 
 Decide = Callable[[EnterpriseProfile, date], dict[str, str]]

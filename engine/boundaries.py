@@ -10,13 +10,14 @@ valid values are offered.
 """
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable, Iterable, Sequence
 
 from . import expr as ex
 from .loader import RulePack, dependencies, expressions_of
-from .profile import FIELDS, ProfileInputError, TITLES, Level, field_kind, parse_profile
+from .profile import FIELDS, TITLES, EnterpriseProfile, Level, ProfileInputError, field_kind, parse_profile
 
 Pick = Callable[[Sequence[Any]], Any]
 
@@ -40,6 +41,17 @@ class Boundaries:
             if offset is not None:
                 data[name] = (_years_before(as_of, offset) + timedelta(days=pick([-1, 0, 1]))).isoformat()
         return data, as_of
+
+    def valid_cases(self, n: int, seed: int) -> list[tuple[EnterpriseProfile, date]]:
+        """n profiles the model accepts, with their as-of dates (reproducible for a seed)."""
+        rng, cases = random.Random(seed), []
+        while len(cases) < n:
+            data, as_of = self.draw(rng.choice)
+            try:
+                cases.append((parse_profile(data), as_of))
+            except ProfileInputError:
+                continue
+        return cases
 
 
 def _years_before(day: date, years: int) -> date:

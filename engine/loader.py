@@ -5,7 +5,7 @@ import graphlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -15,6 +15,8 @@ from .profile import FIELDS, KEY_BY_LABEL
 from .rules import Condition, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile, Scorecard
 
 MAX_FILE_BYTES = 1_000_000
+T = TypeVar("T")
+
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
 DEFAULT_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -197,16 +199,21 @@ def _validate(shown: str, raw: Any, names: dict[str, str]) -> tuple[RuleFile | N
         return None, issues
 
 
-def expressions_of(obj: Any) -> Iterator[Expression]:
-    """Every expression inside a rule object (walks pydantic models and lists)."""
-    if isinstance(obj, Expression):
+def instances_of(obj: Any, kind: type[T]) -> Iterator[T]:
+    """Every `kind` inside a rule object, outermost first (walks pydantic models and lists)."""
+    if isinstance(obj, kind):
         yield obj
-    elif isinstance(obj, list):
+    if isinstance(obj, list):
         for item in obj:
-            yield from expressions_of(item)
+            yield from instances_of(item, kind)
     elif hasattr(obj, "__pydantic_fields__"):
         for name in type(obj).model_fields:
-            yield from expressions_of(getattr(obj, name))
+            yield from instances_of(getattr(obj, name), kind)
+
+
+def expressions_of(obj: Any) -> Iterator[Expression]:
+    """Every expression inside a rule object."""
+    return instances_of(obj, Expression)
 
 
 def pack_files(root: Path) -> list[Path]:

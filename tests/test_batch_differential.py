@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from engine import expr as ex
 from engine.evaluator import evaluate
-from engine.loader import RulePack, expressions_of, load_pack
+from engine.loader import RulePack, expressions_of, instances_of, load_pack
 from engine.profile import (FIELDS, LEVEL_RANK, TITLES, EnterpriseProfile, ProfileInputError, field_kind,
                             parse_profile)
 from engine.results import ConditionResult
+from engine.rules import BracketTable
 from engine.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
 
 HERE = Path(__file__).parent
@@ -50,7 +51,7 @@ def pack_constants(pack: RulePack) -> tuple[set[float], set[str]]:
                     numbers.add(node.value)
                 elif isinstance(node, ex.Str):
                     texts.add(node.value)
-        for table in _bracket_tables(item):
+        for table in instances_of(item, BracketTable):
             numbers |= {bound for row in table.rows for _, bound in row.bounds()}
         lookup = getattr(item, "lookup", None)
         if lookup is not None:
@@ -64,17 +65,6 @@ def pack_constants(pack: RulePack) -> tuple[set[float], set[str]]:
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 numbers.add(float(value))
     return numbers, texts
-
-
-def _bracket_tables(obj: Any) -> Iterator[Any]:
-    if hasattr(obj, "rows") and hasattr(obj, "of"):
-        yield obj
-    if isinstance(obj, list):
-        for x in obj:
-            yield from _bracket_tables(x)
-    elif hasattr(obj, "__pydantic_fields__"):
-        for name in type(obj).model_fields:
-            yield from _bracket_tables(getattr(obj, name))
 
 
 def pack_dates(pack: RulePack) -> list[date]:

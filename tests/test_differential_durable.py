@@ -131,17 +131,9 @@ def test_a_condition_too_wide_for_durable_rules_is_refused_when_compiling(tmp_pa
 
 def test_oracle_is_safe_to_call_from_several_threads() -> None:
     """One host, one lock: concurrent callers get the same decisions as the evaluator."""
-    import random
     from concurrent.futures import ThreadPoolExecutor
 
-    rng = random.Random(11)
-    cases = []
-    while len(cases) < 200:
-        data, as_of = BOUNDS["coverage"].draw(rng.choice)
-        try:
-            cases.append((parse_profile(data), as_of))
-        except ProfileInputError:
-            continue
+    cases = BOUNDS["coverage"].valid_cases(200, seed=11)
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda case: ORACLES["coverage"].decide(*case), cases))
     expected = [{d.id: d.status for d in evaluate(p, PACKS["coverage"], day).decisions} for p, day in cases]

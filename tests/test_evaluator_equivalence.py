@@ -8,7 +8,6 @@ probes) gives those targets exactly as a full run does.
 """
 from __future__ import annotations
 
-import random
 from datetime import date
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from engine.boundaries import boundaries
 from engine.evaluator import Evaluation, evaluate
 from engine.loader import RulePack, load_pack
-from engine.profile import EnterpriseProfile, ProfileInputError, parse_profile
+from engine.profile import EnterpriseProfile
 from engine.report import render
 from engine.strength import enrich
 from engine.whatif import Repairer
@@ -26,14 +25,7 @@ Case = tuple[EnterpriseProfile, date]
 
 def generated(pack: RulePack, n: int, seed: int) -> list[Case]:
     """Profiles around every threshold of the pack (some facts missing), with as-of dates."""
-    bounds, rng, cases = boundaries(pack), random.Random(seed), []
-    while len(cases) < n:
-        data, as_of = bounds.draw(rng.choice)
-        try:
-            cases.append((parse_profile(data), as_of))
-        except ProfileInputError:
-            continue
-    return cases
+    return boundaries(pack).valid_cases(n, seed)
 
 
 def assessed(profile: EnterpriseProfile, pack: RulePack, as_of: date, what_if: bool | None = None) -> str:
