@@ -22,12 +22,12 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.evaluator import evaluate
-from engine.strength import enrich
-from engine.loader import DEFAULT_RULES, RulePack
-from engine.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
-from engine.report import render
-from engine.results import Assessment
+from engine.evaluate.evaluator import evaluate
+from engine.evaluate.strength import enrich
+from engine.language.loader import DEFAULT_RULES, RulePack
+from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
+from engine.evaluate.report import render
+from engine.model.results import Assessment
 
 from . import catalogue, screens, web
 from .auth import Officers

@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from engine import expr as ex
-from engine.loader import RulePack, expressions_of
-from engine.results import Words
-from engine.rules import Condition, Policy
+from engine.language import expr as ex
+from engine.language.loader import RulePack, expressions_of
+from engine.model.results import Words
+from engine.language.rules import Condition, Policy
 
 
 class PolicySummary(BaseModel):

@@ -30,7 +30,7 @@ def serve(host: str, port: int, workers: int, rules: Path | None, rules_poll: fl
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.loader import RuleLoadError
+    from engine.language.loader import RuleLoadError
 
     from .app import app_from_env
     if rules is not None:

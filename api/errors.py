@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.profile import _PYDANTIC_ZH, FIELDS, KEY_BY_LABEL, ProfileIssue, label_zh
+from engine.model.profile import _PYDANTIC_ZH, FIELDS, KEY_BY_LABEL, ProfileIssue, label_zh
 
 MAX_SHOWN = 200  # characters of an offending value echoed back
 

@@ -1,6 +1,6 @@
 """The self-check form, built from the profile model's own field metadata.
 
-Fields are taken from engine.profile.FIELDS in declaration order; only the topic boundaries
+Fields are taken from engine.model.profile.FIELDS in declaration order; only the topic boundaries
 (the first field of each topic) are named here, so a new profile field appears on the form by
 itself, in the topic it was declared under.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.profile import FIELDS, LEVEL_RANK, TITLES, Level, field_kind, label_zh, unit_of
+from engine.model.profile import FIELDS, LEVEL_RANK, TITLES, Level, field_kind, label_zh, unit_of
 
 # (first field of the topic, Chinese heading, English heading)
 TOPICS: list[tuple[str, str, str]] = [

@@ -24,8 +24,8 @@ from typing import Any, Awaitable, Callable, Literal
 from fastapi import Request
 from pydantic import BaseModel
 
-from engine.lint import lint_pack
-from engine.loader import RuleIssue, RuleLoadError, RulePack, load_pack, pack_hash
+from engine.authoring.lint import lint_pack
+from engine.language.loader import RuleIssue, RuleLoadError, RulePack, load_pack, pack_hash
 
 log = logging.getLogger("ipcheck.rules")
 Trigger = Literal["startup", "watch", "endpoint"]

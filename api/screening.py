@@ -1,9 +1,9 @@
 """Batch screening behind the service's narrow interface: `check_input` and `run_screen`.
 
-Both are the engine's screening path, the one `ipcheck screen` runs: engine.tabular reads the
+Both are the engine's screening path, the one `ipcheck screen` runs: engine.batch.tabular reads the
 table (xlsx through calamine, CSV as UTF-8 or GBK, Chinese or English headers, rows validated
-by the profile model, bad rows kept with their error entries), engine.vectorized screens it
-column-wise and engine.workbook writes the workbook (decisions, a sheet per policy with
+by the profile model, bad rows kept with their error entries), engine.batch.vectorized screens it
+column-wise and engine.batch.workbook writes the workbook (decisions, a sheet per policy with
 rationale, summary, errors). This module only adds the service's own limits: every header
 must name a profile field, the row limit, and whole-file problems as bilingual
 `ScreenInputError`s, never a traceback.
@@ -15,10 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.loader import RulePack
-from engine.screen import Screening, Summary
-from engine.profile import label_zh
-from engine.tabular import TableError, field_of_header, read_chunks
+from engine.language.loader import RulePack
+from engine.batch.screen import Screening, Summary
+from engine.model.profile import label_zh
+from engine.batch.tabular import TableError, field_of_header, read_chunks
 
 STATUSES = ("eligible", "ineligible", "undetermined")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and

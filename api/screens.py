@@ -12,8 +12,8 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine.loader import RulePack
-from engine.profile import ProfileIssue
+from engine.language.loader import RulePack
+from engine.model.profile import ProfileIssue
 
 from .errors import ApiError, responses
 from .rulesource import pack_of

@@ -16,12 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from engine.chart import strength_chart
-from engine.evaluator import evaluate
-from engine.strength import enrich
-from engine.explain import fmt_number, fmt_value
-from engine.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
-from engine.results import Assessment
+from engine.evaluate.chart import strength_chart
+from engine.evaluate.evaluator import evaluate
+from engine.evaluate.strength import enrich
+from engine.evaluate.explain import fmt_number, fmt_value
+from engine.model.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
+from engine.model.results import Assessment
 
 from . import catalogue
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics

@@ -23,16 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.evaluator import evaluate  # noqa: E402
-from engine.loader import load_pack  # noqa: E402
-from engine.profile import parse_profile  # noqa: E402
-from engine.tabular import raw_cell  # noqa: E402
+from engine.evaluate.evaluator import evaluate  # noqa: E402
+from engine.language.loader import load_pack  # noqa: E402
+from engine.model.profile import parse_profile  # noqa: E402
+from engine.batch.tabular import raw_cell  # noqa: E402
 
 AS_OF = "2025-06-30"
 # Run `ipcheck` and record the process's own peak resident memory (VmHWM, kB) in the file named first.
 SCREEN = """
 import sys
-from engine.cli import main
+from engine.cli.main import main
 out = sys.argv.pop(1)
 try:
     main(sys.argv[1:], standalone_mode=False)
@@ -96,7 +96,7 @@ def main() -> None:
         source, target = Path(tmp) / "applicants.csv", Path(tmp) / "decisions.parquet"
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "engine.generate", str(args.n), "-o", str(source), "--seed",
+        subprocess.run([sys.executable, "-m", "engine.batch.generate", str(args.n), "-o", str(source), "--seed",
                         str(args.seed)], check=True, env=env, stdout=subprocess.DEVNULL)
         print(f"generated {args.n:,} applicants in {time.perf_counter() - started:.1f} s "
               f"({source.stat().st_size / 1e6:.0f} MB CSV)")

@@ -1,6 +1,6 @@
 """Single-profile evaluations per second: ipcheck's evaluator and the durable-rules oracle.
 
-Both run on the same pack and the same generated profiles (engine.boundaries: values
+Both run on the same pack and the same generated profiles (tests.support.boundaries: values
 around every threshold the policies read, some facts missing), one profile at a time,
 in one process. The evaluator builds a full assessment with rationale; the oracle only
 decides statuses, so the comparison favours durable-rules. Compiling the durable-rules
@@ -25,11 +25,11 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmark this checkout
 
-from engine.boundaries import boundaries  # noqa: E402
-from engine.evaluator import evaluate  # noqa: E402
-from engine.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
-from engine.profile import EnterpriseProfile  # noqa: E402
-from engine.strength import enrich  # noqa: E402
+from tests.support.boundaries import boundaries  # noqa: E402
+from engine.evaluate.evaluator import evaluate  # noqa: E402
+from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
+from engine.model.profile import EnterpriseProfile  # noqa: E402
+from engine.evaluate.strength import enrich  # noqa: E402
 
 Case = tuple[EnterpriseProfile, date]
 
@@ -88,7 +88,7 @@ def main() -> int:
               f"Python {platform.python_version()}, pack {pack.hash}, {args.n} profiles")
         return ipcheck_only(pack, generate(pack, args.n, args.seed))
     try:
-        from engine.oracle import OracleEvaluator
+        from tests.support.oracle import OracleEvaluator
     except ImportError:
         print("durable-rules is not installed; install the oracle extra: pip install -e '.[oracle]'\n"
               "未安装 durable-rules，请安装 oracle 可选依赖", file=sys.stderr)

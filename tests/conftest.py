@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from engine.evaluator import evaluate
-from engine.loader import DEFAULT_RULES, RulePack, load_pack
-from engine.profile import KEY_BY_LABEL, FIELDS, parse_profile
-from engine.results import Assessment, ConditionResult, ScorecardResult
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import DEFAULT_RULES, RulePack, load_pack
+from engine.model.profile import KEY_BY_LABEL, FIELDS, parse_profile
+from engine.model.results import Assessment, ConditionResult, ScorecardResult
 
 STATUS_ZH = {"符合": "eligible", "不符合": "ineligible", "待定": "undetermined"}
 SIZE_ZH = {"大型": "large", "中型": "medium", "小型": "small", "微型": "micro"}
@@ -135,7 +135,7 @@ def benefit_amount(outcome: dict[str, Assessment], pack: RulePack, name: str, am
 
 @when(parsers.parse('按 "{day}" 评估知识产权实力'))
 def assess_strength_on(firm: dict[str, Any], outcome: dict[str, Assessment], pack: RulePack, day: str) -> None:
-    from engine.strength import enrich
+    from engine.evaluate.strength import enrich
     profile, as_of = parse_profile(firm), date.fromisoformat(day)
     outcome["result"] = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
 
@@ -164,7 +164,7 @@ def scored(outcome: dict[str, Assessment], name: str, points: str) -> None:
 
 
 def _improvement_names(imp: Any) -> set[str]:
-    from engine.profile import TITLES
+    from engine.model.profile import TITLES
     titles = {TITLES.get(code, code) for code in imp.change.new} if imp.change.field == "titles" else set()
     return {imp.change.field, imp.change.field_zh} | titles
 

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from pytest_bdd import given, parsers, then, when
 
-from engine.cli import main
-from engine.diff import STATUS_ZH
-from engine.loader import RulePack, pack_files, read_yaml
+from engine.cli.main import main
+from engine.authoring.diff import STATUS_ZH
+from engine.language.loader import RulePack, pack_files, read_yaml
 
 ZH_STATUS = {zh: en for en, zh in STATUS_ZH.items()}
 BOOL_ZH = {"是": True, "否": False}

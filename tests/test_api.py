@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.limits import Limits
-from engine.loader import load_pack
+from engine.language.loader import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = json.loads((ROOT / "examples" / "new_ip_service_firm.json").read_text(encoding="utf-8"))
@@ -158,7 +158,7 @@ def test_openapi_has_an_example_for_every_endpoint(client: TestClient) -> None:
 # --- pages -------------------------------------------------------------------
 
 def test_form_is_built_from_the_profile_model(client: TestClient) -> None:
-    from engine.profile import FIELDS, label_zh, unit_of
+    from engine.model.profile import FIELDS, label_zh, unit_of
     html = client.get("/").text
     assert '<html lang="zh-CN">' in html
     for name in FIELDS:
@@ -224,8 +224,8 @@ def test_result_page_shows_the_radar_chart_only_with_an_ip_strength_section(clie
 def test_serve_refuses_a_broken_rule_pack_or_database_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from engine.cli import main
-    from engine.loader import DEFAULT_RULES
+    from engine.cli.main import main
+    from engine.language.loader import DEFAULT_RULES
     for name in ("IPCHECK_RULES", "DATABASE_URL"):  # serve sets them for its workers; restored after the test
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "bad.yaml").write_text("policies: [1]\n", encoding="utf-8")

@@ -25,7 +25,7 @@ import api.rulesource
 import api.screens
 from api.app import create_app
 from api.rulesource import PinPack, RuleSource
-from engine.loader import RuleLoadError, pack_hash
+from engine.language.loader import RuleLoadError, pack_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE = "jiangbei/new_ip_service_firm.yaml"
@@ -305,7 +305,7 @@ def test_a_pack_with_lint_errors_refuses_to_start(rules: Path, tmp_path: Path) -
 
 # --- a real server, two workers ---------------------------------------------------------------
 
-IPCHECK = [sys.executable, "-c", "from engine.cli import main; main()"]  # the `ipcheck` command
+IPCHECK = [sys.executable, "-c", "from engine.cli.main import main; main()"]  # the `ipcheck` command
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ from api.app import create_app
 from api.auth import Officers, digest
 from api.limits import Limits
 from api.storage import Store
-from engine.loader import load_pack
+from engine.language.loader import load_pack
 
 AUTH = {"Authorization": "Bearer s3cret"}
 CSV = ("统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"

@@ -1,4 +1,4 @@
-"""Batch (engine.vectorized) and single-profile (engine.evaluator) results are identical, row for row.
+"""Batch (engine.batch.vectorized) and single-profile (engine.evaluate.evaluator) results are identical, row for row.
 
 Profiles are drawn from pools derived from the pack itself: every number the rules compare
 against (literals, parameter values, bracket bounds, pass marks), one either side of it and
@@ -16,14 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import expr as ex
-from engine.evaluator import evaluate
-from engine.loader import RulePack, expressions_of, instances_of, load_pack
-from engine.profile import (FIELDS, LEVEL_RANK, TITLES, EnterpriseProfile, ProfileInputError, field_kind,
+from engine.language import expr as ex
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import RulePack, expressions_of, instances_of, load_pack
+from engine.model.profile import (FIELDS, LEVEL_RANK, TITLES, EnterpriseProfile, ProfileInputError, field_kind,
                             parse_profile)
-from engine.results import ConditionResult
-from engine.rules import BracketTable
-from engine.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
+from engine.model.results import ConditionResult
+from engine.language.rules import BracketTable
+from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
 
 HERE = Path(__file__).parent
 MAIN_RULES = HERE.parent / "rules"

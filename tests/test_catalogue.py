@@ -6,9 +6,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.catalogue import FILES, REFRESH, build
-from engine.cli import main
-from engine.loader import DEFAULT_RULES, load_pack
+from engine.authoring.catalogue import FILES, REFRESH, build
+from engine.cli.main import main
+from engine.language.loader import DEFAULT_RULES, load_pack
 
 COMMITTED = Path(__file__).resolve().parent.parent / "docs" / "catalogue"
 

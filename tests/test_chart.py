@@ -1,4 +1,4 @@
-"""engine/chart.py: a well-formed SVG radar with Chinese labels, no network references."""
+"""engine/evaluate/chart.py: a well-formed SVG radar with Chinese labels, no network references."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from engine.chart import Axis, radar_svg, strength_chart
-from engine.evaluator import evaluate
-from engine.loader import DEFAULT_RULES, load_pack
-from engine.profile import parse_profile
-from engine.strength import overall, strength_of
+from engine.evaluate.chart import Axis, radar_svg, strength_chart
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import DEFAULT_RULES, load_pack
+from engine.model.profile import parse_profile
+from engine.evaluate.strength import overall, strength_of
 
 NS = "{http://www.w3.org/2000/svg}"
 DAY = date(2026, 11, 1)

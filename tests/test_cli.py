@@ -4,7 +4,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.cli import main
+from engine.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

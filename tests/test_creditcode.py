@@ -1,7 +1,7 @@
 """统一社会信用代码 (GB 32100-2015) and the embedded GB 11714 organisation code."""
 import pytest
 
-from engine.creditcode import CreditCodeError, make_credit_code, validate_credit_code
+from engine.model.creditcode import CreditCodeError, make_credit_code, validate_credit_code
 
 
 def test_the_published_sample_is_valid() -> None:

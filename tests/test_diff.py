@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.diff import (DiffInputError, build_report, evaluate_population, generate_population, make_population,
+from engine.cli.main import main
+from engine.authoring.diff import (DiffInputError, build_report, evaluate_population, generate_population, make_population,
                          read_population, structural_diff)
-from engine.loader import DEFAULT_RULES, load_pack
+from engine.language.loader import DEFAULT_RULES, load_pack
 
 DAY = date(2026, 11, 1)
 PACK = """\
@@ -266,8 +266,8 @@ def test_an_added_exclusive_group_is_a_structural_change(tmp_path: Path) -> None
 
 
 def test_population_columns_equal_the_single_profile_evaluator() -> None:
-    """Statuses, every leaf's state and amounts agree with engine.evaluator row by row (full pack, generated rows)."""
-    from engine.evaluator import evaluate
+    """Statuses, every leaf's state and amounts agree with engine.evaluate.evaluator row by row (full pack, generated rows)."""
+    from engine.evaluate.evaluator import evaluate
     pack = load_pack(DEFAULT_RULES)
     pop = generate_population(300, seed=9)
     result = evaluate_population(pack, pop, DAY)

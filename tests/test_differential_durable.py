@@ -1,6 +1,6 @@
 """Differential test: the evaluator and the durable-rules oracle must agree on every decision.
 
-Profiles are generated from the pack itself (engine.boundaries): values on and either
+Profiles are generated from the pack itself (tests.support.boundaries): values on and either
 side of every threshold the policies read, matching and near-miss prefixes and
 options, and any field missing. Two packs are checked: the real one in rules/, and a
 synthetic coverage pack (tests/data/oracle_coverage) that uses every construct of the
@@ -19,12 +19,12 @@ pytest.importorskip("durable")
 from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from engine import oracle  # noqa: E402
-from engine.boundaries import Boundaries, boundaries  # noqa: E402
-from engine.evaluator import evaluate  # noqa: E402
-from engine.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
-from engine.oracle import OracleError, OracleEvaluator, OracleUnsupported  # noqa: E402
-from engine.profile import ProfileInputError, parse_profile  # noqa: E402
+from tests.support import oracle  # noqa: E402
+from tests.support.boundaries import Boundaries, boundaries  # noqa: E402
+from engine.evaluate.evaluator import evaluate  # noqa: E402
+from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
+from tests.support.oracle import OracleError, OracleEvaluator, OracleUnsupported  # noqa: E402
+from engine.model.profile import ProfileInputError, parse_profile  # noqa: E402
 
 COVERAGE = Path(__file__).parent / "data" / "oracle_coverage"
 PACKS = {"rules": load_pack(DEFAULT_RULES), "coverage": load_pack(COVERAGE)}
@@ -163,7 +163,7 @@ def test_the_stack_bound_matches_durable_rules() -> None:
 
     script = (
         "import sys\n"
-        "from engine.oracle import _Host, KIND\n"
+        "from tests.support.oracle import _Host, KIND\n"
         "from durable.lang import value, when_all\n"
         "n = int(sys.argv[1])\n"
         "host = _Host()\n"
@@ -184,7 +184,7 @@ def test_the_stack_bound_matches_durable_rules() -> None:
 
 def test_only_tables_and_scorecards_are_precomputed() -> None:
     """Formula facts are computed by durable-rules; only cases / lookup / brackets and scorecards come
-    from the evaluator (see engine.oracle)."""
+    from the evaluator (see tests.support.oracle)."""
     pack = PACKS["rules"]
     for name in ORACLES["rules"].compiled.precomputed:
         derived = pack.derived.get(name)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.evaluator import evaluate
-from engine.loader import load_pack
-from engine.profile import parse_profile
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import load_pack
+from engine.model.profile import parse_profile
 
 DAY = date(2026, 11, 1)
 RD = """\

@@ -12,13 +12,13 @@ from datetime import date
 
 import pytest
 
-from engine.boundaries import boundaries
-from engine.evaluator import Evaluation, evaluate
-from engine.loader import RulePack, load_pack
-from engine.profile import EnterpriseProfile
-from engine.report import render
-from engine.strength import enrich
-from engine.whatif import Repairer
+from tests.support.boundaries import boundaries
+from engine.evaluate.evaluator import Evaluation, evaluate
+from engine.language.loader import RulePack, load_pack
+from engine.model.profile import EnterpriseProfile
+from engine.evaluate.report import render
+from engine.evaluate.strength import enrich
+from engine.evaluate.whatif import Repairer
 
 Case = tuple[EnterpriseProfile, date]
 

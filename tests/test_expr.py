@@ -1,7 +1,7 @@
 """The expression language: what it accepts, and every escape attempt refused at parse time."""
 import pytest
 
-from engine import expr as ex
+from engine.language import expr as ex
 
 KNOWN = {"研发费用": "rd_expense", "rd_expense": "rd_expense", "revenue": "revenue", "a": "a", "b": "b"}
 

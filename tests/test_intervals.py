@@ -7,7 +7,7 @@ import operator
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine.intervals import Interval, arith, compare, subtract
+from engine.authoring.intervals import Interval, arith, compare, subtract
 
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
 edges = st.integers(-4, 4).map(float)  # few values, so edges often meet

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.lint import Finding, lint_pack
-from engine.loader import RuleLoadError, load_pack
+from engine.cli.main import main
+from engine.authoring.lint import Finding, lint_pack
+from engine.language.loader import RuleLoadError, load_pack
 
 SRC = "{document: 测试文件, clause: 一}"
 
@@ -231,10 +231,10 @@ def test_unused_parameters_and_derived_facts_are_reported(tmp_path: Path) -> Non
 
 
 def test_a_parameter_read_by_code_is_not_unused(tmp_path: Path) -> None:
-    text = ("parameters:\n" + param("x").replace("}]}", "}], read_by: engine/patents.py}")
+    text = ("parameters:\n" + param("x").replace("}]}", "}], read_by: engine/evaluate/patents.py}")
             + "policies:\n" + policy("p", leaves("employees > 3"), start="2020-01-01"))
     assert codes(lint(tmp_path, text)) == []
-    assert codes(lint(tmp_path, text.replace(", read_by: engine/patents.py", ""))) == ["unused"]
+    assert codes(lint(tmp_path, text.replace(", read_by: engine/evaluate/patents.py", ""))) == ["unused"]
 
 
 # --- the command ---------------------------------------------------------------------

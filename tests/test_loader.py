@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.loader import DEFAULT_RULES, RuleLoadError, load_pack
+from engine.cli.main import main
+from engine.language.loader import DEFAULT_RULES, RuleLoadError, load_pack
 
 POLICY = """\
 policies:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.evaluator import evaluate
-from engine.loader import DEFAULT_RULES, RulePack, load_pack
-from engine.profile import parse_profile
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import DEFAULT_RULES, RulePack, load_pack
+from engine.model.profile import parse_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "江北府办发〔2023〕6号"

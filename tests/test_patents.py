@@ -1,4 +1,4 @@
-"""engine/patents.py: counts from a patent list, CNIPA high-value categories, bilingual row errors."""
+"""engine/evaluate/patents.py: counts from a patent list, CNIPA high-value categories, bilingual row errors."""
 from __future__ import annotations
 
 import json
@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.loader import DEFAULT_RULES, load_pack
-from engine.patents import (PLEDGE_PARAM, Patent, PatentListError, apply_counts, derive_counts, parse_rows,
+from engine.cli.main import main
+from engine.language.loader import DEFAULT_RULES, load_pack
+from engine.evaluate.patents import (PLEDGE_PARAM, Patent, PatentListError, apply_counts, derive_counts, parse_rows,
                             read_patents)
-from engine.profile import parse_profile
+from engine.model.profile import parse_profile
 
 DAY = date(2026, 11, 1)
 HEADER = "专利号,专利类型,申请日,授权公告日,法律状态,IPC分类号,海外同族国家,质押金额,获奖,属于战略性新兴产业\n"

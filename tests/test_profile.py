@@ -4,8 +4,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.profile import EnterpriseProfile, ProfileInputError, parse_profile
+from engine.cli.main import main
+from engine.model.profile import EnterpriseProfile, ProfileInputError, parse_profile
 
 
 def test_chinese_and_english_keys() -> None:

@@ -17,15 +17,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.cli import main
-from engine.creditcode import make_credit_code
-from engine.evaluator import evaluate
-from engine.generate import generate, write_table
-from engine.loader import load_pack
-from engine.profile import KEY_BY_LABEL, ProfileInputError, parse_profile
-from engine.screen import Allocation, Screening, terminal_progress
-from engine.tabular import ChunkReader, detect_encoding, raw_cell
-from engine.vectorized import to_python
+from engine.cli.main import main
+from engine.model.creditcode import make_credit_code
+from engine.evaluate.evaluator import evaluate
+from engine.batch.generate import generate, write_table
+from engine.language.loader import load_pack
+from engine.model.profile import KEY_BY_LABEL, ProfileInputError, parse_profile
+from engine.batch.screen import Allocation, Screening, terminal_progress
+from engine.batch.tabular import ChunkReader, detect_encoding, raw_cell
+from engine.batch.vectorized import to_python
 
 HERE = Path(__file__).parent
 MAIN = load_pack(HERE.parent / "rules")
@@ -324,7 +324,7 @@ def test_generated_data_is_valid_and_correlated() -> None:
 def test_dask_engine_equals_local(messy: dict[str, Path], tmp_path: Path, kind: str) -> None:
     """The chunk evaluator on each partition of a Dask DataFrame, on a local cluster, gives the local result."""
     pytest.importorskip("dask.distributed")
-    from engine.dask_engine import read_frame
+    from engine.batch.dask_engine import read_frame
     assert read_frame(messy[kind], 250)[0].npartitions > 1
     local, distributed = tmp_path / "local.parquet", tmp_path / "dask.parquet"
     screen(messy[kind], local, chunk_rows=250, allocations=[Allocation("jb_new_ip_service_firm", quota=4)])
@@ -369,8 +369,8 @@ def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
         lambda t: (lambda c: c[:t[2]] + t[3] + c[t[2] + 1:])(make_credit_code(t[0], t[1])))), min_size=1, max_size=30))
 def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) -> None:
     """The column-wise GB 32100 screen accepts exactly the codes validate_credit_code accepts."""
-    from engine.creditcode import CreditCodeError, validate_credit_code
-    from engine.tabular import credit_codes_ok
+    from engine.model.creditcode import CreditCodeError, validate_credit_code
+    from engine.batch.tabular import credit_codes_ok
 
     def valid(code: str) -> bool:
         try:
@@ -384,9 +384,9 @@ def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) ->
 
 def test_generator_covers_every_fact_the_pack_reads() -> None:
     """Every profile field read by any expression of the full pack (has_title reads titles) is generated."""
-    from engine import expr as ex
-    from engine.generate import COLUMNS
-    from engine.loader import expressions_of
+    from engine.language import expr as ex
+    from engine.batch.generate import COLUMNS
+    from engine.language.loader import expressions_of
     read: set[str] = set()
     for obj in [*MAIN.derived.values(), *MAIN.scorecards.values(), *(v for vs in MAIN.policies.values() for v in vs)]:
         for expression in expressions_of(obj):

@@ -1,4 +1,4 @@
-"""engine/whatif.py: improvements and near misses are found from the rule AST and verified by re-evaluation."""
+"""engine/evaluate/whatif.py: improvements and near misses are found from the rule AST and verified by re-evaluation."""
 from __future__ import annotations
 
 import json
@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import whatif
-from engine.evaluator import evaluate
-from engine.loader import DEFAULT_RULES, load_pack
-from engine.profile import parse_profile
-from engine.strength import CARD, enrich, overall
+from engine.evaluate import whatif
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import DEFAULT_RULES, load_pack
+from engine.model.profile import parse_profile
+from engine.evaluate.strength import CARD, enrich, overall
 
 DAY = date(2026, 11, 1)
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ip_strength_manufacturer.json"

@@ -1,0 +1,1 @@
+"""Tools for policy authors: lint, intervals, rule diffs, the catalogue, rules test."""

@@ -1,0 +1,96 @@
+"""Commands for policy authors: `ipcheck rules diff` and `ipcheck rules test`."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.authoring.diff import DiffInputError, build_report, generate_population, read_population, render_html, resolve_rules, \
+    write_xlsx
+from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
+
+EXIT_INPUT, EXIT_RULES = 2, 3
+PROJECT = Path(__file__).resolve().parents[2]
+FEATURE_TESTS = PROJECT / "tests" / "test_features.py"
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _load(spec: str, folder: Path) -> RulePack:
+    try:
+        return load_pack(folder)
+    except RuleLoadError as e:
+        _fail(f"{spec}: 规则包加载失败 / the rule pack failed to load:\n{e}", EXIT_RULES)
+        raise
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Applicants: JSON list or CSV (English or Chinese headers); default: a generated population")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Evaluation date YYYY-MM-DD (default today) / 评估日期")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write a report: .html, .xlsx or .json")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
+@click.option("--size", default=1000, show_default=True, help="Rows of the generated population")
+@click.option("--seed", default=7, show_default=True, help="Seed of the generated population")
+@click.option("--examples", default=5, show_default=True, help="Example rows per policy")
+def diff_command(old: str, new: str, population: Path | None, as_of: Any, output: Path | None, as_json: bool,
+                 size: int, seed: int, examples: int) -> None:
+    """Compare rule packs OLD and NEW (folders or git:REV) / 比较两版规则及其对申请人的影响"""
+    day = as_of.date() if as_of else date.today()
+    with ExitStack() as stack:
+        try:
+            old_dir, new_dir = resolve_rules(old, stack), resolve_rules(new, stack)
+            pop = read_population(population) if population else generate_population(size, seed)
+        except DiffInputError as e:
+            _fail(str(e), EXIT_INPUT)
+        report = build_report(old, new, _load(old, old_dir), _load(new, new_dir), pop, day, examples)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(report.text())
+    if output is not None:
+        if output.suffix.lower() == ".json":
+            output.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        elif output.suffix.lower() == ".xlsx":
+            write_xlsx(report, output)
+        else:
+            output.write_text(render_html(report), encoding="utf-8")
+        click.echo(f"报告已写入 / report written: {output}", err=True)
+
+
+@click.command("test", context_settings={"ignore_unknown_options": True})
+@click.argument("folder", type=click.Path(path_type=Path), default=DEFAULT_RULES)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def test_command(folder: Path, pytest_args: tuple[str, ...]) -> None:
+    """Run the Chinese Gherkin features in features/ against FOLDER / 用规则目录运行中文场景测试"""
+    if not FEATURE_TESTS.exists():
+        _fail(f"{FEATURE_TESTS}: 找不到场景测试（需在源码目录中运行）/ feature tests not found (run from a source checkout)",
+              EXIT_INPUT)
+    pack = _load(str(folder), folder)
+    click.echo(f"规则测试 / rule tests: {folder} (pack {pack.hash})")
+    # Only pytest-bdd is needed: skipping the other plugins' start-up makes the run several times faster.
+    env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+                        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
+    # Scenarios tagged @authoring exercise these tools themselves (and would run this command again).
+    cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
+           "-m", "not authoring", "-rf", *pytest_args]
+    proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        click.echo(line.rstrip("\n"))
+    code = proc.wait()
+    click.echo("规则测试通过 / rule tests passed" if code == 0 else f"规则测试未通过 / rule tests failed (pytest exit {code})")
+    sys.exit(code)

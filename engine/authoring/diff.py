@@ -1,0 +1,592 @@
+"""What a rule edit changes: `ipcheck rules diff OLD NEW`.
+
+Two parts. The structural diff compares the loaded models of two packs (not their
+text) and says in words which policies, parameters, thresholds, benefits, citations
+and statuses were added, removed or changed. The population diff evaluates the
+same applicants under both packs and, per policy, counts who flips between
+eligible, ineligible and undetermined, names the conditions responsible, shows
+example rows and the change in the total benefit amount.
+
+`evaluate_population` is the one place that evaluates the population: the vectorised
+evaluator (engine.batch.vectorized) gives columns per policy and per leaf condition; only the
+few example rows are evaluated one by one, for their reasons in words.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import subprocess
+import tarfile
+import tempfile
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from engine.evaluate.evaluator import evaluate
+from engine.batch.generate import COLUMNS, generate_arrow
+from engine.authoring.lint import Finding, lint_pack
+from engine.language.loader import RulePack, walk_conditions
+from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, field_kind, parse_profile
+from engine.language.rules import Expression
+from engine.batch.tabular import ChunkReader, raw_cell
+from engine.batch.vectorized import Vec, columns_from_profiles, evaluate_columns, numeric
+
+NOT_IN_FORCE = "not_in_force"
+IN_FORCE = "(in_force)"        # pseudo-condition: the policy came into or went out of force
+STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定", NOT_IN_FORCE: "未生效"}
+SECTION_WORDS = {"parameters": ("参数", "parameter"), "derived": ("派生事实", "derived fact"),
+                 "scorecards": ("评分表", "scorecard"), "policies": ("政策", "policy"),
+                 "exclusive": ("不重复享受组", "exclusive group")}
+
+
+class DiffInputError(Exception):
+    """A rule source or population that cannot be read; bilingual."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(f"{zh} / {en}")
+
+
+# --- rule sources --------------------------------------------------------------------
+
+def resolve_rules(spec: str, stack: ExitStack) -> Path:
+    """A rule folder, or `git:REV[:PATH]` exported (default PATH `rules`) into a temporary folder."""
+    if not spec.startswith("git:"):
+        return Path(spec)
+    rev, _, sub = spec[4:].partition(":")
+    sub = sub or "rules"
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
+        tar = subprocess.run(["git", "-C", top, "archive", "--format=tar", rev, "--", sub],
+                             capture_output=True, check=True).stdout
+    except FileNotFoundError:
+        raise DiffInputError("git is not installed", "未安装 git") from None
+    except subprocess.CalledProcessError as e:
+        detail = (e.stderr.decode() if isinstance(e.stderr, bytes) else e.stderr or "").strip()
+        raise DiffInputError(f"cannot export {sub}/ at {rev!r}: {detail}", f"无法导出版本 {rev!r} 的 {sub}/：{detail}") from None
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ipcheck-rules-")))
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        archive.extractall(folder, filter="data")
+    return folder / sub
+
+
+# --- structural diff -------------------------------------------------------------------
+
+@dataclass
+class Change:
+    kind: str          # added / removed / changed
+    section: str       # parameters / derived / scorecards / policies / exclusive
+    ident: str
+    path: list[str]
+    old: Any = None
+    new: Any = None
+    name: str = ""     # the item's Chinese label, for readers
+
+    @property
+    def aspect(self) -> str:
+        keys = set(self.path)
+        for aspect, marks in (("benefit", {"benefits", "amount", "cap"}), ("citation", {"source"}),
+                              ("status", {"status"}), ("dates", {"from", "to"}),
+                              ("threshold", {"ge", "gt", "le", "lt", "pass_at", "min"}),
+                              ("condition", {"conditions", "when", "cases", "direct_routes"}),
+                              ("formula", {"formula", "of", "key", "brackets", "lookup"}),
+                              ("value", {"value", "points", "versions", "default", "otherwise"})):
+            if keys & marks:
+                return aspect
+        return "other" if self.path else "item"
+
+    def words(self) -> str:
+        zh, en = SECTION_WORDS[self.section]
+        where = " › ".join(self.path)
+        head = f"{zh} {en} {self.ident}" + (f"（{self.name}）" if self.name else "") + (f": {where}" if where else "")
+        if self.kind == "added":
+            return f"+ 新增 added {head}" + (f" = {_show(self.new)}" if self.path else "")
+        if self.kind == "removed":
+            return f"- 删除 removed {head}" + (f" (was {_show(self.old)})" if self.path else "")
+        return f"~ 修改 changed {head}: {_show(self.old)} → {_show(self.new)}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "section": self.section, "id": self.ident, "path": self.path,
+                "aspect": self.aspect, "old": self.old, "new": self.new, "text": self.words()}
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else repr(value)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def _plain(value: Any) -> Any:
+    """A model as plain data: expressions as their text, dates as ISO text."""
+    if hasattr(value, "model_dump"):
+        return _plain(value.model_dump(by_alias=True, exclude_none=True))
+    if isinstance(value, Expression):
+        return value.text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _key(item: Any) -> str | None:
+    if isinstance(item, dict) and isinstance(item.get("id"), str):
+        return item["id"]
+    if isinstance(item, dict) and "from" in item:
+        return f"from {item['from']}"
+    return None
+
+
+def _walk(old: Any, new: Any, path: list[str]) -> Iterator[tuple[str, list[str], Any, Any]]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for k in [*old, *(k for k in new if k not in old)]:
+            if k not in new:
+                yield "removed", [*path, str(k)], old[k], None
+            elif k not in old:
+                yield "added", [*path, str(k)], None, new[k]
+            else:
+                yield from _walk(old[k], new[k], [*path, str(k)])
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        keys_old, keys_new = [_key(i) for i in old], [_key(i) for i in new]
+        if None not in keys_old + keys_new and len(set(keys_old)) == len(old) and len(set(keys_new)) == len(new):
+            yield from _walk(dict(zip(keys_old, old)), dict(zip(keys_new, new)), path)
+            return
+        if len(old) == len(new):
+            for n, (a, b) in enumerate(zip(old, new)):
+                yield from _walk(a, b, [*path, f"#{n + 1}"])
+            return
+    if old != new:
+        yield "changed", path, old, new
+
+
+def _items(pack: RulePack) -> dict[str, dict[str, Any]]:
+    return {"parameters": {k: _plain(v) for k, v in pack.parameters.items()},
+            "derived": {k: _plain(v) for k, v in pack.derived.items()},
+            "scorecards": {k: _plain(v) for k, v in pack.scorecards.items()},
+            "policies": {k: {f"from {v.valid_from}": _plain(v) for v in versions} for k, versions in pack.policies.items()},
+            "exclusive": {k: _plain(v) for k, v in pack.exclusive.items()}}
+
+
+def structural_diff(old: RulePack, new: RulePack) -> list[Change]:
+    """Every difference between the two packs' models, in reading order."""
+    changes: list[Change] = []
+    a, b = _items(old), _items(new)
+    for section in SECTION_WORDS:
+        for ident in [*a[section], *(k for k in b[section] if k not in a[section])]:
+            name = _label_zh(new if ident in b[section] else old, ident) if section != "exclusive" else ""
+            if ident not in b[section]:
+                changes.append(Change("removed", section, ident, [], a[section][ident], None, name))
+            elif ident not in a[section]:
+                changes.append(Change("added", section, ident, [], None, b[section][ident], name))
+            else:
+                changes += [Change(kind, section, ident, path, o, n, name)
+                            for kind, path, o, n in _walk(a[section][ident], b[section][ident], [])]
+    return changes
+
+
+def _label_zh(pack: RulePack, ident: str) -> str:
+    zh, _ = pack.label(ident)
+    return "" if zh == ident else zh
+
+
+# --- populations -----------------------------------------------------------------------
+
+@dataclass
+class Population:
+    source: str
+    profiles: list[EnterpriseProfile]
+    rows: list[int]                                   # input row number of each evaluated row (1-based)
+    labels: list[str]                                 # how a row is named in reports
+    rejected: list[dict[str, Any]] = field(default_factory=list)   # {row, issues}
+    total: int = 0
+    columns: dict[str, Vec] | None = None             # the evaluated rows as columns (built from profiles if absent)
+    parse_row: Callable[[int], EnterpriseProfile] | None = None     # one row's profile, when profiles are not kept
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def profile(self, n: int) -> EnterpriseProfile:
+        return self.profiles[n] if self.profiles else self.parse_row(n)  # type: ignore[misc]
+
+    def as_columns(self) -> dict[str, Vec]:
+        if self.columns is None:
+            self.columns = columns_from_profiles(self.profiles)
+        return self.columns
+
+
+_TRUE = {"是", "true", "yes", "y", "1", "真", "有"}
+_FALSE = {"否", "false", "no", "n", "0", "假", "无"}
+
+
+def _cell(name: str, text: str) -> Any:
+    """A CSV cell as input for the profile (empty = missing; 是/否 for booleans; titles as JSON or a;b)."""
+    kind = field_kind(name)
+    if kind == "bool":
+        low = text.lower()
+        return True if low in _TRUE else False if low in _FALSE else text
+    if kind == "titles":
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                return text
+        return [{"title": t.strip()} for t in text.replace("；", ";").split(";") if t.strip()]
+    return text
+
+
+def _read_rows(path: Path) -> list[Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DiffInputError(f"{path}: file not found", f"{path}：文件不存在") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")  # CSV saved by Excel on a Chinese system
+        except UnicodeDecodeError:
+            raise DiffInputError(f"{path}: neither UTF-8 nor GB18030 text", f"{path}：既不是 UTF-8 也不是 GB18030 编码") from None
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        headers = reader.fieldnames or []
+        unknown = [h for h in headers if h.strip() not in FIELDS and h.strip() not in KEY_BY_LABEL]
+        if unknown:
+            raise DiffInputError(f"{path}: unknown columns {unknown} (use profile field names or their Chinese labels)",
+                                 f"{path}：未知的列 {unknown}（请使用企业信息字段名或中文标签）")
+        rows = []
+        for record in reader:
+            row = {}
+            for header, value in record.items():
+                name = KEY_BY_LABEL.get(header.strip(), header.strip())
+                if value is not None and value.strip():
+                    row[name] = _cell(name, value.strip())
+            rows.append(row)
+        return rows
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DiffInputError(f"{path}:{e.lineno}: invalid JSON: {e.msg}", f"{path}:{e.lineno}：JSON 格式错误") from None
+    return data if isinstance(data, list) else [data]
+
+
+def make_population(raw_rows: list[Any], source: str) -> Population:
+    """Validate every row; rows that fail are kept in `rejected` with their issues, never dropped silently."""
+    pop = Population(source=source, profiles=[], rows=[], labels=[], total=len(raw_rows))
+    for n, raw in enumerate(raw_rows, start=1):
+        try:
+            profile = parse_profile(raw)
+        except ProfileInputError as e:
+            pop.rejected.append({"row": n, "issues": [f"{i.field}: {i.message_zh} / {i.message_en}" for i in e.issues]})
+            continue
+        pop.profiles.append(profile)
+        pop.rows.append(n)
+        pop.labels.append(f"#{n}" + (f" {profile.name}" if profile.name else "")
+                          + (f" ({profile.credit_code})" if profile.credit_code else ""))
+    return pop
+
+
+def read_population(path: Path) -> Population:
+    return make_population(_read_rows(path), str(path))
+
+
+def generate_population(size: int = 1000, seed: int = 7) -> Population:
+    """The project's synthetic applicants (engine.batch.generate), validated column-wise as `ipcheck screen` reads them."""
+    table = pa.table(generate_arrow(size, seed))
+    chunk = ChunkReader(COLUMNS).prepare(table, first_row=1)        # row numbers 1..size
+    keep = np.flatnonzero(chunk.valid)
+    rejected: dict[int, list[str]] = {}
+    for issue in chunk.issues:
+        rejected.setdefault(int(issue.row or 0), []).append(f"{issue.field}: {issue.message_zh} / {issue.message_en}")
+    texts = chunk.texts
+
+    def parse_row(n: int) -> EnterpriseProfile:
+        row = int(keep[n])
+        raw = {name: raw_cell(name, texts[name][row].as_py()) for name in texts}
+        return parse_profile({k: v for k, v in raw.items() if v is not None})
+
+    names, codes = texts["name"].to_pylist(), texts["credit_code"].to_pylist()
+    return Population(source=f"generated (size {size}, seed {seed})", profiles=[], rows=[int(r) + 1 for r in keep],
+                      labels=[f"#{r + 1}" + (f" {names[r]}" if names[r] else "") + (f" ({codes[r]})" if codes[r] else "")
+                              for r in keep.tolist()],
+                      rejected=[{"row": r, "issues": rejected[r]} for r in sorted(rejected)], total=size,
+                      columns={k: Vec(v.kind, np.asarray(v.value)[keep], np.asarray(v.known)[keep]) for k, v in chunk.columns.items()},
+                      parse_row=parse_row)
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+@dataclass
+class PopulationResult:
+    """Columns over the rows of a population (object arrays of text)."""
+    status: dict[str, np.ndarray]               # policy -> eligible / ineligible / undetermined / not_in_force
+    leaves: dict[str, dict[str, np.ndarray]]    # policy -> leaf condition id -> met / unmet / unknown (absent if not in force)
+    amount: dict[str, np.ndarray]               # policy -> total benefit amount (万元) granted to the row
+
+
+_LEAF_STATE = np.array(["met", "unknown", "unmet"], dtype=object)     # by engine.batch.vectorized's MET, UNKNOWN, UNMET
+
+
+def evaluate_population(pack: RulePack, population: Population | list[EnterpriseProfile], as_of: date) -> PopulationResult:
+    """Every policy, and each of its leaf conditions, over every row, with the vectorised evaluator."""
+    if isinstance(population, list):
+        columns, rows = columns_from_profiles(population), len(population)
+    else:
+        columns, rows = population.as_columns(), len(population)
+    result = evaluate_columns(pack, as_of, columns, rows)
+    status = {p: np.full(rows, NOT_IN_FORCE, dtype=object) for p in pack.policies}
+    amount = {p: np.zeros(rows) for p in pack.policies}
+    leaves: dict[str, dict[str, np.ndarray]] = {p: {} for p in pack.policies}
+    for ident, cols in result.policies.items():
+        status[ident] = cols.status()
+        leaves[ident] = {leaf: _LEAF_STATE[cols.nodes[leaf]] for leaf in cols.leaves}
+        if cols.amount is not None:
+            amount[ident] = np.where(cols.amount.known, numeric(cols.amount), 0.0)
+    return PopulationResult(status=status, leaves=leaves, amount=amount)
+
+
+# --- population diff ------------------------------------------------------------------------
+
+@dataclass
+class PolicyFlips:
+    policy: str
+    title: dict[str, str]
+    before: dict[str, int]
+    after: dict[str, int]
+    transitions: dict[str, int]                # "eligible→ineligible" -> rows
+    conditions: list[dict[str, Any]]           # leaf id, label, rows whose status of that leaf changed
+    examples: list[dict[str, Any]]
+    amount_before: float
+    amount_after: float
+
+    @property
+    def flipped(self) -> int:
+        return sum(self.transitions.values())
+
+
+def _condition_labels(pack: RulePack, policy: str, as_of: date) -> dict[str, dict[str, str]]:
+    version = pack.policy_on(policy, as_of) if policy in pack.policies else None
+    if version is None:
+        return {}
+    return {ident: {"zh": c.label.zh if c.label else ident, "en": c.label.en if c.label else ident,
+                    "when": c.when.text if c.when else ""}
+            for ident, c in walk_conditions(version.conditions, version.conditions.id or "conditions")}
+
+
+def population_diff(old_pack: RulePack, new_pack: RulePack, pop: Population, as_of: date,
+                    max_examples: int = 5) -> list[PolicyFlips]:
+    before = evaluate_population(old_pack, pop, as_of)
+    after = evaluate_population(new_pack, pop, as_of)
+    rows = len(pop)
+    absent = np.full(rows, "", dtype=object)
+    out = []
+    for policy in [*old_pack.policies, *(p for p in new_pack.policies if p not in old_pack.policies)]:
+        old = before.status.get(policy, np.full(rows, NOT_IN_FORCE, dtype=object))
+        new = after.status.get(policy, np.full(rows, NOT_IN_FORCE, dtype=object))
+        flipped = np.flatnonzero(old != new).tolist()
+        leaf_old, leaf_new = before.leaves.get(policy, {}), after.leaves.get(policy, {})
+        every_leaf = [*leaf_old, *(k for k in leaf_new if k not in leaf_old)]
+        moved = {leaf: leaf_old.get(leaf, absent) != leaf_new.get(leaf, absent) for leaf in every_leaf}
+        # A flip into or out of "not in force" is due to the policy's period, not to its conditions.
+        period = (old == NOT_IN_FORCE) | (new == NOT_IN_FORCE)
+        changed = {n: [IN_FORCE] if period[n] else [leaf for leaf in every_leaf if moved[leaf][n]] for n in flipped}
+        labels = _condition_labels(old_pack, policy, as_of) | _condition_labels(new_pack, policy, as_of) | {
+            IN_FORCE: {"zh": "政策生效期（新增、删除或起止日期变化）", "en": "policy period (added, removed or dates changed)",
+                       "when": ""}}
+        counts = Counter(leaf for n in flipped for leaf in changed[n])
+        title = (new_pack.policies.get(policy) or old_pack.policies[policy])[0].title
+        out.append(PolicyFlips(
+            policy=policy, title={"zh": title.zh, "en": title.en},
+            before=dict(Counter(old.tolist())), after=dict(Counter(new.tolist())),
+            transitions=dict(Counter(f"{old[n]}→{new[n]}" for n in flipped)),
+            conditions=[{"id": leaf, "rows": count, **labels.get(leaf, {"zh": leaf, "en": leaf, "when": ""})}
+                        for leaf, count in counts.most_common()],
+            examples=[_example(old_pack, new_pack, pop, n, policy, as_of, changed[n], leaf_old, leaf_new)
+                      for n in flipped[:max_examples]],
+            amount_before=sum(before.amount.get(policy, np.zeros(rows)).tolist()),
+            amount_after=sum(after.amount.get(policy, np.zeros(rows)).tolist())))
+    return out
+
+
+def _example(old_pack: RulePack, new_pack: RulePack, pop: Population, n: int, policy: str, as_of: date,
+             leaves: list[str], leaf_old: dict[str, np.ndarray], leaf_new: dict[str, np.ndarray]) -> dict[str, Any]:
+    """One flipped row with the conditions that changed and the new decision's reasons in words."""
+    profile = pop.profile(n)
+    decision = next((d for d in evaluate(profile, new_pack, as_of).decisions if d.id == policy), None)
+    before = next((d for d in evaluate(profile, old_pack, as_of).decisions if d.id == policy), None)
+    in_force = {True: "in force", False: NOT_IN_FORCE}
+    absent = [""] * len(pop.rows)
+    return {"row": pop.rows[n], "label": pop.labels[n],
+            "old": before.status if before else NOT_IN_FORCE, "new": decision.status if decision else NOT_IN_FORCE,
+            "conditions": [{"id": leaf, "old": in_force[before is not None], "new": in_force[decision is not None]}
+                           if leaf == IN_FORCE else
+                           {"id": leaf, "old": leaf_old.get(leaf, absent)[n] or "-", "new": leaf_new.get(leaf, absent)[n] or "-"}
+                           for leaf in leaves],
+            "reason_before": before.reasons.model_dump() if before else None,
+            "reason_after": decision.reasons.model_dump() if decision else None}
+
+
+# --- the report -----------------------------------------------------------------------------
+
+@dataclass
+class DiffReport:
+    old: str
+    new: str
+    old_hash: str
+    new_hash: str
+    as_of: date
+    changes: list[Change]
+    population: Population
+    policies: list[PolicyFlips]
+    lint: list[Finding] = field(default_factory=list)     # static findings of NEW
+
+    def as_json(self) -> dict[str, Any]:
+        pop = self.population
+        return {"old": {"rules": self.old, "hash": self.old_hash}, "new": {"rules": self.new, "hash": self.new_hash},
+                "as_of": self.as_of.isoformat(), "changes": [c.as_json() for c in self.changes],
+                "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop),
+                               "rejected": pop.rejected},
+                "policies": [{**{k: v for k, v in vars(p).items()}, "flipped": p.flipped,
+                              "amount_change": p.amount_after - p.amount_before} for p in self.policies],
+                "lint": [vars(f) for f in self.lint]}
+
+    def text(self) -> str:
+        pop = self.population
+        lines = [f"规则差异 / rule diff: {self.old} ({self.old_hash}) → {self.new} ({self.new_hash}), "
+                 f"评估日期 / as of {self.as_of}", "",
+                 f"结构变化 / structural changes: {len(self.changes)}"]
+        lines += [f"  {c.words()}" for c in self.changes] or ["  （无 / none）"]
+        counts = Counter(f.severity for f in self.lint)
+        lines += ["", f"新规则静态检查 / lint of NEW: {counts['error']} 个错误 / errors, {counts['warning']} 个警告 / warnings, "
+                      f"{counts['info']} 条提示 / notes"]
+        lines += [f"  {f}" for f in self.lint]
+        lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop)} 已评估 / evaluated, "
+                      f"{len(pop.rejected)} 行无效 / rejected"]
+        for bad in pop.rejected[:10]:
+            lines.append(f"  第 {bad['row']} 行 / row {bad['row']}: " + "; ".join(bad["issues"]))
+        if len(pop.rejected) > 10:
+            lines.append(f"  …另有 / and {len(pop.rejected) - 10} 行 / more rows")
+        for p in self.policies:
+            lines += [""] + _policy_text(p)
+        return "\n".join(lines)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f} 万元"
+
+
+def _policy_text(p: PolicyFlips) -> list[str]:
+    counts = lambda c: ", ".join(f"{STATUS_ZH[s]} {s} {c.get(s, 0)}" for s in STATUS_ZH if c.get(s))  # noqa: E731
+    lines = [f"政策 / policy {p.policy} {p.title['zh']} / {p.title['en']}",
+             f"  变更前 / before: {counts(p.before)}", f"  变更后 / after:  {counts(p.after)}"]
+    if not p.flipped:
+        lines.append("  无申请人结论变化 / no applicant changes status")
+    for move, rows in sorted(p.transitions.items(), key=lambda kv: -kv[1]):
+        a, b = move.split("→")
+        lines.append(f"  {STATUS_ZH[a]} → {STATUS_ZH[b]} / {a} → {b}: {rows}")
+    if p.conditions:
+        lines.append("  原因条件 / conditions responsible:")
+        lines += [f"    {c['id']}（{c['zh']} / {c['en']}）: {c['rows']} 行 / rows" + (f"  [{c['when']}]" if c['when'] else "")
+                  for c in p.conditions]
+    if p.examples:
+        lines.append("  示例 / examples:")
+        for ex in p.examples:
+            why = "; ".join(f"{c['id']} {c['old']}→{c['new']}" for c in ex["conditions"])
+            lines.append(f"    {ex['label']}: {STATUS_ZH[ex['old']]} → {STATUS_ZH[ex['new']]} ({why})")
+            for key, word in (("reason_before", "原 / before"), ("reason_after", "现 / now")):
+                if ex[key]:
+                    lines.append(f"      {word}: {ex[key]['zh']} / {ex[key]['en']}")
+    lines.append(f"  补助总额 / total benefit: {_money(p.amount_before)} → {_money(p.amount_after)} "
+                 f"(变化 / change {p.amount_after - p.amount_before:+,.2f} 万元)")
+    return lines
+
+
+def build_report(old_spec: str, new_spec: str, old_pack: RulePack, new_pack: RulePack, pop: Population,
+                 as_of: date, max_examples: int = 5) -> DiffReport:
+    return DiffReport(old=old_spec, new=new_spec, old_hash=old_pack.hash, new_hash=new_pack.hash, as_of=as_of,
+                      changes=structural_diff(old_pack, new_pack), population=pop,
+                      policies=population_diff(old_pack, new_pack, pop, as_of, max_examples), lint=lint_pack(new_pack))
+
+
+def render_html(report: DiffReport) -> str:
+    """A self-contained HTML page of the report (no scripts, every value escaped)."""
+    e = html.escape
+    data = report.as_json()
+    parts = [f"<h1>规则差异 / Rule diff</h1><p>{e(report.old)} <code>{e(report.old_hash)}</code> → "
+             f"{e(report.new)} <code>{e(report.new_hash)}</code>; 评估日期 / as of {report.as_of}</p>",
+             f"<h2>结构变化 / Structural changes ({len(report.changes)})</h2>",
+             _table(["", "类别 / aspect", "项目 / item", "位置 / where", "原值 / old", "新值 / new"],
+                    [[c.kind, c.aspect, f"{SECTION_WORDS[c.section][1]} {c.ident}", " › ".join(c.path),
+                      _show(c.old) if c.old is not None else "", _show(c.new) if c.new is not None else ""]
+                     for c in report.changes])]
+    parts.append(f"<h2>新规则静态检查 / Lint of NEW ({len(report.lint)})</h2>")
+    parts.append(_table(["位置 / where", "级别 / severity", "代码 / code", "说明 / message"],
+                        [[f"{f.file}:{f.line or 1}", f.severity, f.code, f"{f.zh} / {f.en}"] for f in report.lint]))
+    pop = data["population"]
+    parts.append(f"<h2>申请人 / Applicants</h2><p>{e(pop['source'])}: {pop['rows']} rows, {pop['evaluated']} evaluated, "
+                 f"{len(pop['rejected'])} rejected</p>")
+    if pop["rejected"]:
+        parts.append(_table(["行 / row", "问题 / issues"], [[r["row"], "; ".join(r["issues"])] for r in pop["rejected"]]))
+    for p in report.policies:
+        parts.append(f"<h2>{e(p.policy)}: {e(p.title['zh'])} / {e(p.title['en'])}</h2>")
+        parts.append(_table(["结论 / status", "变更前 / before", "变更后 / after"],
+                            [[f"{STATUS_ZH[s]} / {s}", p.before.get(s, 0), p.after.get(s, 0)] for s in STATUS_ZH
+                             if p.before.get(s) or p.after.get(s)]))
+        parts.append(_table(["变化 / flip", "行数 / rows"], [[m, n] for m, n in p.transitions.items()]))
+        parts.append(_table(["条件 / condition", "说明 / label", "表达式 / expression", "行数 / rows"],
+                            [[c["id"], f"{c['zh']} / {c['en']}", c["when"], c["rows"]] for c in p.conditions]))
+        parts.append(_table(["申请人 / applicant", "变化 / flip", "条件 / conditions", "现结论原因 / reasons now"],
+                            [[x["label"], f"{x['old']} → {x['new']}",
+                              "; ".join(f"{c['id']} {c['old']}→{c['new']}" for c in x["conditions"]),
+                              (x["reason_after"] or {}).get("zh", "")] for x in p.examples]))
+        parts.append(f"<p>补助总额 / total benefit: {p.amount_before:,.2f} → {p.amount_after:,.2f} 万元 "
+                     f"({p.amount_after - p.amount_before:+,.2f})</p>")
+    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
+             "td,th{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top}")
+    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>ipcheck rules diff</title>"
+            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> str:
+    if not rows:
+        return "<p>（无 / none）</p>"
+    cells = lambda row, tag: "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in row)  # noqa: E731
+    return ("<table><tr>" + cells(head, "th") + "</tr>"
+            + "".join("<tr>" + cells(r, "td") + "</tr>" for r in rows) + "</table>")
+
+
+def write_xlsx(report: DiffReport, path: Path) -> None:
+    """The report as a workbook: one sheet each for changes, policies, conditions, examples, rejected rows."""
+    import pandas as pd  # only this output needs pandas and XlsxWriter
+
+    sheets = {
+        "changes": pd.DataFrame([{k: v if not isinstance(v, (dict, list)) else _show(v) for k, v in c.as_json().items()}
+                                 for c in report.changes], columns=["kind", "section", "id", "path", "aspect", "old",
+                                                                    "new", "text"]),
+        "policies": pd.DataFrame([{"policy": p.policy, "title_zh": p.title["zh"], "flipped": p.flipped,
+                                   **{f"before_{s}": p.before.get(s, 0) for s in STATUS_ZH},
+                                   **{f"after_{s}": p.after.get(s, 0) for s in STATUS_ZH},
+                                   **{f"flip {m}": n for m, n in p.transitions.items()},
+                                   "amount_before": p.amount_before, "amount_after": p.amount_after,
+                                   "amount_change": p.amount_after - p.amount_before} for p in report.policies]),
+        "conditions": pd.DataFrame([{"policy": p.policy, **c} for p in report.policies for c in p.conditions],
+                                   columns=["policy", "id", "rows", "zh", "en", "when"]),
+        "examples": pd.DataFrame([{"policy": p.policy, "row": x["row"], "applicant": x["label"], "old": x["old"],
+                                   "new": x["new"],
+                                   "conditions": "; ".join(f"{c['id']} {c['old']}→{c['new']}" for c in x["conditions"]),
+                                   "reasons_now": (x["reason_after"] or {}).get("zh", "")}
+                                  for p in report.policies for x in p.examples]),
+        "rejected": pd.DataFrame([{"row": r["row"], "issues": "; ".join(r["issues"])} for r in report.population.rejected],
+                                 columns=["row", "issues"]),
+    }
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)

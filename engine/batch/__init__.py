@@ -1,0 +1,1 @@
+"""Batch screening: table reading, the vectorised evaluator, rationale, workbooks, generation."""

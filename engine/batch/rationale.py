@@ -1,0 +1,255 @@
+"""Compact rationale for batch screening: one line per row and policy, only where it is needed.
+
+For an ineligible row, its deciding unmet conditions ("研发费用 90 万元 < 100 万元"); for an
+undetermined row, its deciding unknown conditions and the empty facts they read. The deciding
+conditions are those engine.evaluate.evaluator.reasons picks. Values are formatted once per distinct value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine.language import expr as ex
+from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
+from engine.language.loader import RulePack, dependencies
+from engine.model.profile import FIELDS, label_zh
+from engine.language.rules import Condition
+from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, PolicyColumns, Vec, to_python
+
+NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥", "==": "≠", "!=": "="}
+SEP = {"zh": "；", "en": "; "}
+
+
+class Rationale:
+    """Builds rationale text for a pack at a date, in one language."""
+
+    def __init__(self, pack: RulePack, as_of: date, lang: str = "zh") -> None:
+        self.pack, self.as_of, self.lang = pack, as_of, lang
+        self.render = Renderer(pack.label, self.unit, self.param_value)
+        self._fields: dict[str, list[str]] = {}
+
+    def unit(self, name: str) -> str | None:
+        for table in (self.pack.parameters, self.pack.derived):
+            if name in table:
+                return table[name].unit  # type: ignore[attr-defined]
+        return field_unit(name)
+
+    def param_value(self, name: str) -> Any:
+        param = self.pack.parameters.get(name)
+        version = param.version_on(self.as_of) if param else None
+        return None if version is None else version.value
+
+    def field_label(self, name: str) -> str:
+        return label_zh(name) if self.lang == "zh" else name
+
+    # --- per policy ---------------------------------------------------------
+    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray,
+              extra: "Coded | None" = None) -> pa.Array:
+        """Rationale per row (null where the row is eligible or not in `rows`), after `extra` texts if given."""
+        wanted = rows & (columns.state != 0)
+        parts = [extra] if extra is not None else []
+        for leaf, deciding in columns.deciding().items():
+            mask = deciding & wanted
+            if not mask.any():
+                continue
+            cond = columns.conditions[leaf]
+            unmet = mask & (columns.nodes[leaf] == UNMET)
+            unknown = mask & (columns.nodes[leaf] == UNKNOWN)
+            if unmet.any():
+                parts.append(self.unmet_text(ev, cond, unmet))
+            if unknown.any():
+                parts.append(self.unknown_text(ev, cond, unknown))
+        return joined(parts, SEP[self.lang], len(rows))
+
+    @staticmethod
+    def leaf_ids(columns: PolicyColumns, rows: np.ndarray, state: int) -> pa.Array:
+        """Ids of the leaf conditions in `state` (UNMET or UNKNOWN), comma-separated, per row in `rows`."""
+        idx = np.flatnonzero(rows)
+        flags = [(leaf, columns.nodes[leaf][idx] == state) for leaf in columns.leaves]
+        return flagged(flags, idx, len(rows), ",".join).arrow()
+
+    @staticmethod
+    def deciding_counts(columns: PolicyColumns, rows: np.ndarray) -> dict[str, int]:
+        """How many rows each leaf decides, as 'leaf unmet' / 'leaf unknown' (the summary's reasons)."""
+        out = {}
+        for leaf, deciding in columns.deciding().items():
+            for state, word in ((UNMET, "unmet 未满足"), (UNKNOWN, "unknown 缺信息")):
+                count = int((deciding & rows & (columns.nodes[leaf] == state)).sum())
+                if count:
+                    out[f"{leaf} {word}"] = count
+        return out
+
+    def subject(self, cond: Condition) -> str:
+        if cond.label is not None:
+            return cond.label.zh if self.lang == "zh" else cond.label.en
+        assert cond.when is not None
+        return self.render.render(cond.when.ast, self.lang)
+
+    def unmet_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
+        assert cond.when is not None
+        node = cond.when.ast
+        if not isinstance(node, ex.Compare):
+            head = "不满足：" if self.lang == "zh" else "not met: "
+            return Coded(np.where(rows, 0, -1), [head + self.subject(cond)])
+        percent = self.is_ratio(node)
+        unit = self.unit(node.left.name) if isinstance(node.left, ex.Name) else None
+        left = self.formatted(ev.eval(node.left), rows, unit, percent)
+        right = self.formatted(ev.eval(node.right), rows, unit, percent)
+        subject, op = self.render.render(node.left, self.lang), NEGATED[node.op]
+        return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
+
+    def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
+        """'<condition>: missing <fields>' per row, the fields being those read and empty in that row."""
+        head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
+        sep = "、" if self.lang == "zh" else ", "
+        idx = np.flatnonzero(rows)
+        flags = [(self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
+                 for name in self.fields_read(cond)]
+        joined = flagged(flags, idx, len(rows), sep.join, none="")
+        return Coded(joined.codes, [head + t if t else head.rstrip("：: ") for t in joined.table])
+
+    def fields_read(self, cond: Condition) -> list[str]:
+        """Profile fields a condition reads, through derived facts, scorecards and policies."""
+        key = id(cond)
+        if key not in self._fields:
+            seen: set[str] = set()
+            todo = list(dependencies(cond))
+            while todo:
+                name = todo.pop().removesuffix("_passed")
+                if name in seen:
+                    continue
+                seen.add(name)
+                item = self.pack.derived.get(name) or self.pack.scorecards.get(name)
+                versions = [item] if item is not None else self.pack.policies.get(name, [])
+                for version in versions:
+                    todo += dependencies(version)
+            self._fields[key] = [f for f in FIELDS if f in seen]
+        return self._fields[key]
+
+    def is_ratio(self, node: ex.Compare) -> bool:
+        right = node.right
+        if isinstance(right, ex.Num):
+            return right.percent
+        return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
+
+    def formatted(self, vec: Vec, rows: np.ndarray, unit: str | None, percent: bool) -> Coded:
+        """Values as text at `rows`, formatted once per distinct value."""
+        idx = np.flatnonzero(rows)
+        known = np.asarray(vec.known)[idx]
+        codes, uniques = pd.factorize(np.asarray(vec.value)[idx])
+        codes = np.where(known, codes, len(uniques))
+        values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool)))) + [None]
+        lang = self.lang
+
+        def show(v: Any) -> str:
+            if percent and isinstance(v, (int, float)) and not isinstance(v, bool):
+                return fmt_number(v, True)
+            return fmt_value(v, unit, lang)
+
+        out = np.full(len(rows), -1, dtype=np.int64)
+        out[idx] = codes
+        return Coded(out, [show(v) for v in values])
+
+
+@dataclass
+class Coded:
+    """Text per row as codes into a table of distinct texts (-1 = no text): cheap to build and join."""
+    codes: np.ndarray
+    table: list[str]
+
+    def arrow(self) -> pa.Array:
+        """As a dictionary-encoded string column (each distinct text stored once)."""
+        codes = pa.array(self.codes.astype(np.int32), mask=self.codes < 0, type=pa.int32())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
+
+
+def with_nulls(values: np.ndarray, absent: np.ndarray, typ: pa.DataType = pa.int64()) -> pa.Array:
+    """pa.array(values, type=typ, mask=absent), built from buffers (no per-element conversion)."""
+    validity = pa.py_buffer(np.packbits(~absent, bitorder="little"))
+    data = pa.py_buffer(np.ascontiguousarray(values, dtype=typ.to_pandas_dtype()))
+    return pa.Array.from_buffers(typ, len(absent), [validity, data], int(absent.sum()))
+
+
+def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: Callable[[list[str]], str],
+            none: str | None = None) -> Coded:
+    """Per row of `idx`, the labels whose flag is set, joined (`none` where no flag is set; None = no text);
+    one bit per label, each text built once per distinct set."""
+    flags = [(label, flag) for label, flag in flags if flag.any()]
+    out = np.full(n, -1, dtype=np.int64)
+    if len(flags) > 62:                             # more than an int64 holds: join generically
+        parts = []
+        for label, flag in flags:
+            codes = out.copy()
+            codes[idx[flag]] = 0
+            parts.append(Coded(codes, [label]))
+        joined = combine(parts, join, n)
+        if none is not None:
+            joined.codes[idx[joined.codes[idx] < 0]] = len(joined.table)
+            joined.table.append(none)
+        return joined
+    key = np.zeros(len(idx), dtype=np.int64)
+    for bit, (_, flag) in enumerate(flags):
+        key |= flag.astype(np.int64) << bit
+    codes, distinct = pd.factorize(key)
+    labels = [label for label, _ in flags]
+    table = [join([label for bit, label in enumerate(labels) if k >> bit & 1]) if k else none for k in distinct.tolist()]
+    remap = np.array([-1 if t is None else i for i, t in enumerate(table)], dtype=np.int64)
+    out[idx] = remap[codes]
+    return Coded(out, [t or "" for t in table])
+
+
+def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
+    """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
+    plan = _combinations(parts, n)
+    if plan is None:
+        return Coded(np.full(n, -1, dtype=np.int64), [])
+    codes, present, first = plan
+    if first is None:
+        return Coded(codes, [join([text]) for text in present[0].table])
+    picked = [[p.table[c] if c >= 0 else None for c in p.codes[first].tolist()] for p in present]
+    return Coded(codes, [join([t for t in texts if t is not None]) for texts in zip(*picked)])
+
+
+def joined(parts: list[Coded], sep: str, n: int) -> pa.Array:
+    """combine(parts, sep.join, n).arrow(), the distinct texts joined by Arrow instead of one by one."""
+    plan = _combinations(parts, n)
+    if plan is None:
+        return Coded(np.full(n, -1, dtype=np.int64), []).arrow()
+    codes, present, first = plan
+    if first is None:                          # sep.join of one text is the text
+        return Coded(codes, present[0].table).arrow()
+    columns = [pa.array(p.table, type=pa.string()).take(with_nulls(p.codes[first], p.codes[first] < 0))
+               for p in present]
+    table = pc.binary_join_element_wise(*columns, sep, null_handling="skip")
+    return pa.DictionaryArray.from_arrays(with_nulls(codes.astype(np.int32), codes < 0), table)
+
+
+def _combinations(parts: list[Coded], n: int) -> tuple[np.ndarray, list[Coded], np.ndarray | None] | None:
+    """(code per row of its distinct combination of present parts, -1 where none; the parts present somewhere;
+    a row showing each combination, or None when only one part is present: its own codes then serve).
+    None when no part is present anywhere."""
+    present = [p for p in parts if (p.codes >= 0).any()]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0].codes, present, None
+    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in present]))
+    key, size = np.zeros(len(rows), dtype=np.int64), 1
+    for part in present:
+        width = len(part.table) + 1
+        if size * width >= 2 ** 62:            # keep the mixed-radix key within int64
+            key, distinct = pd.factorize(key)
+            size = len(distinct)
+        key, size = key * width + part.codes[rows] + 1, size * width
+    codes, distinct = pd.factorize(key)
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]            # a row showing each combination
+    out = np.full(n, -1, dtype=np.int64)
+    out[rows] = codes
+    return out, present, first

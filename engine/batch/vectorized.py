@@ -1,0 +1,680 @@
+"""Column-wise evaluation of a rule pack over a whole chunk of profiles (numpy / pandas).
+
+The same parsed rule AST as engine.evaluate.evaluator, evaluated one column at a time instead of
+one profile at a time. Every value is a `Vec`: a value array plus a `known` mask, so the
+three-valued logic of the single-profile evaluator carries over exactly:
+
+- `and` / `or` follow `Evaluation._logic`: decided by any known operand equal to the
+  deciding value, otherwise unknown if any operand is unknown;
+- arithmetic and comparisons are unknown when an operand is unknown; `x / 0` is unknown;
+- functions follow engine.language.functions (unknown in, unknown out); has_title reads titles at
+  the as-of date with an optional minimum level;
+- derived facts, scorecards (interval low/high, group minima, pass_at, direct routes) and
+  policy condition trees follow `Evaluation.derive`, `score` and `check`.
+
+Where a column mixes types in a way numpy cannot mirror, the operation falls back to the
+evaluator's own scalar semantics row by row, so results never diverge, only slow down.
+Lookups, text tests and has_title run the evaluator's own helpers once per distinct value (or title).
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from datetime import date
+from types import SimpleNamespace
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from engine.language import expr as ex
+from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, bracket_result, lookup_result
+from engine.language.functions import SCALAR, has_title
+from engine.language.loader import RulePack, walk_conditions
+from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
+from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+
+# Condition states, ordered so that `all` is a maximum and `any` a minimum.
+MET, UNKNOWN, UNMET = 0, 1, 2
+
+NUMERIC = {"int", "num", "bool"}
+_EPOCH = date(1970, 1, 1)
+_NUMPY_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+    "==": np.equal, "!=": np.not_equal}
+_PY_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+@dataclass
+class Vec:
+    """A column of values with a mask of the rows where the value is known.
+
+    kind: int / num (float64 values; int keeps Python's int-ness for str()), bool, str
+    (object), date (int64 days since 1970-01-01), titles (object: tuple of Title), obj (any
+    Python values). Values at unknown rows are fillers and never read.
+    """
+    kind: str
+    value: np.ndarray
+    known: np.ndarray
+    scalar: Any = field(default=None, compare=False)      # the value, for a constant known everywhere
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def factorized(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, distinct Python values) of the known rows; code -1 where unknown. Cached."""
+        if "factors" not in self.cache:
+            codes = np.full(len(self.known), -1, dtype=np.int64)
+            rows = np.flatnonzero(self.known)
+            values = to_python(Vec(self.kind, np.asarray(self.value)[rows], np.ones(len(rows), dtype=bool)))
+            codes[rows], uniques = pd.factorize(values, use_na_sentinel=False)
+            self.cache["factors"] = (codes, uniques)
+        return self.cache["factors"]
+
+
+# --- building vectors --------------------------------------------------------
+
+def days(day: date) -> int:
+    return (day - _EPOCH).days
+
+
+def kind_of_values(values: Iterable[Any]) -> str:
+    """The Vec kind holding these Python values exactly (None values ignored)."""
+    types = {type(v) for v in values if v is not None}
+    if not types:
+        return "num"
+    if types == {bool}:
+        return "bool"
+    if types == {int}:
+        return "int"
+    if types <= {int, float}:
+        return "num"
+    if types == {str}:
+        return "str"
+    if types == {date}:
+        return "date"
+    return "obj"
+
+
+def _filler(kind: str) -> Any:
+    return {"int": 0.0, "num": 0.0, "bool": False, "date": 0}.get(kind)
+
+
+def _typed(kind: str, values: list[Any]) -> np.ndarray:
+    """An array of the given kind from Python values (None -> filler)."""
+    fill = _filler(kind)
+    if kind == "date":
+        return np.array([fill if v is None else days(v) for v in values], dtype=np.int64)
+    if kind in ("int", "num"):
+        return np.array([fill if v is None else float(v) for v in values], dtype=np.float64)
+    if kind == "bool":
+        return np.array([bool(v) if v is not None else False for v in values], dtype=bool)
+    return object_array(values)
+
+
+def object_array(values: Iterable[Any]) -> np.ndarray:
+    """A 1-d object array (element by element, so tuples stay elements)."""
+    values = list(values)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
+
+
+def constant(value: Any, n: int) -> Vec:
+    """A literal or parameter broadcast over n rows (None is unknown everywhere)."""
+    kind = kind_of_values([value])
+    arr = _typed(kind, [value])
+    return Vec(kind, np.broadcast_to(arr, (n,)), np.broadcast_to(np.array(value is not None), (n,)),
+               scalar=value)
+
+
+def from_codes(n: int, rows: np.ndarray, codes: np.ndarray, results: list[Any]) -> Vec:
+    """Rows `rows` take results[codes]; None results and all other rows are unknown."""
+    kind = kind_of_values(results)
+    table = _typed(kind, results)
+    table_known = np.array([r is not None for r in results], dtype=bool)
+    value = np.empty(n, dtype=table.dtype)
+    if table.dtype != object:
+        value[:] = _filler(kind)
+    known = np.zeros(n, dtype=bool)
+    if len(results):
+        value[rows] = table[codes]
+        known[rows] = table_known[codes]
+    return Vec(kind, value, known)
+
+
+def from_objects(values: np.ndarray, known: np.ndarray) -> Vec:
+    """A Vec from an object array of Python values (unknown where `known` is false or None)."""
+    known = known & np.array([v is not None for v in values], dtype=bool)
+    kind = kind_of_values(values[known])
+    if kind == "obj" or kind == "str":
+        return Vec(kind, values, known)
+    return Vec(kind, _typed(kind, [v if k else None for v, k in zip(values, known)]), known)
+
+
+def to_python(vec: Vec) -> np.ndarray:
+    """An object array of the Python values the single-profile evaluator would see (None = unknown)."""
+    if vec.kind == "int":
+        out = vec.value.astype(np.int64).astype(object)
+    elif vec.kind in ("num", "bool"):
+        out = vec.value.astype(object)
+    elif vec.kind == "date":
+        out = vec.value.astype("datetime64[D]").astype(object)
+    else:
+        out = np.array(vec.value, dtype=object, copy=True)
+    out = np.array(out, dtype=object, copy=True)
+    out[~np.asarray(vec.known, dtype=bool)] = None
+    return out
+
+
+def map_distinct(vec: Vec, fn: Callable[[Any], Any], n: int) -> Vec:
+    """Apply a scalar function once per distinct known value (lookups, titles, text tests)."""
+    codes, uniques = vec.factorized()
+    rows = np.flatnonzero(codes >= 0)
+    return from_codes(n, rows, codes[rows], [None if u is None else fn(u) for u in uniques])
+
+
+def elementwise(fn: Callable[..., Any], args: list[Vec], known: np.ndarray, n: int) -> Vec:
+    """Row-by-row fallback with the evaluator's scalar semantics, on the rows in `known`."""
+    rows = np.flatnonzero(known)
+    columns = [to_python(a)[rows] for a in args]
+    out = np.empty(n, dtype=object)
+    try:
+        out[rows] = object_array(fn(*vals) for vals in zip(*columns))
+    except TypeError as e:
+        raise RuleRuntimeError(f"cannot compute: {e}") from None
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    return from_objects(out, mask)
+
+
+def numeric(vec: Vec) -> np.ndarray:
+    return np.asarray(vec.value, dtype=np.float64)
+
+
+def truthy(vec: Vec) -> np.ndarray:
+    """bool(value) at known rows (arbitrary elsewhere)."""
+    if vec.kind == "bool":
+        return np.asarray(vec.value, dtype=bool)
+    if vec.kind in ("int", "num"):
+        return vec.value != 0
+    if vec.kind == "date":
+        return np.ones(len(vec.known), dtype=bool)
+    return np.array([bool(v) for v in vec.value], dtype=bool)
+
+
+# --- columns from profiles -----------------------------------------------------
+
+def kind_of_field(name: str) -> str:
+    return {"number": "num", "integer": "int", "bool": "bool", "date": "date",
+            "text": "str", "level": "str", "titles": "titles"}[field_kind(name)]
+
+
+def unknown_field(name: str, n: int) -> Vec:
+    """A field nobody gave: unknown on every row."""
+    kind = kind_of_field(name)
+    return Vec(kind, np.broadcast_to(_typed(kind, [None]), (n,)), np.broadcast_to(np.array(False), (n,)))
+
+
+def field_vec(name: str, values: list[Any]) -> Vec:
+    """A field column from parsed profile values (enums as their value; None = unknown)."""
+    kind = kind_of_field(name)
+    plain = [getattr(v, "value", v) for v in values]
+    known = np.array([v is not None for v in plain], dtype=bool)
+    if kind == "titles":
+        return Vec(kind, object_array(None if v is None else tuple(v) for v in plain), known)
+    return Vec(kind, _typed(kind, plain), known)
+
+
+def columns_from_profiles(profiles: list[EnterpriseProfile]) -> dict[str, Vec]:
+    return {name: field_vec(name, [getattr(p, name) for p in profiles]) for name in FIELDS}
+
+
+# --- results -----------------------------------------------------------------
+
+@dataclass
+class PolicyColumns:
+    """One policy over a chunk: node states (MET/UNKNOWN/UNMET) by condition id, in tree order."""
+    policy: Policy
+    root: str
+    nodes: dict[str, np.ndarray]
+    conditions: dict[str, Condition]
+    leaves: list[str]
+    amount: Vec | None = None       # total benefit amount (万元) where eligible and known
+    _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def state(self) -> np.ndarray:
+        return self.nodes[self.root]
+
+    def status(self) -> np.ndarray:
+        """'eligible' / 'ineligible' / 'undetermined' per row."""
+        return np.array(["eligible", "undetermined", "ineligible"], dtype=object)[self.state]
+
+    def leaf_ids(self, row: int, state: int) -> set[str]:
+        return {leaf for leaf in self.leaves if self.nodes[leaf][row] == state}
+
+    def deciding(self) -> dict[str, np.ndarray]:
+        """Leaves that decide each row (as engine.evaluate.evaluator.reasons picks them): leaf -> row mask. Cached."""
+        if self._deciding is None:
+            self._deciding = self._find_deciding()
+        return self._deciding
+
+    def _find_deciding(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        root_state = self.state
+
+        def walk(ident: str, cond: Condition, active: np.ndarray) -> None:
+            if cond.when is not None:
+                out[ident] = active & (self.nodes[ident] == root_state)
+                return
+            for pos, child in enumerate(cond.children()):
+                kid = child.id or f"{ident}.{pos + 1}"
+                keep = active if cond.all is not None or cond.not_ is not None \
+                    else active & (self.nodes[kid] == self.nodes[ident])
+                walk(kid, child, keep)
+
+        walk(self.root, self.policy.conditions, np.ones(len(root_state), dtype=bool))
+        return out
+
+
+@dataclass
+class ScorecardColumns:
+    card: Scorecard
+    total: Vec
+    low: np.ndarray
+    high: np.ndarray
+    passed: Vec
+
+
+@dataclass
+class BatchResult:
+    n: int
+    facts: dict[str, Vec]
+    scorecards: dict[str, ScorecardColumns] = field(default_factory=dict)
+    policies: dict[str, PolicyColumns] = field(default_factory=dict)
+
+
+# --- the evaluator -----------------------------------------------------------
+
+class BatchEvaluation:
+    """One pack at one date over one chunk of columns; facts computed once, in pack order."""
+
+    def __init__(self, pack: RulePack, as_of: date, columns: dict[str, Vec], n: int) -> None:
+        self.pack, self.as_of, self.n = pack, as_of, n
+        self.values: dict[str, Vec] = {"as_of": constant(as_of, n)}
+        for name in FIELDS:
+            self.values[name] = columns.get(name) or unknown_field(name, n)
+        for ident, param in pack.parameters.items():
+            version = param.version_on(as_of)
+            self.values[ident] = constant(None if version is None else version.value, n)
+        self.result = BatchResult(n=n, facts={})
+
+    def run(self) -> BatchResult:
+        for ident in self.pack.order:
+            if ident in self.pack.derived:
+                self.values[ident] = self.derive(self.pack.derived[ident])
+                self.result.facts[ident] = self.values[ident]
+            elif ident in self.pack.scorecards:
+                self.score(self.pack.scorecards[ident])
+            else:
+                self.decide(ident)
+        return self.result
+
+    # --- expressions ------------------------------------------------------
+    def eval(self, node: ex.Node) -> Vec:
+        if isinstance(node, (ex.Num, ex.Str, ex.DateLit, ex.Bool)):
+            return constant(node.value, self.n)
+        if isinstance(node, ex.Name):
+            return self.values.get(node.name) or constant(None, self.n)
+        if isinstance(node, ex.And):
+            return self.logic(node.operands, want=False)
+        if isinstance(node, ex.Or):
+            return self.logic(node.operands, want=True)
+        if isinstance(node, ex.Not):
+            v = self.eval(node.operand)
+            return Vec("bool", ~truthy(v), v.known)
+        if isinstance(node, ex.Neg):
+            return self.negate(self.eval(node.operand))
+        if isinstance(node, ex.Compare):
+            return self.compare(node.op, self.eval(node.left), self.eval(node.right))
+        if isinstance(node, ex.BinOp):
+            return self.arith(node.op, self.eval(node.left), self.eval(node.right))
+        if isinstance(node, ex.Call):
+            return self.call(node)
+        raise TypeError(node)
+
+    def logic(self, operands: tuple[ex.Node, ...], want: bool) -> Vec:
+        decided = np.zeros(self.n, dtype=bool)
+        unknown = np.zeros(self.n, dtype=bool)
+        for operand in operands:
+            v = self.eval(operand)
+            decided |= v.known & (truthy(v) == want)
+            unknown |= ~v.known
+        value = np.where(decided, want, not want)
+        return Vec("bool", value, decided | ~unknown)
+
+    def negate(self, v: Vec) -> Vec:
+        if v.kind in NUMERIC:
+            return Vec("num" if v.kind == "num" else "int", -numeric(v), v.known)
+        return elementwise(operator.neg, [v], v.known, self.n)
+
+    def compare(self, op: str, a: Vec, b: Vec) -> Vec:
+        known = a.known & b.known
+        if a.kind in NUMERIC and b.kind in NUMERIC:
+            return Vec("bool", _NUMPY_COMPARE[op](numeric(a), numeric(b)), known)
+        if a.kind == b.kind == "date":
+            return Vec("bool", _NUMPY_COMPARE[op](a.value, b.value), known)
+        if a.kind == b.kind == "str" and op in ("==", "!="):
+            for text, const in ((a, b), (b, a)):
+                if const.scalar is not None:
+                    same = map_distinct(text, lambda v: (v == const.scalar) == (op == "=="), self.n)
+                    return Vec("bool", np.asarray(same.value, dtype=bool), known)
+            return Vec("bool", np.asarray(_NUMPY_COMPARE[op](a.value, b.value), dtype=bool), known)
+        return elementwise(_COMPARE[op], [a, b], known, self.n)
+
+    def arith(self, op: str, a: Vec, b: Vec) -> Vec:
+        known = a.known & b.known
+        if a.kind in NUMERIC and b.kind in NUMERIC:
+            x, y = numeric(a), numeric(b)
+            if op == "/":
+                nonzero = y != 0
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return Vec("num", np.where(nonzero, x / np.where(nonzero, y, 1.0), 0.0), known & nonzero)
+            kind = "num" if "num" in (a.kind, b.kind) else "int"
+            return Vec(kind, {"+": np.add, "-": np.subtract, "*": np.multiply}[op](x, y), known)
+        if op == "/":
+            return elementwise(lambda x, y: None if y == 0 else x / y, [a, b], known, self.n)
+        return elementwise(_PY_ARITH[op], [a, b], known, self.n)
+
+    def call(self, node: ex.Call) -> Vec:
+        args = [self.eval(a) for a in node.args]
+        if node.func == "has_title":
+            return self.titles_test(node, args)
+        if node.func in ("starts_with", "one_of"):
+            return self.text_test(node.func, args)
+        known = np.logical_and.reduce([a.known for a in args])
+        if node.func in ("min", "max") and all(a.kind in NUMERIC for a in args):
+            pick = np.minimum if node.func == "min" else np.maximum
+            kind = "int" if all(a.kind in ("int", "bool") for a in args) else "num"
+            return Vec(kind, pick.reduce([numeric(a) for a in args]), known)
+        if node.func == "abs" and args[0].kind in NUMERIC:
+            return Vec("num" if args[0].kind == "num" else "int", np.abs(numeric(args[0])), known)
+        if node.func == "years_between" and args[0].kind == args[1].kind == "date":
+            return Vec("int", whole_years(args[0].value, args[1].value), known)
+        return elementwise(SCALAR[node.func], args, known, self.n)
+
+    def text_test(self, func: str, args: list[Vec]) -> Vec:
+        """starts_with / one_of: unknown only when the first argument is unknown."""
+        subject, options = args[0], args[1:]
+        if all(o.scalar is not None for o in options):
+            fn = SCALAR[func]
+            values = [o.scalar for o in options]
+            return map_distinct(subject, lambda v: fn(v, *values), self.n)
+        if func == "one_of" and all(o.kind == subject.kind or {o.kind, subject.kind} <= NUMERIC for o in options) \
+                and subject.kind in NUMERIC | {"str", "date"}:
+            hit = np.zeros(self.n, dtype=bool)
+            for o in options:
+                same = self.compare("==", subject, o)
+                hit |= same.known & np.asarray(same.value, dtype=bool)
+            return Vec("bool", hit, subject.known)
+        fn = SCALAR[func]
+        return elementwise(lambda *vals: fn(*vals), args, subject.known, self.n)
+
+    def titles_test(self, node: ex.Call, args: list[Vec]) -> Vec:
+        """has_title at the as-of date.
+
+        With literal arguments, functions.has_title runs once per distinct title held by anyone (ever);
+        a row holds the title when any of its titles does (has_title's own `any`).
+        """
+        titles = self.values["titles"]
+        check = lambda held, *rest: has_title(SimpleNamespace(titles=list(held)), self.as_of, *rest)  # noqa: E731
+        if not all(isinstance(a, ex.Str) for a in node.args):
+            return elementwise(check, [titles, *args], titles.known, self.n)
+        rest = tuple(a.value for a in node.args)  # type: ignore[union-attr]
+        codes, owner, title_id = held_titles(titles)
+        set_hit = np.zeros(len(codes[1]), dtype=bool)
+        np.logical_or.at(set_hit, owner, _holds_by_id(self.as_of, rest)[title_id])
+        rows = codes[0] >= 0
+        value = np.zeros(self.n, dtype=bool)
+        value[rows] = set_hit[codes[0][rows]]
+        return Vec("bool", value, np.asarray(titles.known, dtype=bool) & rows)
+
+    def truth(self, node: ex.Node) -> tuple[np.ndarray, np.ndarray]:
+        """(truthy, known) of a condition."""
+        v = self.eval(node)
+        return truthy(v) & v.known, np.asarray(v.known, dtype=bool).copy()
+
+    # --- derived facts ----------------------------------------------------
+    def derive(self, rule: Derived) -> Vec:
+        if rule.formula is not None:
+            return self.eval(rule.formula.ast)
+        if rule.brackets is not None:
+            return self.brackets(rule.brackets)
+        if rule.lookup is not None:
+            return map_distinct(self.eval(rule.lookup.key.ast), lambda key: lookup_result(rule, key), self.n)
+        return self.first_case([(c.when, c.value) for c in rule.cases or []], otherwise=None)
+
+    def first_case(self, cases: list[tuple[Any, Any]], otherwise: Any) -> Vec:
+        """The value of the first case that holds; unknown at the first unknown case."""
+        codes = np.full(self.n, -1, dtype=np.int64)
+        pending = np.ones(self.n, dtype=bool)
+        for pos, (when, _) in enumerate(cases):
+            hit, known = self.truth(when.ast)
+            codes[pending & ~known] = len(cases)          # unknown stops the search
+            codes[pending & hit] = pos
+            pending &= known & ~hit
+        codes[pending] = len(cases) + 1
+        results = [value for _, value in cases] + [None, otherwise]
+        return from_codes(self.n, np.arange(self.n), codes, results)
+
+    def brackets(self, table: BracketTable) -> Vec:
+        of = self.eval(table.of.ast)
+        if of.kind not in NUMERIC:
+            return elementwise(lambda v: bracket_result(table, v), [of], of.known, self.n)
+        x = numeric(of)
+        codes = np.full(self.n, len(table.rows), dtype=np.int64)
+        pending = np.asarray(of.known, dtype=bool).copy()
+        for pos, row in enumerate(table.rows):
+            hit = pending.copy()
+            for op, bound in row.bounds():
+                hit &= {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}[op](x, bound)
+            codes[hit] = pos
+            pending &= ~hit
+        results = [row.result() for row in table.rows] + [table.otherwise]
+        return from_codes(self.n, np.flatnonzero(of.known), codes[np.asarray(of.known, dtype=bool)], results)
+
+    # --- scorecards -------------------------------------------------------
+    def score(self, card: Scorecard) -> None:
+        groups = [self.score_group(g) for g in card.groups]
+        low = _sequential_sum([g[1] for g in groups])
+        high = _sequential_sum([g[2] for g in groups])
+        total_known = np.logical_and.reduce([g[0].known for g in groups])
+        by_score = Vec("bool", np.ones(self.n, dtype=bool), np.ones(self.n, dtype=bool))
+        if card.pass_at is not None:
+            by_score = _passes(low, high, card.pass_at)
+        for group, (_, g_low, g_high) in zip(card.groups, groups):
+            if group.min is None:
+                continue
+            group_ok = _passes(g_low, g_high, group.min)
+            open_ = ~(by_score.known & ~by_score.value)                  # by_score is not False
+            fails = open_ & group_ok.known & ~group_ok.value
+            unsure = open_ & ~group_ok.known
+            by_score = Vec("bool", by_score.value & ~fails, (by_score.known | fails) & ~unsure)
+        states = [by_score]
+        for route in card.direct_routes:
+            hit, known = self.truth(route.when.ast)
+            states.append(Vec("bool", hit, known))
+        any_true = np.logical_or.reduce([s.known & s.value for s in states])
+        any_unknown = np.logical_or.reduce([~s.known for s in states])
+        passed = Vec("bool", any_true, any_true | ~any_unknown)
+        total = Vec("num", low, total_known)
+        self.values[card.id] = total
+        self.values[card.id + "_passed"] = passed
+        self.result.scorecards[card.id] = ScorecardColumns(card, total, low, high, passed)
+
+    def score_group(self, group: Any) -> tuple[Vec, np.ndarray, np.ndarray]:
+        points = [self.score_indicator(i) for i in group.indicators]
+        low = np.minimum(_sequential_sum([np.where(p.known, p.value, 0.0) for p in points]), group.max)
+        high = np.minimum(_sequential_sum([np.where(p.known, p.value, i.max)
+                                           for p, i in zip(points, group.indicators)]), group.max)
+        known = np.logical_and.reduce([p.known for p in points])
+        return Vec("num", low, known), low, high
+
+    def score_indicator(self, ind: Indicator) -> Vec:
+        raw = self.indicator_points(ind)
+        if raw.kind not in NUMERIC:
+            raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
+        return Vec("num", np.maximum(0.0, np.minimum(numeric(raw), ind.max)), np.asarray(raw.known, dtype=bool))
+
+    def indicator_points(self, ind: Indicator) -> Vec:
+        if ind.brackets is not None:
+            return self.brackets(ind.brackets)
+        if ind.best_of is not None:
+            return self.best_of(ind)
+        if ind.formula is not None:
+            return self.eval(ind.formula.ast)
+        if ind.cases is not None:
+            return self.first_case([(c.when, c.points) for c in ind.cases], otherwise=ind.otherwise or 0)
+        earned = np.zeros(self.n)
+        unknown = np.zeros(self.n, dtype=bool)
+        for item in ind.items or []:
+            hit, known = self.truth(item.when.ast)
+            earned = earned + np.where(hit, item.points, 0.0)
+            unknown |= ~known
+        return Vec("num", earned, ~(unknown & (earned < ind.max)))
+
+    def best_of(self, ind: Indicator) -> Vec:
+        found = [self.brackets(t) for t in ind.best_of or []]
+        if any(f.kind not in NUMERIC for f in found):
+            raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
+        any_known = np.logical_or.reduce([f.known for f in found])
+        best = np.max([np.where(f.known, numeric(f), -np.inf) for f in found], axis=0)
+        best = np.where(any_known, best, 0.0)
+        all_known = np.logical_and.reduce([f.known for f in found])
+        return Vec("num", best, all_known | (best >= ind.max))
+
+    # --- policies ---------------------------------------------------------
+    def decide(self, ident: str) -> None:
+        policy = self.pack.policy_on(ident, self.as_of)
+        if policy is None:
+            self.values[ident] = constant(False, self.n)
+            return
+        root = policy.conditions.id or "conditions"
+        conditions = dict(walk_conditions(policy.conditions, root))
+        nodes: dict[str, np.ndarray] = {}
+        self.check(policy.conditions, root, nodes)
+        leaves = [k for k, c in conditions.items() if c.when is not None]
+        state = nodes[root]
+        self.values[ident] = Vec("bool", state == MET, state != UNKNOWN)
+        columns = PolicyColumns(policy, root, nodes, conditions, leaves)
+        columns.amount = self.benefit_amount(policy, state == MET)
+        self.result.policies[ident] = columns
+
+    def check(self, cond: Condition, ident: str, nodes: dict[str, np.ndarray]) -> np.ndarray:
+        if cond.when is not None:
+            hit, known = self.truth(cond.when.ast)
+            state = np.where(known, np.where(hit, MET, UNMET), UNKNOWN).astype(np.int8)
+        else:
+            kids = [self.check(c, c.id or f"{ident}.{n + 1}", nodes) for n, c in enumerate(cond.children())]
+            if cond.not_ is not None:
+                state = (UNMET - kids[0]).astype(np.int8)
+            elif cond.all is not None:
+                state = np.maximum.reduce(kids)
+            else:
+                state = np.minimum.reduce(kids)
+        nodes[ident] = state
+        return state
+
+    def benefit_amount(self, policy: Policy, eligible: np.ndarray) -> Vec | None:
+        """Sum of the known benefit amounts (capped) of an eligible row, as Evaluation.benefit gives them."""
+        amounts = [b for b in policy.benefits if b.amount is not None]
+        if not amounts:
+            return None
+        total = np.zeros(self.n)
+        known = np.zeros(self.n, dtype=bool)
+        for benefit in amounts:
+            v = self.eval(benefit.amount.ast)  # type: ignore[union-attr]
+            if v.kind not in NUMERIC:
+                continue
+            value = numeric(v) if benefit.cap is None else np.minimum(numeric(v), benefit.cap)
+            total = total + np.where(v.known, value, 0.0)
+            known |= np.asarray(v.known, dtype=bool)
+        return Vec("num", total, known & eligible)
+
+
+def _sequential_sum(parts: list[np.ndarray]) -> np.ndarray:
+    """Left-to-right sum from 0, as Python's sum() adds (same floating-point result)."""
+    total = np.zeros(np.shape(parts[0])) if parts else np.zeros(0)
+    for part in parts:
+        total = total + part
+    return total
+
+
+def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
+    """True if low >= need, False if high < need, otherwise unknown."""
+    sure = low >= need
+    return Vec("bool", sure, sure | (high < need))
+
+
+# Distinct titles seen by this process get a stable id; has_title's verdict per (as_of, args) is
+# kept as a boolean array over those ids, extended only for titles not seen before.
+_TITLE_IDS: dict[Any, int] = {}
+_TITLES: list[Any] = []
+_HOLDS: dict[tuple[date, tuple[str, ...]], np.ndarray] = {}   # (as_of, args) -> held, by title id
+
+
+def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
+    """functions.has_title for one held title."""
+    return bool(has_title(SimpleNamespace(titles=[title]), as_of, *args))
+
+
+def _holds_by_id(as_of: date, args: tuple[str, ...]) -> np.ndarray:
+    """has_title's verdict for every title id so far."""
+    done = _HOLDS.get((as_of, args), np.zeros(0, dtype=bool))
+    if len(done) < len(_TITLES):
+        more = [holds(t, as_of, args) for t in _TITLES[len(done):]]
+        done = _HOLDS[(as_of, args)] = np.concatenate([done, np.array(more, dtype=bool)])
+    return done
+
+
+def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct title sets and the titles in them: ((row codes, sets), owner set, title id)."""
+    if "held" not in titles.cache:
+        codes, sets = titles.factorized()
+        owner, title_id = [], []
+        for pos, held in enumerate(sets):
+            for title in held or ():
+                key = (title.title, title.level, title.valid_from, title.valid_to)   # cheaper to hash than a model
+                if key not in _TITLE_IDS:
+                    _TITLE_IDS[key] = len(_TITLES)
+                    _TITLES.append(title)
+                owner.append(pos)
+                title_id.append(_TITLE_IDS[key])
+        titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(title_id, dtype=np.int64))
+    return titles.cache["held"]
+
+
+def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """functions.years_between over day numbers: whole years, an anniversary counting on its day."""
+    def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = np.asarray(d)
+        if d.ndim and d.strides == (0,):          # a constant (the as-of date): convert it once
+            year, month_day = parts(d[:1].copy())
+            return np.broadcast_to(year, d.shape), np.broadcast_to(month_day, d.shape)
+        day = d.astype("datetime64[D]")
+        year = day.astype("datetime64[Y]")
+        month = day.astype("datetime64[M]")
+        return year.astype(np.int64), (month - year.astype("datetime64[M]")).astype(np.int64) * 32 \
+            + (day - month.astype("datetime64[D]")).astype(np.int64)
+    sy, s_md = parts(start)
+    ey, e_md = parts(end)
+    return (ey - sy - (e_md < s_md)).astype(np.float64)
+
+
+def evaluate_columns(pack: RulePack, as_of: date, columns: dict[str, Vec], n: int) -> BatchResult:
+    """Evaluate every derived fact, scorecard and policy of `pack` over n rows of columns."""
+    return BatchEvaluation(pack, as_of, columns, n).run()
+
+
+def evaluate_profiles(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) -> BatchResult:
+    return evaluate_columns(pack, as_of, columns_from_profiles(profiles), len(profiles))

@@ -1,0 +1,1 @@
+"""Evaluating one profile: the explaining evaluator, explanations, reports, charts, what-if."""

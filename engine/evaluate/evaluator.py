@@ -1,0 +1,543 @@
+"""The explainable evaluator: a profile and an as-of date in, decisions with rationale out.
+
+Three-valued throughout: a fact that is missing is unknown (None), never zero;
+`and` is false if any part is false, `or` true if any part is true, otherwise
+unknown parts make the whole unknown. Every unknown result carries the profile
+fields that would settle it.
+"""
+from __future__ import annotations
+
+import operator
+from datetime import date
+from typing import Any, Callable, Collection
+
+from engine.language import expr as ex
+from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
+from engine.language.functions import SCALAR, has_title
+from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
+from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
+                      IndicatorResult, RouteResult, ScorecardResult, Words)
+from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
+
+_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+            "==": operator.eq, "!=": operator.ne}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+class RuleRuntimeError(Exception):
+    """A rule that is well-formed but cannot be computed (e.g. comparing text with a number)."""
+
+
+def bracket_matches(row: Bracket, value: float) -> bool:
+    return all(_COMPARE[{"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]](value, bound)
+               for op, bound in row.bounds())
+
+
+def bracket_result(table: BracketTable, value: Any) -> Any:
+    if value is None:
+        return None
+    row = next((r for r in table.rows if bracket_matches(r, value)), None)
+    return table.otherwise if row is None else row.result()
+
+
+def lookup_result(rule: Derived, key: Any) -> Any:
+    lookup = rule.lookup
+    assert lookup is not None
+    if key is None:
+        return None
+    key = str(key)
+    if lookup.match == "exact":
+        return next((row.value for row in lookup.table if key in row.keys), lookup.default)
+    best = max(((len(k), row.value) for row in lookup.table for k in row.keys if key.startswith(k)),
+               default=None, key=lambda pair: pair[0])
+    return lookup.default if best is None else best[1]
+
+
+COMBINATOR_WORDS = {"all": Words(zh="同时满足以下全部条件", en="all of the following"),
+                    "any": Words(zh="满足以下任一条件", en="any of the following"),
+                    "not": Words(zh="不得满足以下条件", en="none of the following")}
+
+
+def status_of(value: bool | None) -> Check:
+    return "unknown" if value is None else ("met" if value else "unmet")
+
+
+def unit_in(pack: RulePack, name: str) -> str | None:
+    for table in (pack.parameters, pack.derived):
+        if name in table:
+            return table[name].unit
+    return field_unit(name)
+
+
+# --- what does not depend on the profile, worked out once --------------------
+# Caches below are keyed by id() of rule objects and AST nodes and keep the object itself in the
+# entry, so an id cannot be reused while its entry exists.
+
+MAX_DATES = 64  # as-of dates kept per pack (the service mostly uses today; tests use many)
+
+
+class OnDate:
+    """A pack on one as-of date: parameter values and the rules in words. The words show
+    parameters as their values, so they depend on the date, never on the firm."""
+
+    def __init__(self, pack: RulePack, as_of: date, unit: Callable[[str], str | None]) -> None:
+        self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
+        self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
+        self.render = Renderer(pack.label, unit, self.values.get)
+        self._texts: dict[int, tuple[ex.Node, Words]] = {}
+        self._sources: dict[int, tuple[ex.Node, str | None]] = {}
+
+    def words(self, node: ex.Node) -> Words:
+        entry = self._texts.get(id(node))
+        if entry is None:
+            entry = self._texts[id(node)] = (node, self.render.words(node))
+        return entry[1]
+
+    def threshold_source(self, node: ex.Node) -> str | None:
+        """Citation of the first parameter (by id) a threshold expression reads, as in force."""
+        entry = self._sources.get(id(node))
+        if entry is None:
+            params = sorted(ex.names(node) & self.versions.keys())
+            version = self.versions[params[0]] if params else None
+            cited = None if version is None else \
+                version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+            entry = self._sources[id(node)] = (node, cited)
+        return entry[1]
+
+
+class Prepared:
+    """What every evaluation on one pack reads from the rules alone."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self._dates: dict[date, OnDate] = {}
+        self._by_object: dict[int, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
+        self._cones: dict[frozenset[str], list[str]] = {}
+
+    def cone(self, targets: Collection[str]) -> list[str]:
+        """`targets` (derived, scorecard and policy ids) and all they depend on, in evaluation order."""
+        key = frozenset(targets)
+        found = self._cones.get(key)
+        if found is None:
+            pack, needed, todo = self.pack, set(), [*key]
+            while todo:
+                ident = todo.pop().removesuffix("_passed")
+                if ident in needed:
+                    continue
+                item = pack.derived.get(ident) or pack.scorecards.get(ident)
+                if item is not None:
+                    todo += dependencies(item)
+                elif ident in pack.policies:
+                    todo += set().union(*(dependencies(v) for v in pack.policies[ident]))
+                else:
+                    continue  # a profile field, parameter or as_of
+                needed.add(ident)
+            found = self._cones[key] = [ident for ident in pack.order if ident in needed]
+        return found
+
+    def on(self, as_of: date) -> OnDate:
+        found = self._dates.get(as_of)
+        if found is None:
+            if len(self._dates) >= MAX_DATES:
+                self._dates.clear()
+            found = self._dates[as_of] = OnDate(self.pack, as_of, lambda name: unit_in(self.pack, name))
+        return found
+
+    def words(self, text: Text) -> Words:
+        """A rule's own bilingual text (label, title) as a result's words."""
+        entry = self._by_object.get(id(text))
+        if entry is None:
+            entry = self._by_object[id(text)] = (text, Words(zh=text.zh, en=text.en))
+        return entry[1]
+
+    def leaf_reads(self, node: ex.Node) -> list[str]:
+        """The facts a condition shows: every name it reads but parameters and the as-of date."""
+        entry = self._by_object.get(id(node))
+        if entry is None:
+            entry = self._by_object[id(node)] = (node, sorted(ex.names(node) - self.pack.parameters.keys() - {"as_of"}))
+        return entry[1]
+
+    def indicator_reads(self, ind: Indicator) -> list[str]:
+        """The facts an indicator shows: every name its expressions read but parameters."""
+        entry = self._by_object.get(id(ind))
+        if entry is None:
+            read = sorted(set().union(*(ex.names(e.ast) for e in expressions_of(ind))))
+            entry = self._by_object[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
+        return entry[1]
+
+
+def prepared(pack: RulePack) -> Prepared:
+    found = pack.memo.get(Prepared)
+    if found is None:
+        found = pack.memo[Prepared] = Prepared(pack)
+    return found
+
+
+class Evaluation:
+    """One profile at one date against one pack; facts are computed once, in dependency order."""
+
+    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
+        self.profile, self.pack, self.as_of = profile, pack, as_of
+        self.values: dict[str, Any] = {"as_of": as_of}
+        self.missing: dict[str, set[str]] = {}
+        self.scorecards: dict[str, ScorecardResult] = {}
+        self.decisions: dict[str, Decision] = {}
+        for name in FIELDS:
+            value = getattr(profile, name)
+            self.values[name] = value.value if hasattr(value, "value") else value
+            if value is None:
+                self.missing[name] = {name}
+        self.prepared = prepared(pack)
+        self.dated = self.prepared.on(as_of)
+        self.values.update(self.dated.values)
+
+    # --- names --------------------------------------------------------------
+    def unit(self, name: str) -> str | None:
+        return unit_in(self.pack, name)
+
+    # --- expressions --------------------------------------------------------
+    def eval(self, node: ex.Node, missing: set[str]) -> Any:
+        """Value of an expression (None = unknown); adds to `missing` the fields that would settle it."""
+        if isinstance(node, (ex.Num, ex.Str, ex.DateLit, ex.Bool)):
+            return node.value
+        if isinstance(node, ex.Name):
+            value = self.values.get(node.name)
+            if value is None:
+                missing |= self.missing.get(node.name, {node.name} if node.name in FIELDS else set())
+            return value
+        if isinstance(node, ex.And):
+            return self._logic(node.operands, missing, want=False)
+        if isinstance(node, ex.Or):
+            return self._logic(node.operands, missing, want=True)
+        if isinstance(node, ex.Not):
+            value = self.eval(node.operand, missing)
+            return None if value is None else not value
+        if isinstance(node, ex.Neg):
+            value = self.eval(node.operand, missing)
+            return None if value is None else -value
+        if isinstance(node, (ex.BinOp, ex.Compare)):
+            left, right = self.eval(node.left, missing), self.eval(node.right, missing)
+            if left is None or right is None:
+                return None
+            try:
+                if isinstance(node, ex.Compare):
+                    return _COMPARE[node.op](left, right)
+                if node.op == "/":
+                    return None if right == 0 else left / right
+                return _ARITH[node.op](left, right)
+            except TypeError as e:
+                raise RuleRuntimeError(f"cannot compute {left!r} {node.op} {right!r}: {e}") from None
+        if isinstance(node, ex.Call):
+            return self.call(node, missing)
+        raise TypeError(node)
+
+    def _logic(self, operands: tuple[ex.Node, ...], missing: set[str], want: bool) -> bool | None:
+        """`or` (want=True) or `and` (want=False): decided by the first operand equal to `want`."""
+        unknown: set[str] = set()
+        saw_unknown = False
+        for operand in operands:
+            local: set[str] = set()
+            value = self.eval(operand, local)
+            if value is None:
+                saw_unknown, unknown = True, unknown | local
+            elif bool(value) == want:
+                return want
+        if saw_unknown:
+            missing |= unknown
+            return None
+        return not want
+
+    def call(self, node: ex.Call, missing: set[str]) -> Any:
+        if node.func == "has_title":
+            args = [self.eval(a, missing) for a in node.args]
+            result = has_title(self.profile, self.as_of, *args)
+            if result is None:
+                missing.add("titles")
+            return result
+        return SCALAR[node.func](*(self.eval(a, missing) for a in node.args))
+
+    def truth(self, node: ex.Node) -> tuple[bool | None, set[str]]:
+        missing: set[str] = set()
+        value = self.eval(node, missing)
+        return (None if value is None else bool(value)), missing
+
+    # --- facts --------------------------------------------------------------
+    def run(self, targets: Collection[str] | None = None) -> Assessment:
+        """The assessment; with `targets`, only those ids and what they depend on are evaluated
+        (what-if probes need one score or one decision), each exactly as in a full run."""
+        for ident in self.pack.order if targets is None else self.prepared.cone(targets):
+            if ident in self.pack.derived:
+                self.derive(self.pack.derived[ident])
+            elif ident in self.pack.scorecards:
+                self.score(self.pack.scorecards[ident])
+            else:
+                self.decide(ident)
+        facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
+        return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
+                          name=self.profile.name, decisions=list(self.decisions.values()),
+                          scorecards=list(self.scorecards.values()), facts=facts)
+
+    def set_fact(self, ident: str, value: Any, missing: set[str]) -> None:
+        self.values[ident] = value
+        if value is None:
+            self.missing[ident] = missing
+
+    def derive(self, rule: Derived) -> None:
+        missing: set[str] = set()
+        if rule.formula is not None:
+            value = self.eval(rule.formula.ast, missing)
+        elif rule.brackets is not None:
+            value = bracket_result(rule.brackets, self.eval(rule.brackets.of.ast, missing))
+        elif rule.lookup is not None:
+            value = lookup_result(rule, self.eval(rule.lookup.key.ast, missing))
+        else:
+            value = self.first_case(rule, missing)
+        self.set_fact(rule.id, value, missing)
+
+    def first_case(self, rule: Derived, missing: set[str]) -> Any:
+        for case in rule.cases or []:
+            hit, why = self.truth(case.when.ast)
+            if hit is None:
+                missing |= why
+                return None
+            if hit:
+                return case.value
+        return None
+
+    # --- scorecards ---------------------------------------------------------
+    def score(self, card: Scorecard) -> None:
+        groups = [self.score_group(g) for g in card.groups]
+        low, high = sum(g.low for g in groups), sum(g.high for g in groups)
+        total = sum(g.points for g in groups) if all(g.points is not None for g in groups) else None  # type: ignore[misc]
+        by_score: bool | None = True
+        if card.pass_at is not None:
+            by_score = self._passes(low, high, card.pass_at)
+        for g in groups:
+            if g.min is not None and by_score is not False:
+                group_ok = self._passes(g.low, g.high, g.min)
+                by_score = False if group_ok is False else (None if group_ok is None else by_score)
+        routes = []
+        for route in card.direct_routes:
+            hit, why = self.truth(route.when.ast)
+            routes.append(RouteResult(id=route.id, label=self.prepared.words(route.label), status=status_of(hit),
+                                      missing=sorted(why) if hit is None else []))
+        passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
+        unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
+        missing = unscored.union(*(set(r.missing) for r in routes))
+        result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
+                                 total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
+                                 groups=groups, routes=routes, missing=sorted(missing) if passed is None else [])
+        self.scorecards[card.id] = result
+        self.set_fact(card.id, total, unscored)  # the total does not depend on the direct routes
+        self.set_fact(card.id + "_passed", passed, missing)
+
+    @staticmethod
+    def _passes(low: float, high: float, need: float) -> bool | None:
+        return True if low >= need else (False if high < need else None)
+
+    @staticmethod
+    def _any(values: list[bool | None]) -> bool | None:
+        return True if True in values else (None if None in values else False)
+
+    def score_group(self, group: Any) -> GroupResult:
+        indicators = [self.score_indicator(i) for i in group.indicators]
+        low = min(sum(i.points or 0 for i in indicators), group.max)
+        high = min(sum(i.max if i.points is None else i.points for i in indicators), group.max)
+        points = low if all(i.points is not None for i in indicators) else None
+        return GroupResult(id=group.id, label=self.prepared.words(group.label), points=points, low=low, high=high,
+                           max=group.max, min=group.min, indicators=indicators)
+
+    def score_indicator(self, ind: Indicator) -> IndicatorResult:
+        missing: set[str] = set()
+        points = self.indicator_points(ind, missing)
+        if points is not None:
+            points = max(0.0, min(float(points), ind.max))
+        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label), points=points, max=ind.max,
+                               values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
+                               missing=sorted(missing) if points is None else [],
+                               source=ind.source.cite() if ind.source else None, rule_status=ind.status)
+
+    def indicator_points(self, ind: Indicator, missing: set[str]) -> float | None:
+        if ind.brackets is not None:
+            return bracket_result(ind.brackets, self.eval(ind.brackets.of.ast, missing))
+        if ind.best_of is not None:
+            found = [bracket_result(t, self.eval(t.of.ast, missing)) for t in ind.best_of]
+            known = [p or 0 for p in found if p is not None] or [0]
+            return max(known) if None not in found or max(known) >= ind.max else None
+        if ind.formula is not None:
+            return self.eval(ind.formula.ast, missing)
+        if ind.cases is not None:
+            for case in ind.cases:
+                hit, why = self.truth(case.when.ast)
+                if hit is None:
+                    missing |= why
+                    return None
+                if hit:
+                    return case.points
+            return ind.otherwise or 0
+        earned, unknown = 0.0, False
+        for item in ind.items or []:
+            hit, why = self.truth(item.when.ast)
+            if hit is None:
+                unknown, missing = True, missing | why
+            elif hit:
+                earned += item.points
+        if unknown and earned < ind.max:
+            return None
+        missing.clear()
+        return earned
+
+    # --- policies -----------------------------------------------------------
+    def decide(self, ident: str) -> None:
+        policy = self.pack.policy_on(ident, self.as_of)
+        if policy is None:
+            self.set_fact(ident, False, set())
+            return
+        result = self.check(policy.conditions, policy.conditions.id or "conditions")
+        value = {"met": True, "unmet": False, "unknown": None}[result.status]
+        self.set_fact(ident, value, set(result.missing))
+        self.decisions[ident] = self.decision(policy, result)
+
+    def check(self, cond: Condition, path: str) -> ConditionResult:
+        ident = cond.id or path
+        label = self.prepared.words(cond.label) if cond.label else None
+        source = cond.source.cite() if cond.source else None
+        if cond.when is not None:
+            return self.check_leaf(cond, ident, label, source)
+        kids = [self.check(c, f"{ident}.{n + 1}") for n, c in enumerate(cond.children())]
+        states = [k.status for k in kids]
+        if cond.not_ is not None:
+            combinator, status = "not", {"met": "unmet", "unmet": "met", "unknown": "unknown"}[states[0]]
+        elif cond.all is not None:
+            combinator = "all"
+            status = "unmet" if "unmet" in states else ("unknown" if "unknown" in states else "met")
+        else:
+            combinator = "any"
+            status = "met" if "met" in states else ("unknown" if "unknown" in states else "unmet")
+        missing = sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) \
+            if status == "unknown" else []
+        text = label or COMBINATOR_WORDS[combinator]
+        return ConditionResult(id=ident, combinator=combinator, label=label, text=text, status=status,  # type: ignore[arg-type]
+                               missing=missing, source=source, rule_status=cond.status, children=kids,
+                               values={})  # given, not defaulted: pydantic deep-copies mutable defaults
+
+    def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
+        assert cond.when is not None
+        node = cond.when.ast
+        hit, why = self.truth(node)
+        status = status_of(hit)
+        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.dated.words(node),
+                                 status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
+                                 missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status,
+                                 children=[])
+        if isinstance(node, ex.Compare):
+            self.measure_gap(node, result)
+        return result
+
+    def _shown(self, name: str) -> Any:
+        value = self.values.get(name)
+        return value.isoformat() if isinstance(value, date) else value
+
+    def measure_gap(self, node: ex.Compare, result: ConditionResult) -> None:
+        """Threshold, gap and what it would take, for a comparison against a threshold."""
+        actual, threshold = self.eval(node.left, set()), self.eval(node.right, set())
+        result.threshold_source = self.dated.threshold_source(node.right)
+        result.threshold = threshold.isoformat() if isinstance(threshold, date) else threshold
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (actual, threshold))
+        if not numeric:
+            return
+        percent = self._is_ratio(node)
+        show = lambda v: fmt_number(v, percent) if percent else fmt_value(v, self._unit_of(node.left))  # noqa: E731
+        subject = self.dated.words(node.left)
+        cmp = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}[node.op]
+        base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
+        base_en = f"{subject.en} is {show(actual)}; needs {cmp} {show(threshold)}"
+        if result.status != "unmet" or node.op in ("==", "!="):
+            result.text = Words(zh=base_zh if result.status == "met" else result.text.zh,
+                                en=base_en if result.status == "met" else result.text.en)
+            return
+        gap = abs(threshold - actual)
+        result.gap = gap
+        gap_text = fmt_number(gap, percent) if percent else fmt_value(gap, self._unit_of(node.left))
+        more = node.op in (">", ">=")
+        result.text = Words(zh=f"{base_zh}，{'还差' if more else '超出'} {gap_text}",
+                            en=f"{base_en}, {'short by' if more else 'over by'} {gap_text}")
+        result.would_take = self.would_take(node, actual, threshold, more)
+
+    def would_take(self, node: ex.Compare, actual: float, threshold: float, more: bool) -> Words:
+        strict = node.op in (">", "<")
+        left = node.left
+        if isinstance(left, ex.BinOp) and left.op == "/" and isinstance(left.left, ex.Name):
+            denominator = self.eval(left.right, set())
+            if isinstance(denominator, (int, float)) and denominator:
+                target = threshold * denominator
+                zh, en = self.pack.label(left.left.name)
+                unit = self._unit_of(left.left)
+                verb_zh, verb_en = ("提高到", "raise to") if more else ("降低到", "lower to")
+                bound = ("超过" if strict else "不少于") if more else ("低于" if strict else "不超过")
+                return Words(zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
+                             en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
+                                f"{fmt_value(target, unit, 'en')}")
+        subject = self.dated.words(left)
+        unit = self._unit_of(left)
+        shown = fmt_number(threshold, True) if self._is_ratio(node) else fmt_value(threshold, unit)
+        word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
+        word_en = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}[node.op]
+        return Words(zh=f"{subject.zh}需{word_zh} {shown}", en=f"{subject.en} must be {word_en} {shown}")
+
+    def _unit_of(self, node: ex.Node) -> str | None:
+        return self.unit(node.name) if isinstance(node, ex.Name) else None
+
+    def _is_ratio(self, node: ex.Compare) -> bool:
+        right = node.right
+        if isinstance(right, ex.Num):
+            return right.percent
+        return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
+
+    def decision(self, policy: Policy, result: ConditionResult) -> Decision:
+        status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
+        benefits = [self.benefit(b) for b in policy.benefits] if status == "eligible" else []
+        return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
+                        citation=policy.source.cite(), quote=policy.source.quote,
+                        in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status,
+                        status=status, missing=result.missing, reasons=reasons(result),  # type: ignore[arg-type]
+                        conditions=result, benefits=benefits, grants=policy.grants if status == "eligible" else [])
+
+    def benefit(self, benefit: Any) -> BenefitResult:
+        amount = None
+        if benefit.amount is not None:
+            amount = self.eval(benefit.amount.ast, set())
+            if amount is not None and benefit.cap is not None:
+                amount = min(amount, benefit.cap)
+        return BenefitResult(kind=benefit.kind, text=self.prepared.words(benefit.text), amount=amount,
+                             cap=benefit.cap, rule_status=benefit.status)
+
+
+def reasons(result: ConditionResult) -> Words:
+    """The deciding leaves in one line: unmet ones for a refusal, unknown ones for a pending decision."""
+    want = {"met": "met", "unmet": "unmet", "unknown": "unknown"}[result.status]
+    leaves = [leaf for leaf in deciding_leaves(result) if leaf.status == want]
+    if result.status == "unknown":
+        fields = sorted({m for leaf in leaves for m in leaf.missing})
+        if not fields:  # e.g. an industry whose SME size rules are not encoded
+            return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
+                         en="cannot decide: the case is not covered by the encoded rules ("
+                            + "; ".join(leaf.text.en for leaf in leaves) + ")")
+        return Words(zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
+                     en="missing facts: " + ", ".join(fields))
+    return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
+
+
+def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:
+    if not result.children:
+        return [result]
+    if result.combinator == "not":
+        return deciding_leaves(result.children[0])
+    return [leaf for child in result.children if child.status == result.status or result.combinator == "all"
+            for leaf in deciding_leaves(child)]
+
+
+def evaluate(profile: EnterpriseProfile, pack: RulePack, as_of: date | None = None) -> Assessment:
+    """Evaluate every designation, scorecard and policy of `pack` for `profile` on `as_of`."""
+    return Evaluation(profile, pack, as_of or date.today()).run()

@@ -1,0 +1,101 @@
+"""Expressions and values in words, in Chinese and English."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable
+
+from engine.language import expr as ex
+from engine.model.profile import TITLES, FIELDS, unit_of
+from engine.model.results import Words
+
+OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "−", "*": "×", "/": "÷"}
+RATIO_UNITS = {"ratio", "%"}
+
+
+def fmt_number(value: float, percent: bool = False) -> str:
+    if percent:
+        return f"{round(value * 100, 2):g}%"
+    return f"{round(value, 2):,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+
+
+def fmt_value(value: Any, unit: str | None = None, lang: str = "zh") -> str:
+    if value is None:
+        return "未知" if lang == "zh" else "unknown"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, (int, float)):
+        if unit in RATIO_UNITS:
+            return fmt_number(value, percent=True)
+        text = fmt_number(value)
+        return f"{text} {unit}" if unit else text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "、".join(fmt_value(v, None, lang) for v in value) or ("无" if lang == "zh" else "none")
+    return str(getattr(value, "value", value))
+
+
+class Renderer:
+    """Renders an AST in words, showing parameters as their values (with units)."""
+
+    def __init__(self, label: Callable[[str], tuple[str, str]], unit: Callable[[str], str | None],
+                 param_value: Callable[[str], Any]) -> None:
+        self.label, self.unit, self.param_value = label, unit, param_value
+
+    def words(self, node: ex.Node) -> Words:
+        return Words(zh=self.render(node, "zh"), en=self.render(node, "en"))
+
+    def render(self, node: ex.Node, lang: str, top: bool = True) -> str:
+        r = lambda n: self.render(n, lang, top=False)  # noqa: E731
+        if isinstance(node, ex.Num):
+            return fmt_number(node.value, node.percent)
+        if isinstance(node, ex.Str):
+            return node.value
+        if isinstance(node, (ex.DateLit, ex.Bool)):
+            return fmt_value(node.value, lang=lang)
+        if isinstance(node, ex.Name):
+            sentinel = object()
+            value = self.param_value(node.name) if self.param_value else sentinel
+            if value is not sentinel and value is not None:
+                return fmt_value(value, self.unit(node.name), lang)
+            zh, en = self.label(node.name)
+            return zh if lang == "zh" else en
+        if isinstance(node, ex.Neg):
+            return f"−{r(node.operand)}"
+        if isinstance(node, (ex.BinOp, ex.Compare)):
+            text = f"{r(node.left)} {OPS[node.op]} {r(node.right)}"
+            return text if top or isinstance(node, ex.Compare) else f"({text})"
+        if isinstance(node, (ex.And, ex.Or)):
+            joiner = {("zh", ex.And): " 且 ", ("zh", ex.Or): " 或 ",
+                      ("en", ex.And): " and ", ("en", ex.Or): " or "}[(lang, type(node))]
+            text = joiner.join(r(o) for o in node.operands)
+            return text if top else f"({text})"
+        if isinstance(node, ex.Not):
+            return f"非（{r(node.operand)}）" if lang == "zh" else f"not ({r(node.operand)})"
+        if isinstance(node, ex.Call):
+            return self.call(node, lang)
+        raise TypeError(node)
+
+    def call(self, node: ex.Call, lang: str) -> str:
+        args = [self.render(a, lang, top=False) for a in node.args]
+        if node.func == "has_title":
+            code = node.args[0].value if isinstance(node.args[0], ex.Str) else args[0]
+            title = TITLES.get(code, code)
+            level = {"national": "国家级", "provincial": "省级", "municipal": "地市级", "district": "区县级"}
+            if lang == "zh":
+                lv = f"（{level.get(args[1], args[1])}及以上）" if len(args) > 1 else ""
+                return f"持有有效的{title}{lv}称号"
+            return f"holds a valid {title} title" + (f" ({args[1]} or higher)" if len(args) > 1 else "")
+        if node.func == "years_between":
+            return f"{args[0]}至{args[1]}的整年数" if lang == "zh" else f"whole years from {args[0]} to {args[1]}"
+        if node.func == "starts_with":
+            return (f"{args[0]}以 {'、'.join(args[1:])} 开头" if lang == "zh"
+                    else f"{args[0]} starts with {' or '.join(args[1:])}")
+        if node.func == "one_of":
+            return (f"{args[0]}属于 {'、'.join(args[1:])}" if lang == "zh"
+                    else f"{args[0]} is one of {', '.join(args[1:])}")
+        return f"{node.func}({', '.join(args)})"
+
+
+def field_unit(name: str) -> str | None:
+    return unit_of(name) if name in FIELDS else None

@@ -1,0 +1,62 @@
+"""The IP-strength section of an assessment: overall score, tier, dimensions, improvements.
+
+The scoring itself is the `ip_strength_card` scorecard and the derived facts in
+rules/ip_strength/; this module only names them and gathers the results.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from typing import Callable
+
+from engine.evaluate import whatif
+from engine.evaluate.evaluator import Evaluation
+from engine.language.loader import RulePack
+from engine.model.profile import EnterpriseProfile
+from engine.model.results import Assessment, DimensionScore, StrengthResult
+
+CARD, SCORE, TIER, FULL_MARKS = "ip_strength_card", "ip_strength", "ip_strength_tier", "ip_strength_full_marks"
+# Dimensions scored only for some firms: group id -> the derived yes/no fact saying it applies.
+APPLIES_WHEN = {"service": "is_ip_service_firm"}
+
+
+def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], float | None]:
+    """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
+    formula = pack.derived[SCORE].formula
+    assert formula is not None, f"{SCORE} must be a formula over {CARD}"
+
+    def score(assessment: Assessment, raw: float | None = None) -> float | None:
+        card = next(c for c in assessment.scorecards if c.id == CARD)
+        ev = Evaluation(profile, pack, as_of)
+        ev.values.update(assessment.facts)
+        ev.values[CARD] = raw if raw is not None else (card.total if card.total is not None else card.low)
+        return ev.eval(formula.ast, set())
+    return score
+
+
+def strength_of(assessment: Assessment, score: Callable[[Assessment, float | None], float | None]) -> StrengthResult | None:
+    card = next((c for c in assessment.scorecards if c.id == CARD), None)
+    if card is None:
+        return None
+    facts = assessment.facts
+    dims = [DimensionScore(id=g.id, label=g.label, points=g.points, low=g.low, high=g.high, max=g.max,
+                           applies=facts.get(APPLIES_WHEN[g.id]) is not False if g.id in APPLIES_WHEN else True)
+            for g in card.groups]
+    missing = sorted({m for g in card.groups for i in g.indicators for m in i.missing})
+    return StrengthResult(scorecard=CARD, score=facts.get(SCORE), score_low=score(assessment, card.low),
+                          score_high=score(assessment, card.high), tier=facts.get(TIER),
+                          full_marks=facts.get(FULL_MARKS), dimensions=dims, missing=missing)
+
+
+def enrich(assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, as_of: date,
+           top: int = 3, what_if: bool = True) -> Assessment:
+    """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
+    times), the ranked improvements and the narrowest policy misses."""
+    if CARD in pack.scorecards and SCORE in pack.derived:
+        score = overall(profile, pack, as_of)
+        assessment.strength = strength_of(assessment, score)
+        if what_if:
+            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top, needs=(SCORE,))
+    if what_if:
+        assessment.near_misses = whatif.near_misses(profile, pack, as_of)
+    return assessment

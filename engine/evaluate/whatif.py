@@ -1,0 +1,434 @@
+"""What it would take: ranked score improvements, and the narrowest misses of policies.
+
+Generic over the rule pack: candidate changes come from reading the rule AST — bracket bounds,
+comparison thresholds, yes/no facts and has_title() calls — never from a list per indicator.
+A threshold is turned into a fact value by probing the expression with the fact moved (a linear
+solve from two probes), and every candidate is then measured or verified by re-evaluating the
+whole pack, so a wrong guess can only be dropped, never reported.
+
+Improvements change one fact at a time, upwards only (a firm can gain rights, not undo its past
+or shrink to look better), and never a fact that appears only as a divisor (a size normaliser
+such as R&D staff or revenue).
+"""
+from __future__ import annotations
+
+import math
+from contextlib import ExitStack, contextmanager
+from datetime import date
+from itertools import product
+from typing import Any, Callable, Collection, Iterator
+
+from engine.language import expr as ex
+from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
+from engine.evaluate.explain import fmt_number, fmt_value
+from engine.language.loader import RulePack, expressions_of
+from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
+from engine.model.results import Assessment, FactChange, Improvement, NearMiss, Words
+from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
+
+ChangeSet = dict[str, Any]          # field -> new value; "titles" -> tuple of (code, level) to add
+NUMERIC = ("integer", "number")
+MAX_ALTERNATIVES = 6                # candidate change sets kept per condition node
+MAX_VERIFIED = 8                    # candidate sets re-evaluated per missed policy
+
+
+# --- probing expressions ---------------------------------------------------
+
+@contextmanager
+def moved(ev: Evaluation, name: str, value: Any) -> Iterator[None]:
+    old = ev.values.get(name)
+    ev.values[name] = value
+    try:
+        yield
+    finally:
+        ev.values[name] = old
+
+
+def probe(ev: Evaluation, node: ex.Node, name: str, value: Any) -> Any:
+    with moved(ev, name, value):
+        try:
+            return ev.eval(node, set())
+        except RuleRuntimeError:
+            return None
+
+
+def divisors(node: ex.Node) -> set[str]:
+    """Names read only under the right side of a division (size normalisers)."""
+    if isinstance(node, ex.BinOp) and node.op == "/":
+        return divisors(node.left) | ex.names(node.right)
+    return set().union(*(divisors(c) for c in ex.children(node))) if ex.children(node) else set()
+
+
+def numeric_fields(node: ex.Node) -> list[str]:
+    skip = divisors(node)
+    return sorted(n for n in ex.names(node) - skip if n in FIELDS and field_kind(n) in NUMERIC)
+
+
+def reach(ev: Evaluation, node: ex.Node, name: str, target: float) -> list[float]:
+    """Values of `name` near where `node` equals `target` (linear solve from two probes)."""
+    x0 = ev.values.get(name)
+    if not isinstance(x0, (int, float)) or isinstance(x0, bool):
+        return []
+    f0, f1 = probe(ev, node, name, x0), probe(ev, node, name, x0 + 1)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (f0, f1)) or f1 == f0:
+        return []
+    x = x0 + (target - f0) / (f1 - f0)
+    if field_kind(name) == "integer":
+        base = math.ceil(x - 1e-9)
+        return [v for v in (base - 1, base, base + 1) if v >= 0]
+    base = math.ceil(x * 100 - 1e-6) / 100
+    return [v for v in (base, round(base + 0.01, 2)) if v >= 0]
+
+
+def thresholds(ev: Evaluation, node: ex.Node) -> Iterator[tuple[ex.Node, float]]:
+    """(side, value it is compared with) for every numeric comparison inside `node`."""
+    if isinstance(node, ex.Compare):
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            if not (ex.names(other) & set(FIELDS)):
+                value = ev.eval(other, set())
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    yield side, float(value)
+    for child in ex.children(node):
+        yield from thresholds(ev, child)
+
+
+def table_targets(table: BracketTable) -> Iterator[tuple[ex.Node, float]]:
+    for row in table.rows:
+        for _, bound in row.bounds():
+            yield table.of.ast, bound
+
+
+def indicator_targets(ev: Evaluation, ind: Indicator) -> list[tuple[ex.Node, float | None]]:
+    """Expressions and the values they could be moved to; None = a plain formula (step by one)."""
+    found: list[tuple[ex.Node, float | None]] = []
+    for table in ([ind.brackets] if ind.brackets else []) + (ind.best_of or []):
+        found += list(table_targets(table))
+    for expression in expressions_of(ind):
+        found += list(thresholds(ev, expression.ast))
+    if ind.formula is not None:
+        found.append((ind.formula.ast, None))
+    return found
+
+
+def title_calls(node: ex.Node) -> Iterator[tuple[str, str | None]]:
+    if isinstance(node, ex.Call) and node.func == "has_title" and isinstance(node.args[0], ex.Str):
+        level = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ex.Str) else None
+        yield node.args[0].value, level
+    for child in ex.children(node):
+        yield from title_calls(child)
+
+
+def flag_names(node: ex.Node) -> set[str]:
+    return {n for n in ex.names(node) if n in FIELDS and field_kind(n) == "bool"}
+
+
+# --- applying changes --------------------------------------------------------
+
+def implied(profile: EnterpriseProfile, changes: ChangeSet) -> ChangeSet:
+    """Counts that contain a changed count (CROSS_CHECKS) rise with it, so the profile stays consistent."""
+    extra: ChangeSet = {}
+    for small, big in CROSS_CHECKS:
+        new, container = changes.get(small), changes.get(big, getattr(profile, big))
+        if isinstance(new, (int, float)) and isinstance(container, (int, float)) and new > container:
+            extra[big] = new
+    return extra
+
+
+def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
+    update = {k: v for k, v in changes.items() if k != "titles"}
+    update |= implied(profile, update)
+    if "titles" in changes:
+        extra = [Title(title=code, level=level) for code, level in changes["titles"]]
+        update["titles"] = [*(profile.titles or []), *extra]
+    return profile.model_copy(update=update)
+
+
+def run(profile: EnterpriseProfile, pack: RulePack, as_of: date,
+        targets: Collection[str] | None = None) -> tuple[Evaluation, Assessment]:
+    """Evaluate the pack, or only `targets` and what they depend on (see Evaluation.run)."""
+    ev = Evaluation(profile, pack, as_of)
+    return ev, ev.run(targets)
+
+
+def describe(name: str, old: Any, new: Any) -> FactChange:
+    if name == "titles":
+        names = "、".join(TITLES[c] for c, _ in new)
+        return FactChange(field="titles", field_zh="持有称号", old=None, new=[c for c, _ in new], delta=1.0,
+                          text=Words(zh=f"取得{names}", en=f"obtain {', '.join(c for c, _ in new)}"))
+    zh, unit = label_zh(name), unit_of(name)
+    if isinstance(new, bool) or not isinstance(new, (int, float)):
+        return FactChange(field=name, field_zh=zh, old=old, new=new, delta=1.0,
+                          text=Words(zh=f"{zh}改为“{fmt_value(new)}”（当前 {fmt_value(old)}）",
+                                     en=f"set {name} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})"))
+    delta = float(new - old) if isinstance(old, (int, float)) else None
+    verb_zh, verb_en = ("增加", "raise") if delta is None or delta >= 0 else ("减少", "lower")
+    step = fmt_value(abs(delta), unit) if delta is not None else fmt_value(new, unit)
+    return FactChange(field=name, field_zh=zh, old=old, new=new, delta=delta,
+                      text=Words(zh=f"{zh}{verb_zh} {step}（{fmt_value(old, unit)} → {fmt_value(new, unit)}）",
+                                 en=f"{verb_en} {name} by {fmt_value(abs(delta or 0), unit, 'en')} "
+                                    f"({fmt_value(old, unit, 'en')} → {fmt_value(new, unit, 'en')})"))
+
+
+def changes_of(profile: EnterpriseProfile, changes: ChangeSet) -> list[FactChange]:
+    return [describe(k, None if k == "titles" else getattr(profile, k), v) for k, v in sorted(changes.items())]
+
+
+def cost(profile: EnterpriseProfile, changes: ChangeSet) -> float:
+    """Sum of relative changes: |Δ| / max(|old|, 1) for numbers, 1 for anything else."""
+    total = 0.0
+    for name, new in changes.items():
+        old = None if name == "titles" else getattr(profile, name)
+        numeric = isinstance(new, (int, float)) and not isinstance(new, bool) and isinstance(old, (int, float))
+        total += abs(new - old) / max(abs(old), 1) if numeric else 1.0
+    return total
+
+
+# --- improvements of a score -------------------------------------------------
+
+Measure = Callable[[Assessment], float | None]
+
+
+def score_measure(card: str) -> Measure:
+    """A scorecard's total, else the points known so far (its low bound)."""
+    def measure(a: Assessment) -> float | None:
+        result = next((c for c in a.scorecards if c.id == card), None)
+        return None if result is None else (result.total if result.total is not None else result.low)
+    return measure
+
+
+def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
+    """Every single-fact change the scorecard's expressions suggest, upwards only."""
+    seen: dict[tuple[str, Any], ChangeSet] = {}
+    for group in card.groups:
+        for ind in group.indicators:
+            for node, target in indicator_targets(ev, ind):
+                for name in numeric_fields(node):
+                    x0 = ev.values.get(name)
+                    if not isinstance(x0, (int, float)):
+                        continue            # unknown facts are asked for, not improved
+                    values = [x0 + 1] if target is None else reach(ev, node, name, target)
+                    seen.update({(name, v): {name: v} for v in values if v > x0})
+            for expression in expressions_of(ind):
+                for name in flag_names(expression.ast):
+                    if ev.values.get(name) is not None:
+                        seen[(name, not ev.values[name])] = {name: not ev.values[name]}
+                for code, level in title_calls(expression.ast):
+                    if ev.profile.titles is not None and not ev.eval(ex.Call("has_title", (ex.Str(code),)), set()):
+                        seen[("titles", code)] = {"titles": ((code, level),)}
+    return list(seen.values())
+
+
+def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_id: str,
+                 measure: Measure | None = None, limit: int = 3,
+                 needs: Collection[str] | None = None) -> list[Improvement]:
+    """The best single-fact change per fact, ranked by points gained per unit of change.
+
+    Each probe evaluates only the scorecard and `needs` (the other ids `measure` reads) with what they
+    depend on; a custom measure without `needs` gets the whole pack evaluated."""
+    targets = {card_id, *(needs or ())} if needs is not None or measure is None else None
+    measure = measure or score_measure(card_id)
+    ev, base = run(profile, pack, as_of, targets)
+    before = measure(base)
+    if before is None:
+        return []
+    best: dict[str, Improvement] = {}
+    card = pack.scorecards[card_id]
+    unchanged = local_points(ev, card, {})
+    seen: set[tuple[str, tuple[Any, ...]]] = set()
+    for changes in sorted(candidate_changes(ev, card), key=change_order):
+        (field, _), = changes.items()
+        if field != "titles":
+            # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
+            # exactly as a smaller change of the same fact already did.
+            signature = local_points(ev, card, changes | implied(profile, changes))
+            if signature == unchanged or (field, signature) in seen:
+                continue
+            seen.add((field, signature))
+        after = run(apply(profile, changes), pack, as_of, targets)[1]
+        gain = (measure(after) or 0.0) - before
+        if gain <= 1e-9:
+            continue
+        (name, new), = changes.items()
+        change = describe(name, None if name == "titles" else getattr(profile, name), new)
+        also = changes_of(profile, implied(profile, changes))
+        unit = abs(change.delta or 1.0) or 1.0
+        with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
+        with_en = "".join(f", with {c.field} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
+        item = Improvement(target=card_id, change=change, also=also, gain=round(gain, 4),
+                           per_unit=round(gain / unit, 4), indicators=moved_indicators(base, after, card_id),
+                           text=Words(zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
+                                      en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points"))
+        kept = best.get(name)
+        if kept is None or (item.per_unit, -unit) > (kept.per_unit, -abs(kept.change.delta or 1.0)):
+            best[name] = item
+    ranked = sorted(best.values(), key=lambda i: (-i.per_unit, -i.gain, i.change.field))
+    return ranked[:limit]
+
+
+def change_order(changes: ChangeSet) -> tuple[str, float, str]:
+    """Single-fact changes by fact, then smallest new value first."""
+    (field, value), = changes.items()
+    number = float(value) if isinstance(value, (int, float)) else 0.0
+    return field, number, repr(value)
+
+
+def local_points(ev: Evaluation, card: Scorecard, changes: ChangeSet) -> tuple[Any, ...]:
+    """The card's indicator points with `changes` moved into the evaluation (derived facts held)."""
+    with ExitStack() as stack:
+        for name, value in changes.items():
+            stack.enter_context(moved(ev, name, value))
+        return tuple(ev.indicator_points(i, set()) for g in card.groups for i in g.indicators)
+
+
+def moved_indicators(before: Assessment, after: Assessment, card_id: str) -> list[str]:
+    def points(a: Assessment) -> dict[str, float | None]:
+        card = next(c for c in a.scorecards if c.id == card_id)
+        return {i.id: i.points for g in card.groups for i in g.indicators}
+    old, new = points(before), points(after)
+    return [k for k in old if old[k] != new[k]]
+
+
+# --- near misses of policies -------------------------------------------------
+
+class Repairer:
+    """Change sets that would turn a condition tree's outcome, from the rule AST."""
+
+    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
+        self.profile, self.pack, self.as_of = profile, pack, as_of
+        self.ev, self.base = run(profile, pack, as_of)
+
+    def condition(self, cond: Condition, want: bool) -> list[ChangeSet]:
+        state = {"met": True, "unmet": False, "unknown": None}[self.ev.check(cond, "c").status]
+        if state is None or state == want:
+            return [{}] if state == want else []
+        if cond.when is not None:
+            return self.expression(cond.when.ast, want)
+        if cond.not_ is not None:
+            return self.condition(cond.not_, not want)
+        kids = cond.children()
+        if (cond.all is not None) == want:
+            return self.combine([self.condition(k, want) for k in kids])
+        return self.pick([c for k in kids for c in self.condition(k, want)])
+
+    def expression(self, node: ex.Node, want: bool) -> list[ChangeSet]:
+        value, _ = self.ev.truth(node)
+        if value is None or value == want:
+            return [{}] if value == want else []
+        if isinstance(node, (ex.And, ex.Or)):
+            kids = [self.expression(o, want) for o in node.operands]
+            return self.combine(kids) if isinstance(node, ex.And) == want else self.pick([c for k in kids for c in k])
+        if isinstance(node, ex.Not):
+            return self.expression(node.operand, not want)
+        if isinstance(node, ex.Name):
+            return self.name(node.name, want)
+        if isinstance(node, ex.Call) and want:
+            return [{"titles": ((code, level),)} for code, level in title_calls(node)][:1]
+        if isinstance(node, ex.Compare):
+            return self.compare(node, want)
+        return []
+
+    def name(self, name: str, want: bool) -> list[ChangeSet]:
+        if name in FIELDS and field_kind(name) == "bool":
+            return [{name: want}]
+        if not want:
+            return []
+        card = name.removesuffix("_passed")
+        if card in self.pack.scorecards and name.endswith("_passed"):
+            return self.scorecard(card, lambda a: next(c for c in a.scorecards if c.id == card).passed is True)
+        policy = self.pack.policy_on(name, self.as_of) if name in self.pack.policies else None
+        if policy is not None:
+            return self.condition(policy.conditions, True)
+        rule = self.pack.derived.get(name)
+        return self.expression(rule.formula.ast, True) if rule is not None and rule.formula is not None else []
+
+    def compare(self, node: ex.Compare, want: bool) -> list[ChangeSet]:
+        found: list[ChangeSet] = []
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            target = self.ev.eval(other, set())
+            if not isinstance(target, (int, float)) or isinstance(target, bool):
+                continue
+            if isinstance(side, ex.Name) and side.name in self.pack.scorecards:
+                found += self.scorecard(side.name, lambda a, c=side.name: self.total_holds(a, c, node) == want)
+                continue
+            for name in numeric_fields(side):
+                hits = [v for v in reach(self.ev, side, name, float(target))
+                        if probe_truth(self.ev, node, name, v) == want]
+                found += [{name: hits[0]}] if hits else []
+        if want and node.op == "==":
+            found += self.equal_text(node)
+        return self.pick(found)
+
+    def equal_text(self, node: ex.Compare) -> list[ChangeSet]:
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(side, ex.Name) and side.name in FIELDS and field_kind(side.name) == "text":
+                value = self.ev.eval(other, set())
+                if isinstance(value, str):
+                    return [{side.name: value}]
+        return []
+
+    def total_holds(self, assessment: Assessment, card_id: str, node: ex.Compare) -> bool | None:
+        """The comparison with the scorecard's total taken from another assessment."""
+        total = next(c.total for c in assessment.scorecards if c.id == card_id)
+        with moved(self.ev, card_id, total):
+            return self.ev.truth(node)[0]
+
+    def scorecard(self, card_id: str, reached: Callable[[Assessment], bool], steps: int = 3) -> list[ChangeSet]:
+        """Greedy: add the change with the largest gain until the scorecard condition holds."""
+        changes: ChangeSet = {}
+        for _ in range(steps):
+            profile = apply(self.profile, changes)
+            options = improvements(profile, self.pack, self.as_of, card_id, limit=50)
+            if not options:
+                return []
+            best = max(options, key=lambda i: i.gain)
+            new = best.change.new
+            changes[best.change.field] = tuple((c, None) for c in new) if best.change.field == "titles" else new
+            if reached(run(apply(self.profile, changes), self.pack, self.as_of, {card_id})[1]):
+                return [changes]
+        return []
+
+    def combine(self, options: list[list[ChangeSet]]) -> list[ChangeSet]:
+        if any(not o for o in options):
+            return []
+        merged = []
+        for parts in product(*options):
+            union: ChangeSet = {}
+            for part in parts:
+                for k, v in part.items():
+                    union[k] = tuple(dict.fromkeys((*union.get(k, ()), *v))) if k == "titles" else v
+            merged.append(union)
+        return self.pick(merged)
+
+    def pick(self, options: list[ChangeSet]) -> list[ChangeSet]:
+        unique = {repr(sorted(o.items())): o for o in options}
+        return sorted(unique.values(), key=lambda o: (len(o), cost(self.profile, o)))[:MAX_ALTERNATIVES]
+
+
+def probe_truth(ev: Evaluation, node: ex.Node, name: str, value: Any) -> bool | None:
+    result = probe(ev, node, name, value)
+    return None if result is None else bool(result)
+
+
+def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: int = 5,
+                max_changes: int = 3) -> list[NearMiss]:
+    """Policies and designations the firm misses, each with its smallest verified set of changes."""
+    repair = Repairer(profile, pack, as_of)
+    found: list[NearMiss] = []
+    for decision in repair.base.decisions:
+        if decision.status != "ineligible":
+            continue
+        policy = pack.policy_on(decision.id, as_of)
+        assert policy is not None
+        for changes in repair.condition(policy.conditions, True)[:MAX_VERIFIED]:
+            if not changes or len(changes) > max_changes:
+                continue
+            after = run(apply(profile, changes), pack, as_of, {decision.id})[1]
+            if any(d.id == decision.id and d.status == "eligible" for d in after.decisions):
+                facts = changes_of(profile, changes | implied(profile, changes))
+                found.append(NearMiss(id=decision.id, title=decision.title, changes=facts,
+                                      cost=round(cost(profile, changes), 4),
+                                      text=Words(zh="；".join(f.text.zh for f in facts),
+                                                 en="; ".join(f.text.en for f in facts))))
+                break
+    return sorted(found, key=lambda m: (len(m.changes), m.cost, m.id))[:limit]
+

@@ -1,0 +1,339 @@
+"""Load a rule pack: safe YAML with line numbers, validation, name resolution, dependency order."""
+from __future__ import annotations
+
+import graphlib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, TypeVar
+
+import yaml
+from pydantic import ValidationError
+
+from engine.language import expr as ex
+from engine.model.profile import FIELDS, KEY_BY_LABEL
+from engine.language.rules import Condition, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile, Scorecard
+
+MAX_FILE_BYTES = 1_000_000
+T = TypeVar("T")
+
+SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+@dataclass(frozen=True)
+class RuleIssue:
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line or 1}: {self.message}"
+
+
+class RuleLoadError(Exception):
+    def __init__(self, issues: list[RuleIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(map(str, issues)))
+
+
+# --- YAML with line numbers ------------------------------------------------
+
+class LineDict(dict):
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class LineList(list):
+    line: int = 0
+    lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that records line numbers and refuses aliases and duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError("YAML aliases are not allowed in rule files / 规则文件不允许使用 YAML 别名",
+                                       mark)
+        return super().compose_node(parent, index)
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    out = LineDict()
+    out.line, out.lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.MarkedYAMLError(f"duplicate key {key!r} / 重复的键 {key!r}", key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    out = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    out.line, out.lines = node.start_mark.line + 1, [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def read_yaml(path: Path, shown: str) -> Any:
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise RuleLoadError([RuleIssue(shown, None, f"file is larger than {MAX_FILE_BYTES} bytes / 文件过大")])
+    try:
+        return yaml.load(raw.decode("utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except UnicodeDecodeError as e:
+        raise RuleLoadError([RuleIssue(shown, None, f"not UTF-8 text: {e} / 文件不是 UTF-8 编码")]) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        msg = " ".join(str(p) for p in (getattr(e, "context", None), getattr(e, "problem", None)) if p) or str(e)
+        raise RuleLoadError([RuleIssue(shown, line, f"YAML error: {msg} / YAML 格式错误")]) from None
+
+
+def line_of(raw: Any, loc: Iterable[Any]) -> int | None:
+    """The line of the deepest node along a pydantic error location."""
+    line = getattr(raw, "line", None)
+    node = raw
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line, node = node.lines[part], node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+            line, node = node.lines[part], node[part]
+    return line
+
+
+# --- the pack --------------------------------------------------------------
+
+@dataclass
+class RulePack:
+    root: Path
+    hash: str
+    parameters: dict[str, Parameter]
+    derived: dict[str, Derived]
+    scorecards: dict[str, Scorecard]
+    policies: dict[str, list[Policy]]          # id -> dated versions
+    order: list[str]                           # derived, scorecard and policy ids in dependency order
+    origin: dict[str, tuple[str, int]]         # id -> (file, line)
+    aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
+    exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
+    # What evaluations reuse (engine.evaluate.evaluator.prepared): lives and dies with this pack, which is never
+    # changed after load, so a reload starts with empty caches.
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def policy_on(self, policy_id: str, day: Any) -> Policy | None:
+        return next((p for p in self.policies[policy_id] if p.in_force(day)), None)
+
+    def label(self, name: str) -> tuple[str, str]:
+        """(zh, en) label of any name an expression can read."""
+        if name in FIELDS:
+            extra = FIELDS[name].json_schema_extra
+            return extra["zh"], name.replace("_", " ")  # type: ignore[index]
+        if name == "as_of":
+            return "评估日期", "as-of date"
+        base = name.removesuffix("_passed")
+        for table in (self.parameters, self.derived, self.scorecards):
+            if base in table:
+                text = table[base].label
+                return (text.zh + "达标", text.en + " passed") if base != name else (text.zh, text.en)
+        if name in self.policies:
+            title = self.policies[name][0].title
+            return title.zh, title.en
+        return name, name
+
+
+SECTIONS = ("parameters", "derived", "scorecards", "policies")
+
+
+def _declared_names(files: list[tuple[str, Any]]) -> tuple[dict[str, str], list[RuleIssue]]:
+    """Every name an expression may use: profile fields, pack ids and their Chinese names."""
+    names: dict[str, str] = {name: name for name in FIELDS} | dict(KEY_BY_LABEL) | dict(SPECIAL_NAMES)
+    owner: dict[str, tuple[str, str]] = {}
+    issues: list[RuleIssue] = []
+    for shown, raw in files:
+        for section in SECTIONS:
+            items = raw.get(section) if isinstance(raw, dict) else None
+            for pos, item in enumerate(items if isinstance(items, list) else []):
+                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                    continue
+                ident = item["id"]
+                line = items.lines[pos] if isinstance(items, LineList) else None
+                if ident in owner and not (section == "policies" == owner[ident][1]):
+                    issues.append(RuleIssue(shown, line, f"id {ident!r} is already defined in {owner[ident][0]}"
+                                                         f" / 标识 {ident!r} 重复定义"))
+                if ident in FIELDS:
+                    issues.append(RuleIssue(shown, line, f"id {ident!r} is a profile field / 标识与企业信息字段重名"))
+                owner.setdefault(ident, (shown, section))
+                extra = [ident + "_passed"] if section == "scorecards" else []
+                for name in [ident, *extra]:
+                    names[name] = name
+                zh = item.get("name_zh")
+                if isinstance(zh, str):
+                    names[zh] = ident
+                    if section == "scorecards":
+                        names[zh + "达标"] = ident + "_passed"
+    return names, issues
+
+
+def _validate(shown: str, raw: Any, names: dict[str, str]) -> tuple[RuleFile | None, list[RuleIssue]]:
+    if raw is None:
+        return RuleFile(), []
+    if not isinstance(raw, dict):
+        return None, [RuleIssue(shown, 1, "a rule file must be a mapping of sections / 规则文件顶层必须是映射")]
+    try:
+        return RuleFile.model_validate(raw, context={"resolve": names.__getitem__}), []
+    except ValidationError as err:
+        issues = []
+        for e in err.errors():
+            loc = [p for p in e["loc"] if not (isinstance(p, str) and "[" in p)]
+            where = ".".join(str(p) for p in loc)
+            msg = e["msg"].removeprefix("Value error, ")
+            issues.append(RuleIssue(shown, line_of(raw, loc), f"{where}: {msg}"))
+        return None, issues
+
+
+def instances_of(obj: Any, kind: type[T]) -> Iterator[T]:
+    """Every `kind` inside a rule object, outermost first (walks pydantic models and lists)."""
+    if isinstance(obj, kind):
+        yield obj
+    if isinstance(obj, list):
+        for item in obj:
+            yield from instances_of(item, kind)
+    elif hasattr(obj, "__pydantic_fields__"):
+        for name in type(obj).model_fields:
+            yield from instances_of(getattr(obj, name), kind)
+
+
+def expressions_of(obj: Any) -> Iterator[Expression]:
+    """Every expression inside a rule object."""
+    return instances_of(obj, Expression)
+
+
+def pack_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.y*ml") if p.is_file())
+
+
+def pack_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in pack_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def load_pack(root: Path | str = DEFAULT_RULES) -> RulePack:
+    """Load and check a rule folder; raise RuleLoadError listing every problem with file:line."""
+    root = Path(root)
+    if not root.is_dir():
+        raise RuleLoadError([RuleIssue(str(root), None, "not a folder of rule files / 不是规则文件夹")])
+    issues: list[RuleIssue] = []
+    files: list[tuple[str, Any]] = []
+    for path in pack_files(root):
+        shown = str(path)
+        try:
+            files.append((shown, read_yaml(path, shown)))
+        except RuleLoadError as e:
+            issues += e.issues
+    names, name_issues = _declared_names(files)
+    issues += name_issues
+    parsed: list[tuple[str, Any, RuleFile]] = []
+    for shown, raw in files:
+        rule_file, file_issues = _validate(shown, raw, names)
+        issues += file_issues
+        if rule_file is not None:
+            parsed.append((shown, raw, rule_file))
+    if issues:
+        raise RuleLoadError(issues)
+    return _assemble(root, parsed, names)
+
+
+def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[str, str]) -> RulePack:
+    pack = RulePack(root=root, hash=pack_hash(root), parameters={}, derived={}, scorecards={}, policies={},
+                    order=[], origin={}, aliases=names)
+    issues: list[RuleIssue] = []
+    for shown, raw, rule_file in parsed:
+        for section in SECTIONS:
+            for pos, item in enumerate(getattr(rule_file, section)):
+                pack.origin.setdefault(item.id, (shown, raw[section].lines[pos]))
+                if section == "policies":
+                    pack.policies.setdefault(item.id, []).append(item)
+                else:
+                    getattr(pack, section)[item.id] = item
+    issues += _check_versions(pack)
+    issues += _collect_exclusive(pack, parsed)
+    try:
+        pack.order = _dependency_order(pack)
+    except graphlib.CycleError as e:
+        cycle = e.args[1]
+        file, line = pack.origin.get(cycle[0], ("?", None))
+        issues.append(RuleIssue(file, line, "dependency cycle: " + " -> ".join(cycle) + " / 规则之间存在循环依赖"))
+    if issues:
+        raise RuleLoadError(issues)
+    return pack
+
+
+def _collect_exclusive(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) -> list[RuleIssue]:
+    """Exclusive groups: unique ids, naming existing policies, each policy once."""
+    issues = []
+    for shown, raw, rule_file in parsed:
+        for pos, group in enumerate(rule_file.exclusive):
+            line = raw["exclusive"].lines[pos]
+            if group.id in pack.exclusive:
+                issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} is already defined"
+                                                     f" / 不重复享受组 {group.id!r} 重复定义"))
+            pack.exclusive.setdefault(group.id, group)
+            pack.origin.setdefault(f"exclusive:{group.id}", (shown, line))
+            for ident in group.policies:
+                if ident not in pack.policies:
+                    issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r}: no policy {ident!r}"
+                                                         f" / 不重复享受组 {group.id!r} 引用了不存在的政策 {ident!r}"))
+            if len(set(group.policies)) != len(group.policies):
+                issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} lists a policy twice"
+                                                     f" / 不重复享受组 {group.id!r} 重复列出同一政策"))
+    return issues
+
+
+def _check_versions(pack: RulePack) -> list[RuleIssue]:
+    issues = []
+    dated: list[tuple[str, list[Any]]] = [(k, v) for k, v in pack.policies.items()]
+    dated += [(k, p.versions) for k, p in pack.parameters.items()]
+    for ident, versions in dated:
+        spans = sorted(versions, key=lambda v: v.valid_from)
+        for a, b in zip(spans, spans[1:]):
+            if a.valid_to is None or a.valid_to >= b.valid_from:
+                file, line = pack.origin[ident]
+                issues.append(RuleIssue(file, line, f"{ident}: versions from {a.valid_from} and {b.valid_from} overlap"
+                                                    " / 版本有效期重叠"))
+        for v in versions:
+            if v.valid_to is not None and v.valid_to < v.valid_from:
+                file, line = pack.origin[ident]
+                issues.append(RuleIssue(file, line, f"{ident}: ends before it starts / 失效日期早于生效日期"))
+    return issues
+
+
+def dependencies(item: Any) -> set[str]:
+    return set().union(*(ex.names(e.ast) for e in expressions_of(item)))
+
+
+def _dependency_order(pack: RulePack) -> list[str]:
+    nodes: dict[str, set[str]] = {}
+    for ident, item in [*pack.derived.items(), *pack.scorecards.items()]:
+        nodes[ident] = dependencies(item)
+    for ident, versions in pack.policies.items():
+        nodes[ident] = set().union(*(dependencies(v) for v in versions))
+    graph = {k: {d.removesuffix("_passed") for d in deps} & nodes.keys() for k, deps in nodes.items()}
+    return list(graphlib.TopologicalSorter(graph).static_order())
+
+
+def walk_conditions(cond: Condition, path: str = "c") -> Iterator[tuple[str, Condition]]:
+    """Every node of a condition tree with a stable id (its own, or its position)."""
+    ident = cond.id or path
+    yield ident, cond
+    for pos, child in enumerate(cond.children()):
+        yield from walk_conditions(child, f"{ident}.{pos + 1}")

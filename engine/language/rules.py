@@ -1,0 +1,305 @@
+"""Pydantic models of the rule files in rules/ (the policy author's language).
+
+A rule pack is a folder of YAML files. Each file may hold any of the sections
+``parameters``, ``derived``, ``scorecards`` and ``policies``; every item has an
+``id`` (English, snake_case) and may have a Chinese ``name_zh`` usable in
+expressions. Expressions are parsed at load (see engine.language.expr) with the names of
+the whole pack, so a typo is a load error pointing to its line.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from typing_extensions import Annotated
+
+from engine.language import expr as ex
+
+Status = Literal["confirmed", "assumed", "provisional"]
+Scalar = Union[bool, int, float, str, date]
+
+
+class Expression:
+    """Expression text with its parsed AST."""
+    __slots__ = ("text", "ast")
+
+    def __init__(self, text: str, ast: ex.Node) -> None:
+        self.text, self.ast = text, ast
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+def _parse_expression(value: Any, info: ValidationInfo) -> Expression:
+    if isinstance(value, Expression):
+        return value
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        value = str(value).lower() if isinstance(value, bool) else repr(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected an expression (text), got {type(value).__name__} / 应为表达式文本")
+    resolve = (info.context or {}).get("resolve")
+    if resolve is None:
+        raise ValueError("no name table to resolve the expression")
+    try:
+        return Expression(value, ex.parse(value, resolve))
+    except ex.ExprError as e:
+        raise ValueError(str(e)) from None
+
+
+Expr = Annotated[Expression, BeforeValidator(_parse_expression)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, populate_by_name=True)
+
+
+class Text(Strict):
+    zh: str
+    en: str
+
+
+class Source(Strict):
+    document: str = Field(description="Document number, e.g. 江北府办发〔2023〕6号")
+    clause: str | None = None
+    quote: str | None = Field(None, description="Short quote of the clause")
+    note: str | None = None
+
+    def cite(self) -> str:
+        return " ".join(p for p in (self.document, self.clause) if p)
+
+
+class Dated(Strict):
+    valid_from: date = Field(alias="from")
+    valid_to: date | None = Field(None, alias="to")
+
+    def in_force(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+# --- parameters ------------------------------------------------------------
+
+class ParameterVersion(Dated):
+    value: Scalar
+    source: Source
+    status: Status
+    note: str | None = None
+
+
+class Parameter(Strict):
+    id: str
+    name_zh: str | None = None
+    label: Text
+    unit: str | None = Field(None, description="万元, 人, 年, ratio (shown as %), ...")
+    versions: list[ParameterVersion] = Field(min_length=1)
+    read_by: str | None = Field(None, description="Code that reads this parameter by id rather than through an"
+                                                  " expression, e.g. engine/evaluate/patents.py (lint does not call it unused)")
+
+    def version_on(self, day: date) -> ParameterVersion | None:
+        return next((v for v in self.versions if v.in_force(day)), None)
+
+
+# --- brackets, lookups, derived facts --------------------------------------
+
+class Bracket(Strict):
+    """One row of a bracket table: every bound given must hold. First matching row wins."""
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    value: Scalar | None = None
+    points: float | None = None
+    status: Status = "confirmed"
+    note: str | None = None
+
+    def bounds(self) -> list[tuple[str, float]]:
+        return [(op, v) for op, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt))
+                if v is not None]
+
+    def result(self) -> Scalar | float | None:
+        return self.points if self.points is not None else self.value
+
+
+class BracketTable(Strict):
+    of: Expr
+    rows: list[Bracket] = Field(min_length=1)
+    otherwise: Scalar | None = None
+
+
+class LookupRow(Strict):
+    keys: list[str] = Field(min_length=1)
+    value: Scalar
+    status: Status = "confirmed"
+    note: str | None = None
+
+
+class Lookup(Strict):
+    key: Expr
+    match: Literal["exact", "prefix"] = "exact"
+    table: list[LookupRow] = Field(min_length=1)
+    default: Scalar | None = None
+
+
+class Case(Strict):
+    when: Expr
+    value: Scalar
+
+
+class Derived(Strict):
+    """A derived fact: exactly one of formula, brackets, lookup or cases."""
+    id: str
+    name_zh: str | None = None
+    label: Text
+    unit: str | None = None
+    source: Source | None = None
+    status: Status = "confirmed"
+    note: str | None = None
+    formula: Expr | None = None
+    brackets: BracketTable | None = None
+    lookup: Lookup | None = None
+    cases: list[Case] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Derived":
+        given = [k for k in ("formula", "brackets", "lookup", "cases") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a derived fact needs exactly one of formula, brackets, lookup, cases; got {given or 'none'}"
+                             " / 派生事实须且只能有 formula、brackets、lookup、cases 之一")
+        return self
+
+
+# --- scorecards ------------------------------------------------------------
+
+class Item(Strict):
+    when: Expr
+    points: float
+    label: Text | None = None
+
+
+class Indicator(Strict):
+    """One scored indicator: brackets, best_of alternatives, cases, or items (points per item, capped)."""
+    id: str
+    label: Text
+    max: float = Field(gt=0)
+    source: Source | None = None
+    status: Status = "confirmed"
+    note: str | None = None
+    brackets: BracketTable | None = None
+    best_of: list[BracketTable] | None = None
+    cases: list[Item] | None = None
+    items: list[Item] | None = None
+    formula: Expr | None = None
+    otherwise: float | None = Field(None, description="Points when no case matches (cases only)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Indicator":
+        given = [k for k in ("brackets", "best_of", "cases", "items", "formula") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"an indicator needs exactly one of brackets, best_of, cases, items, formula; got {given or 'none'}"
+                             " / 指标须且只能有 brackets、best_of、cases、items、formula 之一")
+        return self
+
+
+class Group(Strict):
+    id: str
+    label: Text
+    max: float = Field(gt=0)
+    min: float | None = Field(None, description="Group minimum score required to pass")
+    indicators: list[Indicator] = Field(min_length=1)
+
+
+class Route(Strict):
+    """A direct-qualification route: qualifies regardless of the score."""
+    id: str
+    label: Text
+    when: Expr
+    source: Source | None = None
+    status: Status = "confirmed"
+
+
+class Scorecard(Strict):
+    id: str
+    name_zh: str | None = None
+    label: Text
+    source: Source
+    status: Status = "confirmed"
+    pass_at: float | None = Field(None, description="Total score needed to pass (≥)")
+    groups: list[Group] = Field(min_length=1)
+    direct_routes: list[Route] = []
+
+
+# --- policies --------------------------------------------------------------
+
+class Condition(Strict):
+    """A node of a condition tree: a leaf `when`, or all / any / not of children."""
+    id: str | None = None
+    label: Text | None = None
+    when: Expr | None = None
+    all: list["Condition"] | None = None
+    any: list["Condition"] | None = None
+    not_: "Condition | None" = Field(None, alias="not")
+    source: Source | None = None
+    status: Status = "confirmed"
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"when": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Condition":
+        given = [k for k in ("when", "all", "any", "not_") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a condition needs exactly one of when, all, any, not"
+                             " / 条件须且只能有 when、all、any、not 之一")
+        return self
+
+    def children(self) -> list["Condition"]:
+        return self.all or self.any or ([self.not_] if self.not_ else [])
+
+
+class Benefit(Strict):
+    kind: Literal["grant", "subsidy", "reward", "interest_subsidy", "premium_subsidy", "priority_access",
+                  "title", "support"]
+    text: Text
+    amount: Expr | None = Field(None, description="万元; may be a formula over facts and parameters")
+    cap: float | None = Field(None, description="万元")
+    source: Source | None = None
+    status: Status = "confirmed"
+
+
+class Policy(Dated):
+    """A district measure or a designation, in force from `from` to `to` (inclusive)."""
+    id: str
+    name_zh: str | None = None
+    kind: Literal["measure", "designation"] = "measure"
+    title: Text
+    source: Source
+    status: Status = "confirmed"
+    note: str | None = None
+    conditions: Condition
+    benefits: list[Benefit] = []
+    grants: list[str] = Field([], description="Title codes the decision grants")
+
+
+class ExclusiveGroup(Strict):
+    """Policies whose benefits the documents say may not be combined (不重复享受).
+
+    Declarative only: `ipcheck rules lint` reports every pair of the group that can be
+    eligible together; the evaluator still decides each policy on its own.
+    """
+    id: str
+    label: Text | None = None
+    policies: list[str] = Field(min_length=2, description="Policy ids")
+    source: Source
+    note: str | None = None
+
+
+class RuleFile(Strict):
+    """One YAML file of the pack."""
+    parameters: list[Parameter] = []
+    derived: list[Derived] = []
+    scorecards: list[Scorecard] = []
+    policies: list[Policy] = []
+    exclusive: list[ExclusiveGroup] = Field([], description="Benefits that may not be combined (不重复享受)")

@@ -1,0 +1,1 @@
+"""Enterprise profiles, credit codes and typed results: the data every layer shares."""

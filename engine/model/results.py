@@ -1,0 +1,181 @@
+"""Typed results of an evaluation: what the CLI prints and the API returns."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Status = Literal["eligible", "ineligible", "undetermined"]
+Check = Literal["met", "unmet", "unknown"]
+
+
+class Words(BaseModel):
+    # Frozen: the evaluator shares one instance among results (rule texts are worked out once per pack and date).
+    model_config = ConfigDict(frozen=True)
+    zh: str
+    en: str
+
+
+class ConditionResult(BaseModel):
+    id: str
+    combinator: Literal["all", "any", "not"] | None = None
+    label: Words | None = None
+    expression: str | None = None
+    text: Words                                 # the condition in words, with actual values
+    status: Check
+    values: dict[str, Any] = {}                 # every fact the condition read (None = unknown)
+    threshold: Any = None
+    threshold_source: str | None = None
+    gap: float | None = None
+    would_take: Words | None = None
+    missing: list[str] = []
+    source: str | None = None
+    rule_status: str = "confirmed"
+    children: list["ConditionResult"] = []
+
+
+class IndicatorResult(BaseModel):
+    id: str
+    label: Words
+    points: float | None
+    max: float
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    source: str | None = None
+    rule_status: str = "confirmed"
+
+
+class GroupResult(BaseModel):
+    id: str
+    label: Words
+    points: float | None
+    low: float
+    high: float
+    max: float
+    min: float | None = None
+    indicators: list[IndicatorResult]
+
+
+class RouteResult(BaseModel):
+    id: str
+    label: Words
+    status: Check
+    missing: list[str] = []
+
+
+class ScorecardResult(BaseModel):
+    id: str
+    label: Words
+    source: str
+    total: float | None            # None while any indicator is unknown
+    low: float                     # the total is within [low, high]
+    high: float
+    pass_at: float | None
+    passed: bool | None
+    groups: list[GroupResult]
+    routes: list[RouteResult] = []
+    missing: list[str] = []
+
+
+class BenefitResult(BaseModel):
+    kind: str
+    text: Words
+    amount: float | None = None
+    cap: float | None = None
+    rule_status: str = "confirmed"
+
+
+class Decision(BaseModel):
+    id: str
+    kind: Literal["measure", "designation"]
+    title: Words
+    citation: str
+    quote: str | None = None
+    in_force: tuple[date, date | None]
+    rule_status: str
+    status: Status
+    missing: list[str] = []
+    reasons: Words
+    conditions: ConditionResult
+    benefits: list[BenefitResult] = []
+    grants: list[str] = []
+
+
+class Assessment(BaseModel):
+    as_of: date
+    rules_hash: str
+    credit_code: str | None = None
+    name: str | None = None
+    decisions: list[Decision]
+    scorecards: list[ScorecardResult]
+    facts: dict[str, Any]
+    strength: "StrengthResult | None" = None
+    improvements: list["Improvement"] = []
+    near_misses: list["NearMiss"] = []
+    patent_counts: list["CountCheck"] = []
+
+
+# --- IP strength and "what it would take" (engine/evaluate/strength.py, engine/evaluate/whatif.py) ---------------
+
+class FactChange(BaseModel):
+    """One change to one profile fact (for titles: a title to obtain)."""
+    field: str
+    field_zh: str
+    old: Any = None
+    new: Any = None
+    delta: float | None = None          # numeric change; 1 for a yes/no fact or a title
+    text: Words
+
+
+class Improvement(BaseModel):
+    """A single fact change and the points it adds to a score."""
+    target: str                         # the fact or scorecard whose points it raises
+    change: FactChange
+    also: list[FactChange] = []         # containing counts that rise with it (e.g. invention patents)
+    gain: float                         # points added
+    per_unit: float                     # gain / |delta|: the ranking key
+    indicators: list[str] = []          # indicators whose points change
+    text: Words
+
+
+class NearMiss(BaseModel):
+    """A policy or designation the firm misses, and the smallest verified set of changes to get it."""
+    id: str
+    title: Words
+    changes: list[FactChange]
+    cost: float                         # sum of relative changes (a yes/no fact or title counts 1)
+    text: Words
+
+
+class DimensionScore(BaseModel):
+    id: str
+    label: Words
+    points: float | None
+    low: float
+    high: float
+    max: float
+    applies: bool = True                # False: a dimension this firm is not scored on (服务 for non-service firms)
+
+
+class StrengthResult(BaseModel):
+    scorecard: str
+    score: float | None                 # overall 0-100 (None while any indicator is unknown)
+    score_low: float | None = None      # the overall is within [score_low, score_high]
+    score_high: float | None = None
+    tier: str | None
+    full_marks: float | None
+    dimensions: list[DimensionScore]
+    missing: list[str] = []
+
+
+class CountCheck(BaseModel):
+    """A count derived from the patent list, against the profile's own figure."""
+    field: str
+    field_zh: str
+    from_list: int
+    in_profile: int | None
+    agrees: bool
+
+
+Assessment.model_rebuild()
