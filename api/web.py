@@ -20,7 +20,7 @@ from engine.evaluate.chart import strength_chart
 from engine.evaluate.evaluator import evaluate
 from engine.evaluate.strength import enrich
 from engine.evaluate.explain import fmt_number, fmt_value
-from engine.model.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
+from engine.model.profile import FIELDS, TITLE_LEVELS, TITLES, TITLES_EN, ProfileInputError, label, parse_profile
 from engine.model.results import Assessment
 
 from . import catalogue
@@ -49,7 +49,7 @@ def translator(lang: str) -> Callable[[str, str], str]:
 def field_name(name: str, lang: str) -> str:
     if name not in FIELDS:
         return name
-    return label_zh(name) if lang == "zh" else name.replace("_", " ")
+    return label(name, lang)
 
 
 def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
@@ -68,7 +68,8 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
 def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[str, list[str]],
               as_of: str, status: int = 200) -> HTMLResponse:
     return page(request, "form.html", lang, status, topics=topics(), values=values, errors=errors, as_of=as_of,
-                titles=TITLES, levels=LEVELS, level_zh=LEVEL_ZH)
+                titles=TITLES, titles_en=TITLES_EN, title_levels=TITLE_LEVELS,
+                levels=LEVELS, level_zh=LEVEL_ZH)
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
