@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.evaluate.evaluator import evaluate
+from engine.evaluate.interview import Progress, answers_from, interview
 from engine.evaluate.strength import enrich
 from engine.language.loader import DEFAULT_RULES, RulePack
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
@@ -32,7 +33,7 @@ from engine.model.results import Assessment
 from . import catalogue, screens, web
 from .auth import Officers
 from .errors import ApiError, on_api_error, on_http_error, on_validation_error, responses
-from .examples import EXAMPLE_AS_OF, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
+from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
 from .storage import Store
@@ -134,6 +135,17 @@ def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool 
     return enrich(evaluate(profile, pack, day), profile, pack, day, what_if=what_if)
 
 
+def interview_step(pack: RulePack, data: Any, as_of: date) -> Progress:
+    try:
+        return interview(answers_from(data), pack, as_of)
+    except ProfileInputError as e:
+        raise ApiError(422, "invalid_answers", "the answers are invalid", "回答有误", e.issues) from None
+
+
+def interview_example(pack: RulePack) -> dict[str, Any]:
+    return interview_step(pack, EXAMPLE_INTERVIEW, EXAMPLE_AS_OF).model_dump(mode="json")
+
+
 def example_assessment(pack: RulePack) -> dict[str, Any]:
     result = evaluate(parse_profile(EXAMPLE_PROFILE), pack, EXAMPLE_AS_OF)
     out = AssessmentOut(**result.model_dump(), lang="zh", report=render(result, "zh"))
@@ -171,6 +183,27 @@ def api_router(service: Service) -> APIRouter:
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
+
+    interview_body = {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "properties": {
+            "values": {"type": "object", "description": "Answers so far: profile facts by English or Chinese key"},
+            "unknown": {"type": "array", "items": {"type": "string"},
+                        "description": "Facts the firm does not know (不知道): never asked again"}}},
+        "examples": {"after_opening": {"summary": "After the opening step / 第一步之后", "value": EXAMPLE_INTERVIEW},
+                     "start": {"summary": "Start / 开始", "value": {"values": {}, "unknown": []}}}}}},
+        "parameters": ASSESS_PARAMETERS[:1]}
+
+    @router.post("/v1/interview", tags=["self-check"], summary="Next interview step / 下一步问题",
+                 response_model=Progress, openapi_extra=interview_body,
+                 responses={200: {"content": {"application/json": {"example": interview_example(pack)}}},
+                            **responses(413, 422)})
+    async def next_question(request: Request) -> Response:
+        """Stateless: the answers so far in; the decisions so far, whether every outcome is settled
+        (or no remaining fact could settle one), and the next step out: its questions (labels,
+        help, units, options in Chinese and English) and why (the outcomes it can settle)."""
+        as_of, _ = assess_query(request.query_params)
+        progress = interview_step(pack_of(request), read_json(await request.body()), as_of or date.today())
+        return Response(progress.model_dump_json(), media_type="application/json")
 
     @router.get("/v1/policies", tags=["rules"], summary="Policy catalogue / 政策目录",
                 response_model=list[catalogue.PolicySummary],

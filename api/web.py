@@ -6,6 +6,7 @@ for English. Nothing a firm enters is stored or logged.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -18,12 +19,15 @@ from markupsafe import Markup
 
 from engine.evaluate.chart import strength_chart
 from engine.evaluate.evaluator import evaluate
-from engine.evaluate.strength import enrich
 from engine.evaluate.explain import fmt_number, fmt_value
+from engine.evaluate.interview import Progress, interview, summarise
+from engine.evaluate.strength import enrich
+from engine.language.loader import RulePack
 from engine.model.profile import FIELDS, TITLE_LEVELS, TITLES, TITLES_EN, ProfileInputError, label, parse_profile
-from engine.model.results import Assessment
+from engine.model.results import Assessment, ConditionResult, Decision, NearMiss, Words
 
-from . import catalogue
+from . import catalogue, interview_pages
+from .interview_pages import State
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
 from .rulesource import pack_of
 
@@ -46,10 +50,12 @@ def translator(lang: str) -> Callable[[str, str], str]:
     return lambda zh, en: zh if lang == "zh" else en
 
 
-def field_name(name: str, lang: str) -> str:
-    if name not in FIELDS:
-        return name
-    return label(name, lang)
+def field_name(name: str, lang: str, pack: Any = None) -> str:
+    """A fact's name for people: profile fields from the profile model, rule facts from the pack."""
+    if name in FIELDS:
+        return label(name, lang)
+    zh, en = pack.label(name) if pack is not None else (name, name)
+    return zh if lang == "zh" else en
 
 
 def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
@@ -61,7 +67,8 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
     other = "en" if lang == "zh" else "zh"
     return templates.TemplateResponse(request, name, status_code=status, context={
         "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": pack_of(request).hash,
-        "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang], "field_name": field_name,
+        "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang],
+        "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
         "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
 
 
@@ -70,6 +77,43 @@ def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[
     return page(request, "form.html", lang, status, topics=topics(), values=values, errors=errors, as_of=as_of,
                 titles=TITLES, titles_en=TITLES_EN, title_levels=TITLE_LEVELS,
                 levels=LEVELS, level_zh=LEVEL_ZH)
+
+
+class Card:
+    """One measure or designation on the result page, with what decides it and how to apply."""
+
+    def __init__(self, d: Decision, pack: RulePack, near: dict[str, NearMiss]) -> None:
+        self.d = d
+        amounts = [b.amount for b in d.benefits if b.amount is not None]
+        self.amount = sum(amounts) if amounts else None
+        self.reason = Words(zh=d.reasons.zh.split("；")[0], en=d.reasons.en.split("; ")[0])
+        self.would_take = near[d.id].text if d.id in near else first_would_take(d.conditions)
+        policy = pack.policy_on(d.id, d.in_force[0])
+        self.application = {a.item: a for a in (policy.application if policy else [])}
+
+    @property
+    def order(self) -> tuple[int, float, int]:
+        rank = {"eligible": 0, "undetermined": 1, "ineligible": 2}[self.d.status]
+        return rank, -(self.amount or 0), 0 if self.d.kind == "measure" else 1
+
+
+def first_would_take(c: ConditionResult) -> Words | None:
+    if c.status == "unmet" and c.would_take:
+        return c.would_take
+    return next((w for k in c.children if (w := first_would_take(k)) is not None), None)
+
+
+def result_page(request: Request, lang: str, result: Assessment, state: State, progress: Progress,
+                submitted: list[tuple[str, str]] | None = None) -> HTMLResponse:
+    pack = pack_of(request)
+    near = {n.id: n for n in result.near_misses}
+    cards = sorted((Card(d, pack, near) for d in result.decisions), key=lambda c: c.order)
+    answers = state.model_dump_json(exclude={"history"} if not state.history else set())
+    return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang), cards=cards,
+                summary=summarise(result, progress), state=state.model_dump_json(), progress=progress,
+                download="data:application/json;charset=utf-8," + quote(answers), near=near,
+                submitted=submitted or [("state", state.model_dump_json()), ("as_of", result.as_of.isoformat())],
+                recheck="/check" if submitted else "/interview")
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,8 +141,10 @@ def pretty(value: Any) -> str:
 def mount(app: FastAPI, service: "Service") -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request, lang: str | None = None) -> HTMLResponse:
+    interview_pages.mount(app, service)
+
+    @app.get("/form", response_class=HTMLResponse, include_in_schema=False)
+    async def full_form(request: Request, lang: str | None = None) -> HTMLResponse:
         return form_page(request, language(lang), {}, {}, date.today().isoformat())
 
     @app.post("/check", response_class=HTMLResponse, include_in_schema=False)
@@ -123,9 +169,9 @@ def mount(app: FastAPI, service: "Service") -> None:
             return form_page(request, lang, values, errors, as_of_text, status=422)
         pack = pack_of(request)  # the pack the footer and X-Rules-Hash name
         result = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
+        state = State(values=data)
         submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
-        return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang),
-                    submitted=submitted)
+        return result_page(request, lang, result, state, interview(state, pack, as_of), submitted)
 
     @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
     async def policies(request: Request, lang: str | None = None) -> HTMLResponse:

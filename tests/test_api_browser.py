@@ -69,7 +69,7 @@ def browser() -> Iterator[object]:
 def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_path: Path) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(15_000)
-    page.goto(server + "/")
+    page.goto(server + "/form")
     assert page.locator("h1").inner_text() == "知识产权政策自评"
     page.fill("#f-as_of", "2025-06-30")
     page.fill("#f-name", "浏览器测试公司（示例）")
@@ -90,7 +90,7 @@ def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_p
     page.click("nav .lang-form button")  # the same answers, in English
     assert page.locator('[data-decision="jb_new_ip_service_firm"]').inner_text() == "Eligible"
 
-    page.goto(server + "/?lang=en")
+    page.goto(server + "/form?lang=en")
     page.fill("#f-registration_date", "2015-06-18")
     page.click("#submit")
     assert page.locator('[data-decision="jb_new_ip_service_firm"]').inner_text() == "Not yet"

@@ -104,3 +104,37 @@ def test_a_deliberate_unknown_is_never_asked_again(pack: RulePack) -> None:
     answers.unknown += [q.field for q in first.questions]
     again = interview(answers, pack, AS_OF).step
     assert not {q.field for q in first.questions} & {q.field for q in again.questions}
+
+
+# --- POST /v1/interview -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):
+    from fastapi.testclient import TestClient
+    from api.app import create_app
+    return TestClient(create_app(database_url=f"sqlite:///{tmp_path_factory.mktemp('db')}/db.sqlite3"))
+
+
+def test_the_api_gives_the_next_step_with_options_and_why(client) -> None:
+    from api.examples import EXAMPLE_INTERVIEW
+    r = client.post("/v1/interview", params={"as_of": "2026-06-01"}, json=EXAMPLE_INTERVIEW)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["done"] is False and body["step"]["questions"] and body["step"]["why"]["zh"]
+    assert body["total"] == len(body["outcomes"]) and body["settled"] <= body["total"]
+    q = body["step"]["questions"][0]
+    assert q["label"]["zh"] and q["label"]["en"]
+    start = client.post("/v1/interview", json={}).json()
+    assert start["step"]["id"] == "opening"
+    spec = client.get("/openapi.json").json()["paths"]["/v1/interview"]["post"]
+    assert "examples" in spec["requestBody"]["content"]["application/json"]
+
+
+@pytest.mark.parametrize("body, field", [({"values": {"从业人员数": -1}}, "employees"),
+                                         ({"values": {}, "unknown": ["nonsense"]}, "unknown"),
+                                         ({"values": {}, "extra": 1}, "extra")])
+def test_bad_answers_get_bilingual_422s(client, body, field) -> None:
+    r = client.post("/v1/interview", json=body)
+    assert r.status_code == 422
+    issue = r.json()["issues"][0]
+    assert issue["field"].startswith(field) and issue["message_zh"] and issue["message_en"]

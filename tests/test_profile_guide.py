@@ -47,7 +47,7 @@ def test_a_unique_part_of_a_chinese_option_is_accepted() -> None:
 
 def test_the_forms_show_help_in_their_language_and_no_raw_keys(tmp_path) -> None:
     client = TestClient(create_app(database_url=f"sqlite:///{tmp_path}/db.sqlite3"))
-    zh = client.get("/").text
+    zh = client.get("/form").text
     assert "营业执照上的 18 位代码" in zh and "Operating revenue, latest full year" not in zh
-    en = client.get("/?lang=en").text
+    en = client.get("/form?lang=en").text
     assert "Operating revenue, two years before" in en and "Revenue prior2" not in en

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from engine.evaluate.evaluator import Evaluation
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.language.rules import Condition
-from engine.model.profile import (FIELDS, LEVEL_WORDS, TITLE_LEVELS, TITLES, TITLES_EN, EnterpriseProfile, Level,
+from engine.model.profile import (FIELDS, KEY_BY_LABEL, LEVEL_WORDS, ProfileInputError, bilingual_error,
+                                  describe_errors, TITLE_LEVELS, TITLES, TITLES_EN, EnterpriseProfile, Level,
                                   Option, Title, asked_of_firm, bound_of, field_kind, help_text, label, options,
                                   parse_profile, unit_of, zero_means_none)
-from engine.model.results import Words
+from engine.model.results import Assessment, Words
 
 TIER = "ip_strength_tier"
 BIG = 10.0 ** 9  # a probe value beyond every threshold
@@ -75,9 +76,32 @@ CLEAN: dict[str, Any] = {name: False for g in GROUPS if g.none_of for name in g.
 # --- answers ------------------------------------------------------------------------------------
 
 class Answers(BaseModel):
-    """The answers so far: known values (English field names) and the facts deliberately unknown."""
+    """The answers so far: known values (English or Chinese keys) and the facts the person does not
+    know (不知道), by English name or Chinese label."""
+    model_config = ConfigDict(extra="forbid")
     values: dict[str, Any] = {}
     unknown: list[str] = []
+
+    @field_validator("unknown")
+    @classmethod
+    def _known_names(cls, names: list[str]) -> list[str]:
+        out = []
+        for name in names:
+            key = KEY_BY_LABEL.get(name, name)
+            if key not in FIELDS:
+                raise bilingual_error(f"unknown fact {name!r}", f"没有名为 {name!r} 的信息项")
+            out.append(key)
+        return out
+
+
+def answers_from(data: Any) -> Answers:
+    """Request JSON (`{"values": {...}, "unknown": [...]}`) as answers, or ProfileInputError."""
+    if not isinstance(data, dict):
+        data = {"values": data}
+    try:
+        return Answers.model_validate(data)
+    except ValidationError as err:
+        raise ProfileInputError(describe_errors(err)) from None
 
 
 def askable(name: str) -> bool:
@@ -404,3 +428,29 @@ def profile_of(answers: Answers) -> EnterpriseProfile:
 
 def interview(answers: Answers, pack: RulePack, as_of: date) -> Progress:
     return next_step(profile_of(answers), [u for u in answers.unknown if u in FIELDS], pack, as_of)
+
+
+# --- the result in one line ---------------------------------------------------------------------
+
+class Summary(BaseModel):
+    """符合 N 项，预计可获 X 万元（其中 Y 项金额为假设值）; 待定 M 项：回答这 K 个问题即可确定."""
+    eligible: int
+    amount: float                  # 万元, over the eligible decisions that state an amount
+    assumed_amounts: int           # eligible decisions whose amount rests on an assumed or provisional value
+    without_amount: int            # eligible decisions with support "as provided" (no amount)
+    undetermined: int
+    open_questions: int
+    ineligible: int
+
+
+def summarise(assessment: Assessment, progress: Progress) -> Summary:
+    eligible = [d for d in assessment.decisions if d.status == "eligible"]
+    priced = [d for d in eligible if any(b.amount is not None for b in d.benefits)]
+    assumed = [d for d in priced if d.rule_status != "confirmed"
+               or any(b.rule_status != "confirmed" for b in d.benefits if b.amount is not None)]
+    return Summary(eligible=len(eligible), amount=sum(b.amount for d in priced for b in d.benefits
+                                                      if b.amount is not None),
+                   assumed_amounts=len(assumed), without_amount=len(eligible) - len(priced),
+                   undetermined=sum(1 for d in assessment.decisions if d.status == "undetermined"),
+                   open_questions=len(progress.open_facts),
+                   ineligible=sum(1 for d in assessment.decisions if d.status == "ineligible"))

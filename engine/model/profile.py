@@ -16,6 +16,7 @@ from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationErro
 from pydantic_core import PydanticCustomError
 
 from engine.model.creditcode import CreditCodeError, validate_credit_code
+from engine.model.vocabulary import DISTRICTS, INDUSTRIES, code_from_words
 
 
 def bilingual_error(en: str, zh: str, field: str | None = None) -> PydanticCustomError:
@@ -276,6 +277,7 @@ class EnterpriseProfile(BaseModel):
     @field_validator("division_code")
     @classmethod
     def _division(cls, v: str | None) -> str | None:
+        v = None if v is None else code_from_words(v, DISTRICTS)
         if v is not None and not re.fullmatch(r"\d{6}", v):
             raise bilingual_error("must be a 6-digit division code such as 500105", "应为 6 位行政区划代码，如 500105")
         return v
@@ -283,7 +285,7 @@ class EnterpriseProfile(BaseModel):
     @field_validator("industry_code")
     @classmethod
     def _industry(cls, v: str | None) -> str | None:
-        return None if v is None else normalise_industry_code(v)
+        return None if v is None else normalise_industry_code(code_from_words(v, INDUSTRIES))
 
     @field_validator("rd_institution_level", "sci_tech_award_level_3y", mode="before")
     @classmethod
