@@ -11,7 +11,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,13 +21,9 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.evaluate.evaluator import evaluate
-from engine.evaluate.interview import Progress, answers_from, interview
-from engine.evaluate.strength import enrich
-from engine.language.loader import DEFAULT_RULES, RulePack
-from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
-from engine.evaluate.report import render
-from engine.model.results import Assessment
+import engine
+from engine import (DEFAULT_RULES, Assessment, EnterpriseProfile, InterviewProgress, ProfileInputError, ProfileIssue,
+                    RulePack, answers_from, interview, render)
 
 from . import catalogue, screens, web
 from .auth import Officers
@@ -36,6 +31,7 @@ from .errors import ApiError, on_api_error, on_http_error, on_validation_error, 
 from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
+from .service import Service
 from .storage import Store
 
 log = logging.getLogger("ipcheck.rules")
@@ -65,14 +61,6 @@ class RulesVersion(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     rules_hash: str
-
-
-@dataclass
-class Service:
-    rules: RuleSource  # the serving pack: read it once per request (PinPack does), never twice
-    store: Store
-    officers: Officers
-    limits: Limits
 
 
 def read_json(body: bytes) -> Any:
@@ -128,14 +116,12 @@ def assess_query(query: Any) -> tuple[date | None, Lang]:
 
 def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
     try:
-        profile = parse_profile(data)
+        return engine.assess(data, as_of, pack=pack, what_if=what_if)
     except ProfileInputError as e:
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
-    day = as_of or date.today()
-    return enrich(evaluate(profile, pack, day), profile, pack, day, what_if=what_if)
 
 
-def interview_step(pack: RulePack, data: Any, as_of: date) -> Progress:
+def interview_step(pack: RulePack, data: Any, as_of: date) -> InterviewProgress:
     try:
         return interview(answers_from(data), pack, as_of)
     except ProfileInputError as e:
@@ -147,7 +133,7 @@ def interview_example(pack: RulePack) -> dict[str, Any]:
 
 
 def example_assessment(pack: RulePack) -> dict[str, Any]:
-    result = evaluate(parse_profile(EXAMPLE_PROFILE), pack, EXAMPLE_AS_OF)
+    result = engine.assess(EXAMPLE_PROFILE, EXAMPLE_AS_OF, pack=pack, what_if=False)
     out = AssessmentOut(**result.model_dump(), lang="zh", report=render(result, "zh"))
     return out.model_dump(mode="json")
 
@@ -194,7 +180,7 @@ def api_router(service: Service) -> APIRouter:
         "parameters": ASSESS_PARAMETERS[:1]}
 
     @router.post("/v1/interview", tags=["self-check"], summary="Next interview step / 下一步问题",
-                 response_model=Progress, openapi_extra=interview_body,
+                 response_model=InterviewProgress, openapi_extra=interview_body,
                  responses={200: {"content": {"application/json": {"example": interview_example(pack)}}},
                             **responses(413, 422)})
     async def next_question(request: Request) -> Response:

@@ -16,11 +16,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from engine.evaluate.interview import Answers, Progress, Step, answers_from, interview, question
-from engine.evaluate.evaluator import evaluate
-from engine.evaluate.strength import enrich
-from engine.model.profile import (FIELDS, TITLES, ProfileInputError, field_kind, label, options, parse_profile,
-                                  unit_of)
+import engine
+from engine import Answers, InterviewProgress, InterviewStep, ProfileInputError, answers_from, interview, question
+from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
 from engine.model.results import Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
 
@@ -104,8 +102,8 @@ def take_back(state: State, index: int) -> tuple[State, list[str]]:
                  history=state.history[:index] + state.history[index + 1:]), fields
 
 
-def edit_step(fields: list[str]) -> Step:
-    return Step(id="edit", title=Words(zh="修改回答", en="Change your answers"),
+def edit_step(fields: list[str]) -> InterviewStep:
+    return InterviewStep(id="edit", title=Words(zh="修改回答", en="Change your answers"),
                 questions=[question(f) for f in fields],
                 why=Words(zh="修改后点“下一步”，结果会随之更新。", en="Change what you need; the result follows."),
                 settles=[])
@@ -153,7 +151,7 @@ def pick_lists() -> dict[str, list[str]]:
 def mount(app: FastAPI, service: "Service") -> None:
     from .web import language, page, result_page
 
-    def step_page(request: Request, lang: str, state: State, progress: Progress, step: Step, as_of: str,
+    def step_page(request: Request, lang: str, state: State, progress: InterviewProgress, step: InterviewStep, as_of: str,
                   errors: dict[str, list[str]] | None = None, typed: dict[str, Any] | None = None,
                   status: int = 200) -> HTMLResponse:
         return page(request, "interview.html", lang, status, state=state_json(state), progress=progress, step=step,
@@ -168,10 +166,9 @@ def mount(app: FastAPI, service: "Service") -> None:
             return finish(request, lang, state, as_of, progress)
         return step_page(request, lang, state, progress, progress.step, as_of_text)  # type: ignore[arg-type]
 
-    def finish(request: Request, lang: str, state: State, as_of: date, progress: Progress) -> HTMLResponse:
+    def finish(request: Request, lang: str, state: State, as_of: date, progress: InterviewProgress) -> HTMLResponse:
         pack = pack_of(request)
-        profile = parse_profile({k: v for k, v in state.values.items()})
-        result = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
+        result = engine.assess(state.values, as_of, pack=pack)
         return result_page(request, lang, result, state, progress)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -214,7 +211,7 @@ def mount(app: FastAPI, service: "Service") -> None:
                 errors.setdefault(key if key in fields else fields[0], []).append(
                     issue.message_zh if lang == "zh" else issue.message_en)
             progress = interview(state, pack, parse_day(as_of_text))
-            again = Step(id="again", title=Words(zh="请修改", en="Please correct"),
+            again = InterviewStep(id="again", title=Words(zh="请修改", en="Please correct"),
                          questions=[question(f) for f in fields], why=Words(zh="", en=""), settles=[])
             typed = {f: form.get(f) for f in fields}
             return step_page(request, lang, state, progress, again, as_of_text, errors, typed, status=422)

@@ -17,14 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from engine.evaluate.chart import strength_chart
-from engine.evaluate.evaluator import evaluate
-from engine.evaluate.explain import fmt_number, fmt_value
-from engine.evaluate.interview import Progress, interview, summarise
-from engine.evaluate.strength import enrich
-from engine.language.loader import RulePack
-from engine.model.profile import FIELDS, TITLE_LEVELS, TITLES, TITLES_EN, ProfileInputError, label, parse_profile
-from engine.model.results import Assessment, ConditionResult, Decision, NearMiss, Words
+import engine
+from engine import (Assessment, InterviewProgress, ProfileInputError, RulePack, fmt_number, fmt_value, interview,
+                    strength_chart, summarise)
+from engine.model.profile import FIELDS, TITLE_LEVELS, TITLES, TITLES_EN, label
+from engine.model.results import ConditionResult, Decision, NearMiss, Words
 
 from . import catalogue, interview_pages
 from .interview_pages import State
@@ -32,7 +29,7 @@ from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
 from .rulesource import pack_of
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .service import Service
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -103,7 +100,7 @@ def first_would_take(c: ConditionResult) -> Words | None:
     return next((w for k in c.children if (w := first_would_take(k)) is not None), None)
 
 
-def result_page(request: Request, lang: str, result: Assessment, state: State, progress: Progress,
+def result_page(request: Request, lang: str, result: Assessment, state: State, progress: InterviewProgress,
                 submitted: list[tuple[str, str]] | None = None) -> HTMLResponse:
     pack = pack_of(request)
     near = {n.id: n for n in result.near_misses}
@@ -160,7 +157,7 @@ def mount(app: FastAPI, service: "Service") -> None:
         except ValueError:
             errors["as_of"] = [translator(lang)("评估日期应为 YYYY-MM-DD", "the as-of date must be YYYY-MM-DD")]
         try:
-            profile = parse_profile(data)
+            profile = engine.parse_profile(data)
         except ProfileInputError as e:
             for issue in e.issues:
                 key = issue.field.split(".")[0] if issue.field.split(".")[0] in FIELDS else "_form"
@@ -168,7 +165,7 @@ def mount(app: FastAPI, service: "Service") -> None:
         if errors:
             return form_page(request, lang, values, errors, as_of_text, status=422)
         pack = pack_of(request)  # the pack the footer and X-Rules-Hash name
-        result = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
+        result = engine.assess(profile, as_of, pack=pack)
         state = State(values=data)
         submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
         return result_page(request, lang, result, state, interview(state, pack, as_of), submitted)
