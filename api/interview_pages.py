@@ -11,21 +11,24 @@ import json
 import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 import engine
-from engine import Answers, InterviewProgress, InterviewStep, ProfileInputError, answers_from, interview, question
+from engine import (Answers, Assessment, InterviewProgress, InterviewStep, ProfileInputError, RulePack, answers_from,
+                    interview, question, summarise)
 from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
-from engine.model.results import Words
+from engine.model.results import ConditionResult, Decision, NearMiss, Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
 
+from .pages import chart_svg, language, page
 from .rulesource import pack_of
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .service import Service
 
 
 class State(Answers):
@@ -149,9 +152,8 @@ def pick_lists() -> dict[str, list[str]]:
 
 
 def mount(app: FastAPI, service: "Service") -> None:
-    from .web import language, page, result_page
-
-    def step_page(request: Request, lang: str, state: State, progress: InterviewProgress, step: InterviewStep, as_of: str,
+    def step_page(request: Request, lang: str, state: State, progress: InterviewProgress, step: InterviewStep,
+                  as_of: str,
                   errors: dict[str, list[str]] | None = None, typed: dict[str, Any] | None = None,
                   status: int = 200) -> HTMLResponse:
         return page(request, "interview.html", lang, status, state=state_json(state), progress=progress, step=step,
@@ -217,6 +219,43 @@ def mount(app: FastAPI, service: "Service") -> None:
             return step_page(request, lang, state, progress, again, as_of_text, errors, typed, status=422)
         return proceed(request, lang, new, as_of_text)
 
+
+
+class Card:
+    """One measure or designation on the result page, with what decides it and how to apply."""
+
+    def __init__(self, d: Decision, pack: RulePack, near: dict[str, NearMiss]) -> None:
+        self.d = d
+        amounts = [b.amount for b in d.benefits if b.amount is not None]
+        self.amount = sum(amounts) if amounts else None
+        self.reason = Words(zh=d.reasons.zh.split("；")[0], en=d.reasons.en.split("; ")[0])
+        self.would_take = near[d.id].text if d.id in near else first_would_take(d.conditions)
+        policy = pack.policy_on(d.id, d.in_force[0])
+        self.application = {a.item: a for a in (policy.application if policy else [])}
+
+    @property
+    def order(self) -> tuple[int, float, int]:
+        rank = {"eligible": 0, "undetermined": 1, "ineligible": 2}[self.d.status]
+        return rank, -(self.amount or 0), 0 if self.d.kind == "measure" else 1
+
+
+def first_would_take(c: ConditionResult) -> Words | None:
+    if c.status == "unmet" and c.would_take:
+        return c.would_take
+    return next((w for k in c.children if (w := first_would_take(k)) is not None), None)
+
+
+def result_page(request: Request, lang: str, result: Assessment, state: State, progress: InterviewProgress,
+                submitted: list[tuple[str, str]] | None = None) -> HTMLResponse:
+    pack = pack_of(request)
+    near = {n.id: n for n in result.near_misses}
+    cards = sorted((Card(d, pack, near) for d in result.decisions), key=lambda c: c.order)
+    answers = state.model_dump_json(exclude={"history"} if not state.history else set())
+    return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang), cards=cards,
+                summary=summarise(result, progress), state=state.model_dump_json(), progress=progress,
+                download="data:application/json;charset=utf-8," + quote(answers), near=near,
+                submitted=submitted or [("state", state.model_dump_json()), ("as_of", result.as_of.isoformat())],
+                recheck="/check" if submitted else "/interview")
 
 
 def resumed(body: bytes) -> State | None:

@@ -159,7 +159,8 @@ class Statuses:
             else:
                 ev.decide(ident)
 
-    def read(self, ev: _Statuses | None = None, targets: Iterable[str] | None = None) -> dict[str, tuple[Any, set[str]]]:
+    def read(self, ev: _Statuses | None = None,
+             targets: Iterable[str] | None = None) -> dict[str, tuple[Any, set[str]]]:
         ev = ev or self.ev
         return {t: (ev.values.get(t), {m for m in ev.missing.get(t, set()) if m in FIELDS})
                 for t in (self.targets if targets is None else targets)}
