@@ -138,3 +138,17 @@ def test_bad_answers_get_bilingual_422s(client, body, field) -> None:
     assert r.status_code == 422
     issue = r.json()["issues"][0]
     assert issue["field"].startswith(field) and issue["message_zh"] and issue["message_en"]
+
+
+@pytest.mark.parametrize("example", ["specialized_manufacturer.json", "manufacturer_incomplete.json",
+                                     "ip_strength_manufacturer.json", "new_ip_service_firm.json"])
+def test_the_status_only_run_agrees_with_the_explaining_evaluator(pack: RulePack, example: str) -> None:
+    from engine.evaluate.interview import statuses
+    profile = parse_profile(json.loads((ROOT / "examples" / example).read_text(encoding="utf-8")))
+    full = evaluate(profile, pack, AS_OF)
+    found = statuses(profile, pack, AS_OF, outcome_ids(pack, AS_OF))
+    for d in full.decisions:
+        value, missing = found[d.id]
+        assert {True: "eligible", False: "ineligible", None: "undetermined"}[value] == d.status, d.id
+        assert missing == set(d.missing) or value is not None, d.id
+    assert found[TIER][0] == full.facts.get(TIER)

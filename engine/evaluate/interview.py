@@ -19,16 +19,16 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from engine.evaluate.evaluator import Evaluation
+from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies, expressions_of
-from engine.language.rules import Condition
+from engine.language.rules import Condition, Scorecard
 from engine.model.profile import (FIELDS, KEY_BY_LABEL, LEVEL_WORDS, ProfileInputError, bilingual_error,
                                   describe_errors, TITLE_LEVELS, TITLES, TITLES_EN, EnterpriseProfile, Level,
                                   Option, Title, asked_of_firm, bound_of, field_kind, help_text, label, options,
                                   parse_profile, unit_of, zero_means_none)
 from engine.model.results import Assessment, Words
 
-TIER = "ip_strength_tier"
 BIG = 10.0 ** 9  # a probe value beyond every threshold
 
 
@@ -113,6 +113,10 @@ def askable(name: str) -> bool:
 class _Statuses(Evaluation):
     """The explainable evaluator's targeted run, keeping only each outcome's value and missing facts."""
 
+    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
+        super().__init__(profile, pack, as_of)
+        self.bounds: dict[str, tuple[float, float]] = {}  # scorecard -> [low, high] of its total
+
     def decide(self, ident: str) -> None:
         policy = self.pack.policy_on(ident, self.as_of)
         if policy is None:
@@ -120,6 +124,34 @@ class _Statuses(Evaluation):
             return
         value, missing = self.holds(policy.conditions)
         self.set_fact(ident, value, missing)
+
+    def score(self, card: Scorecard) -> None:
+        """The card's total and verdict as Evaluation.score gives them, without the result objects."""
+        low = high = 0.0
+        known, unscored, groups = True, set(), []
+        for group in card.groups:
+            g_low = g_high = 0.0
+            for ind in group.indicators:
+                missing: set[str] = set()
+                points = self.indicator_points(ind, missing)
+                if points is None:
+                    known, unscored, g_high = False, unscored | missing, g_high + ind.max
+                else:
+                    points = max(0.0, min(float(points), ind.max))
+                    g_low, g_high = g_low + points, g_high + points
+            g_low, g_high = min(g_low, group.max), min(g_high, group.max)
+            low, high = low + g_low, high + g_high
+            groups.append((g_low, g_high, group.min))
+        by_score: bool | None = True if card.pass_at is None else self._passes(low, high, card.pass_at)
+        for g_low, g_high, need in groups:
+            if need is not None and by_score is not False:
+                ok = self._passes(g_low, g_high, need)
+                by_score = False if ok is False else (None if ok is None else by_score)
+        routes = [self.truth(route.when.ast) for route in card.direct_routes]
+        passed = self._any([by_score, *(hit for hit, _ in routes)])
+        self.bounds[card.id] = (low, high)
+        self.set_fact(card.id, low if known else None, unscored)
+        self.set_fact(card.id + "_passed", passed, unscored.union(*(why for hit, why in routes if hit is None)))
 
     def holds(self, cond: Condition) -> tuple[bool | None, set[str]]:
         if cond.when is not None:
@@ -162,24 +194,44 @@ class Statuses:
     def read(self, ev: _Statuses | None = None,
              targets: Iterable[str] | None = None) -> dict[str, tuple[Any, set[str]]]:
         ev = ev or self.ev
-        return {t: (ev.values.get(t), {m for m in ev.missing.get(t, set()) if m in FIELDS})
-                for t in (self.targets if targets is None else targets)}
+        out = {t: (ev.values.get(t), {m for m in ev.missing.get(t, set()) if m in FIELDS})
+               for t in (self.targets if targets is None else targets)}
+        if TIER in out and out[TIER][0] is None:
+            out[TIER] = (self.tier_of_interval(ev), out[TIER][1])
+        return out
 
-    def changed(self, update: dict[str, Any], targets: list[str]) -> dict[str, tuple[Any, set[str]]]:
-        """The targets' statuses with the facts in `update` set (the base run is left as it was)."""
-        base = self.ev
+    def tier_of_interval(self, ev: _Statuses) -> Any:
+        """The tier while the score is still an interval: settled once both ends fall in one band
+        (the tier's cut-offs rise with the score, so every score between gets the same tier)."""
+        if CARD not in ev.bounds:
+            return None
+        ends = []
+        for total in ev.bounds[CARD]:
+            end = self._copy(ev, {CARD: total})
+            self._run(end, [i for i in end.prepared.cone([TIER]) if i in downstream(self.pack, [CARD])])
+            ends.append(end.values.get(TIER))
+        return ends[0] if ends[0] == ends[1] else None
+
+    def _copy(self, base: _Statuses, update: dict[str, Any]) -> _Statuses:
         ev = _Statuses.__new__(_Statuses)
         ev.__dict__.update(base.__dict__)
-        ev.values, ev.missing = dict(base.values), dict(base.missing)
+        ev.values, ev.missing, ev.bounds = dict(base.values), dict(base.missing), dict(base.bounds)
         ev.scorecards, ev.decisions = {}, {}
         if "titles" in update:
             ev.profile = base.profile.model_copy(update={"titles": update["titles"]})
         for name, value in update.items():
             ev.values[name] = value
             ev.missing.pop(name, None)
+        return ev
+
+    def changed(self, update: dict[str, Any], targets: list[str]) -> tuple[dict[str, tuple[Any, set[str]]], float]:
+        """The targets' statuses with the facts in `update` set (the base run is left as it was), and
+        how many points the scorecards' open intervals shrink by."""
+        ev = self._copy(self.ev, update)
         affected = downstream(self.pack, update.keys())
         self._run(ev, [i for i in ev.prepared.cone(targets) if i in affected])
-        return self.read(ev, targets)
+        return self.read(ev, targets), sum((hi - lo) - (ev.bounds[c][1] - ev.bounds[c][0])
+                                           for c, (lo, hi) in self.ev.bounds.items() if c in ev.bounds)
 
 
 def downstream(pack: RulePack, names: Iterable[str]) -> set[str]:
@@ -335,14 +387,16 @@ class Candidate:
     facts: tuple[str, ...]
     group: Group | None
     settles: set[str]
-    touches: int
+    touches: float     # the step's share of what each open outcome it cannot settle alone lacks
+    narrows: float      # points the open scores' intervals shrink by, on average over the probes
 
 
-def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> set[str]:
+def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> tuple[set[str], float]:
     targets = [o for o, missing in open_missing.items() if missing & update.keys()]
     if not targets:
-        return set()
-    return {o for o, (value, _) in base.changed(update, targets).items() if value is not None}
+        return set(), 0.0
+    found, narrowed = base.changed(update, targets)
+    return {o for o, (value, _) in found.items() if value is not None}, narrowed
 
 
 def score(base: Statuses, facts: tuple[str, ...], group: Group | None,
@@ -355,10 +409,15 @@ def score(base: Statuses, facts: tuple[str, ...], group: Group | None,
         if group is not None and group.none_of:
             updates.append({f: CLEAN[f] for f in facts})
     settles: set[str] = set()
+    narrows = 0.0
     for update in updates:
-        settles |= _probe(base, update, open_missing)
-    touches = sum(1 for missing in open_missing.values() if missing & set(facts))
-    return Candidate(facts, group, settles, touches)
+        settled, narrowed = _probe(base, update, open_missing)
+        settles |= settled
+        narrows += narrowed / len(updates)
+    # an outcome the step cannot settle alone still needs it: its share of what that outcome lacks
+    touches = sum(len(missing & set(facts)) / len(missing) for o, missing in open_missing.items()
+                  if missing & set(facts) and o not in settles)
+    return Candidate(facts, group, settles, touches, narrows)
 
 
 # --- the next step ------------------------------------------------------------------------------
@@ -390,7 +449,7 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
     if not open_facts:
         return progress
     best = max(_candidates(base, open_facts, open_missing),
-               key=lambda c: (len(c.settles), c.touches, -len(c.facts), -list(FIELDS).index(c.facts[0])))
+               key=rank)
     shown = [o for o in ids if o in best.settles] or [o for o in ids if open_missing.get(o, set()) & set(best.facts)]
     group = best.group
     title = Words(zh=group.zh, en=group.en) if group else Words(zh=label(best.facts[0]), en=label(best.facts[0], "en"))
@@ -399,6 +458,13 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
                          settles=shown, none_of=bool(group and group.none_of))
     progress.done = False
     return progress
+
+
+def rank(c: Candidate) -> tuple[float, ...]:
+    """Most progress per question: outcomes it settles alone, plus its share of those it helps settle;
+    then the most narrowing of open scores; then fewer questions, then the profile's order."""
+    n = len(c.facts)
+    return (len(c.settles) + c.touches) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
 
 
 def _candidates(base: Statuses, open_facts: list[str], open_missing: dict[str, set[str]]) -> list[Candidate]:
