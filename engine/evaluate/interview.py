@@ -343,8 +343,9 @@ def question(name: str) -> Question:
                           levels=[Option(value=lv, zh=LEVEL_WORDS[lv][0], en=LEVEL_WORDS[lv][1])
                                   for lv in TITLE_LEVELS.get(c, ())]) for c, zh in TITLES.items()] \
         if field_kind(name) == "titles" else []
+    said = zh_help and en_help and zh_help != label(name, "zh")  # a help that only repeats the label is left out
     return Question(field=name, label=Words(zh=label(name, "zh"), en=label(name, "en")), kind=field_kind(name),
-                    unit=unit_of(name), help=Words(zh=zh_help, en=en_help) if zh_help and en_help else None,
+                    unit=unit_of(name), help=Words(zh=zh_help, en=en_help) if said else None,
                     options=options(name), zero_option=zero_means_none(name), clean=CLEAN.get(name),
                     minimum=bound_of(name, "ge"), maximum=bound_of(name, "le"), titles=titles)
 
