@@ -380,7 +380,8 @@ class Evaluation:
         for item in ind.items or []:
             hit, why = self.truth(item.when.ast)
             if hit is None:
-                unknown, missing = True, missing | why
+                unknown = True
+                missing |= why
             elif hit:
                 earned += item.points
         if unknown and earned < ind.max:
