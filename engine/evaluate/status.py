@@ -362,6 +362,7 @@ class Outcome:
     unknown: tuple[str, ...]          # ids of the unknown leaves (anywhere in the tree)
     amount: float | None              # the known benefit amounts (万元, capped) of an eligible decision
     _missing: Callable[[], frozenset[str]]
+    _states: list[int]                # every node's state, by slot (see _Tree)
 
     @property
     def missing(self) -> list[str]:
@@ -377,6 +378,7 @@ class CardOutcome:
     high: float
     passed: bool | None
     _missing: Callable[[], frozenset[str]]
+    points: list[float | None]        # each indicator's points (clamped), in card order
 
     @property
     def missing(self) -> list[str]:
@@ -390,6 +392,8 @@ class Statuses:
     decisions: dict[str, Outcome]
     scorecards: dict[str, CardOutcome]
     facts: dict[str, Any]             # derived facts (None = unknown)
+    values: Env                       # every name's value: fields, parameters, facts, scores, policies
+    missing: Missing                  # what settles each unknown name
 
 
 # --- compiled parts --------------------------------------------------------------------
@@ -403,6 +407,7 @@ class _Tree:
 
     def __init__(self, policy: Policy, at: At) -> None:
         self.leaves: list[tuple[int, str]] = []
+        self.nodes: list[tuple[str, Condition]] = []      # (id, condition) by slot
         self.exprs: dict[int, Compiled] = {}
         self.shape: dict[int, list[int]] = {}
         self.size = 0
@@ -412,6 +417,7 @@ class _Tree:
     def _node(self, cond: Condition, ident: str, at: At) -> Node:
         slot = self.size
         self.size += 1
+        self.nodes.append((ident, cond))
         if cond.when is not None:
             part = self.exprs[slot] = compile_expr(cond.when.ast, at)
             self.leaves.append((slot, ident))
@@ -423,6 +429,14 @@ class _Tree:
         if cond.not_ is not None:
             return _negate(kids[0], slot)
         return _combine(kids, slot, MET if cond.all is not None else UNMET)
+
+    def deciding(self, states: list[int], slot: int = 0) -> list[int]:
+        """Slots of the leaves that decide a node (as evaluator.deciding_leaves picks them)."""
+        if slot in self.exprs:
+            return [slot]
+        cond = self.nodes[slot][1]
+        return [leaf for kid in self.shape[slot] if cond.any is None or states[kid] == states[slot]
+                for leaf in self.deciding(states, kid)]
 
     def missing(self, env: Env, m: Missing, states: list[int], slot: int = 0) -> frozenset[str]:
         if slot in self.exprs:
@@ -512,7 +526,7 @@ class _Decide:
         out.decisions[self.id] = Outcome(
             self.id, STATUS[state], tuple([i for s, i in leaves if states[s] == UNMET]),
             tuple([i for s, i in leaves if states[s] == UNKNOWN]),
-            self.amount(env) if state == MET else None, missing)
+            self.amount(env) if state == MET else None, missing, states)
 
     def amount(self, env: Env) -> float | None:
         known = []
@@ -534,7 +548,7 @@ class _Score:
         self.routes = [compile_expr(r.when.ast, at) for r in card.direct_routes]
 
     def __call__(self, env: Env, m: Missing, out: Statuses) -> None:
-        card, unscored_parts = self.card, []
+        card, unscored_parts, every = self.card, [], []
         lows, highs, totals, minima = [], [], [], []
         for top_group, minimum, indicators in self.groups:
             low, high, known = 0, 0, True        # sums from 0, as Python's sum() adds
@@ -548,6 +562,7 @@ class _Score:
                     p = max(0.0, min(float(p), top))
                     low += p
                     high += p
+                every.append(p)
             low, high = float(min(low, top_group)), float(min(high, top_group))
             lows.append(low)
             highs.append(high)
@@ -572,7 +587,7 @@ class _Score:
             return unscored().union(*(r.miss(env, m) for r, hit in zip(self.routes, hits) if hit is None))
         env[card.id], env[card.id + "_passed"] = total, passed
         m.of[card.id], m.of[card.id + "_passed"] = unscored, missing
-        out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, missing)
+        out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, missing, every)
 
 
 def _known_truth(v: Any) -> bool | None:
@@ -605,7 +620,8 @@ class StatusEvaluator:
         for ident, param in pack.parameters.items():
             version = param.version_on(as_of)
             self.base[ident] = None if version is None else version.value
-        at = At(as_of, dict(self.base))
+        at = self.at = At(as_of, dict(self.base))
+        self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
         self.steps: dict[str, Callable[[Env, Missing, Statuses], None]] = {}
         for ident in pack.order:
             if ident in pack.derived:
@@ -623,7 +639,7 @@ class StatusEvaluator:
         found = self._plans.get(key)
         if found is None:
             order = self.pack.order if key is None else prepared(self.pack).cone(key)
-            reads = set().union(*(_reads(self.pack, ident) for ident in order))
+            reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
             fields = sorted(reads & FIELDS.keys() | {"titles"})      # has_title reads the titles
             levels = [name for name in fields if field_kind(name) == "level"]
             found = self._plans[key] = ([self.steps[i] for i in order], fields, levels)
@@ -641,22 +657,44 @@ class StatusEvaluator:
         for name in levels:                      # enums as their value, as the explaining evaluator reads them
             value = env[name]
             env[name] = getattr(value, "value", value)
-        out = Statuses(self.as_of, {}, {}, {})
         m = Missing(env)
+        out = Statuses(self.as_of, {}, {}, {}, env, m)
         for step in steps:
             step(env, m, out)
         return out
+
+    def deciding(self, outcome: Outcome) -> list[tuple[str, Condition]]:
+        """The leaves (id, condition) that decide an outcome, in tree order: its one-line reason
+        is made of those in its own state (evaluator.reasons)."""
+        tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
+        want = STATUS.index(outcome.status)
+        return [tree.nodes[slot] for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
+
+    def expression(self, node: ex.Node) -> Compiled:
+        """Any expression of the pack, compiled for this date (kept)."""
+        found = self._expressions.get(id(node))
+        if found is None:
+            found = self._expressions[id(node)] = (node, compile_expr(node, self.at))
+        return found[1]
+
+    def indicators(self, card_id: str) -> list[Value]:
+        """Raw points of each indicator of a scorecard, as functions of an environment of values."""
+        score = self.steps[card_id]
+        return [rule.value for _, _, indicators in score.groups for _, rule in indicators]  # type: ignore[attr-defined]
 
     def run_many(self, profiles: Iterable[EnterpriseProfile | Mapping[str, Any]],
                  targets: Collection[str] | None = None) -> list[Statuses]:
         return [self.run(p, targets) for p in profiles]
 
 
-def _reads(pack: RulePack, ident: str) -> set[str]:
-    item = pack.derived.get(ident) or pack.scorecards.get(ident)
-    if item is not None:
-        return dependencies(item)
-    return set().union(*(dependencies(v) for v in pack.policies.get(ident, [])))
+def _reads(pack: RulePack) -> dict[str, set[str]]:
+    """The names each derived fact, scorecard and policy reads (kept with the pack)."""
+    found = pack.memo.get(_reads)
+    if found is None:
+        found = pack.memo[_reads] = {ident: dependencies(item) for ident, item in
+                                     [*pack.derived.items(), *pack.scorecards.items()]}
+        found |= {ident: set().union(*(dependencies(v) for v in versions)) for ident, versions in pack.policies.items()}
+    return found
 
 
 def compiled(pack: RulePack, as_of: date) -> StatusEvaluator:
