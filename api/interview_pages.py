@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 import engine
 from engine import (Answers, Assessment, InterviewProgress, InterviewStep, ProfileInputError, RulePack, answers_from,
-                    interview, question, summarise)
+                    interview, question, result_summary)
 from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
 from engine.model.results import ConditionResult, Decision, NearMiss, Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
@@ -252,7 +252,7 @@ def result_page(request: Request, lang: str, result: Assessment, state: State, p
     cards = sorted((Card(d, pack, near) for d in result.decisions), key=lambda c: c.order)
     answers = state.model_dump_json(exclude={"history"} if not state.history else set())
     return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang), cards=cards,
-                summary=summarise(result, progress), state=state.model_dump_json(), progress=progress,
+                summary=result_summary(result, progress), state=state.model_dump_json(), progress=progress,
                 download="data:application/json;charset=utf-8," + quote(answers), near=near,
                 submitted=submitted or [("state", state.model_dump_json()), ("as_of", result.as_of.isoformat())],
                 recheck="/check" if submitted else "/interview")

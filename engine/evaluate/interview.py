@@ -511,7 +511,7 @@ def interview(answers: Answers, pack: RulePack, as_of: date) -> Progress:
 
 # --- the result in one line ---------------------------------------------------------------------
 
-class Summary(BaseModel):
+class ResultSummary(BaseModel):
     """符合 N 项，预计可获 X 万元（其中 Y 项金额为假设值）; 待定 M 项：回答这 K 个问题即可确定."""
     eligible: int
     amount: float                  # 万元, over the eligible decisions that state an amount
@@ -522,12 +522,12 @@ class Summary(BaseModel):
     ineligible: int
 
 
-def summarise(assessment: Assessment, progress: Progress) -> Summary:
+def result_summary(assessment: Assessment, progress: Progress) -> ResultSummary:
     eligible = [d for d in assessment.decisions if d.status == "eligible"]
     priced = [d for d in eligible if any(b.amount is not None for b in d.benefits)]
     assumed = [d for d in priced if d.rule_status != "confirmed"
                or any(b.rule_status != "confirmed" for b in d.benefits if b.amount is not None)]
-    return Summary(eligible=len(eligible), amount=sum(b.amount for d in priced for b in d.benefits
+    return ResultSummary(eligible=len(eligible), amount=sum(b.amount for d in priced for b in d.benefits
                                                       if b.amount is not None),
                    assumed_amounts=len(assumed), without_amount=len(eligible) - len(priced),
                    undetermined=sum(1 for d in assessment.decisions if d.status == "undetermined"),
