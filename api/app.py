@@ -210,7 +210,7 @@ def api_router(service: Service) -> APIRouter:
         """Stateless: the answers so far in; the decisions so far, whether every outcome is settled
         (or no remaining fact could settle one), and the next step out: its questions (labels,
         help, units, options in Chinese and English) and why (the outcomes it can settle)."""
-        as_of, _ = assess_query(request.query_params)
+        as_of = assess_query(request.query_params)[0]
         progress = interview_step(pack_of(request), read_json(await request.body()), as_of or date.today())
         return Response(progress.model_dump_json(), media_type="application/json")
 

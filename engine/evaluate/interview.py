@@ -19,10 +19,10 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from engine.evaluate.evaluator import Evaluation
+from engine.evaluate.status import compiled
 from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies, expressions_of
-from engine.language.rules import Condition, Scorecard
 from engine.model.profile import (FIELDS, KEY_BY_LABEL, LEVEL_WORDS, ProfileInputError, bilingual_error,
                                   describe_errors, TITLE_LEVELS, TITLES, TITLES_EN, EnterpriseProfile, Level,
                                   Option, Title, asked_of_firm, bound_of, field_kind, help_text, label, options,
@@ -119,130 +119,64 @@ def askable(name: str) -> bool:
     return name in FIELDS and asked_of_firm(name)
 
 
-# --- status-only evaluation (one small function; the fast status evaluator can stand behind it) -
+# --- status-only evaluation (engine.evaluate.status, behind one small class) ---------------------
 
-class _Statuses(Evaluation):
-    """The explainable evaluator's targeted run, keeping only each outcome's value and missing facts."""
+_AS_BOOL = {"eligible": True, "ineligible": False, "undetermined": None}
 
-    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
-        super().__init__(profile, pack, as_of)
-        self.bounds: dict[str, tuple[float, float]] = {}  # scorecard -> [low, high] of its total
 
-    def decide(self, ident: str) -> None:
-        policy = self.pack.policy_on(ident, self.as_of)
-        if policy is None:
-            self.set_fact(ident, False, set())
-            return
-        value, missing = self.holds(policy.conditions)
-        self.set_fact(ident, value, missing)
+class Statuses:
+    """The open outcomes of a partial profile, and the same with a few facts changed (probes)."""
 
-    def score(self, card: Scorecard) -> None:
-        """The card's total and verdict as Evaluation.score gives them, without the result objects."""
-        low = high = 0.0
-        known, unscored, groups = True, set(), []
-        for group in card.groups:
-            g_low = g_high = 0.0
-            for ind in group.indicators:
-                missing: set[str] = set()
-                points = self.indicator_points(ind, missing)
-                if points is None:
-                    known, unscored, g_high = False, unscored | missing, g_high + ind.max
-                else:
-                    points = max(0.0, min(float(points), ind.max))
-                    g_low, g_high = g_low + points, g_high + points
-            g_low, g_high = min(g_low, group.max), min(g_high, group.max)
-            low, high = low + g_low, high + g_high
-            groups.append((g_low, g_high, group.min))
-        by_score: bool | None = True if card.pass_at is None else self._passes(low, high, card.pass_at)
-        for g_low, g_high, need in groups:
-            if need is not None and by_score is not False:
-                ok = self._passes(g_low, g_high, need)
-                by_score = False if ok is False else (None if ok is None else by_score)
-        routes = [self.truth(route.when.ast) for route in card.direct_routes]
-        passed = self._any([by_score, *(hit for hit, _ in routes)])
-        self.bounds[card.id] = (low, high)
-        self.set_fact(card.id, low if known else None, unscored)
-        self.set_fact(card.id + "_passed", passed, unscored.union(*(why for hit, why in routes if hit is None)))
+    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date, targets: Iterable[str]) -> None:
+        self.pack, self.as_of, self.targets = pack, as_of, list(targets)
+        self.fast = compiled(pack, as_of)
+        self.facts = {name: getattr(profile, name) for name in FIELDS}
+        self.base = self.fast.run(self.facts, self.targets)
 
-    def holds(self, cond: Condition) -> tuple[bool | None, set[str]]:
-        if cond.when is not None:
-            return self.truth(cond.when.ast)
-        kids = [self.holds(c) for c in cond.children()]
-        if cond.not_ is not None:
-            value, missing = kids[0]
-            return (None if value is None else not value), missing
-        decisive = cond.any is not None  # `any` is decided by a true child, `all` by a false one
-        if any(v is decisive for v, _ in kids):
-            return decisive, set()
-        unknown = [m for v, m in kids if v is None]
-        return (None, set().union(*unknown)) if unknown else (not decisive, set())
+    def read(self) -> dict[str, tuple[Any, set[str]]]:
+        """Each target's value (None = undetermined) and the profile facts that would settle it."""
+        out = {}
+        for t in self.targets:
+            value = self.value(self.base, t)
+            missing = self.base.decisions[t].missing if t in self.base.decisions else self.base.missing.name(t)
+            out[t] = (value, {m for m in missing if m in FIELDS} if value is None else set())
+        return out
+
+    def value(self, result: Any, target: str) -> Any:
+        if target in result.decisions:
+            return _AS_BOOL[result.decisions[target].status]
+        value = result.facts.get(target)
+        return self.tier_of_interval(result) if value is None and target == TIER else value
+
+    def tier_of_interval(self, result: Any) -> Any:
+        """The tier while the score is still an interval: settled once both ends fall in one band
+        (the tier's cut-offs rise with the score, so every score between gets the same tier)."""
+        card = result.scorecards.get(CARD)
+        if card is None:
+            return None
+        ends = []
+        for total in (card.low, card.high):
+            ev = Evaluation.__new__(Evaluation)
+            ev.values, ev.missing = dict(result.values) | {CARD: total}, {}
+            for ident in self.pack.order:
+                if ident in self.pack.derived and ident in downstream(self.pack, [CARD]):
+                    ev.derive(self.pack.derived[ident])
+            ends.append(ev.values.get(TIER))
+        return ends[0] if ends[0] == ends[1] else None
+
+    def changed(self, update: dict[str, Any], targets: list[str]) -> tuple[dict[str, Any], float]:
+        """The targets' values with the facts in `update` set, and how many points the open scores'
+        intervals shrink by."""
+        result = self.fast.run(self.facts | update, targets)
+        narrowed = sum((b.high - b.low) - (result.scorecards[c].high - result.scorecards[c].low)
+                       for c, b in self.base.scorecards.items() if c in result.scorecards)
+        return {t: self.value(result, t) for t in targets}, narrowed
 
 
 def statuses(profile: EnterpriseProfile, pack: RulePack, as_of: date,
              targets: Iterable[str]) -> dict[str, tuple[Any, set[str]]]:
     """Each target's value (None = undetermined) and the profile facts that would settle it."""
     return Statuses(profile, pack, as_of, targets).read()
-
-
-class Statuses:
-    """A status-only run over `targets`, and runs that change a few facts of it (re-evaluating only
-    what reads them: a probe costs the rules downstream of the changed facts, not the whole pack)."""
-
-    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date, targets: Iterable[str]) -> None:
-        self.pack, self.as_of, self.targets = pack, as_of, list(targets)
-        self.ev = _Statuses(profile, pack, as_of)
-        self._run(self.ev, self.ev.prepared.cone(self.targets))
-
-    def _run(self, ev: _Statuses, idents: Iterable[str]) -> None:
-        for ident in idents:
-            if ident in self.pack.derived:
-                ev.derive(self.pack.derived[ident])
-            elif ident in self.pack.scorecards:
-                ev.score(self.pack.scorecards[ident])
-            else:
-                ev.decide(ident)
-
-    def read(self, ev: _Statuses | None = None,
-             targets: Iterable[str] | None = None) -> dict[str, tuple[Any, set[str]]]:
-        ev = ev or self.ev
-        out = {t: (ev.values.get(t), {m for m in ev.missing.get(t, set()) if m in FIELDS})
-               for t in (self.targets if targets is None else targets)}
-        if TIER in out and out[TIER][0] is None:
-            out[TIER] = (self.tier_of_interval(ev), out[TIER][1])
-        return out
-
-    def tier_of_interval(self, ev: _Statuses) -> Any:
-        """The tier while the score is still an interval: settled once both ends fall in one band
-        (the tier's cut-offs rise with the score, so every score between gets the same tier)."""
-        if CARD not in ev.bounds:
-            return None
-        ends = []
-        for total in ev.bounds[CARD]:
-            end = self._copy(ev, {CARD: total})
-            self._run(end, [i for i in end.prepared.cone([TIER]) if i in downstream(self.pack, [CARD])])
-            ends.append(end.values.get(TIER))
-        return ends[0] if ends[0] == ends[1] else None
-
-    def _copy(self, base: _Statuses, update: dict[str, Any]) -> _Statuses:
-        ev = _Statuses.__new__(_Statuses)
-        ev.__dict__.update(base.__dict__)
-        ev.values, ev.missing, ev.bounds = dict(base.values), dict(base.missing), dict(base.bounds)
-        ev.scorecards, ev.decisions = {}, {}
-        if "titles" in update:
-            ev.profile = base.profile.model_copy(update={"titles": update["titles"]})
-        for name, value in update.items():
-            ev.values[name] = value
-            ev.missing.pop(name, None)
-        return ev
-
-    def changed(self, update: dict[str, Any], targets: list[str]) -> tuple[dict[str, tuple[Any, set[str]]], float]:
-        """The targets' statuses with the facts in `update` set (the base run is left as it was), and
-        how many points the scorecards' open intervals shrink by."""
-        ev = self._copy(self.ev, update)
-        affected = downstream(self.pack, update.keys())
-        self._run(ev, [i for i in ev.prepared.cone(targets) if i in affected])
-        return self.read(ev, targets), sum((hi - lo) - (ev.bounds[c][1] - ev.bounds[c][0])
-                                           for c, (lo, hi) in self.ev.bounds.items() if c in ev.bounds)
 
 
 def downstream(pack: RulePack, names: Iterable[str]) -> set[str]:
@@ -408,7 +342,7 @@ def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[s
     if not targets:
         return set(), 0.0
     found, narrowed = base.changed(update, targets)
-    return {o for o, (value, _) in found.items() if value is not None}, narrowed
+    return {o for o, value in found.items() if value is not None}, narrowed
 
 
 def score(base: Statuses, facts: tuple[str, ...], group: Group | None,
