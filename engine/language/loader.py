@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import graphlib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
@@ -12,9 +13,11 @@ from pydantic import ValidationError
 
 from engine.language import expr as ex
 from engine.model.profile import FIELDS, KEY_BY_LABEL
+from engine.language.types import check_pack
 from engine.language.rules import Condition, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile, Scorecard
 
 MAX_FILE_BYTES = 1_000_000
+MAX_NESTING = 40   # YAML levels: the deepest shipped rule is about 12
 T = TypeVar("T")
 
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
@@ -52,12 +55,22 @@ class LineList(list):
 class _Loader(yaml.SafeLoader):
     """SafeLoader that records line numbers and refuses aliases and duplicate keys."""
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        """PyYAML composes recursively: refusing deep nesting here bounds that recursion by MAX_NESTING."""
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.MarkedYAMLError("YAML aliases are not allowed in rule files / 规则文件不允许使用 YAML 别名",
                                        mark)
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise yaml.MarkedYAMLError(f"nested deeper than {MAX_NESTING} levels / 嵌套超过 {MAX_NESTING} 层",
+                                           self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -182,13 +195,28 @@ def _declared_names(files: list[tuple[str, Any]]) -> tuple[dict[str, str], list[
     return names, issues
 
 
+_ID_LINE = re.compile(r"^[\s-]*(?:id|name_zh)\s*:\s*['\"]?([^\s'\"#{}\[\],]+)", re.MULTILINE)
+
+
+def guessed_names(path: Path) -> set[str]:
+    """The ids and Chinese names a file that is not valid YAML seems to define (read line by line)."""
+    try:
+        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+    except OSError:
+        return set()
+    found = set(_ID_LINE.findall(text))
+    return found | {n + "_passed" for n in found} | {n + "达标" for n in found}
+
+
 def _validate(shown: str, raw: Any, names: dict[str, str]) -> tuple[RuleFile | None, list[RuleIssue]]:
     if raw is None:
         return RuleFile(), []
     if not isinstance(raw, dict):
         return None, [RuleIssue(shown, 1, "a rule file must be a mapping of sections / 规则文件顶层必须是映射")]
     try:
-        return RuleFile.model_validate(raw, context={"resolve": names.__getitem__}), []
+        rule_file = RuleFile.model_validate(raw, context={"resolve": names.__getitem__, "known": names})
+        attach_lines(rule_file, raw, raw.line)
+        return rule_file, []
     except ValidationError as err:
         issues = []
         for e in err.errors():
@@ -197,6 +225,26 @@ def _validate(shown: str, raw: Any, names: dict[str, str]) -> tuple[RuleFile | N
             msg = e["msg"].removeprefix("Value error, ")
             issues.append(RuleIssue(shown, line_of(raw, loc), f"{where}: {msg}"))
         return None, issues
+
+
+def attach_lines(obj: Any, raw: Any, line: int | None) -> None:
+    """Give every Expression of a validated rule object the line it was written on (raw is its YAML)."""
+    todo = [(obj, raw, line)]
+    while todo:
+        obj, raw, line = todo.pop()
+        if isinstance(obj, Expression):
+            obj.line = line
+        elif isinstance(obj, list):
+            lines = raw.lines if isinstance(raw, LineList) and len(raw) == len(obj) else [line] * len(obj)
+            todo += [(o, r if isinstance(raw, LineList) else None, n) for o, r, n in
+                     zip(obj, raw if isinstance(raw, LineList) else [None] * len(obj), lines)]
+        elif hasattr(obj, "__pydantic_fields__"):
+            for name, info in type(obj).model_fields.items():
+                key = info.alias or name
+                if isinstance(raw, LineDict) and key in raw:
+                    todo.append((getattr(obj, name), raw[key], raw.lines[key]))
+                else:  # a shorthand (a condition written as its expression) lives on the parent's line
+                    todo.append((getattr(obj, name), None, line))
 
 
 def instances_of(obj: Any, kind: type[T]) -> Iterator[T]:
@@ -234,13 +282,18 @@ def load_pack(root: Path | str = DEFAULT_RULES) -> RulePack:
         raise RuleLoadError([RuleIssue(str(root), None, "not a folder of rule files / 不是规则文件夹")])
     issues: list[RuleIssue] = []
     files: list[tuple[str, Any]] = []
+    broken: list[Path] = []
     for path in pack_files(root):
         shown = str(path)
         try:
             files.append((shown, read_yaml(path, shown)))
         except RuleLoadError as e:
             issues += e.issues
+            broken.append(path)
     names, name_issues = _declared_names(files)
+    for path in broken:  # one error per broken file: what it would have defined is not "unknown" elsewhere
+        for name in guessed_names(path):
+            names.setdefault(name, name)
     issues += name_issues
     parsed: list[tuple[str, Any, RuleFile]] = []
     for shown, raw in files:
@@ -273,6 +326,8 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
         cycle = e.args[1]
         file, line = pack.origin.get(cycle[0], ("?", None))
         issues.append(RuleIssue(file, line, "dependency cycle: " + " -> ".join(cycle) + " / 规则之间存在循环依赖"))
+    if not issues:
+        issues += [RuleIssue(file, line, message) for file, line, message in check_pack(pack)[1]]
     if issues:
         raise RuleLoadError(issues)
     return pack
