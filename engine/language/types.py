@@ -121,8 +121,9 @@ def literal_type(values: Iterable[Any], what_en: str, what_zh: str) -> Type:
 class Checker:
     """Infers the type of every expression; `names` grows as derived facts are typed in pack order."""
 
-    def __init__(self, names: dict[str, Type]) -> None:
+    def __init__(self, names: dict[str, Type], constants: dict[str, list[Any]] | None = None) -> None:
         self.names = names
+        self.constants = constants or {}   # parameter -> the values of its versions
 
     def of(self, node: ex.Node) -> Type:
         if isinstance(node, ex.Num):
@@ -221,17 +222,21 @@ class Checker:
             self.known_values(subject, written)
         return BOOL
 
-    @staticmethod
-    def title_args(args: tuple[ex.Node, ...]) -> None:
-        """has_title('code'[, 'level']): written out, and known."""
+    def title_args(self, args: tuple[ex.Node, ...]) -> None:
+        """has_title('code'[, 'level']): written out (or a parameter), and known."""
         for arg, table, what_en, what_zh in zip(args, (TITLES, LEVELS), ("title", "level"), ("称号", "级别")):
-            if not isinstance(arg, ex.Str):
-                raise TypeProblem(f"has_title(): the {what_en} must be written in quotes",
-                                  f"has_title()：{what_zh}须用引号写明")
-            if arg.value not in table:
-                hint_en, hint_zh = did_you_mean(arg.value, table)
-                raise TypeProblem(f"has_title(): unknown {what_en} {arg.value!r}{hint_en}; known: {', '.join(table)}",
-                                  f"has_title()：未知{what_zh} {arg.value!r}{hint_zh}；可选：{'、'.join(table)}")
+            if isinstance(arg, ex.Str):
+                values = [arg.value]
+            elif isinstance(arg, ex.Name) and arg.name in self.constants:
+                values = self.constants[arg.name]
+            else:
+                raise TypeProblem(f"has_title(): the {what_en} must be written in quotes or be a parameter",
+                                  f"has_title()：{what_zh}须用引号写明或使用参数")
+            for value in values:
+                if value not in table:
+                    hint_en, hint_zh = did_you_mean(str(value), table)
+                    raise TypeProblem(f"has_title(): unknown {what_en} {value!r}{hint_en}; known: {', '.join(table)}",
+                                      f"has_title()：未知{what_zh} {value!r}{hint_zh}；可选：{'、'.join(table)}")
 
 
 # --- the pack ------------------------------------------------------------------------------------
@@ -245,7 +250,7 @@ class PackTypes:
     def __init__(self, pack: "RulePack") -> None:
         self.pack = pack
         self.names: dict[str, Type] = {name: field_type(name) for name in FIELDS} | {"as_of": DATE}
-        self.check = Checker(self.names)
+        self.check = Checker(self.names, {k: [v.value for v in p.versions] for k, p in pack.parameters.items()})
         self.problems: list[Problem] = []
 
     def run(self) -> list[Problem]:
