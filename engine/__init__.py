@@ -19,8 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.authoring.canary import canary
 from engine.authoring.lint import Finding, lint_pack
 from engine.evaluate.chart import strength_chart
+from engine.evaluate.evaluator import RUNTIME_ERRORS
 from engine.evaluate.evaluator import evaluate as _evaluate   # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
@@ -40,10 +42,16 @@ __all__ = [
     "assess", "screen", "default_pack",
     "Assessment", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
     "parse_profile", "RulePack", "RuleIssue", "RuleLoadError", "Condition", "Policy", "DEFAULT_RULES", "load_pack",
-    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "render", "strength_chart", "fmt_number", "fmt_value",
+    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "canary", "rule_errors",
+    "render", "strength_chart", "fmt_number", "fmt_value",
     "Patent", "PatentListError", "read_patents",
     "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
 ]
+
+
+def rule_errors() -> dict[str, int]:
+    """Evaluations a rule failed in since this process started, by the rule's "file:line" (see /healthz)."""
+    return dict(RUNTIME_ERRORS)
 
 
 @lru_cache(maxsize=1)

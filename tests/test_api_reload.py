@@ -291,7 +291,7 @@ def test_runs_before_and_after_a_reload_use_their_own_packs(still: TestClient, r
     after = screen()
     assert before["rules_hash"] != after["rules_hash"] == pack_hash(rules) == after["summary"]["rules_hash"]
     assert before["summary"]["policies"][POLICY]["eligible"] == 1
-    assert after["summary"]["policies"][POLICY] == {"eligible": 0, "ineligible": 1, "undetermined": 0}
+    assert after["summary"]["policies"][POLICY] == {"eligible": 0, "ineligible": 1, "undetermined": 0, "error": 0}
 
 
 # --- startup ------------------------------------------------------------------------------------

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from engine.language import expr as ex
 from engine.language.rules import (BracketTable, Condition, Derived, Expression, Indicator, Parameter, Policy,
                                    Scorecard)
 from engine.language.suggest import did_you_mean
 from engine.model.profile import FIELDS, PRODUCT_FIELDS, TITLES, Level, field_kind, unit_of
-
-if TYPE_CHECKING:
-    from engine.language.loader import RulePack
 
 NUMERIC = frozenset({"number", "integer", "money", "ratio"})
 TEXTUAL = frozenset({"text", "enum"})
@@ -247,8 +244,8 @@ Problem = tuple[str, int | None, str]   # file, line, message
 class PackTypes:
     """The types of every name of a pack, and the type problems found, each at file:line."""
 
-    def __init__(self, pack: "RulePack") -> None:
-        self.pack = pack
+    def __init__(self, pack: Any) -> None:
+        self.pack = pack   # an assembled engine.language.loader.RulePack (the loader imports this module)
         self.names: dict[str, Type] = {name: field_type(name) for name in FIELDS} | {"as_of": DATE}
         self.check = Checker(self.names, {k: [v.value for v in p.versions] for k, p in pack.parameters.items()})
         self.problems: list[Problem] = []
@@ -358,7 +355,7 @@ def conditions(root: Condition) -> Iterator[Condition]:
         todo += reversed(cond.children())
 
 
-def check_pack(pack: "RulePack") -> tuple[dict[str, Type], list[Problem]]:
+def check_pack(pack: Any) -> tuple[dict[str, Type], list[Problem]]:
     """The type of every name of the pack and the problems found (file, line, bilingual message)."""
     types = PackTypes(pack)
     problems = types.run()

@@ -1,7 +1,7 @@
 """Boundary values of a rule pack: the profile fields its policies read, around every threshold.
 
-Generated profiles for the differential test (tests/test_differential_durable.py) and
-the benchmark (bench/single.py) are drawn from these candidates, so they follow the
+Generated profiles for the reload canary (engine.authoring.canary), the differential test
+(tests/test_differential_durable.py) and the benchmark (bench/single.py) are drawn from these candidates, so they follow the
 pack as it grows: every comparison of a field with a parameter or a literal yields
 values just below, on and just above each version of that threshold; prefixes,
 options, lookup keys and title codes yield matching and near-miss values; and any
