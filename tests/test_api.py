@@ -135,7 +135,7 @@ def test_unknown_policy_is_a_bilingual_404(client: TestClient) -> None:
 def test_version_and_health(client: TestClient) -> None:
     pack = load_pack()
     assert client.get("/v1/rules/version").json()["rules_hash"] == pack.hash
-    assert client.get("/healthz").json() == {"status": "ok", "rules_hash": pack.hash}
+    assert client.get("/healthz").json() == {"status": "ok", "rules_hash": pack.hash, "rule_errors": {}}
 
 
 def test_unknown_route_and_method(client: TestClient) -> None:

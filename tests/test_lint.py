@@ -262,3 +262,16 @@ def test_arithmetic_beyond_the_overflow_bound_is_reported(tmp_path: Path) -> Non
     bounded = lint(tmp_path, "policies:\n" + policy("p", leaves("digitalisation_level * 1000000000000 * 1000 > revenue")))
     assert [(f.code, f.severity) for f in bounded] == [("overflow", "warning")]
     assert lint(tmp_path, "policies:\n" + policy("p", leaves("revenue * 2 > 1"))) == []
+
+
+def test_the_shipped_pack_lints_clean_and_says_so_in_chinese() -> None:
+    result = CliRunner().invoke(main, ["rules", "lint"])
+    assert result.exit_code == 0 and "warning/警告" not in result.output
+    assert "规则检查通过：0 个错误，" in result.output and "个提示" in result.output
+
+
+def test_a_warning_acknowledged_in_the_rule_file_is_shown_as_a_note(tmp_path: Path) -> None:
+    text = "policies:\n" + policy("p", leaves("revenue >= 0  # lint-ok: always-holds"))
+    [finding] = lint(tmp_path, text)
+    assert finding.severity == "info" and finding.code == "always-holds" and "已在规则文件中确认" in finding.zh
+    assert lint(tmp_path, text.replace("always-holds", "bracket-gap"))[0].severity == "warning"

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from annotated_types import Ge, Gt, Le, Lt
@@ -269,7 +271,8 @@ class Linter:
         self.check_unused()
         self.check_overflow()
         order = {"error": 0, "warning": 1, "info": 2}
-        return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0))
+        findings = [acknowledged(f) for f in self.findings]
+        return sorted(findings, key=lambda f: (order[f.severity], f.file, f.line or 0))
 
     # sources
     def check_sources(self) -> None:
@@ -482,6 +485,37 @@ class Linter:
         elif math.isfinite(reach.lo) and math.isfinite(reach.hi) and not covered_by(reach, beyond):
             self.add(at, "warning", "overflow", f"{ident}: `{text}` can reach {reach}, beyond ±{OVERFLOW:g}",
                      f"{ident}：`{text}` 的结果可达 {reach}，超出 ±{OVERFLOW:g}")
+
+
+ACK = re.compile(r"#\s*lint-ok:\s*([\w\-, ]+)")
+
+
+def acknowledged(finding: Finding) -> Finding:
+    """A warning the author has acknowledged with `# lint-ok: code` on its line is shown as information."""
+    if finding.severity != "warning" or not finding.line:
+        return finding
+    lines = _source_lines(finding.file)
+    text = lines[finding.line - 1] if finding.line <= len(lines) else ""
+    found = ACK.search(text)
+    if found is None or finding.code not in {c.strip() for c in found.group(1).split(",")}:
+        return finding
+    return Finding(finding.file, finding.line, "info", finding.code, finding.en + " (acknowledged in the rule file)",
+                   finding.zh + "（已在规则文件中确认）")
+
+
+def _source_lines(file: str) -> list[str]:
+    try:
+        return Path(file).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def summary(errors: int, warnings: int, infos: int) -> str:
+    """The closing line of `ipcheck rules lint`, Chinese first."""
+    counts = f"{errors} 个错误，" + (f"{warnings} 个警告，" if warnings else "") + f"{infos} 个提示"
+    counts_en = f"{errors} error(s), " + (f"{warnings} warning(s), " if warnings else "") + f"{infos} note(s)"
+    return (f"规则检查通过：{counts} / lint passed: {counts_en}" if not errors
+            else f"规则检查未通过：{counts} / lint failed: {counts_en}")
 
 
 def _minus_all(domain: Interval, spans: list[Interval]) -> list[Interval]:
