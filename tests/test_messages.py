@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from engine.cli.main import main
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, load_pack
 
 BROKEN = "jiangbei/new_ip_service_firm.yaml"   # defines jiangbei_division_code, read by most district files
@@ -50,3 +52,18 @@ def test_yaml_errors_are_in_chinese_at_the_authors_line(tmp_path: Path, text: st
         load_pack(tmp_path)
     [issue] = err.value.issues
     assert issue.line == line and words in issue.message and "^" in issue.message
+
+
+def test_rules_test_after_a_threshold_change_tells_the_author_in_chinese(tmp_path: Path) -> None:
+    """Runs a few scenarios in a subprocess (as the command does): about 5 s on an idle machine."""
+    folder = tmp_path / "rules"
+    shutil.copytree(DEFAULT_RULES, folder)
+    path = folder / BROKEN
+    path.write_text(path.read_text(encoding="utf-8").replace("        value: 3\n", "        value: 2\n", 1),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["rules", "test", str(folder), "-k", "成立年限"])
+    assert result.exit_code == 1 and "Traceback" not in result.output and "\\u" not in result.output
+    assert "✗ 未通过 FAILED features/新设立知识产权服务企业.feature:" in result.output
+    assert "（例子：成立日期 = 2024-11-01，结论 = 符合）" in result.output
+    assert "期望 符合，实际 不符合；起作用的条件：成立日期至评估日期的整年数为 2，需 < 2" in result.output
+    assert "规则测试未通过：2 个场景未通过，" in result.output

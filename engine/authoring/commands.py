@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections import Counter
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -85,12 +87,37 @@ def test_command(folder: Path, pytest_args: tuple[str, ...]) -> None:
     env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
                         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
     # Scenarios tagged @authoring exercise these tools themselves (and would run this command again).
-    cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
-           "-m", "not authoring", "-rf", *pytest_args]
-    proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        click.echo(line.rstrip("\n"))
-    code = proc.wait()
-    click.echo("规则测试通过 / rule tests passed" if code == 0 else f"规则测试未通过 / rule tests failed (pytest exit {code})")
-    sys.exit(code)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "failures.jsonl"
+        cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
+               "-p", "tests.support.feature_report", "-m", "not authoring", "-q", "--tb=no", "-rN", *pytest_args]
+        proc = subprocess.run(cmd, cwd=PROJECT, env=env | {"IPCHECK_FEATURE_REPORT": str(report)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] \
+            if report.exists() else []
+    failures = [r for r in records if r["kind"] == "failure"]
+    counts = Counter(r["outcome"] for r in records if r["kind"] == "outcome")
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and not failures):
+        click.echo(proc.stdout.rstrip())   # not a failing scenario (a collection error): show pytest's words
+    for failure in failures:
+        click.echo(failure_text(failure))
+    click.echo(test_summary(counts["passed"], counts["failed"], proc.returncode))
+    sys.exit(proc.returncode)
+
+
+def failure_text(failure: dict[str, Any]) -> str:
+    """One failing scenario for its author: where, which scenario, which step, expected against actual."""
+    path = Path(failure["feature"])
+    shown = path.relative_to(PROJECT).as_posix() if path.is_relative_to(PROJECT) else str(path)
+    example = "，".join(f"{k} = {v}" for k, v in failure.get("example", {}).items())
+    return (f"✗ 未通过 FAILED {shown}:{failure['line']} 场景「{failure['scenario']}」"
+            + (f"（例子：{example}）" if example else "") + "\n"
+            f"    步骤：{failure['step']}\n    {failure['message']}")
+
+
+def test_summary(passed: int, failed: int, code: int) -> str:
+    if code == 0:
+        return f"规则测试通过：{passed} 个场景全部通过 / rule tests passed: {passed} passed"
+    if failed:
+        return f"规则测试未通过：{failed} 个场景未通过，{passed} 个通过 / rule tests failed: {failed} failed, {passed} passed"
+    return f"规则测试未能运行（pytest 退出码 {code}）/ rule tests could not run (pytest exit {code})"
