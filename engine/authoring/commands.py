@@ -48,8 +48,10 @@ def _load(spec: str, folder: Path) -> RulePack:
 @click.option("--size", default=1000, show_default=True, help="Rows of the generated population")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated population")
 @click.option("--examples", default=5, show_default=True, help="Example rows per policy")
+@click.option("--all", "everything", is_flag=True, help="Every policy, not only those that changed / 显示全部政策")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言 / language")
 def diff_command(old: str, new: str, population: Path | None, as_of: Any, output: Path | None, as_json: bool,
-                 size: int, seed: int, examples: int) -> None:
+                 size: int, seed: int, examples: int, everything: bool, lang: str) -> None:
     """Compare rule packs OLD and NEW (folders or git:REV) / 比较两版规则及其对申请人的影响"""
     day = as_of.date() if as_of else date.today()
     with ExitStack() as stack:
@@ -62,14 +64,14 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(report.text())
+        click.echo(report.text(lang, everything))
     if output is not None:
         if output.suffix.lower() == ".json":
             output.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         elif output.suffix.lower() == ".xlsx":
             write_xlsx(report, output)
         else:
-            output.write_text(render_html(report), encoding="utf-8")
+            output.write_text(render_html(report, lang, everything), encoding="utf-8")
         click.echo(f"报告已写入 / report written: {output}", err=True)
 
 
