@@ -74,12 +74,20 @@ class Text(Strict):
     zh: str
     en: str
 
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+# A note written as text is for the rule's authors; written as {zh:, en:} it is shown to firms too,
+# in the page's language (engine.authoring / api catalogue pages).
+Note = Union[Text, str]
+
 
 class Source(Strict):
     document: str = Field(description="Document number, e.g. 江北府办发〔2023〕6号")
     clause: str | None = None
     quote: str | None = Field(None, description="Short quote of the clause")
-    note: str | None = None
+    note: Note | None = None
 
     def cite(self) -> str:
         return " ".join(p for p in (self.document, self.clause) if p)
@@ -99,7 +107,7 @@ class ParameterVersion(Dated):
     value: Scalar
     source: Source
     status: Status
-    note: str | None = None
+    note: Note | None = None
 
 
 class Parameter(Strict):
@@ -126,7 +134,7 @@ class Bracket(Strict):
     value: Scalar | None = None
     points: Number | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
 
     def bounds(self) -> list[tuple[str, float]]:
         return [(op, v) for op, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt))
@@ -146,7 +154,7 @@ class LookupRow(Strict):
     keys: list[str] = Field(min_length=1)
     value: Scalar
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
 
 
 class Lookup(Strict):
@@ -169,7 +177,7 @@ class Derived(Strict):
     unit: str | None = None
     source: Source | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
     formula: Expr | None = None
     brackets: BracketTable | None = None
     lookup: Lookup | None = None
@@ -199,7 +207,7 @@ class Indicator(Strict):
     max: Number = Field(gt=0)
     source: Source | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
     brackets: BracketTable | None = None
     best_of: list[BracketTable] | None = None
     cases: list[Item] | None = None
@@ -256,7 +264,7 @@ class Condition(Strict):
     not_: "Condition | None" = Field(None, alias="not")
     source: Source | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -293,7 +301,7 @@ class Policy(Dated):
     title: Text
     source: Source
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
     conditions: Condition
     benefits: list[Benefit] = []
     grants: list[str] = Field([], description="Title codes the decision grants")
@@ -309,7 +317,7 @@ class ExclusiveGroup(Strict):
     label: Text | None = None
     policies: list[str] = Field(min_length=2, description="Policy ids")
     source: Source
-    note: str | None = None
+    note: Note | None = None
 
 
 class RuleFile(Strict):
