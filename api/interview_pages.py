@@ -235,7 +235,7 @@ class Card:
 
     @property
     def order(self) -> tuple[int, float, int]:
-        rank = {"eligible": 0, "undetermined": 1, "ineligible": 2}[self.d.status]
+        rank = {"eligible": 0, "undetermined": 1, "ineligible": 2, "error": 3}[self.d.status]
         return rank, -(self.amount or 0), 0 if self.d.kind == "measure" else 1
 
 

@@ -121,7 +121,7 @@ def askable(name: str) -> bool:
 
 # --- status-only evaluation (engine.evaluate.status, behind one small class) ---------------------
 
-_AS_BOOL = {"eligible": True, "ineligible": False, "undetermined": None}
+_AS_BOOL = {"eligible": True, "ineligible": False, "undetermined": None, "error": None}
 
 
 class Statuses:
