@@ -22,13 +22,13 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 import numpy as np
 import pandas as pd
 
 from engine.language import expr as ex
-from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, bracket_result, lookup_result
+from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, bracket_result, lookup_result, prepared
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, walk_conditions
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
@@ -309,8 +309,9 @@ class BatchEvaluation:
             self.values[ident] = constant(None if version is None else version.value, n)
         self.result = BatchResult(n=n, facts={})
 
-    def run(self) -> BatchResult:
-        for ident in self.pack.order:
+    def run(self, targets: Collection[str] | None = None) -> BatchResult:
+        """Every derived fact, scorecard and policy; with `targets`, only those and what they read."""
+        for ident in self.pack.order if targets is None else prepared(self.pack).cone(targets):
             if ident in self.pack.derived:
                 self.values[ident] = self.derive(self.pack.derived[ident])
                 self.result.facts[ident] = self.values[ident]

@@ -649,7 +649,7 @@ class StatusEvaluator:
         """Statuses of `profile` (a profile, or a mapping of field -> value: absent or None = unknown);
         with `targets` (policy, scorecard or derived ids), only those and what they depend on."""
         steps, fields, levels = self.plan(targets)
-        env = dict(self.base)
+        env = {"as_of": self.as_of}            # parameters are constants of the compiled closures
         given = profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile
         get = given.get
         for name in fields:
