@@ -46,3 +46,20 @@ def test_screening_chosen_policies_gives_their_columns_as_the_whole_pack_does(ap
     assert set(part.column_names) < set(whole.column_names)
     for name in part.column_names:
         assert part.column(name).equals(whole.column(name)), name
+
+
+def test_title_cells_are_split_and_validated_once_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from engine.batch import tabular
+
+    reader = tabular.ChunkReader(["credit_code", "titles"])
+    cell = "high_tech_enterprise|national|2024-01-01; innovative_sme"
+    chunk = pa.table({"c0": ["", ""], "c1": [cell, "无"]})
+    first = reader.prepare(chunk, 2)
+    calls: list[str] = []
+    monkeypatch.setattr(tabular, "split_titles", lambda text: calls.append(text) or [])
+    second = reader.prepare(chunk, 4)
+    assert calls == []                                   # the second chunk reuses the first one's verdicts
+    assert list(second.columns["titles"].value) == list(first.columns["titles"].value)
+    assert [len(t) for t in first.columns["titles"].value] == [2, 0]
