@@ -667,8 +667,18 @@ class StatusEvaluator:
         """The leaves (id, condition) that decide an outcome, in tree order: its one-line reason
         is made of those in its own state (evaluator.reasons)."""
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
+        return [tree.nodes[slot] for slot in self._deciding(outcome)]
+
+    def deciding_missing(self, outcome: Outcome, result: Statuses) -> list[str]:
+        """The facts the deciding unknown leaves of an undetermined outcome miss (what its reason names)."""
+        tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
+        return sorted(set().union(*(tree.exprs[slot].miss(result.values, result.missing)
+                                    for slot in self._deciding(outcome))))
+
+    def _deciding(self, outcome: Outcome) -> list[int]:
+        tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
         want = STATUS.index(outcome.status)
-        return [tree.nodes[slot] for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
+        return [slot for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
 
     def expression(self, node: ex.Node) -> Compiled:
         """Any expression of the pack, compiled for this date (kept)."""
