@@ -12,7 +12,9 @@ whether they did.
 Also timed on the same profiles, in CPU time per profile: the status-only evaluator
 (engine/evaluate/status.py) on the whole pack (target ≤ 300 µs) and on the two policies 中小企业划型
 (enterprise_size) + 专精特新 (specialized_sme) with what they read (target ≤ 50 µs), with the count
-of profiles on which its statuses agree with the explaining evaluator's.
+of profiles on which its statuses agree with the explaining evaluator's; and, when the optional
+`peers` extra is installed, GoRules zen-engine on a JDM model of the same two policies
+(bench/zen_model.py), with its agreement count and the ratio.
 With --ipcheck-only, durable-rules is left out and ipcheck is timed three ways: the assessment,
 with the IP-strength section, and with improvements and near misses (what-if; target ≤ 5 ms CPU).
 --quick: 300 profiles.
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmark this checkout
+sys.path.insert(1, str(Path(__file__).resolve().parent))          # bench/zen_model.py
 
 from tests.support.boundaries import boundaries  # noqa: E402
 from engine.evaluate.evaluator import evaluate  # noqa: E402
@@ -83,6 +86,29 @@ def status_only(pack: RulePack, cases: list[Case]) -> None:
           f"(target <= 300; {fast / full:.1f}x faster); agrees on {agree}/{len(cases)} profiles")
     print(f"status-only, 中小企业划型 + 专精特新 and what they read: {1e6 / pair:6.0f} µs CPU per profile "
           f"(target <= 50); agrees on {agree_pair}/{len(cases)} profiles")
+    zen_peer(pack, cases, full_results, pair)
+
+
+def zen_peer(pack: RulePack, cases: list[Case], explained: list[dict[str, str]], pair: float) -> None:
+    """GoRules zen-engine (Rust) on a JDM model of the same two policies (bench/zen_model.py)."""
+    try:
+        import zen
+    except ImportError:
+        print("zen-engine is not installed (pip install -e '.[peers]'); the peer comparison is left out")
+        return
+    from zen_model import Model, zen_input
+    engine, decisions = zen.ZenEngine(), {}
+    for _, as_of in cases:
+        if as_of not in decisions:
+            decisions[as_of] = engine.create_decision(Model(pack, as_of).jdm())
+    inputs = {id(p): zen_input(p) for p, _ in cases}          # its own input format, made beforehand
+    decide: Decide = lambda p, d: decisions[d].evaluate(inputs[id(p)])["result"]  # noqa: E731
+    (rate, results), = rates([decide], cases)
+    sizes = [evaluate(p, pack, d).facts.get("enterprise_size") for p, d in cases]
+    agree = sum((r.get("enterprise_size"), r.get("specialized_sme")) == (size, want.get("specialized_sme"))
+                for r, size, want in zip(results, sizes, explained))
+    print(f"zen-engine, the same two policies (JDM model, inputs prepared): {1e6 / rate:6.0f} µs CPU per profile; "
+          f"agrees on {agree}/{len(cases)} profiles; zen-engine time / status-only time = {pair / rate:.1f}x")
 
 
 def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
