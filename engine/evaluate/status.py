@@ -258,10 +258,10 @@ def _table(table: BracketTable, at: At) -> Compiled:
     rows = [([(_BOUND[op], bound) for op, bound in row.bounds()], row.result()) for row in table.rows]
     otherwise = table.otherwise
     part = compile_expr(table.of.ast, at)
-    read = part.value
+    read, key = part.value, part.name
 
     def value(env: Env) -> Any:
-        v = read(env)
+        v = env.get(key) if key is not None else read(env)     # a plain fact is read in place
         if v is None:
             return None
         for tests, result in rows:
@@ -559,7 +559,11 @@ class _Score:
                     known = False
                     high += top
                 else:
-                    p = max(0.0, min(float(p), top))
+                    p = float(p)                # max(0.0, min(p, top)), NaN included, without two calls
+                    if top < p:
+                        p = top
+                    if not p > 0.0:
+                        p = 0.0
                     low += p
                     high += p
                 every.append(p)
