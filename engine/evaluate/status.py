@@ -29,7 +29,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any, Callable, Collection, Iterable, Mapping
 
-from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, lookup_result, prepared
+from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, dependencies_of, lookup_result, prepared
 from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, dependencies
@@ -357,7 +357,7 @@ def _items(items: list[tuple[Compiled, float]], top: float) -> Compiled:
 class Outcome:
     """One policy's decision without its rationale."""
     id: str
-    status: str                       # eligible / ineligible / undetermined
+    status: str                       # eligible / ineligible / undetermined / error (a rule failed)
     unmet: tuple[str, ...]            # ids of the unmet leaves (anywhere in the tree)
     unknown: tuple[str, ...]          # ids of the unknown leaves (anywhere in the tree)
     amount: float | None              # the known benefit amounts (万元, capped) of an eligible decision
@@ -646,7 +646,7 @@ class StatusEvaluator:
             reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
             fields = sorted(reads & FIELDS.keys() | {"titles"})      # has_title reads the titles
             levels = [name for name in fields if field_kind(name) == "level"]
-            found = self._plans[key] = ([self.steps[i] for i in order], fields, levels)
+            found = self._plans[key] = ([(i, self.steps[i]) for i in order], fields, levels)
         return found
 
     def run(self, profile: EnterpriseProfile | Mapping[str, Any], targets: Collection[str] | None = None) -> Statuses:
@@ -663,9 +663,27 @@ class StatusEvaluator:
             env[name] = getattr(value, "value", value)
         m = Missing(env)
         out = Statuses(self.as_of, {}, {}, {}, env, m)
-        for step in steps:
-            step(env, m, out)
+        broken: set[str] = set()
+        for ident, step in steps:
+            try:
+                if broken and dependencies_of(self.pack, ident) & broken:
+                    raise RuleRuntimeError(ident)
+                step(env, m, out)
+            except Exception:  # noqa: BLE001 — as Evaluation.run: the rule fails for this profile (`error`)
+                broken.add(ident)
+                self.fail(ident, out)
         return out
+
+    def fail(self, ident: str, out: Statuses) -> None:
+        """A rule that could not be computed for this profile: unknown, missing nothing, an `error` decision."""
+        for name in (ident, ident + "_passed"):
+            out.values[name] = None
+            out.missing.of[name] = _none
+        out.scorecards.pop(ident, None)
+        if ident in self.pack.derived:
+            out.facts[ident] = None
+        if ident in self.pack.policies and self.pack.policy_on(ident, self.as_of) is not None:
+            out.decisions[ident] = Outcome(ident, "error", (), (), None, _none, [])
 
     def deciding(self, outcome: Outcome) -> list[tuple[str, Condition]]:
         """The leaves (id, condition) that decide an outcome, in tree order: its one-line reason

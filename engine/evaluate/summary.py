@@ -44,6 +44,11 @@ def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Assess
 def decision(fast: StatusEvaluator, ev: Evaluation, result: Statuses, outcome: Outcome) -> DecisionSummary:
     policy = ev.pack.policy_on(outcome.id, ev.as_of)
     assert policy is not None
+    if outcome.status == "error":       # rare: the explaining evaluator words the failure (rule file:line)
+        failed = next(d for d in Evaluation(ev.profile, ev.pack, ev.as_of).run([outcome.id]).decisions
+                      if d.id == outcome.id)
+        return DecisionSummary(id=policy.id, kind=policy.kind, title=failed.title, citation=failed.citation,
+                               rule_status=policy.status, status="error", reasons=failed.reasons)
     fields = fast.deciding_missing(outcome, result) if outcome.status == "undetermined" else []
     if fields:                       # a pending decision names what it lacks: no leaf needs its words
         reason, would_take = missing_words(fields), []
