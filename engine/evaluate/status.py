@@ -26,6 +26,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from datetime import date
+from math import isfinite
 from types import SimpleNamespace
 from typing import Any, Callable, Collection, Iterable, Mapping
 
@@ -116,14 +117,14 @@ def _logic(parts: list[Compiled], want: bool) -> Compiled:
     values = [p.value for p in parts]
 
     def value(env: Env) -> bool | None:
-        unknown = False
-        for part in values:
+        unknown = decided = False
+        for part in values:              # every operand (no short cut), so a failing rule fails for every firm
             v = part(env)
             if v is None:
                 unknown = True
             elif bool(v) == want:
-                return want
-        return None if unknown else not want
+                decided = True
+        return want if decided else (None if unknown else not want)
 
     def miss(env: Env, m: Missing) -> frozenset[str]:
         if value(env) is not None:
@@ -165,10 +166,20 @@ def _divide(x: Any, y: Any) -> Any:
     return None if y == 0 else x / y
 
 
+def _finite(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Arithmetic whose result must be a finite number (evaluator.finite): an overflow is a rule failure."""
+    def checked(x: Any, y: Any) -> Any:
+        value = fn(x, y)
+        if value.__class__ is float and not isfinite(value):
+            raise RuleRuntimeError(f"{x!r} and {y!r} give {value} (beyond the range of numbers)")
+        return value
+    return checked
+
+
 def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Compiled:
     """Unknown if either side is; both sides are always evaluated (as the explaining evaluator does)."""
     op = node.op
-    fn = _COMPARE[op] if isinstance(node, ex.Compare) else _ARITH.get(op, _divide)
+    fn = _COMPARE[op] if isinstance(node, ex.Compare) else _finite(_ARITH.get(op, _divide))
 
     def refuse(x: Any, y: Any, e: Exception) -> RuleRuntimeError:
         return RuleRuntimeError(f"cannot compute {x!r} {op} {y!r}: {e}")
@@ -182,7 +193,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
                 return None
             try:
                 return fn(x, y)
-            except TypeError as e:
+            except (TypeError, OverflowError) as e:
                 raise refuse(x, y, e) from None
         return Compiled(fact_const, left.miss, test=(key, fn, y) if y is not None else None)
     a, b = left.value, right.value
@@ -193,7 +204,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
             return None
         try:
             return fn(x, y)
-        except TypeError as e:
+        except (TypeError, OverflowError) as e:
             raise refuse(x, y, e) from None
     return Compiled(value, _union([left, right]))
 
