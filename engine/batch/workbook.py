@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 import pyarrow as pa
 import xlsxwriter
 
+from engine.batch.outputs import FORMULA_START
+
 if TYPE_CHECKING:
     from engine.batch.screen import Screening
 
@@ -35,6 +37,7 @@ def sheet_name(text: str, taken: set[str]) -> str:
 class _Sheet:
     def __init__(self, book: Any, name: str, headers: list[str], header_format: Any) -> None:
         self.sheet = book.add_worksheet(name)
+        self.quoted = book.add_format({"quote_prefix": True})  # Excel's own "this is text, not a formula"
         self.sheet.write_row(0, 0, headers, header_format)
         self.sheet.freeze_panes(1, 0)
         self.row = 1
@@ -50,7 +53,8 @@ class _Sheet:
             elif isinstance(value, (int, float)):
                 sheet.write_number(row, col, value)
             else:
-                sheet.write_string(row, col, str(value))
+                text = str(value)
+                sheet.write_string(row, col, text, self.quoted if text.startswith(FORMULA_START) else None)
         self.row += 1
 
 
