@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from engine.batch.tabular import ReadOptions
 from engine.language.loader import RulePack
 from engine.model.profile import ProfileIssue
 
@@ -87,8 +88,17 @@ def kind_of(name: str, head: bytes) -> str:
 
 
 def bad_file(e: ScreenInputError) -> ApiError:
-    issue = ProfileIssue(field=e.field, field_zh=None, message_en=e.en, message_zh=e.zh)
-    return ApiError(422, "invalid_file", e.en, e.zh, [issue])
+    """413 for a file over a reading limit; 422 otherwise. Several sheets holding data: one issue per
+    sheet (`value` its name) so the page can offer the choice."""
+    issues = [ProfileIssue(field="sheet", field_zh="工作表", value=name, message_en="hidden" if hidden else "visible",
+                           message_zh="隐藏" if hidden else "可见") for name, hidden in e.sheets]
+    issues = issues or [ProfileIssue(field=e.field, field_zh=None, message_en=e.en, message_zh=e.zh)]
+    error = "too_large" if e.status == 413 else "choose_sheet" if e.sheets else "invalid_file"
+    return ApiError(e.status, error, e.en, e.zh, issues)
+
+
+def read_options(service: "Service", sheet: str | None) -> ReadOptions:
+    return ReadOptions(sheet=sheet or None, limits=service.limits.sheet)
 
 
 def process(service: "Service", run_id: str, pack: RulePack) -> None:
@@ -103,7 +113,7 @@ def process(service: "Service", run_id: str, pack: RulePack) -> None:
         source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
         source.write_bytes(run.input_bytes)
         try:
-            summary = run_screen(source, target, run.as_of, pack)
+            summary = run_screen(source, target, run.as_of, pack, read_options(service, run.sheet))
         except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
             log.warning("screen run %s failed: %s", run_id, type(e).__name__)
             message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else f"筛查失败 / screening failed ({type(e).__name__})"
@@ -126,7 +136,9 @@ def router(service: "Service") -> APIRouter:
     async def upload(request: Request, background: BackgroundTasks,
                      file: UploadFile = File(description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
                                                          "columns named by profile field or Chinese label"),
-                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)")) -> ScreenStatus:
+                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)"),
+                     sheet: str | None = Form(None, max_length=31,
+                                              description="Worksheet, when several hold data / 工作表")) -> ScreenStatus:
         """Starts a screening run in the background and answers with its id (202). The run is
         screened with the rule pack serving when it was uploaded, and records that pack's hash."""
         officer = service.officers.who(request)
@@ -140,10 +152,11 @@ def router(service: "Service") -> APIRouter:
             with tempfile.TemporaryDirectory(prefix="ipcheck-upload-") as tmp:
                 path = Path(tmp) / f"input{suffix}"
                 path.write_bytes(data)
-                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows)  # reads the whole file
+                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows,  # reads the whole file
+                                               read_options(service, sheet))
         except ScreenInputError as e:
             raise bad_file(e) from None
-        run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows,
+        run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows, sheet=sheet,
                                           input_sha256=hashlib.sha256(data).hexdigest(), input_bytes=data,
                                           rules_hash=pack.hash, as_of=as_of or date.today(),
                                           status="queued", created_at=now()))

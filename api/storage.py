@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, select
+from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, inspect, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
@@ -34,6 +34,7 @@ class ScreenRun(Base):
     input_name: Mapped[str] = mapped_column(String(20))                 # "input.csv" / "input.xlsx", not the upload's name
     input_sha256: Mapped[str] = mapped_column(String(64))
     input_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    sheet: Mapped[str | None] = mapped_column(String(64), nullable=True)   # the worksheet chosen at upload
     rows: Mapped[int] = mapped_column(Integer)
     rules_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
@@ -55,7 +56,22 @@ class Store:
             Base.metadata.create_all(self.engine)
         except (OperationalError, ProgrammingError):  # another worker created the table at the same moment
             Base.metadata.create_all(self.engine)
+        self.add_missing_columns()
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def add_missing_columns(self) -> None:
+        """A database made by an earlier version gets the columns added since (all nullable or defaulted)."""
+        have = {c["name"] for c in inspect(self.engine).get_columns(ScreenRun.__tablename__)}
+        for column in ScreenRun.__table__.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(self.engine.dialect)
+            default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {ScreenRun.__tablename__} ADD COLUMN {column.name} {kind}{default}"))
+            except (OperationalError, ProgrammingError):   # another worker added it at the same moment
+                pass
 
     def add(self, run: ScreenRun) -> ScreenRun:
         with self.session.begin() as s:

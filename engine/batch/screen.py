@@ -42,8 +42,8 @@ import pyarrow.parquet as pq
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
 from engine.batch.rationale import Coded, Rationale
-from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, check_source, map_headers, prefetch,
-                      read_chunks)
+from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, ReadOptions, RowIssue, TableError, check_source,
+                                  map_headers, prefetch, read_chunks)
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
 from engine.batch.outputs import Staged, neutral_row, neutral_table, output_error, refuse_overwrite
 from engine.batch.workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
@@ -348,7 +348,8 @@ class Screening:
     def __init__(self, pack: RulePack, as_of: date, policies: list[str] | None = None,
                  allocations: list[Allocation] | None = None, lang: str = "zh", chunk_rows: int = CHUNK_ROWS,
                  progress: Callable[[int, float], None] | None = None, workers: int = 1,
-                 engine: str = "local", scheduler: str | None = None) -> None:
+                 engine: str = "local", scheduler: str | None = None, read: ReadOptions | None = None) -> None:
+        self.read = read or ReadOptions()       # sheet choice, xlsx limits; collects notes about the file
         self.pack, self.as_of, self.lang, self.chunk_rows, self.progress = pack, as_of, lang, chunk_rows, progress
         self.workers, self.engine, self.scheduler = workers, engine, scheduler
         unknown = [p for p in policies or [] if p not in pack.policies]
@@ -371,6 +372,7 @@ class Screening:
         self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in self.priced},
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
+        self.read.notes = []
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
 
     def plan(self, headers: list[str]) -> Plan:
@@ -407,7 +409,7 @@ class Screening:
             from engine.batch.dask_engine import dask_parts
             yield from dask_parts(self, source)
             return
-        chunks = prefetch(read_chunks(source, self.chunk_rows))
+        chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))
         first = next(chunks, None)
         if first is None:
             return
@@ -541,7 +543,7 @@ class Screening:
         try:
             for headers, part in self.parts(source):
                 if not headers_seen:
-                    self.write_issues(errors, map_headers(headers)[1])
+                    self.write_issues(errors, self.read.notes + map_headers(headers)[1])
                     headers_seen = True
                 part = self.absorb(part)
                 sink.write(part.table)

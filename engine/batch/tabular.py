@@ -38,18 +38,12 @@ from pydantic import ValidationError
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, ProfileIssue,
                       Title, field_kind, parse_profile)
+from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
+from engine.batch.xlsxguard import SheetLimits, choose, inspect
 
 CHUNK_ROWS = 100_000
 SUPPORTED = (".csv", ".xlsx", ".parquet")
-
-
-class TableError(ValueError):
-    """A whole-file problem (unreadable, unknown format, no header), in both languages."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.en, self.zh = en, zh
 
 
 @dataclass
@@ -118,14 +112,24 @@ def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
         return "gb18030"
 
 
-def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[str], pa.Table]]:
+@dataclass
+class ReadOptions:
+    """How to read a table: which sheet of a workbook, the limits an xlsx must keep, and where
+    notes about the file (hidden or unscreened sheets) go: row-less entries for the errors list."""
+    sheet: str | None = None
+    limits: SheetLimits = field(default_factory=SheetLimits)
+    notes: list[RowIssue] = field(default_factory=list)
+
+
+def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS,
+                options: ReadOptions | None = None) -> Iterator[tuple[list[str], pa.Table]]:
     """(headers, table of the chunk's columns) for each chunk; columns are named c0, c1, ..."""
     check_source(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         yield from _csv_chunks(path, chunk_rows)
     elif suffix == ".xlsx":
-        yield from _xlsx_chunks(path, chunk_rows)
+        yield from _xlsx_chunks(path, chunk_rows, options or ReadOptions())
     else:
         yield from _parquet_chunks(path, chunk_rows)
 
@@ -217,13 +221,16 @@ def _cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
+def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
+    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)   # before calamine sees it
+    options.notes += [RowIssue(None, "sheet", "工作表", name, zh, en) for name, zh, en in notes]
     try:
-        frame = pd.read_excel(path, engine="calamine", sheet_name=0, header=None, dtype=object, na_filter=False)
+        frame = pd.read_excel(path, engine="calamine", sheet_name=sheet.name, header=None, dtype=object,
+                              na_filter=False)
     except Exception as e:  # calamine reports corrupt or foreign files in many ways
         raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
     if frame.empty:
-        raise TableError(f"{path}: the first sheet is empty", f"{path}：第一个工作表为空")
+        raise TableError(f"{path}: the sheet {sheet.name!r} is empty", f"{path}：工作表 {sheet.name!r} 为空")
     headers = [_cell_text(v) or "" for v in frame.iloc[0].tolist()]
     body = frame.iloc[1:]
     for start in range(0, len(body), chunk_rows):
