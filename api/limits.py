@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from engine.batch.xlsxguard import SheetLimits
+from engine import SheetLimits
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
