@@ -43,6 +43,11 @@ def unreadable(e: TableError, path: Path) -> ScreenInputError:
                             sheets=e.sheets if isinstance(e, SheetChoice) else None)
 
 
+def read_options(limits: Any, sheet: str | None) -> ReadOptions:
+    """How the service reads an upload: the chosen sheet, within the service's workbook limits."""
+    return ReadOptions(sheet=sheet or None, limits=limits.sheet)
+
+
 def check_input(path: Path, max_rows: int, options: ReadOptions) -> int:
     """Number of data rows; raises ScreenInputError for unreadable files (or workbooks over the
     limits in `options`), headers that name no profile field, or too many rows. Reads the whole

@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
 from engine.batch.rationale import Coded, Rationale
+from engine.batch.csvread import PROBLEM
 from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, ReadOptions, RowIssue, TableError, check_source,
                                   map_headers, prefetch, read_chunks)
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
@@ -157,7 +158,7 @@ def _state(plan: Plan) -> tuple[RulePack, ChunkReader, Rationale]:
 def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
     """Validate and screen one chunk of raw cells (columns c0, c1, ... as in plan.headers)."""
     pack, reader, rationale = _state(plan)
-    table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+    table = table.rename_columns([n if n == PROBLEM else f"c{i}" for i, n in enumerate(table.column_names)])
     chunk = reader.prepare(table, first_row)
     n = chunk.n
     ev = BatchEvaluation(pack, plan.as_of, chunk.columns, n)
@@ -429,7 +430,7 @@ class Screening:
         headers = first[0]
         plan = self.plan(headers)
         _remember(_PACKS, (plan.root, plan.rules_hash), self.pack, _KEEP_PACKS)    # this very pack, in this process
-        placed = _placed(itertools.chain([first], chunks))
+        placed = _placed(itertools.chain([first], chunks), self.read.first_row)
         if self.workers <= 1:
             for first_row, table in placed:
                 yield headers, screen_part(plan, table, first_row)
@@ -569,7 +570,7 @@ class Screening:
                     self.progress(done, time.perf_counter() - started)
         finally:
             sink.close()
-        return FIRST_ROW
+        return self.read.first_row               # 2, or later under title rows (set by the reader)
 
     def write_issues(self, errors: Any, issues: list[RowIssue]) -> None:
         self.summary.errors += len(issues)
@@ -596,9 +597,8 @@ class Screening:
             sink.close()
 
 
-def _placed(chunks: Iterator[tuple[list[str], pa.Table]]) -> Iterator[tuple[int, pa.Table]]:
-    """(first row number, table) for each chunk."""
-    row = FIRST_ROW
+def _placed(chunks: Iterator[tuple[list[str], pa.Table]], row: int) -> Iterator[tuple[int, pa.Table]]:
+    """(first row number, table) for each chunk, the first data row being `row`."""
     for _, table in chunks:
         yield row, table
         row += table.num_rows

@@ -6,7 +6,7 @@ memory stays flat up to Excel's row limit. Every sheet is written in row order.
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
@@ -74,6 +74,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened,
     zh = screening.lang == "zh"
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                            "strings_to_formulas": False, "strings_to_urls": False})
+    # dated by the evaluation date, not the clock: the same input, pack and date give the same bytes
+    book.set_properties({"created": datetime.combine(screening.as_of, datetime.min.time())})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
     taken: set[str] = set()
     ranked = list(screening.allocations)
