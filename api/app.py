@@ -27,12 +27,13 @@ from engine import (DEFAULT_RULES, Assessment, AssessmentSummary, EnterpriseProf
 
 from . import catalogue, screens, web
 from .auth import Officers
-from .errors import ApiError, on_api_error, on_http_error, on_validation_error, responses
+from .errors import ApiError, on_api_error, on_http_error, on_store_busy, on_validation_error, responses
 from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
 from .service import Service
-from .storage import Store
+from .runs import Runner
+from .storage import Store, StoreBusy
 
 log = logging.getLogger("ipcheck.rules")
 
@@ -281,22 +282,29 @@ EXAMPLE_REJECTED = {"outcome": "rejected", "candidate_hash": "7d0c2b41e9a35f10",
 
 def create_app(rules_dir: Path | str | None = None, database_url: str | None = None,
                officer_tokens: dict[str, str] | None = None, limits: Limits | None = None,
-               poll_seconds: float = 1.0) -> FastAPI:
+               poll_seconds: float = 1.0, supervisors: tuple[str, ...] = (), run_stale: float | None = None,
+               lock_wait: float = 10.0) -> FastAPI:
     """Build the service. Officer tokens default to the environment (see api.auth).
 
     The rule folder is watched (every `poll_seconds`, 0 = never) while the app runs, i.e. between
-    its lifespan startup and shutdown; a pack that fails to load or lint refuses to start."""
-    service = Service(rules=RuleSource(rules_dir or DEFAULT_RULES, poll_seconds),
-                      store=Store(database_url or default_database_url()),
-                      officers=Officers.from_mapping(officer_tokens) if officer_tokens is not None
-                      else Officers.from_env(), limits=limits or Limits())
+    its lifespan startup and shutdown; a pack that fails to load or lint refuses to start. Runs
+    left queued or running by a stopped server are taken up again by the runner (api.runs) once
+    their heartbeat is `run_stale` seconds old (default $IPCHECK_RUN_STALE or 30)."""
+    rules = RuleSource(rules_dir or DEFAULT_RULES, poll_seconds)
+    store, limits = Store(database_url or default_database_url(), lock_wait=lock_wait), limits or Limits()
+    officers = Officers.from_mapping(officer_tokens, supervisors) if officer_tokens is not None else Officers.from_env()
+    runner = Runner(store, rules, limits, stale=run_stale if run_stale is not None else seconds_from_env(
+        "IPCHECK_RUN_STALE", 30.0))
+    service = Service(rules=rules, store=store, officers=officers, limits=limits, runner=runner)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.rules.start()
+        service.runner.start()
         try:
             yield
         finally:
+            service.runner.stop()
             service.rules.stop()
 
     app = FastAPI(title="ipcheck 知识产权政策自评服务", version="1.0", lifespan=lifespan,
@@ -309,6 +317,7 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(StoreBusy, on_store_busy)
     app.add_middleware(BodyLimit, limits=service.limits)
     app.add_middleware(PinPack, rules=service.rules)  # outermost: even a 413 names the serving pack
 
@@ -340,13 +349,17 @@ def default_database_url() -> str:
 
 def poll_from_env() -> float:
     """IPCHECK_RULES_POLL: seconds between checks of the rule folder (default 1, 0 = no watching)."""
-    text = os.environ.get("IPCHECK_RULES_POLL", "").strip()
+    return seconds_from_env("IPCHECK_RULES_POLL", 1.0)
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
     try:
-        seconds = float(text) if text else 1.0
+        seconds = float(text) if text else default
     except ValueError:
-        raise ValueError(f"IPCHECK_RULES_POLL={text!r} is not a number of seconds / 应为秒数") from None
+        raise ValueError(f"{name}={text!r} is not a number of seconds / 应为秒数") from None
     if not seconds >= 0:
-        raise ValueError(f"IPCHECK_RULES_POLL={text!r} must be 0 or more / 不能为负数")
+        raise ValueError(f"{name}={text!r} must be 0 or more / 不能为负数")
     return seconds
 
 

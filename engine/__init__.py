@@ -40,7 +40,8 @@ from engine.model.results import Assessment, AssessmentSummary, StrengthResult, 
 
 if TYPE_CHECKING:
     from engine.batch.screen import Allocation, Screening, Summary
-    from engine.batch.tabular import TableError, field_of_header, read_chunks
+    from engine.batch.tabular import LimitError, ReadOptions, TableError, field_of_header, read_chunks
+    from engine.batch.xlsxguard import SheetChoice, SheetLimits
 
 __all__ = [
     "assess", "summarise", "screen", "default_pack",
@@ -52,6 +53,7 @@ __all__ = [
     "Patent", "PatentListError", "read_patents",
     "interview", "Answers", "answers_from", "question", "result_summary", "InterviewProgress", "InterviewStep",
     "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
+    "LimitError", "ReadOptions", "SheetLimits", "SheetChoice",
 ]
 
 
@@ -120,8 +122,12 @@ def __getattr__(name: str) -> Any:
         from engine.batch import screen as screening
 
         return getattr(screening, name)
-    if name in ("TableError", "read_chunks", "field_of_header"):
+    if name in ("TableError", "LimitError", "ReadOptions", "read_chunks", "field_of_header"):
         from engine.batch import tabular
 
         return getattr(tabular, name)
+    if name in ("SheetLimits", "SheetChoice"):   # what an xlsx may ask of the reader; no pyarrow
+        from engine.batch import xlsxguard
+
+        return getattr(xlsxguard, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
