@@ -17,8 +17,8 @@ from typing import Any
 
 from engine.language.loader import RulePack
 from engine.batch.screen import Screening, Summary
-from engine.model.profile import label_zh
-from engine.batch.tabular import TableError, field_of_header, read_chunks
+from engine.batch.headers import resolve
+from engine.batch.tabular import TableError, read_chunks
 
 STATUSES = ("eligible", "ineligible", "undetermined")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
@@ -63,19 +63,12 @@ def check_input(path: Path, max_rows: int) -> int:
     return rows
 
 
-def check_headers(headers: list[str]) -> None:
-    """Every column must name a profile field, once (the engine would ignore the others: the
-    service refuses them, so no column of an officer's table goes unread)."""
-    fields = [field_of_header(h) for h in headers]
-    unknown = [str(h).strip() or f"#{i + 1} (空白 blank)" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
-    if unknown:
-        shown = ", ".join(unknown[:10])
-        raise ScreenInputError(f"unknown column(s): {shown}; use profile field names or their Chinese labels",
-                               f"无法识别的列：{shown}；请使用企业信息字段名或中文名称", field="columns")
-    twice = sorted({f for f in fields if f is not None and fields.count(f) > 1})
-    if twice:
-        shown = ", ".join(f"{f} ({label_zh(f)})" for f in twice)
-        raise ScreenInputError(f"column(s) given more than once: {shown}", f"重复的列：{shown}", field="columns")
+def check_headers(headers: list[str], ignore_unknown: bool = False) -> None:
+    """Every column must name a profile field, once (engine.batch.headers: labels, synonyms, units),
+    or be on the declared ignore list; unknown ones pass only when the officer accepts ignoring them."""
+    zh, en = resolve(headers).message(ignore_unknown)
+    if zh:
+        raise ScreenInputError(en, zh, field="columns")
 
 
 def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack) -> dict[str, Any]:

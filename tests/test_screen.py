@@ -24,7 +24,7 @@ from engine.batch.generate import generate, write_table
 from engine.language.loader import load_pack
 from engine.model.profile import KEY_BY_LABEL, ProfileInputError, parse_profile
 from engine.batch.screen import Allocation, Screening, terminal_progress
-from engine.batch.tabular import ChunkReader, detect_encoding, raw_cell
+from engine.batch.tabular import ChunkReader, TableError, detect_encoding, raw_cell
 from engine.batch.vectorized import to_python
 
 HERE = Path(__file__).parent
@@ -273,23 +273,28 @@ def test_cli_screen_and_bilingual_errors(messy: dict[str, Path], tmp_path: Path)
     result = runner.invoke(main, ["screen", str(messy["csv"]), "-o", str(out), "--as-of", "2025-06-30",
                                   "--quota", "jb_new_ip_service_firm=2"])
     assert result.exit_code == 0, result.output
-    assert "1000" in result.output and out.exists() and Path(str(out) + ".summary.csv").exists()
+    assert "1,000 行" in result.output and out.exists() and Path(str(out) + ".summary.csv").exists()
     missing = runner.invoke(main, ["screen", str(tmp_path / "nope.csv"), "-o", str(out)])
     assert missing.exit_code == 2 and "文件不存在" in missing.output and "not found" in missing.output
     odd = runner.invoke(main, ["screen", str(messy["csv"]), "-o", str(tmp_path / "o.txt")])
     assert odd.exit_code == 2 and "不支持" in odd.output and "unsupported" in odd.output
     unknown = runner.invoke(main, ["screen", str(messy["csv"]), "-o", str(out), "--policies", "nope"])
-    assert unknown.exit_code == 2 and "未知政策" in unknown.output
+    assert unknown.exit_code == 2 and "没有名为「nope」的措施" in unknown.output and "贯标认证奖励" in unknown.output
     quota = runner.invoke(main, ["screen", str(messy["csv"]), "-o", str(out), "--quota", "x=abc"])
-    assert quota.exit_code == 2 and "POLICY=NUMBER" in quota.output
+    assert quota.exit_code == 2 and "MEASURE=NUMBER" in quota.output
 
 
-def test_unknown_columns_are_reported_not_fatal(tmp_path: Path) -> None:
+def test_unknown_columns_stop_the_run_unless_accepted(tmp_path: Path) -> None:
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_text("序号,统一社会信用代码,从业人员数\n1,91500105MA5U00011E,12\n", encoding="utf-8")
-    screen(source, out)
+    source.write_text("序号,统一社会信用代码,从业人员数,营收入\n1,91500105MA5U00011E,12,30\n", encoding="utf-8")
+    with pytest.raises(TableError) as stopped:
+        screen(source, out)
+    assert "营收入" in stopped.value.zh and "是否指：营业收入（revenue）" in stopped.value.zh
+    assert "did you mean: revenue" in stopped.value.en and not out.exists()
+    summary = screen(source, out, ignore_unknown_columns=True)
+    assert summary.skipped_columns == ["营收入", "序号"]          # 序号 is on the declared ignore list
     errors = pacsv.read_csv(Path(str(out) + ".errors.csv")).to_pylist()
-    assert errors[0]["row"] == 1 and errors[0]["field"] == "序号" and "未知列" in errors[0]["message_zh"]
+    assert errors[0]["row"] == 1 and errors[0]["field"] == "营收入" and "无法识别" in errors[0]["message_zh"]
     assert read_output(out).num_rows == 1
 
 

@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
+from engine.batch.headers import resolve
 from engine.batch.rationale import Coded, Rationale
 from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, check_source, map_headers, prefetch,
                       read_chunks)
@@ -264,6 +265,7 @@ class Summary:
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped_columns: list[str] = field(default_factory=list)    # read past: unknown (when accepted) or on IGNORED
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -348,7 +350,8 @@ class Screening:
     def __init__(self, pack: RulePack, as_of: date, policies: list[str] | None = None,
                  allocations: list[Allocation] | None = None, lang: str = "zh", chunk_rows: int = CHUNK_ROWS,
                  progress: Callable[[int, float], None] | None = None, workers: int = 1,
-                 engine: str = "local", scheduler: str | None = None) -> None:
+                 engine: str = "local", scheduler: str | None = None, ignore_unknown_columns: bool = False) -> None:
+        self.ignore_unknown_columns = ignore_unknown_columns
         self.pack, self.as_of, self.lang, self.chunk_rows, self.progress = pack, as_of, lang, chunk_rows, progress
         self.workers, self.engine, self.scheduler = workers, engine, scheduler
         unknown = [p for p in policies or [] if p not in pack.policies]
@@ -374,8 +377,17 @@ class Screening:
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
 
     def plan(self, headers: list[str]) -> Plan:
+        self.check_headers(headers)
         return Plan(self.pack.root, self.pack.hash, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
                     tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers), self.facts)
+
+    def check_headers(self, headers: list[str]) -> None:
+        """Stop on a column that cannot be read (unless ignoring unknown ones is accepted); note the ones skipped."""
+        columns = resolve(headers)
+        zh, en = columns.message(self.ignore_unknown_columns)
+        if zh:
+            raise TableError(en, zh)
+        self.summary.skipped_columns = [u.shown for u in columns.unknown] + columns.ignored
 
     @property
     def schema(self) -> pa.Schema:
@@ -655,14 +667,20 @@ def write_summary(path: Path, summary: Summary) -> None:
         out.writerows(summary.table())
 
 
-def terminal_progress(stream: Any = None) -> Callable[[int, float], None] | None:
-    """A one-line progress report (rows done, rate) when the stream is a terminal, else None."""
+def terminal_progress(stream: Any = None, total: int | None = None) -> Callable[[int, float], None] | None:
+    """A progress bar (rows, rate and, when the total is known, ETA) on a terminal; None elsewhere (logs stay clean)."""
     stream = stream or sys.stderr
     if not stream.isatty():
         return None
 
     def report(rows: int, seconds: float) -> None:
         rate = rows / seconds if seconds > 0 else 0.0
-        stream.write(f"\r已处理 {rows:,} 行 / rows done, {rate:,.0f} 行/秒 rows/s")
+        if total and rows <= total:
+            filled = int(30 * rows / total)
+            eta = (total - rows) / rate if rate else 0.0
+            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {rows:,}/{total:,} 行 rows  "
+                         f"{rate:,.0f} 行/秒 rows/s  剩余约 ETA {eta:,.0f} s ")
+        else:
+            stream.write(f"\r已处理 {rows:,} 行 / rows done, {rate:,.0f} 行/秒 rows/s")
         stream.flush()
     return report

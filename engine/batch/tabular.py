@@ -36,8 +36,9 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
-from engine.model.profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, ProfileIssue,
+from engine.model.profile import (CROSS_CHECKS, FIELDS, EnterpriseProfile, ProfileInputError, ProfileIssue,
                       Title, field_kind, parse_profile)
+from engine.batch.headers import resolve
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
 
 CHUNK_ROWS = 100_000
@@ -77,28 +78,15 @@ class Chunk:
 # --- headers -------------------------------------------------------------------
 
 def field_of_header(header: str) -> str | None:
-    """The profile field a column header names: English field name or Chinese label."""
-    text = str(header).strip().lstrip("\ufeff")
-    if text in FIELDS:
-        return text
-    return KEY_BY_LABEL.get(text)
+    """The profile field a column header names (engine.batch.headers: labels, synonyms, units)."""
+    return next(iter(resolve([header]).mapping), None)
 
 
 def map_headers(headers: list[str]) -> tuple[dict[str, int], list[RowIssue]]:
-    """field -> column position; unknown and repeated headers are reported (and ignored)."""
-    mapping: dict[str, int] = {}
-    issues = []
-    for pos, header in enumerate(headers):
-        name = field_of_header(header)
-        if name is None:
-            issues.append(RowIssue(1, str(header), None, header, "未知列，已忽略（请使用企业信息字段的中文或英文名）",
-                                   "unknown column, ignored (use the Chinese or English name of a profile field)"))
-        elif name in mapping:
-            issues.append(RowIssue(1, name, _zh(name), header, f"与第 {mapping[name] + 1} 列重复，已忽略",
-                                   f"repeats column {mapping[name] + 1}, ignored"))
-        else:
-            mapping[name] = pos
-    return mapping, issues
+    """field -> column position; unknown and repeated headers are reported (the run decides whether they stop it)."""
+    columns = resolve(list(headers))
+    issues = [RowIssue(1, u.header, None, u.header, u.zh(), u.en()) for u in columns.unknown + columns.repeated]
+    return columns.mapping, issues
 
 
 def _zh(name: str) -> str | None:
@@ -265,6 +253,15 @@ def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
+def rescaled(text: pa.Array, factor: float) -> pa.Array:
+    """Number cells converted to the field's unit (元 -> 万元: / 10000); other cells unchanged for the model
+    to refuse. Dividing by a whole number keeps 12345 元 at 1.2345 万元, not 1.2345000000000002."""
+    numeric = pc.fill_null(pc.match_substring_regex(text, _FLOAT_TEXT), False)
+    values = pc.cast(pc.if_else(numeric, text, pa.scalar(None, pa.string())), pa.float64())
+    converted = pc.multiply(values, factor) if factor >= 1 else pc.divide(values, float(round(1 / factor)))
+    return pc.if_else(numeric, pc.cast(converted, pa.string()), text)
+
+
 def raw_cell(name: str, text: str | None) -> Any:
     """A cell's text in the form the profile model reads (format conventions only, no rules)."""
     if text is None:
@@ -316,11 +313,14 @@ class ChunkReader:
 
     def __init__(self, headers: list[str]) -> None:
         self.mapping, self.header_issues = map_headers(headers)
+        self.factors = resolve(list(headers)).factors          # declared units other than the field's own
         self.verdicts: dict[str, dict[Any, tuple[bool, Any]]] = {}
 
     def prepare(self, table: pa.Table, first_row: int) -> Chunk:
         n = table.num_rows
         texts = {name: _strings(table.column(pos)) for name, pos in self.mapping.items()}
+        for name, factor in self.factors.items():
+            texts[name] = rescaled(texts[name], factor)
         columns: dict[str, Vec] = {}
         doubt = np.zeros(n, dtype=bool)
         for name, text in texts.items():

@@ -154,10 +154,10 @@ def lint(folder: Path, strict: bool) -> None:
 from engine.authoring.commands import diff_command, test_command  # noqa: E402
 from engine.authoring.catalogue import docs  # noqa: E402
 from engine.batch.generate import generate_command  # noqa: E402
-from engine.cli.screen import screen  # noqa: E402
+from engine.cli.screen import policies_command, screen, template_command  # noqa: E402
 from api.cli import serve  # noqa: E402
 
 for command in (diff_command, test_command, docs):
     rules.add_command(command)
-for command in (screen, generate_command, serve):
+for command in (screen, policies_command, template_command, generate_command, serve):
     main.add_command(command)
