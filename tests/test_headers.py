@@ -106,3 +106,29 @@ def test_the_cli_stops_on_an_unknown_column_naming_it(tmp_path: Path, header: st
     accepted = CliRunner().invoke(main, ["screen", str(source), "-o", str(tmp_path / "o.parquet"),
                                          "--ignore-unknown-columns"])
     assert accepted.exit_code == 0 and f"未读取的列 columns not read (1): {header}" in accepted.output
+
+
+def test_the_template_filled_in_screens_with_every_column_recognised(tmp_path: Path) -> None:
+    template, filled = tmp_path / "申报信息模板.xlsx", tmp_path / "filled.xlsx"
+    result = CliRunner().invoke(main, ["template", "-o", str(template)])
+    assert result.exit_code == 0, result.output
+    sheets = pd.read_excel(template, engine="calamine", sheet_name=None, header=None, dtype=str)
+    assert list(sheets) == ["申报信息", "填写说明"]
+    headers = sheets["申报信息"].iloc[0].tolist()
+    assert "营业收入（万元）" in headers and "从业人员数（人）" in headers
+    assert resolve(headers).mapping == {name: i for i, name in enumerate(FIELDS)}
+    assert sheets["填写说明"].iloc[1:len(FIELDS) + 1, 1].tolist() == list(FIELDS)
+    cols = generate(100, seed=9)
+    by_header = {h: cols.get(name, [None] * 100) for h, name in zip(headers, FIELDS)}
+    pd.DataFrame(by_header).to_excel(filled, index=False, engine="xlsxwriter")
+    summary = Screening(PACK, AS_OF).run(filled, tmp_path / "out.parquet")
+    assert summary.rows == 100 and summary.skipped_columns == [] and summary.invalid == 0
+
+
+def test_template_validation_follows_the_model() -> None:
+    from engine.batch.template import validation
+    assert validation("legal_person") == {"validate": "list", "source": ["是", "否"]}
+    assert validation("revenue") == {"validate": "decimal", "criteria": ">=", "value": 0.0}
+    assert validation("digitalisation_level") == {"validate": "integer", "criteria": "between", "minimum": 1.0,
+                                                  "maximum": 4.0}
+    assert validation("rd_institution_level")["source"][0] == "国家级"
