@@ -2,7 +2,8 @@
 
     python bench/api_screen.py [--rows 20000] [--input FILE] [--as-of 2025-06-30] [--url URL --token T]
 
-Generates ROWS synthetic applicants (`ipcheck generate`, seed 0) unless --input names a table,
+Generates ROWS synthetic applicants (`ipcheck generate --headers zh`, seed 0, as .xlsx: what an
+officer uploads; the CSV of 20,000 rows is over the 10 MB upload limit) unless --input names a table,
 starts `uvicorn api.app:app_from_env` on loopback with a fresh SQLite database (unless --url
 names a running server), then times: the POST /v1/screens (upload, reading and the row check),
 the run until GET /v1/screens/{id} says done (polled every 20 ms), and the workbook download.
@@ -75,8 +76,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = args.input
         if source is None:
-            source = Path(tmp) / f"applicants-{args.rows}.csv"
-            subprocess.run([sys.executable, "-m", "engine", "generate", str(args.rows), "-o", str(source)], cwd=ROOT,
+            source = Path(tmp) / f"applicants-{args.rows}.xlsx"      # what an officer uploads: xlsx, Chinese headers
+            subprocess.run([sys.executable, "-m", "engine", "generate", str(args.rows), "-o", str(source),
+                            "--headers", "zh"], cwd=ROOT,
                            check=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
         proc, url = (None, args.url) if args.url else start_server(tmp, env={"IPCHECK_RULES_POLL": "0", "IPCHECK_OFFICER_TOKENS": f"bench:{token}"})
         try:

@@ -133,21 +133,6 @@ def test_messy_workbook_every_row_accounted(messy: dict[str, Path], tmp_path: Pa
     assert all(m for m in errors.column("message_zh").to_pylist())
 
 
-def test_workbook_output_has_every_sheet(messy: dict[str, Path], tmp_path: Path) -> None:
-    import pandas as pd
-    target = tmp_path / "结果.xlsx"
-    screen(messy["xlsx"], target, allocations=[Allocation("jb_new_ip_service_firm", quota=3)])
-    sheets = pd.read_excel(target, sheet_name=None, engine="calamine")
-    names = list(sheets)
-    assert names[0].startswith("决策") and "jb_new_ip_service_firm" in names
-    assert any(n.startswith("汇总") for n in names) and any(n.startswith("错误") for n in names)
-    assert len(sheets[names[0]]) == 1000
-    policy = sheets["jb_new_ip_service_firm"]
-    reasons = policy[policy["结论 status"] == "不符合"]["理由 reason"]
-    assert reasons.notna().all() and reasons.str.len().gt(0).all()
-    assert (policy["支持 funded"] == "拟支持").sum() == 3
-
-
 def assert_file_matches_single(source: Path, out: Path, pack: Any, as_of: date, encoding: str = "utf-8") -> None:
     """Each row of the file, validated and evaluated alone, gets the batch's decision for every policy."""
     screen(source, out, pack=pack, as_of=as_of)

@@ -69,3 +69,15 @@ def catalogue(pack: RulePack, as_of: date) -> list[dict[str, str]]:
         rows.append({"id": p, "name": short_name(pack, p, as_of), "kind": KIND_ZH.get(v.kind, v.kind),
                      "amount": amount_text(pack, v, as_of), "period": period})
     return rows
+
+
+def condition_labels(pack: RulePack, policy: str, as_of: date) -> dict[str, str]:
+    """Condition id -> Chinese label (its rendered id where it has none), over the policy's condition tree."""
+    out: dict[str, str] = {}
+    todo = [version(pack, policy, as_of).conditions]
+    while todo:
+        cond = todo.pop()
+        if cond.id is not None and cond.id not in out:
+            out[cond.id] = cond.label.zh if cond.label is not None else cond.id
+        todo += cond.children()
+    return out

@@ -196,10 +196,11 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
+    decided = chunk.valid & ~eligible           # an eligible row lists no unmet alternatives of an any-of
     part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
     return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
-            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, chunk.valid, UNMET),
-            f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN)}
+            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, decided, UNMET),
+            f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN)}
 
 
 def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
@@ -266,6 +267,7 @@ class Summary:
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped_columns: list[str] = field(default_factory=list)    # read past: unknown (when accepted) or on IGNORED
+    tiers: dict[str, int] = field(default_factory=dict)          # IP-strength tier -> rows
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -280,6 +282,11 @@ class Summary:
             mine = self.scores.setdefault(c, {})
             for key, count in bins.items():
                 mine[key] = mine.get(key, 0) + count
+        if "ip_strength_tier" in part.table.column_names:
+            tiers = part.table.column("ip_strength_tier").cast(pa.string()).value_counts()
+            for item in tiers.to_pylist():
+                if item["values"] is not None:
+                    self.tiers[item["values"]] = self.tiers.get(item["values"], 0) + item["counts"]
         for p, counts in part.reasons.items():
             mine = self.reasons.setdefault(p, {})
             for key, count in counts.items():
@@ -374,12 +381,20 @@ class Screening:
         self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in self.priced},
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
-        self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
+        self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.ranked}
 
     def plan(self, headers: list[str]) -> Plan:
         self.check_headers(headers)
         return Plan(self.pack.root, self.pack.hash, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
-                    tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers), self.facts)
+                    tuple((p, a.rank_by) for p, a in self.ranked.items()), tuple(headers), self.facts)
+
+    @property
+    def ranked(self) -> dict[str, Allocation]:
+        """The measures to rank: those under a quota or budget and, for a workbook (whose measure sheets are
+        ranked), every other one, by its default key and without a limit."""
+        if not self.excel:
+            return self.allocations
+        return {p: self.allocations.get(p) or Allocation(p, rank_by=self.default_rank_card(p)) for p in self.policies}
 
     def check_headers(self, headers: list[str]) -> None:
         """Stop on a column that cannot be read (unless ignoring unknown ones is accepted); note the ones skipped."""
@@ -474,7 +489,7 @@ class Screening:
     def allocate(self, total_rows: int, first_row: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """policy -> (rank per row, 0 = not ranked; funded flag per row: 1 funded, 2 waiting, 0 none)."""
         out = {}
-        for p, a in self.allocations.items():
+        for p, a in self.ranked.items():
             parts = self.keys[p]
             keys = {k: np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in
                     ("row", "score", "registered", "code", "amount")}
@@ -485,6 +500,9 @@ class Screening:
             at = keys["row"][order].astype(np.int64) - first_row
             rank[at] = np.arange(1, len(order) + 1)
             funded[at] = 2
+            if p not in self.allocations:         # ranked for the workbook only: nobody funded or waiting
+                out[p] = (rank, np.zeros(total_rows, dtype=np.int8))
+                continue
             chosen = self.funded_rows(a, keys["amount"][order])
             funded[at[chosen]] = 1
             amount = keys["amount"][order][chosen]
@@ -517,8 +535,8 @@ class Screening:
             raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
                              f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
         check_source(source)
-        self.reset()
         self.excel = suffix == ".xlsx"
+        self.reset()
         staged = self.excel or bool(self.allocations)
         work = Path(tempfile.mkstemp(suffix=".parquet", dir=output.parent or ".", prefix=".screen-")[1]) \
             if staged else output
