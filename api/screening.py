@@ -15,10 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.language.loader import RulePack
-from engine.batch.screen import Screening, Summary
-from engine.batch.headers import resolve
-from engine.batch.tabular import TableError, read_chunks
+from engine import RulePack, Screening, Summary, TableError, read_chunks, resolve_headers
 
 STATUSES = ("eligible", "ineligible", "undetermined")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
@@ -66,7 +63,7 @@ def check_input(path: Path, max_rows: int) -> int:
 def check_headers(headers: list[str], ignore_unknown: bool = False) -> None:
     """Every column must name a profile field, once (engine.batch.headers: labels, synonyms, units),
     or be on the declared ignore list; unknown ones pass only when the officer accepts ignoring them."""
-    zh, en = resolve(headers).message(ignore_unknown)
+    zh, en = resolve_headers(headers).message(ignore_unknown)
     if zh:
         raise ScreenInputError(en, zh, field="columns")
 

@@ -12,8 +12,9 @@ Only what an officer reads is written. The large sheets' rows are generated colu
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -23,9 +24,19 @@ import xlsxwriter
 
 from engine.batch.measures import catalogue, condition_labels, short_name
 from engine.batch.sheetrows import Column, Rows, splice
+from engine.language.loader import RulePack
 
-if TYPE_CHECKING:
-    from engine.batch.screen import Screening
+
+class Screened(Protocol):
+    """What the workbook reads of a screening run (engine.batch.screen.Screening, which imports this module)."""
+    pack: RulePack
+    as_of: date
+    lang: str
+    policies: list[str]
+    priced: list[str]
+    facts: tuple[str, ...]
+    allocations: dict[str, Any]
+    summary: Any                        # engine.batch.screen.Summary
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误"}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
@@ -92,7 +103,7 @@ class Book:
         splice(self.path, self.rows)
 
 
-def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screening", errors_csv: Path) -> None:
+def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened, errors_csv: Path) -> None:
     book = Book(path)
     summary_sheet = book.sheet("汇总")
     decisions = Decisions(book, screening)
@@ -115,7 +126,7 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
 class Decisions:
     """筛查结果: the applicant columns once, then per measure its status, reason and amount."""
 
-    def __init__(self, book: Book, screening: "Screening") -> None:
+    def __init__(self, book: Book, screening: Screened) -> None:
         self.book, self.s = book, screening
         self.zh = screening.lang == "zh"
         sheet = book.sheet("筛查结果")
@@ -161,7 +172,7 @@ def _words(table: dict[str, str]) -> Any:
     return show
 
 
-def _ranked_columns(table: pa.Table, p: str, screening: "Screening") -> pa.Table:
+def _ranked_columns(table: pa.Table, p: str, screening: Screened) -> pa.Table:
     """The eligible rows of one measure, with what its sheet shows."""
     n = table.num_rows
     rank = table.column(f"{p}.rank") if f"{p}.rank" in table.column_names else pa.nulls(n, pa.int64())
@@ -172,7 +183,7 @@ def _ranked_columns(table: pa.Table, p: str, screening: "Screening") -> pa.Table
                      "strength": strength})
 
 
-def write_ranked(book: Book, screening: "Screening", p: str, table: pa.Table) -> None:
+def write_ranked(book: Book, screening: Screened, p: str, table: pa.Table) -> None:
     """One measure's eligible applicants, sorted by rank, with cumulative amount and what is left."""
     table = table.sort_by([("rank", "ascending"), ("row", "ascending")])
     allocation = screening.allocations.get(p)
@@ -220,7 +231,7 @@ def write_errors(book: Book, errors_csv: Path) -> None:
     sheet.freeze_panes(1, 0)
 
 
-def write_key(book: Book, screening: "Screening") -> None:
+def write_key(book: Book, screening: Screened) -> None:
     """说明: measure names -> ids, kinds, amounts, periods; what the statuses and columns mean."""
     sheet = book.sheet("说明")
     head = ["措施名称", "标识 id", "类别", "金额", "期限"]
@@ -241,7 +252,7 @@ def write_key(book: Book, screening: "Screening") -> None:
     sheet.freeze_panes(1, 0)
 
 
-def write_summary(book: Book, sheet: Any, screening: "Screening") -> None:
+def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
     """汇总: run facts, a table per measure, IP-strength tiers and histogram, two charts."""
     s, pack = screening.summary, screening.pack
     facts = [("规则包", pack.hash), ("评估日期", screening.as_of.isoformat()), ("申报企业（行）", s.rows),
@@ -298,7 +309,7 @@ def _top_reasons(counts: dict[str, int], labels: dict[str, str], n: int = 3) -> 
                  for k in ("unmet", "unknown"))
 
 
-def _strength(book: Book, sheet: Any, screening: "Screening", top: int) -> None:
+def _strength(book: Book, sheet: Any, screening: Screened, top: int) -> None:
     """IP-strength tiers and score histogram beside the measures chart."""
     s = screening.summary
     col = 8
