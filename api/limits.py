@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 Scope = dict[str, Any]
@@ -18,6 +19,8 @@ class Limits:
     upload_bytes: int = 10 * 1024 * 1024   # an officer's workbook
     upload_rows: int = 20_000
     upload_prefixes: tuple[str, ...] = ("/v1/screens", "/officer")
+    # Days a screening run (uploaded file, result workbook, summary, officer name) is kept; then deleted.
+    retention_days: int = field(default_factory=lambda: int(os.environ.get("IPCHECK_RETENTION_DAYS", "90")))
 
 
 class BodyLimit:

@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine import RulePack, Screening, Summary, TableError, read_chunks, resolve_headers
+from engine import (Allocation, RulePack, Screening, Summary, TableError, policy_id, read_chunks, resolve_headers,
+                    short_name)
 
 STATUSES = ("eligible", "ineligible", "undetermined")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
@@ -36,7 +37,7 @@ def unreadable(e: TableError, path: Path) -> ScreenInputError:
     return ScreenInputError(e.en.replace(str(path), path.name), e.zh.replace(str(path), path.name))
 
 
-def check_input(path: Path, max_rows: int) -> int:
+def check_input(path: Path, max_rows: int, ignore_unknown: bool = False) -> int:
     """Number of data rows; raises ScreenInputError for unreadable files, headers that name no
     profile field, or too many rows. Reads the whole file, so a bad byte anywhere is caught here."""
     if not path.read_bytes().strip():
@@ -53,7 +54,7 @@ def check_input(path: Path, max_rows: int) -> int:
                                f"无法读取该文件（{type(e).__name__}），请上传 UTF-8/GBK 编码的 CSV 或 xlsx 工作簿") from None
     if rows == 0:
         raise ScreenInputError("the table has no data rows", "表格没有数据行", field="rows")
-    check_headers(headers)
+    check_headers(headers, ignore_unknown)
     if rows > max_rows:
         raise ScreenInputError(f"{rows} rows is more than the limit of {max_rows}",
                                f"共 {rows} 行，超过 {max_rows} 行的上限", field="rows")
@@ -68,15 +69,45 @@ def check_headers(headers: list[str], ignore_unknown: bool = False) -> None:
         raise ScreenInputError(en, zh, field="columns")
 
 
-def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack) -> dict[str, Any]:
+def allocations_of(pack: RulePack, as_of: date, quotas: list[str], budgets: list[str]) -> list[Allocation]:
+    """Quotas and budgets as `measure=number` by id or Chinese name; ScreenInputError naming the valid ones."""
+    pairs: dict[str, dict[str, float]] = {}
+    for kind, entries in (("quota", quotas), ("budget", budgets)):
+        for entry in entries:
+            name, _, number = entry.rpartition("=")
+            if not name.strip() and not number.strip():
+                continue
+            try:
+                value = float(number)
+                if value < 0 or (kind == "quota" and not value.is_integer()):
+                    raise ValueError
+                policy = policy_id(pack, name, as_of, kind)
+            except ValueError as e:
+                if isinstance(e, TableError):
+                    raise ScreenInputError(e.en, e.zh, field=kind) from None
+                raise ScreenInputError(f"{kind}: expected MEASURE=NUMBER (≥ 0), got {entry!r}",
+                                       f"{'名额' if kind == 'quota' else '预算'}：应为 措施名称=非负数，收到「{entry}」",
+                                       field=kind) from None
+            pairs.setdefault(policy, {})[kind] = value
+    return [Allocation(p, quota=None if "quota" not in v else int(v["quota"]), budget=v.get("budget"))
+            for p, v in sorted(pairs.items())]
+
+
+def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack,
+               allocations: list[Allocation] | None = None, ignore_unknown: bool = False) -> dict[str, Any]:
     """Screen every row of the input table with `pack` (the run's pinned pack) into the workbook
     at `output_path` (.xlsx); return the summary stored with the run."""
     with _RUNNING:
         try:
-            summary = Screening(pack, as_of).run(input_path, output_path)
+            screening = Screening(pack, as_of, allocations=allocations, ignore_unknown_columns=ignore_unknown)
+            summary = screening.run(input_path, output_path)
         except TableError as e:
             raise unreadable(e, input_path) from None
-    return summary_of(summary, pack, as_of)
+    return summary_of(summary, pack, as_of) | {
+        "names": {p: short_name(pack, p, as_of) for p in screening.policies},
+        "allocations": {a.policy: {"quota": a.quota, "budget": a.budget} for a in allocations or []},
+        "funded": {p: {k: v for k, v in f.items()} for p, f in summary.funded.items()},
+        "skipped_columns": summary.skipped_columns, "tiers": dict(sorted(summary.tiers.items()))}
 
 
 def summary_of(s: Summary, pack: RulePack, as_of: date) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import tempfile
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -12,11 +13,11 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine import ProfileIssue, RulePack
+from engine import Allocation, ProfileIssue, RulePack, write_template
 
 from .errors import ApiError, responses
 from .rulesource import pack_of
-from .screening import ScreenInputError, check_input, run_screen
+from .screening import ScreenInputError, allocations_of, check_input, run_screen
 from .storage import ScreenRun, now
 
 if TYPE_CHECKING:
@@ -85,12 +86,22 @@ def kind_of(name: str, head: bytes) -> str:
     return ".csv"
 
 
+@lru_cache(maxsize=1)
+def template_bytes() -> bytes:
+    """The applicant template, built once per process (it depends only on the profile model)."""
+    with tempfile.TemporaryDirectory(prefix="ipcheck-template-") as tmp:
+        path = Path(tmp) / "template.xlsx"
+        write_template(path)
+        return path.read_bytes()
+
+
 def bad_file(e: ScreenInputError) -> ApiError:
     issue = ProfileIssue(field=e.field, field_zh=None, message_en=e.en, message_zh=e.zh)
     return ApiError(422, "invalid_file", e.en, e.zh, [issue])
 
 
-def process(service: "Service", run_id: str, pack: RulePack) -> None:
+def process(service: "Service", run_id: str, pack: RulePack, allocations: list[Allocation] | None = None,
+            ignore_unknown: bool = False) -> None:
     """Screen one stored run (in the background) with the pack its upload was pinned to, the one
     whose hash the run records, whatever reloads happen meanwhile; only the exception type is
     logged, never row data."""
@@ -102,7 +113,7 @@ def process(service: "Service", run_id: str, pack: RulePack) -> None:
         source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
         source.write_bytes(run.input_bytes)
         try:
-            summary = run_screen(source, target, run.as_of, pack)
+            summary = run_screen(source, target, run.as_of, pack, allocations, ignore_unknown)
         except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
             log.warning("screen run %s failed: %s", run_id, type(e).__name__)
             message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else f"筛查失败 / screening failed ({type(e).__name__})"
@@ -125,11 +136,22 @@ def router(service: "Service") -> APIRouter:
     async def upload(request: Request, background: BackgroundTasks,
                      file: UploadFile = File(description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
                                                          "columns named by profile field or Chinese label"),
-                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)")) -> ScreenStatus:
+                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)"),
+                     quota: list[str] = Form([], description="MEASURE=N, the measure by id or Chinese name "
+                                                             "(e.g. 贯标认证奖励=20): fund the first N / 名额"),
+                     budget: list[str] = Form([], description="MEASURE=AMOUNT in 万元 / 预算（万元）"),
+                     ignore_unknown_columns: bool = Form(False, description="Screen even if some columns are not "
+                                                         "recognised; they are listed in the summary / 忽略无法识别的列"),
+                     ) -> ScreenStatus:
         """Starts a screening run in the background and answers with its id (202). The run is
         screened with the rule pack serving when it was uploaded, and records that pack's hash."""
         officer = service.officers.who(request)
         pack = pack_of(request)
+        day = as_of or date.today()
+        try:
+            allocations = allocations_of(pack, day, quota, budget)
+        except ScreenInputError as e:
+            raise bad_file(e) from None
         data = await file.read()
         if len(data) > service.limits.upload_bytes:
             raise ApiError(413, "too_large", f"the file is larger than {service.limits.upload_bytes} bytes",
@@ -139,16 +161,28 @@ def router(service: "Service") -> APIRouter:
             with tempfile.TemporaryDirectory(prefix="ipcheck-upload-") as tmp:
                 path = Path(tmp) / f"input{suffix}"
                 path.write_bytes(data)
-                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows)  # reads the whole file
+                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows,   # reads the whole file
+                                               ignore_unknown_columns)
         except ScreenInputError as e:
             raise bad_file(e) from None
         run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows,
                                           input_sha256=hashlib.sha256(data).hexdigest(), input_bytes=data,
-                                          rules_hash=pack.hash, as_of=as_of or date.today(),
+                                          rules_hash=pack.hash, as_of=day,
                                           status="queued", created_at=now()))
+        service.store.purge(service.limits.retention_days)
         log.info("screen run %s queued by %s: %d rows", run.id, officer, rows)
-        background.add_task(process, service, run.id, pack)
+        background.add_task(process, service, run.id, pack, allocations, ignore_unknown_columns)
         return status_of(run)
+
+    @api.get("/v1/template", summary="Applicant template / 申报信息模板", response_class=Response,
+             responses={200: {"content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"},
+                                                      "example": "(xlsx workbook)"}},
+                              "description": "The applicant template / 申报信息模板"}})
+    async def template() -> Response:
+        """The workbook officers hand to applicants (`ipcheck template`): a column per profile fact with
+        its Chinese label and unit, drop-downs and bounds, and an instructions sheet. No token needed."""
+        return Response(template_bytes(), media_type=XLSX_TYPE, headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''%E7%94%B3%E6%8A%A5%E4%BF%A1%E6%81%AF%E6%A8%A1%E6%9D%BF.xlsx"})
 
     @api.get("/v1/screens", summary="Recent runs / 最近的筛查任务", response_model=list[ScreenStatus],
              openapi_extra={"security": BEARER},

@@ -7,10 +7,10 @@ Self-checks are never stored.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, select
+from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, delete, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
@@ -72,6 +72,12 @@ class Store:
             if run is not None:
                 for key, value in values.items():
                     setattr(run, key, value)
+
+    def purge(self, days: int) -> int:
+        """Delete runs (their input, workbook and summary) created more than `days` days ago; how many."""
+        cutoff = now() - timedelta(days=days)
+        with self.session.begin() as s:
+            return s.execute(delete(ScreenRun).where(ScreenRun.created_at < cutoff)).rowcount or 0
 
     def recent(self, limit: int = 20) -> list[ScreenRun]:
         with self.session() as s:
