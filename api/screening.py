@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine import (Allocation, RulePack, Screening, Summary, TableError, policy_id, read_chunks, resolve_headers,
+from engine import (Allocation, RulePack, Screening, Summary, TableError, policy_id, resolve_headers, table_shape,
                     short_name)
 
 STATUSES = ("eligible", "ineligible", "undetermined")
@@ -42,11 +42,8 @@ def check_input(path: Path, max_rows: int, ignore_unknown: bool = False) -> int:
     profile field, or too many rows. Reads the whole file, so a bad byte anywhere is caught here."""
     if not path.read_bytes().strip():
         raise ScreenInputError("the file is empty", "文件为空")
-    headers: list[str] = []
-    rows = 0
     try:
-        for headers, table in read_chunks(path):
-            rows += table.num_rows
+        headers, rows = table_shape(path)
     except TableError as e:
         raise unreadable(e, path) from None
     except Exception as e:  # noqa: BLE001 — any reader failure is a bad file, reported without its content

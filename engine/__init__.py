@@ -34,7 +34,7 @@ from engine.model.results import Assessment, StrengthResult, Words
 
 if TYPE_CHECKING:
     from engine.batch.screen import Allocation, Screening, Summary
-    from engine.batch.tabular import TableError, field_of_header, read_chunks
+    from engine.batch.tabular import TableError, field_of_header, read_chunks, table_shape
     from engine.batch.headers import resolve as resolve_headers
     from engine.batch.measures import catalogue as measures, policy_id, short_name
     from engine.batch.template import write_template
@@ -46,7 +46,7 @@ __all__ = [
     "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "render", "strength_chart", "fmt_number", "fmt_value",
     "Patent", "PatentListError", "read_patents",
     "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
-    "resolve_headers", "measures", "policy_id", "short_name", "write_template",
+    "table_shape", "resolve_headers", "measures", "policy_id", "short_name", "write_template",
 ]
 
 
@@ -95,7 +95,7 @@ def __getattr__(name: str) -> Any:
         from engine.batch import screen as screening
 
         return getattr(screening, name)
-    if name in ("TableError", "read_chunks", "field_of_header"):
+    if name in ("TableError", "read_chunks", "field_of_header", "table_shape"):
         from engine.batch import tabular
 
         return getattr(tabular, name)

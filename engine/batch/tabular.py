@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import ValidationError
+from python_calamine import CalamineWorkbook
 
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (CROSS_CHECKS, FIELDS, EnterpriseProfile, ProfileInputError, ProfileIssue,
@@ -116,6 +117,25 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list
         yield from _xlsx_chunks(path, chunk_rows)
     else:
         yield from _parquet_chunks(path, chunk_rows)
+
+
+def table_shape(path: Path) -> tuple[list[str], int]:
+    """(headers, number of data rows), reading the whole file (a bad byte anywhere is found) but, for a
+    workbook, without converting its cells."""
+    check_source(path)
+    if path.suffix.lower() != ".xlsx":
+        headers, rows = [], 0
+        for headers, table in read_chunks(path):
+            rows += table.num_rows
+        return headers, rows
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        first = sheet.to_python(skip_empty_area=False, nrows=1)     # as _xlsx_chunks reads it
+    except Exception as e:  # calamine reports corrupt or foreign files in many ways
+        raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
+    if not first or sheet.end is None:
+        return [], 0
+    return [_cell_text(v) or "" for v in first[0]], sheet.end[0]   # the last row's index = data rows under row 1
 
 
 def check_source(path: Path) -> None:
@@ -207,18 +227,48 @@ def _cell_text(value: Any) -> str | None:
 
 def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
     try:
-        frame = pd.read_excel(path, engine="calamine", sheet_name=0, header=None, dtype=object, na_filter=False)
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception as e:  # calamine reports corrupt or foreign files in many ways
         raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
-    if frame.empty:
+    if not rows:
         raise TableError(f"{path}: the first sheet is empty", f"{path}：第一个工作表为空")
-    headers = [_cell_text(v) or "" for v in frame.iloc[0].tolist()]
-    body = frame.iloc[1:]
-    for start in range(0, len(body), chunk_rows):
-        part = body.iloc[start:start + chunk_rows]
-        arrays = [pa.array([_cell_text(v) for v in part.iloc[:, i].tolist()], type=pa.string())
-                  for i in range(len(headers))]
-        yield headers, pa.table(arrays, names=[f"c{i}" for i in range(len(headers))])
+    headers = [_cell_text(v) or "" for v in rows[0]]
+    width = len(headers)
+    for start in range(1, len(rows), chunk_rows):
+        part = [row + [""] * (width - len(row)) if len(row) < width else row
+                for row in rows[start:start + chunk_rows]]
+        columns = list(zip(*part)) if part else [()] * width
+        arrays = [_column_text(columns[i]) for i in range(width)]
+        yield headers, pa.table(arrays, names=[f"c{i}" for i in range(width)])
+
+
+def _column_text(values: tuple[Any, ...]) -> pa.Array:
+    """A column of cells as text (the text _cell_text gives cell by cell), converted by Arrow when the column
+    holds only text or only numbers besides its blank cells (the common case), cell by cell otherwise."""
+    cells = np.array(values, dtype=object)
+    blank = cells == ""
+    given = cells[~blank]
+    for typ in (pa.float64(), pa.string()):
+        try:
+            typed = pa.array(given, type=typ)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            continue
+        text = typed if typ == pa.string() else _number_text(typed)
+        out = np.full(len(cells), None, dtype=object)
+        out[~blank] = text.to_numpy(zero_copy_only=False)
+        return pa.array(out, type=pa.string())
+    return pa.array([_cell_text(v) for v in values], type=pa.string())
+
+
+def _number_text(numbers: pa.Array) -> pa.Array:
+    """Numbers as typed: 12.0 -> '12', 186.4 -> '186.4' (shortest round-trip form); NaN -> null."""
+    values = numbers.to_numpy(zero_copy_only=False)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.round(values)) & (np.abs(values) < 1e15)
+    as_int = pc.cast(pa.array(np.where(whole, values, 0).astype(np.int64)), pa.string())
+    as_float = pc.cast(numbers, pa.string())
+    text = pc.if_else(pa.array(whole), as_int, as_float)
+    return pc.if_else(pa.array(np.isnan(values)), pa.scalar(None, pa.string()), text)
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
