@@ -18,7 +18,7 @@ from typing import Any
 from engine import (Allocation, RulePack, Screening, Summary, TableError, policy_id, resolve_headers, table_shape,
                     short_name)
 
-STATUSES = ("eligible", "ineligible", "undetermined")
+STATUSES = ("eligible", "ineligible", "undetermined", "error")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
 # rationale) are not shared between threads, and on two cores parallel runs gain nothing.
 _RUNNING = threading.Lock()

@@ -54,7 +54,8 @@ IP_STRENGTH = "ip_strength"             # the default ranking score, 0-100 (rule
 TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
 SHOWN_FACTS = {IP_STRENGTH: pa.float64(), "ip_strength_tier": TEXT}   # beside the decisions, when the pack has them
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
-STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
+STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid", "error"])   # by state, invalid, error
+ERROR = 4  # a rule could not be computed for the row (engine.batch.vectorized: PolicyColumns.error)
 OUTPUTS = (".csv", ".parquet", ".xlsx")
 ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"]
 
@@ -186,22 +187,33 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
 def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, result: BatchResult, p: str,
                     chunk: Chunk, ranked: dict[str, str | None], invalid: Coded) -> dict[str, Any]:
     columns = result.policies[p]
-    state = np.where(chunk.valid, columns.state, 3)
+    error = columns.error if columns.error is not None else np.zeros(chunk.n, dtype=bool)
+    state = np.where(chunk.valid, np.where(error, ERROR, columns.state), 3)
     eligible = state == 0
     amount = columns.amount
     shown = np.full(chunk.n, np.nan)
     if amount is not None:
         shown = np.where(amount.known & eligible, amount.value, np.nan)
         part.amount[p] = float(np.nansum(shown))
-    part.status[p] = np.bincount(state, minlength=4)
+    part.status[p] = np.bincount(state, minlength=len(STATUS_WORDS))
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
     decided = chunk.valid & ~eligible           # an eligible row lists no unmet alternatives of an any-of
     part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
-    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
+    notes = _error_reasons(invalid, error & chunk.valid, rationale.lang)
+    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid & ~error, notes),
             f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, decided, UNMET),
             f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN)}
+
+
+def _error_reasons(invalid: Coded, error: np.ndarray, lang: str) -> Coded:
+    """The invalid rows' texts, and for rows where a rule failed, that it did (the log has file:line)."""
+    if not error.any():
+        return invalid
+    text = ("规则计算出错，未判定（请联系规则维护人员）" if lang == "zh"
+            else "a rule could not be computed; not decided (please tell the rule authors)")
+    return Coded(np.where(error, len(invalid.table), invalid.codes), [*invalid.table, text])
 
 
 def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
@@ -213,7 +225,7 @@ def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
             shown = fields.setdefault(issue.row - chunk.first_row, [])
             if name not in shown:
                 shown.append(name)
-    head, sep = ("数据有误，未评估（见错误表）：", "、") if lang == "zh" else ("invalid data, not assessed (see errors): ", ", ")
+    head, sep = ("数据有误，未评估（见“数据问题”表）：", "、") if lang == "zh" else ("invalid data, not assessed (see errors): ", ", ")
     texts = sorted({head + sep.join(names) for names in fields.values()})
     index = {text: i for i, text in enumerate(texts)}
     codes = np.full(chunk.n, -1, dtype=np.int64)
@@ -300,7 +312,7 @@ class Summary:
             ("rows 行", "duplicate credit codes 信用代码重复", self.duplicates, None),
             ("rows 行", "error entries 错误条目", self.errors, None)]
         for policy, counts in self.status.items():
-            for status in ("eligible", "ineligible", "undetermined", "invalid"):
+            for status in ("eligible", "ineligible", "undetermined", "invalid", "error"):
                 amount = self.amount.get(policy) if status == "eligible" else None
                 # to the yuan: chunks (or Dask partitions) add their parts in different orders
                 amount = None if amount is None else round(amount, 4)

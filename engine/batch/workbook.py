@@ -38,7 +38,8 @@ class Screened(Protocol):
     allocations: dict[str, Any]
     summary: Any                        # engine.batch.screen.Summary
 
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误"}
+STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误",
+             "error": "规则计算出错"}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
 STATUS_COLOURS = {"符合": "#C6EFCE", "不符合": "#FFC7CE", "待定（缺少信息）": "#FFEB9C", "数据有误": "#D9D9D9",
                   "拟支持": "#C6EFCE", "候补": "#FFEB9C"}
