@@ -259,6 +259,9 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
     facts = [("规则包", pack.hash), ("评估日期", screening.as_of.isoformat()), ("申报企业（行）", s.rows),
              ("数据有误（行）", s.invalid), ("信用代码重复（行）", s.duplicates), ("错误条目", s.errors),
              ("未读取的列", "、".join(s.skipped_columns) or "无")]
+    failed = {short_name(pack, p, screening.as_of): n for p in screening.policies if (n := s.status[p].get("error"))}
+    if failed:                      # rows a rule could not be computed for (the log has file:line)
+        facts.append((STATUS_ZH["error"] + "（请联系规则维护人员）", "、".join(f"{k} {v} 行" for k, v in failed.items())))
     sheet.write_string(0, 0, "筛查汇总", book.bold)
     for i, (label, value) in enumerate(facts, start=1):
         sheet.write_string(i, 0, label, book.bold)
