@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from engine import SheetLimits
@@ -22,6 +23,8 @@ class Limits:
     # what an uploaded workbook may ask of the reader (checked before it is read): about 400 MB at most
     sheet: SheetLimits = SheetLimits(rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20)
     upload_prefixes: tuple[str, ...] = ("/v1/screens", "/officer")
+    # Days a screening run (uploaded file, result workbook, summary, officer name) is kept; then deleted.
+    retention_days: int = field(default_factory=lambda: int(os.environ.get("IPCHECK_RETENTION_DAYS", "90")))
 
 
 class BodyLimit:

@@ -27,7 +27,7 @@ from typing import Any
 
 from engine import RulePack
 
-from .screening import ScreenInputError, read_options, run_screen
+from .screening import ScreenInputError, allocations_of, read_options, run_screen
 from .limits import Limits
 from .rulesource import RuleSource
 from .storage import MAX_ATTEMPTS, Store, StoreBusy, now, stale_cutoff
@@ -151,7 +151,10 @@ class Runner:
             source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
             source.write_bytes(run.input_bytes)
             try:
-                summary = run_screen(source, target, run.as_of, pack, read_options(self.limits, run.sheet))
+                asked = run.options or {}
+                allocations = allocations_of(pack, run.as_of, asked.get("quota", []), asked.get("budget", []))
+                summary = run_screen(source, target, run.as_of, pack, read_options(self.limits, run.sheet),
+                                     allocations, bool(asked.get("ignore_unknown")))
             except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
                 log.warning("screen run %s failed: %s", run_id, type(e).__name__)
                 message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else \

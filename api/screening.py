@@ -15,9 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine import (LimitError, ReadOptions, RulePack, Screening, SheetChoice, Summary, TableError, field_of_header,
-                    read_chunks)
-from engine.model.profile import label_zh
+from engine import (Allocation, LimitError, ReadOptions, RulePack, Screening, SheetChoice, Summary, TableError,
+                    policy_id, read_chunks, resolve_headers, short_name)
 
 STATUSES = ("eligible", "ineligible", "undetermined", "error")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
@@ -48,15 +47,15 @@ def read_options(limits: Any, sheet: str | None) -> ReadOptions:
     return ReadOptions(sheet=sheet or None, limits=limits.sheet)
 
 
-def check_input(path: Path, max_rows: int, options: ReadOptions) -> int:
+def check_input(path: Path, max_rows: int, options: ReadOptions, ignore_unknown: bool = False) -> int:
     """Number of data rows; raises ScreenInputError for unreadable files (or workbooks over the
     limits in `options`), headers that name no profile field, or too many rows. Reads the whole
     file, so a bad byte anywhere is caught here."""
     if not path.read_bytes().strip():
         raise ScreenInputError("the file is empty", "文件为空")
-    headers: list[str] = []
-    rows = 0
     try:
+        headers: list[str] = []
+        rows = 0
         for headers, table in read_chunks(path, options=options):
             rows += table.num_rows
     except TableError as e:
@@ -66,37 +65,61 @@ def check_input(path: Path, max_rows: int, options: ReadOptions) -> int:
                                f"无法读取该文件（{type(e).__name__}），请上传 UTF-8/GBK 编码的 CSV 或 xlsx 工作簿") from None
     if rows == 0:
         raise ScreenInputError("the table has no data rows", "表格没有数据行", field="rows")
-    check_headers(headers)
+    check_headers(headers, ignore_unknown)
     if rows > max_rows:
         raise ScreenInputError(f"{rows} rows is more than the limit of {max_rows}",
                                f"共 {rows} 行，超过 {max_rows} 行的上限", field="rows")
     return rows
 
 
-def check_headers(headers: list[str]) -> None:
-    """Every column must name a profile field, once (the engine would ignore the others: the
-    service refuses them, so no column of an officer's table goes unread)."""
-    fields = [field_of_header(h) for h in headers]
-    unknown = [str(h).strip() or f"#{i + 1} (空白 blank)" for i, (h, f) in enumerate(zip(headers, fields)) if f is None]
-    if unknown:
-        shown = ", ".join(unknown[:10])
-        raise ScreenInputError(f"unknown column(s): {shown}; use profile field names or their Chinese labels",
-                               f"无法识别的列：{shown}；请使用企业信息字段名或中文名称", field="columns")
-    twice = sorted({f for f in fields if f is not None and fields.count(f) > 1})
-    if twice:
-        shown = ", ".join(f"{f} ({label_zh(f)})" for f in twice)
-        raise ScreenInputError(f"column(s) given more than once: {shown}", f"重复的列：{shown}", field="columns")
+def check_headers(headers: list[str], ignore_unknown: bool = False) -> None:
+    """Every column must name a profile field, once (engine.batch.headers: labels, synonyms, units),
+    or be on the declared ignore list; unknown ones pass only when the officer accepts ignoring them."""
+    zh, en = resolve_headers(headers).message(ignore_unknown)
+    if zh:
+        raise ScreenInputError(en, zh, field="columns")
 
 
-def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack, options: ReadOptions) -> dict[str, Any]:
+def allocations_of(pack: RulePack, as_of: date, quotas: list[str], budgets: list[str]) -> list[Allocation]:
+    """Quotas and budgets as `measure=number` by id or Chinese name; ScreenInputError naming the valid ones."""
+    pairs: dict[str, dict[str, float]] = {}
+    for kind, entries in (("quota", quotas), ("budget", budgets)):
+        for entry in entries:
+            name, _, number = entry.rpartition("=")
+            if not name.strip() and not number.strip():
+                continue
+            try:
+                value = float(number)
+                if value < 0 or (kind == "quota" and not value.is_integer()):
+                    raise ValueError
+                policy = policy_id(pack, name, as_of, kind)
+            except ValueError as e:
+                if isinstance(e, TableError):
+                    raise ScreenInputError(e.en, e.zh, field=kind) from None
+                raise ScreenInputError(f"{kind}: expected MEASURE=NUMBER (≥ 0), got {entry!r}",
+                                       f"{'名额' if kind == 'quota' else '预算'}：应为 措施名称=非负数，收到「{entry}」",
+                                       field=kind) from None
+            pairs.setdefault(policy, {})[kind] = value
+    return [Allocation(p, quota=None if "quota" not in v else int(v["quota"]), budget=v.get("budget"))
+            for p, v in sorted(pairs.items())]
+
+
+def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack, options: ReadOptions,
+               allocations: list[Allocation] | None = None, ignore_unknown: bool = False) -> dict[str, Any]:
     """Screen every row of the input table with `pack` (the run's pinned pack) into the workbook
     at `output_path` (.xlsx); return the summary stored with the run."""
     with _RUNNING:
         try:
-            summary = Screening(pack, as_of, read=options).run(input_path, output_path)
+            screening = Screening(pack, as_of, allocations=allocations, read=options,
+                                  ignore_unknown_columns=ignore_unknown)
+            summary = screening.run(input_path, output_path)
         except TableError as e:
             raise unreadable(e, input_path) from None
-    return summary_of(summary, pack, as_of)
+    return summary_of(summary, pack, as_of) | {
+        "names": {p: short_name(pack, p, as_of) for p in screening.policies},
+        "allocations": {a.policy: {"quota": a.quota, "budget": a.budget} for a in allocations or []},
+        "funded": {p: {k: v for k, v in f.items()} for p, f in summary.funded.items()},
+        "skipped_columns": summary.skipped_columns, "tiers": dict(sorted(summary.tiers.items()))}
 
 
 def summary_of(s: Summary, pack: RulePack, as_of: date) -> dict[str, Any]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -11,12 +13,12 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine import ProfileIssue
+from engine import ProfileIssue, write_template
 
 from .errors import ApiError, responses
 from .rulesource import pack_of
 from .runs import temp_dir
-from .screening import ScreenInputError, check_input, read_options
+from .screening import ScreenInputError, allocations_of, check_input, read_options
 from .storage import ScreenRun, now
 
 if TYPE_CHECKING:
@@ -85,6 +87,15 @@ def kind_of(name: str, head: bytes) -> str:
     return ".csv"
 
 
+@lru_cache(maxsize=1)
+def template_bytes() -> bytes:
+    """The applicant template, built once per process (it depends only on the profile model)."""
+    with tempfile.TemporaryDirectory(prefix="ipcheck-template-") as tmp:
+        path = Path(tmp) / "template.xlsx"
+        write_template(path)
+        return path.read_bytes()
+
+
 def bad_file(e: ScreenInputError) -> ApiError:
     """413 for a file over a reading limit; 422 otherwise. Several sheets holding data: one issue per
     sheet (`value` its name) so the page can offer the choice."""
@@ -108,11 +119,23 @@ def router(service: "Service") -> APIRouter:
                                                          "columns named by profile field or Chinese label"),
                      as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)"),
                      sheet: str | None = Form(None, max_length=31,
-                                              description="Worksheet, when several hold data / 工作表")) -> ScreenStatus:
+                                              description="Worksheet, when several hold data / 工作表"),
+                     quota: list[str] = Form([], description="MEASURE=N, the measure by id or Chinese name "
+                                                             "(e.g. 贯标认证奖励=20): fund the first N / 名额"),
+                     budget: list[str] = Form([], description="MEASURE=AMOUNT in 万元 / 预算（万元）"),
+                     ignore_unknown_columns: bool = Form(False, description="Screen even if some columns are not "
+                                                         "recognised; they are listed in the summary / 忽略无法识别的列"),
+                     ) -> ScreenStatus:
         """Starts a screening run in the background and answers with its id (202). The run is
         screened with the rule pack serving when it was uploaded, and records that pack's hash."""
         officer = service.officers.who(request)
         pack = pack_of(request)
+        day = as_of or date.today()
+        try:
+            allocations_of(pack, day, quota, budget)   # refuse a bad quota or budget now, not in the run
+        except ScreenInputError as e:
+            raise bad_file(e) from None
+        asked = {"quota": list(quota), "budget": list(budget), "ignore_unknown": ignore_unknown_columns}
         data = await file.read()
         if len(data) > service.limits.upload_bytes:
             raise ApiError(413, "too_large", f"the file is larger than {service.limits.upload_bytes} bytes",
@@ -123,17 +146,28 @@ def router(service: "Service") -> APIRouter:
                 path = Path(tmp) / f"input{suffix}"
                 path.write_bytes(data)
                 rows = await run_in_threadpool(check_input, path, service.limits.upload_rows,  # reads the whole file
-                                               read_options(service.limits, sheet))
+                                               read_options(service.limits, sheet), ignore_unknown_columns)
         except ScreenInputError as e:
             raise bad_file(e) from None
         run = service.store.add(ScreenRun(officer=officer.name, input_name=f"input{suffix}", rows=rows, sheet=sheet,
                                           input_sha256=hashlib.sha256(data).hexdigest(), input_bytes=data,
-                                          rules_hash=pack.hash, as_of=as_of or date.today(),
+                                          rules_hash=pack.hash, as_of=day, options=asked,
                                           status="queued", created_at=now(), claimed_by=service.runner.me,
                                           heartbeat_at=now()))
+        service.store.purge(service.limits.retention_days)
         log.info("screen run %s queued by %s: %d rows", run.id, officer.name, rows)
         background.add_task(service.runner.process, run.id, pack)
         return status_of(run)
+
+    @api.get("/v1/template", summary="Applicant template / 申报信息模板", response_class=Response,
+             responses={200: {"content": {XLSX_TYPE: {"schema": {"type": "string", "format": "binary"},
+                                                      "example": "(xlsx workbook)"}},
+                              "description": "The applicant template / 申报信息模板"}})
+    async def template() -> Response:
+        """The workbook officers hand to applicants (`ipcheck template`): a column per profile fact with
+        its Chinese label and unit, drop-downs and bounds, and an instructions sheet. No token needed."""
+        return Response(template_bytes(), media_type=XLSX_TYPE, headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''%E7%94%B3%E6%8A%A5%E4%BF%A1%E6%81%AF%E6%A8%A1%E6%9D%BF.xlsx"})
 
     @api.get("/v1/screens", summary="Recent runs / 最近的筛查任务", response_model=list[ScreenStatus],
              openapi_extra={"security": BEARER},

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, inspect, or_, select,
-                        text, update)
+from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, delete, inspect, or_,
+                        select, text, update)
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -53,6 +53,9 @@ class ScreenRun(Base):
     input_sha256: Mapped[str] = mapped_column(String(64))
     input_bytes: Mapped[bytes] = mapped_column(LargeBinary)
     sheet: Mapped[str | None] = mapped_column(String(64), nullable=True)   # the worksheet chosen at upload
+    # what the officer asked for at upload (quota / budget entries, ignoring unknown columns): a restarted
+    # run is screened exactly as the first attempt would have been
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     rows: Mapped[int] = mapped_column(Integer)
     rules_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
@@ -153,6 +156,15 @@ class Store:
             with self.session.begin() as s:
                 s.execute(update(ScreenRun).where(ScreenRun.id == run_id).values(**values))
         self.retry(write, wait)
+
+    def purge(self, days: int) -> int:
+        """Delete runs (their input, workbook and summary) created more than `days` days ago; how many."""
+        cutoff = now() - timedelta(days=days)
+
+        def write() -> int:
+            with self.session.begin() as s:
+                return s.execute(delete(ScreenRun).where(ScreenRun.created_at < cutoff)).rowcount or 0
+        return self.retry(write)
 
     def recent(self, limit: int = 20, officer: str | None = None) -> list[ScreenRun]:
         """The latest runs, newest first; only `officer`'s when given."""

@@ -102,5 +102,7 @@ def mount(app: FastAPI, service: "Service") -> None:
 
     @app.get("/officer", response_class=HTMLResponse, include_in_schema=False)
     async def officer(request: Request, lang: str | None = None) -> HTMLResponse:
+        pack = pack_of(request)
         return page(request, "officer.html", language(lang), max_rows=service.limits.upload_rows,
-                    max_mb=service.limits.upload_bytes // (1024 * 1024))
+                    max_mb=service.limits.upload_bytes // (1024 * 1024), retention_days=service.limits.retention_days,
+                    measures=engine.measures(pack, date.today()))

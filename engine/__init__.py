@@ -9,7 +9,7 @@ and the public models in `engine.model`, never the layers beneath (see docs/arch
     engine.screen(Path("applicants.xlsx"), Path("decisions.xlsx"), date(2025, 6, 30))
 
 The batch names (`screen`, `Screening`, `Allocation`, `Summary`, `TableError`, `read_chunks`,
-`field_of_header`) load pyarrow, so they are imported on first use: `ipcheck assess` starts fast.
+`field_of_header`, `resolve_headers`, `measures`, `policy_id`, `short_name`, `write_template`) load pyarrow, so they are imported on first use: `ipcheck assess` starts fast.
 """
 from __future__ import annotations
 
@@ -40,8 +40,11 @@ from engine.model.results import Assessment, AssessmentSummary, StrengthResult, 
 
 if TYPE_CHECKING:
     from engine.batch.screen import Allocation, Screening, Summary
-    from engine.batch.tabular import LimitError, ReadOptions, TableError, field_of_header, read_chunks
+    from engine.batch.tabular import LimitError, ReadOptions, TableError, field_of_header, read_chunks, table_shape
     from engine.batch.xlsxguard import SheetChoice, SheetLimits
+    from engine.batch.headers import resolve as resolve_headers
+    from engine.batch.measures import catalogue as measures, policy_id, short_name
+    from engine.batch.template import write_template
 
 __all__ = [
     "assess", "summarise", "screen", "default_pack",
@@ -54,6 +57,7 @@ __all__ = [
     "interview", "Answers", "answers_from", "question", "result_summary", "InterviewProgress", "InterviewStep",
     "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
     "LimitError", "ReadOptions", "SheetLimits", "SheetChoice",
+    "table_shape", "resolve_headers", "measures", "policy_id", "short_name", "write_template",
 ]
 
 
@@ -122,7 +126,7 @@ def __getattr__(name: str) -> Any:
         from engine.batch import screen as screening
 
         return getattr(screening, name)
-    if name in ("TableError", "LimitError", "ReadOptions", "read_chunks", "field_of_header"):
+    if name in ("TableError", "LimitError", "ReadOptions", "read_chunks", "field_of_header", "table_shape"):
         from engine.batch import tabular
 
         return getattr(tabular, name)
@@ -130,4 +134,16 @@ def __getattr__(name: str) -> Any:
         from engine.batch import xlsxguard
 
         return getattr(xlsxguard, name)
+    if name == "resolve_headers":                   # column headers -> fields (labels, synonyms, units)
+        from engine.batch.headers import resolve
+
+        return resolve
+    if name in ("measures", "policy_id", "short_name"):     # measures by Chinese name
+        from engine.batch import measures
+
+        return getattr(measures, "catalogue" if name == "measures" else name)
+    if name == "write_template":
+        from engine.batch.template import write_template
+
+        return write_template
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -169,3 +169,40 @@ def test_interview_from_the_credit_code_to_the_result_on_a_phone(server: str, br
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
     page.close()
+
+
+def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(server: str, browser: object,
+                                                                         tmp_path: Path) -> None:
+    import pandas as pd
+    table = tmp_path / "batch.csv"
+    table.write_text("企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从业人员数（人）\n"
+                     "甲（示例）,2024-03-01,500105,M7520,否,12\n丙（示例）,2024-05-01,500105,M7520,否,8\n",
+                     encoding="utf-8")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(20_000)
+    page.goto(server + "/officer")
+    assert "IPCHECK_OFFICER_TOKENS" in page.locator("details").text_content()  # how tokens are issued
+    assert "天后自动删除" in page.locator("footer").inner_text()                # what is kept, how long
+    with page.expect_download() as download:
+        page.click("#template")
+    template = tmp_path / "template.xlsx"
+    download.value.save_as(template)
+    assert pd.read_excel(template, engine="calamine", sheet_name=None).keys() == {"申报信息", "填写说明"}
+
+    page.fill("#token", "browser-test-token")
+    page.set_input_files("#file", str(table))
+    page.fill("#as_of", "2025-06-30")
+    page.select_option(".allocation select", label="新设立知识产权服务企业支持")
+    page.fill(".allocation [name=quota]", "1")
+    page.click("#upload button[type=submit]")
+    page.locator("#download").wait_for()
+    text = page.locator("#run").inner_text()
+    assert "新设立知识产权服务企业支持" in text and "1 / 候补 1" in text     # one funded, one waiting
+    assert page.locator("#run svg.chart").count() >= 1
+    with page.expect_download() as result:
+        page.click("#download")
+    saved = tmp_path / "result.xlsx"
+    result.value.save_as(saved)
+    sheet = pd.read_excel(saved, engine="calamine", sheet_name="新设立知识产权服务企业支持", header=1)
+    assert sheet["支持情况"].tolist() == ["拟支持", "候补"] and sheet["排名"].tolist() == [1, 2]
+    page.close()

@@ -43,6 +43,7 @@ import pyarrow.parquet as pq
 from engine.evaluate.evaluator import prepared
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
+from engine.batch.headers import resolve
 from engine.batch.rationale import Coded, Rationale
 from engine.batch.csvread import PROBLEM
 from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, ReadOptions, RowIssue, TableError, check_source,
@@ -200,11 +201,12 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
+    decided = chunk.valid & ~eligible           # an eligible row lists no unmet alternatives of an any-of
     part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
     notes = _error_reasons(invalid, error & chunk.valid, rationale.lang)
     return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid & ~error, notes),
-            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, chunk.valid, UNMET),
-            f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN)}
+            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, decided, UNMET),
+            f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN)}
 
 
 def _error_reasons(invalid: Coded, error: np.ndarray, lang: str) -> Coded:
@@ -225,7 +227,7 @@ def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
             shown = fields.setdefault(issue.row - chunk.first_row, [])
             if name not in shown:
                 shown.append(name)
-    head, sep = ("数据有误，未评估（见错误表）：", "、") if lang == "zh" else ("invalid data, not assessed (see errors): ", ", ")
+    head, sep = ("数据有误，未评估（见“数据问题”表）：", "、") if lang == "zh" else ("invalid data, not assessed (see errors): ", ", ")
     texts = sorted({head + sep.join(names) for names in fields.values()})
     index = {text: i for i, text in enumerate(texts)}
     codes = np.full(chunk.n, -1, dtype=np.int64)
@@ -279,6 +281,8 @@ class Summary:
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped_columns: list[str] = field(default_factory=list)    # read past: unknown (when accepted) or on IGNORED
+    tiers: dict[str, int] = field(default_factory=dict)          # IP-strength tier -> rows
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -293,6 +297,11 @@ class Summary:
             mine = self.scores.setdefault(c, {})
             for key, count in bins.items():
                 mine[key] = mine.get(key, 0) + count
+        if "ip_strength_tier" in part.table.column_names:
+            tiers = part.table.column("ip_strength_tier").cast(pa.string()).value_counts()
+            for item in tiers.to_pylist():
+                if item["values"] is not None:
+                    self.tiers[item["values"]] = self.tiers.get(item["values"], 0) + item["counts"]
         for p, counts in part.reasons.items():
             mine = self.reasons.setdefault(p, {})
             for key, count in counts.items():
@@ -363,8 +372,10 @@ class Screening:
     def __init__(self, pack: RulePack, as_of: date, policies: list[str] | None = None,
                  allocations: list[Allocation] | None = None, lang: str = "zh", chunk_rows: int = CHUNK_ROWS,
                  progress: Callable[[int, float], None] | None = None, workers: int = 1,
-                 engine: str = "local", scheduler: str | None = None, read: ReadOptions | None = None) -> None:
+                 engine: str = "local", scheduler: str | None = None, read: ReadOptions | None = None,
+                 ignore_unknown_columns: bool = False) -> None:
         self.read = read or ReadOptions()       # sheet choice, xlsx limits; collects notes about the file
+        self.ignore_unknown_columns = ignore_unknown_columns
         self.pack, self.as_of, self.lang, self.chunk_rows, self.progress = pack, as_of, lang, chunk_rows, progress
         self.workers, self.engine, self.scheduler = workers, engine, scheduler
         unknown = [p for p in policies or [] if p not in pack.policies]
@@ -390,11 +401,28 @@ class Screening:
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
         self.read.notes = []
-        self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
+        self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.ranked}
 
     def plan(self, headers: list[str]) -> Plan:
+        self.check_headers(headers)
         return Plan(self.pack.root, self.pack.hash, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
-                    tuple((p, a.rank_by) for p, a in self.allocations.items()), tuple(headers), self.facts)
+                    tuple((p, a.rank_by) for p, a in self.ranked.items()), tuple(headers), self.facts)
+
+    @property
+    def ranked(self) -> dict[str, Allocation]:
+        """The measures to rank: those under a quota or budget and, for a workbook (whose measure sheets are
+        ranked), every other one, by its default key and without a limit."""
+        if not self.excel:
+            return self.allocations
+        return {p: self.allocations.get(p) or Allocation(p, rank_by=self.default_rank_card(p)) for p in self.policies}
+
+    def check_headers(self, headers: list[str]) -> None:
+        """Stop on a column that cannot be read (unless ignoring unknown ones is accepted); note the ones skipped."""
+        columns = resolve(headers)
+        zh, en = columns.message(self.ignore_unknown_columns)
+        if zh:
+            raise TableError(en, zh)
+        self.summary.skipped_columns = [u.shown for u in columns.unknown] + columns.ignored
 
     @property
     def schema(self) -> pa.Schema:
@@ -481,7 +509,7 @@ class Screening:
     def allocate(self, total_rows: int, first_row: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """policy -> (rank per row, 0 = not ranked; funded flag per row: 1 funded, 2 waiting, 0 none)."""
         out = {}
-        for p, a in self.allocations.items():
+        for p, a in self.ranked.items():
             parts = self.keys[p]
             keys = {k: np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in
                     ("row", "score", "registered", "code", "amount")}
@@ -492,6 +520,9 @@ class Screening:
             at = keys["row"][order].astype(np.int64) - first_row
             rank[at] = np.arange(1, len(order) + 1)
             funded[at] = 2
+            if p not in self.allocations:         # ranked for the workbook only: nobody funded or waiting
+                out[p] = (rank, np.zeros(total_rows, dtype=np.int8))
+                continue
             chosen = self.funded_rows(a, keys["amount"][order])
             funded[at[chosen]] = 1
             amount = keys["amount"][order][chosen]
@@ -529,8 +560,8 @@ class Screening:
         check_source(source)
         sides = [] if suffix == ".xlsx" else [Path(str(output) + ".errors.csv"), Path(str(output) + ".summary.csv")]
         refuse_overwrite([source], [output, *sides])
+        self.excel = suffix == ".xlsx"             # before reset: a workbook ranks every measure
         self.reset()
-        self.excel = suffix == ".xlsx"
         self.neutral_errors = not self.excel       # the xlsx errors sheet quotes cells itself
         staged = self.excel or bool(self.allocations)
         files = Staged()
@@ -679,14 +710,20 @@ def write_summary(path: Path, summary: Summary) -> None:
         out.writerows(neutral_row(line) for line in summary.table())
 
 
-def terminal_progress(stream: Any = None) -> Callable[[int, float], None] | None:
-    """A one-line progress report (rows done, rate) when the stream is a terminal, else None."""
+def terminal_progress(stream: Any = None, total: int | None = None) -> Callable[[int, float], None] | None:
+    """A progress bar (rows, rate and, when the total is known, ETA) on a terminal; None elsewhere (logs stay clean)."""
     stream = stream or sys.stderr
     if not stream.isatty():
         return None
 
     def report(rows: int, seconds: float) -> None:
         rate = rows / seconds if seconds > 0 else 0.0
-        stream.write(f"\r已处理 {rows:,} 行 / rows done, {rate:,.0f} 行/秒 rows/s")
+        if total and rows <= total:
+            filled = int(30 * rows / total)
+            eta = (total - rows) / rate if rate else 0.0
+            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {rows:,}/{total:,} 行 rows  "
+                         f"{rate:,.0f} 行/秒 rows/s  剩余约 ETA {eta:,.0f} s ")
+        else:
+            stream.write(f"\r已处理 {rows:,} 行 / rows done, {rate:,.0f} 行/秒 rows/s")
         stream.flush()
     return report

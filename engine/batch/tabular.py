@@ -31,12 +31,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import ValidationError
+from python_calamine import CalamineWorkbook
 
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
-from engine.model.profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, ProfileIssue,
+from engine.model.profile import (CROSS_CHECKS, FIELDS, EnterpriseProfile, ProfileInputError, ProfileIssue,
                       Title, field_kind, parse_profile)
 from engine.batch.csvread import PROBLEM, csv_chunks, delimiter_of, detect_encoding, first_records, problem_words
 from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
+from engine.batch.headers import resolve
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
 from engine.batch.xlsxguard import SheetLimits, choose, inspect
 
@@ -69,28 +71,15 @@ class Chunk:
 # --- headers -------------------------------------------------------------------
 
 def field_of_header(header: str) -> str | None:
-    """The profile field a column header names: English field name or Chinese label."""
-    text = str(header).strip().lstrip("\ufeff")
-    if text in FIELDS:
-        return text
-    return KEY_BY_LABEL.get(text)
+    """The profile field a column header names (engine.batch.headers: labels, synonyms, units)."""
+    return next(iter(resolve([header]).mapping), None)
 
 
 def map_headers(headers: list[str]) -> tuple[dict[str, int], list[RowIssue]]:
-    """field -> column position; unknown and repeated headers are reported (and ignored)."""
-    mapping: dict[str, int] = {}
-    issues = []
-    for pos, header in enumerate(headers):
-        name = field_of_header(header)
-        if name is None:
-            issues.append(RowIssue(1, str(header), None, header, "未知列，已忽略（请使用企业信息字段的中文或英文名）",
-                                   "unknown column, ignored (use the Chinese or English name of a profile field)"))
-        elif name in mapping:
-            issues.append(RowIssue(1, name, _zh(name), header, f"与第 {mapping[name] + 1} 列重复，已忽略",
-                                   f"repeats column {mapping[name] + 1}, ignored"))
-        else:
-            mapping[name] = pos
-    return mapping, issues
+    """field -> column position; unknown and repeated headers are reported (the run decides whether they stop it)."""
+    columns = resolve(list(headers))
+    issues = [RowIssue(1, u.header, None, u.header, u.zh(), u.en()) for u in columns.unknown + columns.repeated]
+    return columns.mapping, issues
 
 
 def _zh(name: str) -> str | None:
@@ -121,6 +110,25 @@ def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS,
         yield from _xlsx_chunks(path, chunk_rows, options)
     else:
         yield from _parquet_chunks(path, chunk_rows)
+
+
+def table_shape(path: Path) -> tuple[list[str], int]:
+    """(headers, number of data rows), reading the whole file (a bad byte anywhere is found) but, for a
+    workbook, without converting its cells."""
+    check_source(path)
+    if path.suffix.lower() != ".xlsx":
+        headers, rows = [], 0
+        for headers, table in read_chunks(path):
+            rows += table.num_rows
+        return headers, rows
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        first = sheet.to_python(skip_empty_area=False, nrows=1)     # as _xlsx_chunks reads it
+    except Exception as e:  # calamine reports corrupt or foreign files in many ways
+        raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
+    if not first or sheet.end is None:
+        return [], 0
+    return [_cell_text(v) or "" for v in first[0]], sheet.end[0]   # the last row's index = data rows under row 1
 
 
 def check_source(path: Path) -> None:
@@ -225,21 +233,51 @@ def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[
     sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)   # before calamine sees it
     options.notes += [RowIssue(None, "sheet", "工作表", name, zh, en) for name, zh, en in notes]
     try:
-        frame = pd.read_excel(path, engine="calamine", sheet_name=sheet.name, header=None, dtype=object,
-                              na_filter=False)
+        book = CalamineWorkbook.from_path(str(path))
+        rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
     except Exception as e:  # calamine reports corrupt or foreign files in many ways
         raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
-    if frame.empty:
+    if not rows:
         raise TableError(f"{path}: the sheet {sheet.name!r} is empty", f"{path}：工作表 {sheet.name!r} 为空")
-    at = header_row([[_cell_text(v) or "" for v in frame.iloc[i].tolist()] for i in range(min(10, len(frame)))])
-    headers = [_cell_text(v) or "" for v in frame.iloc[at].tolist()]
+    at = header_row([[_cell_text(v) or "" for v in row] for row in rows[:10]])
+    headers = [_cell_text(v) or "" for v in rows[at]]
     check_header(path, headers, options, at)
-    body = frame.iloc[at + 1:]
-    for start in range(0, len(body), chunk_rows):
-        part = body.iloc[start:start + chunk_rows]
-        arrays = [pa.array([_cell_text(v) for v in part.iloc[:, i].tolist()], type=pa.string())
-                  for i in range(len(headers))]
-        yield headers, pa.table(arrays, names=[f"c{i}" for i in range(len(headers))])
+    width = len(headers)
+    for start in range(at + 1, len(rows), chunk_rows):
+        part = [row + [""] * (width - len(row)) if len(row) < width else row[:width]
+                for row in rows[start:start + chunk_rows]]
+        columns = list(zip(*part)) if part else [()] * width
+        arrays = [_column_text(columns[i]) for i in range(width)]
+        yield headers, pa.table(arrays, names=[f"c{i}" for i in range(width)])
+
+
+def _column_text(values: tuple[Any, ...]) -> pa.Array:
+    """A column of cells as text (the text _cell_text gives cell by cell), converted by Arrow when the column
+    holds only text or only numbers besides its blank cells (the common case), cell by cell otherwise."""
+    cells = np.array(values, dtype=object)
+    blank = cells == ""
+    given = cells[~blank]
+    for typ in (pa.float64(), pa.string()):
+        try:
+            typed = pa.array(given, type=typ)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            continue
+        text = typed if typ == pa.string() else _number_text(typed)
+        out = np.full(len(cells), None, dtype=object)
+        out[~blank] = text.to_numpy(zero_copy_only=False)
+        return pa.array(out, type=pa.string())
+    return pa.array([_cell_text(v) for v in values], type=pa.string())
+
+
+def _number_text(numbers: pa.Array) -> pa.Array:
+    """Numbers as typed: 12.0 -> '12', 186.4 -> '186.4' (shortest round-trip form); NaN -> null."""
+    values = numbers.to_numpy(zero_copy_only=False)
+    finite = np.isfinite(values)
+    whole = finite & (values == np.round(values)) & (np.abs(values) < 1e15)
+    as_int = pc.cast(pa.array(np.where(whole, values, 0).astype(np.int64)), pa.string())
+    as_float = pc.cast(numbers, pa.string())
+    text = pc.if_else(pa.array(whole), as_int, as_float)
+    return pc.if_else(pa.array(np.isnan(values)), pa.scalar(None, pa.string()), text)
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
@@ -275,6 +313,15 @@ def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
         column = pc.cast(column, pa.string())
     text = pc.utf8_trim_whitespace(column)
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def rescaled(text: pa.Array, factor: float) -> pa.Array:
+    """Number cells converted to the field's unit (元 -> 万元: / 10000); other cells unchanged for the model
+    to refuse. Dividing by a whole number keeps 12345 元 at 1.2345 万元, not 1.2345000000000002."""
+    numeric = pc.fill_null(pc.match_substring_regex(text, _FLOAT_TEXT), False)
+    values = pc.cast(pc.if_else(numeric, text, pa.scalar(None, pa.string())), pa.float64())
+    converted = pc.multiply(values, factor) if factor >= 1 else pc.divide(values, float(round(1 / factor)))
+    return pc.if_else(numeric, pc.cast(converted, pa.string()), text)
 
 
 def raw_cell(name: str, text: str | None) -> Any:
@@ -328,11 +375,14 @@ class ChunkReader:
 
     def __init__(self, headers: list[str]) -> None:
         self.mapping, self.header_issues = map_headers(headers)
+        self.factors = resolve(list(headers)).factors          # declared units other than the field's own
         self.verdicts: dict[str, dict[Any, tuple[bool, Any]]] = {}
 
     def prepare(self, table: pa.Table, first_row: int) -> Chunk:
         n = table.num_rows
         texts = {name: _strings(table.column(pos)) for name, pos in self.mapping.items()}
+        for name, factor in self.factors.items():
+            texts[name] = rescaled(texts[name], factor)
         columns: dict[str, Vec] = {}
         doubt = np.zeros(n, dtype=bool)
         for name, text in texts.items():

@@ -17,7 +17,7 @@ from engine.authoring.lint import summary as lint_summary
 from engine.authoring.commands import diff_command, test_command
 from engine.batch.generate import generate_command
 from engine.cli.common import EXIT_INPUT, fail, pack_or_exit, rules_option
-from engine.cli.screen import screen
+from engine.cli.screen import policies_command, screen, template_command
 
 
 def read_profiles(path: Path) -> list[Any]:
@@ -129,5 +129,5 @@ def lint(folder: Path, strict: bool) -> None:
 
 for command in (diff_command, test_command, docs):
     rules.add_command(command)
-for command in (screen, generate_command):
+for command in (screen, policies_command, template_command, generate_command):
     main.add_command(command)
