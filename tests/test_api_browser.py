@@ -159,11 +159,13 @@ def test_interview_from_the_credit_code_to_the_result_on_a_phone(server: str, br
     page.locator("#f-credit_code").press("E")
     assert "有效" in page.locator("#credit-code-check").inner_text()
     for step in range(40):
+        page.wait_for_load_state()  # the step's form post has navigated: measure the new page
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"step {step} overflows"
         if page.locator("#summary").count():
             break
         assert "已确定" in page.locator("#progress").inner_text()
         answer_step(page)
+    page.wait_for_load_state()
     summary = page.locator("#summary-eligible").inner_text()
     assert re.search(r"符合 \d+ 项，预计可获 [\d,.]+ 万元", summary), summary
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
