@@ -1,4 +1,4 @@
-"""Binds every Chinese Gherkin feature in features/ to the shared steps in conftest.py."""
+"""Binds every Chinese Gherkin feature in features/ to the shipped steps (engine/authoring/steps.py, via conftest.py)."""
 from pytest_bdd import scenarios
 
 scenarios(".")

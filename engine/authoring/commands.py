@@ -17,8 +17,9 @@ from engine.authoring.diff import DiffInputError, build_report, generate_populat
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 
 EXIT_INPUT, EXIT_RULES = 2, 3
-PROJECT = Path(__file__).resolve().parents[2]
-FEATURE_TESTS = PROJECT / "tests" / "test_features.py"
+HERE = Path(__file__).resolve().parent
+FEATURE_TESTS, FEATURE_CONFIG = HERE / "feature_tests.py", HERE / "feature_tests.ini"   # shipped with the package
+DEFAULT_FEATURES = (HERE.parent / "features").resolve()
 
 
 def _fail(message: str, code: int) -> None:
@@ -72,24 +73,26 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
 
 
 @click.command("test", context_settings={"ignore_unknown_options": True})
-@click.argument("folder", type=click.Path(path_type=Path), default=DEFAULT_RULES)
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test_command(folder: Path, pytest_args: tuple[str, ...]) -> None:
-    """Run the Chinese Gherkin features in features/ against FOLDER / 用规则目录运行中文场景测试"""
-    if not FEATURE_TESTS.exists():
-        _fail(f"{FEATURE_TESTS}: 找不到场景测试（需在源码目录中运行）/ feature tests not found (run from a source checkout)",
-              EXIT_INPUT)
+@click.option("--features", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_FEATURES,
+              show_default="the shipped features", help="Folder of .feature files / 场景目录")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[FOLDER] [PYTEST_ARGS]...")
+def test_command(features: Path, args: tuple[str, ...]) -> None:
+    """Run the Chinese Gherkin features against FOLDER (default: the shipped pack); the other
+    arguments go to pytest, e.g. `-k 高新` / 用规则目录运行中文场景测试"""
+    given = bool(args) and not args[0].startswith("-")
+    folder, pytest_args = (Path(args[0]), args[1:]) if given else (DEFAULT_RULES, args)
+    if not features.is_dir():
+        _fail(f"{features}: 场景目录不存在 / no such features folder", EXIT_INPUT)
     pack = _load(str(folder), folder)
     click.echo(f"规则测试 / rule tests: {folder} (pack {pack.hash})")
     # Only pytest-bdd is needed: skipping the other plugins' start-up makes the run several times faster.
-    env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-                        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
+    env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "IPCHECK_FEATURES_DIR": str(features.resolve()),
+                        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     # Scenarios tagged @authoring exercise these tools themselves (and would run this command again).
-    cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
+    cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-c", str(FEATURE_CONFIG), "--rootdir", str(HERE),
            "-m", "not authoring", "-rf", *pytest_args]
-    proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout or ():
         click.echo(line.rstrip("\n"))
     code = proc.wait()
     click.echo("规则测试通过 / rule tests passed" if code == 0 else f"规则测试未通过 / rule tests failed (pytest exit {code})")

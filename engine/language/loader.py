@@ -18,7 +18,7 @@ MAX_FILE_BYTES = 1_000_000
 T = TypeVar("T")
 
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"
+DEFAULT_RULES = (Path(__file__).resolve().parents[1] / "rules").resolve()   # the shipped pack: engine/rules
 
 
 @dataclass(frozen=True)
