@@ -13,7 +13,7 @@ from typing import Any, Callable, Collection
 
 from engine.language import expr as ex
 from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
-from engine.language.functions import SCALAR, has_title
+from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
@@ -249,13 +249,14 @@ class Evaluation:
         return not want
 
     def call(self, node: ex.Call, missing: set[str]) -> Any:
-        if node.func == "has_title":
-            args = [self.eval(a, missing) for a in node.args]
-            result = has_title(self.profile, self.as_of, *args)
-            if result is None:
-                missing.add("titles")
-            return result
-        return SCALAR[node.func](*(self.eval(a, missing) for a in node.args))
+        fn = REGISTRY[node.func]
+        args = [self.eval(a, missing) for a in node.args]
+        if fn.reads is None:
+            return fn.scalar(*args)
+        result = fn.scalar(self.profile, self.as_of, *args)
+        if result is None:
+            missing.add(fn.reads)
+        return result
 
     def truth(self, node: ex.Node) -> tuple[bool | None, set[str]]:
         missing: set[str] = set()

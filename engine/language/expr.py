@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Union
 
+from engine.language.functions import REGISTRY
+
 MAX_LENGTH = 2000
 MAX_DEPTH = 32
 
@@ -107,16 +109,8 @@ class Not:
 
 Node = Union[Num, Str, DateLit, Bool, Name, Call, Neg, BinOp, Compare, And, Or, Not]
 
-# name -> (min args, max args or None); implementations live in the evaluators.
-FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "min": (2, None),
-    "max": (2, None),
-    "abs": (1, 1),
-    "years_between": (2, 2),      # whole years from the first date to the second
-    "has_title": (1, 2),          # has_title('high_tech_enterprise'[, 'provincial']) at as_of
-    "starts_with": (2, None),     # starts_with(industry_code, 'C', 'B')
-    "one_of": (2, None),          # one_of(division_code, '500105', '500106')
-}
+# name -> (min args, max args or None), from the function registry (one module per function).
+FUNCTIONS: dict[str, tuple[int, int | None]] = {f.name: (f.min_args, f.max_args) for f in REGISTRY.values()}
 
 COMPARISONS = {"<", "<=", ">", ">=", "==", "!="}
 _ALIASES = {"≤": "<=", "≥": ">=", "≠": "!=", "×": "*", "÷": "/", "＜": "<", "＞": ">"}
