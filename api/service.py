@@ -1,4 +1,5 @@
 """What every route of the service works with: the serving rule source, the run store, officers, limits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

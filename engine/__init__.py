@@ -11,6 +11,7 @@ and the public models in `engine.model`, never the layers beneath (see docs/arch
 The batch names (`screen`, `Screening`, `Allocation`, `Summary`, `TableError`, `read_chunks`,
 `field_of_header`) load pyarrow, so they are imported on first use: `ipcheck assess` starts fast.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,13 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 from engine.authoring.lint import Finding, lint_pack
 from engine.evaluate.chart import strength_chart
-from engine.evaluate.evaluator import evaluate as _evaluate   # not `evaluate`: that is the sub-package's name
+from engine.evaluate.evaluator import evaluate as _evaluate  # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
-from engine.language.loader import (DEFAULT_RULES, RuleIssue, RuleLoadError, RulePack, dependencies, expressions_of,
-                                    load_pack, pack_hash)
+from engine.language.loader import (
+    DEFAULT_RULES,
+    RuleIssue,
+    RuleLoadError,
+    RulePack,
+    dependencies,
+    expressions_of,
+    load_pack,
+    pack_hash,
+)
 from engine.language.rules import Condition, Policy
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
 from engine.model.results import Assessment, StrengthResult, Words
@@ -37,12 +46,41 @@ if TYPE_CHECKING:
     from engine.batch.tabular import TableError, field_of_header, read_chunks
 
 __all__ = [
-    "assess", "screen", "default_pack",
-    "Assessment", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
-    "parse_profile", "RulePack", "RuleIssue", "RuleLoadError", "Condition", "Policy", "DEFAULT_RULES", "load_pack",
-    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "render", "strength_chart", "fmt_number", "fmt_value",
-    "Patent", "PatentListError", "read_patents",
-    "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
+    "DEFAULT_RULES",
+    "Allocation",
+    "Assessment",
+    "Condition",
+    "EnterpriseProfile",
+    "Finding",
+    "Patent",
+    "PatentListError",
+    "Policy",
+    "ProfileInputError",
+    "ProfileIssue",
+    "RuleIssue",
+    "RuleLoadError",
+    "RulePack",
+    "Screening",
+    "StrengthResult",
+    "Summary",
+    "TableError",
+    "Words",
+    "assess",
+    "default_pack",
+    "dependencies",
+    "expressions_of",
+    "field_of_header",
+    "fmt_number",
+    "fmt_value",
+    "lint_pack",
+    "load_pack",
+    "pack_hash",
+    "parse_profile",
+    "read_chunks",
+    "read_patents",
+    "render",
+    "screen",
+    "strength_chart",
 ]
 
 
@@ -52,8 +90,14 @@ def default_pack() -> RulePack:
     return load_pack(DEFAULT_RULES)
 
 
-def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *,
-           pack: RulePack | None = None, what_if: bool = True, patents: list[Patent] | Path | None = None) -> Assessment:
+def assess(
+    profile: EnterpriseProfile | Mapping[str, Any],
+    as_of: date | None = None,
+    *,
+    pack: RulePack | None = None,
+    what_if: bool = True,
+    patents: list[Patent] | Path | None = None,
+) -> Assessment:
     """Every decision for one enterprise at `as_of` (default today), with its reasons, the IP-strength
     section and, unless `what_if` is off (it re-evaluates the pack many times), the ranked
     improvements and near misses.
@@ -63,8 +107,11 @@ def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = 
     counts derived from it (PatentListError if invalid); the checks are in `patent_counts`."""
     pack = pack or default_pack()
     day = as_of or date.today()
-    checked = profile if isinstance(profile, EnterpriseProfile) else parse_profile(
-        dict(profile) if isinstance(profile, Mapping) else profile)
+    checked = (
+        profile
+        if isinstance(profile, EnterpriseProfile)
+        else parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
+    )
     checks = []
     if patents is not None:
         listed = read_patents(patents) if isinstance(patents, Path) else patents
@@ -74,8 +121,9 @@ def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = 
     return result
 
 
-def screen(source: Path, output: Path, as_of: date | None = None, *, pack: RulePack | None = None,
-           **options: Any) -> Summary:
+def screen(
+    source: Path, output: Path, as_of: date | None = None, *, pack: RulePack | None = None, **options: Any
+) -> Summary:
     """Screen an applicant table (.xlsx/.csv/.parquet) into `output` (.xlsx/.csv/.parquet): a decision,
     rationale and ranking per row, bad rows listed with their errors. `options` are `Screening`'s
     (policies, allocations, lang, chunk_rows, progress, workers, engine, scheduler); TableError if the

@@ -3,6 +3,7 @@
 Both evaluators, the explanation and lint take each function from the registry; the batch
 equivalence over every function is tests/test_batch_differential.py (its pack uses each one).
 """
+
 from __future__ import annotations
 
 import re
@@ -59,7 +60,7 @@ def test_functions_command_prints_and_writes_the_reference(tmp_path: Path) -> No
     once = doc.read_text(encoding="utf-8")
     assert once.startswith("# Rules\n\nbefore\n") and once.count(BEGIN) == 1 and "### `round_to(x, step)`" in once
     assert CliRunner().invoke(main, ["rules", "functions", "--write", str(doc)]).exit_code == 0
-    assert doc.read_text(encoding="utf-8") == once       # replaced in place, not appended again
+    assert doc.read_text(encoding="utf-8") == once  # replaced in place, not appended again
 
 
 def test_missing_parts_names_what_a_docstring_lacks() -> None:
@@ -70,12 +71,20 @@ def test_missing_parts_names_what_a_docstring_lacks() -> None:
 
 # --- round_to ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("x", "step", "want"), [
-    (2.675, 0.01, 2.68),            # decimal, not binary: 2.675 is 2.67499999... as a float
-    (2.5, 1, 3.0), (-2.5, 1, -3.0),  # halves away from zero (四舍五入), not to even
-    (1234.5678, 0.01, 1234.57), (7.26, 0.5, 7.5), (0.1 + 0.2, 0.1, 0.3), (12, 5, 10.0),
-    (1e300, 1e-300, 1e300),         # no precision trap at the ends of the float range
-])
+
+@pytest.mark.parametrize(
+    ("x", "step", "want"),
+    [
+        (2.675, 0.01, 2.68),  # decimal, not binary: 2.675 is 2.67499999... as a float
+        (2.5, 1, 3.0),
+        (-2.5, 1, -3.0),  # halves away from zero (四舍五入), not to even
+        (1234.5678, 0.01, 1234.57),
+        (7.26, 0.5, 7.5),
+        (0.1 + 0.2, 0.1, 0.3),
+        (12, 5, 10.0),
+        (1e300, 1e-300, 1e300),  # no precision trap at the ends of the float range
+    ],
+)
 def test_round_to_rounds_to_the_nearest_multiple(x: float, step: float, want: float) -> None:
     assert round_to(x, step) == want
 
@@ -105,10 +114,10 @@ def test_round_to_in_a_rule_is_evaluated_explained_and_linted(tmp_path: Path) ->
     (tmp_path / "pack.yaml").write_text(PACK, encoding="utf-8")
     pack = load_pack(tmp_path)
     result = evaluate(parse_profile({"pledge_interest_paid": 3.335}), pack, date(2025, 6, 30))
-    assert result.facts["subsidy"] == 1.67                    # 1.6675 -> 1.67
+    assert result.facts["subsidy"] == 1.67  # 1.6675 -> 1.67
     assert evaluate(parse_profile({}), pack, date(2025, 6, 30)).facts["subsidy"] is None
     unreachable = [f for f in lint_pack(pack) if f.code == "bracket-unreachable"]
-    assert len(unreachable) == 1 and "[-0.5, 10.5]" in unreachable[0].en   # round_to's range: within half a step
+    assert len(unreachable) == 1 and "[-0.5, 10.5]" in unreachable[0].en  # round_to's range: within half a step
 
 
 def test_round_to_in_words() -> None:

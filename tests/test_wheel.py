@@ -8,6 +8,7 @@ while ipcheck itself comes only from the wheel, and the checkout is not on the p
 About 12 s of CPU (50 s wall on the shared 2-core machine under load 13): the wheel build and `rules test`
 dominate.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,12 +38,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source, dist = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("dist")
     for name in SOURCES:
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, source / name, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                ROOT / name, source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         else:
             shutil.copy2(ROOT / name, source / name)
-    built = run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist),
-                 str(source)], cwd=source)
+    built = run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(dist), str(source)],
+        cwd=source,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     return next(dist.glob("ipcheck-*.whl"))
 
@@ -54,11 +58,16 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     made = run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], cwd=env_dir)
     assert made.returncode == 0, made.stderr
     python = env_dir / "bin" / "python"
-    site = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                    cwd=env_dir).stdout.strip())
+    site = Path(
+        run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=env_dir
+        ).stdout.strip()
+    )
     (site / "zz_ipcheck_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index",
-                     str(wheel)], cwd=env_dir)
+    installed = run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        cwd=env_dir,
+    )
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return env_dir
 
@@ -69,16 +78,23 @@ def test_the_wheel_ships_the_pack_the_features_and_the_steps(wheel: Path) -> Non
         assert f"engine/rules/{path.relative_to(ROOT / 'rules').as_posix()}" in names
     for path in (ROOT / "features").glob("*.feature"):
         assert f"engine/features/{path.name}" in names
-    assert {"engine/authoring/steps.py", "engine/authoring/feature_tests.py", "engine/authoring/feature_tests.ini",
-            "api/templates/base.html"} <= names
+    assert {
+        "engine/authoring/steps.py",
+        "engine/authoring/feature_tests.py",
+        "engine/authoring/feature_tests.ini",
+        "api/templates/base.html",
+    } <= names
     assert not any(n.startswith("tests/") for n in names)  # test support (the durable-rules oracle) is not shipped
 
 
 def test_installed_commands_work_from_an_empty_folder(venv: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "IPCHECK_RULES_DIR", "IPCHECK_RULES")}
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    where = run([str(venv / "bin" / "python"), "-c", "import engine, api; print(engine.__file__, api.__file__)"],
-                cwd=tmp_path, env=env)
+    where = run(
+        [str(venv / "bin" / "python"), "-c", "import engine, api; print(engine.__file__, api.__file__)"],
+        cwd=tmp_path,
+        env=env,
+    )
     assert where.returncode == 0, where.stderr
     assert all(Path(p).is_relative_to(venv) for p in where.stdout.split()), where.stdout  # not the checkout
 

@@ -3,6 +3,7 @@
 `ipcheck rules functions` prints it; `ipcheck rules functions --write docs/rules.md` replaces the
 section between the markers there (tests/test_functions.py fails when that section is stale).
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,9 @@ import click
 
 from engine.language.functions import REGISTRY, Function
 
-BEGIN = "<!-- functions: generated from engine/language/functions by `ipcheck rules functions --write docs/rules.md` -->"
+BEGIN = (
+    "<!-- functions: generated from engine/language/functions by `ipcheck rules functions --write docs/rules.md` -->"
+)
 END = "<!-- end of functions -->"
 PARTS = ("What", "Why", "Example")
 
@@ -35,9 +38,15 @@ def missing_parts(function: Function) -> list[str]:
 
 def reference() -> str:
     """The Markdown section: one heading per function, in name order."""
-    lines = [BEGIN, "", "## Functions", "",
-             "Each function is one module in `engine/language/functions/`; unknown in, unknown out unless it "
-             "says otherwise.", ""]
+    lines = [
+        BEGIN,
+        "",
+        "## Functions",
+        "",
+        "Each function is one module in `engine/language/functions/`; unknown in, unknown out unless it "
+        "says otherwise.",
+        "",
+    ]
     for name in sorted(REGISTRY):
         function, found = REGISTRY[name], parts_of(REGISTRY[name])
         summary = found.get("summary", "")
@@ -55,8 +64,13 @@ def with_reference(text: str) -> str:
 
 
 @click.command("functions")
-@click.option("--write", "target", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Update the functions section of this Markdown file (e.g. docs/rules.md) / 写入文档")
+@click.option(
+    "--write",
+    "target",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Update the functions section of this Markdown file (e.g. docs/rules.md) / 写入文档",
+)
 def functions_command(target: Path | None) -> None:
     """The rule language's functions: what, why, example / 规则语言的函数说明"""
     if target is None:

@@ -88,12 +88,10 @@ class Rationale:
     def subject(self, cond: Condition) -> str:
         if cond.label is not None:
             return cond.label.zh if self.lang == "zh" else cond.label.en
-        assert cond.when is not None
-        return self.render.render(cond.when.ast, self.lang)
+        return self.render.render(cond.test().ast, self.lang)
 
     def unmet_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
-        assert cond.when is not None
-        node = cond.when.ast
+        node = cond.test().ast
         if not isinstance(node, ex.Compare):
             head = "不满足：" if self.lang == "zh" else "not met: "
             return Coded(np.where(rows, 0, -1), [head + self.subject(cond)])

@@ -43,7 +43,8 @@ def bracket_result(table: BracketTable, value: Any) -> Any:
 
 def lookup_result(rule: Derived, key: Any) -> Any:
     lookup = rule.lookup
-    assert lookup is not None
+    if lookup is None:
+        raise RuleRuntimeError(f"{rule.id} has no lookup table / 没有查找表")
     if key is None:
         return None
     key = str(key)
@@ -424,11 +425,11 @@ class Evaluation:
                                values={})  # given, not defaulted: pydantic deep-copies mutable defaults
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
-        assert cond.when is not None
-        node = cond.when.ast
+        test = cond.test()
+        node = test.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.dated.words(node),
+        result = ConditionResult(id=ident, label=label, expression=test.text, text=self.dated.words(node),
                                  status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
                                  missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status,
                                  children=[])

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Callable
 
 from engine.evaluate import whatif
-from engine.evaluate.evaluator import Evaluation
+from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.language.loader import RulePack
 from engine.model.profile import EnterpriseProfile
 from engine.model.results import Assessment, DimensionScore, StrengthResult
@@ -23,7 +23,8 @@ APPLIES_WHEN = {"service": "is_ip_service_firm"}
 def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], float | None]:
     """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
     formula = pack.derived[SCORE].formula
-    assert formula is not None, f"{SCORE} must be a formula over {CARD}"
+    if formula is None:
+        raise RuleRuntimeError(f"{SCORE} must be a formula over {CARD} / {SCORE} 应为基于 {CARD} 的公式")
 
     def score(assessment: Assessment, raw: float | None = None) -> float | None:
         card = next(c for c in assessment.scorecards if c.id == CARD)

@@ -418,7 +418,8 @@ def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: 
         if decision.status != "ineligible":
             continue
         policy = pack.policy_on(decision.id, as_of)
-        assert policy is not None
+        if policy is None:  # a decision is only made for a version in force: nothing to repair otherwise
+            continue
         for changes in repair.condition(policy.conditions, True)[:MAX_VERIFIED]:
             if not changes or len(changes) > max_changes:
                 continue

@@ -258,6 +258,12 @@ class Condition(Strict):
     def children(self) -> list["Condition"]:
         return self.all or self.any or ([self.not_] if self.not_ else [])
 
+    def test(self) -> Expression:
+        """A leaf's expression (validation gives every leaf one; all / any / not have none)."""
+        if self.when is None:
+            raise ValueError(f"condition {self.id or ''} has children, not an expression / 该条件为组合条件，没有表达式")
+        return self.when
+
 
 class Benefit(Strict):
     kind: Literal["grant", "subsidy", "reward", "interest_subsidy", "premium_subsidy", "priority_access",

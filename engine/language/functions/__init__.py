@@ -9,34 +9,38 @@ distinct row unless it has a faster path), the explanation (`words`), lint's ran
 Every function is total over known values and returns None (unknown) when an input it needs is
 unknown.
 """
+
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
-Bounds = tuple[float, float]   # a closed range of numbers (±inf for unbounded)
+Bounds = tuple[float, float]  # a closed range of numbers (±inf for unbounded)
 
 
 @dataclass(frozen=True)
 class Function:
     name: str
     min_args: int
-    max_args: int | None                    # None: any number
-    scalar: Callable[..., Any]              # (*args), or (profile, as_of, *args) when it `reads` a field
+    max_args: int | None  # None: any number
+    scalar: Callable[..., Any]  # (*args), or (profile, as_of, *args) when it `reads` a field
     words: Callable[[list[str], str], str]  # a call in words, from its rendered arguments, in "zh" or "en"
-    signature: str                          # as a rule author writes it, e.g. "round_to(x, step)"
-    reads: str | None = None                # the profile field it reads itself (unknown when that is unknown)
-    bounds: Callable[[list[Bounds | None]], Bounds | None] | None = None   # its range, from its arguments'
-    doc: str = ""                           # What / Why / Example (the module's docstring)
+    signature: str  # as a rule author writes it, e.g. "round_to(x, step)"
+    reads: str | None = None  # the profile field it reads itself (unknown when that is unknown)
+    bounds: Callable[[list[Bounds | None]], Bounds | None] | None = None  # its range, from its arguments'
+    doc: str = ""  # What / Why / Example (the module's docstring)
 
 
 def plain(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Lift a function of known values: unknown if any argument is unknown."""
+
     def lifted(*args: Any) -> Any:
         return None if any(a is None for a in args) else fn(*args)
+
     return lifted
 
 

@@ -4,6 +4,7 @@ What: x without its sign; unknown if x is unknown.
 Why: a change in either direction, e.g. how far a ratio moved from a target.
 Example: `abs(revenue - revenue_prior) < revenue_prior * 5%`: revenue moved less than 5%.
 """
+
 from engine.language.functions import Bounds, Function, plain
 
 
@@ -15,7 +16,11 @@ def bounds(args: list[Bounds | None]) -> Bounds | None:
 
 
 FUNCTION = Function(
-    name="abs", min_args=1, max_args=1, signature="abs(x)", scalar=plain(abs),
+    name="abs",
+    min_args=1,
+    max_args=1,
+    signature="abs(x)",
+    scalar=plain(abs),
     words=lambda args, lang: f"{args[0]}的绝对值" if lang == "zh" else f"the absolute value of {args[0]}",
     bounds=bounds,
 )

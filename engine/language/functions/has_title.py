@@ -6,6 +6,7 @@ unknown if the profile does not say which titles it holds.
 Why: many measures require a designation ("国家高新技术企业", "省级专精特新中小企业").
 Example: `has_title('specialized_sme', 'provincial')`.
 """
+
 from datetime import date
 from typing import Any
 
@@ -19,8 +20,10 @@ def has_title(profile: Any, as_of: date, code: str, min_level: str | None = None
     if profile.titles is None:
         return None
     need = LEVEL_RANK[Level(min_level)] if min_level else 0
-    return any(t.title == code and t.active_on(as_of) and (not need or (t.level and LEVEL_RANK[t.level] >= need))
-               for t in profile.titles)
+    return any(
+        t.title == code and t.active_on(as_of) and (not need or (t.level and LEVEL_RANK[t.level] >= need))
+        for t in profile.titles
+    )
 
 
 def words(args: list[str], lang: str) -> str:
@@ -30,5 +33,12 @@ def words(args: list[str], lang: str) -> str:
     return f"holds a valid {title} title" + (f" ({args[1]} or higher)" if len(args) > 1 else "")
 
 
-FUNCTION = Function(name="has_title", min_args=1, max_args=2, signature="has_title(code[, min_level])",
-                    scalar=has_title, reads="titles", words=words)
+FUNCTION = Function(
+    name="has_title",
+    min_args=1,
+    max_args=2,
+    signature="has_title(code[, min_level])",
+    scalar=has_title,
+    reads="titles",
+    words=words,
+)

@@ -8,6 +8,7 @@ Why: policies pay amounts "保留两位小数" (0.01 万元, i.e. 100 元) or co
 rounding in the rule, floating-point residue shows in amounts and thresholds.
 Example: `round_to(pledge_interest_paid * 50%, 0.01)`: half the interest paid, in 万元 to two decimals.
 """
+
 import math
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -31,8 +32,13 @@ def bounds(args: list[Bounds | None]) -> Bounds | None:
 
 
 FUNCTION = Function(
-    name="round_to", min_args=2, max_args=2, signature="round_to(x, step)", scalar=round_to,
-    words=lambda args, lang: (f"{args[0]}（按 {args[1]} 四舍五入）" if lang == "zh"
-                              else f"{args[0]} rounded to the nearest {args[1]}"),
+    name="round_to",
+    min_args=2,
+    max_args=2,
+    signature="round_to(x, step)",
+    scalar=round_to,
+    words=lambda args, lang: (
+        f"{args[0]}（按 {args[1]} 四舍五入）" if lang == "zh" else f"{args[0]} rounded to the nearest {args[1]}"
+    ),
     bounds=bounds,
 )
