@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import RulePack, Screening, Summary, TableError, field_of_header, read_chunks
+from engine.model.errors import BilingualError
 from engine.model.profile import label_zh
 
 STATUSES = ("eligible", "ineligible", "undetermined")
@@ -24,12 +25,12 @@ STATUSES = ("eligible", "ineligible", "undetermined")
 _RUNNING = threading.Lock()
 
 
-class ScreenInputError(ValueError):
-    """The uploaded table cannot be screened; carries words in both languages."""
+class ScreenInputError(BilingualError):
+    """The uploaded table cannot be screened."""
 
     def __init__(self, en: str, zh: str, field: str = "file") -> None:
-        super().__init__(en)
-        self.en, self.zh, self.field = en, zh, field
+        super().__init__(en, zh, shown=en)
+        self.field = field
 
 
 def unreadable(e: TableError, path: Path) -> ScreenInputError:

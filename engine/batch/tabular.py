@@ -35,6 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from engine.model.errors import BilingualError
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, ProfileIssue,
                       Title, field_kind, parse_profile)
@@ -44,12 +45,8 @@ CHUNK_ROWS = 100_000
 SUPPORTED = (".csv", ".xlsx", ".parquet")
 
 
-class TableError(ValueError):
-    """A whole-file problem (unreadable, unknown format, no header), in both languages."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.en, self.zh = en, zh
+class TableError(BilingualError):
+    """A whole-file problem (unreadable, unknown format, no header)."""
 
 
 @dataclass
@@ -249,7 +246,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa
 _INT_TEXT = r"^[+-]?\d+$"
 _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$")
-_BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false"}
+_BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false", "真": "true", "假": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
 KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}

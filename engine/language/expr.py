@@ -25,18 +25,19 @@ from datetime import date
 from typing import Callable, Union
 
 from engine.language.functions import REGISTRY
+from engine.model.errors import BilingualError
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 32
 
 
-class ExprError(ValueError):
-    """An expression refused at load; bilingual, with the character offset."""
+class ExprError(BilingualError):
+    """An expression refused at load, with the character offset."""
 
     def __init__(self, en: str, zh: str, offset: int | None = None) -> None:
         where = f" (at character {offset + 1})" if offset is not None else ""
-        super().__init__(f"{en}{where} / {zh}")
-        self.en, self.zh, self.offset = en, zh, offset
+        super().__init__(en, zh, shown=f"{en}{where} / {zh}")
+        self.offset = offset
 
 
 # --- AST -------------------------------------------------------------------
