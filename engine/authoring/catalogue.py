@@ -17,7 +17,7 @@ from typing import Any, Iterator, Union
 import click
 
 from engine.language import expr as ex
-from engine.evaluate.explain import Renderer, field_unit, fmt_number, fmt_value
+from engine.evaluate.explain import Renderer, fmt_number, fmt_value
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 from engine.language.rules import Benefit, BracketTable, Condition, Derived, Expression, Indicator, Policy, Scorecard, Source
 
@@ -91,10 +91,7 @@ class Catalogue:
                 f"{param.label.en} ({fmt_value(value, param.unit, 'en')})")
 
     def unit(self, name: str) -> str | None:
-        for table in (self.pack.parameters, self.pack.derived):
-            if name in table:
-                return table[name].unit  # type: ignore[attr-defined]
-        return field_unit(name)
+        return self.pack.unit(name)
 
     def words(self, expression: Expression) -> str:
         w = self.render.words(expression.ast)

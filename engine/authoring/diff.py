@@ -35,7 +35,7 @@ from engine.batch.generate import COLUMNS, generate_arrow
 from engine.authoring.lint import Finding, lint_pack
 from engine.language.loader import RulePack, walk_conditions
 from engine.model.errors import BilingualError
-from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, field_kind, parse_profile
+from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, parse_profile
 from engine.language.rules import Expression
 from engine.batch.tabular import ChunkReader, raw_cell
 from engine.batch.vectorized import Vec, columns_from_profiles, evaluate_columns, numeric

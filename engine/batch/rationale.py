@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.language import expr as ex
-from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
+from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
 from engine.language.loader import RulePack, dependencies
 from engine.model.profile import FIELDS, label_zh
 from engine.language.rules import Condition
@@ -35,10 +35,7 @@ class Rationale:
         self._fields: dict[str, list[str]] = {}
 
     def unit(self, name: str) -> str | None:
-        for table in (self.pack.parameters, self.pack.derived):
-            if name in table:
-                return table[name].unit  # type: ignore[attr-defined]
-        return field_unit(name)
+        return self.pack.unit(name)
 
     def param_value(self, name: str) -> Any:
         param = self.pack.parameters.get(name)

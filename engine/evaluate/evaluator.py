@@ -12,9 +12,9 @@ from datetime import date
 from typing import Any, Callable, Collection
 
 from engine.language import expr as ex
-from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
+from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
 from engine.language.functions import REGISTRY
-from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.language.loader import RulePack, dependencies
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
                       IndicatorResult, RouteResult, ScorecardResult, Words)
@@ -62,13 +62,6 @@ COMBINATOR_WORDS = {"all": Words(zh="同时满足以下全部条件", en="all of
 
 def status_of(value: bool | None) -> Check:
     return "unknown" if value is None else ("met" if value else "unmet")
-
-
-def unit_in(pack: RulePack, name: str) -> str | None:
-    for table in (pack.parameters, pack.derived):
-        if name in table:
-            return table[name].unit
-    return field_unit(name)
 
 
 # --- what does not depend on the profile, worked out once --------------------
@@ -142,7 +135,7 @@ class Prepared:
         if found is None:
             if len(self._dates) >= MAX_DATES:
                 self._dates.clear()
-            found = self._dates[as_of] = OnDate(self.pack, as_of, lambda name: unit_in(self.pack, name))
+            found = self._dates[as_of] = OnDate(self.pack, as_of, self.pack.unit)
         return found
 
     def words(self, text: Text) -> Words:
@@ -163,7 +156,7 @@ class Prepared:
         """The facts an indicator shows: every name its expressions read but parameters."""
         entry = self._by_object.get(id(ind))
         if entry is None:
-            read = sorted(set().union(*(ex.names(e.ast) for e in expressions_of(ind))))
+            read = sorted(dependencies(ind))
             entry = self._by_object[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
         return entry[1]
 
@@ -195,7 +188,7 @@ class Evaluation:
 
     # --- names --------------------------------------------------------------
     def unit(self, name: str) -> str | None:
-        return unit_in(self.pack, name)
+        return self.pack.unit(name)
 
     # --- expressions --------------------------------------------------------
     def eval(self, node: ex.Node, missing: set[str]) -> Any:

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from engine.language import expr as ex
-from engine.model.profile import FIELDS, KEY_BY_LABEL
+from engine.model.profile import FIELDS, KEY_BY_LABEL, unit_of
 from engine.language.rules import Condition, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile, Scorecard
 
 MAX_FILE_BYTES = 1_000_000
@@ -147,6 +147,13 @@ class RulePack:
             title = self.policies[name][0].title
             return title.zh, title.en
         return name, name
+
+    def unit(self, name: str) -> str | None:
+        """The unit of a parameter, derived fact or profile field (None: no unit, or not a number)."""
+        for table in (self.parameters, self.derived):
+            if name in table:
+                return table[name].unit  # type: ignore[attr-defined]
+        return unit_of(name) if name in FIELDS else None
 
 
 SECTIONS = ("parameters", "derived", "scorecards", "policies")

@@ -21,6 +21,6 @@ FUNCTION = Function(
     max_args=1,
     signature="abs(x)",
     scalar=plain(abs),
-    words=lambda args, lang: f"{args[0]}的绝对值" if lang == "zh" else f"the absolute value of {args[0]}",
+    words=lambda args, lang: f"abs({args[0]})",
     bounds=bounds,
 )

@@ -13,6 +13,6 @@ FUNCTION = Function(
     max_args=None,
     signature="max(a, b, ...)",
     scalar=plain(max),
-    words=lambda args, lang: f"{'、'.join(args)}中的较大者" if lang == "zh" else f"the greatest of {', '.join(args)}",
+    words=lambda args, lang: f"max({', '.join(args)})",
     bounds=lambda args: None if None in args else (max(a[0] for a in args), max(a[1] for a in args)),  # type: ignore[index]
 )

@@ -14,6 +14,6 @@ FUNCTION = Function(
     max_args=None,
     signature="min(a, b, ...)",
     scalar=plain(min),
-    words=lambda args, lang: f"{'、'.join(args)}中的较小者" if lang == "zh" else f"the least of {', '.join(args)}",
+    words=lambda args, lang: f"min({', '.join(args)})",
     bounds=lambda args: None if None in args else (min(a[0] for a in args), min(a[1] for a in args)),  # type: ignore[index]
 )

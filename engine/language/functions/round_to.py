@@ -38,7 +38,7 @@ FUNCTION = Function(
     signature="round_to(x, step)",
     scalar=round_to,
     words=lambda args, lang: (
-        f"{args[0]}（按 {args[1]} 四舍五入）" if lang == "zh" else f"{args[0]} rounded to the nearest {args[1]}"
+        f"四舍五入（{args[0]}，精确到 {args[1]}）" if lang == "zh" else f"round_to({args[0]}, {args[1]})"
     ),
     bounds=bounds,
 )
