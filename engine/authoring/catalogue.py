@@ -12,7 +12,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Iterator
 
 import click
 
@@ -53,7 +53,7 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
 
 
-Block = Union[Heading, Para, Bullets, Table]
+Block = Heading | Para | Bullets | Table
 
 
 def status_tag(status: str) -> str:

@@ -432,7 +432,7 @@ class DiffReport:
                 "as_of": self.as_of.isoformat(), "changes": [c.as_json() for c in self.changes],
                 "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop),
                                "rejected": pop.rejected},
-                "policies": [{**{k: v for k, v in vars(p).items()}, "flipped": p.flipped,
+                "policies": [{**vars(p), "flipped": p.flipped,
                               "amount_change": p.amount_after - p.amount_before} for p in self.policies],
                 "lint": [vars(f) for f in self.lint]}
 

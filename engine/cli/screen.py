@@ -23,7 +23,7 @@ def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
             if out[policy.strip()] < 0:
                 raise ValueError
         except ValueError:
-            raise click.BadParameter(f"expected POLICY=NUMBER, got {text!r} / 应为 政策标识=数值", param_hint=option)
+            raise click.BadParameter(f"expected POLICY=NUMBER, got {text!r} / 应为 政策标识=数值", param_hint=option) from None
     return out
 
 

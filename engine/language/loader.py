@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import graphlib
+import itertools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,7 +313,7 @@ def _check_versions(pack: RulePack) -> list[RuleIssue]:
     dated += [(k, p.versions) for k, p in pack.parameters.items()]
     for ident, versions in dated:
         spans = sorted(versions, key=lambda v: v.valid_from)
-        for a, b in zip(spans, spans[1:]):
+        for a, b in itertools.pairwise(spans):
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 file, line = pack.origin[ident]
                 issues.append(RuleIssue(file, line, f"{ident}: versions from {a.valid_from} and {b.valid_from} overlap"

@@ -9,7 +9,7 @@ the whole pack, so a typo is a load error pointing to its line.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from typing_extensions import Annotated
@@ -17,7 +17,7 @@ from typing_extensions import Annotated
 from engine.language import expr as ex
 
 Status = Literal["confirmed", "assumed", "provisional"]
-Scalar = Union[bool, int, float, str, date]
+Scalar = bool | int | float | str | date
 
 
 class Expression:
@@ -34,7 +34,7 @@ class Expression:
 def _parse_expression(value: Any, info: ValidationInfo) -> Expression:
     if isinstance(value, Expression):
         return value
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         value = str(value).lower() if isinstance(value, bool) else repr(value)
     if not isinstance(value, str):
         raise ValueError(f"expected an expression (text), got {type(value).__name__} / 应为表达式文本")

@@ -10,6 +10,7 @@ valid values are offered.
 """
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -205,5 +206,5 @@ def _as_of_candidates(pack: RulePack) -> list[date]:
             if edge is not None:
                 days.update(edge + timedelta(days=d) for d in (-1, 0, 1))
     edges = sorted(d for d in days if d <= date.today())
-    middles = [a + (b - a) / 2 for a, b in zip(edges, edges[1:])]
+    middles = [a + (b - a) / 2 for a, b in itertools.pairwise(edges)]
     return sorted(set(edges + middles))
