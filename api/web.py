@@ -19,6 +19,7 @@ from markupsafe import Markup
 import engine
 from engine import Assessment, ProfileInputError, fmt_number, fmt_value, strength_chart
 from engine.model.profile import FIELDS, TITLES, label_zh
+from engine.model.words import FOR_FIRMS
 
 from . import catalogue
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
-STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定"},
-                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined"}}
+STATUS_WORDS = FOR_FIRMS
 RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
              "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
 

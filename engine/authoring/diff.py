@@ -35,6 +35,7 @@ from engine.batch.generate import COLUMNS, generate_arrow
 from engine.authoring.lint import Finding, lint_pack
 from engine.language.loader import RulePack, walk_conditions
 from engine.model.errors import BilingualError
+from engine.model.words import NOT_IN_FORCE_ZH, STATUS_SHORT_ZH
 from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, parse_profile
 from engine.language.rules import Expression
 from engine.batch.tabular import ChunkReader, raw_cell
@@ -42,7 +43,7 @@ from engine.batch.vectorized import Vec, columns_from_profiles, evaluate_columns
 
 NOT_IN_FORCE = "not_in_force"
 IN_FORCE = "(in_force)"        # pseudo-condition: the policy came into or went out of force
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定", NOT_IN_FORCE: "未生效"}
+STATUS_ZH = {**STATUS_SHORT_ZH, NOT_IN_FORCE: NOT_IN_FORCE_ZH}
 SECTION_WORDS = {"parameters": ("参数", "parameter"), "derived": ("派生事实", "derived fact"),
                  "scorecards": ("评分表", "scorecard"), "policies": ("政策", "policy"),
                  "exclusive": ("不重复享受组", "exclusive group")}

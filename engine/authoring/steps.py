@@ -20,9 +20,10 @@ from engine.evaluate.evaluator import evaluate
 from engine.evaluate.strength import enrich
 from engine.language.loader import DEFAULT_RULES, RulePack, load_pack
 from engine.model.profile import FIELDS, KEY_BY_LABEL, TITLES, parse_profile
+from engine.model.words import STATUS_SHORT_ZH
 from engine.model.results import Assessment, ConditionResult, ScorecardResult
 
-STATUS_ZH = {"符合": "eligible", "不符合": "ineligible", "待定": "undetermined"}
+STATUS_ZH = {zh: status for status, zh in STATUS_SHORT_ZH.items()}   # as scenarios write them
 SIZE_ZH = {"大型": "large", "中型": "medium", "小型": "small", "微型": "micro"}
 UNKNOWN = {"", "未知", "缺失", "—"}  # "—": not given (e.g. no award, so no level)
 
