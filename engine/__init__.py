@@ -27,6 +27,7 @@ from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
+from engine.evaluate.summary import summarise as _summarise
 from engine.language.loader import (
     DEFAULT_RULES,
     RuleIssue,
@@ -39,7 +40,7 @@ from engine.language.loader import (
 )
 from engine.language.rules import Condition, Policy
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
-from engine.model.results import Assessment, StrengthResult, Words
+from engine.model.results import Assessment, AssessmentSummary, StrengthResult, Words
 
 if TYPE_CHECKING:
     from engine.batch.screen import Allocation, Screening, Summary
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_RULES",
     "Allocation",
     "Assessment",
+    "AssessmentSummary",
     "Condition",
     "EnterpriseProfile",
     "Finding",
@@ -81,6 +83,7 @@ __all__ = [
     "render",
     "screen",
     "strength_chart",
+    "summarise",
 ]
 
 
@@ -119,6 +122,20 @@ def assess(
     result = enrich(_evaluate(checked, pack, day), checked, pack, day, what_if=what_if)
     result.patent_counts = checks
     return result
+
+
+def summarise(
+    profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *, pack: RulePack | None = None
+) -> AssessmentSummary:
+    """What `assess` decides, without the condition trees, report or what-if (several times cheaper):
+    each decision's status, its one-line reason (word for word), amount, what it would take and
+    the facts that would settle it, and the IP-strength score. `profile` as for `assess`."""
+    checked = (
+        profile
+        if isinstance(profile, EnterpriseProfile)
+        else parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
+    )
+    return _summarise(checked, pack or default_pack(), as_of or date.today())
 
 
 def screen(

@@ -375,7 +375,8 @@ class Evaluation:
         for item in ind.items or []:
             hit, why = self.truth(item.when.ast)
             if hit is None:
-                unknown, missing = True, missing | why
+                unknown = True
+                missing |= why
             elif hit:
                 earned += item.points
         if unknown and earned < ind.max:
@@ -511,9 +512,13 @@ class Evaluation:
 
 def reasons(result: ConditionResult) -> Words:
     """The deciding leaves in one line: unmet ones for a refusal, unknown ones for a pending decision."""
-    want = {"met": "met", "unmet": "unmet", "unknown": "unknown"}[result.status]
-    leaves = [leaf for leaf in deciding_leaves(result) if leaf.status == want]
-    if result.status == "unknown":
+    return reasons_of(result.status, [leaf for leaf in deciding_leaves(result) if leaf.status == result.status])
+
+
+def reasons_of(status: Check, leaves: list[ConditionResult]) -> Words:
+    """The one line of a decision in `status` from its deciding leaves in that status (engine.evaluate.summary
+    builds only those leaves)."""
+    if status == "unknown":
         fields = sorted({m for leaf in leaves for m in leaf.missing})
         if not fields:  # e.g. an industry whose SME size rules are not encoded
             return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",

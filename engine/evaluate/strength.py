@@ -11,7 +11,9 @@ from typing import Callable
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
+from engine.evaluate.status import Statuses, compiled
 from engine.language.loader import RulePack
+from engine.language.rules import Expression
 from engine.model.profile import EnterpriseProfile
 from engine.model.results import Assessment, DimensionScore, StrengthResult
 
@@ -20,11 +22,17 @@ CARD, SCORE, TIER, FULL_MARKS = "ip_strength_card", "ip_strength", "ip_strength_
 APPLIES_WHEN = {"service": "is_ip_service_firm"}
 
 
-def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], float | None]:
-    """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
+def score_formula(pack: RulePack) -> Expression:
+    """The 0-100 score's formula over the scorecard's raw total (a rule file could define it otherwise)."""
     formula = pack.derived[SCORE].formula
     if formula is None:
         raise RuleRuntimeError(f"{SCORE} must be a formula over {CARD} / {SCORE} 应为基于 {CARD} 的公式")
+    return formula
+
+
+def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], float | None]:
+    """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
+    formula = score_formula(pack)
 
     def score(assessment: Assessment, raw: float | None = None) -> float | None:
         card = next(c for c in assessment.scorecards if c.id == CARD)
@@ -32,6 +40,19 @@ def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable
         ev.values.update(assessment.facts)
         ev.values[CARD] = raw if raw is not None else (card.total if card.total is not None else card.low)
         return ev.eval(formula.ast, set())
+    return score
+
+
+def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None], float | None]:
+    """`overall` for status runs (engine.evaluate.status): the rules' formula applied to a raw total
+    (default: the card's total, else the points known so far)."""
+    formula = score_formula(pack)
+    value = compiled(pack, as_of).expression(formula.ast).value
+
+    def score(result: Statuses, raw: float | None = None) -> float | None:
+        card = result.scorecards[CARD]
+        given = raw if raw is not None else (card.total if card.total is not None else card.low)
+        return value({**result.values, CARD: given})
     return score
 
 
@@ -54,10 +75,10 @@ def enrich(assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, a
     """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
     times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
-        score = overall(profile, pack, as_of)
-        assessment.strength = strength_of(assessment, score)
+        assessment.strength = strength_of(assessment, overall(profile, pack, as_of))
         if what_if:
-            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top, needs=(SCORE,))
+            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, overall_of(pack, as_of),
+                                                          limit=top, needs=(SCORE,))
     if what_if:
         assessment.near_misses = whatif.near_misses(profile, pack, as_of)
     return assessment
