@@ -20,8 +20,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.authoring.canary import canary
 from engine.authoring.lint import Finding, lint_pack
 from engine.evaluate.chart import strength_chart
+from engine.evaluate.evaluator import RUNTIME_ERRORS, prepared
 from engine.evaluate.evaluator import evaluate as _evaluate  # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
@@ -38,7 +40,7 @@ from engine.language.loader import (
     load_pack,
     pack_hash,
 )
-from engine.language.rules import Condition, Policy
+from engine.language.rules import Condition, Expression, Policy, Text
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
 from engine.model.results import Assessment, AssessmentSummary, StrengthResult, Words
 
@@ -47,44 +49,59 @@ if TYPE_CHECKING:
     from engine.batch.tabular import TableError, field_of_header, read_chunks
 
 __all__ = [
-    "DEFAULT_RULES",
-    "Allocation",
+    "assess",
+    "summarise",
+    "screen",
+    "default_pack",
     "Assessment",
     "AssessmentSummary",
-    "Condition",
+    "StrengthResult",
+    "Words",
     "EnterpriseProfile",
-    "Finding",
-    "Patent",
-    "PatentListError",
-    "Policy",
-    "ProfileInputError",
     "ProfileIssue",
+    "ProfileInputError",
+    "parse_profile",
+    "RulePack",
     "RuleIssue",
     "RuleLoadError",
-    "RulePack",
-    "Screening",
-    "StrengthResult",
-    "Summary",
-    "TableError",
-    "Words",
-    "assess",
-    "default_pack",
-    "dependencies",
-    "expressions_of",
-    "field_of_header",
-    "fmt_number",
-    "fmt_value",
-    "lint_pack",
+    "Condition",
+    "Policy",
+    "DEFAULT_RULES",
     "load_pack",
     "pack_hash",
-    "parse_profile",
-    "read_chunks",
-    "read_patents",
+    "dependencies",
+    "expressions_of",
+    "lint_pack",
+    "Finding",
+    "canary",
+    "rule_errors",
+    "in_words",
+    "Expression",
+    "Text",
     "render",
-    "screen",
     "strength_chart",
-    "summarise",
+    "fmt_number",
+    "fmt_value",
+    "Patent",
+    "PatentListError",
+    "read_patents",
+    "Screening",
+    "Allocation",
+    "Summary",
+    "TableError",
+    "read_chunks",
+    "field_of_header",
 ]
+
+
+def in_words(pack: RulePack, expression: Expression, as_of: date | None = None) -> Words:
+    """A rule expression as a reader says it (parameters as their values on `as_of`), never as code."""
+    return prepared(pack).on(as_of or date.today()).words(expression.ast)
+
+
+def rule_errors() -> dict[str, int]:
+    """Evaluations a rule failed in since this process started, by the rule's "file:line" (see /healthz)."""
+    return dict(RUNTIME_ERRORS)
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import xlsxwriter
 
 from engine.language.loader import RulePack
-from engine.model.words import INVALID_ZH
+from engine.model.words import INVALID_ZH, RULE_ERROR_IN_TABLE_ZH
 from engine.model.words import STATUS_ZH as DECISION_ZH
 
 
@@ -29,7 +29,7 @@ class Screened(Protocol):
     allocations: dict[str, Any]
     summary: Any                        # .table(): the summary sheet's lines
 
-STATUS_ZH = {**DECISION_ZH, "invalid": INVALID_ZH}
+STATUS_ZH = {**DECISION_ZH, "invalid": INVALID_ZH, "error": RULE_ERROR_IN_TABLE_ZH}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
 EXCEL_MAX_ROWS = 1_048_575          # data rows under one header row
 BASE = [("row", "行号 row"), ("credit_code", "统一社会信用代码 credit code"), ("name", "企业名称 name")]

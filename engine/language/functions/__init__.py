@@ -4,7 +4,7 @@ Each module here defines `FUNCTION`, a `Function` whose docstring is the module'
 Why / Example), so adding a function means adding one module (and its tests): the parser
 (arity), both evaluators (the scalar one calls `scalar`; the vectorised one applies it per
 distinct row unless it has a faster path), the explanation (`words`), lint's range reasoning
-(`bounds`) and docs/rules.md (`ipcheck rules functions`) all read it from here.
+(`bounds`), the type check (`numeric`) and docs/rules.md (`ipcheck rules functions`) all read it from here.
 
 Every function is total over known values and returns None (unknown) when an input it needs is
 unknown.
@@ -32,6 +32,7 @@ class Function:
     signature: str  # as a rule author writes it, e.g. "round_to(x, step)"
     reads: str | None = None  # the profile field it reads itself (unknown when that is unknown)
     bounds: Callable[[list[Bounds | None]], Bounds | None] | None = None  # its range, from its arguments'
+    numeric: bool = False  # takes numbers and gives a number of its first argument's kind (the type check)
     doc: str = ""  # What / Why / Example (the module's docstring)
 
 

@@ -41,4 +41,5 @@ FUNCTION = Function(
         f"四舍五入（{args[0]}，精确到 {args[1]}）" if lang == "zh" else f"round_to({args[0]}, {args[1]})"
     ),
     bounds=bounds,
+    numeric=True,
 )
