@@ -59,3 +59,23 @@ def test_an_attack_edit_keeps_the_last_good_pack_and_says_where(service: TestCli
 def test_the_canary_passes_the_shipped_pack_and_health_counts_rule_failures(service: TestClient) -> None:
     health = service.get("/healthz").json()
     assert health["status"] == "ok" and isinstance(health["rule_errors"], dict)
+
+
+def test_a_rule_failing_for_one_firm_is_an_error_decision_on_every_surface(tmp_path: Path) -> None:
+    """A pack the canary passes (its boundary values stay small) can still overflow for an extreme firm:
+    that firm gets `error` decisions, at 200, in the JSON API, the result page and the CLI report."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "cube.yaml").write_text(ATTACKS[0].text.replace("formula: revenue > 'abc'",
+                                                              "formula: revenue * revenue * revenue > 1"),
+                                      encoding="utf-8")
+    app = create_app(rules_dir=folder, database_url=f"sqlite:///{tmp_path / 'runs.sqlite3'}",
+                     officer_tokens={"alice": "s3cret"}, poll_seconds=0)
+    with TestClient(app) as client:
+        r = client.post("/v1/assess", params={"as_of": "2025-06-30"}, json={"revenue": 1e300})
+        assert r.status_code == 200
+        [decision] = r.json()["decisions"]
+        assert decision["status"] == "error" and "cube.yaml:2" in decision["reasons"]["zh"]
+        page = client.post("/check", data={"revenue": "1e300", "as_of": "2025-06-30", "lang": "zh"})
+        assert page.status_code == 200 and "无法判定（规则出错）" in page.text
+        assert client.get("/healthz").json()["rule_errors"].get(f"{folder / 'cube.yaml'}:2", 0) >= 1

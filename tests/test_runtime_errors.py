@@ -119,3 +119,17 @@ def test_an_overflow_is_an_error_decision_named_by_its_rule_and_counted(pack) ->
     assert sum(RUNTIME_ERRORS.values()) > before
     batch = evaluate_profiles(pack, AS_OF, [firm])
     assert batch.policies["p_overflow"].status()[0] == "error"
+
+
+def test_a_screening_marks_the_rows_a_rule_failed_for(pack, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import engine
+    from python_calamine import CalamineWorkbook
+
+    source = tmp_path / "firms.csv"
+    source.write_text("revenue,employees,net_profit\n100,5,1\n0,5,1\n", encoding="utf-8")
+    summary = engine.screen(source, tmp_path / "out.xlsx", AS_OF, pack=pack, policies=["p_overflow", "p_add"])
+    assert summary.status["p_overflow"]["error"] == 1 and summary.status["p_add"]["error"] == 0
+    book = CalamineWorkbook.from_path(str(tmp_path / "out.xlsx"))
+    rows = book.get_sheet_by_index(0).to_python()
+    text = "\n".join(" ".join(str(c) for c in row) for row in rows)
+    assert "规则计算出错" in text
