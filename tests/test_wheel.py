@@ -112,7 +112,7 @@ def test_installed_commands_work_from_an_empty_folder(venv: Path, tmp_path: Path
     assert '"status": "eligible"' in assessed.stdout and '"rules_hash"' in assessed.stdout
 
     linted = run([ipcheck, "rules", "lint"], cwd=tmp_path, env=env)
-    assert linted.returncode == 0 and "ok:" in linted.stdout, linted.stdout + linted.stderr
+    assert linted.returncode == 0 and "lint passed" in linted.stdout, linted.stdout + linted.stderr
 
     tested = run([ipcheck, "rules", "test", "-k", SCENARIOS], cwd=tmp_path, env=env)
     assert tested.returncode == 0, tested.stdout + tested.stderr
