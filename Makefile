@@ -24,6 +24,10 @@ demo: install  ## lint the pack, assess the example firms, screen 1,000 generate
 test: install  ## the whole test suite, as CI runs it
 	$(BIN)/python -m pytest
 
+lint: install  ## ruff: the checks and the formatting (configured in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 bench: install  ## every benchmark; each prints its figures
 	$(BIN)/python bench/single.py
 	$(BIN)/python bench/batch.py

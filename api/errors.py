@@ -70,12 +70,14 @@ def reply(error: ApiError) -> JSONResponse:
 
 
 async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    if not isinstance(exc, ApiError):  # registered for ApiError only; anything else is not ours to word
+        raise exc
     return reply(exc)
 
 
 async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     return reply(ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", request_issues(exc)))
 
 
@@ -94,7 +96,8 @@ HTTP_WORDS = {400: ("the request body cannot be read (malformed form data)", "�
 
 
 async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     en, zh = HTTP_WORDS.get(exc.status_code, (str(exc.detail), str(exc.detail)))
     response = reply(ApiError(exc.status_code, "http_error", en, zh))
     for key, value in (exc.headers or {}).items():

@@ -11,14 +11,13 @@ from markupsafe import Markup
 
 from engine import Assessment, fmt_number, fmt_value, strength_chart
 from engine.model.profile import FIELDS, label
+from engine.model.words import FOR_FIRMS
 
 from .rulesource import pack_of
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
-STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定", "error": "无法判定（规则出错）"},
-                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined",
-                       "error": "Not decided (rule error)"}}
+STATUS_WORDS = FOR_FIRMS   # the firm-facing status words (engine.model.words)
 RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
              "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
 

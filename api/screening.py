@@ -17,6 +17,7 @@ from typing import Any
 
 from engine import (Allocation, LimitError, ReadOptions, RulePack, Screening, SheetChoice, Summary, TableError,
                     policy_id, read_chunks, resolve_headers, short_name)
+from engine.model.errors import BilingualError
 
 STATUSES = ("eligible", "ineligible", "undetermined", "error")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
@@ -24,13 +25,13 @@ STATUSES = ("eligible", "ineligible", "undetermined", "error")
 _RUNNING = threading.Lock()
 
 
-class ScreenInputError(ValueError):
-    """The uploaded table cannot be screened; carries words in both languages."""
+class ScreenInputError(BilingualError):
+    """The uploaded table cannot be screened."""
 
     def __init__(self, en: str, zh: str, field: str = "file", status: int = 422,
                  sheets: list[tuple[str, bool]] | None = None) -> None:
-        super().__init__(en)
-        self.en, self.zh, self.field, self.status, self.sheets = en, zh, field, status, sheets or []
+        super().__init__(en, zh, shown=en)
+        self.field, self.status, self.sheets = field, status, sheets or []
 
 
 def unreadable(e: TableError, path: Path) -> ScreenInputError:

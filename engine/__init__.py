@@ -11,6 +11,7 @@ and the public models in `engine.model`, never the layers beneath (see docs/arch
 The batch names (`screen`, `Screening`, `Allocation`, `Summary`, `TableError`, `read_chunks`,
 `field_of_header`, `resolve_headers`, `measures`, `policy_id`, `short_name`, `write_template`) load pyarrow, so they are imported on first use: `ipcheck assess` starts fast.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from engine.authoring.canary import canary
 from engine.authoring.lint import Finding, lint_pack
 from engine.evaluate.chart import strength_chart
 from engine.evaluate.evaluator import RUNTIME_ERRORS, prepared
-from engine.evaluate.evaluator import evaluate as _evaluate   # not `evaluate`: that is the sub-package's name
+from engine.evaluate.evaluator import evaluate as _evaluate  # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.interview import Answers, answers_from, interview, question, result_summary
 from engine.evaluate.interview import Progress as InterviewProgress
@@ -32,8 +33,16 @@ from engine.evaluate.patents import Patent, PatentListError, apply_counts, deriv
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
 from engine.evaluate.summary import summarise as _summarise
-from engine.language.loader import (DEFAULT_RULES, RuleIssue, RuleLoadError, RulePack, dependencies, expressions_of,
-                                    load_pack, pack_hash)
+from engine.language.loader import (
+    DEFAULT_RULES,
+    RuleIssue,
+    RuleLoadError,
+    RulePack,
+    dependencies,
+    expressions_of,
+    load_pack,
+    pack_hash,
+)
 from engine.language.rules import Condition, Expression, Policy, Text
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
 from engine.model.results import Assessment, AssessmentSummary, StrengthResult, Words
@@ -77,8 +86,14 @@ def default_pack() -> RulePack:
     return load_pack(DEFAULT_RULES)
 
 
-def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *,
-           pack: RulePack | None = None, what_if: bool = True, patents: list[Patent] | Path | None = None) -> Assessment:
+def assess(
+    profile: EnterpriseProfile | Mapping[str, Any],
+    as_of: date | None = None,
+    *,
+    pack: RulePack | None = None,
+    what_if: bool = True,
+    patents: list[Patent] | Path | None = None,
+) -> Assessment:
     """Every decision for one enterprise at `as_of` (default today), with its reasons, the IP-strength
     section and, unless `what_if` is off (it re-evaluates the pack many times), the ranked
     improvements and near misses.
@@ -88,8 +103,11 @@ def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = 
     counts derived from it (PatentListError if invalid); the checks are in `patent_counts`."""
     pack = pack or default_pack()
     day = as_of or date.today()
-    checked = profile if isinstance(profile, EnterpriseProfile) else parse_profile(
-        dict(profile) if isinstance(profile, Mapping) else profile)
+    checked = (
+        profile
+        if isinstance(profile, EnterpriseProfile)
+        else parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
+    )
     checks = []
     if patents is not None:
         listed = read_patents(patents) if isinstance(patents, Path) else patents
@@ -99,18 +117,23 @@ def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = 
     return result
 
 
-def summarise(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *,
-              pack: RulePack | None = None) -> AssessmentSummary:
+def summarise(
+    profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *, pack: RulePack | None = None
+) -> AssessmentSummary:
     """What `assess` decides, without the condition trees, report or what-if (several times cheaper):
     each decision's status, its one-line reason (word for word), amount, what it would take and
     the facts that would settle it, and the IP-strength score. `profile` as for `assess`."""
-    checked = profile if isinstance(profile, EnterpriseProfile) else parse_profile(
-        dict(profile) if isinstance(profile, Mapping) else profile)
+    checked = (
+        profile
+        if isinstance(profile, EnterpriseProfile)
+        else parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
+    )
     return _summarise(checked, pack or default_pack(), as_of or date.today())
 
 
-def screen(source: Path, output: Path, as_of: date | None = None, *, pack: RulePack | None = None,
-           **options: Any) -> Summary:
+def screen(
+    source: Path, output: Path, as_of: date | None = None, *, pack: RulePack | None = None, **options: Any
+) -> Summary:
     """Screen an applicant table (.xlsx/.csv/.parquet) into `output` (.xlsx/.csv/.parquet): a decision,
     rationale and ranking per row, bad rows listed with their errors. `options` are `Screening`'s
     (policies, allocations, lang, chunk_rows, progress, workers, engine, scheduler); TableError if the

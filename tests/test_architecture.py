@@ -4,6 +4,7 @@ No cycles; the engine never imports `api`; `api` sees only the facade (`engine`)
 models (`engine.model`) and the command group it adds `serve` to; the engine's layers import
 downwards only (docs/architecture.md).
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,8 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("engine", "api")
 # Lower layers first; a module may import its own layer and those before it. The facade
 # (`engine/__init__.py`) sits above them all and below the CLI.
-LAYERS = ["engine.model", "engine.language", "engine.evaluate", "engine.batch", "engine.authoring", "engine",
-          "engine.cli", "engine.__main__", "api"]
+LAYERS = [
+    "engine.model",
+    "engine.language",
+    "engine.evaluate",
+    "engine.batch",
+    "engine.authoring",
+    "engine",
+    "engine.cli",
+    "engine.__main__",
+    "api",
+]
 API_MAY_IMPORT = ("engine", "engine.model")
 API_COMMANDS = "engine.cli.main"  # api/cli.py adds `serve` to the engine's command group
 
@@ -68,7 +78,7 @@ def layer(module: str) -> int:
 def test_the_graph_is_read() -> None:
     edges = graph()
     assert "engine.evaluate.evaluator" in edges["engine"] and "engine" in edges["api.app"]
-    assert "engine.batch.screen" in edges["engine"]          # a lazy import is an edge too
+    assert "engine.batch.screen" in edges["engine"]  # a lazy import is an edge too
 
 
 def test_no_import_cycles() -> None:
@@ -79,8 +89,13 @@ def test_no_import_cycles() -> None:
 
 
 def test_the_engine_never_imports_api() -> None:
-    bad = [f"{m} imports {t}" for m, targets in graph().items() if not m.startswith("api")
-           for t in targets if t == "api" or t.startswith("api.")]
+    bad = [
+        f"{m} imports {t}"
+        for m, targets in graph().items()
+        if not m.startswith("api")
+        for t in targets
+        if t == "api" or t.startswith("api.")
+    ]
     assert not bad
 
 
@@ -100,6 +115,10 @@ def test_api_uses_only_the_facade_and_public_models() -> None:
 
 
 def test_engine_layers_import_downwards() -> None:
-    bad = [f"{m} ({LAYERS[layer(m)]}) imports {t} ({LAYERS[layer(t)]})" for m, targets in graph().items()
-           for t in targets if layer(t) > layer(m)]
+    bad = [
+        f"{m} ({LAYERS[layer(m)]}) imports {t} ({LAYERS[layer(t)]})"
+        for m, targets in graph().items()
+        for t in targets
+        if layer(t) > layer(m)
+    ]
     assert not bad

@@ -283,6 +283,20 @@ def test_population_columns_equal_the_single_profile_evaluator() -> None:
                     assert result.leaves[decision.id][node.id][n] == node.status
 
 
+def test_population_cells_are_read_as_a_screening_table_reads_them(tmp_path: Path) -> None:
+    """One set of cell conventions (engine.batch.tabular.raw_cell): 真/假 and `称号|级别` titles in both."""
+    from engine.batch.tabular import raw_cell
+
+    path = tmp_path / "firms.csv"
+    path.write_text("企业名称,列入严重失信主体名单,持有称号\n甲,假,高新技术企业|national;创新型中小企业\n乙,真,无\n",
+                    encoding="utf-8")
+    first, second = read_population(path).profiles
+    assert first.serious_dishonesty_list is False and second.serious_dishonesty_list is True
+    assert [(t.title, t.level) for t in first.titles] == [("high_tech_enterprise", "national"), ("innovative_sme", None)]
+    assert second.titles == []
+    assert raw_cell("serious_dishonesty_list", "真") == "true"
+
+
 def test_the_report_opens_with_the_change_and_shows_only_changed_policies(tmp_path: Path) -> None:
     old, new = both(tmp_path, PACK.replace("value: 10", "value: 20"))
     report = build_report("old", "new", old, new, make_population(FIRMS, "firms"), DAY)

@@ -1,4 +1,5 @@
-"""Binds every Chinese Gherkin feature in features/ to the shared steps in conftest.py."""
+"""Binds every Chinese Gherkin feature in features/ to the shipped steps (engine/authoring/steps.py,
+imported by conftest.py)."""
 from pytest_bdd import scenarios
 
 scenarios(".")

@@ -12,12 +12,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Union
+from typing import Any, Iterator
 
 import click
 
 from engine.language import expr as ex
-from engine.evaluate.explain import Renderer, field_unit, fmt_number, fmt_value
+from engine.evaluate.explain import Renderer, fmt_number, fmt_value
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 from engine.language.rules import Benefit, BracketTable, Condition, Derived, Expression, Indicator, Policy, Scorecard, Source
 
@@ -53,7 +53,7 @@ class Table:
     rows: list[list[str]] = field(default_factory=list)
 
 
-Block = Union[Heading, Para, Bullets, Table]
+Block = Heading | Para | Bullets | Table
 
 
 def status_tag(status: str) -> str:
@@ -92,10 +92,7 @@ class Catalogue:
                 f"{param.label.en} ({fmt_value(value, param.unit, 'en')})")
 
     def unit(self, name: str) -> str | None:
-        for table in (self.pack.parameters, self.pack.derived):
-            if name in table:
-                return table[name].unit  # type: ignore[attr-defined]
-        return field_unit(name)
+        return self.pack.unit(name)
 
     def words(self, expression: Expression) -> str:
         w = self.render.words(expression.ast)

@@ -19,8 +19,9 @@ from engine.authoring.diff import DiffInputError, build_report, generate_populat
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 
 EXIT_INPUT, EXIT_RULES = 2, 3
-PROJECT = Path(__file__).resolve().parents[2]
-FEATURE_TESTS = PROJECT / "tests" / "test_features.py"
+HERE = Path(__file__).resolve().parent
+FEATURE_TESTS, FEATURE_CONFIG = HERE / "feature_tests.py", HERE / "feature_tests.ini"   # shipped with the package
+DEFAULT_FEATURES = (HERE.parent / "features").resolve()
 
 
 def _fail(message: str, code: int) -> None:
@@ -76,24 +77,27 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
 
 
 @click.command("test", context_settings={"ignore_unknown_options": True})
-@click.argument("folder", type=click.Path(path_type=Path), default=DEFAULT_RULES)
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def test_command(folder: Path, pytest_args: tuple[str, ...]) -> None:
-    """Run the Chinese Gherkin features in features/ against FOLDER / 用规则目录运行中文场景测试"""
-    if not FEATURE_TESTS.exists():
-        _fail(f"{FEATURE_TESTS}: 找不到场景测试（需在源码目录中运行）/ feature tests not found (run from a source checkout)",
-              EXIT_INPUT)
+@click.option("--features", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_FEATURES,
+              show_default="the shipped features", help="Folder of .feature files / 场景目录")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[FOLDER] [PYTEST_ARGS]...")
+def test_command(features: Path, args: tuple[str, ...]) -> None:
+    """Run the Chinese Gherkin features against FOLDER (default: the shipped pack); the other
+    arguments go to pytest, e.g. `-k 高新` / 用规则目录运行中文场景测试"""
+    given = bool(args) and not args[0].startswith("-")
+    folder, pytest_args = (Path(args[0]), args[1:]) if given else (DEFAULT_RULES, args)
+    if not features.is_dir():
+        _fail(f"{features}: 场景目录不存在 / no such features folder", EXIT_INPUT)
     pack = _load(str(folder), folder)
     click.echo(f"规则测试 / rule tests: {folder} (pack {pack.hash})")
     # Only pytest-bdd is needed: skipping the other plugins' start-up makes the run several times faster.
-    env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-                        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
+    env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "IPCHECK_FEATURES_DIR": str(features.resolve()),
+                        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     # Scenarios tagged @authoring exercise these tools themselves (and would run this command again).
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "failures.jsonl"
-        cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
-               "-p", "tests.support.feature_report", "-m", "not authoring", "-q", "--tb=no", "-rN", *pytest_args]
-        proc = subprocess.run(cmd, cwd=PROJECT, env=env | {"IPCHECK_FEATURE_REPORT": str(report)},
+        cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-c", str(FEATURE_CONFIG), "--rootdir", str(HERE),
+               "-p", "engine.authoring.feature_report", "-m", "not authoring", "-q", "--tb=no", "-rN", *pytest_args]
+        proc = subprocess.run(cmd, env=env | {"IPCHECK_FEATURE_REPORT": str(report)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] \
             if report.exists() else []
@@ -102,15 +106,16 @@ def test_command(folder: Path, pytest_args: tuple[str, ...]) -> None:
     if proc.returncode not in (0, 1) or (proc.returncode == 1 and not failures):
         click.echo(proc.stdout.rstrip())   # not a failing scenario (a collection error): show pytest's words
     for failure in failures:
-        click.echo(failure_text(failure))
+        click.echo(failure_text(failure, features.resolve().parent))
     click.echo(test_summary(counts["passed"], counts["failed"], proc.returncode))
     sys.exit(proc.returncode)
 
 
-def failure_text(failure: dict[str, Any]) -> str:
-    """One failing scenario for its author: where, which scenario, which step, expected against actual."""
+def failure_text(failure: dict[str, Any], root: Path) -> str:
+    """One failing scenario for its author: where (relative to `root`), which scenario, which step, expected
+    against actual."""
     path = Path(failure["feature"])
-    shown = path.relative_to(PROJECT).as_posix() if path.is_relative_to(PROJECT) else str(path)
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     example = "，".join(f"{k} = {v}" for k, v in failure.get("example", {}).items())
     return (f"✗ 未通过 FAILED {shown}:{failure['line']} 场景「{failure['scenario']}」"
             + (f"（例子：{example}）" if example else "") + "\n"

@@ -34,25 +34,23 @@ from engine.evaluate.evaluator import evaluate
 from engine.batch.generate import COLUMNS, generate_arrow
 from engine.authoring.lint import Finding, lint_pack
 from engine.language.loader import RulePack, walk_conditions
-from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, field_kind, parse_profile
+from engine.model.errors import BilingualError
+from engine.model.words import NOT_IN_FORCE_ZH, STATUS_SHORT_ZH
+from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, parse_profile
 from engine.language.rules import Expression
 from engine.batch.tabular import ChunkReader, raw_cell
 from engine.batch.vectorized import Vec, columns_from_profiles, evaluate_columns, numeric
 
 NOT_IN_FORCE = "not_in_force"
 IN_FORCE = "(in_force)"        # pseudo-condition: the policy came into or went out of force
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定", "error": "无法判定",
-             NOT_IN_FORCE: "未生效"}
+STATUS_ZH = {**STATUS_SHORT_ZH, NOT_IN_FORCE: NOT_IN_FORCE_ZH}
 SECTION_WORDS = {"parameters": ("参数", "parameter"), "derived": ("派生事实", "derived fact"),
                  "scorecards": ("评分表", "scorecard"), "policies": ("政策", "policy"),
                  "exclusive": ("不重复享受组", "exclusive group")}
 
 
-class DiffInputError(Exception):
-    """A rule source or population that cannot be read; bilingual."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{zh} / {en}")
+class DiffInputError(BilingualError):
+    """A rule source or population that cannot be read."""
 
 
 # --- rule sources --------------------------------------------------------------------
@@ -224,26 +222,6 @@ class Population:
         return self.columns
 
 
-_TRUE = {"是", "true", "yes", "y", "1", "真", "有"}
-_FALSE = {"否", "false", "no", "n", "0", "假", "无"}
-
-
-def _cell(name: str, text: str) -> Any:
-    """A CSV cell as input for the profile (empty = missing; 是/否 for booleans; titles as JSON or a;b)."""
-    kind = field_kind(name)
-    if kind == "bool":
-        low = text.lower()
-        return True if low in _TRUE else False if low in _FALSE else text
-    if kind == "titles":
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except json.JSONDecodeError:
-                return text
-        return [{"title": t.strip()} for t in text.replace("；", ";").split(";") if t.strip()]
-    return text
-
-
 def _read_rows(path: Path) -> list[Any]:
     try:
         raw = path.read_bytes()
@@ -269,7 +247,7 @@ def _read_rows(path: Path) -> list[Any]:
             for header, value in record.items():
                 name = KEY_BY_LABEL.get(header.strip(), header.strip())
                 if value is not None and value.strip():
-                    row[name] = _cell(name, value.strip())
+                    row[name] = raw_cell(name, value.strip())   # a screening table's cell conventions
             rows.append(row)
         return rows
     try:
@@ -455,7 +433,7 @@ class DiffReport:
                 "as_of": self.as_of.isoformat(), "changes": [c.as_json() for c in self.changes],
                 "population": {"source": pop.source, "rows": pop.total, "evaluated": len(pop),
                                "rejected": pop.rejected},
-                "policies": [{**{k: v for k, v in vars(p).items()}, "flipped": p.flipped,
+                "policies": [{**vars(p), "flipped": p.flipped,
                               "amount_change": p.amount_after - p.amount_before} for p in self.policies],
                 "lint": [vars(f) for f in self.lint]}
 

@@ -23,6 +23,7 @@ from annotated_types import Ge, Gt, Le, Lt
 
 from engine.language import expr as ex
 from engine.authoring.intervals import FULL, Interval, arith, bound, compare, covered_by, hull, satisfying, subtract
+from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of, line_of, pack_files, read_yaml
 from engine.model.profile import FIELDS, field_kind
 from engine.language.rules import BracketTable, Condition, Policy
@@ -143,19 +144,12 @@ class Ranges:
         return None
 
     def _call(self, node: ex.Call) -> Interval | None:
-        if node.func == "years_between":
-            return FULL
-        if node.func not in ("min", "max", "abs"):
+        """The function's own range reasoning (engine.language.functions), closed at its ends."""
+        bounds = REGISTRY[node.func].bounds
+        if bounds is None:
             return None
-        args = [self.of(a) for a in node.args]
-        if any(a is None for a in args):
-            return None
-        if node.func == "abs":
-            a = args[0]
-            assert a is not None
-            return Interval.closed(0 if a.lo <= 0 <= a.hi else min(abs(a.lo), abs(a.hi)), max(abs(a.lo), abs(a.hi)))
-        pick = min if node.func == "min" else max
-        return Interval.closed(pick(a.lo for a in args), pick(a.hi for a in args))  # type: ignore[union-attr]
+        found = bounds([None if (a := self.of(arg)) is None else (a.lo, a.hi) for arg in node.args])
+        return None if found is None else Interval.closed(*found)
 
     def texts(self, node: ex.Node) -> set[str] | None:
         """The finite set of texts an expression can take, when it is one."""

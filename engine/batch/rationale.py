@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.language import expr as ex
-from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
+from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
 from engine.language.loader import RulePack, dependencies
 from engine.model.profile import FIELDS, label_zh
 from engine.language.rules import Condition
@@ -35,10 +35,7 @@ class Rationale:
         self._fields: dict[str, list[str]] = {}
 
     def unit(self, name: str) -> str | None:
-        for table in (self.pack.parameters, self.pack.derived):
-            if name in table:
-                return table[name].unit  # type: ignore[attr-defined]
-        return field_unit(name)
+        return self.pack.unit(name)
 
     def param_value(self, name: str) -> Any:
         param = self.pack.parameters.get(name)
@@ -88,12 +85,10 @@ class Rationale:
     def subject(self, cond: Condition) -> str:
         if cond.label is not None:
             return cond.label.zh if self.lang == "zh" else cond.label.en
-        assert cond.when is not None
-        return self.render.render(cond.when.ast, self.lang)
+        return self.render.render(cond.test().ast, self.lang)
 
     def unmet_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
-        assert cond.when is not None
-        node = cond.when.ast
+        node = cond.test().ast
         if not isinstance(node, ex.Compare):
             head = "不满足：" if self.lang == "zh" else "not met: "
             return Coded(np.where(rows, 0, -1), [head + self.subject(cond)])

@@ -1,13 +1,11 @@
 """Whole-file problems of applicant tables, in both languages (one home, so readers need no cycle)."""
 from __future__ import annotations
 
+from engine.model.errors import BilingualError
 
-class TableError(ValueError):
+
+class TableError(BilingualError):
     """A whole-file problem (unreadable, unknown format, no header), in both languages."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.en, self.zh = en, zh
 
 
 class LimitError(TableError):

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 from python_calamine import CalamineWorkbook
 
+from engine.model.errors import BilingualError
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (CROSS_CHECKS, FIELDS, EnterpriseProfile, ProfileInputError, ProfileIssue,
                       Title, field_kind, parse_profile)
@@ -296,7 +297,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa
 _INT_TEXT = r"^[+-]?\d+$"
 _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$")
-_BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false"}
+_BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false", "真": "true", "假": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
 KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}

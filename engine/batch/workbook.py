@@ -26,6 +26,8 @@ from engine.batch.outputs import FORMULA_START
 from engine.batch.measures import catalogue, condition_labels, short_name
 from engine.batch.sheetrows import Column, Rows, splice
 from engine.language.loader import RulePack
+from engine.model.words import INVALID_ZH, RULE_ERROR_IN_TABLE_ZH
+from engine.model.words import STATUS_ZH as DECISION_ZH
 
 
 class Screened(Protocol):
@@ -39,8 +41,7 @@ class Screened(Protocol):
     allocations: dict[str, Any]
     summary: Any                        # engine.batch.screen.Summary
 
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误",
-             "error": "规则计算出错"}
+STATUS_ZH = {**DECISION_ZH, "invalid": INVALID_ZH, "error": RULE_ERROR_IN_TABLE_ZH}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
 STATUS_COLOURS = {"符合": "#C6EFCE", "不符合": "#FFC7CE", "待定（缺少信息）": "#FFEB9C", "数据有误": "#D9D9D9",
                   "拟支持": "#C6EFCE", "候补": "#FFEB9C"}

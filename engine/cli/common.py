@@ -1,4 +1,5 @@
 """What every `ipcheck` command shares: exit codes, failing with a message, the rule-folder option."""
+
 from __future__ import annotations
 
 import sys
@@ -24,5 +25,11 @@ def pack_or_exit(rules: Path) -> RulePack:
         raise
 
 
-rules_option = click.option("--rules", "rules", type=click.Path(path_type=Path), default=DEFAULT_RULES,
-                            show_default="the shipped pack", help="Rule folder / 规则目录")
+rules_option = click.option(
+    "--rules",
+    "rules",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_RULES,
+    show_default="the shipped pack",
+    help="Rule folder / 规则目录",
+)

@@ -15,6 +15,7 @@ from engine import assess as assess_profile
 from engine.authoring.catalogue import docs
 from engine.authoring.lint import summary as lint_summary
 from engine.authoring.commands import diff_command, test_command
+from engine.authoring.functions_doc import functions_command
 from engine.batch.generate import generate_command
 from engine.cli.common import EXIT_INPUT, fail, pack_or_exit, rules_option
 from engine.cli.screen import policies_command, screen, template_command
@@ -127,7 +128,7 @@ def lint(folder: Path, strict: bool) -> None:
         sys.exit(1)
 
 
-for command in (diff_command, test_command, docs):
+for command in (diff_command, test_command, docs, functions_command):
     rules.add_command(command)
 for command in (screen, policies_command, template_command, generate_command):
     main.add_command(command)

@@ -27,7 +27,7 @@ def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
                 raise ValueError
         except ValueError:
             raise click.BadParameter(f"expected MEASURE=NUMBER (id or Chinese name), got {text!r} / "
-                                     f"应为 措施名称或标识=数值，如 贯标认证奖励=20", param_hint=option)
+                                     f"应为 措施名称或标识=数值，如 贯标认证奖励=20", param_hint=option) from None
     return out
 
 

@@ -15,9 +15,9 @@ from datetime import date
 from typing import Any, Callable, Collection
 
 from engine.language import expr as ex
-from engine.evaluate.explain import RATIO_UNITS, Renderer, field_unit, fmt_number, fmt_value
-from engine.language.functions import SCALAR, has_title
-from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
+from engine.language.functions import REGISTRY
+from engine.language.loader import RulePack, dependencies
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
                       IndicatorResult, RouteResult, ScorecardResult, Words)
@@ -70,7 +70,8 @@ def bracket_result(table: BracketTable, value: Any) -> Any:
 
 def lookup_result(rule: Derived, key: Any) -> Any:
     lookup = rule.lookup
-    assert lookup is not None
+    if lookup is None:
+        raise RuleRuntimeError(f"{rule.id} has no lookup table / 没有查找表")
     if key is None:
         return None
     key = str(key)
@@ -88,13 +89,6 @@ COMBINATOR_WORDS = {"all": Words(zh="同时满足以下全部条件", en="all of
 
 def status_of(value: bool | None) -> Check:
     return "unknown" if value is None else ("met" if value else "unmet")
-
-
-def unit_in(pack: RulePack, name: str) -> str | None:
-    for table in (pack.parameters, pack.derived):
-        if name in table:
-            return table[name].unit
-    return field_unit(name)
 
 
 # --- what does not depend on the profile, worked out once --------------------
@@ -168,7 +162,7 @@ class Prepared:
         if found is None:
             if len(self._dates) >= MAX_DATES:
                 self._dates.clear()
-            found = self._dates[as_of] = OnDate(self.pack, as_of, lambda name: unit_in(self.pack, name))
+            found = self._dates[as_of] = OnDate(self.pack, as_of, self.pack.unit)
         return found
 
     def words(self, text: Text) -> Words:
@@ -189,7 +183,7 @@ class Prepared:
         """The facts an indicator shows: every name its expressions read but parameters."""
         entry = self._by_object.get(id(ind))
         if entry is None:
-            read = sorted(set().union(*(ex.names(e.ast) for e in expressions_of(ind))))
+            read = sorted(dependencies(ind))
             entry = self._by_object[id(ind)] = (ind, [n for n in read if n not in self.pack.parameters])
         return entry[1]
 
@@ -224,7 +218,7 @@ class Evaluation:
 
     # --- names --------------------------------------------------------------
     def unit(self, name: str) -> str | None:
-        return unit_in(self.pack, name)
+        return self.pack.unit(name)
 
     # --- expressions --------------------------------------------------------
     def eval(self, node: ex.Node, missing: set[str]) -> Any:
@@ -282,13 +276,14 @@ class Evaluation:
         return not want
 
     def call(self, node: ex.Call, missing: set[str]) -> Any:
-        if node.func == "has_title":
-            args = [self.eval(a, missing) for a in node.args]
-            result = has_title(self.profile, self.as_of, *args)
-            if result is None:
-                missing.add("titles")
-            return result
-        return SCALAR[node.func](*(self.eval(a, missing) for a in node.args))
+        fn = REGISTRY[node.func]
+        args = [self.eval(a, missing) for a in node.args]
+        if fn.reads is None:
+            return fn.scalar(*args)
+        result = fn.scalar(self.profile, self.as_of, *args)
+        if result is None:
+            missing.add(fn.reads)
+        return result
 
     def truth(self, node: ex.Node) -> tuple[bool | None, set[str]]:
         missing: set[str] = set()
@@ -491,11 +486,11 @@ class Evaluation:
                                values={})  # given, not defaulted: pydantic deep-copies mutable defaults
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
-        assert cond.when is not None
-        node = cond.when.ast
+        test = cond.test()
+        node = test.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        result = ConditionResult(id=ident, label=label, expression=cond.when.text, text=self.dated.words(node),
+        result = ConditionResult(id=ident, label=label, expression=test.text, text=self.dated.words(node),
                                  status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
                                  missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status,
                                  children=[])

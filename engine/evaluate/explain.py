@@ -5,7 +5,8 @@ from datetime import date
 from typing import Any, Callable
 
 from engine.language import expr as ex
-from engine.model.profile import TITLES, FIELDS, unit_of
+from engine.language.functions import REGISTRY
+from engine.model.profile import FIELDS, unit_of
 from engine.model.results import Words
 
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "−", "*": "×", "/": "÷"}
@@ -77,24 +78,7 @@ class Renderer:
         raise TypeError(node)
 
     def call(self, node: ex.Call, lang: str) -> str:
-        args = [self.render(a, lang, top=False) for a in node.args]
-        if node.func == "has_title":
-            code = node.args[0].value if isinstance(node.args[0], ex.Str) else args[0]
-            title = TITLES.get(code, code)
-            level = {"national": "国家级", "provincial": "省级", "municipal": "地市级", "district": "区县级"}
-            if lang == "zh":
-                lv = f"（{level.get(args[1], args[1])}及以上）" if len(args) > 1 else ""
-                return f"持有有效的{title}{lv}称号"
-            return f"holds a valid {title} title" + (f" ({args[1]} or higher)" if len(args) > 1 else "")
-        if node.func == "years_between":
-            return f"{args[0]}至{args[1]}的整年数" if lang == "zh" else f"whole years from {args[0]} to {args[1]}"
-        if node.func == "starts_with":
-            return (f"{args[0]}以 {'、'.join(args[1:])} 开头" if lang == "zh"
-                    else f"{args[0]} starts with {' or '.join(args[1:])}")
-        if node.func == "one_of":
-            return (f"{args[0]}属于 {'、'.join(args[1:])}" if lang == "zh"
-                    else f"{args[0]} is one of {', '.join(args[1:])}")
-        return f"{node.func}({', '.join(args)})"
+        return REGISTRY[node.func].words([self.render(a, lang, top=False) for a in node.args], lang)
 
 
 def field_unit(name: str) -> str | None:

@@ -10,9 +10,10 @@ from datetime import date
 from typing import Callable
 
 from engine.evaluate import whatif
-from engine.evaluate.evaluator import Evaluation
+from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.status import Statuses, compiled
 from engine.language.loader import RulePack
+from engine.language.rules import Expression
 from engine.model.profile import EnterpriseProfile
 from engine.model.results import Assessment, DimensionScore, StrengthResult
 
@@ -21,10 +22,17 @@ CARD, SCORE, TIER, FULL_MARKS = "ip_strength_card", "ip_strength", "ip_strength_
 APPLIES_WHEN = {"service": "is_ip_service_firm"}
 
 
+def score_formula(pack: RulePack) -> Expression:
+    """The 0-100 score's formula over the scorecard's raw total (a rule file could define it otherwise)."""
+    formula = pack.derived[SCORE].formula
+    if formula is None:
+        raise RuleRuntimeError(f"{SCORE} must be a formula over {CARD} / {SCORE} 应为基于 {CARD} 的公式")
+    return formula
+
+
 def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], float | None]:
     """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
-    formula = pack.derived[SCORE].formula
-    assert formula is not None, f"{SCORE} must be a formula over {CARD}"
+    formula = score_formula(pack)
 
     def score(assessment: Assessment, raw: float | None = None) -> float | None:
         card = next(c for c in assessment.scorecards if c.id == CARD)
@@ -38,8 +46,7 @@ def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable
 def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None], float | None]:
     """`overall` for status runs (engine.evaluate.status): the rules' formula applied to a raw total
     (default: the card's total, else the points known so far)."""
-    formula = pack.derived[SCORE].formula
-    assert formula is not None, f"{SCORE} must be a formula over {CARD}"
+    formula = score_formula(pack)
     value = compiled(pack, as_of).expression(formula.ast).value
 
     def score(result: Statuses, raw: float | None = None) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.evaluate.evaluator import Evaluation, missing_words, reasons_of
+from engine.evaluate.evaluator import Evaluation, RuleRuntimeError, missing_words, reasons_of
 from engine.evaluate.status import Missing, Outcome, StatusEvaluator, Statuses, compiled
 from engine.evaluate.strength import CARD, SCORE, TIER, overall_of
 from engine.language.loader import RulePack
@@ -43,7 +43,8 @@ def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Assess
 
 def decision(fast: StatusEvaluator, ev: Evaluation, result: Statuses, outcome: Outcome) -> DecisionSummary:
     policy = ev.pack.policy_on(outcome.id, ev.as_of)
-    assert policy is not None
+    if policy is None:  # the status run decides only versions in force: a mismatch is a defect, said as such
+        raise RuleRuntimeError(f"{outcome.id}: no version in force on {ev.as_of} / 该日期没有施行的版本")
     if outcome.status == "error":       # rare: the explaining evaluator words the failure (rule file:line)
         failed = next(d for d in Evaluation(ev.profile, ev.pack, ev.as_of).run([outcome.id]).decisions
                       if d.id == outcome.id)

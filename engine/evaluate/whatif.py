@@ -466,7 +466,8 @@ def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: 
         if outcome.status != "ineligible":
             continue
         policy = pack.policy_on(outcome.id, as_of)
-        assert policy is not None
+        if policy is None:  # a decision is only made for a version in force: nothing to repair otherwise
+            continue
         candidates = [c for c in repair.condition(policy.conditions, True)[:MAX_VERIFIED]
                       if c and len(c) <= max_changes]
         verified = outcomes(profile, pack, as_of, candidates, {outcome.id})

@@ -28,6 +28,9 @@ from typing import Callable, Iterable, Union
 
 from engine.language.suggest import did_you_mean
 
+from engine.language.functions import REGISTRY
+from engine.model.errors import BilingualError
+
 MAX_LENGTH = 2000
 MAX_DEPTH = 32          # nesting of parentheses, `not`, `-` and function calls while parsing
 MAX_TREE_DEPTH = 64     # depth of the parsed tree (a chain `1+1+…` deepens it by one per term)
@@ -35,14 +38,14 @@ MAX_LITERAL = 1e12      # |number| written in a rule (万元: 10^16 yuan); anyth
 MAX_DIGITS = 20
 
 
-class ExprError(ValueError):
-    """An expression refused at load; bilingual, with the character offset."""
+class ExprError(BilingualError):
+    """An expression refused at load, with the character offset."""
 
     def __init__(self, en: str, zh: str, offset: int | None = None) -> None:
         where = f" (at character {offset + 1})" if offset is not None else ""
         where_zh = f"（第 {offset + 1} 个字符）" if offset is not None else ""
-        super().__init__(f"{zh}{where_zh} / {en}{where}")
-        self.en, self.zh, self.offset = en, zh, offset
+        super().__init__(en, zh, shown=f"{zh}{where_zh} / {en}{where}")
+        self.offset = offset
 
 
 # --- AST -------------------------------------------------------------------
@@ -115,16 +118,8 @@ class Not:
 
 Node = Union[Num, Str, DateLit, Bool, Name, Call, Neg, BinOp, Compare, And, Or, Not]
 
-# name -> (min args, max args or None); implementations live in the evaluators.
-FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "min": (2, None),
-    "max": (2, None),
-    "abs": (1, 1),
-    "years_between": (2, 2),      # whole years from the first date to the second
-    "has_title": (1, 2),          # has_title('high_tech_enterprise'[, 'provincial']) at as_of
-    "starts_with": (2, None),     # starts_with(industry_code, 'C', 'B')
-    "one_of": (2, None),          # one_of(division_code, '500105', '500106')
-}
+# name -> (min args, max args or None), from the function registry (one module per function).
+FUNCTIONS: dict[str, tuple[int, int | None]] = {f.name: (f.min_args, f.max_args) for f in REGISTRY.values()}
 
 COMPARISONS = {"<", "<=", ">", ">=", "==", "!="}
 _ALIASES = {"≤": "<=", "≥": ">=", "≠": "!=", "×": "*", "÷": "/", "＜": "<", "＞": ">"}

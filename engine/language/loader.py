@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import graphlib
+import itertools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 
 from engine.language import expr as ex
 from engine.language.suggest import did_you_mean
-from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH
+from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH, unit_of
 from engine.model.profile import label as field_label
 from engine.language.types import check_pack
 from engine.language.rules import (Condition, Dated, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile,
@@ -24,7 +25,7 @@ MAX_NESTING = 40   # YAML levels: the deepest shipped rule is about 12
 T = TypeVar("T")
 
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
-DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules"
+DEFAULT_RULES = (Path(__file__).resolve().parents[1] / "rules").resolve()   # the shipped pack: engine/rules
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,13 @@ class RulePack:
             title = self.policies[name][0].title
             return title.zh, title.en
         return name, name
+
+    def unit(self, name: str) -> str | None:
+        """The unit of a parameter, derived fact or profile field (None: no unit, or not a number)."""
+        for table in (self.parameters, self.derived):
+            if name in table:
+                return table[name].unit  # type: ignore[attr-defined]
+        return unit_of(name) if name in FIELDS else None
 
 
 SECTIONS = ("parameters", "derived", "scorecards", "policies")
@@ -434,7 +442,7 @@ def _check_versions(pack: RulePack) -> list[RuleIssue]:
     dated += [(k, p.versions) for k, p in pack.parameters.items()]
     for ident, versions in dated:
         spans = sorted(versions, key=lambda v: v.valid_from)
-        for a, b in zip(spans, spans[1:]):
+        for a, b in itertools.pairwise(spans):
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 file, line = pack.origin[ident]
                 issues.append(RuleIssue(file, line, f"{ident}: versions from {a.valid_from} and {b.valid_from} overlap"

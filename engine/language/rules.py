@@ -49,7 +49,7 @@ class Expression:
 def _parse_expression(value: Any, info: ValidationInfo) -> Expression:
     if isinstance(value, Expression):
         return value
-    if isinstance(value, bool) or isinstance(value, (int, float)):
+    if isinstance(value, (bool, int, float)):
         value = str(value).lower() if isinstance(value, bool) else repr(value)
     if not isinstance(value, str):
         raise ValueError(f"expected an expression (text), got {type(value).__name__} / 应为表达式文本")
@@ -281,6 +281,12 @@ class Condition(Strict):
 
     def children(self) -> list["Condition"]:
         return self.all or self.any or ([self.not_] if self.not_ else [])
+
+    def test(self) -> Expression:
+        """A leaf's expression (validation gives every leaf one; all / any / not have none)."""
+        if self.when is None:
+            raise ValueError(f"condition {self.id or ''} has children, not an expression / 该条件为组合条件，没有表达式")
+        return self.when
 
 
 class Benefit(Strict):

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, Iterable, Iterator
 
 from engine.language import expr as ex
+from engine.language.functions import REGISTRY
 from engine.language.rules import (BracketTable, Condition, Derived, Expression, Indicator, Parameter, Policy,
                                    Scorecard)
 from engine.language.suggest import did_you_mean
@@ -206,6 +207,10 @@ class Checker:
         if func == "has_title":
             self.title_args(node.args)
             return BOOL
+        if REGISTRY[func].numeric:  # a number function declared in its own module (engine/language/functions)
+            if not all(a.numeric for a in args):
+                raise TypeProblem(f"{func}() takes numbers", f"{func}() 的参数必须是数值")
+            return args[0]
         subject, options = args[0], args[1:]
         if func == "starts_with":
             if not all(t.kind in TEXTUAL for t in args):

@@ -1,17 +1,15 @@
 """统一社会信用代码 (GB 32100-2015) with its embedded organisation code (GB 11714)."""
 from __future__ import annotations
 
+from engine.model.errors import BilingualError
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters, values 0-30 (no I O Z S V)
 CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 
-class CreditCodeError(ValueError):
-    """Carries an English and a Chinese message."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.en, self.zh = en, zh
+class CreditCodeError(BilingualError):
+    """A credit code that is not a valid 统一社会信用代码."""
 
 
 def code_check_char(first17: str) -> str:

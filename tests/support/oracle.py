@@ -77,7 +77,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from durable import engine as durable_engine
 from durable.lang import avalue, item, value, when_all
@@ -162,7 +162,7 @@ class _Junction:
     parts: tuple["Logic", ...]
 
 
-Logic = Union[_Atom, _Const, _Not, _Junction]
+Logic = _Atom | _Const | _Not | _Junction
 
 
 def kleene(tree: Logic, atoms: dict[int, bool | None]) -> bool | None:
