@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from engine.language import expr as ex
-from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, bracket_result, lookup_result
+from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, bracket_range, bracket_result, lookup_result
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, walk_conditions
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
@@ -467,10 +467,12 @@ class BatchEvaluation:
         results = [value for _, value in cases] + [None, otherwise]
         return from_codes(self.n, np.arange(self.n), codes, results)
 
-    def brackets(self, table: BracketTable) -> Vec:
+    def brackets(self, table: BracketTable, top: bool = False) -> Vec:
+        """The row each value falls in gives its result (`top`: the top of an expert-judged range)."""
         of = self.eval(table.of.ast)
         if of.kind not in NUMERIC:
-            return elementwise(lambda v: bracket_result(table, v), [of], of.known, self.n)
+            pick = bracket_range if top else (lambda t, v: (bracket_result(t, v),))
+            return elementwise(lambda v: pick(table, v)[-1], [of], of.known, self.n)
         x = numeric(of)
         codes = np.full(self.n, len(table.rows), dtype=np.int64)
         pending = np.asarray(of.known, dtype=bool).copy()
@@ -480,7 +482,7 @@ class BatchEvaluation:
                 hit &= {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}[op](x, bound)
             codes[hit] = pos
             pending &= ~hit
-        results = [row.result() for row in table.rows] + [table.otherwise]
+        results = [row.top() if top else row.result() for row in table.rows] + [table.otherwise]
         return from_codes(self.n, np.flatnonzero(of.known), codes[np.asarray(of.known, dtype=bool)], results)
 
     # --- scorecards -------------------------------------------------------
@@ -513,45 +515,59 @@ class BatchEvaluation:
         self.result.scorecards[card.id] = ScorecardColumns(card, total, low, high, passed)
 
     def score_group(self, group: Any) -> tuple[Vec, np.ndarray, np.ndarray]:
-        points = [self.score_indicator(i) for i in group.indicators]
-        low = np.minimum(_sequential_sum([np.where(p.known, p.value, 0.0) for p in points]), group.max)
-        high = np.minimum(_sequential_sum([np.where(p.known, p.value, i.max)
-                                           for p, i in zip(points, group.indicators)]), group.max)
-        known = np.logical_and.reduce([p.known for p in points])
+        scored = [self.score_indicator(i) for i in group.indicators]
+        low = np.minimum(_sequential_sum([np.where(p.known, p.value, 0.0) for p, _ in scored]), group.max)
+        high = np.minimum(_sequential_sum([np.where(p.known, top, i.max)
+                                           for (p, top), i in zip(scored, group.indicators)]), group.max)
+        known = np.logical_and.reduce([p.known & (p.value == top) for p, top in scored])
         return Vec("num", low, known), low, high
 
-    def score_indicator(self, ind: Indicator) -> Vec:
-        raw = self.indicator_points(ind)
-        if raw.kind not in NUMERIC:
+    def score_indicator(self, ind: Indicator) -> tuple[Vec, np.ndarray]:
+        """Points (the bottom of an expert-judged range) and the top of the range."""
+        raw, top = self.indicator_points(ind)
+        if raw.kind not in NUMERIC or top.kind not in NUMERIC:
             raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
-        return Vec("num", np.maximum(0.0, np.minimum(numeric(raw), ind.max)), np.asarray(raw.known, dtype=bool))
+        clip = lambda v: np.maximum(0.0, np.minimum(numeric(v), ind.max))  # noqa: E731
+        return Vec("num", clip(raw), np.asarray(raw.known, dtype=bool)), clip(top)
 
-    def indicator_points(self, ind: Indicator) -> Vec:
+    def indicator_points(self, ind: Indicator) -> tuple[Vec, Vec]:
         if ind.brackets is not None:
-            return self.brackets(ind.brackets)
+            ranged = any(r.points_to is not None for r in ind.brackets.rows)
+            low = self.brackets(ind.brackets)
+            return low, self.brackets(ind.brackets, top=True) if ranged else low
         if ind.best_of is not None:
             return self.best_of(ind)
         if ind.formula is not None:
-            return self.eval(ind.formula.ast)
+            value = self.eval(ind.formula.ast)
+            return value, value
         if ind.cases is not None:
-            return self.first_case([(c.when, c.points) for c in ind.cases], otherwise=ind.otherwise or 0)
-        earned = np.zeros(self.n)
+            low = self.first_case([(c.when, c.points) for c in ind.cases], otherwise=ind.otherwise or 0)
+            if all(c.points_to is None for c in ind.cases):
+                return low, low
+            return low, self.first_case([(c.when, c.top()) for c in ind.cases], otherwise=ind.otherwise or 0)
+        earned, top = np.zeros(self.n), np.zeros(self.n)
         unknown = np.zeros(self.n, dtype=bool)
         for item in ind.items or []:
             hit, known = self.truth(item.when.ast)
             earned = earned + np.where(hit, item.points, 0.0)
+            top = top + np.where(hit, item.top(), 0.0)
             unknown |= ~known
-        return Vec("num", earned, ~(unknown & (earned < ind.max)))
+        known = ~(unknown & (earned < ind.max))
+        return Vec("num", earned, known), Vec("num", top, known)
 
-    def best_of(self, ind: Indicator) -> Vec:
-        found = [self.brackets(t) for t in ind.best_of or []]
-        if any(f.kind not in NUMERIC for f in found):
+    def best_of(self, ind: Indicator) -> tuple[Vec, Vec]:
+        tables = ind.best_of or []
+        found = [self.brackets(t) for t in tables]
+        tops = [self.brackets(t, top=True) for t in tables]
+        if any(f.kind not in NUMERIC for f in found + tops):
             raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
         any_known = np.logical_or.reduce([f.known for f in found])
         best = np.max([np.where(f.known, numeric(f), -np.inf) for f in found], axis=0)
         best = np.where(any_known, best, 0.0)
+        best_top = np.where(any_known, np.max([np.where(f.known, numeric(f), -np.inf) for f in tops], axis=0), 0.0)
         all_known = np.logical_and.reduce([f.known for f in found])
-        return Vec("num", best, all_known | (best >= ind.max))
+        known = all_known | (best >= ind.max)
+        return Vec("num", best, known), Vec("num", best_top, known)
 
     # --- policies ---------------------------------------------------------
     def decide(self, ident: str) -> None:

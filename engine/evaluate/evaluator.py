@@ -34,11 +34,23 @@ def bracket_matches(row: Bracket, value: float) -> bool:
                for op, bound in row.bounds())
 
 
+def bracket_row(table: BracketTable, value: Any) -> Bracket | None:
+    return None if value is None else next((r for r in table.rows if bracket_matches(r, value)), None)
+
+
 def bracket_result(table: BracketTable, value: Any) -> Any:
     if value is None:
         return None
-    row = next((r for r in table.rows if bracket_matches(r, value)), None)
+    row = bracket_row(table, value)
     return table.otherwise if row is None else row.result()
+
+
+def bracket_range(table: BracketTable, value: Any) -> tuple[Any, Any]:
+    """(bottom, top) of the points `value` earns: equal unless its row is an expert-judged range."""
+    if value is None:
+        return None, None
+    row = bracket_row(table, value)
+    return (table.otherwise, table.otherwise) if row is None else (row.result(), row.top())
 
 
 def lookup_result(rule: Derived, key: Any) -> Any:
@@ -183,6 +195,7 @@ class Evaluation:
         self.missing: dict[str, set[str]] = {}
         self.scorecards: dict[str, ScorecardResult] = {}
         self.decisions: dict[str, Decision] = {}
+        self.pending: dict[str, Words] = {}  # fact -> why it is open although no field is missing
         for name in FIELDS:
             value = getattr(profile, name)
             self.values[name] = value.value if hasattr(value, "value") else value
@@ -325,9 +338,14 @@ class Evaluation:
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
         missing = unscored.union(*(set(r.missing) for r in routes))
+        judged = [i for g in groups for i in g.indicators if i.judged] if passed is None else []
+        need = None if not judged or card.pass_at is None else card.pass_at - low
         result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
                                  total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
-                                 groups=groups, routes=routes, missing=sorted(missing) if passed is None else [])
+                                 groups=groups, routes=routes, missing=sorted(missing) if passed is None else [],
+                                 judged=[i.id for i in judged], expert_need=need)
+        if judged:
+            self.pending[card.id + "_passed"] = judged_words(result, judged)
         self.scorecards[card.id] = result
         self.set_fact(card.id, total, unscored)  # the total does not depend on the direct routes
         self.set_fact(card.id + "_passed", passed, missing)
@@ -342,51 +360,57 @@ class Evaluation:
 
     def score_group(self, group: Any) -> GroupResult:
         indicators = [self.score_indicator(i) for i in group.indicators]
-        low = min(sum(i.points or 0 for i in indicators), group.max)
-        high = min(sum(i.max if i.points is None else i.points for i in indicators), group.max)
+        low = min(sum(i.low for i in indicators), group.max)
+        high = min(sum(i.high for i in indicators), group.max)
         points = low if all(i.points is not None for i in indicators) else None
         return GroupResult(id=group.id, label=self.prepared.words(group.label), points=points, low=low, high=high,
                            max=group.max, min=group.min, indicators=indicators)
 
     def score_indicator(self, ind: Indicator) -> IndicatorResult:
         missing: set[str] = set()
-        points = self.indicator_points(ind, missing)
-        if points is not None:
-            points = max(0.0, min(float(points), ind.max))
-        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label), points=points, max=ind.max,
+        low, high = self.indicator_points(ind, missing)
+        clip = lambda v: max(0.0, min(float(v), ind.max))  # noqa: E731
+        known = low is not None
+        low, high = (clip(low), clip(high)) if known else (0.0, ind.max)
+        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label),
+                               points=low if known and low == high else None, max=ind.max, low=low, high=high,
+                               judged=known and low != high,
                                values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
-                               missing=sorted(missing) if points is None else [],
+                               missing=[] if known else sorted(missing),
                                source=ind.source.cite() if ind.source else None, rule_status=ind.status)
 
-    def indicator_points(self, ind: Indicator, missing: set[str]) -> float | None:
+    def indicator_points(self, ind: Indicator, missing: set[str]) -> tuple[Any, Any]:
+        """(bottom, top) of the points; equal unless an expert-judged range; (None, None) while unknown."""
         if ind.brackets is not None:
-            return bracket_result(ind.brackets, self.eval(ind.brackets.of.ast, missing))
+            return bracket_range(ind.brackets, self.eval(ind.brackets.of.ast, missing))
         if ind.best_of is not None:
-            found = [bracket_result(t, self.eval(t.of.ast, missing)) for t in ind.best_of]
-            known = [p or 0 for p in found if p is not None] or [0]
-            return max(known) if None not in found or max(known) >= ind.max else None
+            found = [bracket_range(t, self.eval(t.of.ast, missing)) for t in ind.best_of]
+            known = [(lo or 0, hi or 0) for lo, hi in found if lo is not None] or [(0, 0)]
+            best = (max(lo for lo, _ in known), max(hi for _, hi in known))
+            return best if all(lo is not None for lo, _ in found) or best[0] >= ind.max else (None, None)
         if ind.formula is not None:
-            return self.eval(ind.formula.ast, missing)
+            value = self.eval(ind.formula.ast, missing)
+            return value, value
         if ind.cases is not None:
             for case in ind.cases:
                 hit, why = self.truth(case.when.ast)
                 if hit is None:
                     missing |= why
-                    return None
+                    return None, None
                 if hit:
-                    return case.points
-            return ind.otherwise or 0
-        earned, unknown = 0.0, False
+                    return case.points, case.top()
+            return ind.otherwise or 0, ind.otherwise or 0
+        earned, top, unknown = 0.0, 0.0, False
         for item in ind.items or []:
             hit, why = self.truth(item.when.ast)
             if hit is None:
                 unknown, missing = True, missing | why
             elif hit:
-                earned += item.points
+                earned, top = earned + item.points, top + item.top()
         if unknown and earned < ind.max:
-            return None
+            return None, None
         missing.clear()
-        return earned
+        return earned, top
 
     # --- policies -----------------------------------------------------------
     def decide(self, ident: str) -> None:
@@ -433,6 +457,11 @@ class Evaluation:
                                  children=[])
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)
+        open_ = [self.pending[n] for n in self.prepared.leaf_reads(node) if n in self.pending] if hit is None else []
+        if open_:
+            result.would_take = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
+            result.text = Words(zh=f"{result.text.zh}（{result.would_take.zh}）",
+                                en=f"{result.text.en} ({result.would_take.en})")
         return result
 
     def _shown(self, name: str) -> Any:
@@ -520,6 +549,8 @@ def reasons(result: ConditionResult) -> Words:
     leaves = [leaf for leaf in deciding_leaves(result) if leaf.status == want]
     if result.status == "unknown":
         fields = sorted({m for leaf in leaves for m in leaf.missing})
+        if not fields and leaves and all(leaf.would_take for leaf in leaves):  # open for a known reason
+            return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
         if not fields:  # e.g. an industry whose SME size rules are not encoded
             return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
                          en="cannot decide: the case is not covered by the encoded rules ("
@@ -527,6 +558,18 @@ def reasons(result: ConditionResult) -> Words:
         return Words(zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
                      en="missing facts: " + ", ".join(fields))
     return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
+
+
+def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
+    """Why a scorecard is open with every fact known: the expert-judged ranges and what they must add."""
+    items_zh = "、".join(f"{i.label.zh}（{fmt_number(i.low)}–{fmt_number(i.high)} 分）" for i in judged)
+    items_en = ", ".join(f"{i.label.en} ({fmt_number(i.low)}-{fmt_number(i.high)})" for i in judged)
+    span = f"{fmt_number(card.low)}–{fmt_number(card.high)}"
+    need = fmt_number(card.expert_need) if card.expert_need is not None else "?"
+    return Words(zh=f"待专家评分：{items_zh}；总分 {span} 分，需 ≥ {fmt_number(card.pass_at)}，"
+                    f"专家评分部分需在各区间下限之上再得 {need} 分",
+                 en=f"awaiting the experts' scores: {items_en}; total {span}, needs ≥ {fmt_number(card.pass_at)}: "
+                    f"the judged items must add {need} above the bottoms of their ranges")
 
 
 def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.model.profile import FIELDS, label_zh, unit_of
-from engine.model.results import Assessment, ConditionResult, Decision, ScorecardResult, StrengthResult
+from engine.model.results import Assessment, ConditionResult, Decision, IndicatorResult, ScorecardResult, StrengthResult
 
 STATUS = {"zh": {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）"},
           "en": {"eligible": "ELIGIBLE", "ineligible": "not eligible", "undetermined": "UNDETERMINED (missing facts)"}}
@@ -44,9 +44,12 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
 def decision_lines(d: Decision, lang: str) -> list[str]:
     title = d.title.zh if lang == "zh" else d.title.en
     flag = RULE_STATUS[lang].get(d.rule_status, "")
-    lines = [f"■ {title}{flag}  → {STATUS[lang][d.status]}", f"  {'依据' if lang == 'zh' else 'Source'}: {d.citation}"]
+    status = STATUS[lang][d.status]
+    if d.status == "undetermined" and not d.missing:  # open for another reason (e.g. expert-judged ranges)
+        status = f"{'待定' if lang == 'zh' else 'UNDETERMINED'}（{d.reasons.zh if lang == 'zh' else d.reasons.en}）"
+    lines = [f"■ {title}{flag}  → {status}", f"  {'依据' if lang == 'zh' else 'Source'}: {d.citation}"]
     lines += condition_lines(d.conditions, lang, depth=1)
-    if d.status == "undetermined":
+    if d.status == "undetermined" and d.missing:
         names = "、".join(field_name(m, lang) for m in d.missing) if lang == "zh" else ", ".join(d.missing)
         lines.append(f"  {'需补充' if lang == 'zh' else 'Would settle it'}: {names}")
     for b in d.benefits:
@@ -85,8 +88,10 @@ def scorecard_lines(card: ScorecardResult, lang: str) -> list[str]:
         minimum = f"，{'最低' if zh else 'min'} {fmt_number(g.min)}" if g.min is not None else ""
         lines.append(f"  {g.label.zh if zh else g.label.en}: {pts} / {fmt_number(g.max)}{minimum}")
         for i in g.indicators:
-            p = fmt_number(i.points) if i.points is not None else "?"
-            lines.append(f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}")
+            lines.append(f"    - {i.label.zh if zh else i.label.en}: {indicator_points(i, zh)} / {fmt_number(i.max)}")
+    if card.judged and card.expert_need is not None:
+        lines.append(f"  {'专家评分部分需在区间下限之上再得' if zh else 'the expert-judged ranges must add'} "
+                     f"{fmt_number(card.expert_need)} {'分' if zh else 'points to pass'}")
     for r in card.routes:
         lines.append(f"  {MARK[r.status]} {'直通' if zh else 'direct route'}: {r.label.zh if zh else r.label.en}")
     return lines
@@ -118,7 +123,7 @@ def strength_lines(a: Assessment, card: ScorecardResult, lang: str) -> list[str]
         pts = fmt_number(dim.points) if dim.points is not None else f"{fmt_number(dim.low)}–{fmt_number(dim.high)}"
         lines.append(f"  {name}: {pts} / {fmt_number(dim.max)}")
         for i in group.indicators:
-            p = fmt_number(i.points) if i.points is not None else "?"
+            p = indicator_points(i, zh)
             used = "，".join(value_text(k, v, lang) for k, v in i.values.items()) if zh else \
                 ", ".join(value_text(k, v, lang) for k, v in i.values.items())
             lines.append(f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}" + (f"  [{used}]" if used else ""))
@@ -153,4 +158,13 @@ def score_text(s: StrengthResult) -> str:
         return fmt_number(s.score)
     if s.score_low is not None and s.score_high is not None:
         return f"{fmt_number(s.score_low)}–{fmt_number(s.score_high)}"
+    return "?"
+
+
+def indicator_points(i: IndicatorResult, zh: bool) -> str:
+    """Points, an expert-judged range (low–high, 专家评定), or ? while unknown."""
+    if i.points is not None:
+        return fmt_number(i.points)
+    if i.judged:
+        return f"{fmt_number(i.low)}–{fmt_number(i.high)}（{'专家评定' if zh else 'experts judge'}）"
     return "?"

@@ -109,8 +109,16 @@ class Bracket(Strict):
     lt: float | None = None
     value: Scalar | None = None
     points: float | None = None
+    points_to: float | None = Field(None, description="Top of an expert-judged range of points (points is its"
+                                                      " bottom): the indicator is scored as the interval")
     status: Status = "confirmed"
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> "Bracket":
+        if self.points_to is not None and (self.points is None or self.points_to < self.points):
+            raise ValueError("points_to needs points at or below it / points_to 须与不大于它的 points 同时给出")
+        return self
 
     def bounds(self) -> list[tuple[str, float]]:
         return [(op, v) for op, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt))
@@ -118,6 +126,10 @@ class Bracket(Strict):
 
     def result(self) -> Scalar | float | None:
         return self.points if self.points is not None else self.value
+
+    def top(self) -> Scalar | float | None:
+        """The top of the row's points: the result unless the row is an expert-judged range."""
+        return self.points_to if self.points_to is not None else self.result()
 
 
 class BracketTable(Strict):
@@ -173,7 +185,17 @@ class Derived(Strict):
 class Item(Strict):
     when: Expr
     points: float
+    points_to: float | None = Field(None, description="Top of an expert-judged range (points is its bottom)")
     label: Text | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> "Item":
+        if self.points_to is not None and self.points_to < self.points:
+            raise ValueError("points_to is below points / points_to 小于 points")
+        return self
+
+    def top(self) -> float:
+        return self.points if self.points_to is None else self.points_to
 
 
 class Indicator(Strict):

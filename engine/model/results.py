@@ -38,8 +38,11 @@ class ConditionResult(BaseModel):
 class IndicatorResult(BaseModel):
     id: str
     label: Words
-    points: float | None
+    points: float | None           # None while unknown or an expert-judged range
     max: float
+    low: float = 0                 # the points are within [low, high]: [0, max] while unknown,
+    high: float = 0                # the bottom and top of the range an expert picks from
+    judged: bool = False           # facts known, points within an expert-judged range
     values: dict[str, Any] = {}
     missing: list[str] = []
     source: str | None = None
@@ -76,6 +79,8 @@ class ScorecardResult(BaseModel):
     groups: list[GroupResult]
     routes: list[RouteResult] = []
     missing: list[str] = []
+    judged: list[str] = []         # indicators still within an expert-judged range when that leaves the result open
+    expert_need: float | None = None  # points the judged ranges must add above their bottoms to pass
 
 
 class BenefitResult(BaseModel):
