@@ -248,6 +248,29 @@ def reasons_contain(outcome: dict[str, Assessment], pack: RulePack, name: str, t
     assert text in decision.reasons.zh, decision.reasons.zh
 
 
+def _assumptions_of(outcome: dict[str, Assessment], pack: RulePack, name: str) -> list[str]:
+    """Texts of the assumptions a decision (or a scorecard's verdict) rested on."""
+    ident = _resolve(pack, name)
+    result = outcome["result"]
+    found = next((d.assumptions for d in result.decisions if d.id == ident), None)
+    if found is None:
+        found = next(c.passed_assumptions for c in result.scorecards if c.id == ident)
+    return [a.text.zh for a in found]
+
+
+@then(parsers.parse('"{name}" 的依据含假设值 "{items}"'))
+def rests_on(outcome: dict[str, Assessment], pack: RulePack, name: str, items: str) -> None:
+    """Exactly these assumptions (each named by part of its text; ／-separated)."""
+    texts = _assumptions_of(outcome, pack, name)
+    wanted = items.split("／")
+    assert len(texts) == len(wanted) and all(any(w in t for t in texts) for w in wanted), texts
+
+
+@then(parsers.parse('"{name}" 的依据不含假设值'))
+def rests_on_nothing_assumed(outcome: dict[str, Assessment], pack: RulePack, name: str) -> None:
+    assert _assumptions_of(outcome, pack, name) == []
+
+
 @then(parsers.parse('"{card}" 的直通条件 "{route}" 判定为 "{state}"'))
 def scorecard_route(outcome: dict[str, Assessment], pack: RulePack, card: str, route: str, state: str) -> None:
     found = [r for r in _card(outcome, pack, card).routes if route in (r.id, r.label.zh)]

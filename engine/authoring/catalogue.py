@@ -268,8 +268,10 @@ class Catalogue:
             result = row.result()
             shown = f"{fmt_number(result)} {unit}" if isinstance(result, (int, float)) and not isinstance(result, bool) \
                 else fmt_value(result)
-            rows.append(f"{of} {bounds} → {shown}{status_tag(row.status)}" + (f"（{row.note}）" if row.note else ""))
+            edge = f"（边界 edge{status_tag(row.edge)}）" if row.edge != "confirmed" else ""
+            rows.append(f"{of} {bounds} → {shown}{status_tag(row.status)}{edge}" + (f"（{row.note}）" if row.note else ""))
             self.to_confirm(row.status, "分档 bracket", owner, where, of, f"{bounds} → {shown}", source, row.note)
+            self.to_confirm(row.edge, "分档边界 bracket edge", owner, where, of, f"{bounds} → {shown}", source, row.note)
         if table.otherwise is not None:
             rows.append(f"{of} 其他 otherwise → {fmt_value(table.otherwise)}")
         return rows

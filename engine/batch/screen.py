@@ -85,7 +85,7 @@ def schema_of(plan: Plan) -> pa.Schema:
               ("duplicate_of", pa.int64()), ("errors", pa.int32())]
     for p in plan.policies:
         fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64()),
-                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT)]
+                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT), (f"{p}.assumptions", TEXT)]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
     fields += [(f, SHOWN_FACTS[f]) for f in plan.facts]
@@ -198,7 +198,8 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
     return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
             f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, chunk.valid, UNMET),
-            f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN)}
+            f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN),
+            f"{p}.assumptions": rationale.assumptions(result, p, chunk.valid)}
 
 
 def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:

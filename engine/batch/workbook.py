@@ -76,7 +76,7 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
     per_policy = {}
     for p in screening.policies:
         headers = [h for _, h in BASE] + ["结论 status", "理由 reason", "金额（万元）amount", "未满足条件 unmet",
-                                          "缺信息条件 unknown"]
+                                          "缺信息条件 unknown", "依据含假设值 rests on assumptions"]
         if p in ranked:
             headers += ["排名 rank", "支持 funded"]
         per_policy[p] = _Sheet(book, sheet_name(p, taken), headers, bold)
@@ -92,7 +92,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screenin
                 extra = [cols[f"{p}.rank"][i], funded_word(cols[f"{p}.funded"][i])] if p in ranked else []
                 row += extra
                 per_policy[p].add(base + [status_word(cols[f"{p}.status"][i]), cols[f"{p}.reason"][i],
-                                          cols[f"{p}.amount"][i], cols[f"{p}.unmet"][i], cols[f"{p}.unknown"][i]]
+                                          cols[f"{p}.amount"][i], cols[f"{p}.unmet"][i], cols[f"{p}.unknown"][i],
+                                          cols[f"{p}.assumptions"][i]]
                                   + extra)
             row += [cols[f"{c}.score"][i] for c in screening.cards] + [cols[f][i] for f in facts]
             decisions.add(row)

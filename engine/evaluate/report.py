@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from engine.evaluate.explain import fmt_number, fmt_value
+from engine.evaluate.provenance import ASSUMED_TAG
 from engine.model.profile import FIELDS, label_zh, unit_of
-from engine.model.results import Assessment, ConditionResult, Decision, IndicatorResult, ScorecardResult, StrengthResult
+from engine.model.results import (Assessment, Assumption, ConditionResult, Decision, IndicatorResult, ScorecardResult,
+                                  StrengthResult)
 
 STATUS = {"zh": {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）"},
           "en": {"eligible": "ELIGIBLE", "ineligible": "not eligible", "undetermined": "UNDETERMINED (missing facts)"}}
@@ -52,11 +54,23 @@ def decision_lines(d: Decision, lang: str) -> list[str]:
     if d.status == "undetermined" and d.missing:
         names = "、".join(field_name(m, lang) for m in d.missing) if lang == "zh" else ", ".join(d.missing)
         lines.append(f"  {'需补充' if lang == 'zh' else 'Would settle it'}: {names}")
+    lines += assumption_lines(d.assumptions, lang)
     for b in d.benefits:
         amount = f"（{fmt_number(b.amount)} 万元）" if b.amount is not None else ""
         lines.append(f"  {'可享受' if lang == 'zh' else 'Benefit'}: {b.text.zh if lang == 'zh' else b.text.en}{amount}"
                      f"{RULE_STATUS[lang].get(b.rule_status, '')}")
+        extra = [a for a in b.assumptions if a not in d.assumptions]
+        lines += ["  " + line for line in assumption_lines(extra, lang)]
     return lines
+
+
+def assumption_lines(assumptions: list[Assumption], lang: str) -> list[str]:
+    """The assumed or provisional values a result rested on, one per line (engine/evaluate/provenance.py)."""
+    if not assumptions:
+        return []
+    head = "  依据含假设值:" if lang == "zh" else "  Rests on assumptions:"
+    return [head] + [f"    {ASSUMED_TAG[lang].get(a.status, '')}{a.text.zh if lang == 'zh' else a.text.en}"
+                     for a in assumptions]
 
 
 def condition_lines(c: ConditionResult, lang: str, depth: int) -> list[str]:
@@ -94,7 +108,7 @@ def scorecard_lines(card: ScorecardResult, lang: str) -> list[str]:
                      f"{fmt_number(card.expert_need)} {'分' if zh else 'points to pass'}")
     for r in card.routes:
         lines.append(f"  {MARK[r.status]} {'直通' if zh else 'direct route'}: {r.label.zh if zh else r.label.en}")
-    return lines
+    return lines + assumption_lines(card.passed_assumptions or card.assumptions, lang)
 
 
 def value_text(name: str, value: object, lang: str) -> str:

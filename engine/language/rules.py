@@ -112,6 +112,8 @@ class Bracket(Strict):
     points_to: float | None = Field(None, description="Top of an expert-judged range of points (points is its"
                                                       " bottom): the indicator is scored as the interval")
     status: Status = "confirmed"
+    edge: Status = Field("confirmed", description="Status of which side of the row's bounds the edge lies: a value"
+                                                  " sitting exactly on a bound rests on it (the row itself is confirmed)")
     note: str | None = None
 
     @model_validator(mode="after")

@@ -17,6 +17,15 @@ class Words(BaseModel):
     en: str
 
 
+class Assumption(BaseModel):
+    """An assumed or provisional value a result rested on (engine/evaluate/provenance.py)."""
+    kind: str                      # parameter, derived, row, edge, lookup, condition, indicator, route, ...
+    id: str
+    status: str                    # assumed / provisional
+    text: Words
+    note: str | None = None
+
+
 class ConditionResult(BaseModel):
     id: str
     combinator: Literal["all", "any", "not"] | None = None
@@ -80,6 +89,8 @@ class ScorecardResult(BaseModel):
     routes: list[RouteResult] = []
     missing: list[str] = []
     judged: list[str] = []         # indicators still within an expert-judged range when that leaves the result open
+    assumptions: list[Assumption] = []         # what the total rested on
+    passed_assumptions: list[Assumption] = []  # what the verdict rested on
     expert_need: float | None = None  # points the judged ranges must add above their bottoms to pass
 
 
@@ -89,6 +100,7 @@ class BenefitResult(BaseModel):
     amount: float | None = None
     cap: float | None = None
     rule_status: str = "confirmed"
+    assumptions: list[Assumption] = []
 
 
 class Decision(BaseModel):
@@ -105,6 +117,7 @@ class Decision(BaseModel):
     conditions: ConditionResult
     benefits: list[BenefitResult] = []
     grants: list[str] = []
+    assumptions: list[Assumption] = []    # the assumed or provisional values the decision rested on
 
 
 class Assessment(BaseModel):
