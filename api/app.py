@@ -11,7 +11,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -22,12 +21,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.evaluate.evaluator import evaluate
-from engine.evaluate.strength import enrich
-from engine.language.loader import DEFAULT_RULES, RulePack
-from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
-from engine.evaluate.report import render
-from engine.model.results import Assessment
+import engine
+from engine import DEFAULT_RULES, Assessment, EnterpriseProfile, ProfileInputError, ProfileIssue, RulePack, render
 
 from . import catalogue, screens, web
 from .auth import Officers
@@ -35,6 +30,7 @@ from .errors import ApiError, on_api_error, on_http_error, on_validation_error, 
 from .examples import EXAMPLE_AS_OF, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
+from .service import Service
 from .storage import Store
 
 log = logging.getLogger("ipcheck.rules")
@@ -64,14 +60,6 @@ class RulesVersion(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     rules_hash: str
-
-
-@dataclass
-class Service:
-    rules: RuleSource  # the serving pack: read it once per request (PinPack does), never twice
-    store: Store
-    officers: Officers
-    limits: Limits
 
 
 def read_json(body: bytes) -> Any:
@@ -127,15 +115,13 @@ def assess_query(query: Any) -> tuple[date | None, Lang]:
 
 def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
     try:
-        profile = parse_profile(data)
+        return engine.assess(data, as_of, pack=pack, what_if=what_if)
     except ProfileInputError as e:
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
-    day = as_of or date.today()
-    return enrich(evaluate(profile, pack, day), profile, pack, day, what_if=what_if)
 
 
 def example_assessment(pack: RulePack) -> dict[str, Any]:
-    result = evaluate(parse_profile(EXAMPLE_PROFILE), pack, EXAMPLE_AS_OF)
+    result = engine.assess(EXAMPLE_PROFILE, EXAMPLE_AS_OF, pack=pack, what_if=False)
     out = AssessmentOut(**result.model_dump(), lang="zh", report=render(result, "zh"))
     return out.model_dump(mode="json")
 

@@ -6,10 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from engine.language import expr as ex
-from engine.language.loader import RulePack, expressions_of
-from engine.model.results import Words
-from engine.language.rules import Condition, Policy
+from engine import Condition, Policy, RulePack, Words, dependencies
 
 
 class PolicySummary(BaseModel):
@@ -114,7 +111,7 @@ def version_out(policy: Policy) -> PolicyVersionOut:
 
 def parameters_of(pack: RulePack, versions: list[Policy]) -> list[ParameterOut]:
     """The parameters (thresholds) the policy's conditions and benefits read, with their dated sources."""
-    used = sorted({n for p in versions for e in expressions_of(p) for n in ex.names(e.ast)} & set(pack.parameters))
+    used = sorted({n for p in versions for n in dependencies(p)} & set(pack.parameters))
     out = []
     for ident in used:
         param = pack.parameters[ident]

@@ -1,4 +1,6 @@
-"""`ipcheck serve`: run the self-check service with uvicorn."""
+"""The whole `ipcheck` command: the engine's commands plus `ipcheck serve`, which runs the service.
+
+`serve` lives here, on the service's side, so that the engine never imports `api`."""
 from __future__ import annotations
 
 import copy
@@ -7,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from engine import RuleLoadError
+from engine.cli.main import main as engine_commands
 
 
 @click.command()
@@ -29,8 +34,6 @@ def serve(host: str, port: int, workers: int, rules: Path | None, rules_poll: fl
     to load or lint is refused (the last good pack keeps serving; GET /v1/rules/version says why)."""
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
-
-    from engine.language.loader import RuleLoadError
 
     from .app import app_from_env
     if rules is not None:
@@ -57,3 +60,7 @@ def log_config() -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["ipcheck"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config
+
+
+main = click.CommandCollection(sources=[engine_commands, click.Group(commands=[serve])], help=engine_commands.help,
+                               context_settings=engine_commands.context_settings)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.model.profile import _PYDANTIC_ZH, FIELDS, KEY_BY_LABEL, ProfileIssue, label_zh
+from engine.model.profile import FIELDS, PYDANTIC_ZH, KEY_BY_LABEL, ProfileIssue, label_zh
 
 MAX_SHOWN = 200  # characters of an offending value echoed back
 
@@ -58,7 +58,7 @@ def request_issues(err: RequestValidationError) -> list[ProfileIssue]:
         name = KEY_BY_LABEL.get(loc[-1], loc[-1]) if loc else ""
         ctx = e.get("ctx") or {}
         en = str(ctx.get("en") or e.get("msg", "invalid value"))
-        zh = str(ctx.get("zh") or _PYDANTIC_ZH.get(e.get("type", ""), en))
+        zh = str(ctx.get("zh") or PYDANTIC_ZH.get(e.get("type", ""), en))
         issues.append(ProfileIssue(field=".".join(loc) or "(request)", field_zh=label_zh(name) if name in FIELDS else None,
                                    value=e.get("input") if e.get("type") != "missing" else None,
                                    message_en=en, message_zh=zh))

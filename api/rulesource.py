@@ -24,8 +24,7 @@ from typing import Any, Awaitable, Callable, Literal
 from fastapi import Request
 from pydantic import BaseModel
 
-from engine.authoring.lint import lint_pack
-from engine.language.loader import RuleIssue, RuleLoadError, RulePack, load_pack, pack_hash
+from engine import RuleIssue, RuleLoadError, RulePack, lint_pack, load_pack, pack_hash
 
 log = logging.getLogger("ipcheck.rules")
 Trigger = Literal["startup", "watch", "endpoint"]

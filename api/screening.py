@@ -15,10 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.language.loader import RulePack
-from engine.batch.screen import Screening, Summary
+from engine import RulePack, Screening, Summary, TableError, field_of_header, read_chunks
 from engine.model.profile import label_zh
-from engine.batch.tabular import TableError, field_of_header, read_chunks
 
 STATUSES = ("eligible", "ineligible", "undetermined")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and

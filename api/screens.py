@@ -12,8 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine.language.loader import RulePack
-from engine.model.profile import ProfileIssue
+from engine import ProfileIssue, RulePack
 
 from .errors import ApiError, responses
 from .rulesource import pack_of
@@ -21,7 +20,7 @@ from .screening import ScreenInputError, check_input, run_screen
 from .storage import ScreenRun, now
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .service import Service
 
 log = logging.getLogger("ipcheck.screens")
 XLSX_MAGIC = b"PK\x03\x04"

@@ -16,19 +16,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from engine.evaluate.chart import strength_chart
-from engine.evaluate.evaluator import evaluate
-from engine.evaluate.strength import enrich
-from engine.evaluate.explain import fmt_number, fmt_value
-from engine.model.profile import FIELDS, TITLES, ProfileInputError, label_zh, parse_profile
-from engine.model.results import Assessment
+import engine
+from engine import Assessment, ProfileInputError, fmt_number, fmt_value, strength_chart
+from engine.model.profile import FIELDS, TITLES, label_zh
 
 from . import catalogue
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
 from .rulesource import pack_of
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .service import Service
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -113,7 +110,7 @@ def mount(app: FastAPI, service: "Service") -> None:
         except ValueError:
             errors["as_of"] = [translator(lang)("评估日期应为 YYYY-MM-DD", "the as-of date must be YYYY-MM-DD")]
         try:
-            profile = parse_profile(data)
+            profile = engine.parse_profile(data)
         except ProfileInputError as e:
             for issue in e.issues:
                 key = issue.field.split(".")[0] if issue.field.split(".")[0] in FIELDS else "_form"
@@ -121,7 +118,7 @@ def mount(app: FastAPI, service: "Service") -> None:
         if errors:
             return form_page(request, lang, values, errors, as_of_text, status=422)
         pack = pack_of(request)  # the pack the footer and X-Rules-Hash name
-        result = enrich(evaluate(profile, pack, as_of), profile, pack, as_of)
+        result = engine.assess(profile, as_of, pack=pack)
         submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
         return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang),
                     submitted=submitted)

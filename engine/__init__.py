@@ -1,1 +1,98 @@
-"""ipcheck engine: enterprise profiles, rule packs and the explainable evaluator."""
+"""ipcheck engine: enterprise profiles, rule packs and the explainable evaluator.
+
+This module is the engine's public API; the CLI, the service (`api/`) and outside callers use it
+and the public models in `engine.model`, never the layers beneath (see docs/architecture.md):
+
+    import engine
+    result = engine.assess({"revenue": 3000, "rd_ratio": 0.05}, date(2025, 6, 30))
+    result.decisions[0].status                          # eligible / ineligible / undetermined
+    engine.screen(Path("applicants.xlsx"), Path("decisions.xlsx"), date(2025, 6, 30))
+
+The batch names (`screen`, `Screening`, `Allocation`, `Summary`, `TableError`, `read_chunks`,
+`field_of_header`) load pyarrow, so they are imported on first use: `ipcheck assess` starts fast.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.authoring.lint import Finding, lint_pack
+from engine.evaluate.chart import strength_chart
+from engine.evaluate.evaluator import evaluate as _evaluate   # not `evaluate`: that is the sub-package's name
+from engine.evaluate.explain import fmt_number, fmt_value
+from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
+from engine.evaluate.report import render
+from engine.evaluate.strength import enrich
+from engine.language.loader import (DEFAULT_RULES, RuleIssue, RuleLoadError, RulePack, dependencies, expressions_of,
+                                    load_pack, pack_hash)
+from engine.language.rules import Condition, Policy
+from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
+from engine.model.results import Assessment, StrengthResult, Words
+
+if TYPE_CHECKING:
+    from engine.batch.screen import Allocation, Screening, Summary
+    from engine.batch.tabular import TableError, field_of_header, read_chunks
+
+__all__ = [
+    "assess", "screen", "default_pack",
+    "Assessment", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
+    "parse_profile", "RulePack", "RuleIssue", "RuleLoadError", "Condition", "Policy", "DEFAULT_RULES", "load_pack",
+    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "render", "strength_chart", "fmt_number", "fmt_value",
+    "Patent", "PatentListError", "read_patents",
+    "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
+]
+
+
+@lru_cache(maxsize=1)
+def default_pack() -> RulePack:
+    """The shipped pack (`rules/`), loaded once per process."""
+    return load_pack(DEFAULT_RULES)
+
+
+def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *,
+           pack: RulePack | None = None, what_if: bool = True, patents: list[Patent] | Path | None = None) -> Assessment:
+    """Every decision for one enterprise at `as_of` (default today), with its reasons, the IP-strength
+    section and, unless `what_if` is off (it re-evaluates the pack many times), the ranked
+    improvements and near misses.
+
+    `profile` is a profile or its raw mapping (English or Chinese keys; ProfileInputError if invalid).
+    `patents`, a patent list or a CSV/JSON file of one, replaces the profile's patent counts with the
+    counts derived from it (PatentListError if invalid); the checks are in `patent_counts`."""
+    pack = pack or default_pack()
+    day = as_of or date.today()
+    checked = profile if isinstance(profile, EnterpriseProfile) else parse_profile(
+        dict(profile) if isinstance(profile, Mapping) else profile)
+    checks = []
+    if patents is not None:
+        listed = read_patents(patents) if isinstance(patents, Path) else patents
+        checked, checks = apply_counts(checked, derive_counts(listed, pack, day))
+    result = enrich(_evaluate(checked, pack, day), checked, pack, day, what_if=what_if)
+    result.patent_counts = checks
+    return result
+
+
+def screen(source: Path, output: Path, as_of: date | None = None, *, pack: RulePack | None = None,
+           **options: Any) -> Summary:
+    """Screen an applicant table (.xlsx/.csv/.parquet) into `output` (.xlsx/.csv/.parquet): a decision,
+    rationale and ranking per row, bad rows listed with their errors. `options` are `Screening`'s
+    (policies, allocations, lang, chunk_rows, progress, workers, engine, scheduler); TableError if the
+    whole table cannot be read."""
+    from engine.batch.screen import Screening
+
+    return Screening(pack or default_pack(), as_of or date.today(), **options).run(source, output)
+
+
+def __getattr__(name: str) -> Any:
+    """The batch names, imported on first use (they load pyarrow)."""
+    if name in ("Screening", "Allocation", "Summary"):
+        from engine.batch import screen as screening
+
+        return getattr(screening, name)
+    if name in ("TableError", "read_chunks", "field_of_header"):
+        from engine.batch import tabular
+
+        return getattr(tabular, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -214,18 +214,19 @@ def test_pages_use_no_external_resources(client: TestClient) -> None:
 
 def test_result_page_shows_the_radar_chart_only_with_an_ip_strength_section(client: TestClient,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.web
+    import engine
     html = client.post("/check", data={"invention_patents": "3", "lang": "zh"}).text
     assert 'id="ip-strength-chart"' in html and "<svg" in html and "创造" in html
-    monkeypatch.setattr(api.web, "enrich", lambda assessment, *a, **k: assessment)  # no strength section
+    assess = engine.assess
+    monkeypatch.setattr(engine, "assess", lambda *a, **k: assess(*a, **k).model_copy(update={"strength": None}))
     assert 'id="ip-strength-chart"' not in client.post("/check", data={"lang": "zh"}).text
 
 
 def test_serve_refuses_a_broken_rule_pack_or_database_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from engine.cli.main import main
-    from engine.language.loader import DEFAULT_RULES
+    from api.cli import main
+    from engine import DEFAULT_RULES
     for name in ("IPCHECK_RULES", "DATABASE_URL"):  # serve sets them for its workers; restored after the test
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "bad.yaml").write_text("policies: [1]\n", encoding="utf-8")

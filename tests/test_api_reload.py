@@ -305,7 +305,7 @@ def test_a_pack_with_lint_errors_refuses_to_start(rules: Path, tmp_path: Path) -
 
 # --- a real server, two workers ---------------------------------------------------------------
 
-IPCHECK = [sys.executable, "-c", "from engine.cli.main import main; main()"]  # the `ipcheck` command
+IPCHECK = [sys.executable, "-c", "from api.cli import main; main()"]  # the `ipcheck` command
 
 
 def free_port() -> int:

@@ -2,31 +2,38 @@
 
 The input becomes a Dask DataFrame of cell texts (CSV and Parquet read by Dask itself, a
 workbook read here and split); every partition is screened by `screen.screen_part`, unchanged,
-on the cluster (a local one by default, or the scheduler at --scheduler). Parts come back in
+on the cluster (a local one by default, or the scheduler at --scheduler). The screening hands
+in itself and its chunk screener (this module does not import engine.batch.screen, which imports it). Parts come back in
 input order and the caller numbers their rows, flags duplicates, ranks and writes, exactly as
 for the local engine.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
 
-from engine.batch.screen import FIRST_ROW, Part, Plan, screen_part
 from engine.batch.tabular import TableError, detect_encoding, read_chunks
 
-if TYPE_CHECKING:
-    from engine.batch.screen import Screening
+ScreenTable = Callable[[Any, pa.Table], Any]   # (plan, cells) -> a screened part, rows numbered from the first
 
 
-def screen_frame(plan: Plan, frame: pd.DataFrame) -> Part:
-    """Screen one partition (its rows numbered from FIRST_ROW; the caller moves them into place)."""
-    return screen_part(plan, pa.Table.from_pandas(frame, preserve_index=False), FIRST_ROW)
+class Screener(Protocol):
+    """What the Dask engine needs of a screening run (engine.batch.screen.Screening)."""
+    chunk_rows: int
+    scheduler: str | None
+
+    def plan(self, headers: list[str]) -> Any: ...
+
+
+def screen_frame(screen_table: ScreenTable, plan: Any, frame: pd.DataFrame) -> Any:
+    """Screen one partition (its rows numbered from the first data row; the caller moves them into place)."""
+    return screen_table(plan, pa.Table.from_pandas(frame, preserve_index=False))
 
 
 def read_frame(source: Path, chunk_rows: int) -> tuple[Any, list[str]]:
@@ -63,7 +70,7 @@ def client(scheduler: str | None) -> Iterator[Any]:
         yield c
 
 
-def dask_parts(screening: "Screening", source: Path) -> Iterator[tuple[list[str], Part]]:
+def dask_parts(screening: Screener, source: Path, screen_table: ScreenTable) -> Iterator[tuple[list[str], Any]]:
     """(headers, screened part) per partition, in input order, rows numbered in place."""
     try:
         import dask
@@ -72,7 +79,7 @@ def dask_parts(screening: "Screening", source: Path) -> Iterator[tuple[list[str]
                          "--engine dask 需要安装 dask：pip install 'ipcheck[dask]'") from None
     frame, headers = read_frame(source, screening.chunk_rows)
     plan = screening.plan(headers)
-    tasks = [dask.delayed(screen_frame)(plan, partition) for partition in frame.to_delayed()]
+    tasks = [dask.delayed(screen_frame)(screen_table, plan, partition) for partition in frame.to_delayed()]
     with client(screening.scheduler) as c:
         futures = c.compute(tasks)
         offset = 0

@@ -30,6 +30,7 @@ import time
 from collections import OrderedDict, deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -406,7 +407,7 @@ class Screening:
         """(headers, screened part) for each chunk, in input order, row numbers final."""
         if self.engine == "dask":
             from engine.batch.dask_engine import dask_parts
-            yield from dask_parts(self, source)
+            yield from dask_parts(self, source, partial(screen_part, first_row=FIRST_ROW))
             return
         chunks = prefetch(read_chunks(source, self.chunk_rows))
         first = next(chunks, None)

@@ -6,14 +6,26 @@ memory stays flat up to Excel's row limit. Every sheet is written in row order.
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import pyarrow as pa
 import xlsxwriter
 
-if TYPE_CHECKING:
-    from engine.batch.screen import Screening
+from engine.language.loader import RulePack
+
+
+class Screened(Protocol):
+    """What the workbook reads of a screening run (engine.batch.screen.Screening, which imports this module)."""
+    pack: RulePack
+    as_of: date
+    lang: str
+    policies: list[str]
+    cards: list[str]
+    facts: tuple[str, ...]
+    allocations: dict[str, Any]
+    summary: Any                        # .table(): the summary sheet's lines
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误"}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
@@ -54,7 +66,7 @@ class _Sheet:
         self.row += 1
 
 
-def write_workbook(path: Path, batches: Iterator[pa.Table], screening: "Screening", errors_csv: Path) -> None:
+def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened, errors_csv: Path) -> None:
     zh = screening.lang == "zh"
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                            "strings_to_formulas": False, "strings_to_urls": False})

@@ -9,30 +9,14 @@ from typing import Any
 
 import click
 
-from engine.evaluate.evaluator import evaluate
-from engine.authoring.lint import lint_pack
-from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
-from engine.model.profile import EnterpriseProfile, ProfileInputError, parse_profile
-from engine.evaluate.chart import strength_chart
-from engine.evaluate.patents import PatentListError, apply_counts, derive_counts, read_patents
-from engine.evaluate.report import render
-from engine.model.results import Assessment
-from engine.evaluate.strength import enrich
-
-EXIT_INPUT, EXIT_RULES = 2, 3
-
-
-def fail(message: str, code: int = EXIT_INPUT) -> None:
-    click.echo(message, err=True)
-    sys.exit(code)
-
-
-def pack_or_exit(rules: Path) -> RulePack:
-    try:
-        return load_pack(rules)
-    except RuleLoadError as e:
-        fail(f"规则包加载失败 / the rule pack failed to load:\n{e}", EXIT_RULES)
-        raise
+from engine import (DEFAULT_RULES, Assessment, EnterpriseProfile, PatentListError, ProfileInputError, RuleLoadError,
+                    RulePack, lint_pack, load_pack, parse_profile, render, strength_chart)
+from engine import assess as assess_profile
+from engine.authoring.catalogue import docs
+from engine.authoring.commands import diff_command, test_command
+from engine.batch.generate import generate_command
+from engine.cli.common import EXIT_INPUT, fail, pack_or_exit, rules_option
+from engine.cli.screen import screen
 
 
 def read_profiles(path: Path) -> list[Any]:
@@ -46,10 +30,6 @@ def read_profiles(path: Path) -> list[Any]:
     except json.JSONDecodeError as e:
         fail(f"{path}:{e.lineno}:{e.colno}: JSON 格式错误 / invalid JSON: {e.msg}")
     return data if isinstance(data, list) else [data]
-
-
-rules_option = click.option("--rules", "rules", type=click.Path(path_type=Path), default=DEFAULT_RULES,
-                            show_default="rules/", help="Rule folder / 规则目录")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,16 +77,12 @@ def assess(profiles: tuple[Path, ...], as_of: Any, lang: str, as_json: bool, pat
 
 
 def assess_one(profile: EnterpriseProfile, pack: RulePack, day: date, patents: Path | None) -> Assessment:
-    """Evaluate, with patent counts from a list if given, plus the IP-strength and what-if sections."""
-    checks = []
-    if patents is not None:
-        try:
-            profile, checks = apply_counts(profile, derive_counts(read_patents(patents), pack, day))
-        except PatentListError as e:
-            fail(f"{patents}: 专利清单有误 / invalid patent list:\n" + "\n".join(f"  {i}" for i in e.issues))
-    assessment = enrich(evaluate(profile, pack, day), profile, pack, day)
-    assessment.patent_counts = checks
-    return assessment
+    """The facade's assessment, with patent counts from a list if given."""
+    try:
+        return assess_profile(profile, day, pack=pack, patents=patents)
+    except PatentListError as e:
+        fail(f"{patents}: 专利清单有误 / invalid patent list:\n" + "\n".join(f"  {i}" for i in e.issues))
+        raise
 
 
 def write_chart(assessment: Assessment, path: Path, lang: str) -> None:
@@ -150,14 +126,7 @@ def lint(folder: Path, strict: bool) -> None:
         sys.exit(1)
 
 
-# Commands that live beside their subject; imported last because they import this module's helpers.
-from engine.authoring.commands import diff_command, test_command  # noqa: E402
-from engine.authoring.catalogue import docs  # noqa: E402
-from engine.batch.generate import generate_command  # noqa: E402
-from engine.cli.screen import screen  # noqa: E402
-from api.cli import serve  # noqa: E402
-
 for command in (diff_command, test_command, docs):
     rules.add_command(command)
-for command in (screen, generate_command, serve):
+for command in (screen, generate_command):
     main.add_command(command)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from engine.cli.main import EXIT_INPUT, pack_or_exit, rules_option
+from engine.cli.common import EXIT_INPUT, pack_or_exit, rules_option
 
 CHUNK_ROWS = 100_000    # engine.batch.tabular.CHUNK_ROWS; the heavy modules load only when a command runs
 

@@ -354,7 +354,7 @@ class ProfileIssue(BaseModel):
     message_zh: str
 
 
-_PYDANTIC_ZH = {
+PYDANTIC_ZH = {   # pydantic's error types in Chinese
     "missing": "缺少", "extra_forbidden": "未知字段（请检查拼写）", "int_parsing": "应为整数",
     "int_from_float": "应为整数", "float_parsing": "应为数字", "finite_number": "不能为 NaN 或无穷大",
     "bool_parsing": "应为 是/否（true/false）", "date_parsing": "应为日期 YYYY-MM-DD",
@@ -379,7 +379,7 @@ def describe_errors(err: ValidationError) -> list[ProfileIssue]:
             en, zh = ctx["en"], ctx["zh"]
         else:
             en = e["msg"]
-            zh = _PYDANTIC_ZH.get(e["type"]) or _bound_zh(e["type"], ctx) or en
+            zh = PYDANTIC_ZH.get(e["type"]) or _bound_zh(e["type"], ctx) or en
         value = e.get("input") if e["type"] != "missing" else None
         if isinstance(value, dict) and "field" in ctx:
             value = value.get(ctx["field"])
