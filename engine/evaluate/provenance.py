@@ -16,14 +16,16 @@ Keys are tuples (kind, owner, part); `describe` turns one into words for people.
 """
 from __future__ import annotations
 
+import operator
 from datetime import date
 from typing import Any
 
-from engine.language.loader import RulePack
+from engine.language.loader import RulePack, walk_conditions
 from engine.language.rules import Bracket, BracketTable, Derived
 from engine.model.results import Assumption, Words
 
 Key = tuple[str, ...]
+_HOLDS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
 
 ASSUMED_TAG = {"zh": {"assumed": "［假设］", "provisional": "［暂定］"},
                "en": {"assumed": "[assumed] ", "provisional": "[provisional] "}}
@@ -55,9 +57,8 @@ def bracket_keys(owner: str, table: BracketTable, value: Any) -> set[Key]:
         return set()
     keys: set[Key] = set()
     hit = False
-    from engine.evaluate.evaluator import bracket_matches
     for pos, row in enumerate(table.rows):
-        if not hit and bracket_matches(row, value):
+        if not hit and all(_HOLDS[op](value, bound) for op, bound in row.bounds()):
             hit = True
             if unconfirmed(row.status):
                 keys.add(("row", owner, str(pos)))
@@ -150,7 +151,6 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
             status, note = benefit.status, None
             zh, en = f"{zh}：{benefit.text.zh}", f"{en}: {benefit.text.en}"
         elif kind == "condition":
-            from engine.language.loader import walk_conditions
             cond = dict(walk_conditions(policy.conditions, policy.conditions.id or "conditions"))[part[0]]
             status, note = cond.status, cond.note
             text = cond.when.text if cond.when else part[0]
