@@ -131,6 +131,26 @@ def benefit_amount(outcome: dict[str, Assessment], pack: RulePack, name: str, am
     else:
         assert known and sum(known) == pytest.approx(float(amount)), (known, decision.reasons.zh)
 
+@then(parsers.parse('"{name}" 的补助最高为 "{amount}"'))
+def benefit_up_to(outcome: dict[str, Assessment], pack: RulePack, name: str, amount: str) -> None:
+    """Total of the "up to N" ceilings (万元), which are never amounts; 无 = none."""
+    ident = _resolve(pack, name)
+    decision = next(d for d in outcome["result"].decisions if d.id == ident)
+    caps = [b.up_to for b in decision.benefits if b.up_to is not None]
+    if amount in UNKNOWN | {"无"}:
+        assert not caps, caps
+    else:
+        assert caps and sum(caps) == pytest.approx(float(amount)), (caps, decision.reasons.zh)
+
+@then(parsers.parse('"{title}" 列为可咨询，咨询 "{ask}"'))
+def listed_to_ask(outcome: dict[str, Assessment], title: str, ask: str) -> None:
+    """An information entry (no conditions to check), by Chinese title; never a decision."""
+    result = outcome["result"]
+    entry = next((e for e in result.information if e.title.zh == title), None)
+    assert entry is not None, [e.title.zh for e in result.information]
+    assert ask in entry.ask.zh, entry.ask.zh
+    assert all(d.title.zh != title for d in result.decisions)
+
 # --- IP strength (features/知识产权实力.feature) -----------------------------------------------
 
 @when(parsers.parse('按 "{day}" 评估知识产权实力'))

@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from engine.authoring.catalogue import build
 from engine.batch.screen import Screening
 from engine.evaluate.evaluator import evaluate
 from engine.evaluate.report import render
@@ -80,3 +81,21 @@ def test_workbook_column(tmp_path: Path) -> None:
     column = sheet["依据含假设值 rests on assumptions"].fillna("").tolist()
     assert all(f"［假设］分档边界 创新型中小企业评价得分：{e}" in column[0] for e in EDGES), column
     assert column[1] == ""
+
+
+def test_information_entries_in_every_output(client: TestClient, tmp_path: Path) -> None:
+    """可咨询 entries: in the text report, the JSON, the result page, the workbook and the catalogue."""
+    title = "中小企业知识产权战略推进工程"
+    assert title in render(evaluate(parse_profile(FAR), PACK, AS_OF))
+    body = client.post("/v1/assess", params={"as_of": AS_OF.isoformat()}, json=FAR).json()
+    assert any(e["title"]["zh"] == title for e in body["information"])
+    form = {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in FAR.items()}
+    assert f"{title} <span class=\"badge information\">可咨询" in \
+        client.post("/check", data=form | {"as_of": AS_OF.isoformat(), "lang": "zh"}).text
+    source = tmp_path / "firms.csv"
+    source.write_text("name,revenue\nA,100\n", encoding="utf-8")
+    out = tmp_path / "结果.xlsx"
+    Screening(PACK, AS_OF).run(source, out)
+    sheet = pd.read_excel(out, sheet_name="可咨询 information", engine="calamine")
+    assert title in sheet["措施 measure"].tolist()
+    assert all(title in text for text in build(PACK).values())

@@ -103,6 +103,7 @@ class Part:
     scores: dict[str, dict[str, int]]
     keys: dict[str, dict[str, np.ndarray]]
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)    # policy -> deciding leaf -> rows
+    up_to: dict[str, tuple[int, float]] = field(default_factory=dict)   # policy -> ("up to N" rows, total of N)
 
     def shifted(self, offset: int) -> "Part":
         """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
@@ -192,6 +193,9 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if amount is not None:
         shown = np.where(amount.known & eligible, amount.value, np.nan)
         part.amount[p] = float(np.nansum(shown))
+    if columns.up_to is not None:
+        capped = columns.up_to.known & eligible
+        part.up_to[p] = (int(capped.sum()), float(np.where(capped, columns.up_to.value, 0.0).sum()))
     part.status[p] = np.bincount(state, minlength=4)
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
@@ -266,6 +270,7 @@ class Summary:
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+    up_to: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -276,6 +281,9 @@ class Summary:
                 mine[word] = mine.get(word, 0) + count
         for p, amount in part.amount.items():
             self.amount[p] = self.amount.get(p, 0.0) + amount
+        for p, (rows, caps) in part.up_to.items():
+            had = self.up_to.get(p, (0, 0.0))
+            self.up_to[p] = (had[0] + rows, had[1] + caps)
         for c, bins in part.scores.items():
             mine = self.scores.setdefault(c, {})
             for key, count in bins.items():
@@ -297,6 +305,9 @@ class Summary:
                 # to the yuan: chunks (or Dask partitions) add their parts in different orders
                 amount = None if amount is None else round(amount, 4)
                 out.append((policy, f"{status} {STATUS_ZH[status]}", counts.get(status, 0), amount))
+            if policy in self.up_to:   # "up to N": a ceiling, never added to the confirmed amounts
+                rows, caps = self.up_to[policy]
+                out.append((policy, "up to (ceiling, not an amount) 最高可达（上限合计，非确定金额）", rows, round(caps, 4)))
         for policy, funded in self.funded.items():
             out.append((policy, "funded 拟支持", int(funded["funded"]), funded["funded_amount"]))
             out.append((policy, "waiting 候补", int(funded["waiting"]), None))

@@ -253,6 +253,7 @@ class PolicyColumns:
     conditions: dict[str, Condition]
     leaves: list[str]
     amount: Vec | None = None       # total benefit amount (万元) where eligible and known
+    up_to: Vec | None = None        # total of the "up to N" benefits (万元) where eligible and known
     _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -727,6 +728,7 @@ class BatchEvaluation:
         self.values[ident] = Vec("bool", state == MET, state != UNKNOWN)
         columns = PolicyColumns(policy, root, nodes, conditions, leaves)
         columns.amount = self.benefit_amount(policy, state == MET)
+        columns.up_to = self.benefit_up_to(policy, state == MET)
         self.result.policies[ident] = columns
         keys: Masks = {("policy", ident): self.everywhere} if pv.unconfirmed(policy.status) else {}
         self.prov[ident] = self.relied(ident, policy.conditions, root, self.everywhere, nodes, keys)
@@ -735,8 +737,9 @@ class BatchEvaluation:
         for n, benefit in enumerate(policy.benefits):
             if pv.unconfirmed(benefit.status):
                 merge(benefits, {("benefit", ident, str(n)): eligible})
-            if benefit.amount is not None:
-                merge(benefits, self.reads(benefit.amount.ast), eligible)
+            for expr in (benefit.amount, benefit.up_to):
+                if expr is not None:
+                    merge(benefits, self.reads(expr.ast), eligible)
         self.prov[ident + ".benefits"] = benefits
 
     def relied(self, ident: str, cond: Condition, node: str, active: np.ndarray, nodes: dict[str, np.ndarray],
@@ -767,6 +770,9 @@ class BatchEvaluation:
         nodes[ident] = state
         return state
 
+    def benefit_up_to(self, policy: Policy, eligible: np.ndarray) -> Vec | None:
+        return _up_to_sum(self, policy, eligible)
+
     def benefit_amount(self, policy: Policy, eligible: np.ndarray) -> Vec | None:
         """Sum of the known benefit amounts (capped) of an eligible row, as Evaluation.benefit gives them."""
         amounts = [b for b in policy.benefits if b.amount is not None]
@@ -782,6 +788,21 @@ class BatchEvaluation:
             total = total + np.where(v.known, value, 0.0)
             known |= np.asarray(v.known, dtype=bool)
         return Vec("num", total, known & eligible)
+
+
+def _up_to_sum(ev: "BatchEvaluation", policy: Policy, eligible: np.ndarray) -> Vec | None:
+    """Sum of the known "up to N" amounts of an eligible row (Evaluation.benefit's up_to)."""
+    caps = [b for b in policy.benefits if b.up_to is not None]
+    if not caps:
+        return None
+    total = np.zeros(ev.n)
+    known = np.zeros(ev.n, dtype=bool)
+    for benefit in caps:
+        v = ev.eval(benefit.up_to.ast)  # type: ignore[union-attr]
+        if v.kind in NUMERIC:
+            total = total + np.where(v.known, numeric(v), 0.0)
+            known |= np.asarray(v.known, dtype=bool)
+    return Vec("num", total, known & eligible)
 
 
 def _sequential_sum(parts: list[np.ndarray]) -> np.ndarray:

@@ -115,6 +115,12 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened,
     summary.add(["as of 评估日期", screening.as_of.isoformat(), None, None])
     for line in screening.summary.table():
         summary.add(list(line))
+    entries = [e for e in pack.information.values() if e.in_force(screening.as_of)]
+    if entries:   # measures with nothing to check: the same for every applicant (可咨询)
+        info = _Sheet(book, sheet_name("可咨询 information", taken), ["措施 measure", "依据 source", "内容 offers",
+                                                                      "咨询 ask", "状态 status"], bold)
+        for e in entries:
+            info.add([e.title.zh, e.source.cite(), e.offers.zh, e.ask.zh, e.status])
     errors = _Sheet(book, sheet_name("错误 errors", taken), ["行号 row", "字段 field", "字段名 field_zh", "值 value",
                                                                "说明 message_zh", "message_en"], bold)
     with errors_csv.open(encoding="utf-8-sig", newline="") as handle:

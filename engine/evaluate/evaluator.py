@@ -17,7 +17,7 @@ from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
-                      IndicatorResult, RouteResult, ScorecardResult, Words)
+                      InformationEntry, IndicatorResult, RouteResult, ScorecardResult, Words)
 from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
 from engine.evaluate import provenance as pv
 
@@ -306,7 +306,8 @@ class Evaluation:
         facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
                           name=self.profile.name, decisions=list(self.decisions.values()),
-                          scorecards=list(self.scorecards.values()), facts=facts)
+                          scorecards=list(self.scorecards.values()), facts=facts,
+                          information=information(self.pack, self.as_of) if targets is None else [])
 
     def set_fact(self, ident: str, value: Any, missing: set[str]) -> None:
         self.values[ident] = value
@@ -629,11 +630,21 @@ class Evaluation:
             if amount is not None and benefit.cap is not None:
                 amount = min(amount, benefit.cap)
         keys = set(decided) | ({("benefit", policy_id, str(position))} if pv.unconfirmed(benefit.status) else set())
-        if benefit.amount is not None:
-            keys |= self.reads(benefit.amount.ast)
+        up_to = None if benefit.up_to is None else self.eval(benefit.up_to.ast, set())
+        for expr in (benefit.amount, benefit.up_to):
+            if expr is not None:
+                keys |= self.reads(expr.ast)
         return BenefitResult(kind=benefit.kind, text=self.prepared.words(benefit.text), amount=amount,
-                             cap=benefit.cap, rule_status=benefit.status,
+                             cap=benefit.cap, up_to=up_to, rule_status=benefit.status,
                              assumptions=pv.described(self.pack, self.as_of, keys))
+
+
+def information(pack: RulePack, as_of: date) -> list[InformationEntry]:
+    """The 可咨询 entries in force on `as_of` (the same for every firm)."""
+    return [InformationEntry(id=e.id, title=Words(zh=e.title.zh, en=e.title.en), citation=e.source.cite(),
+                             quote=e.source.quote, offers=Words(zh=e.offers.zh, en=e.offers.en),
+                             ask=Words(zh=e.ask.zh, en=e.ask.en), rule_status=e.status)
+            for e in pack.information.values() if e.in_force(as_of)]
 
 
 def reasons(result: ConditionResult) -> Words:

@@ -33,6 +33,8 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
             lines += scorecard_lines(card, lang) + [""]
     for decision in assessment.decisions:
         lines += decision_lines(decision, lang) + [""]
+    if assessment.information:
+        lines += information_lines(assessment, lang) + [""]
     if assessment.near_misses:
         lines += near_miss_lines(assessment, lang) + [""]
     if assessment.patent_counts:
@@ -56,7 +58,8 @@ def decision_lines(d: Decision, lang: str) -> list[str]:
         lines.append(f"  {'需补充' if lang == 'zh' else 'Would settle it'}: {names}")
     lines += assumption_lines(d.assumptions, lang)
     for b in d.benefits:
-        amount = f"（{fmt_number(b.amount)} 万元）" if b.amount is not None else ""
+        amount = f"（{fmt_number(b.amount)} 万元）" if b.amount is not None else \
+            f"（{'最高' if lang == 'zh' else 'up to'} ≤ {fmt_number(b.up_to)} 万元）" if b.up_to is not None else ""
         lines.append(f"  {'可享受' if lang == 'zh' else 'Benefit'}: {b.text.zh if lang == 'zh' else b.text.en}{amount}"
                      f"{RULE_STATUS[lang].get(b.rule_status, '')}")
         extra = [a for a in b.assumptions if a not in d.assumptions]
@@ -71,6 +74,18 @@ def assumption_lines(assumptions: list[Assumption], lang: str) -> list[str]:
     head = "  依据含假设值:" if lang == "zh" else "  Rests on assumptions:"
     return [head] + [f"    {ASSUMED_TAG[lang].get(a.status, '')}{a.text.zh if lang == 'zh' else a.text.en}"
                      for a in assumptions]
+
+
+def information_lines(assessment: Assessment, lang: str) -> list[str]:
+    """Measures with nothing to check: what they offer and whom to ask (可咨询)."""
+    zh = lang == "zh"
+    lines = ["可咨询（文件提出、无可判定条件的措施）" if zh else "To ask about (measures with nothing to check)"]
+    for e in assessment.information:
+        flag = RULE_STATUS[lang].get(e.rule_status, "")
+        lines.append(f"□ {e.title.zh if zh else e.title.en}{flag}  → {'可咨询' if zh else 'ask'}  ({e.citation})")
+        lines.append(f"  {'内容' if zh else 'Offers'}: {e.offers.zh if zh else e.offers.en}")
+        lines.append(f"  {'咨询' if zh else 'Ask'}: {e.ask.zh if zh else e.ask.en}")
+    return lines
 
 
 def condition_lines(c: ConditionResult, lang: str, depth: int) -> list[str]:

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from engine.language import expr as ex
 from engine.model.profile import FIELDS, KEY_BY_LABEL
-from engine.language.rules import Condition, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile, Scorecard
+from engine.language.rules import (Condition, Derived, ExclusiveGroup, Expression, Information, Parameter, Policy, RuleFile,
+                                   Scorecard)
 
 MAX_FILE_BYTES = 1_000_000
 T = TypeVar("T")
@@ -124,6 +125,7 @@ class RulePack:
     origin: dict[str, tuple[str, int]]         # id -> (file, line)
     aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
     exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
+    information: dict[str, Information] = field(default_factory=dict)   # 可咨询 entries by id
     # What evaluations reuse (engine.evaluate.evaluator.prepared): lives and dies with this pack, which is never
     # changed after load, so a reload starts with empty caches.
     memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -267,6 +269,14 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
                     getattr(pack, section)[item.id] = item
     issues += _check_versions(pack)
     issues += _collect_exclusive(pack, parsed)
+    for shown, raw, rule_file in parsed:
+        for pos, entry in enumerate(rule_file.information):
+            line = raw["information"].lines[pos]
+            if entry.id in pack.information or entry.id in pack.origin:
+                issues.append(RuleIssue(shown, line, f"information entry {entry.id!r} is already defined"
+                                                     f" / 可咨询条目 {entry.id!r} 重复定义"))
+            pack.information.setdefault(entry.id, entry)
+            pack.origin.setdefault(entry.id, (shown, line))
     try:
         pack.order = _dependency_order(pack)
     except graphlib.CycleError as e:

@@ -289,6 +289,8 @@ class Benefit(Strict):
     text: Text
     amount: Expr | None = Field(None, description="万元; may be a formula over facts and parameters")
     cap: float | None = Field(None, description="万元")
+    up_to: Expr | None = Field(None, description="万元: the document says \"up to N\" and no rule fixes the sum: the"
+                                               " benefit is the range ≤ N, totalled apart from confirmed amounts")
     source: Source | None = None
     status: Status = "confirmed"
 
@@ -305,6 +307,18 @@ class Policy(Dated):
     conditions: Condition
     benefits: list[Benefit] = []
     grants: list[str] = Field([], description="Title codes the decision grants")
+
+
+class Information(Dated):
+    """A measure the document names with nothing a firm could be checked against (可咨询): shown to every
+    firm with what is on offer and whom to ask, never as an eligibility decision."""
+    id: str
+    title: Text
+    source: Source
+    status: Status = "confirmed"
+    note: str | None = None
+    offers: Text = Field(description="What the measure offers, in the document's words")
+    ask: Text = Field(description="Whom to ask (the responsible units the document names)")
 
 
 class ExclusiveGroup(Strict):
@@ -327,3 +341,4 @@ class RuleFile(Strict):
     scorecards: list[Scorecard] = []
     policies: list[Policy] = []
     exclusive: list[ExclusiveGroup] = Field([], description="Benefits that may not be combined (不重复享受)")
+    information: list[Information] = Field([], description="Measures with no conditions to check (可咨询)")

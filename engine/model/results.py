@@ -99,6 +99,7 @@ class BenefitResult(BaseModel):
     text: Words
     amount: float | None = None
     cap: float | None = None
+    up_to: float | None = None     # "up to N": the amount is a range ≤ N (never added to confirmed amounts)
     rule_status: str = "confirmed"
     assumptions: list[Assumption] = []
 
@@ -120,6 +121,17 @@ class Decision(BaseModel):
     assumptions: list[Assumption] = []    # the assumed or provisional values the decision rested on
 
 
+class InformationEntry(BaseModel):
+    """A measure with nothing to check (可咨询): what it offers and whom to ask."""
+    id: str
+    title: Words
+    citation: str
+    quote: str | None = None
+    offers: Words
+    ask: Words
+    rule_status: str = "confirmed"
+
+
 class Assessment(BaseModel):
     as_of: date
     rules_hash: str
@@ -132,6 +144,7 @@ class Assessment(BaseModel):
     improvements: list["Improvement"] = []
     near_misses: list["NearMiss"] = []
     patent_counts: list["CountCheck"] = []
+    information: list[InformationEntry] = []   # measures to ask about (可咨询), not decisions
 
 
 # --- IP strength and "what it would take" (engine/evaluate/strength.py, engine/evaluate/whatif.py) ---------------
