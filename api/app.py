@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
-from engine import DEFAULT_RULES, Assessment, EnterpriseProfile, ProfileInputError, ProfileIssue, RulePack, render
+from engine import (DEFAULT_RULES, Assessment, AssessmentSummary, EnterpriseProfile, ProfileInputError, ProfileIssue,
+                    RulePack, render)
 
 from . import catalogue, screens, web
 from .auth import Officers
@@ -90,12 +91,20 @@ ASSESS_PARAMETERS = [
     {"name": "whatif", "in": "query", "required": False,
      "description": "Include ranked improvements and near misses (costs many re-evaluations) / 是否给出改进建议",
      "schema": {"type": "string", "enum": ["true", "false"], "default": "true"}, "example": "true"},
+    {"name": "detail", "in": "query", "required": False,
+     "description": "summary: per decision the status, one-line reason, amount and what it would take, and the "
+                    "IP-strength score (no condition trees, report or what-if; several times cheaper); "
+                    "full: everything / summary 仅返回结论、一句话理由、金额与差距；full 返回完整说明",
+     "schema": {"type": "string", "enum": ["full", "summary"], "default": "full"}, "example": "full"},
 ]
 
 
-def assess_query(query: Any) -> tuple[date | None, Lang]:
+Detail = Literal["full", "summary"]
+
+
+def assess_query(query: Any) -> tuple[date | None, Lang, Detail]:
     issues = []
-    as_of_text, lang = query.get("as_of"), query.get("lang", "zh")
+    as_of_text, lang, detail = query.get("as_of"), query.get("lang", "zh"), query.get("detail", "full")
     as_of = None
     if as_of_text is not None:
         try:
@@ -108,14 +117,24 @@ def assess_query(query: Any) -> tuple[date | None, Lang]:
     if lang not in ("zh", "en"):
         issues.append(ProfileIssue(field="query.lang", field_zh="语言", value=lang[:100],
                                    message_en="must be zh or en", message_zh="应为 zh 或 en"))
+    if detail not in ("full", "summary"):
+        issues.append(ProfileIssue(field="query.detail", field_zh="详细程度", value=detail[:100],
+                                   message_en="must be full or summary", message_zh="应为 full 或 summary"))
     if issues:
         raise ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", issues)
-    return as_of, lang  # type: ignore[return-value]
+    return as_of, lang, detail  # type: ignore[return-value]
 
 
 def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
     try:
         return engine.assess(data, as_of, pack=pack, what_if=what_if)
+    except ProfileInputError as e:
+        raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
+
+
+def summarise_profile(pack: RulePack, data: Any, as_of: date | None) -> AssessmentSummary:
+    try:
+        return engine.summarise(data, as_of, pack=pack)
     except ProfileInputError as e:
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
 
@@ -143,16 +162,21 @@ def api_router(service: Service) -> APIRouter:
     first = next(iter(pack.policies), None)
 
     @router.post("/v1/assess", tags=["self-check"], summary="Assess a profile / 企业自评",
-                 response_model=AssessmentOut, openapi_extra=assess_body | {"parameters": ASSESS_PARAMETERS},
+                 response_model=AssessmentOut | AssessmentSummary,
+                 openapi_extra=assess_body | {"parameters": ASSESS_PARAMETERS},
                  responses={200: {"content": {"application/json": {"example": example_assessment(pack)}}},
                             **responses(413, 422)})
     async def assess(request: Request) -> Response:
         """A profile as a JSON object, with English or Chinese keys; any fact may be left out (unknown).
 
         Returns every decision with its reasons, the conditions tree with values, thresholds and what
-        it would take, and the citations. Self-checks are not stored. The X-Rules-Hash header and
+        it would take, and the citations; with `detail=summary`, only each decision's status, one-line
+        reason, amount and what it would take, and the IP-strength score. Self-checks are not stored. The X-Rules-Hash header and
         `rules_hash` name the rule pack the decisions were made with."""
-        as_of, lang = assess_query(request.query_params)
+        as_of, lang, detail = assess_query(request.query_params)
+        if detail == "summary":
+            summary = summarise_profile(pack_of(request), read_json(await request.body()), as_of)
+            return Response(summary.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
         what_if = request.query_params.get("whatif", "true") != "false"
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))

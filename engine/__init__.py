@@ -26,19 +26,20 @@ from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
+from engine.evaluate.summary import summarise as _summarise
 from engine.language.loader import (DEFAULT_RULES, RuleIssue, RuleLoadError, RulePack, dependencies, expressions_of,
                                     load_pack, pack_hash)
 from engine.language.rules import Condition, Policy
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
-from engine.model.results import Assessment, StrengthResult, Words
+from engine.model.results import Assessment, AssessmentSummary, StrengthResult, Words
 
 if TYPE_CHECKING:
     from engine.batch.screen import Allocation, Screening, Summary
     from engine.batch.tabular import TableError, field_of_header, read_chunks
 
 __all__ = [
-    "assess", "screen", "default_pack",
-    "Assessment", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
+    "assess", "summarise", "screen", "default_pack",
+    "Assessment", "AssessmentSummary", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
     "parse_profile", "RulePack", "RuleIssue", "RuleLoadError", "Condition", "Policy", "DEFAULT_RULES", "load_pack",
     "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "render", "strength_chart", "fmt_number", "fmt_value",
     "Patent", "PatentListError", "read_patents",
@@ -72,6 +73,16 @@ def assess(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = 
     result = enrich(_evaluate(checked, pack, day), checked, pack, day, what_if=what_if)
     result.patent_counts = checks
     return result
+
+
+def summarise(profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *,
+              pack: RulePack | None = None) -> AssessmentSummary:
+    """What `assess` decides, without the condition trees, report or what-if (several times cheaper):
+    each decision's status, its one-line reason (word for word), amount, what it would take and
+    the facts that would settle it, and the IP-strength score. `profile` as for `assess`."""
+    checked = profile if isinstance(profile, EnterpriseProfile) else parse_profile(
+        dict(profile) if isinstance(profile, Mapping) else profile)
+    return _summarise(checked, pack or default_pack(), as_of or date.today())
 
 
 def screen(source: Path, output: Path, as_of: date | None = None, *, pack: RulePack | None = None,

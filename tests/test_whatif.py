@@ -13,7 +13,7 @@ from engine.evaluate import whatif
 from engine.evaluate.evaluator import evaluate
 from engine.language.loader import DEFAULT_RULES, load_pack
 from engine.model.profile import parse_profile
-from engine.evaluate.strength import CARD, enrich, overall
+from engine.evaluate.strength import CARD, enrich, overall, overall_of
 
 DAY = date(2026, 11, 1)
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ip_strength_manufacturer.json"
@@ -30,8 +30,8 @@ def firm():
 
 
 def test_improvements_are_ranked_by_points_per_unit_and_each_gain_is_real(pack, firm):
-    score = overall(firm, pack, DAY)
-    found = whatif.improvements(firm, pack, DAY, CARD, score, limit=50)
+    score = overall(firm, pack, DAY)          # checks each gain on full assessments
+    found = whatif.improvements(firm, pack, DAY, CARD, overall_of(pack, DAY), limit=50)
     assert len(found) >= 3
     keys = [(-i.per_unit, -i.gain) for i in found]
     assert keys == sorted(keys)
@@ -200,7 +200,7 @@ def test_every_improvement_is_verified_and_ranked(pack, counts, navigation):
                                    "patent_navigation_project": navigation, "titles": []})
     score = overall(firm, pack, DAY)
     before = score(evaluate(firm, pack, DAY))
-    found = whatif.improvements(firm, pack, DAY, CARD, score, limit=5)
+    found = whatif.improvements(firm, pack, DAY, CARD, overall_of(pack, DAY), limit=5)
     assert [(-i.per_unit, -i.gain) for i in found] == sorted((-i.per_unit, -i.gain) for i in found)
     for imp in found:
         new = tuple((c, None) for c in imp.change.new) if imp.change.field == "titles" else imp.change.new

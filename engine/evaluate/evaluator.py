@@ -479,7 +479,8 @@ class Evaluation:
         for item in ind.items or []:
             hit, why = self.truth(item.when.ast)
             if hit is None:
-                unknown, missing = True, missing | why
+                unknown = True
+                missing |= why
             elif hit:
                 earned, top = earned + item.points, top + item.top()
         if unknown and earned < ind.max:
@@ -649,9 +650,13 @@ def information(pack: RulePack, as_of: date) -> list[InformationEntry]:
 
 def reasons(result: ConditionResult) -> Words:
     """The deciding leaves in one line: unmet ones for a refusal, unknown ones for a pending decision."""
-    want = {"met": "met", "unmet": "unmet", "unknown": "unknown"}[result.status]
-    leaves = [leaf for leaf in deciding_leaves(result) if leaf.status == want]
-    if result.status == "unknown":
+    return reasons_of(result.status, [leaf for leaf in deciding_leaves(result) if leaf.status == result.status])
+
+
+def reasons_of(status: Check, leaves: list[ConditionResult]) -> Words:
+    """The one line of a decision in `status` from its deciding leaves in that status (engine.evaluate.summary
+    builds only those leaves)."""
+    if status == "unknown":
         fields = sorted({m for leaf in leaves for m in leaf.missing})
         if not fields and leaves and all(leaf.would_take for leaf in leaves):  # open for a known reason
             return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))

@@ -11,6 +11,7 @@ from typing import Callable
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import Evaluation
+from engine.evaluate.status import Statuses, compiled
 from engine.language.loader import RulePack
 from engine.model.profile import EnterpriseProfile
 from engine.model.results import Assessment, DimensionScore, StrengthResult
@@ -34,6 +35,20 @@ def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable
     return score
 
 
+def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None], float | None]:
+    """`overall` for status runs (engine.evaluate.status): the rules' formula applied to a raw total
+    (default: the card's total, else the points known so far)."""
+    formula = pack.derived[SCORE].formula
+    assert formula is not None, f"{SCORE} must be a formula over {CARD}"
+    value = compiled(pack, as_of).expression(formula.ast).value
+
+    def score(result: Statuses, raw: float | None = None) -> float | None:
+        card = result.scorecards[CARD]
+        given = raw if raw is not None else (card.total if card.total is not None else card.low)
+        return value({**result.values, CARD: given})
+    return score
+
+
 def strength_of(assessment: Assessment, score: Callable[[Assessment, float | None], float | None]) -> StrengthResult | None:
     card = next((c for c in assessment.scorecards if c.id == CARD), None)
     if card is None:
@@ -53,10 +68,10 @@ def enrich(assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, a
     """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
     times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
-        score = overall(profile, pack, as_of)
-        assessment.strength = strength_of(assessment, score)
+        assessment.strength = strength_of(assessment, overall(profile, pack, as_of))
         if what_if:
-            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, score, limit=top, needs=(SCORE,))
+            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, overall_of(pack, as_of),
+                                                          limit=top, needs=(SCORE,))
     if what_if:
         assessment.near_misses = whatif.near_misses(profile, pack, as_of)
     return assessment

@@ -13,7 +13,7 @@ such as R&D staff or revenue).
 from __future__ import annotations
 
 import math
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import date
 from itertools import product
 from typing import Any, Callable, Collection, Iterator
@@ -23,7 +23,8 @@ from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.language.loader import RulePack, expressions_of
 from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
-from engine.model.results import Assessment, FactChange, Improvement, NearMiss, Words
+from engine.evaluate.status import Statuses, compiled
+from engine.model.results import FactChange, Improvement, NearMiss, Words
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
 
 ChangeSet = dict[str, Any]          # field -> new value; "titles" -> tuple of (code, level) to add
@@ -80,16 +81,24 @@ def reach(ev: Evaluation, node: ex.Node, name: str, target: float) -> list[float
     return [v for v in (base, round(base + 0.01, 2)) if v >= 0]
 
 
+def comparisons(node: ex.Node) -> list[tuple[ex.Node, ex.Node]]:
+    """(side, what it is compared with) for every comparison inside `node` whose other side reads no
+    profile field (a threshold)."""
+    found = []
+    if isinstance(node, ex.Compare):
+        found += [(side, other) for side, other in ((node.left, node.right), (node.right, node.left))
+                  if not (ex.names(other) & set(FIELDS))]
+    for child in ex.children(node):
+        found += comparisons(child)
+    return found
+
+
 def thresholds(ev: Evaluation, node: ex.Node) -> Iterator[tuple[ex.Node, float]]:
     """(side, value it is compared with) for every numeric comparison inside `node`."""
-    if isinstance(node, ex.Compare):
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            if not (ex.names(other) & set(FIELDS)):
-                value = ev.eval(other, set())
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    yield side, float(value)
-    for child in ex.children(node):
-        yield from thresholds(ev, child)
+    for side, other in comparisons(node):
+        value = ev.eval(other, set())
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield side, float(value)
 
 
 def table_targets(table: BracketTable) -> Iterator[tuple[ex.Node, float]]:
@@ -98,16 +107,36 @@ def table_targets(table: BracketTable) -> Iterator[tuple[ex.Node, float]]:
             yield table.of.ast, bound
 
 
-def indicator_targets(ev: Evaluation, ind: Indicator) -> list[tuple[ex.Node, float | None]]:
-    """Expressions and the values they could be moved to; None = a plain formula (step by one)."""
-    found: list[tuple[ex.Node, float | None]] = []
-    for table in ([ind.brackets] if ind.brackets else []) + (ind.best_of or []):
-        found += list(table_targets(table))
-    for expression in expressions_of(ind):
-        found += list(thresholds(ev, expression.ast))
-    if ind.formula is not None:
-        found.append((ind.formula.ast, None))
-    return found
+class Shape:
+    """What the candidate search reads from one indicator's rules, worked out once per pack."""
+
+    def __init__(self, ind: Indicator) -> None:
+        tables = ([ind.brackets] if ind.brackets else []) + (ind.best_of or [])
+        self.bounds: list[tuple[ex.Node, float | None]] = [t for table in tables for t in table_targets(table)]
+        nodes = [e.ast for e in expressions_of(ind)]
+        self.compared = [pair for node in nodes for pair in comparisons(node)]
+        if ind.formula is not None:
+            self.bounds.append((ind.formula.ast, None))
+        self.numeric = {id(n): numeric_fields(n) for n, _ in [*self.bounds, *self.compared]}
+        self.flags = sorted(set().union(*(flag_names(n) for n in nodes)))
+        self.titles = list(dict.fromkeys(t for n in nodes for t in title_calls(n)))
+
+    def targets(self, ev: Evaluation) -> list[tuple[ex.Node, float | None]]:
+        """Expressions and the values they could be moved to; None = a plain formula (step by one)."""
+        found = [t for t in self.bounds if t[1] is not None]
+        for side, other in self.compared:
+            value = ev.eval(other, set())
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                found.append((side, float(value)))
+        return found + [t for t in self.bounds if t[1] is None]
+
+
+def shape(pack: RulePack, ind: Indicator) -> Shape:
+    shapes = pack.memo.setdefault(Shape, {})
+    found = shapes.get(id(ind))
+    if found is None:
+        found = shapes[id(ind)] = (ind, Shape(ind))
+    return found[1]
 
 
 def title_calls(node: ex.Node) -> Iterator[tuple[str, str | None]]:
@@ -144,10 +173,19 @@ def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
 
 
 def run(profile: EnterpriseProfile, pack: RulePack, as_of: date,
-        targets: Collection[str] | None = None) -> tuple[Evaluation, Assessment]:
-    """Evaluate the pack, or only `targets` and what they depend on (see Evaluation.run)."""
+        targets: Collection[str] | None = None) -> tuple[Evaluation, Statuses]:
+    """Statuses of the pack, or of only `targets` and what they depend on, with an Evaluation holding
+    the same values for probing single expressions (no explanation is built)."""
+    result = compiled(pack, as_of).run(profile, targets)
     ev = Evaluation(profile, pack, as_of)
-    return ev, ev.run(targets)
+    ev.values.update(result.values)
+    return ev, result
+
+
+def outcomes(profile: EnterpriseProfile, pack: RulePack, as_of: date, candidates: list[ChangeSet],
+             targets: Collection[str] | None) -> list[Statuses]:
+    """Status runs of the profile under each candidate change set, as one batch."""
+    return compiled(pack, as_of).run_many([apply(profile, c) for c in candidates], targets)
 
 
 def describe(name: str, old: Any, new: Any) -> FactChange:
@@ -185,13 +223,13 @@ def cost(profile: EnterpriseProfile, changes: ChangeSet) -> float:
 
 # --- improvements of a score -------------------------------------------------
 
-Measure = Callable[[Assessment], float | None]
+Measure = Callable[[Statuses], float | None]
 
 
 def score_measure(card: str) -> Measure:
     """A scorecard's total, else the points known so far (its low bound)."""
-    def measure(a: Assessment) -> float | None:
-        result = next((c for c in a.scorecards if c.id == card), None)
+    def measure(a: Statuses) -> float | None:
+        result = a.scorecards.get(card)
         return None if result is None else (result.total if result.total is not None else result.low)
     return measure
 
@@ -201,20 +239,20 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
     seen: dict[tuple[str, Any], ChangeSet] = {}
     for group in card.groups:
         for ind in group.indicators:
-            for node, target in indicator_targets(ev, ind):
-                for name in numeric_fields(node):
+            found = shape(ev.pack, ind)
+            for node, target in found.targets(ev):
+                for name in found.numeric[id(node)]:
                     x0 = ev.values.get(name)
                     if not isinstance(x0, (int, float)):
                         continue            # unknown facts are asked for, not improved
                     values = [x0 + 1] if target is None else reach(ev, node, name, target)
                     seen.update({(name, v): {name: v} for v in values if v > x0})
-            for expression in expressions_of(ind):
-                for name in flag_names(expression.ast):
-                    if ev.values.get(name) is not None:
-                        seen[(name, not ev.values[name])] = {name: not ev.values[name]}
-                for code, level in title_calls(expression.ast):
-                    if ev.profile.titles is not None and not ev.eval(ex.Call("has_title", (ex.Str(code),)), set()):
-                        seen[("titles", code)] = {"titles": ((code, level),)}
+            for name in found.flags:
+                if ev.values.get(name) is not None:
+                    seen[(name, not ev.values[name])] = {name: not ev.values[name]}
+            for code, level in found.titles:
+                if ev.profile.titles is not None and not ev.eval(ex.Call("has_title", (ex.Str(code),)), set()):
+                    seen[("titles", code)] = {"titles": ((code, level),)}
     return list(seen.values())
 
 
@@ -233,18 +271,21 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
         return []
     best: dict[str, Improvement] = {}
     card = pack.scorecards[card_id]
-    unchanged = local_points(ev, card, {})
+    points = compiled(pack, as_of).indicators(card_id)
+    unchanged = local_points(ev, points, {})
     seen: set[tuple[str, tuple[Any, ...]]] = set()
+    probes = []
     for changes in sorted(candidate_changes(ev, card), key=change_order):
         (field, _), = changes.items()
         if field != "titles":
             # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
             # exactly as a smaller change of the same fact already did.
-            signature = local_points(ev, card, changes | implied(profile, changes))
+            signature = local_points(ev, points, changes | implied(profile, changes))
             if signature == unchanged or (field, signature) in seen:
                 continue
             seen.add((field, signature))
-        after = run(apply(profile, changes), pack, as_of, targets)[1]
+        probes.append(changes)
+    for changes, after in zip(probes, outcomes(profile, pack, as_of, probes, targets)):
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
@@ -255,7 +296,7 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
         with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
         with_en = "".join(f", with {c.field} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
         item = Improvement(target=card_id, change=change, also=also, gain=round(gain, 4),
-                           per_unit=round(gain / unit, 4), indicators=moved_indicators(base, after, card_id),
+                           per_unit=round(gain / unit, 4), indicators=moved_indicators(pack, base, after, card_id),
                            text=Words(zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
                                       en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points"))
         kept = best.get(name)
@@ -272,20 +313,17 @@ def change_order(changes: ChangeSet) -> tuple[str, float, str]:
     return field, number, repr(value)
 
 
-def local_points(ev: Evaluation, card: Scorecard, changes: ChangeSet) -> tuple[Any, ...]:
-    """The card's indicator points with `changes` moved into the evaluation (derived facts held)."""
-    with ExitStack() as stack:
-        for name, value in changes.items():
-            stack.enter_context(moved(ev, name, value))
-        return tuple(ev.indicator_points(i, set()) for g in card.groups for i in g.indicators)
+def local_points(ev: Evaluation, points: list[Callable[[dict[str, Any]], Any]], changes: ChangeSet) -> tuple[Any, ...]:
+    """The card's indicator points (compiled, engine.evaluate.status) with `changes` moved into the
+    evaluation's values (derived facts held)."""
+    env = {**ev.values, **changes} if changes else ev.values
+    return tuple(value(env) for value in points)
 
 
-def moved_indicators(before: Assessment, after: Assessment, card_id: str) -> list[str]:
-    def points(a: Assessment) -> dict[str, float | None]:
-        card = next(c for c in a.scorecards if c.id == card_id)
-        return {i.id: i.points for g in card.groups for i in g.indicators}
-    old, new = points(before), points(after)
-    return [k for k in old if old[k] != new[k]]
+def moved_indicators(pack: RulePack, before: Statuses, after: Statuses, card_id: str) -> list[str]:
+    ids = [i.id for g in pack.scorecards[card_id].groups for i in g.indicators]
+    old, new = before.scorecards[card_id].points, after.scorecards[card_id].points
+    return [k for k, a, b in zip(ids, old, new) if a != b]
 
 
 # --- near misses of policies -------------------------------------------------
@@ -297,8 +335,18 @@ class Repairer:
         self.profile, self.pack, self.as_of = profile, pack, as_of
         self.ev, self.base = run(profile, pack, as_of)
 
+    def state(self, cond: Condition) -> bool | None:
+        """A condition's three-valued state (the status Evaluation.check gives it), without its explanation."""
+        if cond.when is not None:
+            return self.ev.truth(cond.when.ast)[0]
+        kids = [self.state(k) for k in cond.children()]
+        if cond.not_ is not None:
+            return None if kids[0] is None else not kids[0]
+        settles = cond.all is None          # any: settled by a met child; all: by an unmet one
+        return settles if settles in kids else (None if None in kids else not settles)
+
     def condition(self, cond: Condition, want: bool) -> list[ChangeSet]:
-        state = {"met": True, "unmet": False, "unknown": None}[self.ev.check(cond, "c").status]
+        state = self.state(cond)
         if state is None or state == want:
             return [{}] if state == want else []
         if cond.when is not None:
@@ -334,7 +382,7 @@ class Repairer:
             return []
         card = name.removesuffix("_passed")
         if card in self.pack.scorecards and name.endswith("_passed"):
-            return self.scorecard(card, lambda a: next(c for c in a.scorecards if c.id == card).passed is True)
+            return self.scorecard(card, lambda a: a.scorecards[card].passed is True)
         policy = self.pack.policy_on(name, self.as_of) if name in self.pack.policies else None
         if policy is not None:
             return self.condition(policy.conditions, True)
@@ -366,13 +414,13 @@ class Repairer:
                     return [{side.name: value}]
         return []
 
-    def total_holds(self, assessment: Assessment, card_id: str, node: ex.Compare) -> bool | None:
-        """The comparison with the scorecard's total taken from another assessment."""
-        total = next(c.total for c in assessment.scorecards if c.id == card_id)
+    def total_holds(self, result: Statuses, card_id: str, node: ex.Compare) -> bool | None:
+        """The comparison with the scorecard's total taken from another status run."""
+        total = result.scorecards[card_id].total
         with moved(self.ev, card_id, total):
             return self.ev.truth(node)[0]
 
-    def scorecard(self, card_id: str, reached: Callable[[Assessment], bool], steps: int = 3) -> list[ChangeSet]:
+    def scorecard(self, card_id: str, reached: Callable[[Statuses], bool], steps: int = 3) -> list[ChangeSet]:
         """Greedy: add the change with the largest gain until the scorecard condition holds."""
         changes: ChangeSet = {}
         for _ in range(steps):
@@ -383,7 +431,7 @@ class Repairer:
             best = max(options, key=lambda i: i.gain)
             new = best.change.new
             changes[best.change.field] = tuple((c, None) for c in new) if best.change.field == "titles" else new
-            if reached(run(apply(self.profile, changes), self.pack, self.as_of, {card_id})[1]):
+            if reached(compiled(self.pack, self.as_of).run(apply(self.profile, changes), {card_id})):
                 return [changes]
         return []
 
@@ -414,21 +462,20 @@ def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: 
     """Policies and designations the firm misses, each with its smallest verified set of changes."""
     repair = Repairer(profile, pack, as_of)
     found: list[NearMiss] = []
-    for decision in repair.base.decisions:
-        if decision.status != "ineligible":
+    for outcome in repair.base.decisions.values():
+        if outcome.status != "ineligible":
             continue
-        policy = pack.policy_on(decision.id, as_of)
+        policy = pack.policy_on(outcome.id, as_of)
         assert policy is not None
-        for changes in repair.condition(policy.conditions, True)[:MAX_VERIFIED]:
-            if not changes or len(changes) > max_changes:
-                continue
-            after = run(apply(profile, changes), pack, as_of, {decision.id})[1]
-            if any(d.id == decision.id and d.status == "eligible" for d in after.decisions):
-                facts = changes_of(profile, changes | implied(profile, changes))
-                found.append(NearMiss(id=decision.id, title=decision.title, changes=facts,
-                                      cost=round(cost(profile, changes), 4),
-                                      text=Words(zh="；".join(f.text.zh for f in facts),
-                                                 en="; ".join(f.text.en for f in facts))))
-                break
+        candidates = [c for c in repair.condition(policy.conditions, True)[:MAX_VERIFIED]
+                      if c and len(c) <= max_changes]
+        verified = outcomes(profile, pack, as_of, candidates, {outcome.id})
+        changes = next((c for c, after in zip(candidates, verified)
+                        if after.decisions[outcome.id].status == "eligible"), None)
+        if changes is not None:
+            facts = changes_of(profile, changes | implied(profile, changes))
+            found.append(NearMiss(id=outcome.id, title=Words(zh=policy.title.zh, en=policy.title.en),
+                                  changes=facts, cost=round(cost(profile, changes), 4),
+                                  text=Words(zh="；".join(f.text.zh for f in facts),
+                                             en="; ".join(f.text.en for f in facts))))
     return sorted(found, key=lambda m: (len(m.changes), m.cost, m.id))[:limit]
-

@@ -209,4 +209,37 @@ class CountCheck(BaseModel):
     agrees: bool
 
 
+# --- the summary of an assessment (engine/evaluate/summary.py; POST /v1/assess?detail=summary) ----------
+
+class DecisionSummary(BaseModel):
+    """A decision without its condition tree: status, the one-line reason, amount, what it would take."""
+    id: str
+    kind: Literal["measure", "designation"]
+    title: Words
+    citation: str
+    rule_status: str
+    status: Status
+    reasons: Words                      # exactly Decision.reasons
+    amount: float | None = None         # known benefit amounts of an eligible decision (万元, capped)
+    would_take: list[Words] = []        # for a refusal: what each deciding unmet condition needs
+    missing: list[str] = []             # for a pending decision: the facts that would settle it
+
+
+class StrengthSummary(BaseModel):
+    score: float | None                 # overall 0-100 (None while any indicator is unknown)
+    score_low: float | None = None
+    score_high: float | None = None
+    tier: str | None = None
+
+
+class AssessmentSummary(BaseModel):
+    detail: Literal["summary"] = "summary"
+    as_of: date
+    rules_hash: str
+    credit_code: str | None = None
+    name: str | None = None
+    decisions: list[DecisionSummary]
+    strength: StrengthSummary | None = None
+
+
 Assessment.model_rebuild()

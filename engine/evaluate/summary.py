@@ -1,0 +1,63 @@
+"""The summary of an assessment: every decision's status, one-line reason, amount and what it would
+take, and the IP-strength score, with no condition trees (POST /v1/assess?detail=summary).
+
+Statuses, amounts and scores come from the status-only evaluator (engine.evaluate.status); the
+explaining evaluator then builds only the leaves that the reasons quote, from the same values,
+so each reason is word for word the one a full assessment gives (tests/test_summary.py).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from engine.evaluate.evaluator import Evaluation, reasons_of
+from engine.evaluate.status import Missing, Outcome, StatusEvaluator, Statuses, compiled
+from engine.evaluate.strength import CARD, SCORE, TIER, overall_of
+from engine.language.loader import RulePack
+from engine.model.profile import EnterpriseProfile
+from engine.model.results import AssessmentSummary, DecisionSummary, StrengthSummary
+
+_CHECK = {"eligible": "met", "ineligible": "unmet", "undetermined": "unknown"}
+
+
+class _Settles:
+    """Evaluation.missing backed by the status run's lazily worked-out missing facts."""
+
+    def __init__(self, missing: Missing) -> None:
+        self.m = missing
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return set(self.m.name(name)) if name in self.m.of else default
+
+
+def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> AssessmentSummary:
+    fast = compiled(pack, as_of)
+    result = fast.run(profile)
+    ev = Evaluation(profile, pack, as_of)
+    ev.values.update(result.values)
+    ev.missing = _Settles(result.missing)  # type: ignore[assignment]
+    decisions = [decision(fast, ev, outcome) for outcome in result.decisions.values()]
+    return AssessmentSummary(as_of=as_of, rules_hash=pack.hash, credit_code=profile.credit_code, name=profile.name,
+                             decisions=decisions, strength=strength(fast, result))
+
+
+def decision(fast: StatusEvaluator, ev: Evaluation, outcome: Outcome) -> DecisionSummary:
+    policy = ev.pack.policy_on(outcome.id, ev.as_of)
+    assert policy is not None
+    leaves = [ev.check_leaf(cond, ident, ev.prepared.words(cond.label) if cond.label else None,
+                            cond.source.cite() if cond.source else None)
+              for ident, cond in fast.deciding(outcome)]
+    would_take = [leaf.would_take for leaf in leaves if leaf.would_take is not None]
+    return DecisionSummary(id=policy.id, kind=policy.kind, title=ev.prepared.words(policy.title),
+                           citation=policy.source.cite(), rule_status=policy.status, status=outcome.status,  # type: ignore[arg-type]
+                           reasons=reasons_of(_CHECK[outcome.status], leaves), amount=outcome.amount,  # type: ignore[arg-type]
+                           would_take=would_take, missing=outcome.missing)
+
+
+def strength(fast: StatusEvaluator, result: Statuses) -> StrengthSummary | None:
+    card = result.scorecards.get(CARD)
+    if card is None or SCORE not in fast.pack.derived:
+        return None
+    score = overall_of(fast.pack, fast.as_of)
+    return StrengthSummary(score=result.facts.get(SCORE), score_low=score(result, card.low),
+                           score_high=score(result, card.high), tier=result.facts.get(TIER))

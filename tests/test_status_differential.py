@@ -1,0 +1,130 @@
+"""The status-only evaluator (engine.evaluate.status) equals the explaining evaluator and the vectorised one.
+
+Same profiles as the batch differential test (pools derived from each pack: values around every
+threshold, any fact missing) and the boundary profiles of tests.support.boundaries. Compared:
+each decision's status, its unmet and unknown leaves, the facts that would settle it and its amount;
+each scorecard's total, interval and pass verdict (and what it lacks); every derived fact.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
+from engine.evaluate.evaluator import evaluate
+from engine.evaluate.status import compiled, statuses
+from engine.language.loader import RulePack
+from engine.model.profile import FIELDS, EnterpriseProfile, parse_profile
+from tests import test_batch_differential as pools
+from tests.support.boundaries import boundaries
+
+
+def explained(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> dict[str, Any]:
+    """What the explaining evaluator says, in the status evaluator's terms."""
+    result = evaluate(profile, pack, as_of)
+    decisions = {}
+    for d in result.decisions:
+        leaves = list(pools.leaves(d.conditions))
+        amounts = [b.amount for b in d.benefits if b.amount is not None]
+        decisions[d.id] = (d.status, {x.id for x in leaves if x.status == "unmet"},
+                           {x.id for x in leaves if x.status == "unknown"}, d.missing,
+                           sum(amounts) if amounts else None)
+    cards = {c.id: (c.total, c.low, c.high, c.passed, c.missing) for c in result.scorecards}
+    return {"decisions": decisions, "scorecards": cards, "facts": result.facts}
+
+
+def fast(profile: EnterpriseProfile | dict[str, Any], pack: RulePack, as_of: date) -> dict[str, Any]:
+    result = statuses(profile, pack, as_of)
+    decisions = {k: (o.status, set(o.unmet), set(o.unknown), o.missing, o.amount) for k, o in result.decisions.items()}
+    cards = {k: (c.total, c.low, c.high, c.passed, c.missing) for k, c in result.scorecards.items()}
+    return {"decisions": decisions, "scorecards": cards, "facts": result.facts}
+
+
+def assert_same(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) -> None:
+    batch = evaluate_profiles(pack, as_of, profiles)
+    for row, profile in enumerate(profiles):
+        want, got = explained(profile, pack, as_of), fast(profile, pack, as_of)
+        assert got["decisions"] == want["decisions"], (row, profile)
+        assert got["scorecards"] == want["scorecards"], (row, profile)
+        assert got["facts"].keys() == want["facts"].keys()
+        for name, value in want["facts"].items():
+            assert pools.same(got["facts"][name], value), (row, name, got["facts"][name], value)
+        for ident, columns in batch.policies.items():
+            status, unmet, unknown, *_ = got["decisions"][ident]
+            assert (columns.status()[row], columns.leaf_ids(row, UNMET), columns.leaf_ids(row, UNKNOWN)) \
+                == (status, unmet, unknown), (row, ident)
+        for ident, card in batch.scorecards.items():
+            total, low, high, passed, _ = got["scorecards"][ident]
+            assert (to_python(card.total)[row], card.low[row], card.high[row], to_python(card.passed)[row]) \
+                == (total, low, high, passed), (row, ident)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(as_of=st.sampled_from(pools.MAIN_DATES), profiles=pools.MAIN_PROFILES)
+def test_main_pack_status_equals_explaining_and_batch(as_of: date, profiles: list[EnterpriseProfile]) -> None:
+    assert_same(pools.MAIN_PACK, as_of, profiles)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(as_of=st.sampled_from(pools.TEST_DATES), profiles=pools.TEST_PROFILES)
+def test_every_construct_status_equals_explaining_and_batch(as_of: date, profiles: list[EnterpriseProfile]) -> None:
+    assert_same(pools.TEST_PACK, as_of, profiles)
+
+
+def test_boundary_profiles_agree() -> None:
+    """Values just below, on and above every threshold of the pack, any fact missing."""
+    by_date: dict[date, list[EnterpriseProfile]] = {}
+    for profile, as_of in boundaries(pools.MAIN_PACK).valid_cases(150, seed=7):
+        by_date.setdefault(as_of, []).append(profile)
+    for as_of, profiles in by_date.items():
+        assert_same(pools.MAIN_PACK, as_of, profiles)
+
+
+def test_fixed_edge_rows_agree() -> None:
+    """Everything missing, division by zero, an anniversary day (the construct pack's edge rows)."""
+    rows = [{}, {"revenue": 0, "rd_expense": 0, "revenue_prior": 0, "total_assets": 0, "total_liabilities": 0},
+            {"registration_date": "2020-03-01", "rd_expense": 5, "revenue": 100, "industry_code": "C3911",
+             "titles": [{"title": "little_giant", "level": "national"}]},
+            {"registration_date": "2020-03-02", "employees": 300, "revenue": 2000, "titles": []}]
+    assert_same(pools.TEST_PACK, date(2025, 3, 1), [parse_profile(r) for r in rows])
+
+
+def test_targets_give_what_a_full_run_gives() -> None:
+    """A run limited to some policies gives those (and what they read) exactly as a full run does."""
+    pack = pools.MAIN_PACK
+    targets = ["specialized_sme", "jb_trademark_brand"]
+    for profile, as_of in boundaries(pack).valid_cases(60, seed=3):
+        full, part = statuses(profile, pack, as_of), statuses(profile, pack, as_of, targets)
+        assert set(part.decisions) <= set(full.decisions) and set(targets) & set(full.decisions) <= set(part.decisions)
+        for ident, outcome in part.decisions.items():
+            assert outcome == full.decisions[ident] or _same_outcome(outcome, full.decisions[ident])
+        assert all(full.facts[k] == v or (full.facts[k] is None and v is None) for k, v in part.facts.items())
+
+
+def _same_outcome(a: Any, b: Any) -> bool:
+    return (a.status, a.unmet, a.unknown, a.missing, a.amount) == (b.status, b.unmet, b.unknown, b.missing, b.amount)
+
+
+def test_a_mapping_of_facts_is_a_profile() -> None:
+    """Hypothetical profiles may be plain dicts of field -> value (no model validation per probe)."""
+    pack = pools.MAIN_PACK
+    for profile, as_of in boundaries(pack).valid_cases(40, seed=5):
+        facts = {name: getattr(profile, name) for name in FIELDS}
+        assert fast(facts, pack, as_of) == fast(profile, pack, as_of)
+
+
+def test_compiled_once_per_pack_and_date() -> None:
+    pack, day = pools.MAIN_PACK, date(2025, 6, 1)
+    assert compiled(pack, day) is compiled(pack, day)
+    assert compiled(pack, day) is not compiled(pack, date(2025, 6, 2))
+
+
+def test_items_indicator_reports_its_missing_facts() -> None:
+    """An `items` indicator left open by unknown items names them (the explaining evaluator used to drop them)."""
+    result = evaluate(EnterpriseProfile(), pools.TEST_PACK, date(2025, 3, 1))
+    indicator = next(i for c in result.scorecards for g in c.groups for i in g.indicators if i.id == "capability")
+    assert indicator.points is None
+    assert indicator.missing == ["has_rd_institution", "software_copyrights", "titles"]
