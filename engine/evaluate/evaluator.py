@@ -381,7 +381,8 @@ class Evaluation:
         total_keys, passed_keys = self.card_provenance(card, groups, routes, by_score, passed)
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
         missing = unscored.union(*(set(r.missing) for r in routes))
-        judged = [i for g in groups for i in g.indicators if i.judged] if passed is None else []
+        # awaiting the experts only: every fact known, the verdict open within the judged ranges
+        judged = [i for g in groups for i in g.indicators if i.judged] if passed is None and not missing else []
         need = None if not judged or card.pass_at is None else card.pass_at - low
         result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
                                  total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
