@@ -73,7 +73,8 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     assert hashlib.sha256(result.content).hexdigest() == status["result_sha256"]
     book = pd.read_excel(io.BytesIO(result.content), engine="calamine", sheet_name=None)
     policies = status["summary"]["policies"]  # a sheet each, named by id (cut to Excel's 31 characters)
-    assert list(book) == ["决策 decisions", *(p[:31] for p in policies), "汇总 summary", "错误 errors"]
+    assert list(book) == ["决策 decisions", *(p[:31] for p in policies), "汇总 summary", "可咨询 information",
+                          "错误 errors"]
     sheet = book["决策 decisions"]
     assert list(sheet["行号 row"]) == [2, 3, 4, 5] and list(sheet["企业名称 name"]) == ["示例甲", "示例乙", "示例丙", "坏行"]
     verdicts = sheet["新设立的知识产权服务企业政策支持 jb_new_ip_service_firm"].tolist()
