@@ -61,6 +61,7 @@ class RulesVersion(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     rules_hash: str
+    rule_errors: dict[str, int] = {}   # "file:line" of a rule -> evaluations it failed in, since start (this worker)
 
 
 def read_json(body: bytes) -> Any:
@@ -232,7 +233,7 @@ def api_router(service: Service) -> APIRouter:
                 responses={200: {"content": {"application/json": {"example": {"status": "ok",
                                                                                  "rules_hash": pack.hash}}}}})
     async def healthz(request: Request) -> Health:
-        return Health(status="ok", rules_hash=pack_of(request).hash)
+        return Health(status="ok", rules_hash=pack_of(request).hash, rule_errors=engine.rule_errors())
 
     return router
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from engine import Condition, Policy, RulePack, Words, dependencies
+from engine import Condition, Policy, RulePack, Text, Words, dependencies, in_words
 
 
 class PolicySummary(BaseModel):
@@ -26,9 +26,10 @@ class ConditionOut(BaseModel):
     combinator: Literal["all", "any", "not"] | None = None
     label: Words | None = None
     expression: str | None = None
+    text: Words | None = None            # the condition in words, thresholds as their values today
     citation: str | None = None
     status: str
-    note: str | None = None
+    note: Words | None = None            # only notes written for readers ({zh:, en:}); authors' notes stay out
     children: list["ConditionOut"] = []
 
 
@@ -36,6 +37,7 @@ class BenefitOut(BaseModel):
     kind: str
     text: Words
     amount: str | None = None
+    amount_text: Words | None = None
     cap: float | None = None
     citation: str | None = None
     status: str
@@ -47,7 +49,7 @@ class PolicyVersionOut(BaseModel):
     status: str
     citation: str
     quote: str | None = None
-    note: str | None = None
+    note: Words | None = None
     conditions: ConditionOut
     benefits: list[BenefitOut] = []
     grants: list[str] = []
@@ -59,7 +61,7 @@ class ParameterVersionOut(BaseModel):
     value: Any
     status: str
     citation: str
-    note: str | None = None
+    note: Words | None = None
 
 
 class ParameterOut(BaseModel):
@@ -92,21 +94,30 @@ def summaries(pack: RulePack) -> list[PolicySummary]:
     return out
 
 
-def condition_out(cond: Condition) -> ConditionOut:
+def shown_note(*notes: Any) -> Words | None:
+    """The first note written for readers ({zh:, en:}); plain-text notes are the authors' own."""
+    return next((words(n) for n in notes if isinstance(n, Text)), None)
+
+
+def condition_out(pack: RulePack, cond: Condition) -> ConditionOut:
     combinator = "all" if cond.all is not None else "any" if cond.any is not None else "not" if cond.not_ else None
     return ConditionOut(id=cond.id, combinator=combinator, label=words(cond.label) if cond.label else None,
                         expression=cond.when.text if cond.when else None,
-                        citation=cond.source.cite() if cond.source else None, status=cond.status, note=cond.note,
-                        children=[condition_out(c) for c in cond.children()])
+                        text=in_words(pack, cond.when) if cond.when else None,
+                        citation=cond.source.cite() if cond.source else None, status=cond.status,
+                        note=shown_note(cond.note, cond.source.note if cond.source else None),
+                        children=[condition_out(pack, c) for c in cond.children()])
 
 
-def version_out(policy: Policy) -> PolicyVersionOut:
-    benefits = [BenefitOut(kind=b.kind, text=words(b.text), amount=b.amount.text if b.amount else None, cap=b.cap,
+def version_out(pack: RulePack, policy: Policy) -> PolicyVersionOut:
+    benefits = [BenefitOut(kind=b.kind, text=words(b.text), amount=b.amount.text if b.amount else None,
+                           amount_text=in_words(pack, b.amount) if b.amount else None, cap=b.cap,
                            citation=b.source.cite() if b.source else None, status=b.status)
                 for b in policy.benefits]
     return PolicyVersionOut(valid_from=policy.valid_from, valid_to=policy.valid_to, status=policy.status,
-                            citation=policy.source.cite(), quote=policy.source.quote, note=policy.note,
-                            conditions=condition_out(policy.conditions), benefits=benefits, grants=policy.grants)
+                            citation=policy.source.cite(), quote=policy.source.quote,
+                            note=shown_note(policy.note, policy.source.note),
+                            conditions=condition_out(pack, policy.conditions), benefits=benefits, grants=policy.grants)
 
 
 def parameters_of(pack: RulePack, versions: list[Policy]) -> list[ParameterOut]:
@@ -117,7 +128,8 @@ def parameters_of(pack: RulePack, versions: list[Policy]) -> list[ParameterOut]:
         param = pack.parameters[ident]
         out.append(ParameterOut(id=ident, label=words(param.label), unit=param.unit, versions=[
             ParameterVersionOut(valid_from=v.valid_from, valid_to=v.valid_to, value=v.value, status=v.status,
-                                citation=v.source.cite(), note=v.note or v.source.note) for v in param.versions]))
+                                citation=v.source.cite(), note=shown_note(v.note, v.source.note))
+            for v in param.versions]))
     return out
 
 
@@ -128,4 +140,4 @@ def detail(pack: RulePack, ident: str) -> PolicyDetail | None:
     ordered = sorted(versions, key=lambda p: p.valid_from)
     latest = ordered[-1]
     return PolicyDetail(id=ident, kind=latest.kind, title=words(latest.title), rules_hash=pack.hash,
-                        versions=[version_out(p) for p in ordered], parameters=parameters_of(pack, ordered))
+                        versions=[version_out(pack, p) for p in ordered], parameters=parameters_of(pack, ordered))

@@ -4,8 +4,9 @@
 builds and checks a whole new pack first, then swaps that reference in a single assignment, so a
 request is decided entirely with the old pack or entirely with the new one, never a mix.
 
-A candidate pack goes live only if it loads (`load_pack`) and `lint_pack` finds no error; else the
-last good pack keeps serving and the attempt, with every problem at file:line, is kept for
+A candidate pack goes live only if it loads (`load_pack`, types checked), `lint_pack` finds no
+error and the canary (engine.authoring.canary: the pack evaluated on its own boundary profiles and
+the examples, single and batch) finds no rule failing at run time; else the last good pack keeps serving and the attempt, with every problem at file:line, is kept for
 `GET /v1/rules/version` and written to the log. Reloads come from a polling watcher on a
 background thread (dependency-free: it compares `pack_hash(root)`, about a millisecond for the
 shipped pack) and from `POST /v1/rules/reload`. Each uvicorn worker process has its own source and
@@ -24,7 +25,7 @@ from typing import Any, Awaitable, Callable, Literal
 from fastapi import Request
 from pydantic import BaseModel
 
-from engine import RuleIssue, RuleLoadError, RulePack, lint_pack, load_pack, pack_hash
+from engine import RuleIssue, RuleLoadError, RulePack, canary, lint_pack, load_pack, pack_hash
 
 log = logging.getLogger("ipcheck.rules")
 Trigger = Literal["startup", "watch", "endpoint"]
@@ -120,11 +121,14 @@ class RuleSource:
         try:
             pack = load_pack(self.root)
             errors = [f for f in lint_pack(pack) if f.severity == "error"]
+            if errors:
+                return pack, [self.problem(f.file, f.line, f"lint error [{f.code}] {f.zh} / {f.en}") for f in errors]
+            return pack, [self.problem(i.file, i.line, i.message) for i in canary(pack)]
         except RuleLoadError as e:
             return None, [self.problem(i.file, i.line, i.message) for i in e.issues]
         except Exception as e:  # noqa: BLE001 — e.g. a file removed mid-read: refuse, never go down
-            return None, [self.problem(str(self.root), None, f"cannot load: {type(e).__name__}: {e} / 无法加载")]
-        return pack, [self.problem(f.file, f.line, f"lint error [{f.code}] {f.zh} / {f.en}") for f in errors]
+            return None, [self.problem(str(self.root), None,
+                                       f"无法加载：{type(e).__name__}: {e} / cannot load: {type(e).__name__}: {e}")]
 
     # --- reloading ------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 from engine import RulePack, Screening, Summary, TableError, field_of_header, read_chunks
 from engine.model.profile import label_zh
 
-STATUSES = ("eligible", "ineligible", "undetermined")
+STATUSES = ("eligible", "ineligible", "undetermined", "error")
 # One run at a time per process: the engine's per-process caches (a plan's chunk reader and
 # rationale) are not shared between threads, and on two cores parallel runs gain nothing.
 _RUNNING = threading.Lock()

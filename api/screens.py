@@ -63,7 +63,7 @@ EXAMPLE_STATUS = {"id": "3f2c9a7e0d6b4c1e9a8f7b6c5d4e3f21", "status": "done", "o
                   "summary": {"rows": 2, "valid": 2, "invalid": 0, "duplicates": 0, "error_entries": 0,
                               "rules_hash": "0123456789abcdef", "as_of": "2025-06-30",
                               "policies": {"jb_new_ip_service_firm": {"eligible": 1, "ineligible": 0,
-                                                                      "undetermined": 1}},
+                                                                      "undetermined": 1, "error": 0}},
                               "amounts": {"jb_new_ip_service_firm": 10.0},
                               "scores": {"ip_strength_card": {"score 40-50": 1, "score unknown 分数未知": 1}},
                               "reasons": {"jb_new_ip_service_firm": {

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
-STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定"},
-                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined"}}
+STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定", "error": "无法判定（规则出错）"},
+                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined",
+                       "error": "Not decided (rule error)"}}
 RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
              "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
 

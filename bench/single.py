@@ -1,6 +1,6 @@
 """Single-profile evaluations per second: ipcheck's evaluator and the durable-rules oracle.
 
-Both run on the same pack and the same generated profiles (tests.support.boundaries: values
+Both run on the same pack and the same generated profiles (engine.authoring.boundaries: values
 around every threshold the policies read, some facts missing), one profile at a time,
 in one process. The evaluator builds a full assessment with rationale; the oracle only
 decides statuses, so the comparison favours durable-rules. Compiling the durable-rules
@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmark this checkout
 
-from tests.support.boundaries import boundaries  # noqa: E402
+from engine.authoring.boundaries import boundaries  # noqa: E402
 from engine.evaluate.evaluator import evaluate  # noqa: E402
 from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
 from engine.model.profile import EnterpriseProfile  # noqa: E402

@@ -19,8 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.authoring.canary import canary
 from engine.authoring.lint import Finding, lint_pack
 from engine.evaluate.chart import strength_chart
+from engine.evaluate.evaluator import RUNTIME_ERRORS, prepared
 from engine.evaluate.evaluator import evaluate as _evaluate   # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
@@ -29,7 +31,7 @@ from engine.evaluate.strength import enrich
 from engine.evaluate.summary import summarise as _summarise
 from engine.language.loader import (DEFAULT_RULES, RuleIssue, RuleLoadError, RulePack, dependencies, expressions_of,
                                     load_pack, pack_hash)
-from engine.language.rules import Condition, Policy
+from engine.language.rules import Condition, Expression, Policy, Text
 from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIssue, parse_profile
 from engine.model.results import Assessment, AssessmentSummary, StrengthResult, Words
 
@@ -41,10 +43,22 @@ __all__ = [
     "assess", "summarise", "screen", "default_pack",
     "Assessment", "AssessmentSummary", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
     "parse_profile", "RulePack", "RuleIssue", "RuleLoadError", "Condition", "Policy", "DEFAULT_RULES", "load_pack",
-    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "render", "strength_chart", "fmt_number", "fmt_value",
+    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "canary", "rule_errors",
+    "in_words", "Expression", "Text",
+    "render", "strength_chart", "fmt_number", "fmt_value",
     "Patent", "PatentListError", "read_patents",
     "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
 ]
+
+
+def in_words(pack: RulePack, expression: Expression, as_of: date | None = None) -> Words:
+    """A rule expression as a reader says it (parameters as their values on `as_of`), never as code."""
+    return prepared(pack).on(as_of or date.today()).words(expression.ast)
+
+
+def rule_errors() -> dict[str, int]:
+    """Evaluations a rule failed in since this process started, by the rule's "file:line" (see /healthz)."""
+    return dict(RUNTIME_ERRORS)
 
 
 @lru_cache(maxsize=1)

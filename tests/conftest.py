@@ -110,7 +110,9 @@ def fact_is(outcome: dict[str, Assessment], pack: RulePack, name: str, expected:
 def decision_is(outcome: dict[str, Assessment], pack: RulePack, name: str, expected: str) -> None:
     ident = _resolve(pack, name)
     decision = next(d for d in outcome["result"].decisions if d.id == ident)
-    assert decision.status == STATUS_ZH[expected], decision.reasons.zh
+    got = {v: k for k, v in STATUS_ZH.items()}.get(decision.status, decision.status)
+    # `ipcheck rules test` shows this line to the author (tests/support/feature_report.py)
+    assert decision.status == STATUS_ZH[expected], f"期望 {expected}，实际 {got}；起作用的条件：{decision.reasons.zh}"
 
 
 @then(parsers.parse('"{name}" 待补充 "{label}"'))

@@ -135,7 +135,7 @@ def test_unknown_policy_is_a_bilingual_404(client: TestClient) -> None:
 def test_version_and_health(client: TestClient) -> None:
     pack = load_pack()
     assert client.get("/v1/rules/version").json()["rules_hash"] == pack.hash
-    assert client.get("/healthz").json() == {"status": "ok", "rules_hash": pack.hash}
+    assert client.get("/healthz").json() == {"status": "ok", "rules_hash": pack.hash, "rule_errors": {}}
 
 
 def test_unknown_route_and_method(client: TestClient) -> None:
@@ -196,7 +196,7 @@ def test_form_errors_are_shown_next_to_the_field(client: TestClient) -> None:
 
 def test_policy_and_officer_pages(client: TestClient) -> None:
     html = client.get("/policies").text
-    assert "江北府办发〔2023〕6号" in html and "new_firm_max_years" in html
+    assert "江北府办发〔2023〕6号" in html and "“新设立”的最长成立年限" in html   # parameters by name, not id
     assert "Policy catalogue" in client.get("/policies?lang=en").text
     assert "/static/officer.js" in client.get("/officer").text
     assert client.get("/static/style.css").status_code == 200
@@ -234,3 +234,12 @@ def test_serve_refuses_a_broken_rule_pack_or_database_clearly(tmp_path: Path, mo
     assert result.exit_code == 1 and "规则包加载失败" in result.output and "bad.yaml" in result.output
     result = CliRunner().invoke(main, ["serve", "--rules", str(DEFAULT_RULES), "--database-url", "nosuchdb://x"])
     assert result.exit_code == 1 and "数据库不可用" in result.output
+
+
+def test_the_policy_page_says_conditions_in_words_and_notes_in_its_language(client: TestClient) -> None:
+    zh = client.get("/policies", params={"lang": "zh"}).text
+    assert "division_code == jiangbei_division_code" not in zh and "注册地行政区划代码 = 500105" in zh
+    assert "“新设立”的年限和“知识产权服务企业”的范围为假设" in zh and 'What counts as "new"' not in zh
+    assert zh.count('<details class="policy"') == len(load_pack().policies) and 'class="toc"' in zh
+    en = client.get("/policies", params={"lang": "en"}).text
+    assert "What counts as &#34;new&#34;" in en or 'What counts as "new"' in en

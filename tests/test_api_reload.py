@@ -35,7 +35,7 @@ AS_OF = {"as_of": "2025-06-30"}  # the example firm is 1.3 years old then
 AUTH = {"Authorization": "Bearer s3cret"}
 MAX_YEARS = "        value: 3\n"  # new_firm_max_years: eligible at 3 years, not at 1
 BROKEN = {  # edit -> (line of the problem, words that must appear)
-    "yaml-syntax": (("        value: 3\n", "        value: [3\n"), 20, "YAML"),
+    "yaml-syntax": (("        value: 3\n", "        value: [3\n"), 19, "方括号 [ 未闭合"),  # the line that opened it
     "unknown-name": (("< new_firm_max_years", "< new_firm_max_yearz"), 46, "new_firm_max_yearz"),
     "lint-error": (("when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0"),
                    61, "never-holds"),
@@ -291,7 +291,7 @@ def test_runs_before_and_after_a_reload_use_their_own_packs(still: TestClient, r
     after = screen()
     assert before["rules_hash"] != after["rules_hash"] == pack_hash(rules) == after["summary"]["rules_hash"]
     assert before["summary"]["policies"][POLICY]["eligible"] == 1
-    assert after["summary"]["policies"][POLICY] == {"eligible": 0, "ineligible": 1, "undetermined": 0}
+    assert after["summary"]["policies"][POLICY] == {"eligible": 0, "ineligible": 1, "undetermined": 0, "error": 0}
 
 
 # --- startup ------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     assert status["rules_hash"] == load_pack().hash and status["as_of"] == "2025-06-30"
     assert status["summary"]["rows"] == 4 and status["summary"]["invalid"] == 1
     assert status["summary"]["policies"]["jb_new_ip_service_firm"] == {"eligible": 1, "ineligible": 1,
-                                                                       "undetermined": 1}
+                                                                       "undetermined": 1, "error": 0}
     result = client.get(status["result_url"], headers=AUTH)
     assert result.status_code == 200
     assert hashlib.sha256(result.content).hexdigest() == status["result_sha256"]

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli.main import main
-from engine.authoring.diff import (DiffInputError, build_report, evaluate_population, generate_population, make_population,
-                         read_population, structural_diff)
+from engine.authoring.diff import (DiffInputError, build_report, evaluate_population, generate_population,
+                                   make_population, read_population, render_html, structural_diff)
 from engine.language.loader import DEFAULT_RULES, load_pack
 
 DAY = date(2026, 11, 1)
@@ -111,8 +111,8 @@ def test_raising_a_threshold_names_who_flips_why_and_the_budget(tmp_path: Path) 
     assert "需 ≥ 20" in example["reason_after"]["zh"]
     assert (flips.amount_before, flips.amount_after) == (60.0, 50.0)
     text = report.text()
-    assert "符合 → 不符合 / eligible → ineligible: 1" in text and "(变化 / change -10.00 万元)" in text
-    assert "lint of NEW: 0 个错误 / errors, 0 个警告 / warnings" in text
+    assert "符合→不符合：1 户" in text and "（变化 -10.00 万元）" in text
+    assert "新规则静态检查：0 个错误，0 个警告" in text
 
 
 def test_the_report_carries_the_lint_of_the_new_pack(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_invalid_rows_are_counted_and_reported_never_dropped(tmp_path: Path) -> 
     assert pop.total == 3 and len(pop.profiles) == 1
     assert [r["row"] for r in pop.rejected] == [2, 3] and "employees" in pop.rejected[0]["issues"][0]
     old, new = both(tmp_path, PACK)
-    assert "第 2 行 / row 2: employees" in build_report("a", "b", old, new, pop, DAY).text()
+    assert "第 2 行：employees" in build_report("a", "b", old, new, pop, DAY).text()
 
 
 def test_csv_with_chinese_headers(tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_diff_command_json_and_html(tmp_path: Path) -> None:
     report = tmp_path / "report.html"
     assert CliRunner().invoke(main, [*args, "-o", str(report)]).exit_code == 0
     page = report.read_text(encoding="utf-8")
-    assert "enough_staff" in page and "#1 甲" in page and "<script" not in page
+    assert "人数达标：满足→不满足" in page and "#1 甲" in page and "<script" not in page
     workbook = tmp_path / "report.xlsx"
     assert CliRunner().invoke(main, [*args, "-o", str(workbook)]).exit_code == 0
     with zipfile.ZipFile(workbook) as book:
@@ -281,3 +281,16 @@ def test_population_columns_equal_the_single_profile_evaluator() -> None:
                 stack += node.children
                 if not node.children:
                     assert result.leaves[decision.id][node.id][n] == node.status
+
+
+def test_the_report_opens_with_the_change_and_shows_only_changed_policies(tmp_path: Path) -> None:
+    old, new = both(tmp_path, PACK.replace("value: 10", "value: 20"))
+    report = build_report("old", "new", old, new, make_population(FIRMS, "firms"), DAY)
+    lines = report.text().splitlines()
+    assert lines[2] == "摘要" and lines[3] == "  规则变化 1 处" and "value: 10 → 20" in lines[4]
+    assert "结论变化 1 户（符合→不符合 1 户）" in lines[5] and "补助总额变化 -10.00 万元" in lines[6]
+    english = report.text("en")
+    assert "1 rule change(s)" in english and "1 of 4 applicants change status (eligible→ineligible 1)" in english
+    page = render_html(report)
+    assert page.index("摘要") < page.index("<section>") and "符合→不符合" in page and "@media print" in page
+    assert "enough_staff met" not in page and "<script" not in page

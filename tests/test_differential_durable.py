@@ -1,6 +1,6 @@
 """Differential test: the evaluator and the durable-rules oracle must agree on every decision.
 
-Profiles are generated from the pack itself (tests.support.boundaries): values on and either
+Profiles are generated from the pack itself (engine.authoring.boundaries): values on and either
 side of every threshold the policies read, matching and near-miss prefixes and
 options, and any field missing. Two packs are checked: the real one in rules/, and a
 synthetic coverage pack (tests/data/oracle_coverage) that uses every construct of the
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tests.support import oracle  # noqa: E402
-from tests.support.boundaries import Boundaries, boundaries  # noqa: E402
+from engine.authoring.boundaries import Boundaries, boundaries  # noqa: E402
 from engine.evaluate.evaluator import evaluate  # noqa: E402
 from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
 from tests.support.oracle import OracleError, OracleEvaluator, OracleUnsupported  # noqa: E402

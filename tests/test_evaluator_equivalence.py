@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.support.boundaries import boundaries
+from engine.authoring.boundaries import boundaries
 from engine.evaluate.evaluator import Evaluation, evaluate
 from engine.language.loader import RulePack, load_pack
 from engine.model.profile import EnterpriseProfile

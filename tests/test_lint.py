@@ -120,11 +120,15 @@ def test_a_policy_required_and_excluded_together_never_holds(tmp_path: Path) -> 
     assert codes(lint(tmp_path, text)) == ["never-holds"]
 
 
-def test_a_misspelt_category_never_matches_the_values_a_lookup_gives(tmp_path: Path) -> None:
+def test_a_misspelt_category_is_a_load_error_with_a_suggestion(tmp_path: Path) -> None:
     lookup = ("derived:\n  - id: sector\n    label: {zh: 行业, en: sector}\n    lookup:\n      key: industry_code\n"
               "      match: prefix\n      table: [{keys: [C], value: industry}]\n      default: other\n")
-    found = lint(tmp_path, lookup + "policies:\n" + policy("p", leaves("sector == 'industri'")))
-    assert codes(found) == ["never-holds"]
+    (tmp_path / "pack.yaml").write_text(lookup + "policies:\n" + policy("p", leaves("sector == 'industri'")),
+                                        encoding="utf-8")
+    with pytest.raises(RuleLoadError) as err:
+        load_pack(tmp_path)
+    [issue] = err.value.issues
+    assert issue.line == 16 and "是否想写 'industry'" in issue.message and "did you mean 'industry'" in issue.message
     assert codes(lint(tmp_path, lookup + "policies:\n" + policy("p", leaves("sector == 'industry'")))) == []
 
 
@@ -250,3 +254,24 @@ def test_lint_warnings_pass_unless_strict(tmp_path: Path) -> None:
     loose = CliRunner().invoke(main, ["rules", "lint", str(tmp_path)])
     assert loose.exit_code == 0 and "always-holds" in loose.output and "1 个警告" in loose.output
     assert CliRunner().invoke(main, ["rules", "lint", "--strict", str(tmp_path)]).exit_code == 1
+
+
+def test_arithmetic_beyond_the_overflow_bound_is_reported(tmp_path: Path) -> None:
+    always = lint(tmp_path, "policies:\n" + policy("p", leaves("1000000000000 * 1000000000000 > revenue")))
+    assert [(f.code, f.severity, f.line) for f in always] == [("overflow", "error", 8)]
+    bounded = lint(tmp_path, "policies:\n" + policy("p", leaves("digitalisation_level * 1000000000000 * 1000 > revenue")))
+    assert [(f.code, f.severity) for f in bounded] == [("overflow", "warning")]
+    assert lint(tmp_path, "policies:\n" + policy("p", leaves("revenue * 2 > 1"))) == []
+
+
+def test_the_shipped_pack_lints_clean_and_says_so_in_chinese() -> None:
+    result = CliRunner().invoke(main, ["rules", "lint"])
+    assert result.exit_code == 0 and "warning/警告" not in result.output
+    assert "规则检查通过：0 个错误，" in result.output and "个提示" in result.output
+
+
+def test_a_warning_acknowledged_in_the_rule_file_is_shown_as_a_note(tmp_path: Path) -> None:
+    text = "policies:\n" + policy("p", leaves("revenue >= 0  # lint-ok: always-holds"))
+    [finding] = lint(tmp_path, text)
+    assert finding.severity == "info" and finding.code == "always-holds" and "已在规则文件中确认" in finding.zh
+    assert lint(tmp_path, text.replace("always-holds", "bracket-gap"))[0].severity == "warning"

@@ -1,7 +1,7 @@
 """The status-only evaluator (engine.evaluate.status) equals the explaining evaluator and the vectorised one.
 
 Same profiles as the batch differential test (pools derived from each pack: values around every
-threshold, any fact missing) and the boundary profiles of tests.support.boundaries. Compared:
+threshold, any fact missing) and the boundary profiles of engine.authoring.boundaries. Compared:
 each decision's status, its unmet and unknown leaves, the facts that would settle it and its amount;
 each scorecard's total, interval and pass verdict (and what it lacks); every derived fact.
 """
@@ -19,7 +19,7 @@ from engine.evaluate.status import compiled, statuses
 from engine.language.loader import RulePack
 from engine.model.profile import FIELDS, EnterpriseProfile, parse_profile
 from tests import test_batch_differential as pools
-from tests.support.boundaries import boundaries
+from engine.authoring.boundaries import boundaries
 
 
 def explained(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> dict[str, Any]:

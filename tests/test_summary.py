@@ -14,7 +14,7 @@ from engine.evaluate.strength import enrich
 from engine.evaluate.summary import summarise
 from engine.language.loader import load_pack
 from engine.model.profile import EnterpriseProfile, parse_profile
-from tests.support.boundaries import boundaries
+from engine.authoring.boundaries import boundaries
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = load_pack()

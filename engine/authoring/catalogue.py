@@ -68,8 +68,9 @@ def cite(source: Source | None, quote: bool = True) -> str:
     return f"{text}「{source.quote}」" if quote and source.quote else text
 
 
-def note_of(*texts: str | None) -> str:
-    return " ".join(t for t in texts if t)
+def note_of(*texts: Any) -> str:
+    """Notes as one text (a {zh:, en:} note as "zh / en": this catalogue is bilingual)."""
+    return " ".join(str(t) for t in texts if t)
 
 
 class Catalogue:
@@ -114,7 +115,7 @@ class Catalogue:
         """A row of the closing table, for a value inside the rule `owner` (an id)."""
         if status != "confirmed":
             self.confirm.append([str(len(self.confirm) + 1), kind, where, self.where(owner), what, value,
-                                 f"{STATUS_ZH[status]} {status}", cite(source, quote=False), note or ""])
+                                 f"{STATUS_ZH[status]} {status}", cite(source, quote=False), note_of(note)])
 
     # --- the document -------------------------------------------------------
     def blocks(self) -> list[Block]:

@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections import Counter
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -46,8 +48,10 @@ def _load(spec: str, folder: Path) -> RulePack:
 @click.option("--size", default=1000, show_default=True, help="Rows of the generated population")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated population")
 @click.option("--examples", default=5, show_default=True, help="Example rows per policy")
+@click.option("--all", "everything", is_flag=True, help="Every policy, not only those that changed / 显示全部政策")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言 / language")
 def diff_command(old: str, new: str, population: Path | None, as_of: Any, output: Path | None, as_json: bool,
-                 size: int, seed: int, examples: int) -> None:
+                 size: int, seed: int, examples: int, everything: bool, lang: str) -> None:
     """Compare rule packs OLD and NEW (folders or git:REV) / 比较两版规则及其对申请人的影响"""
     day = as_of.date() if as_of else date.today()
     with ExitStack() as stack:
@@ -60,14 +64,14 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str))
     else:
-        click.echo(report.text())
+        click.echo(report.text(lang, everything))
     if output is not None:
         if output.suffix.lower() == ".json":
             output.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         elif output.suffix.lower() == ".xlsx":
             write_xlsx(report, output)
         else:
-            output.write_text(render_html(report), encoding="utf-8")
+            output.write_text(render_html(report, lang, everything), encoding="utf-8")
         click.echo(f"报告已写入 / report written: {output}", err=True)
 
 
@@ -85,12 +89,37 @@ def test_command(folder: Path, pytest_args: tuple[str, ...]) -> None:
     env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
                         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}
     # Scenarios tagged @authoring exercise these tools themselves (and would run this command again).
-    cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
-           "-m", "not authoring", "-rf", *pytest_args]
-    proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        click.echo(line.rstrip("\n"))
-    code = proc.wait()
-    click.echo("规则测试通过 / rule tests passed" if code == 0 else f"规则测试未通过 / rule tests failed (pytest exit {code})")
-    sys.exit(code)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "failures.jsonl"
+        cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-p", "pytest_bdd.plugin", "-p", "no:cacheprovider",
+               "-p", "tests.support.feature_report", "-m", "not authoring", "-q", "--tb=no", "-rN", *pytest_args]
+        proc = subprocess.run(cmd, cwd=PROJECT, env=env | {"IPCHECK_FEATURE_REPORT": str(report)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] \
+            if report.exists() else []
+    failures = [r for r in records if r["kind"] == "failure"]
+    counts = Counter(r["outcome"] for r in records if r["kind"] == "outcome")
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and not failures):
+        click.echo(proc.stdout.rstrip())   # not a failing scenario (a collection error): show pytest's words
+    for failure in failures:
+        click.echo(failure_text(failure))
+    click.echo(test_summary(counts["passed"], counts["failed"], proc.returncode))
+    sys.exit(proc.returncode)
+
+
+def failure_text(failure: dict[str, Any]) -> str:
+    """One failing scenario for its author: where, which scenario, which step, expected against actual."""
+    path = Path(failure["feature"])
+    shown = path.relative_to(PROJECT).as_posix() if path.is_relative_to(PROJECT) else str(path)
+    example = "，".join(f"{k} = {v}" for k, v in failure.get("example", {}).items())
+    return (f"✗ 未通过 FAILED {shown}:{failure['line']} 场景「{failure['scenario']}」"
+            + (f"（例子：{example}）" if example else "") + "\n"
+            f"    步骤：{failure['step']}\n    {failure['message']}")
+
+
+def test_summary(passed: int, failed: int, code: int) -> str:
+    if code == 0:
+        return f"规则测试通过：{passed} 个场景全部通过 / rule tests passed: {passed} passed"
+    if failed:
+        return f"规则测试未通过：{failed} 个场景未通过，{passed} 个通过 / rule tests failed: {failed} failed, {passed} passed"
+    return f"规则测试未能运行（pytest 退出码 {code}）/ rule tests could not run (pytest exit {code})"

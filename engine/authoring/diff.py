@@ -41,7 +41,8 @@ from engine.batch.vectorized import Vec, columns_from_profiles, evaluate_columns
 
 NOT_IN_FORCE = "not_in_force"
 IN_FORCE = "(in_force)"        # pseudo-condition: the policy came into or went out of force
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定", NOT_IN_FORCE: "未生效"}
+STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定", "error": "无法判定",
+             NOT_IN_FORCE: "未生效"}
 SECTION_WORDS = {"parameters": ("参数", "parameter"), "derived": ("派生事实", "derived fact"),
                  "scorecards": ("评分表", "scorecard"), "policies": ("政策", "policy"),
                  "exclusive": ("不重复享受组", "exclusive group")}
@@ -466,54 +467,110 @@ class DiffReport:
                               "amount_change": p.amount_after - p.amount_before} for p in self.policies],
                 "lint": [vars(f) for f in self.lint]}
 
-    def text(self) -> str:
-        pop = self.population
-        lines = [f"规则差异 / rule diff: {self.old} ({self.old_hash}) → {self.new} ({self.new_hash}), "
-                 f"评估日期 / as of {self.as_of}", "",
-                 f"结构变化 / structural changes: {len(self.changes)}"]
-        lines += [f"  {c.words()}" for c in self.changes] or ["  （无 / none）"]
-        counts = Counter(f.severity for f in self.lint)
-        lines += ["", f"新规则静态检查 / lint of NEW: {counts['error']} 个错误 / errors, {counts['warning']} 个警告 / warnings, "
-                      f"{counts['info']} 条提示 / notes"]
-        lines += [f"  {f}" for f in self.lint]
-        lines += ["", f"申请人 / applicants: {pop.source}: {pop.total} 行 / rows, {len(pop)} 已评估 / evaluated, "
-                      f"{len(pop.rejected)} 行无效 / rejected"]
-        for bad in pop.rejected[:10]:
-            lines.append(f"  第 {bad['row']} 行 / row {bad['row']}: " + "; ".join(bad["issues"]))
-        if len(pop.rejected) > 10:
-            lines.append(f"  …另有 / and {len(pop.rejected) - 10} 行 / more rows")
+    def shown(self, everything: bool = False) -> list[PolicyFlips]:
+        """The policies a reader needs: those whose rules changed or whose applicants flip (all with --all)."""
+        touched = {c.ident for c in self.changes if c.section == "policies"}
+        return [p for p in self.policies if everything or p.flipped or p.policy in touched]
+
+    def summary(self, lang: str = "zh") -> list[str]:
+        """What changed, how many applicants flip each way, the change in benefits: the report's first lines."""
+        w = WORDS[lang]
+        moves: Counter[str] = Counter()
         for p in self.policies:
-            lines += [""] + _policy_text(p)
+            moves.update(p.transitions)
+        budget = sum(p.amount_after - p.amount_before for p in self.policies)
+        counts = Counter(f.severity for f in self.lint)
+        lines = [w["changes"].format(n=len(self.changes))]
+        lines += [f"  {c.words()}" for c in self.changes[:10]]
+        if len(self.changes) > 10:
+            lines.append("  " + w["more"].format(n=len(self.changes) - 10))
+        flips = w["sep"].join(w["flip"].format(move=flip_words(m, lang), n=n) for m, n in moves.most_common())
+        lines.append(w["applicants"].format(total=len(self.population), n=sum(moves.values()),
+                                            flips=f"（{flips}）" if flips and lang == "zh" else f" ({flips})" if flips else ""))
+        lines.append(w["budget"].format(change=budget))
+        lines.append(w["lint"].format(e=counts["error"], w=counts["warning"], i=counts["info"]))
+        return lines
+
+    def text(self, lang: str = "zh", everything: bool = False) -> str:
+        w, pop = WORDS[lang], self.population
+        lines = [w["title"].format(old=self.old, old_hash=self.old_hash, new=self.new, new_hash=self.new_hash,
+                                   day=self.as_of), "", w["summary"], *[f"  {x}" for x in self.summary(lang)]]
+        shown = self.shown(everything)
+        for p in shown:
+            lines += [""] + _policy_text(p, lang)
+        if len(shown) < len(self.policies):
+            lines += ["", w["hidden"].format(n=len(self.policies) - len(shown))]
+        if self.lint:
+            lines += ["", w["lint_head"], *[f"  {f}" for f in self.lint]]
+        lines += ["", w["population"].format(source=pop.source, total=pop.total, n=len(pop), bad=len(pop.rejected))]
+        for bad in pop.rejected[:10]:
+            lines.append("  " + w["row"].format(row=bad["row"]) + "; ".join(bad["issues"]))
+        if len(pop.rejected) > 10:
+            lines.append("  " + w["more"].format(n=len(pop.rejected) - 10))
         return "\n".join(lines)
+
+
+WORDS = {
+    "zh": {"title": "规则差异：{old}（{old_hash}）→ {new}（{new_hash}），评估日期 {day}", "summary": "摘要",
+           "changes": "规则变化 {n} 处", "more": "……另有 {n} 处", "sep": "，", "flip": "{move} {n} 户",
+           "applicants": "申请人 {total} 户中结论变化 {n} 户{flips}", "budget": "补助总额变化 {change:+,.2f} 万元",
+           "lint": "新规则静态检查：{e} 个错误，{w} 个警告，{i} 个提示", "hidden": "其余 {n} 项政策无变化（--all 显示全部）",
+           "lint_head": "新规则静态检查结果", "row": "第 {row} 行：",
+           "population": "申请人来源：{source}，共 {total} 行，已评估 {n} 行，无效 {bad} 行",
+           "policy": "政策 {id} {title}", "before": "变更前", "after": "变更后", "none": "无申请人结论变化",
+           "why": "起作用的条件", "rows": "{n} 户", "examples": "示例", "was": "原", "now": "现",
+           "total": "补助总额 {a} → {b}（变化 {c:+,.2f} 万元）", "colon": "："},
+    "en": {"title": "Rule diff: {old} ({old_hash}) → {new} ({new_hash}), as of {day}", "summary": "Summary",
+           "changes": "{n} rule change(s)", "more": "…and {n} more", "sep": ", ", "flip": "{move} {n}",
+           "applicants": "{n} of {total} applicants change status{flips}", "budget": "total benefit change {change:+,.2f} 万元",
+           "lint": "lint of the new rules: {e} error(s), {w} warning(s), {i} note(s)",
+           "hidden": "{n} other policies unchanged (--all shows them)", "lint_head": "Lint of the new rules",
+           "row": "row {row}: ", "population": "Applicants: {source}: {total} rows, {n} evaluated, {bad} rejected",
+           "policy": "Policy {id} {title}", "before": "before", "after": "after", "none": "no applicant changes status",
+           "why": "conditions responsible", "rows": "{n} rows", "examples": "examples", "was": "before",
+           "now": "now", "total": "total benefit {a} → {b} (change {c:+,.2f} 万元)", "colon": ": "},
+}
+CHECK_WORDS = {"zh": {"met": "满足", "unmet": "不满足", "unknown": "缺信息", NOT_IN_FORCE: "未生效", "in force": "生效"},
+               "en": {"met": "met", "unmet": "unmet", "unknown": "unknown"}}
+STATUS_EN = {"eligible": "eligible", "ineligible": "ineligible", "undetermined": "undetermined", "error": "error",
+             NOT_IN_FORCE: "not in force"}
+
+
+def status_word(status: str, lang: str) -> str:
+    return (STATUS_ZH if lang == "zh" else STATUS_EN).get(status, status)
+
+
+def flip_words(move: str, lang: str = "zh") -> str:
+    """'ineligible→eligible' as '不符合→符合' (or in English)."""
+    a, b = move.split("→")
+    return f"{status_word(a, lang)}→{status_word(b, lang)}"
 
 
 def _money(value: float) -> str:
     return f"{value:,.2f} 万元"
 
 
-def _policy_text(p: PolicyFlips) -> list[str]:
-    counts = lambda c: ", ".join(f"{STATUS_ZH[s]} {s} {c.get(s, 0)}" for s in STATUS_ZH if c.get(s))  # noqa: E731
-    lines = [f"政策 / policy {p.policy} {p.title['zh']} / {p.title['en']}",
-             f"  变更前 / before: {counts(p.before)}", f"  变更后 / after:  {counts(p.after)}"]
+def _policy_text(p: PolicyFlips, lang: str = "zh") -> list[str]:
+    w = WORDS[lang]
+    counts = lambda c: w["sep"].join(f"{status_word(s, lang)} {c[s]}" for s in STATUS_ZH if c.get(s))  # noqa: E731
+    lines = [w["policy"].format(id=p.policy, title=p.title[lang]),
+             f"  {w['before']}{w['colon']}{counts(p.before)}", f"  {w['after']}{w['colon']}{counts(p.after)}"]
     if not p.flipped:
-        lines.append("  无申请人结论变化 / no applicant changes status")
+        lines.append("  " + w["none"])
     for move, rows in sorted(p.transitions.items(), key=lambda kv: -kv[1]):
-        a, b = move.split("→")
-        lines.append(f"  {STATUS_ZH[a]} → {STATUS_ZH[b]} / {a} → {b}: {rows}")
+        lines.append(f"  {flip_words(move, lang)}{w['colon']}{w['rows'].format(n=rows)}")
     if p.conditions:
-        lines.append("  原因条件 / conditions responsible:")
-        lines += [f"    {c['id']}（{c['zh']} / {c['en']}）: {c['rows']} 行 / rows" + (f"  [{c['when']}]" if c['when'] else "")
-                  for c in p.conditions]
+        lines.append(f"  {w['why']}{w['colon']}")
+        lines += [f"    {c[lang]}（{c['id']}）{w['colon']}{w['rows'].format(n=c['rows'])}" for c in p.conditions]
     if p.examples:
-        lines.append("  示例 / examples:")
+        lines.append(f"  {w['examples']}{w['colon']}")
         for ex in p.examples:
-            why = "; ".join(f"{c['id']} {c['old']}→{c['new']}" for c in ex["conditions"])
-            lines.append(f"    {ex['label']}: {STATUS_ZH[ex['old']]} → {STATUS_ZH[ex['new']]} ({why})")
-            for key, word in (("reason_before", "原 / before"), ("reason_after", "现 / now")):
+            lines.append(f"    {ex['label']}{w['colon']}{flip_words(ex['old'] + '→' + ex['new'], lang)}")
+            for key, word in (("reason_before", w["was"]), ("reason_after", w["now"])):
                 if ex[key]:
-                    lines.append(f"      {word}: {ex[key]['zh']} / {ex[key]['en']}")
-    lines.append(f"  补助总额 / total benefit: {_money(p.amount_before)} → {_money(p.amount_after)} "
-                 f"(变化 / change {p.amount_after - p.amount_before:+,.2f} 万元)")
+                    lines.append(f"      {word}{w['colon']}{ex[key][lang]}")
+    lines.append("  " + w["total"].format(a=_money(p.amount_before), b=_money(p.amount_after),
+                                          c=p.amount_after - p.amount_before))
     if p.up_to_before or p.up_to_after:
         lines.append(f"  最高可达（上限合计，非确定金额）/ ceilings, not amounts: {_money(p.up_to_before)} → "
                      f"{_money(p.up_to_after)}")
@@ -527,48 +584,92 @@ def build_report(old_spec: str, new_spec: str, old_pack: RulePack, new_pack: Rul
                       policies=population_diff(old_pack, new_pack, pop, as_of, max_examples), lint=lint_pack(new_pack))
 
 
-def render_html(report: DiffReport) -> str:
-    """A self-contained HTML page of the report (no scripts, every value escaped)."""
-    e = html.escape
-    data = report.as_json()
-    parts = [f"<h1>规则差异 / Rule diff</h1><p>{e(report.old)} <code>{e(report.old_hash)}</code> → "
-             f"{e(report.new)} <code>{e(report.new_hash)}</code>; 评估日期 / as of {report.as_of}</p>",
-             f"<h2>结构变化 / Structural changes ({len(report.changes)})</h2>",
-             _table(["", "类别 / aspect", "项目 / item", "位置 / where", "原值 / old", "新值 / new"],
-                    [[c.kind, c.aspect, f"{SECTION_WORDS[c.section][1]} {c.ident}", " › ".join(c.path),
-                      _show(c.old) if c.old is not None else "", _show(c.new) if c.new is not None else ""]
-                     for c in report.changes])]
-    parts.append(f"<h2>新规则静态检查 / Lint of NEW ({len(report.lint)})</h2>")
-    parts.append(_table(["位置 / where", "级别 / severity", "代码 / code", "说明 / message"],
-                        [[f"{f.file}:{f.line or 1}", f.severity, f.code, f"{f.zh} / {f.en}"] for f in report.lint]))
-    pop = data["population"]
-    parts.append(f"<h2>申请人 / Applicants</h2><p>{e(pop['source'])}: {pop['rows']} rows, {pop['evaluated']} evaluated, "
-                 f"{len(pop['rejected'])} rejected</p>")
-    if pop["rejected"]:
-        parts.append(_table(["行 / row", "问题 / issues"], [[r["row"], "; ".join(r["issues"])] for r in pop["rejected"]]))
-    for p in report.policies:
-        parts.append(f"<h2>{e(p.policy)}: {e(p.title['zh'])} / {e(p.title['en'])}</h2>")
-        parts.append(_table(["结论 / status", "变更前 / before", "变更后 / after"],
-                            [[f"{STATUS_ZH[s]} / {s}", p.before.get(s, 0), p.after.get(s, 0)] for s in STATUS_ZH
-                             if p.before.get(s) or p.after.get(s)]))
-        parts.append(_table(["变化 / flip", "行数 / rows"], [[m, n] for m, n in p.transitions.items()]))
-        parts.append(_table(["条件 / condition", "说明 / label", "表达式 / expression", "行数 / rows"],
-                            [[c["id"], f"{c['zh']} / {c['en']}", c["when"], c["rows"]] for c in p.conditions]))
-        parts.append(_table(["申请人 / applicant", "变化 / flip", "条件 / conditions", "现结论原因 / reasons now"],
-                            [[x["label"], f"{x['old']} → {x['new']}",
-                              "; ".join(f"{c['id']} {c['old']}→{c['new']}" for c in x["conditions"]),
-                              (x["reason_after"] or {}).get("zh", "")] for x in p.examples]))
-        parts.append(f"<p>补助总额 / total benefit: {p.amount_before:,.2f} → {p.amount_after:,.2f} 万元 "
-                     f"({p.amount_after - p.amount_before:+,.2f})</p>")
-    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
-             "td,th{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top}")
-    return (f"<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>ipcheck rules diff</title>"
-            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+HTML_WORDS = {
+    "zh": {"title": "规则差异报告", "status": "结论", "flip": "结论变化", "applicant": "申请人", "conditions": "变化的条件",
+           "reasons": "现结论原因", "condition": "条件", "rows": "户数", "lint": "新规则静态检查", "where": "位置",
+           "severity": "级别", "message": "说明", "rejected": "无效的申请人行", "row": "行", "issues": "问题",
+           "changes": "规则变化明细", "item": "项目", "old": "原值", "new": "新值", "none": "（无）",
+           "printed": "打印或另存为 PDF 即可存档"},
+    "en": {"title": "Rule diff report", "status": "status", "flip": "change", "applicant": "applicant",
+           "conditions": "conditions that changed", "reasons": "reasons now", "condition": "condition", "rows": "rows",
+           "lint": "Lint of the new rules", "where": "where", "severity": "severity", "message": "message",
+           "rejected": "Rejected applicant rows", "row": "row", "issues": "issues", "changes": "Rule changes",
+           "item": "item", "old": "old", "new": "new", "none": "(none)", "printed": "Print or save as PDF to keep"},
+}
+STYLE = """
+:root{--ink:#1f2933;--muted:#5f6b7a;--line:#d9dee5;--accent:#0b5cad;--up:#1a7f37;--down:#b42318}
+body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;color:var(--ink);
+margin:0 auto;max-width:64rem;padding:1.5rem;line-height:1.55}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;margin:1.6rem 0 .4rem;border-bottom:2px solid var(--line)}
+.meta{color:var(--muted);font-size:.9rem}.summary{background:#f3f6fa;border-left:4px solid var(--accent);
+padding:.8rem 1.2rem;margin:1rem 0}.summary li{margin:.2rem 0}
+table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.92rem}
+th,td{border:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f7f8fa}
+.flip{font-weight:600}.up{color:var(--up)}.down{color:var(--down)}code{font-size:.85em;color:var(--muted)}
+details{margin:.6rem 0}summary{cursor:pointer;color:var(--accent)}section{break-inside:avoid}
+.scroll{overflow-x:auto}.scroll table{min-width:36rem}
+@media (max-width:600px){body{padding:.8rem}table{font-size:.8rem}th,td{padding:.25rem}}
+@media print{body{max-width:none;padding:0}details{display:block}summary{display:none}
+a{color:inherit;text-decoration:none}.noprint{display:none}}
+"""
 
 
-def _table(head: list[str], rows: list[list[Any]]) -> str:
+def render_html(report: DiffReport, lang: str = "zh", everything: bool = False) -> str:
+    """A self-contained, printable HTML page of the report (no scripts, every value escaped); summary first."""
+    e, w, h = html.escape, WORDS[lang], HTML_WORDS[lang]
+    parts = [f"<h1>{h['title']}</h1><p class=meta>{e(report.old)} <code>{e(report.old_hash)}</code> → "
+             f"{e(report.new)} <code>{e(report.new_hash)}</code> · {report.as_of} · "
+             f"<span class=noprint>{h['printed']}</span></p>",
+             f"<div class=summary><strong>{w['summary']}</strong><ul>"
+             + "".join(f"<li>{e(line.strip())}</li>" for line in report.summary(lang)) + "</ul></div>"]
+    shown = report.shown(everything)
+    for p in shown:
+        parts.append(f"<section><h2>{e(p.title[lang])} <code>{e(p.policy)}</code></h2>")
+        parts.append(_table([h["status"], w["before"], w["after"]],
+                            [[status_word(s, lang), p.before.get(s, 0), p.after.get(s, 0)] for s in STATUS_ZH
+                             if p.before.get(s) or p.after.get(s)], h["none"]))
+        if p.transitions:
+            parts.append("<p>" + "；".join(f"<span class='flip {_direction(m)}'>{e(flip_words(m, lang))}</span> "
+                                         f"{e(w['rows'].format(n=n))}" for m, n in p.transitions.items()) + "</p>")
+        parts.append(_table([w["why"], h["rows"]], [[f"{c[lang]}", c["rows"]] for c in p.conditions], h["none"]))
+        if p.examples:
+            label = {c["id"]: c[lang] for c in p.conditions}
+            state = lambda v: CHECK_WORDS[lang].get(v, v)  # noqa: E731
+            parts.append("<div class=scroll>" + _table(
+                [h["applicant"], h["flip"], h["conditions"], h["reasons"]],
+                [[x["label"], flip_words(f"{x['old']}→{x['new']}", lang),
+                  "；".join(f"{label.get(c['id'], c['id'])}：{state(c['old'])}→{state(c['new'])}" for c in x["conditions"]),
+                  (x["reason_after"] or {}).get(lang, "")] for x in p.examples], h["none"]) + "</div>")
+        parts.append(f"<p>{e(w['total'].format(a=_money(p.amount_before), b=_money(p.amount_after), c=p.amount_after - p.amount_before))}</p></section>")
+    if len(shown) < len(report.policies):
+        parts.append(f"<p class=meta>{e(w['hidden'].format(n=len(report.policies) - len(shown)))}</p>")
+    parts.append(f"<details><summary>{h['changes']}（{len(report.changes)}）</summary>"
+                 + _table(["", h["item"], h["where"], h["old"], h["new"]],
+                          [[c.kind, f"{SECTION_WORDS[c.section][0 if lang == 'zh' else 1]} {c.ident}", " › ".join(c.path),
+                            _show(c.old) if c.old is not None else "", _show(c.new) if c.new is not None else ""]
+                           for c in report.changes], h["none"]) + "</details>")
+    parts.append(f"<details><summary>{h['lint']}（{len(report.lint)}）</summary>"
+                 + _table([h["where"], h["severity"], h["message"]],
+                          [[f"{Path(f.file).name}:{f.line or 1}", f.severity, f.zh if lang == "zh" else f.en]
+                           for f in report.lint], h["none"]) + "</details>")
+    pop = report.population
+    if pop.rejected:
+        parts.append(f"<details><summary>{h['rejected']}（{len(pop.rejected)}）</summary>"
+                     + _table([h["row"], h["issues"]], [[r["row"], "; ".join(r["issues"])] for r in pop.rejected])
+                     + "</details>")
+    return (f"<!DOCTYPE html><html lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><head><meta charset=\"utf-8\">"
+            f"<meta name=viewport content=\"width=device-width,initial-scale=1\"><title>{h['title']}</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def _direction(move: str) -> str:
+    a, b = move.split("→")
+    return "up" if b == "eligible" else "down" if a == "eligible" else ""
+
+
+def _table(head: list[str], rows: list[list[Any]], none: str = "（无 / none）") -> str:
     if not rows:
-        return "<p>（无 / none）</p>"
+        return f"<p>{html.escape(none)}</p>"
     cells = lambda row, tag: "".join(f"<{tag}>{html.escape(str(v))}</{tag}>" for v in row)  # noqa: E731
     return ("<table><tr>" + cells(head, "th") + "</tr>"
             + "".join("<tr>" + cells(r, "td") + "</tr>" for r in rows) + "</table>")

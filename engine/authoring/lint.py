@@ -12,21 +12,25 @@ guessed.
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from annotated_types import Ge, Gt, Le, Lt
 
 from engine.language import expr as ex
 from engine.authoring.intervals import FULL, Interval, arith, bound, compare, covered_by, hull, satisfying, subtract
-from engine.language.loader import RulePack, dependencies, line_of, pack_files, read_yaml
+from engine.language.loader import RulePack, dependencies, expressions_of, line_of, pack_files, read_yaml
 from engine.model.profile import FIELDS, field_kind
 from engine.language.rules import BracketTable, Condition, Policy
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 BOTH = frozenset({True, False})
+OVERFLOW = 1e15  # beyond this a sum of 万元 amounts has lost its meaning (and float64 its cents)
 
 
 @dataclass(frozen=True)
@@ -265,8 +269,10 @@ class Linter:
         self.check_periods()
         self.check_exclusive()
         self.check_unused()
+        self.check_overflow()
         order = {"error": 0, "warning": 1, "info": 2}
-        return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0))
+        findings = [acknowledged(f) for f in self.findings]
+        return sorted(findings, key=lambda f: (order[f.severity], f.file, f.line or 0))
 
     # sources
     def check_sources(self) -> None:
@@ -453,6 +459,63 @@ class Linter:
             self.add(self.where.at("derived", ident), "info", "unused",
                      f"derived fact {ident} is not read by any rule (it is still computed and reported)",
                      f"派生事实 {ident} 未被任何规则引用（仍会计算并列入结果）")
+
+
+    # overflow
+    def check_overflow(self) -> None:
+        """Arithmetic whose range reaches past OVERFLOW: an error if every value does, a warning if some
+        bounded inputs can (unbounded facts are not flagged: the evaluator turns a non-finite result into
+        an `error` decision for that firm)."""
+        items = [*self.pack.derived.values(), *self.pack.scorecards.values(),
+                 *(p for versions in self.pack.policies.values() for p in versions)]
+        for item in items:
+            file, _ = self.pack.origin[item.id]
+            for expression in expressions_of(item):
+                for node in ex.walk(expression.ast):
+                    if isinstance(node, ex.BinOp):
+                        self.report_overflow((file, expression.line), item.id, expression.text, self.ranges.of(node))
+
+    def report_overflow(self, at: tuple[str, int | None], ident: str, text: str, reach: Interval | None) -> None:
+        if reach is None or reach.empty():
+            return
+        beyond = Interval(-OVERFLOW, OVERFLOW, True, True)
+        if (reach & beyond).empty():
+            self.add(at, "error", "overflow", f"{ident}: `{text}` is always beyond ±{OVERFLOW:g} ({reach})",
+                     f"{ident}：`{text}` 的结果总是超出 ±{OVERFLOW:g}（{reach}）")
+        elif math.isfinite(reach.lo) and math.isfinite(reach.hi) and not covered_by(reach, beyond):
+            self.add(at, "warning", "overflow", f"{ident}: `{text}` can reach {reach}, beyond ±{OVERFLOW:g}",
+                     f"{ident}：`{text}` 的结果可达 {reach}，超出 ±{OVERFLOW:g}")
+
+
+ACK = re.compile(r"#\s*lint-ok:\s*([\w\-, ]+)")
+
+
+def acknowledged(finding: Finding) -> Finding:
+    """A warning the author has acknowledged with `# lint-ok: code` on its line is shown as information."""
+    if finding.severity != "warning" or not finding.line:
+        return finding
+    lines = _source_lines(finding.file)
+    text = lines[finding.line - 1] if finding.line <= len(lines) else ""
+    found = ACK.search(text)
+    if found is None or finding.code not in {c.strip() for c in found.group(1).split(",")}:
+        return finding
+    return Finding(finding.file, finding.line, "info", finding.code, finding.en + " (acknowledged in the rule file)",
+                   finding.zh + "（已在规则文件中确认）")
+
+
+def _source_lines(file: str) -> list[str]:
+    try:
+        return Path(file).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def summary(errors: int, warnings: int, infos: int) -> str:
+    """The closing line of `ipcheck rules lint`, Chinese first."""
+    counts = f"{errors} 个错误，" + (f"{warnings} 个警告，" if warnings else "") + f"{infos} 个提示"
+    counts_en = f"{errors} error(s), " + (f"{warnings} warning(s), " if warnings else "") + f"{infos} note(s)"
+    return (f"规则检查通过：{counts} / lint passed: {counts_en}" if not errors
+            else f"规则检查未通过：{counts} / lint failed: {counts_en}")
 
 
 def _minus_all(domain: Interval, spans: list[Interval]) -> list[Interval]:

@@ -53,7 +53,8 @@ IP_STRENGTH = "ip_strength"             # the default ranking score, 0-100 (rule
 TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
 SHOWN_FACTS = {IP_STRENGTH: pa.float64(), "ip_strength_tier": TEXT}   # beside the decisions, when the pack has them
 FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
-STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid"])   # by condition state, then invalid
+STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid", "error"])   # by state, invalid, error
+ERROR = 4  # a rule could not be computed for the row (engine.batch.vectorized: PolicyColumns.error)
 OUTPUTS = (".csv", ".parquet", ".xlsx")
 ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"]
 
@@ -186,7 +187,8 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
 def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, result: BatchResult, p: str,
                     chunk: Chunk, ranked: dict[str, str | None], invalid: Coded) -> dict[str, Any]:
     columns = result.policies[p]
-    state = np.where(chunk.valid, columns.state, 3)
+    error = columns.error if columns.error is not None else np.zeros(chunk.n, dtype=bool)
+    state = np.where(chunk.valid, np.where(error, ERROR, columns.state), 3)
     eligible = state == 0
     amount = columns.amount
     shown = np.full(chunk.n, np.nan)
@@ -196,15 +198,25 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if columns.up_to is not None:
         capped = columns.up_to.known & eligible
         part.up_to[p] = (int(capped.sum()), float(np.where(capped, columns.up_to.value, 0.0).sum()))
-    part.status[p] = np.bincount(state, minlength=4)
+    part.status[p] = np.bincount(state, minlength=len(STATUS_WORDS))
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
     part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
-    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid, invalid),
+    notes = _error_reasons(invalid, error & chunk.valid, rationale.lang)
+    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid & ~error, notes),
             f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, chunk.valid, UNMET),
             f"{p}.unknown": rationale.leaf_ids(columns, chunk.valid, UNKNOWN),
             f"{p}.assumptions": rationale.assumptions(result, p, chunk.valid)}
+
+
+def _error_reasons(invalid: Coded, error: np.ndarray, lang: str) -> Coded:
+    """The invalid rows' texts, and for rows where a rule failed, that it did (the log has file:line)."""
+    if not error.any():
+        return invalid
+    text = ("规则计算出错，未判定（请联系规则维护人员）" if lang == "zh"
+            else "a rule could not be computed; not decided (please tell the rule authors)")
+    return Coded(np.where(error, len(invalid.table), invalid.codes), [*invalid.table, text])
 
 
 def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
@@ -300,7 +312,7 @@ class Summary:
             ("rows 行", "duplicate credit codes 信用代码重复", self.duplicates, None),
             ("rows 行", "error entries 错误条目", self.errors, None)]
         for policy, counts in self.status.items():
-            for status in ("eligible", "ineligible", "undetermined", "invalid"):
+            for status in ("eligible", "ineligible", "undetermined", "invalid", "error"):
                 amount = self.amount.get(policy) if status == "eligible" else None
                 # to the yuan: chunks (or Dask partitions) add their parts in different orders
                 amount = None if amount is None else round(amount, 4)

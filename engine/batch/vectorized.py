@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from engine.language import expr as ex
-from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, bracket_range, bracket_result, lookup_result
+from engine.evaluate.evaluator import (_COMPARE, RUNTIME_ERRORS, RuleRuntimeError, bracket_range, bracket_result,
+                                       dependencies_of, log, lookup_result)
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, expressions_of, walk_conditions
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
@@ -254,6 +255,7 @@ class PolicyColumns:
     leaves: list[str]
     amount: Vec | None = None       # total benefit amount (万元) where eligible and known
     up_to: Vec | None = None        # total of the "up to N" benefits (万元) where eligible and known
+    error: np.ndarray | None = None  # rows where a rule could not be computed (status `error`)
     _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -261,8 +263,9 @@ class PolicyColumns:
         return self.nodes[self.root]
 
     def status(self) -> np.ndarray:
-        """'eligible' / 'ineligible' / 'undetermined' per row."""
-        return np.array(["eligible", "undetermined", "ineligible"], dtype=object)[self.state]
+        """'eligible' / 'ineligible' / 'undetermined' / 'error' per row."""
+        words = np.array(["eligible", "undetermined", "ineligible"], dtype=object)[self.state]
+        return words if self.error is None else np.where(self.error, "error", words)
 
     def leaf_ids(self, row: int, state: int) -> set[str]:
         return {leaf for leaf in self.leaves if self.nodes[leaf][row] == state}
@@ -311,12 +314,15 @@ class BatchResult:
     def assumptions(self, ident: str, row: int) -> set[pv.Key]:
         """The keys fact `ident` (a policy, scorecard total or `<card>_passed`) rested on in one row."""
         return {key for key, mask in self.provenance.get(ident, {}).items() if mask[row]}
+    errors: dict[str, np.ndarray] = field(default_factory=dict)   # rule id -> rows it could not be computed for
+    failures: dict[str, str] = field(default_factory=dict)        # rule id -> why it failed (not inherited)
 
 
 # --- the evaluator -----------------------------------------------------------
 
 class BatchEvaluation:
     """One pack at one date over one chunk of columns; facts computed once, in pack order."""
+    quiet = False   # as Evaluation.quiet
 
     def __init__(self, pack: RulePack, as_of: date, columns: dict[str, Vec], n: int) -> None:
         self.pack, self.as_of, self.n = pack, as_of, n
@@ -330,17 +336,85 @@ class BatchEvaluation:
         self.prov = self.result.provenance
         self.everywhere = np.ones(n, dtype=bool)
         self._names: dict[int, tuple[ex.Node, frozenset[str]]] = {}
+        self.flagged = np.zeros(n, dtype=bool)   # rows where the rule being computed failed
 
     def run(self) -> BatchResult:
         for ident in self.pack.order:
-            if ident in self.pack.derived:
-                self.values[ident] = self.derive(self.pack.derived[ident])
-                self.result.facts[ident] = self.values[ident]
-            elif ident in self.pack.scorecards:
-                self.score(self.pack.scorecards[ident])
-            else:
-                self.decide(ident)
+            self.flagged = np.zeros(self.n, dtype=bool)
+            try:
+                self.compute(ident)
+            except Exception as e:  # noqa: BLE001 — as Evaluation.run: the rule fails for every row
+                self.flagged[:] = True
+                self.report(ident, e)
+                self.compute_unknown(ident)
+            self.settle(ident)
         return self.result
+
+    def compute(self, ident: str) -> None:
+        if ident in self.pack.derived:
+            self.values[ident] = self.derive(self.pack.derived[ident])
+            self.result.facts[ident] = self.values[ident]
+        elif ident in self.pack.scorecards:
+            self.score(self.pack.scorecards[ident])
+        else:
+            self.decide(ident)
+
+    def compute_unknown(self, ident: str) -> None:
+        """After a failure: the rule's value is unknown everywhere (its rows are errors)."""
+        unknown = unknown_field("revenue", self.n)
+        for name in (ident, ident + "_passed"):
+            self.values[name] = unknown
+        if ident in self.pack.derived:
+            self.result.facts[ident] = unknown
+        self.result.scorecards.pop(ident, None)
+        policy = self.pack.policy_on(ident, self.as_of) if ident in self.pack.policies else None
+        if policy is not None:
+            root = policy.conditions.id or "conditions"
+            conditions = dict(walk_conditions(policy.conditions, root))
+            nodes = {k: np.full(self.n, UNKNOWN, dtype=np.int8) for k in conditions}
+            leaves = [k for k, c in conditions.items() if c.when is not None]
+            self.result.policies[ident] = PolicyColumns(policy, root, nodes, conditions, leaves)
+
+    def report(self, ident: str, error: Exception) -> None:
+        file, line = self.pack.origin.get(ident, ("?", None))
+        self.result.failures.setdefault(ident, str(error))
+        if self.quiet:
+            return
+        RUNTIME_ERRORS[f"{file}:{line or 1}"] += 1
+        log.warning("rule %s at %s:%s failed for a batch: %s", ident, file, line or 1, error)
+
+    def settle(self, ident: str) -> None:
+        """Rows where the rule, or a rule it reads, failed: unknown value, `error` status."""
+        error = self.flagged.copy()
+        for dep in dependencies_of(self.pack, ident):
+            if dep in self.result.errors:
+                error |= self.result.errors[dep]
+        if not error.any():
+            return
+        self.result.errors[ident] = error
+        for name in (ident, ident + "_passed"):
+            if name in self.values:
+                v = self.values[name]
+                self.values[name] = Vec(v.kind, v.value, np.asarray(v.known, dtype=bool) & ~error)
+        if ident in self.result.facts:
+            self.result.facts[ident] = self.values[ident]
+        card = self.result.scorecards.get(ident)
+        if card is not None:
+            card.total, card.passed = self.values[ident], self.values[ident + "_passed"]
+        if ident in self.result.policies:
+            self.result.policies[ident].error = error
+        if self.flagged.any() and not self.flagged.all():
+            self.report(ident, RuleRuntimeError(f"{int(self.flagged.sum())} row(s) beyond the range of numbers"))
+
+    def flag(self, vec: Vec) -> Vec:
+        """Rows where an arithmetic result is not finite (overflow) fail the current rule, as `finite` does."""
+        if vec.kind not in ("int", "num"):
+            return vec
+        bad = np.asarray(vec.known, dtype=bool) & ~np.isfinite(numeric(vec))
+        if not bad.any():
+            return vec
+        self.flagged |= bad
+        return Vec(vec.kind, vec.value, np.asarray(vec.known, dtype=bool) & ~bad)
 
     # --- expressions ------------------------------------------------------
     def eval(self, node: ex.Node) -> Vec:
@@ -360,7 +434,7 @@ class BatchEvaluation:
         if isinstance(node, ex.Compare):
             return self.compare(node.op, self.eval(node.left), self.eval(node.right))
         if isinstance(node, ex.BinOp):
-            return self.arith(node.op, self.eval(node.left), self.eval(node.right))
+            return self.flag(self.arith(node.op, self.eval(node.left), self.eval(node.right)))
         if isinstance(node, ex.Call):
             return self.call(node)
         raise TypeError(node)
@@ -400,10 +474,11 @@ class BatchEvaluation:
             x, y = numeric(a), numeric(b)
             if op == "/":
                 nonzero = y != 0
-                with np.errstate(divide="ignore", invalid="ignore"):
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # overflow: see `flag`
                     return Vec("num", np.where(nonzero, x / np.where(nonzero, y, 1.0), 0.0), known & nonzero)
             kind = "num" if "num" in (a.kind, b.kind) else "int"
-            return Vec(kind, {"+": np.add, "-": np.subtract, "*": np.multiply}[op](x, y), known)
+            with np.errstate(over="ignore", invalid="ignore"):   # flagged by `flag`
+                return Vec(kind, {"+": np.add, "-": np.subtract, "*": np.multiply}[op](x, y), known)
         if op == "/":
             return elementwise(lambda x, y: None if y == 0 else x / y, [a, b], known, self.n)
         return elementwise(_PY_ARITH[op], [a, b], known, self.n)
@@ -780,8 +855,10 @@ class BatchEvaluation:
             return None
         total = np.zeros(self.n)
         known = np.zeros(self.n, dtype=bool)
+        before = self.flagged.copy()
         for benefit in amounts:
             v = self.eval(benefit.amount.ast)  # type: ignore[union-attr]
+            self.flagged = before | (self.flagged & eligible)  # amounts are computed for eligible firms only
             if v.kind not in NUMERIC:
                 continue
             value = numeric(v) if benefit.cap is None else np.minimum(numeric(v), benefit.cap)

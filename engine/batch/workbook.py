@@ -27,7 +27,8 @@ class Screened(Protocol):
     allocations: dict[str, Any]
     summary: Any                        # .table(): the summary sheet's lines
 
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误"}
+STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "invalid": "数据有误",
+             "error": "规则计算出错"}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
 EXCEL_MAX_ROWS = 1_048_575          # data rows under one header row
 BASE = [("row", "行号 row"), ("credit_code", "统一社会信用代码 credit code"), ("name", "企业名称 name")]

@@ -13,6 +13,7 @@ from engine import (DEFAULT_RULES, Assessment, EnterpriseProfile, PatentListErro
                     RulePack, lint_pack, load_pack, parse_profile, render, strength_chart)
 from engine import assess as assess_profile
 from engine.authoring.catalogue import docs
+from engine.authoring.lint import summary as lint_summary
 from engine.authoring.commands import diff_command, test_command
 from engine.batch.generate import generate_command
 from engine.cli.common import EXIT_INPUT, fail, pack_or_exit, rules_option
@@ -112,7 +113,7 @@ def lint(folder: Path, strict: bool) -> None:
         pack = load_pack(folder)
     except RuleLoadError as e:
         click.echo("\n".join(map(str, e.issues)), err=True)
-        click.echo(f"{len(e.issues)} 个错误 / error(s)", err=True)
+        click.echo(lint_summary(len(e.issues), 0, 0), err=True)
         sys.exit(1)
     findings = lint_pack(pack)
     for finding in findings:
@@ -120,8 +121,8 @@ def lint(folder: Path, strict: bool) -> None:
     errors = sum(f.severity == "error" for f in findings)
     warnings = sum(f.severity == "warning" for f in findings)
     count = len(pack.parameters) + len(pack.derived) + len(pack.scorecards) + len(pack.policies)
-    click.echo(f"{'ok' if not errors else 'failed'}: {count} 条规则 / rules, {errors} 个错误 / errors, "
-               f"{warnings} 个警告 / warnings, pack {pack.hash}")
+    click.echo(lint_summary(errors, warnings, len(findings) - errors - warnings)
+               + f"（{count} 条规则，规则包 {pack.hash} / {count} rules, pack {pack.hash}）")
     if errors or (strict and warnings):
         sys.exit(1)
 

@@ -7,7 +7,10 @@ fields that would settle it.
 """
 from __future__ import annotations
 
+import logging
+import math
 import operator
+from collections import Counter
 from datetime import date
 from typing import Any, Callable, Collection
 
@@ -26,8 +29,32 @@ _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
+log = logging.getLogger("ipcheck.rules")
+# Rule failures since the process started, by "file:line" of the rule (shown in /healthz).
+RUNTIME_ERRORS: Counter[str] = Counter()
+
+
 class RuleRuntimeError(Exception):
-    """A rule that is well-formed but cannot be computed (e.g. comparing text with a number)."""
+    """A well-typed rule that cannot be computed for one profile (e.g. a product beyond float range)."""
+
+
+def finite(value: Any, what: str) -> Any:
+    """An arithmetic result, refused when it is not a finite number (an overflow, inf - inf)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RuleRuntimeError(f"{what} gives {value} (beyond the range of numbers)")
+    return value
+
+
+def dependencies_of(pack: RulePack, ident: str) -> set[str]:
+    """The derived, scorecard and policy ids one rule reads directly (cached with the pack)."""
+    table = pack.memo.get(dependencies_of)
+    if table is None:
+        table = pack.memo[dependencies_of] = {}
+        for key, item in [*pack.derived.items(), *pack.scorecards.items()]:
+            table[key] = {d.removesuffix("_passed") for d in dependencies(item)}
+        for key, versions in pack.policies.items():
+            table[key] = {d.removesuffix("_passed") for v in versions for d in dependencies(v)}
+    return table.get(ident, set())
 
 
 def bracket_matches(row: Bracket, value: float) -> bool:
@@ -204,6 +231,7 @@ def prepared(pack: RulePack) -> Prepared:
 
 class Evaluation:
     """One profile at one date against one pack; facts are computed once, in dependency order."""
+    quiet = False   # True: a failing rule is not logged or counted (the reload canary reports it itself)
 
     def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
         self.profile, self.pack, self.as_of = profile, pack, as_of
@@ -213,6 +241,8 @@ class Evaluation:
         self.decisions: dict[str, Decision] = {}
         self.pending: dict[str, Words] = {}  # fact -> why it is open although no field is missing
         self.prov: dict[str, frozenset[pv.Key]] = {}  # fact -> the assumed values it rested on
+        self.errors: dict[str, str] = {}   # rule id -> why it could not be computed for this profile
+        self.failures: dict[str, str] = {}  # the same, for the rules that failed themselves (not by reading one)
         for name in FIELDS:
             value = getattr(profile, name)
             self.values[name] = value.value if hasattr(value, "value") else value
@@ -254,25 +284,28 @@ class Evaluation:
                 if isinstance(node, ex.Compare):
                     return _COMPARE[node.op](left, right)
                 if node.op == "/":
-                    return None if right == 0 else left / right
-                return _ARITH[node.op](left, right)
-            except TypeError as e:
+                    return None if right == 0 else finite(left / right, f"{left!r} / {right!r}")
+                return finite(_ARITH[node.op](left, right), f"{left!r} {node.op} {right!r}")
+            except (TypeError, OverflowError) as e:
                 raise RuleRuntimeError(f"cannot compute {left!r} {node.op} {right!r}: {e}") from None
         if isinstance(node, ex.Call):
             return self.call(node, missing)
         raise TypeError(node)
 
     def _logic(self, operands: tuple[ex.Node, ...], missing: set[str], want: bool) -> bool | None:
-        """`or` (want=True) or `and` (want=False): decided by the first operand equal to `want`."""
+        """`or` (want=True) or `and` (want=False): decided by any operand equal to `want`. Every operand
+        is evaluated (no short cut), so a rule that fails fails for every firm, as in the batch evaluator."""
         unknown: set[str] = set()
-        saw_unknown = False
+        saw_unknown = decided = False
         for operand in operands:
             local: set[str] = set()
             value = self.eval(operand, local)
             if value is None:
                 saw_unknown, unknown = True, unknown | local
             elif bool(value) == want:
-                return want
+                decided = True
+        if decided:
+            return want
         if saw_unknown:
             missing |= unknown
             return None
@@ -297,17 +330,51 @@ class Evaluation:
         """The assessment; with `targets`, only those ids and what they depend on are evaluated
         (what-if probes need one score or one decision), each exactly as in a full run."""
         for ident in self.pack.order if targets is None else self.prepared.cone(targets):
-            if ident in self.pack.derived:
-                self.derive(self.pack.derived[ident])
-            elif ident in self.pack.scorecards:
-                self.score(self.pack.scorecards[ident])
-            else:
-                self.decide(ident)
+            broken = dependencies_of(self.pack, ident) & self.errors.keys()
+            try:
+                if broken:
+                    raise RuleRuntimeError(self.errors[min(broken)])
+                if ident in self.pack.derived:
+                    self.derive(self.pack.derived[ident])
+                elif ident in self.pack.scorecards:
+                    self.score(self.pack.scorecards[ident])
+                else:
+                    self.decide(ident)
+            except Exception as e:  # noqa: BLE001 — a rule failing for one firm becomes an `error` decision
+                self.fail(ident, e, reported=bool(broken))
         facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
                           name=self.profile.name, decisions=list(self.decisions.values()),
                           scorecards=list(self.scorecards.values()), facts=facts,
                           information=information(self.pack, self.as_of) if targets is None else [])
+
+    def fail(self, ident: str, error: Exception, reported: bool) -> None:
+        """The rule `ident` could not be computed for this profile: unknown value, `error` decision."""
+        file, line = self.pack.origin.get(ident, ("?", None))
+        message = str(error) if reported else f"{file}:{line or 1} {ident}: {error}"
+        if not reported:
+            self.failures[ident] = str(error)
+        if not reported and not self.quiet:
+            RUNTIME_ERRORS[f"{file}:{line or 1}"] += 1
+            log.warning("rule %s at %s:%s failed for a profile: %s", ident, file, line or 1, error)
+        self.errors[ident] = message
+        self.scorecards.pop(ident, None)
+        for name in (ident, ident + "_passed"):
+            self.values[name] = None
+            self.missing[name] = set()
+        policy = self.pack.policy_on(ident, self.as_of) if ident in self.pack.policies else None
+        if policy is not None:
+            self.decisions[ident] = self.error_decision(policy, message)
+
+    def error_decision(self, policy: Policy, message: str) -> Decision:
+        words = Words(zh=f"规则计算出错，无法判定，请联系规则维护人员（{message}）",
+                      en=f"a rule could not be computed; not decided, please tell the rule authors ({message})")
+        root = ConditionResult(id=policy.conditions.id or "conditions", text=words, status="unknown", children=[],
+                               values={})
+        return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
+                        citation=policy.source.cite(), quote=policy.source.quote,
+                        in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status, status="error",
+                        reasons=words, conditions=root)
 
     def set_fact(self, ident: str, value: Any, missing: set[str]) -> None:
         self.values[ident] = value
@@ -350,8 +417,8 @@ class Evaluation:
         self.set_fact(rule.id, value, missing)
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
-        for case in rule.cases or []:
-            hit, why = self.truth(case.when.ast)
+        found = [self.truth(case.when.ast) for case in rule.cases or []]  # all of them, as the batch does
+        for case, (hit, why) in zip(rule.cases or [], found):
             if hit is None:
                 missing |= why
                 return None
@@ -468,8 +535,8 @@ class Evaluation:
             value = self.eval(ind.formula.ast, missing)
             return value, value
         if ind.cases is not None:
-            for case in ind.cases:
-                hit, why = self.truth(case.when.ast)
+            found = [self.truth(case.when.ast) for case in ind.cases]  # all of them, as the batch does
+            for case, (hit, why) in zip(ind.cases, found):
                 if hit is None:
                     missing |= why
                     return None, None

@@ -156,6 +156,7 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
             text = cond.when.text if cond.when else part[0]
             zh += "：" + (cond.label.zh if cond.label else text)
             en += ": " + (cond.label.en if cond.label else text)
+    note = getattr(note, "zh", note)   # a note may be {zh:, en:} for readers
     return Assumption(kind=kind, id=".".join(key[1:]), status=status,
                       text=Words(zh=f"{KIND_ZH[kind]} {zh}", en=f"{KIND_EN[kind]} {en}"), note=note)
 

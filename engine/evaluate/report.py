@@ -7,8 +7,9 @@ from engine.model.profile import FIELDS, label_zh, unit_of
 from engine.model.results import (Assessment, Assumption, ConditionResult, Decision, IndicatorResult, ScorecardResult,
                                   StrengthResult)
 
-STATUS = {"zh": {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）"},
-          "en": {"eligible": "ELIGIBLE", "ineligible": "not eligible", "undetermined": "UNDETERMINED (missing facts)"}}
+STATUS = {"zh": {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺少信息）", "error": "无法判定（规则出错）"},
+          "en": {"eligible": "ELIGIBLE", "ineligible": "not eligible", "undetermined": "UNDETERMINED (missing facts)",
+                 "error": "NOT DECIDED (rule error)"}}
 MARK = {"met": "✓", "unmet": "✗", "unknown": "?"}
 RULE_STATUS = {"zh": {"assumed": "［假设，待确认］", "provisional": "［暂定］"},
                "en": {"assumed": " [assumed, to confirm]", "provisional": " [provisional]"}}

@@ -19,13 +19,20 @@ table, and length and nesting depth are bounded. A rule file can never run code.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
+
+from engine.language.suggest import did_you_mean
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 32
+MAX_DEPTH = 32          # nesting of parentheses, `not`, `-` and function calls while parsing
+MAX_TREE_DEPTH = 64     # depth of the parsed tree (a chain `1+1+…` deepens it by one per term)
+MAX_LITERAL = 1e12      # |number| written in a rule (万元: 10^16 yuan); anything larger is a typo or an attack
+MAX_DIGITS = 20
 
 
 class ExprError(ValueError):
@@ -33,7 +40,8 @@ class ExprError(ValueError):
 
     def __init__(self, en: str, zh: str, offset: int | None = None) -> None:
         where = f" (at character {offset + 1})" if offset is not None else ""
-        super().__init__(f"{en}{where} / {zh}")
+        where_zh = f"（第 {offset + 1} 个字符）" if offset is not None else ""
+        super().__init__(f"{zh}{where_zh} / {en}{where}")
         self.en, self.zh, self.offset = en, zh, offset
 
 
@@ -172,11 +180,11 @@ Resolver = Callable[[str], str]
 
 
 class _Parser:
-    def __init__(self, text: str, resolve: Resolver) -> None:
+    def __init__(self, text: str, resolve: Resolver, known: Iterable[str] = ()) -> None:
         self.tokens = _tokenize(text)
         self.i = 0
         self.depth = 0
-        self.resolve = resolve
+        self.resolve, self.known = resolve, known
 
     # helpers
     def peek(self) -> _Token:
@@ -252,17 +260,31 @@ class _Parser:
 
     def sum(self) -> Node:
         node = self.term()
-        while self.peek().kind == "op" and self.peek().text in "+-":
+        for length in itertools.count(1):
+            if not (self.peek().kind == "op" and self.peek().text in "+-"):
+                return node
+            self.chain(length)
             op = self.take().text
             node = BinOp(op, node, self.term())
-        return node
+        raise AssertionError
 
     def term(self) -> Node:
         node = self.unary()
-        while self.peek().kind == "op" and self.peek().text in "*/":
+        for length in itertools.count(1):
+            if not (self.peek().kind == "op" and self.peek().text in "*/"):
+                return node
+            self.chain(length)
             op = self.take().text
             node = BinOp(op, node, self.unary())
-        return node
+        raise AssertionError
+
+    def chain(self, length: int) -> None:
+        """Each operator of a chain `a + b + …` nests the tree one level deeper."""
+        if self.depth + length > MAX_DEPTH:
+            raise ExprError(f"expression nested deeper than {MAX_DEPTH} levels (a chain of operators counts one"
+                            " level per term; use a derived fact for a long sum)",
+                            f"表达式嵌套超过 {MAX_DEPTH} 层（连续运算每一项算一层；长的求和请拆成派生事实）",
+                            self.peek().offset)
 
     def unary(self) -> Node:
         if self.accept("-"):
@@ -272,9 +294,7 @@ class _Parser:
     def atom(self) -> Node:
         tok = self.take()
         if tok.kind == "number":
-            if tok.text.endswith("%"):
-                return Num(float(tok.text[:-1]) / 100, percent=True)
-            return Num(float(tok.text))
+            return self.number(tok)
         if tok.kind == "date":
             try:
                 return DateLit(date.fromisoformat(tok.text))
@@ -291,6 +311,14 @@ class _Parser:
         got = tok.text or "end of expression"
         raise ExprError(f"unexpected {got!r}", f"此处不应出现 {got!r}", tok.offset)
 
+    def number(self, tok: _Token) -> Num:
+        digits = tok.text.rstrip("%")
+        value = float(digits) if len(digits) <= MAX_DIGITS else math.inf
+        if not abs(value) <= MAX_LITERAL:
+            raise ExprError(f"number {_short(tok.text)} is out of bounds (at most {MAX_LITERAL:g} in absolute value)",
+                            f"数字 {_short(tok.text)} 超出范围（绝对值不得超过 {MAX_LITERAL:g}）", tok.offset)
+        return Num(value / 100, percent=True) if tok.text.endswith("%") else Num(value)
+
     def name_or_call(self, tok: _Token) -> Node:
         word = tok.text
         if word in ("true", "false"):
@@ -305,12 +333,14 @@ class _Parser:
         try:
             return Name(self.resolve(word))
         except KeyError:
-            raise ExprError(f"unknown name {word!r}", f"未知名称 {word!r}", tok.offset) from None
+            hint_en, hint_zh = did_you_mean(word, self.known)
+            raise ExprError(f"unknown name {word!r}{hint_en}", f"未知名称 {word!r}{hint_zh}", tok.offset) from None
 
     def call(self, tok: _Token) -> Node:
         if tok.text not in FUNCTIONS:
-            raise ExprError(f"unknown function {tok.text!r}; allowed: {', '.join(sorted(FUNCTIONS))}",
-                            f"未知函数 {tok.text!r}；允许：{', '.join(sorted(FUNCTIONS))}", tok.offset)
+            hint_en, hint_zh = did_you_mean(tok.text, FUNCTIONS)
+            raise ExprError(f"unknown function {tok.text!r}{hint_en}; allowed: {', '.join(sorted(FUNCTIONS))}",
+                            f"未知函数 {tok.text!r}{hint_zh}；允许：{', '.join(sorted(FUNCTIONS))}", tok.offset)
         self.expect("(")
         args: list[Node] = []
         if not self.accept(")"):
@@ -326,8 +356,9 @@ class _Parser:
         return Call(tok.text, tuple(args))
 
 
-def parse(text: str, resolve: Resolver) -> Node:
-    """Parse an expression; `resolve` maps a written name to its canonical id or raises KeyError."""
+def parse(text: str, resolve: Resolver, known: Iterable[str] = ()) -> Node:
+    """Parse an expression; `resolve` maps a written name to its canonical id or raises KeyError;
+    `known` (the names that resolve) feeds "did you mean" for an unknown one."""
     if not isinstance(text, str):
         raise ExprError("expression must be text", "表达式必须是文本")
     if len(text) > MAX_LENGTH:
@@ -335,7 +366,34 @@ def parse(text: str, resolve: Resolver) -> Node:
                         f"表达式长 {len(text)} 个字符，上限为 {MAX_LENGTH}")
     if not text.strip():
         raise ExprError("expression is empty", "表达式为空")
-    return _Parser(text, resolve).parse()
+    node = _Parser(text, resolve, known).parse()
+    if depth(node) > MAX_TREE_DEPTH:
+        raise ExprError(f"expression nested deeper than {MAX_TREE_DEPTH} levels", f"表达式嵌套超过 {MAX_TREE_DEPTH} 层")
+    return node
+
+
+def walk(node: Node) -> list[Node]:
+    """Every node of a tree, outermost first, without recursion."""
+    found, todo = [], [node]
+    while todo:
+        item = todo.pop()
+        found.append(item)
+        todo += reversed(children(item))
+    return found
+
+
+def depth(node: Node) -> int:
+    """Depth of a tree, without recursion (whatever its size)."""
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        item, level = todo.pop()
+        deepest = max(deepest, level)
+        todo += [(child, level + 1) for child in children(item)]
+    return deepest
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
 
 
 def names(node: Node) -> set[str]:

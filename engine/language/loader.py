@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import graphlib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TypeVar
@@ -11,11 +12,14 @@ import yaml
 from pydantic import ValidationError
 
 from engine.language import expr as ex
-from engine.model.profile import FIELDS, KEY_BY_LABEL
-from engine.language.rules import (Condition, Derived, ExclusiveGroup, Expression, Information, Parameter, Policy, RuleFile,
-                                   Scorecard)
+from engine.language.suggest import did_you_mean
+from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH
+from engine.language.types import check_pack
+from engine.language.rules import (Condition, Dated, Derived, ExclusiveGroup, Expression, Information, Parameter,
+                                   Policy, RuleFile, Scorecard, Strict)
 
 MAX_FILE_BYTES = 1_000_000
+MAX_NESTING = 40   # YAML levels: the deepest shipped rule is about 12
 T = TypeVar("T")
 
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
@@ -53,12 +57,22 @@ class LineList(list):
 class _Loader(yaml.SafeLoader):
     """SafeLoader that records line numbers and refuses aliases and duplicate keys."""
 
+    depth = 0
+
     def compose_node(self, parent: Any, index: Any) -> Any:
+        """PyYAML composes recursively: refusing deep nesting here bounds that recursion by MAX_NESTING."""
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.MarkedYAMLError("YAML aliases are not allowed in rule files / 规则文件不允许使用 YAML 别名",
                                        mark)
-        return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise yaml.MarkedYAMLError(f"nested deeper than {MAX_NESTING} levels / 嵌套超过 {MAX_NESTING} 层",
+                                           self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -93,10 +107,52 @@ def read_yaml(path: Path, shown: str) -> Any:
     except UnicodeDecodeError as e:
         raise RuleLoadError([RuleIssue(shown, None, f"not UTF-8 text: {e} / 文件不是 UTF-8 编码")]) from None
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        line = mark.line + 1 if mark else None
-        msg = " ".join(str(p) for p in (getattr(e, "context", None), getattr(e, "problem", None)) if p) or str(e)
-        raise RuleLoadError([RuleIssue(shown, line, f"YAML error: {msg} / YAML 格式错误")]) from None
+        raise RuleLoadError([yaml_issue(e, raw.decode("utf-8"), shown)]) from None
+
+
+# PyYAML's messages, in Chinese, and which mark is the author's line: for an unclosed bracket or quote
+# the parser notices at the next token (often the next line); the author needs the line that opened it.
+_YAML_ZH: list[tuple[str, str, str, bool]] = [   # (context has, problem has, Chinese, use the context's line)
+    ("flow mapping", "expected ','", "花括号 {{ 未闭合：缺少 '}}' 或 ','（从第 {open} 行开始）", True),
+    ("flow sequence", "expected ','", "方括号 [ 未闭合：缺少 ']' 或 ','（从第 {open} 行开始）", True),
+    ("quoted scalar", "", "引号未闭合（从第 {open} 行开始）", True),
+    ("", "cannot start any token", "此处有无法识别的字符（缩进请用空格，不能用制表符）", False),
+    ("", "mapping values are not allowed", "此处不能出现 ':'：值中含冒号时请给整个值加引号", False),
+    ("", "expected <block end>", "缩进不一致：同一层的各项须对齐", False),
+    ("", "could not find expected ':'", "缺少 ':'：每个键后须有冒号", False),
+    ("", "expected <document start>", "缩进或格式错误：此行不属于任何键", False),
+    ("", "expected a comment or a line break", "多余的内容：引号或括号后不能再写其他文字", False),
+]
+
+
+def yaml_issue(error: yaml.YAMLError, text: str, shown: str) -> RuleIssue:
+    """One bilingual issue at the author's line, with the line and a caret under the spot."""
+    context, problem = str(getattr(error, "context", "") or ""), str(getattr(error, "problem", "") or "")
+    opened, found = getattr(error, "context_mark", None), getattr(error, "problem_mark", None)
+    en = " ".join(p for p in (context, problem) if p) or str(error)
+    zh, mark = "YAML 格式错误", found or opened
+    for ctx_has, problem_has, words, at_open in _YAML_ZH:
+        if ctx_has in context and problem_has in problem:
+            zh = words.format(open=opened.line + 1 if opened else "?")
+            mark = (opened if at_open and opened else found) or mark
+            break
+    if " / " in context and not problem:   # our own refusals (aliases, duplicate keys, nesting): "en / zh"
+        en, zh = context.split(" / ", 1)
+    line = mark.line + 1 if mark else None
+    return RuleIssue(shown, line, f"{zh} / YAML error: {en}" + excerpt(text, mark))
+
+
+def excerpt(text: str, mark: Any) -> str:
+    """The offending line with a caret under the column, as compilers show it."""
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    if not 0 <= mark.line < len(lines):
+        return ""
+    source = lines[mark.line][:160]
+    width = sum(2 if ord(c) > 0x2E80 else 1 for c in source[:mark.column])   # CJK takes two columns
+    number = f"{mark.line + 1} | "
+    return f"\n    {number}{source}\n    {' ' * len(number)}{' ' * width}^"
 
 
 def line_of(raw: Any, loc: Iterable[Any]) -> int | None:
@@ -184,21 +240,85 @@ def _declared_names(files: list[tuple[str, Any]]) -> tuple[dict[str, str], list[
     return names, issues
 
 
+_ID_LINE = re.compile(r"(?:^|[\s{,-])(?:id|name_zh)\s*:\s*['\"]?([^\s'\"#{}\[\],]+)", re.MULTILINE)
+
+
+def guessed_names(path: Path) -> set[str]:
+    """The ids and Chinese names a file that is not valid YAML seems to define (read line by line)."""
+    try:
+        text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", errors="replace")
+    except OSError:
+        return set()
+    found = set(_ID_LINE.findall(text))
+    return found | {n + "_passed" for n in found} | {n + "达标" for n in found}
+
+
 def _validate(shown: str, raw: Any, names: dict[str, str]) -> tuple[RuleFile | None, list[RuleIssue]]:
     if raw is None:
         return RuleFile(), []
     if not isinstance(raw, dict):
         return None, [RuleIssue(shown, 1, "a rule file must be a mapping of sections / 规则文件顶层必须是映射")]
     try:
-        return RuleFile.model_validate(raw, context={"resolve": names.__getitem__}), []
+        rule_file = RuleFile.model_validate(raw, context={"resolve": names.__getitem__, "known": names})
+        attach_lines(rule_file, raw, raw.line)
+        return rule_file, []
     except ValidationError as err:
         issues = []
         for e in err.errors():
             loc = [p for p in e["loc"] if not (isinstance(p, str) and "[" in p)]
-            where = ".".join(str(p) for p in loc)
-            msg = e["msg"].removeprefix("Value error, ")
-            issues.append(RuleIssue(shown, line_of(raw, loc), f"{where}: {msg}"))
+            issues.append(RuleIssue(shown, line_of(raw, loc), schema_message(e, loc)))
         return None, issues
+
+
+def attach_lines(obj: Any, raw: Any, line: int | None) -> None:
+    """Give every Expression of a validated rule object the line it was written on (raw is its YAML)."""
+    todo = [(obj, raw, line)]
+    while todo:
+        obj, raw, line = todo.pop()
+        if isinstance(obj, Expression):
+            obj.line = line
+        elif isinstance(obj, list):
+            lines = raw.lines if isinstance(raw, LineList) and len(raw) == len(obj) else [line] * len(obj)
+            todo += [(o, r if isinstance(raw, LineList) else None, n) for o, r, n in
+                     zip(obj, raw if isinstance(raw, LineList) else [None] * len(obj), lines)]
+        elif hasattr(obj, "__pydantic_fields__"):
+            for name, info in type(obj).model_fields.items():
+                key = info.alias or name
+                if isinstance(raw, LineDict) and key in raw:
+                    todo.append((getattr(obj, name), raw[key], raw.lines[key]))
+                else:  # a shorthand (a condition written as its expression) lives on the parent's line
+                    todo.append((getattr(obj, name), None, line))
+
+
+def _rule_keys() -> set[str]:
+    """Every key a rule file may use (fields and aliases of every rule model)."""
+    keys: set[str] = set()
+    todo: list[Any] = [RuleFile]
+    while todo:
+        model = todo.pop()
+        for name, info in model.model_fields.items():
+            keys |= {name, info.alias or name}
+        todo += [m for m in Strict.__subclasses__() + Dated.__subclasses__() if m not in todo and m is not model
+                 and not keys.issuperset(m.model_fields)]
+    return keys
+
+
+RULE_KEYS = _rule_keys()
+
+
+def schema_message(e: Any, loc: list[Any]) -> str:
+    """A pydantic error on a rule file, in Chinese and English, naming the key ("did you mean" for a typo)."""
+    where = ".".join(str(p) for p in loc)
+    en = e["msg"].removeprefix("Value error, ")
+    if " / " in en:                               # our own validators write "zh / en" or "en / zh" already
+        return f"{where}: {en}"
+    key = str(loc[-1]) if loc else ""
+    if e["type"] == "extra_forbidden":
+        hint_en, hint_zh = did_you_mean(key, RULE_KEYS)
+        return f"{where}: 未知的键 {key!r}{hint_zh} / unknown key {key!r}{hint_en}"
+    if e["type"] == "missing":
+        return f"{where}: 缺少必填项 {key!r} / Field required"
+    return f"{where}: {PYDANTIC_ZH.get(e['type'], '取值不符合要求')} / {en}"
 
 
 def instances_of(obj: Any, kind: type[T]) -> Iterator[T]:
@@ -236,13 +356,18 @@ def load_pack(root: Path | str = DEFAULT_RULES) -> RulePack:
         raise RuleLoadError([RuleIssue(str(root), None, "not a folder of rule files / 不是规则文件夹")])
     issues: list[RuleIssue] = []
     files: list[tuple[str, Any]] = []
+    broken: list[Path] = []
     for path in pack_files(root):
         shown = str(path)
         try:
             files.append((shown, read_yaml(path, shown)))
         except RuleLoadError as e:
             issues += e.issues
+            broken.append(path)
     names, name_issues = _declared_names(files)
+    for path in broken:  # one error per broken file: what it would have defined is not "unknown" elsewhere
+        for name in guessed_names(path):
+            names.setdefault(name, name)
     issues += name_issues
     parsed: list[tuple[str, Any, RuleFile]] = []
     for shown, raw in files:
@@ -283,6 +408,8 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
         cycle = e.args[1]
         file, line = pack.origin.get(cycle[0], ("?", None))
         issues.append(RuleIssue(file, line, "dependency cycle: " + " -> ".join(cycle) + " / 规则之间存在循环依赖"))
+    if not issues:
+        issues += [RuleIssue(file, line, message) for file, line, message in check_pack(pack)[1]]
     if issues:
         raise RuleLoadError(issues)
     return pack
@@ -301,8 +428,9 @@ def _collect_exclusive(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) 
             pack.origin.setdefault(f"exclusive:{group.id}", (shown, line))
             for ident in group.policies:
                 if ident not in pack.policies:
-                    issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r}: no policy {ident!r}"
-                                                         f" / 不重复享受组 {group.id!r} 引用了不存在的政策 {ident!r}"))
+                    hint_en, hint_zh = did_you_mean(ident, pack.policies)
+                    issues.append(RuleIssue(shown, line, f"不重复享受组 {group.id!r} 引用了不存在的政策 {ident!r}{hint_zh}"
+                                                         f" / exclusive group {group.id!r}: no policy {ident!r}{hint_en}"))
             if len(set(group.policies)) != len(group.policies):
                 issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} lists a policy twice"
                                                      f" / 不重复享受组 {group.id!r} 重复列出同一政策"))

@@ -8,24 +8,39 @@ the whole pack, so a typo is a load error pointing to its line.
 """
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 from typing_extensions import Annotated
 
 from engine.language import expr as ex
 
 Status = Literal["confirmed", "assumed", "provisional"]
-Scalar = Union[bool, int, float, str, date]
+
+
+def _sane(value: Any) -> Any:
+    """Numbers in rule files are finite and within MAX_LITERAL (a NaN or 1e400 is never policy)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} 不是规则可用的数值（不允许 NaN 或无穷大）"
+                         f" / {value!r} is not a number a rule can use (NaN and infinity are refused)")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > ex.MAX_LITERAL:
+        raise ValueError(f"{value:.6g} 超出范围（绝对值不得超过 {ex.MAX_LITERAL:g}）"
+                         f" / {value:.6g} is out of bounds (at most {ex.MAX_LITERAL:g} in absolute value)")
+    return value
+
+
+Scalar = Annotated[Union[bool, int, float, str, date], AfterValidator(_sane)]
+Number = Annotated[float, AfterValidator(_sane)]
 
 
 class Expression:
-    """Expression text with its parsed AST."""
-    __slots__ = ("text", "ast")
+    """Expression text with its parsed AST, and the line of the rule file it was written on."""
+    __slots__ = ("text", "ast", "line")
 
-    def __init__(self, text: str, ast: ex.Node) -> None:
-        self.text, self.ast = text, ast
+    def __init__(self, text: str, ast: ex.Node, line: int | None = None) -> None:
+        self.text, self.ast, self.line = text, ast, line
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
@@ -38,11 +53,12 @@ def _parse_expression(value: Any, info: ValidationInfo) -> Expression:
         value = str(value).lower() if isinstance(value, bool) else repr(value)
     if not isinstance(value, str):
         raise ValueError(f"expected an expression (text), got {type(value).__name__} / 应为表达式文本")
-    resolve = (info.context or {}).get("resolve")
+    context = info.context or {}
+    resolve = context.get("resolve")
     if resolve is None:
         raise ValueError("no name table to resolve the expression")
     try:
-        return Expression(value, ex.parse(value, resolve))
+        return Expression(value, ex.parse(value, resolve, context.get("known", ())))
     except ex.ExprError as e:
         raise ValueError(str(e)) from None
 
@@ -58,12 +74,20 @@ class Text(Strict):
     zh: str
     en: str
 
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+# A note written as text is for the rule's authors; written as {zh:, en:} it is shown to firms too,
+# in the page's language (engine.authoring / api catalogue pages).
+Note = Union[Text, str]
+
 
 class Source(Strict):
     document: str = Field(description="Document number, e.g. 江北府办发〔2023〕6号")
     clause: str | None = None
     quote: str | None = Field(None, description="Short quote of the clause")
-    note: str | None = None
+    note: Note | None = None
 
     def cite(self) -> str:
         return " ".join(p for p in (self.document, self.clause) if p)
@@ -83,7 +107,7 @@ class ParameterVersion(Dated):
     value: Scalar
     source: Source
     status: Status
-    note: str | None = None
+    note: Note | None = None
 
 
 class Parameter(Strict):
@@ -103,18 +127,18 @@ class Parameter(Strict):
 
 class Bracket(Strict):
     """One row of a bracket table: every bound given must hold. First matching row wins."""
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    lt: float | None = None
+    ge: Number | None = None
+    gt: Number | None = None
+    le: Number | None = None
+    lt: Number | None = None
     value: Scalar | None = None
-    points: float | None = None
-    points_to: float | None = Field(None, description="Top of an expert-judged range of points (points is its"
-                                                      " bottom): the indicator is scored as the interval")
+    points: Number | None = None
+    points_to: Number | None = Field(None, description="Top of an expert-judged range of points (points is its"
+                                                       " bottom): the indicator is scored as the interval")
     status: Status = "confirmed"
     edge: Status = Field("confirmed", description="Status of which side of the row's bounds the edge lies: a value"
                                                   " sitting exactly on a bound rests on it (the row itself is confirmed)")
-    note: str | None = None
+    note: Note | None = None
 
     @model_validator(mode="after")
     def _range(self) -> "Bracket":
@@ -144,7 +168,7 @@ class LookupRow(Strict):
     keys: list[str] = Field(min_length=1)
     value: Scalar
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
 
 
 class Lookup(Strict):
@@ -167,7 +191,7 @@ class Derived(Strict):
     unit: str | None = None
     source: Source | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
     formula: Expr | None = None
     brackets: BracketTable | None = None
     lookup: Lookup | None = None
@@ -186,8 +210,8 @@ class Derived(Strict):
 
 class Item(Strict):
     when: Expr
-    points: float
-    points_to: float | None = Field(None, description="Top of an expert-judged range (points is its bottom)")
+    points: Number
+    points_to: Number | None = Field(None, description="Top of an expert-judged range (points is its bottom)")
     label: Text | None = None
 
     @model_validator(mode="after")
@@ -204,16 +228,16 @@ class Indicator(Strict):
     """One scored indicator: brackets, best_of alternatives, cases, or items (points per item, capped)."""
     id: str
     label: Text
-    max: float = Field(gt=0)
+    max: Number = Field(gt=0)
     source: Source | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
     brackets: BracketTable | None = None
     best_of: list[BracketTable] | None = None
     cases: list[Item] | None = None
     items: list[Item] | None = None
     formula: Expr | None = None
-    otherwise: float | None = Field(None, description="Points when no case matches (cases only)")
+    otherwise: Number | None = Field(None, description="Points when no case matches (cases only)")
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Indicator":
@@ -227,8 +251,8 @@ class Indicator(Strict):
 class Group(Strict):
     id: str
     label: Text
-    max: float = Field(gt=0)
-    min: float | None = Field(None, description="Group minimum score required to pass")
+    max: Number = Field(gt=0)
+    min: Number | None = Field(None, description="Group minimum score required to pass")
     indicators: list[Indicator] = Field(min_length=1)
 
 
@@ -247,7 +271,7 @@ class Scorecard(Strict):
     label: Text
     source: Source
     status: Status = "confirmed"
-    pass_at: float | None = Field(None, description="Total score needed to pass (≥)")
+    pass_at: Number | None = Field(None, description="Total score needed to pass (≥)")
     groups: list[Group] = Field(min_length=1)
     direct_routes: list[Route] = []
 
@@ -264,7 +288,7 @@ class Condition(Strict):
     not_: "Condition | None" = Field(None, alias="not")
     source: Source | None = None
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -288,7 +312,7 @@ class Benefit(Strict):
                   "title", "support"]
     text: Text
     amount: Expr | None = Field(None, description="万元; may be a formula over facts and parameters")
-    cap: float | None = Field(None, description="万元")
+    cap: Number | None = Field(None, description="万元")
     up_to: Expr | None = Field(None, description="万元: the document says \"up to N\" and no rule fixes the sum: the"
                                                " benefit is the range ≤ N, totalled apart from confirmed amounts")
     source: Source | None = None
@@ -303,7 +327,7 @@ class Policy(Dated):
     title: Text
     source: Source
     status: Status = "confirmed"
-    note: str | None = None
+    note: Note | None = None
     conditions: Condition
     benefits: list[Benefit] = []
     grants: list[str] = Field([], description="Title codes the decision grants")
@@ -331,7 +355,7 @@ class ExclusiveGroup(Strict):
     label: Text | None = None
     policies: list[str] = Field(min_length=2, description="Policy ids")
     source: Source
-    note: str | None = None
+    note: Note | None = None
 
 
 class RuleFile(Strict):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Status = Literal["eligible", "ineligible", "undetermined"]
+Status = Literal["eligible", "ineligible", "undetermined", "error"]   # error: a rule failed (see reasons)
 Check = Literal["met", "unmet", "unknown"]
 
 
