@@ -1,11 +1,16 @@
 """Throughput and latency of POST /v1/assess under concurrent clients on loopback.
 
-    python bench/api.py [--clients 32] [--requests 20000] [--seconds 30] [--workers 2] [--whatif on|off] [--url URL]
+    python bench/api.py [--clients 32] [--requests 20000] [--seconds 30] [--workers 2] [--whatif on|off]
+                        [--detail both|summary|full] [--url URL] [--quick]
 
 Starts `uvicorn api.app:app_from_env` (unless --url names a running server), warms it up, then
-runs CLIENTS keep-alive connections, each posting assessments back to back, until REQUESTS are
-done or SECONDS have passed. The client is a small asyncio HTTP/1.1 loop (no client library in
-the way), so the figures are the server's, minus what the client costs on the same machine.
+for each detail mode (`?detail=summary`, then `full`) runs CLIENTS keep-alive connections, each
+posting assessments back to back, until REQUESTS are done or SECONDS have passed. The client is a
+small asyncio HTTP/1.1 loop (no client library in the way), so the figures are the server's, minus
+what the client costs on the same machine. Targets: summary ≥ 1,000/s with p99 ≤ 50 ms at 32
+clients, full ≥ 400/s. Then the same profiles are assessed in a fresh process without HTTP
+(engine.summarise / engine.assess), so the server's CPU per request can be compared with the
+engine's own. --quick: 2,000 requests or 10 s per mode.
 """
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -53,11 +60,12 @@ def server_cpu_seconds(pid: int) -> float | None:
     return total
 
 
-def requests_for(host: str, as_of: str, what_if: bool) -> list[bytes]:
+def requests_for(host: str, as_of: str, what_if: bool, detail: str) -> list[bytes]:
     out = []
     for profile in PROFILES:
         body = json.dumps(profile, ensure_ascii=False).encode()
-        head = (f"POST /v1/assess?as_of={as_of}&whatif={str(what_if).lower()} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        head = (f"POST /v1/assess?as_of={as_of}&whatif={str(what_if).lower()}&detail={detail} HTTP/1.1\r\n"
+                f"Host: {host}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n").encode()
         out.append(head + body)
     return out
@@ -93,11 +101,11 @@ class Budget:
         return True
 
 
-async def run(url: str, clients: int, count: int, seconds: float, what_if: bool,
+async def run(url: str, clients: int, count: int, seconds: float, what_if: bool, detail: str,
               pid: int | None) -> tuple[list[float], int, float, float | None]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    payloads = requests_for(f"{host}:{port}", "2025-06-30", what_if)
+    payloads = requests_for(f"{host}:{port}", "2025-06-30", what_if, detail)
     warm: list[float] = []
     await asyncio.gather(*(client(host, port, payloads, Budget(50, 10), warm) for _ in range(clients)))
     latencies: list[float] = []
@@ -111,37 +119,87 @@ async def run(url: str, clients: int, count: int, seconds: float, what_if: bool,
     return latencies, sum(errors), elapsed, cpu
 
 
+# The engine alone on the same profiles, in a fresh process: CPU ms per assessment for each mode.
+IN_PROCESS = """
+import json, sys, time
+from datetime import date
+import engine
+profiles = [engine.parse_profile(p) for p in json.loads(sys.argv[1])]
+pack, day, what_if, rounds = engine.default_pack(), date(2025, 6, 30), sys.argv[2] == "on", int(sys.argv[3])
+for mode in ("summary", "full"):
+    run = (lambda p: engine.summarise(p, day, pack=pack)) if mode == "summary" else \\
+        (lambda p: engine.assess(p, day, pack=pack, what_if=what_if).model_dump_json())
+    for p in profiles:
+        run(p)
+    started = time.process_time()
+    for _ in range(rounds):
+        for p in profiles:
+            run(p)
+    print(mode, (time.process_time() - started) / (rounds * len(profiles)) * 1000)
+"""
+
+
+def in_process(what_if: str, rounds: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", IN_PROCESS, json.dumps(PROFILES, ensure_ascii=False), what_if,
+                           str(rounds)], capture_output=True, text=True, check=True, cwd=ROOT,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+    return {mode: float(ms) for mode, ms in (line.split() for line in done.stdout.splitlines())}
+
+
+def report(detail: str, args: argparse.Namespace, latencies: list[float], errors: int, elapsed: float,
+           server_cpu: float | None, client_cpu: float) -> float | None:
+    latencies.sort()
+    ms = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    rate = len(latencies) / elapsed
+    target = "target >= 1,000/s, p99 <= 50 ms" if detail == "summary" else "target >= 400/s"
+    print(f"POST /v1/assess?detail={detail} (whatif {args.whatif}): {len(latencies)} assessments, "
+          f"{args.clients} concurrent clients, "
+          f"{'server ' + args.url if args.url else f'{args.workers} uvicorn worker(s)'}, {os.cpu_count()} CPUs")
+    print(f"  {rate:,.0f} assessments/s   p50 {ms(0.50):.1f} ms   p99 {ms(0.99):.1f} ms   "
+          f"mean {statistics.fmean(latencies) * 1000:.1f} ms   non-200: {errors}   ({target})")
+    per = None
+    if server_cpu:
+        per = server_cpu / len(latencies) * 1000
+        print(f"  server CPU {per:.2f} ms per assessment (client {client_cpu / len(latencies) * 1000:.2f} ms); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    return per
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--whatif", choices=["on", "off"], default="on",
-                        help="ask for improvements and near misses (the service's default: on)")
+    parser.add_argument("--whatif", choices=["on", "off"], default="off",
+                        help="full mode: ask for improvements and near misses (the service's default is on)")
+    parser.add_argument("--detail", choices=["both", "summary", "full"], default="both")
     parser.add_argument("--url", default=None, help="benchmark a running server instead of starting one")
+    parser.add_argument("--quick", action="store_true", help="2,000 requests or 10 s per mode")
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.seconds = 2_000, 10
+    modes = ["summary", "full"] if args.detail == "both" else [args.detail]
+    server: dict[str, float | None] = {}
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = (None, args.url) if args.url else start_server(tmp, workers=args.workers)
         try:
-            client_cpu = time.process_time()
-            latencies, errors, elapsed, server_cpu = asyncio.run(
-                run(url, args.clients, args.requests, args.seconds, args.whatif == "on", proc.pid if proc else None))
-            client_cpu = time.process_time() - client_cpu
+            for detail in modes:
+                client_cpu = time.process_time()
+                latencies, errors, elapsed, server_cpu = asyncio.run(
+                    run(url, args.clients, args.requests, args.seconds, args.whatif == "on", detail,
+                        proc.pid if proc else None))
+                server[detail] = report(detail, args, latencies, errors, elapsed, server_cpu,
+                                        time.process_time() - client_cpu)
         finally:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=10)
-    latencies.sort()
-    ms = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(f"POST /v1/assess (whatif {args.whatif}): {len(latencies)} assessments, {args.clients} concurrent clients, "
-          f"{'server ' + url if args.url else f'{args.workers} uvicorn worker(s)'}, {os.cpu_count()} CPUs")
-    print(f"  {len(latencies) / elapsed:,.0f} assessments/s   p50 {ms(0.50):.1f} ms   p99 {ms(0.99):.1f} ms   "
-          f"mean {statistics.fmean(latencies) * 1000:.1f} ms   non-200: {errors}")
-    if server_cpu:
-        per = server_cpu / len(latencies) * 1000
-        print(f"  server CPU {per:.2f} ms per assessment (client {client_cpu / len(latencies) * 1000:.2f} ms); "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    alone = in_process(args.whatif, rounds=3 if args.quick else 20)
+    for detail in modes:
+        shown = "" if server.get(detail) is None else \
+            f"; the server spends {server[detail]:.2f} ms ({server[detail] / alone[detail]:.1f}x)"  # type: ignore[operator]
+        print(f"engine alone, fresh process, detail={detail}: {alone[detail]:.2f} ms CPU per assessment{shown}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Single-profile evaluations per second: ipcheck's evaluator and the durable-rules oracle.
+"""Single-profile evaluations per second: ipcheck's evaluators and the durable-rules oracle.
 
 Both run on the same pack and the same generated profiles (engine.authoring.boundaries: values
 around every threshold the policies read, some facts missing), one profile at a time,
@@ -7,10 +7,17 @@ decides statuses, so the comparison favours durable-rules. Compiling the durable
 ruleset is timed separately. The two must agree on every profile, and the script says
 whether they did.
 
-    python bench/single.py [-n 2000] [--rules rules/] [--seed 1] [--ipcheck-only]
+    python bench/single.py [-n 2000] [--rules rules/] [--seed 1] [--ipcheck-only] [--quick]
 
+Also timed on the same profiles, in CPU time per profile: the status-only evaluator
+(engine/evaluate/status.py) on the whole pack (target ≤ 300 µs) and on the two policies 中小企业划型
+(enterprise_size) + 专精特新 (specialized_sme) with what they read (target ≤ 50 µs), with the count
+of profiles on which its statuses agree with the explaining evaluator's; and, when the optional
+`peers` extra is installed, GoRules zen-engine on a JDM model of the same two policies
+(bench/zen_model.py), with its agreement count and the ratio.
 With --ipcheck-only, durable-rules is left out and ipcheck is timed three ways: the assessment,
-with the IP-strength section, and with improvements and near misses (what-if).
+with the IP-strength section, and with improvements and near misses (what-if; target ≤ 5 ms CPU).
+--quick: 300 profiles.
 """
 from __future__ import annotations
 
@@ -24,12 +31,16 @@ from pathlib import Path
 from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmark this checkout
+sys.path.insert(1, str(Path(__file__).resolve().parent))          # bench/zen_model.py
 
 from engine.authoring.boundaries import boundaries  # noqa: E402
 from engine.evaluate.evaluator import evaluate  # noqa: E402
 from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
 from engine.model.profile import EnterpriseProfile  # noqa: E402
 from engine.evaluate.strength import enrich  # noqa: E402
+from engine.evaluate.status import compiled  # noqa: E402
+
+TWO_POLICIES = ("enterprise_size", "specialized_sme")     # 中小企业划型 + 专精特新
 
 Case = tuple[EnterpriseProfile, date]
 
@@ -43,22 +54,61 @@ Decide = Callable[[EnterpriseProfile, date], dict[str, str]]
 
 
 def rates(engines: list[Decide], cases: list[Case], block: int = 100) -> list[tuple[float, list[Any]]]:
-    """Evaluations per second of each engine over all cases, and their decisions.
+    """Evaluations per CPU-second of each engine over all cases, and their decisions.
 
     The engines take turns on blocks of `block` profiles, so a change of load on a
-    shared machine affects both alike; each is warmed up first.
+    shared machine affects all alike; each is warmed up first (every as-of date compiled).
     """
     for decide in engines:
-        for profile, as_of in cases[:20]:
+        for profile, as_of in cases:
             decide(profile, as_of)
     spent = [0.0] * len(engines)
     results: list[list[Any]] = [[] for _ in engines]
     for start in range(0, len(cases), block):
         for n, decide in enumerate(engines):
-            begin = time.perf_counter()
+            begin = time.process_time()
             results[n] += [decide(profile, as_of) for profile, as_of in cases[start:start + block]]
-            spent[n] += time.perf_counter() - begin
+            spent[n] += time.process_time() - begin
     return [(len(cases) / t, r) for t, r in zip(spent, results)]
+
+
+def status_only(pack: RulePack, cases: list[Case]) -> None:
+    """The status-only evaluator against the explaining one, on the whole pack and on the two policies."""
+    explaining: Decide = lambda p, d: {x.id: x.status for x in evaluate(p, pack, d).decisions}  # noqa: E731
+    whole: Decide = lambda p, d: {k: o.status for k, o in compiled(pack, d).run(p).decisions.items()}  # noqa: E731
+    two: Decide = lambda p, d: {k: o.status for k, o in compiled(pack, d).run(p, TWO_POLICIES).decisions.items()  # noqa: E731
+                                if k in TWO_POLICIES}
+    (full, full_results), (fast, fast_results), (pair, pair_results) = rates([explaining, whole, two], cases)
+    agree = sum(a == b for a, b in zip(full_results, fast_results))
+    agree_pair = sum({k: v for k, v in a.items() if k in TWO_POLICIES} == b for a, b in zip(full_results, pair_results))
+    print(f"explaining evaluator (full rationale), whole pack: {1e6 / full:8.0f} µs CPU per profile")
+    print(f"status-only, whole pack:                          {1e6 / fast:8.0f} µs CPU per profile "
+          f"(target <= 300; {fast / full:.1f}x faster); agrees on {agree}/{len(cases)} profiles")
+    print(f"status-only, 中小企业划型 + 专精特新 and what they read: {1e6 / pair:6.0f} µs CPU per profile "
+          f"(target <= 50); agrees on {agree_pair}/{len(cases)} profiles")
+    zen_peer(pack, cases, full_results, pair)
+
+
+def zen_peer(pack: RulePack, cases: list[Case], explained: list[dict[str, str]], pair: float) -> None:
+    """GoRules zen-engine (Rust) on a JDM model of the same two policies (bench/zen_model.py)."""
+    try:
+        import zen
+    except ImportError:
+        print("zen-engine is not installed (pip install -e '.[peers]'); the peer comparison is left out")
+        return
+    from zen_model import Model, zen_input
+    engine, decisions = zen.ZenEngine(), {}
+    for _, as_of in cases:
+        if as_of not in decisions:
+            decisions[as_of] = engine.create_decision(Model(pack, as_of).jdm())
+    inputs = {id(p): zen_input(p) for p, _ in cases}          # its own input format, made beforehand
+    decide: Decide = lambda p, d: decisions[d].evaluate(inputs[id(p)])["result"]  # noqa: E731
+    (rate, results), = rates([decide], cases)
+    sizes = [evaluate(p, pack, d).facts.get("enterprise_size") for p, d in cases]
+    agree = sum((r.get("enterprise_size"), r.get("specialized_sme")) == (size, want.get("specialized_sme"))
+                for r, size, want in zip(results, sizes, explained))
+    print(f"zen-engine, the same two policies (JDM model, inputs prepared): {1e6 / rate:6.0f} µs CPU per profile; "
+          f"agrees on {agree}/{len(cases)} profiles; zen-engine time / status-only time = {pair / rate:.1f}x")
 
 
 def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
@@ -71,7 +121,9 @@ def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
         return decide
     for what, what_if in (("assessment", None), ("+ IP strength", False), ("+ what-if", True)):
         (rate, _), = rates([assess(what_if)], cases)
-        print(f"ipcheck {what + ':':15s} {rate:8.0f} evaluations/s  ({1000 / rate:.2f} ms each)")
+        target = "  (target <= 5 ms)" if what_if else ""
+        print(f"ipcheck {what + ':':15s} {rate:8.0f} evaluations per CPU-second  ({1000 / rate:.2f} ms CPU each){target}")
+    status_only(pack, cases)
     return 0
 
 
@@ -81,7 +133,10 @@ def main() -> int:
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule folder (default rules/)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ipcheck-only", action="store_true", help="time ipcheck alone, also with strength and what-if")
+    parser.add_argument("--quick", action="store_true", help="300 profiles")
     args = parser.parse_args()
+    if args.quick:
+        args.n = 300
     if args.ipcheck_only:
         pack = load_pack(args.rules)
         print(f"machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
@@ -107,10 +162,11 @@ def main() -> int:
     own_decide: Decide = lambda p, d: {x.id: x.status for x in evaluate(p, pack, d).decisions}  # noqa: E731
     (own, own_results), (durable, durable_results) = rates([own_decide, oracle.decide], cases)
     agree = sum(a == b for a, b in zip(own_results, durable_results))
-    print(f"ipcheck evaluator (full assessment with rationale): {own:10.0f} evaluations/s")
-    print(f"durable-rules oracle (statuses only):                {durable:10.0f} evaluations/s")
+    print(f"ipcheck evaluator (full assessment with rationale): {own:10.0f} evaluations per CPU-second")
+    print(f"durable-rules oracle (statuses only):                {durable:10.0f} evaluations per CPU-second")
     print(f"ratio ipcheck / durable-rules: {own / durable:.2f}")
     print(f"agreement: {agree}/{len(cases)} profiles")
+    status_only(pack, cases)
     return 0 if agree == len(cases) else 1
 
 

@@ -8,6 +8,7 @@ each scorecard's total, interval and pass verdict (and what it lacks); every der
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -16,9 +17,10 @@ from hypothesis import strategies as st
 from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
 from engine.evaluate.evaluator import evaluate
 from engine.evaluate.status import compiled, statuses
-from engine.language.loader import RulePack
+from engine.language.loader import RulePack, load_pack
 from engine.model.profile import FIELDS, EnterpriseProfile, parse_profile
 from tests import test_batch_differential as pools
+from tests import test_runtime_errors as runtime
 from engine.authoring.boundaries import boundaries
 
 
@@ -128,3 +130,16 @@ def test_items_indicator_reports_its_missing_facts() -> None:
     indicator = next(i for c in result.scorecards for g in c.groups for i in g.indicators if i.id == "capability")
     assert indicator.points is None
     assert indicator.missing == ["has_rd_institution", "software_copyrights", "titles"]
+
+
+def test_rules_that_fail_for_a_firm_are_errors_as_in_the_explaining_evaluator(tmp_path: Path) -> None:
+    """Overflows and the rules that read them: `error` decisions, the rest decided as usual."""
+    (tmp_path / "ops.yaml").write_text(runtime.pack_text(), encoding="utf-8")
+    pack = load_pack(tmp_path)
+    for raw in [{"revenue": 100, "employees": 5, "net_profit": 1}, {"revenue": 1e300, "net_profit": -1e300},
+                {"revenue": 0, "employees": 0, "net_profit": 0}, {}]:
+        profile = parse_profile(raw)
+        want = {d.id: d.status for d in evaluate(profile, pack, runtime.AS_OF).decisions}
+        assert {k: o.status for k, o in statuses(profile, pack, runtime.AS_OF).decisions.items()} == want, raw
+        if raw.get("revenue") == 100:
+            assert want["p_overflow"] == want["p_chain"] == want["c_overflow_or"] == "error"

@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from engine.evaluate.evaluator import prepared
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
 from engine.batch.rationale import Coded, Rationale
@@ -162,7 +163,7 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
     chunk = reader.prepare(table, first_row)
     n = chunk.n
     ev = BatchEvaluation(pack, plan.as_of, chunk.columns, n)
-    result = ev.run()
+    result = ev.run([*plan.policies, *plan.cards, *plan.facts, *(c for _, c in plan.ranked if c)])
     data: dict[str, Any] = {
         "row": np.arange(first_row, first_row + n, dtype=np.int64), "credit_code": _texts(chunk, "credit_code", n),
         "name": _texts(chunk, "name", n), "valid": chunk.valid, "duplicate_of": pa.nulls(n, pa.int64()),
@@ -382,8 +383,10 @@ class Screening:
                              f"未知政策标识：{'、'.join(unknown)}；可选：{'、'.join(sorted(pack.policies))}")
         in_force = [p for p in pack.order if p in pack.policies and pack.policy_on(p, as_of) is not None]
         self.policies = [p for p in in_force if policies is None or p in policies]
-        self.cards = [c for c in pack.order if c in pack.scorecards]
         self.facts = tuple(f for f in SHOWN_FACTS if f in pack.derived)
+        # Only what the chosen policies and the shown facts read is evaluated (and its scores shown).
+        cone = None if policies is None else set(prepared(pack).cone([*self.policies, *self.facts]))
+        self.cards = [c for c in pack.order if c in pack.scorecards and (cone is None or c in cone)]
         self.allocations = {a.policy: a for a in allocations or []}
         for a in self.allocations.values():
             self._check_allocation(a)

@@ -255,6 +255,9 @@ KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}
 
 
+MAX_TITLE_CELLS = 200_000       # distinct title cells whose verdicts are kept across chunks
+
+
 def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """The column as trimmed text, blank cells as null."""
     if isinstance(column, pa.ChunkedArray):
@@ -398,24 +401,33 @@ class ChunkReader:
     def _titles(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Titles: each distinct entry validated once through the model's Title (the list adds no rule)."""
         encoded = pc.dictionary_encode(text)
-        entries = self.verdicts.setdefault("titles.entry", {})
-        table, ok = [], []
+        cells = self.verdicts.setdefault("titles.cell", {})     # a cell's titles, or None if one is invalid
+        if len(cells) > MAX_TITLE_CELLS:                        # bounded: cells can be nearly all distinct
+            cells.clear()
+        table = []
         for cell in encoded.dictionary.to_pylist():
-            held = []
-            for entry in split_titles(cell):
-                if entry not in entries:
-                    try:
-                        entries[entry] = Title.model_validate(title_entry(entry))
-                    except ValidationError:
-                        entries[entry] = None
-                held.append(entries[entry])
-            ok.append(all(t is not None for t in held))
-            table.append(tuple(held) if ok[-1] else None)
+            if cell not in cells:
+                cells[cell] = self._held(cell)
+            table.append(cells[cell])
+        ok = [held is not None for held in table]
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         codes = np.where(present, np.nan_to_num(indices, nan=len(table)).astype(np.int64), len(table))
         good = np.array(ok + [False], dtype=bool)[codes]
         table.append(None)
         return _seeded(Vec("titles", object_array(table)[codes], good), codes, table), present & ~good
+
+    def _held(self, cell: str) -> tuple[Title, ...] | None:
+        """The titles of one cell, each distinct entry validated once through the model's Title."""
+        entries = self.verdicts.setdefault("titles.entry", {})
+        held = []
+        for entry in split_titles(cell):
+            if entry not in entries:
+                try:
+                    entries[entry] = Title.model_validate(title_entry(entry))
+                except ValidationError:
+                    entries[entry] = None
+            held.append(entries[entry])
+        return tuple(held) if all(t is not None for t in held) else None
 
     @staticmethod
     def _verdict(name: str, raw: str) -> tuple[bool, Any]:

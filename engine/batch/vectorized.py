@@ -22,14 +22,14 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 import numpy as np
 import pandas as pd
 
 from engine.language import expr as ex
 from engine.evaluate.evaluator import (_COMPARE, RUNTIME_ERRORS, RuleRuntimeError, bracket_range, bracket_result,
-                                       dependencies_of, log, lookup_result)
+                                       dependencies_of, log, lookup_result, prepared)
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, expressions_of, walk_conditions
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
@@ -338,8 +338,9 @@ class BatchEvaluation:
         self._names: dict[int, tuple[ex.Node, frozenset[str]]] = {}
         self.flagged = np.zeros(n, dtype=bool)   # rows where the rule being computed failed
 
-    def run(self) -> BatchResult:
-        for ident in self.pack.order:
+    def run(self, targets: Collection[str] | None = None) -> BatchResult:
+        """Every derived fact, scorecard and policy; with `targets`, only those and what they read."""
+        for ident in self.pack.order if targets is None else prepared(self.pack).cone(targets):
             self.flagged = np.zeros(self.n, dtype=bool)
             try:
                 self.compute(ident)

@@ -732,8 +732,7 @@ def reasons_of(status: Check, leaves: list[ConditionResult]) -> Words:
             return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
                          en="cannot decide: the case is not covered by the encoded rules ("
                             + "; ".join(leaf.text.en for leaf in leaves) + ")")
-        return Words(zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
-                     en="missing facts: " + ", ".join(fields))
+        return missing_words(fields)
     return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
 
 
@@ -747,6 +746,12 @@ def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
                     f"专家评分部分需在各区间下限之上再得 {need} 分",
                  en=f"awaiting the experts' scores: {items_en}; total {span}, needs ≥ {fmt_number(card.pass_at)}: "
                     f"the judged items must add {need} above the bottoms of their ranges")
+
+
+def missing_words(fields: list[str]) -> Words:
+    """The reason of a pending decision: the facts that would settle it."""
+    return Words(zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
+                 en="missing facts: " + ", ".join(fields))
 
 
 def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:

@@ -26,10 +26,11 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from datetime import date
+from math import isfinite
 from types import SimpleNamespace
 from typing import Any, Callable, Collection, Iterable, Mapping
 
-from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, lookup_result, prepared
+from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, dependencies_of, lookup_result, prepared
 from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, dependencies
@@ -116,14 +117,14 @@ def _logic(parts: list[Compiled], want: bool) -> Compiled:
     values = [p.value for p in parts]
 
     def value(env: Env) -> bool | None:
-        unknown = False
-        for part in values:
+        unknown = decided = False
+        for part in values:              # every operand (no short cut), so a failing rule fails for every firm
             v = part(env)
             if v is None:
                 unknown = True
             elif bool(v) == want:
-                return want
-        return None if unknown else not want
+                decided = True
+        return want if decided else (None if unknown else not want)
 
     def miss(env: Env, m: Missing) -> frozenset[str]:
         if value(env) is not None:
@@ -165,10 +166,20 @@ def _divide(x: Any, y: Any) -> Any:
     return None if y == 0 else x / y
 
 
+def _finite(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Arithmetic whose result must be a finite number (evaluator.finite): an overflow is a rule failure."""
+    def checked(x: Any, y: Any) -> Any:
+        value = fn(x, y)
+        if value.__class__ is float and not isfinite(value):
+            raise RuleRuntimeError(f"{x!r} and {y!r} give {value} (beyond the range of numbers)")
+        return value
+    return checked
+
+
 def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Compiled:
     """Unknown if either side is; both sides are always evaluated (as the explaining evaluator does)."""
     op = node.op
-    fn = _COMPARE[op] if isinstance(node, ex.Compare) else _ARITH.get(op, _divide)
+    fn = _COMPARE[op] if isinstance(node, ex.Compare) else _finite(_ARITH.get(op, _divide))
 
     def refuse(x: Any, y: Any, e: Exception) -> RuleRuntimeError:
         return RuleRuntimeError(f"cannot compute {x!r} {op} {y!r}: {e}")
@@ -182,7 +193,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
                 return None
             try:
                 return fn(x, y)
-            except TypeError as e:
+            except (TypeError, OverflowError) as e:
                 raise refuse(x, y, e) from None
         return Compiled(fact_const, left.miss, test=(key, fn, y) if y is not None else None)
     a, b = left.value, right.value
@@ -193,7 +204,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
             return None
         try:
             return fn(x, y)
-        except TypeError as e:
+        except (TypeError, OverflowError) as e:
             raise refuse(x, y, e) from None
     return Compiled(value, _union([left, right]))
 
@@ -260,10 +271,10 @@ def _table(table: BracketTable, at: At, top: bool = False) -> Compiled:
             for row in table.rows]
     otherwise = table.otherwise
     part = compile_expr(table.of.ast, at)
-    read = part.value
+    read, key = part.value, part.name
 
     def value(env: Env) -> Any:
-        v = read(env)
+        v = env.get(key) if key is not None else read(env)     # a plain fact is read in place
         if v is None:
             return None
         for tests, result in rows:
@@ -372,7 +383,7 @@ def _items(items: list[tuple[Compiled, float]], top: float) -> Compiled:
 class Outcome:
     """One policy's decision without its rationale."""
     id: str
-    status: str                       # eligible / ineligible / undetermined
+    status: str                       # eligible / ineligible / undetermined / error (a rule failed)
     unmet: tuple[str, ...]            # ids of the unmet leaves (anywhere in the tree)
     unknown: tuple[str, ...]          # ids of the unknown leaves (anywhere in the tree)
     amount: float | None              # the known benefit amounts (万元, capped) of an eligible decision
@@ -575,7 +586,11 @@ class _Score:
                     known = False
                     high += top
                 else:
-                    p = max(0.0, min(float(p), top))
+                    p = float(p)                # max(0.0, min(p, top)), NaN included, without two calls
+                    if top < p:
+                        p = top
+                    if not p > 0.0:
+                        p = 0.0
                     p_top = p if ranged is None else max(0.0, min(float(ranged.value(env)), top))
                     low += p
                     high += p_top
@@ -661,14 +676,14 @@ class StatusEvaluator:
             reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
             fields = sorted(reads & FIELDS.keys() | {"titles"})      # has_title reads the titles
             levels = [name for name in fields if field_kind(name) == "level"]
-            found = self._plans[key] = ([self.steps[i] for i in order], fields, levels)
+            found = self._plans[key] = ([(i, self.steps[i]) for i in order], fields, levels)
         return found
 
     def run(self, profile: EnterpriseProfile | Mapping[str, Any], targets: Collection[str] | None = None) -> Statuses:
         """Statuses of `profile` (a profile, or a mapping of field -> value: absent or None = unknown);
         with `targets` (policy, scorecard or derived ids), only those and what they depend on."""
         steps, fields, levels = self.plan(targets)
-        env = dict(self.base)
+        env = {"as_of": self.as_of}            # parameters are constants of the compiled closures
         given = profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile
         get = given.get
         for name in fields:
@@ -678,16 +693,44 @@ class StatusEvaluator:
             env[name] = getattr(value, "value", value)
         m = Missing(env)
         out = Statuses(self.as_of, {}, {}, {}, env, m)
-        for step in steps:
-            step(env, m, out)
+        broken: set[str] = set()
+        for ident, step in steps:
+            try:
+                if broken and dependencies_of(self.pack, ident) & broken:
+                    raise RuleRuntimeError(ident)
+                step(env, m, out)
+            except Exception:  # noqa: BLE001 — as Evaluation.run: the rule fails for this profile (`error`)
+                broken.add(ident)
+                self.fail(ident, out)
         return out
+
+    def fail(self, ident: str, out: Statuses) -> None:
+        """A rule that could not be computed for this profile: unknown, missing nothing, an `error` decision."""
+        for name in (ident, ident + "_passed"):
+            out.values[name] = None
+            out.missing.of[name] = _none
+        out.scorecards.pop(ident, None)
+        if ident in self.pack.derived:
+            out.facts[ident] = None
+        if ident in self.pack.policies and self.pack.policy_on(ident, self.as_of) is not None:
+            out.decisions[ident] = Outcome(ident, "error", (), (), None, _none, [])
 
     def deciding(self, outcome: Outcome) -> list[tuple[str, Condition]]:
         """The leaves (id, condition) that decide an outcome, in tree order: its one-line reason
         is made of those in its own state (evaluator.reasons)."""
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
+        return [tree.nodes[slot] for slot in self._deciding(outcome)]
+
+    def deciding_missing(self, outcome: Outcome, result: Statuses) -> list[str]:
+        """The facts the deciding unknown leaves of an undetermined outcome miss (what its reason names)."""
+        tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
+        return sorted(set().union(*(tree.exprs[slot].miss(result.values, result.missing)
+                                    for slot in self._deciding(outcome))))
+
+    def _deciding(self, outcome: Outcome) -> list[int]:
+        tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
         want = STATUS.index(outcome.status)
-        return [tree.nodes[slot] for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
+        return [slot for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
 
     def expression(self, node: ex.Node) -> Compiled:
         """Any expression of the pack, compiled for this date (kept)."""

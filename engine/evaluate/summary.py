@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.evaluate.evaluator import Evaluation, reasons_of
+from engine.evaluate.evaluator import Evaluation, missing_words, reasons_of
 from engine.evaluate.status import Missing, Outcome, StatusEvaluator, Statuses, compiled
 from engine.evaluate.strength import CARD, SCORE, TIER, overall_of
 from engine.language.loader import RulePack
@@ -43,22 +43,31 @@ def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Assess
             scorer.values.update(result.values)
             scorer.score(pack.scorecards[card.id])
             ev.pending.update(scorer.pending)
-    decisions = [decision(fast, ev, outcome) for outcome in result.decisions.values()]
+    decisions = [decision(fast, ev, result, outcome) for outcome in result.decisions.values()]
     return AssessmentSummary(as_of=as_of, rules_hash=pack.hash, credit_code=profile.credit_code, name=profile.name,
                              decisions=decisions, strength=strength(fast, result))
 
 
-def decision(fast: StatusEvaluator, ev: Evaluation, outcome: Outcome) -> DecisionSummary:
+def decision(fast: StatusEvaluator, ev: Evaluation, result: Statuses, outcome: Outcome) -> DecisionSummary:
     policy = ev.pack.policy_on(outcome.id, ev.as_of)
     assert policy is not None
-    leaves = [ev.check_leaf(cond, ident, ev.prepared.words(cond.label) if cond.label else None,
-                            cond.source.cite() if cond.source else None)
-              for ident, cond in fast.deciding(outcome)]
-    would_take = [leaf.would_take for leaf in leaves if leaf.would_take is not None and leaf.status == "unmet"]
+    if outcome.status == "error":       # rare: the explaining evaluator words the failure (rule file:line)
+        failed = next(d for d in Evaluation(ev.profile, ev.pack, ev.as_of).run([outcome.id]).decisions
+                      if d.id == outcome.id)
+        return DecisionSummary(id=policy.id, kind=policy.kind, title=failed.title, citation=failed.citation,
+                               rule_status=policy.status, status="error", reasons=failed.reasons)
+    fields = fast.deciding_missing(outcome, result) if outcome.status == "undetermined" else []
+    if fields:                       # a pending decision names what it lacks: no leaf needs its words
+        reason, would_take = missing_words(fields), []
+    else:
+        leaves = [ev.check_leaf(cond, ident, ev.prepared.words(cond.label) if cond.label else None,
+                                cond.source.cite() if cond.source else None)
+                  for ident, cond in fast.deciding(outcome)]
+        reason = reasons_of(_CHECK[outcome.status], leaves)  # type: ignore[arg-type]
+        would_take = [leaf.would_take for leaf in leaves if leaf.would_take is not None and leaf.status == "unmet"]
     return DecisionSummary(id=policy.id, kind=policy.kind, title=ev.prepared.words(policy.title),
                            citation=policy.source.cite(), rule_status=policy.status, status=outcome.status,  # type: ignore[arg-type]
-                           reasons=reasons_of(_CHECK[outcome.status], leaves), amount=outcome.amount,  # type: ignore[arg-type]
-                           would_take=would_take, missing=outcome.missing)
+                           reasons=reason, amount=outcome.amount, would_take=would_take, missing=outcome.missing)
 
 
 def strength(fast: StatusEvaluator, result: Statuses) -> StrengthSummary | None:

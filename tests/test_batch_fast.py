@@ -1,0 +1,65 @@
+"""Screening some policies evaluates only what they read, and decides them exactly as a whole-pack run."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from engine.batch.generate import generate, write_table
+from engine.batch.screen import Screening
+from engine.batch.vectorized import BatchEvaluation, columns_from_profiles
+from engine.evaluate.evaluator import prepared
+from engine.language.loader import load_pack
+from tests.support.boundaries import boundaries
+
+PACK = load_pack()
+DAY = date(2025, 6, 30)
+CHOSEN = ["jb_trademark_brand", "specialized_sme"]
+
+
+def test_a_targeted_batch_run_evaluates_only_the_cone() -> None:
+    profiles = [p for p, _ in boundaries(PACK).valid_cases(40, seed=2)]
+    columns = columns_from_profiles(profiles)
+    cone = set(prepared(PACK).cone(CHOSEN))
+    part = BatchEvaluation(PACK, DAY, columns, len(profiles)).run(CHOSEN)
+    whole = BatchEvaluation(PACK, DAY, columns, len(profiles)).run()
+    assert set(part.policies) <= cone and set(CHOSEN) <= set(part.policies) < set(whole.policies)
+    assert set(part.scorecards) <= cone and set(part.facts) <= cone
+    for ident in CHOSEN:
+        assert (part.policies[ident].state == whole.policies[ident].state).all()
+
+
+@pytest.fixture(scope="module")
+def applicants(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cone") / "applicants.csv"
+    write_table(generate(300, seed=5), path)
+    return path
+
+
+def test_screening_chosen_policies_gives_their_columns_as_the_whole_pack_does(applicants: Path, tmp_path: Path) -> None:
+    some, every = tmp_path / "some.parquet", tmp_path / "every.parquet"
+    Screening(PACK, DAY, policies=CHOSEN).run(applicants, some)
+    Screening(PACK, DAY).run(applicants, every)
+    part, whole = pq.read_table(some), pq.read_table(every)
+    assert set(part.column_names) < set(whole.column_names)
+    for name in part.column_names:
+        assert part.column(name).equals(whole.column(name)), name
+
+
+def test_title_cells_are_split_and_validated_once_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from engine.batch import tabular
+
+    reader = tabular.ChunkReader(["credit_code", "titles"])
+    cell = "high_tech_enterprise|national|2024-01-01; innovative_sme"
+    chunk = pa.table({"c0": ["", ""], "c1": [cell, "无"]})
+    first = reader.prepare(chunk, 2)
+    calls: list[str] = []
+    monkeypatch.setattr(tabular, "split_titles", lambda text: calls.append(text) or [])
+    second = reader.prepare(chunk, 4)
+    assert calls == []                                   # the second chunk reuses the first one's verdicts
+    assert list(second.columns["titles"].value) == list(first.columns["titles"].value)
+    assert [len(t) for t in first.columns["titles"].value] == [2, 0]
