@@ -22,17 +22,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
-from engine import (DEFAULT_RULES, Assessment, AssessmentSummary, EnterpriseProfile, ProfileInputError, ProfileIssue,
-                    RulePack, render)
+from engine import (DEFAULT_RULES, Assessment, AssessmentSummary, EnterpriseProfile, InterviewProgress,
+                    ProfileInputError, ProfileIssue, RulePack, answers_from, interview, render)
 
 from . import catalogue, screens, web
 from .auth import Officers
-from .errors import ApiError, on_api_error, on_http_error, on_validation_error, responses
-from .examples import EXAMPLE_AS_OF, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
+from .errors import ApiError, on_api_error, on_http_error, on_store_busy, on_validation_error, responses
+from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
 from .service import Service
-from .storage import Store
+from .runs import Runner
+from .storage import Store, StoreBusy
 
 log = logging.getLogger("ipcheck.rules")
 
@@ -133,6 +134,17 @@ def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool 
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
 
 
+def interview_step(pack: RulePack, data: Any, as_of: date) -> InterviewProgress:
+    try:
+        return interview(answers_from(data), pack, as_of)
+    except ProfileInputError as e:
+        raise ApiError(422, "invalid_answers", "the answers are invalid", "回答有误", e.issues) from None
+
+
+def interview_example(pack: RulePack) -> dict[str, Any]:
+    return interview_step(pack, EXAMPLE_INTERVIEW, EXAMPLE_AS_OF).model_dump(mode="json")
+
+
 def summarise_profile(pack: RulePack, data: Any, as_of: date | None) -> AssessmentSummary:
     try:
         return engine.summarise(data, as_of, pack=pack)
@@ -182,6 +194,27 @@ def api_router(service: Service) -> APIRouter:
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
+
+    interview_body = {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "object", "properties": {
+            "values": {"type": "object", "description": "Answers so far: profile facts by English or Chinese key"},
+            "unknown": {"type": "array", "items": {"type": "string"},
+                        "description": "Facts the firm does not know (不知道): never asked again"}}},
+        "examples": {"after_opening": {"summary": "After the opening step / 第一步之后", "value": EXAMPLE_INTERVIEW},
+                     "start": {"summary": "Start / 开始", "value": {"values": {}, "unknown": []}}}}}},
+        "parameters": ASSESS_PARAMETERS[:1]}
+
+    @router.post("/v1/interview", tags=["self-check"], summary="Next interview step / 下一步问题",
+                 response_model=InterviewProgress, openapi_extra=interview_body,
+                 responses={200: {"content": {"application/json": {"example": interview_example(pack)}}},
+                            **responses(413, 422)})
+    async def next_question(request: Request) -> Response:
+        """Stateless: the answers so far in; the decisions so far, whether every outcome is settled
+        (or no remaining fact could settle one), and the next step out: its questions (labels,
+        help, units, options in Chinese and English) and why (the outcomes it can settle)."""
+        as_of = assess_query(request.query_params)[0]
+        progress = interview_step(pack_of(request), read_json(await request.body()), as_of or date.today())
+        return Response(progress.model_dump_json(), media_type="application/json")
 
     @router.get("/v1/policies", tags=["rules"], summary="Policy catalogue / 政策目录",
                 response_model=list[catalogue.PolicySummary],
@@ -249,22 +282,29 @@ EXAMPLE_REJECTED = {"outcome": "rejected", "candidate_hash": "7d0c2b41e9a35f10",
 
 def create_app(rules_dir: Path | str | None = None, database_url: str | None = None,
                officer_tokens: dict[str, str] | None = None, limits: Limits | None = None,
-               poll_seconds: float = 1.0) -> FastAPI:
+               poll_seconds: float = 1.0, supervisors: tuple[str, ...] = (), run_stale: float | None = None,
+               lock_wait: float = 10.0) -> FastAPI:
     """Build the service. Officer tokens default to the environment (see api.auth).
 
     The rule folder is watched (every `poll_seconds`, 0 = never) while the app runs, i.e. between
-    its lifespan startup and shutdown; a pack that fails to load or lint refuses to start."""
-    service = Service(rules=RuleSource(rules_dir or DEFAULT_RULES, poll_seconds),
-                      store=Store(database_url or default_database_url()),
-                      officers=Officers.from_mapping(officer_tokens) if officer_tokens is not None
-                      else Officers.from_env(), limits=limits or Limits())
+    its lifespan startup and shutdown; a pack that fails to load or lint refuses to start. Runs
+    left queued or running by a stopped server are taken up again by the runner (api.runs) once
+    their heartbeat is `run_stale` seconds old (default $IPCHECK_RUN_STALE or 30)."""
+    rules = RuleSource(rules_dir or DEFAULT_RULES, poll_seconds)
+    store, limits = Store(database_url or default_database_url(), lock_wait=lock_wait), limits or Limits()
+    officers = Officers.from_mapping(officer_tokens, supervisors) if officer_tokens is not None else Officers.from_env()
+    runner = Runner(store, rules, limits, stale=run_stale if run_stale is not None else seconds_from_env(
+        "IPCHECK_RUN_STALE", 30.0))
+    service = Service(rules=rules, store=store, officers=officers, limits=limits, runner=runner)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.rules.start()
+        service.runner.start()
         try:
             yield
         finally:
+            service.runner.stop()
             service.rules.stop()
 
     app = FastAPI(title="ipcheck 知识产权政策自评服务", version="1.0", lifespan=lifespan,
@@ -277,6 +317,7 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(StoreBusy, on_store_busy)
     app.add_middleware(BodyLimit, limits=service.limits)
     app.add_middleware(PinPack, rules=service.rules)  # outermost: even a 413 names the serving pack
 
@@ -308,13 +349,17 @@ def default_database_url() -> str:
 
 def poll_from_env() -> float:
     """IPCHECK_RULES_POLL: seconds between checks of the rule folder (default 1, 0 = no watching)."""
-    text = os.environ.get("IPCHECK_RULES_POLL", "").strip()
+    return seconds_from_env("IPCHECK_RULES_POLL", 1.0)
+
+
+def seconds_from_env(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
     try:
-        seconds = float(text) if text else 1.0
+        seconds = float(text) if text else default
     except ValueError:
-        raise ValueError(f"IPCHECK_RULES_POLL={text!r} is not a number of seconds / 应为秒数") from None
+        raise ValueError(f"{name}={text!r} is not a number of seconds / 应为秒数") from None
     if not seconds >= 0:
-        raise ValueError(f"IPCHECK_RULES_POLL={text!r} must be 0 or more / 不能为负数")
+        raise ValueError(f"{name}={text!r} must be 0 or more / 不能为负数")
     return seconds
 
 

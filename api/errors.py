@@ -79,6 +79,14 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     return reply(ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", request_issues(exc)))
 
 
+async def on_store_busy(_: Request, exc: Exception) -> JSONResponse:
+    """The database stayed locked past the store's wait: 503 and when to try again, never a 500."""
+    response = reply(ApiError(503, "busy", "the service is busy (its database is locked); try again shortly",
+                              "服务繁忙（数据库被锁定），请稍后重试"))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 HTTP_WORDS = {400: ("the request body cannot be read (malformed form data)", "请求内容无法解析（表单数据格式错误）"),
               404: ("not found", "未找到"), 405: ("method not allowed", "不支持该请求方法"),
               401: ("a valid bearer token is required", "需要有效的访问令牌"),
@@ -97,5 +105,6 @@ async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error codes an endpoint can return."""
     words = {400: "Bad request / 请求有误", 401: "Missing or wrong token / 令牌无效", 404: "Not found / 未找到",
-             409: "Not ready yet / 尚未完成", 413: "Too large / 内容过大", 422: "Invalid input / 输入有误"}
+             409: "Not ready yet / 尚未完成", 413: "Too large / 内容过大", 422: "Invalid input / 输入有误",
+             503: "Busy, try again (Retry-After) / 服务繁忙，请稍后重试"}
     return {code: {"model": ErrorBody, "description": words[code]} for code in codes}

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.model.profile import FIELDS, LEVEL_RANK, TITLES, Level, field_kind, label_zh, unit_of
+from engine.model.profile import (FIELDS, LEVEL_RANK, TITLES, Level, Option, bound_of, field_kind, help_text, label,
+                                  label_zh, options, unit_of)
 
 # (first field of the topic, Chinese heading, English heading)
 TOPICS: list[tuple[str, str, str]] = [
@@ -32,7 +33,9 @@ class FormField:
     label_en: str
     kind: str
     unit: str | None
-    help: str | None
+    help_zh: str | None
+    help_en: str | None
+    options: list[Option]
     minimum: float | None
     maximum: float | None
 
@@ -45,30 +48,10 @@ class Topic:
     fields: list[FormField] = field(default_factory=list)
 
 
-def bound(name: str, kind: str) -> float | None:
-    for item in FIELDS[name].metadata:
-        value = getattr(item, kind, None)
-        if value is not None:
-            return float(value)
-    return None
-
-
-ACRONYMS = {"rd": "R&D", "ip": "IP", "st": "S&T", "pct": "PCT", "gbt29490": "GB/T 29490", "iso9001": "ISO 9001",
-            "2y": "(2 years)", "3y": "(3 years)", "sme": "SME"}
-
-
-def english_label(name: str) -> str:
-    """`rd_expense_prior` -> 'R&D expense prior': the field name, readable."""
-    words = [ACRONYMS.get(w, w) for w in name.split("_")]
-    return " ".join(words)[:1].upper() + " ".join(words)[1:]
-
-
 def form_field(name: str) -> FormField:
-    info = FIELDS[name]
-    zh = label_zh(name)
-    help_text = info.description if info.description and info.description != zh else None
-    return FormField(name=name, label_zh=zh, label_en=english_label(name), kind=field_kind(name),
-                     unit=unit_of(name), help=help_text, minimum=bound(name, "ge"), maximum=bound(name, "le"))
+    return FormField(name=name, label_zh=label_zh(name), label_en=label(name, "en"), kind=field_kind(name),
+                     unit=unit_of(name), help_zh=help_text(name, "zh"), help_en=help_text(name, "en"),
+                     options=options(name), minimum=bound_of(name, "ge"), maximum=bound_of(name, "le"))
 
 
 def topics() -> list[Topic]:

@@ -5,6 +5,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
+from engine import SheetLimits
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -17,6 +19,8 @@ class Limits:
     body_bytes: int = 64 * 1024            # a profile is a few kB
     upload_bytes: int = 10 * 1024 * 1024   # an officer's workbook
     upload_rows: int = 20_000
+    # what an uploaded workbook may ask of the reader (checked before it is read): about 400 MB at most
+    sheet: SheetLimits = SheetLimits(rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20)
     upload_prefixes: tuple[str, ...] = ("/v1/screens", "/officer")
 
 

@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine import RulePack, Screening, Summary, TableError, field_of_header, read_chunks
+from engine import (LimitError, ReadOptions, RulePack, Screening, SheetChoice, Summary, TableError, field_of_header,
+                    read_chunks)
 from engine.model.profile import label_zh
 
 STATUSES = ("eligible", "ineligible", "undetermined", "error")
@@ -27,25 +28,36 @@ _RUNNING = threading.Lock()
 class ScreenInputError(ValueError):
     """The uploaded table cannot be screened; carries words in both languages."""
 
-    def __init__(self, en: str, zh: str, field: str = "file") -> None:
+    def __init__(self, en: str, zh: str, field: str = "file", status: int = 422,
+                 sheets: list[tuple[str, bool]] | None = None) -> None:
         super().__init__(en)
-        self.en, self.zh, self.field = en, zh, field
+        self.en, self.zh, self.field, self.status, self.sheets = en, zh, field, status, sheets or []
 
 
 def unreadable(e: TableError, path: Path) -> ScreenInputError:
-    """An engine whole-file error, naming the upload rather than the server's temporary path."""
-    return ScreenInputError(e.en.replace(str(path), path.name), e.zh.replace(str(path), path.name))
+    """An engine whole-file error, naming the upload rather than the server's temporary path;
+    a file over a reading limit is 413 (too large), any other 422."""
+    return ScreenInputError(e.en.replace(str(path), path.name), e.zh.replace(str(path), path.name),
+                            field="sheet" if isinstance(e, SheetChoice) else "file",
+                            status=413 if isinstance(e, LimitError) else 422,
+                            sheets=e.sheets if isinstance(e, SheetChoice) else None)
 
 
-def check_input(path: Path, max_rows: int) -> int:
-    """Number of data rows; raises ScreenInputError for unreadable files, headers that name no
-    profile field, or too many rows. Reads the whole file, so a bad byte anywhere is caught here."""
+def read_options(limits: Any, sheet: str | None) -> ReadOptions:
+    """How the service reads an upload: the chosen sheet, within the service's workbook limits."""
+    return ReadOptions(sheet=sheet or None, limits=limits.sheet)
+
+
+def check_input(path: Path, max_rows: int, options: ReadOptions) -> int:
+    """Number of data rows; raises ScreenInputError for unreadable files (or workbooks over the
+    limits in `options`), headers that name no profile field, or too many rows. Reads the whole
+    file, so a bad byte anywhere is caught here."""
     if not path.read_bytes().strip():
         raise ScreenInputError("the file is empty", "文件为空")
     headers: list[str] = []
     rows = 0
     try:
-        for headers, table in read_chunks(path):
+        for headers, table in read_chunks(path, options=options):
             rows += table.num_rows
     except TableError as e:
         raise unreadable(e, path) from None
@@ -76,12 +88,12 @@ def check_headers(headers: list[str]) -> None:
         raise ScreenInputError(f"column(s) given more than once: {shown}", f"重复的列：{shown}", field="columns")
 
 
-def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack) -> dict[str, Any]:
+def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack, options: ReadOptions) -> dict[str, Any]:
     """Screen every row of the input table with `pack` (the run's pinned pack) into the workbook
     at `output_path` (.xlsx); return the summary stored with the run."""
     with _RUNNING:
         try:
-            summary = Screening(pack, as_of).run(input_path, output_path)
+            summary = Screening(pack, as_of, read=options).run(input_path, output_path)
         except TableError as e:
             raise unreadable(e, input_path) from None
     return summary_of(summary, pack, as_of)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -12,11 +11,12 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Resp
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine import ProfileIssue, RulePack
+from engine import ProfileIssue
 
 from .errors import ApiError, responses
 from .rulesource import pack_of
-from .screening import ScreenInputError, check_input, run_screen
+from .runs import temp_dir
+from .screening import ScreenInputError, check_input, read_options
 from .storage import ScreenRun, now
 
 if TYPE_CHECKING:
@@ -86,32 +86,13 @@ def kind_of(name: str, head: bytes) -> str:
 
 
 def bad_file(e: ScreenInputError) -> ApiError:
-    issue = ProfileIssue(field=e.field, field_zh=None, message_en=e.en, message_zh=e.zh)
-    return ApiError(422, "invalid_file", e.en, e.zh, [issue])
-
-
-def process(service: "Service", run_id: str, pack: RulePack) -> None:
-    """Screen one stored run (in the background) with the pack its upload was pinned to, the one
-    whose hash the run records, whatever reloads happen meanwhile; only the exception type is
-    logged, never row data."""
-    run = service.store.get(run_id)
-    if run is None:
-        return
-    service.store.update(run_id, status="running")
-    with tempfile.TemporaryDirectory(prefix="ipcheck-screen-") as tmp:
-        source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
-        source.write_bytes(run.input_bytes)
-        try:
-            summary = run_screen(source, target, run.as_of, pack)
-        except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
-            log.warning("screen run %s failed: %s", run_id, type(e).__name__)
-            message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else f"筛查失败 / screening failed ({type(e).__name__})"
-            service.store.update(run_id, status="failed", error=message, finished_at=now())
-            return
-        result = target.read_bytes()
-    service.store.update(run_id, status="done", summary=summary, result_bytes=result,
-                         result_sha256=hashlib.sha256(result).hexdigest(), finished_at=now())
-    log.info("screen run %s done: %d rows", run_id, summary["rows"])
+    """413 for a file over a reading limit; 422 otherwise. Several sheets holding data: one issue per
+    sheet (`value` its name) so the page can offer the choice."""
+    issues = [ProfileIssue(field="sheet", field_zh="工作表", value=name, message_en="hidden" if hidden else "visible",
+                           message_zh="隐藏" if hidden else "可见") for name, hidden in e.sheets]
+    issues = issues or [ProfileIssue(field=e.field, field_zh=None, message_en=e.en, message_zh=e.zh)]
+    error = "too_large" if e.status == 413 else "choose_sheet" if e.sheets else "invalid_file"
+    return ApiError(e.status, error, e.en, e.zh, issues)
 
 
 def router(service: "Service") -> APIRouter:
@@ -125,7 +106,9 @@ def router(service: "Service") -> APIRouter:
     async def upload(request: Request, background: BackgroundTasks,
                      file: UploadFile = File(description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
                                                          "columns named by profile field or Chinese label"),
-                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)")) -> ScreenStatus:
+                     as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)"),
+                     sheet: str | None = Form(None, max_length=31,
+                                              description="Worksheet, when several hold data / 工作表")) -> ScreenStatus:
         """Starts a screening run in the background and answers with its id (202). The run is
         screened with the rule pack serving when it was uploaded, and records that pack's hash."""
         officer = service.officers.who(request)
@@ -136,32 +119,37 @@ def router(service: "Service") -> APIRouter:
                            f"文件超过 {service.limits.upload_bytes} 字节上限")
         try:
             suffix = kind_of(file.filename or "", data[:4])
-            with tempfile.TemporaryDirectory(prefix="ipcheck-upload-") as tmp:
+            with temp_dir("upload") as tmp:
                 path = Path(tmp) / f"input{suffix}"
                 path.write_bytes(data)
-                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows)  # reads the whole file
+                rows = await run_in_threadpool(check_input, path, service.limits.upload_rows,  # reads the whole file
+                                               read_options(service.limits, sheet))
         except ScreenInputError as e:
             raise bad_file(e) from None
-        run = service.store.add(ScreenRun(officer=officer, input_name=f"input{suffix}", rows=rows,
+        run = service.store.add(ScreenRun(officer=officer.name, input_name=f"input{suffix}", rows=rows, sheet=sheet,
                                           input_sha256=hashlib.sha256(data).hexdigest(), input_bytes=data,
                                           rules_hash=pack.hash, as_of=as_of or date.today(),
-                                          status="queued", created_at=now()))
-        log.info("screen run %s queued by %s: %d rows", run.id, officer, rows)
-        background.add_task(process, service, run.id, pack)
+                                          status="queued", created_at=now(), claimed_by=service.runner.me,
+                                          heartbeat_at=now()))
+        log.info("screen run %s queued by %s: %d rows", run.id, officer.name, rows)
+        background.add_task(service.runner.process, run.id, pack)
         return status_of(run)
 
     @api.get("/v1/screens", summary="Recent runs / 最近的筛查任务", response_model=list[ScreenStatus],
              openapi_extra={"security": BEARER},
              responses={200: {"content": {"application/json": {"example": [EXAMPLE_STATUS]}}}, **responses(401)})
     async def recent(request: Request, limit: int = Query(20, ge=1, le=200, description="How many / 条数")) -> list[ScreenStatus]:
-        """The latest runs, newest first, so an officer can come back to a run later."""
-        service.officers.who(request)
-        return [status_of(run) for run in service.store.recent(limit)]
+        """The latest runs, newest first, so an officer can come back to a run later: an officer's own
+        runs; a supervisor's token lists every officer's."""
+        officer = service.officers.who(request)
+        return [status_of(run) for run in service.store.recent(limit, None if officer.supervisor else officer.name)]
 
     def find(request: Request, run_id: str) -> ScreenRun:
-        service.officers.who(request)
+        """The run, if this officer may see it: their own, or any for a supervisor. Another officer's
+        run is 404 like a missing one, so run ids reveal nothing."""
+        officer = service.officers.who(request)
         run = service.store.get(run_id)
-        if run is None:
+        if run is None or not officer.may_see(run.officer):
             raise ApiError(404, "unknown_run", f"no screening run {run_id!r}", f"没有编号为 {run_id!r} 的筛查任务")
         return run
 
@@ -190,7 +178,7 @@ def router(service: "Service") -> APIRouter:
                            f"该任务状态为 {run.status}，暂无结果可下载")
         return Response(run.result_bytes, media_type=XLSX_TYPE, headers={
             "Content-Disposition": f'attachment; filename="screen-{run.id}.xlsx"',
-            "X-Input-SHA256": run.input_sha256, "X-Rules-Hash": run.rules_hash})
+            "X-Input-SHA256": run.input_sha256, "X-Rules-Hash": run.rules_hash, "Cache-Control": "no-store"})
 
     @api.get("/v1/screens/{run_id}/input", summary="Input file / 原始上传文件",
              openapi_extra={"security": BEARER}, response_class=Response,
@@ -203,6 +191,6 @@ def router(service: "Service") -> APIRouter:
         kind = XLSX_TYPE if run.input_name.endswith(".xlsx") else "text/csv"
         return Response(run.input_bytes, media_type=kind, headers={
             "Content-Disposition": f'attachment; filename="screen-{run.id}-{run.input_name}"',
-            "X-Input-SHA256": run.input_sha256})
+            "X-Input-SHA256": run.input_sha256, "Cache-Control": "no-store"})
 
     return api

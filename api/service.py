@@ -1,4 +1,5 @@
-"""What every route of the service works with: the serving rule source, the run store, officers, limits."""
+"""What every route of the service works with: the serving rule source, the run store, officers, limits
+and the runner that screens uploads in the background and takes up runs a stopped server left."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from .auth import Officers
 from .limits import Limits
 from .rulesource import RuleSource
+from .runs import Runner
 from .storage import Store
 
 
@@ -15,3 +17,4 @@ class Service:
     store: Store
     officers: Officers
     limits: Limits
+    runner: Runner

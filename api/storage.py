@@ -3,17 +3,30 @@
 A run keeps what is needed to replay and audit it: the input file and its hash, the rule-pack
 hash, the as-of date, the officer who ran it, the status, the summary and the result workbook.
 Self-checks are never stored.
+
+Durability: a run is claimed by one server process (`claimed_by`), which keeps its `heartbeat_at`
+fresh while the run is queued or running; a run whose heartbeat is stale (its process died) is
+claimed again by any live process, at most `MAX_ATTEMPTS` times, then marked failed with the
+reason. Every write is retried while the database is locked, for at most `lock_wait` seconds;
+then `StoreBusy` (the service answers 503 with Retry-After).
 """
 from __future__ import annotations
 
+import time
 import uuid
-from datetime import date, datetime, timezone
-from typing import Any
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, select
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, inspect, or_, select,
+                        text, update)
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 3
+ACTIVE = ("queued", "running")
 
 
 class Base(DeclarativeBase):
@@ -24,16 +37,22 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they were stored as UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 class ScreenRun(Base):
     __tablename__ = "screen_runs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
-    officer: Mapped[str] = mapped_column(String(200))
+    officer: Mapped[str] = mapped_column(String(200))                  # the owner: who uploaded it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
     input_name: Mapped[str] = mapped_column(String(20))                 # "input.csv" / "input.xlsx", not the upload's name
     input_sha256: Mapped[str] = mapped_column(String(64))
     input_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    sheet: Mapped[str | None] = mapped_column(String(64), nullable=True)   # the worksheet chosen at upload
     rows: Mapped[int] = mapped_column(Integer)
     rules_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[date] = mapped_column(Date)
@@ -41,42 +60,147 @@ class ScreenRun(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     result_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # times it started running
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)       # the process working on it
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class StoreBusy(RuntimeError):
+    """The database stayed locked longer than the store waits."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the database stayed locked for {seconds:.1f} s")
+        self.seconds = seconds
+
+
+def locked(e: DBAPIError) -> bool:
+    """A lock or a serialisation conflict (SQLite 'database is locked', PostgreSQL lock timeouts)."""
+    text_ = str(e.orig).lower()
+    code = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
+    return "locked" in text_ or "busy" in text_ or code in ("55P03", "40001", "40P01", "57014")
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, lock_wait: float = 10.0) -> None:
+        self.lock_wait = lock_wait
         options: dict[str, Any] = {}
         if url.startswith("sqlite"):
-            options["connect_args"] = {"check_same_thread": False}  # background runs use other threads
+            # background runs use other threads; each try waits briefly, `retry` bounds the total
+            options["connect_args"] = {"check_same_thread": False, "timeout": min(1.0, lock_wait)}
             if ":memory:" in url or url.rstrip("/") == "sqlite:":
                 options["poolclass"] = StaticPool  # one shared connection, or each would see its own empty DB
+        elif url.startswith("postgresql"):
+            ms = int(min(1.0, lock_wait) * 1000)
+            options["connect_args"] = {"options": f"-c lock_timeout={ms}"}
+        options["pool_pre_ping"] = True
         self.engine = create_engine(url, **options)
+        self.retry(self.create)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create(self) -> None:
         try:
             Base.metadata.create_all(self.engine)
         except (OperationalError, ProgrammingError):  # another worker created the table at the same moment
             Base.metadata.create_all(self.engine)
-        self.session = sessionmaker(self.engine, expire_on_commit=False)
+        self.add_missing_columns()
 
+    def add_missing_columns(self) -> None:
+        """A database made by an earlier version gets the columns added since (all nullable or defaulted)."""
+        have = {c["name"] for c in inspect(self.engine).get_columns(ScreenRun.__tablename__)}
+        for column in ScreenRun.__table__.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(self.engine.dialect)
+            default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {ScreenRun.__tablename__} "
+                                            f"ADD COLUMN {column.name} {kind}{default}"))
+            except (OperationalError, ProgrammingError):   # another worker added it at the same moment
+                pass
+
+    def retry(self, action: Callable[[], T], wait: float | None = None) -> T:
+        """Run `action`, again while the database is locked, for at most `wait` seconds."""
+        wait = self.lock_wait if wait is None else wait
+        deadline, pause = time.monotonic() + wait, 0.05
+        while True:
+            try:
+                return action()
+            except DBAPIError as e:
+                if not locked(e):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise StoreBusy(wait) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    # --- runs -------------------------------------------------------------------
     def add(self, run: ScreenRun) -> ScreenRun:
-        with self.session.begin() as s:
-            s.add(run)
-        return run
+        def write() -> ScreenRun:
+            with self.session.begin() as s:
+                s.add(run)
+            return run
+        return self.retry(write)
 
     def get(self, run_id: str) -> ScreenRun | None:
-        with self.session() as s:
-            return s.get(ScreenRun, run_id)
+        def read() -> ScreenRun | None:
+            with self.session() as s:
+                return s.get(ScreenRun, run_id)
+        return self.retry(read)
 
-    def update(self, run_id: str, **values: Any) -> None:
-        with self.session.begin() as s:
-            run = s.get(ScreenRun, run_id)
-            if run is not None:
-                for key, value in values.items():
-                    setattr(run, key, value)
+    def update(self, run_id: str, wait: float | None = None, **values: Any) -> None:
+        def write() -> None:
+            with self.session.begin() as s:
+                s.execute(update(ScreenRun).where(ScreenRun.id == run_id).values(**values))
+        self.retry(write, wait)
 
-    def recent(self, limit: int = 20) -> list[ScreenRun]:
-        with self.session() as s:
-            query = select(ScreenRun).options(defer(ScreenRun.input_bytes), defer(ScreenRun.result_bytes))
-            return list(s.scalars(query.order_by(ScreenRun.created_at.desc()).limit(limit)))
+    def recent(self, limit: int = 20, officer: str | None = None) -> list[ScreenRun]:
+        """The latest runs, newest first; only `officer`'s when given."""
+        query = select(ScreenRun).options(defer(ScreenRun.input_bytes), defer(ScreenRun.result_bytes))
+        if officer is not None:
+            query = query.where(ScreenRun.officer == officer)
+
+        def read() -> list[ScreenRun]:
+            with self.session() as s:
+                return list(s.scalars(query.order_by(ScreenRun.created_at.desc()).limit(limit)))
+        return self.retry(read)
+
+    # --- claims and heartbeats --------------------------------------------------
+    def claim(self, run_id: str, me: str, stale_before: datetime | None = None) -> bool:
+        """Take a run to work on: one queued by `me`, or (with `stale_before`) any active run whose
+        heartbeat is older. Atomic: of several processes trying, one wins. Counts the attempt."""
+        condition = ScreenRun.claimed_by == me if stale_before is None else or_(
+            ScreenRun.heartbeat_at.is_(None), ScreenRun.heartbeat_at < stale_before)
+
+        def write() -> bool:
+            with self.session.begin() as s:
+                done = s.execute(update(ScreenRun).where(ScreenRun.id == run_id, ScreenRun.status.in_(ACTIVE), condition)
+                                 .values(status="running", claimed_by=me, heartbeat_at=now(),
+                                         attempts=ScreenRun.attempts + 1))
+                return done.rowcount == 1
+        return self.retry(write)
+
+    def beat(self, me: str) -> None:
+        """Keep every active run of this process fresh."""
+        def write() -> None:
+            with self.session.begin() as s:
+                s.execute(update(ScreenRun).where(ScreenRun.claimed_by == me, ScreenRun.status.in_(ACTIVE))
+                          .values(heartbeat_at=now()))
+        self.retry(write)
+
+    def stale(self, before: datetime) -> list[tuple[str, int]]:
+        """(id, attempts) of active runs whose process stopped beating before `before`."""
+        query = select(ScreenRun.id, ScreenRun.attempts).where(
+            ScreenRun.status.in_(ACTIVE), or_(ScreenRun.heartbeat_at.is_(None), ScreenRun.heartbeat_at < before))
+
+        def read() -> list[tuple[str, int]]:
+            with self.session() as s:
+                return [(i, a or 0) for i, a in s.execute(query.order_by(ScreenRun.created_at))]
+        return self.retry(read)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def stale_cutoff(seconds: float) -> datetime:
+    return now() - timedelta(seconds=seconds)

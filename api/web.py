@@ -7,66 +7,30 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 
 import engine
-from engine import Assessment, ProfileInputError, fmt_number, fmt_value, strength_chart
-from engine.model.profile import FIELDS, TITLES, label_zh
+from engine import ProfileInputError, interview
+from engine.model.profile import FIELDS, TITLE_LEVELS, TITLES, TITLES_EN
 
-from . import catalogue
+from . import catalogue, interview_pages
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
+from .interview_pages import State, result_page
+from .pages import HERE, language, page, translator
 from .rulesource import pack_of
 
 if TYPE_CHECKING:
     from .service import Service
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=HERE / "templates")
-STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定", "error": "无法判定（规则出错）"},
-                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined",
-                       "error": "Not decided (rule error)"}}
-RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
-             "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
-
-
-def language(value: str | None) -> str:
-    return "en" if value == "en" else "zh"
-
-
-def translator(lang: str) -> Callable[[str, str], str]:
-    return lambda zh, en: zh if lang == "zh" else en
-
-
-def field_name(name: str, lang: str) -> str:
-    if name not in FIELDS:
-        return name
-    return label_zh(name) if lang == "zh" else name.replace("_", " ")
-
-
-def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
-    """The IP-strength radar chart, when the pack has an IP-strength scorecard."""
-    return Markup(strength_chart(assessment.strength, lang)) if assessment.strength else None
-
-
-def page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
-    other = "en" if lang == "zh" else "zh"
-    return templates.TemplateResponse(request, name, status_code=status, context={
-        "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": pack_of(request).hash,
-        "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang], "field_name": field_name,
-        "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
-
-
 def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[str, list[str]],
               as_of: str, status: int = 200) -> HTMLResponse:
     return page(request, "form.html", lang, status, topics=topics(), values=values, errors=errors, as_of=as_of,
-                titles=TITLES, levels=LEVELS, level_zh=LEVEL_ZH)
+                titles=TITLES, titles_en=TITLES_EN, title_levels=TITLE_LEVELS,
+                levels=LEVELS, level_zh=LEVEL_ZH)
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,8 +58,10 @@ def pretty(value: Any) -> str:
 def mount(app: FastAPI, service: "Service") -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request, lang: str | None = None) -> HTMLResponse:
+    interview_pages.mount(app, service)
+
+    @app.get("/form", response_class=HTMLResponse, include_in_schema=False)
+    async def full_form(request: Request, lang: str | None = None) -> HTMLResponse:
         return form_page(request, language(lang), {}, {}, date.today().isoformat())
 
     @app.post("/check", response_class=HTMLResponse, include_in_schema=False)
@@ -120,9 +86,9 @@ def mount(app: FastAPI, service: "Service") -> None:
             return form_page(request, lang, values, errors, as_of_text, status=422)
         pack = pack_of(request)  # the pack the footer and X-Rules-Hash name
         result = engine.assess(profile, as_of, pack=pack)
+        state = State(values=data)
         submitted = [(k, str(v)) for k, v in form.multi_items() if k != "lang" and isinstance(v, str)]
-        return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang),
-                    submitted=submitted)
+        return result_page(request, lang, result, state, interview(state, pack, as_of), submitted)
 
     @app.get("/policies", response_class=HTMLResponse, include_in_schema=False)
     async def policies(request: Request, lang: str | None = None) -> HTMLResponse:

@@ -25,6 +25,9 @@ from engine.evaluate.chart import strength_chart
 from engine.evaluate.evaluator import RUNTIME_ERRORS, prepared
 from engine.evaluate.evaluator import evaluate as _evaluate   # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
+from engine.evaluate.interview import Answers, answers_from, interview, question, result_summary
+from engine.evaluate.interview import Progress as InterviewProgress
+from engine.evaluate.interview import Step as InterviewStep
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
@@ -37,7 +40,8 @@ from engine.model.results import Assessment, AssessmentSummary, StrengthResult, 
 
 if TYPE_CHECKING:
     from engine.batch.screen import Allocation, Screening, Summary
-    from engine.batch.tabular import TableError, field_of_header, read_chunks
+    from engine.batch.tabular import LimitError, ReadOptions, TableError, field_of_header, read_chunks
+    from engine.batch.xlsxguard import SheetChoice, SheetLimits
 
 __all__ = [
     "assess", "summarise", "screen", "default_pack",
@@ -47,7 +51,9 @@ __all__ = [
     "in_words", "Expression", "Text",
     "render", "strength_chart", "fmt_number", "fmt_value",
     "Patent", "PatentListError", "read_patents",
+    "interview", "Answers", "answers_from", "question", "result_summary", "InterviewProgress", "InterviewStep",
     "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
+    "LimitError", "ReadOptions", "SheetLimits", "SheetChoice",
 ]
 
 
@@ -116,8 +122,12 @@ def __getattr__(name: str) -> Any:
         from engine.batch import screen as screening
 
         return getattr(screening, name)
-    if name in ("TableError", "read_chunks", "field_of_header"):
+    if name in ("TableError", "LimitError", "ReadOptions", "read_chunks", "field_of_header"):
         from engine.batch import tabular
 
         return getattr(tabular, name)
+    if name in ("SheetLimits", "SheetChoice"):   # what an xlsx may ask of the reader; no pyarrow
+        from engine.batch import xlsxguard
+
+        return getattr(xlsxguard, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -159,13 +159,13 @@ def test_openapi_has_an_example_for_every_endpoint(client: TestClient) -> None:
 
 def test_form_is_built_from_the_profile_model(client: TestClient) -> None:
     from engine.model.profile import FIELDS, label_zh, unit_of
-    html = client.get("/").text
+    html = client.get("/form").text
     assert '<html lang="zh-CN">' in html
     for name in FIELDS:
         assert f'name="{name}"' in html or name == "titles", name
         assert label_zh(name) in html
     assert f"（{unit_of('revenue')}）" in html
-    english = client.get("/?lang=en").text
+    english = client.get("/form?lang=en").text
     assert "IP policy self-check" in english and "R&amp;D expense" in english
 
 
@@ -205,7 +205,7 @@ def test_policy_and_officer_pages(client: TestClient) -> None:
 
 
 def test_pages_use_no_external_resources(client: TestClient) -> None:
-    for path in ("/", "/policies", "/officer", "/api"):
+    for path in ("/", "/form", "/policies", "/officer", "/api"):
         html = client.get(path).text
         assert "http://" not in html and "https://" not in html, path
 

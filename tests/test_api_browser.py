@@ -5,6 +5,7 @@ CI installs the browser with `apt-get install -y chromium`; without /usr/bin/chr
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def browser() -> Iterator[object]:
 def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_path: Path) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(15_000)
-    page.goto(server + "/")
+    page.goto(server + "/form")
     assert page.locator("h1").inner_text() == "知识产权政策自评"
     page.fill("#f-as_of", "2025-06-30")
     page.fill("#f-name", "浏览器测试公司（示例）")
@@ -90,7 +91,7 @@ def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_p
     page.click("nav .lang-form button")  # the same answers, in English
     assert page.locator('[data-decision="jb_new_ip_service_firm"]').inner_text() == "Eligible"
 
-    page.goto(server + "/?lang=en")
+    page.goto(server + "/form?lang=en")
     page.fill("#f-registration_date", "2015-06-18")
     page.click("#submit")
     assert page.locator('[data-decision="jb_new_ip_service_firm"]').inner_text() == "Not yet"
@@ -123,4 +124,50 @@ def test_officer_uploads_a_batch_and_downloads_the_result(server: str, browser: 
     page.click("#recent")
     page.locator("#runs button").first.click()
     page.locator("#download").wait_for()
+    page.close()
+
+
+# What the firm in the interview test says; to every other count or yes/no it answers 0 / 没有.
+INTERVIEW_ANSWERS = {"credit_code": "91500105MA5U00011E", "name": "重庆示例机械制造有限公司（示例）",
+                     "division_code": "江北区", "industry_code": "C34", "employees": "86", "revenue": "5200",
+                     "legal_person": "true", "ip_penalty_free": "true", "ip_insurance_premium": "12",
+                     "registration_date": "2012-05-08"}
+
+
+def answer_step(page: object) -> None:
+    for name, value in INTERVIEW_ANSWERS.items():
+        if page.locator(f"#f-{name}").count():  # type: ignore[attr-defined]
+            page.fill(f"#f-{name}", value)  # type: ignore[attr-defined]
+    for radio in page.locator("input[type=radio][value=false]").all():  # type: ignore[attr-defined]
+        name = radio.get_attribute("name")
+        radio.check() if name not in INTERVIEW_ANSWERS else page.check(  # type: ignore[attr-defined]
+            f'input[type=radio][name="{name}"][value="{INTERVIEW_ANSWERS[name]}"]')
+    for zero in page.locator("input[type=checkbox][name$='.zero']").all():  # type: ignore[attr-defined]
+        if zero.get_attribute("name").removesuffix(".zero") not in INTERVIEW_ANSWERS:
+            zero.check()
+    page.click("#none" if page.locator("#none").count() else "#next")  # type: ignore[attr-defined]
+
+
+def test_interview_from_the_credit_code_to_the_result_on_a_phone(server: str, browser: object, tmp_path: Path) -> None:
+    """A 390 px wide phone: each step fits the width; the result opens with counts and the amount.
+    (About 30 steps, each a round trip: the test takes longer than most, as the issue's end-to-end check.)"""
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.set_default_timeout(30_000)
+    page.goto(server + "/")
+    page.fill("#f-credit_code", "91500105MA5U00011")  # checked as typed: one character short, then complete
+    assert "17/18" in page.locator("#credit-code-check").inner_text()
+    page.locator("#f-credit_code").press("E")
+    assert "有效" in page.locator("#credit-code-check").inner_text()
+    for step in range(40):
+        page.wait_for_load_state()  # the step's form post has navigated: measure the new page
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"step {step} overflows"
+        if page.locator("#summary").count():
+            break
+        assert "已确定" in page.locator("#progress").inner_text()
+        answer_step(page)
+    page.wait_for_load_state()
+    summary = page.locator("#summary-eligible").inner_text()
+    assert re.search(r"符合 \d+ 项，预计可获 [\d,.]+ 万元", summary), summary
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
     page.close()

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import api.rulesource
-import api.screens
+import api.runs
 from api.app import create_app
 from api.rulesource import PinPack, RuleSource
 from engine.language.loader import RuleLoadError, pack_hash
@@ -257,7 +257,7 @@ CSV = ("统一社会信用代码,企业名称,成立日期,注册地行政区划
 def test_a_screening_run_keeps_the_pack_it_started_with(still: TestClient, rules: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     old = pack_hash(rules)
-    real = api.screens.run_screen
+    real = api.runs.run_screen
     service = still.app.state.service  # type: ignore[attr-defined]
 
     def reload_mid_run(*args: Any) -> dict[str, Any]:
@@ -265,7 +265,7 @@ def test_a_screening_run_keeps_the_pack_it_started_with(still: TestClient, rules
         assert service.rules.reload("endpoint").outcome == "loaded"
         return real(*args)
 
-    monkeypatch.setattr(api.screens, "run_screen", reload_mid_run)
+    monkeypatch.setattr(api.runs, "run_screen", reload_mid_run)
     r = still.post("/v1/screens", headers=AUTH, files={"file": ("a.csv", CSV, "text/csv")}, data=AS_OF)
     assert r.status_code == 202 and r.json()["rules_hash"] == old
     run = still.get(f"/v1/screens/{r.json()['id']}", headers=AUTH)

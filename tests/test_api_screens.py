@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -135,7 +134,6 @@ def test_officer_endpoints_need_a_valid_token(client: TestClient, headers: dict)
 @pytest.mark.parametrize("content, name, field", [
     (b"", "empty.csv", "file"),
     (b"employees\n", "header_only.csv", "rows"),
-    ("从业人员数,name\n1,a\n".encode("utf-16"), "utf16.csv", "file"),
     (b"\x81\xff\xfe\x00" * 10, "binary.csv", "file"),
     (b"not a workbook", "fake.xlsx", "file"),
     (b"PK\x03\x04broken zip", "broken.xlsx", "file"),
@@ -173,7 +171,7 @@ def test_unknown_run_and_result_not_ready(client: TestClient, db_url: str) -> No
 def test_runs_survive_a_restart(db_url: str) -> None:
     first = TestClient(create_app(database_url=db_url, officer_tokens={"alice": "s3cret"}))
     run_id = upload(first, CSV.encode()).json()["id"]
-    again = TestClient(create_app(database_url=db_url, officer_tokens={"bob": "other"}))
+    again = TestClient(create_app(database_url=db_url, officer_tokens={"bob": "other"}, supervisors=("bob",)))
     status = again.get(f"/v1/screens/{run_id}", headers={"Authorization": "Bearer other"}).json()
     assert status["officer"] == "alice" and status["status"] == "done"
 
@@ -184,8 +182,8 @@ def test_tokens_from_environment_and_file_are_kept_hashed(tmp_path: Path, monkey
     monkeypatch.setenv("IPCHECK_OFFICER_TOKENS", "alice:a-token, bob:b-token")
     monkeypatch.setenv("IPCHECK_OFFICER_TOKENS_FILE", str(tokens))
     officers = Officers.from_env()
-    assert sorted(officers.hashes.values()) == ["alice", "bob", "carol", "dave"]
-    assert digest("c-token") in officers.hashes and "a-token" not in json.dumps(officers.hashes)
+    assert sorted(o.name for o in officers.hashes.values()) == ["alice", "bob", "carol", "dave"]
+    assert digest("c-token") in officers.hashes and "a-token" not in repr(officers.hashes)
     with pytest.raises(ValueError, match="name:token"):
         Officers.parse(["no-colon-here"])
 

@@ -145,9 +145,9 @@ def test_scorecards_designations_and_dated_versions(tmp_path: Path) -> None:
     out = build(load_pack(tmp_path))
     md, page = out["catalogue.md"], out["catalogue.html"]
     for text in ("### 示例评分表 / Demo scorecard", "总分达标线 pass at：≥ 60", "创新能力 / Innovation（满分 max 60，最低 min 20）",
-                 "研发费用 ÷ 营业收入｜rd expense ÷ revenue ≥ 0.05 → 30 分", "≥ 0.03 且 < 0.05 → 20 分 〔假设 assumed〕（边界取含下限）",
-                 "取高 best of #2: 实用新型专利数｜utility models ≥ 5 件 → 10 分", "其他 otherwise → 0 分", "每项 each: 持有有效的高新技术企业称号｜",
-                 "公式 formula: min(20, 有效注册商标数)｜min(20, trademarks)", "小巨人直通 / Little giant route", "## 认定 / Designations",
+                 "研发费用 ÷ 营业收入｜R&D expense ÷ Operating revenue ≥ 0.05 → 30 分", "≥ 0.03 且 < 0.05 → 20 分 〔假设 assumed〕（边界取含下限）",
+                 "取高 best of #2: 实用新型专利数｜Utility-model patents ≥ 5 件 → 10 分", "其他 otherwise → 0 分", "每项 each: 持有有效的高新技术企业称号｜",
+                 "公式 formula: min(20, 有效注册商标数)｜min(20, Registered trademarks)", "小巨人直通 / Little giant route", "## 认定 / Designations",
                  "示例认定（新版） / Demo designation (new)", "2022-06-01 起，至 2026-03-31", "授予称号 grants：`specialized_sme`",
                  "甲文件 第三条「原文摘录」", "最少人数（按日期取值，见参数表）"):
         assert text in md, text

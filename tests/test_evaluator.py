@@ -137,3 +137,21 @@ def test_shipped_measure_for_a_new_ip_service_firm() -> None:
     d = next(x for x in evaluate(profile, pack, DAY).decisions if x.id == "jb_new_ip_service_firm")
     assert d.status == "eligible" and d.citation == "江北府办发〔2023〕6号 二（一）2"
     assert d.benefits[0].kind == "priority_access"
+
+
+def test_an_unscored_items_indicator_names_the_facts_it_lacks() -> None:
+    """Regression: an `items` indicator lost its missing facts (a rebinding, not an in-place union), so
+    a decision could be undetermined with nothing to ask ("无法判定：所需情形未被现有规则覆盖")."""
+    import json
+    from datetime import date
+    from pathlib import Path
+    from engine.evaluate.evaluator import evaluate
+    from engine.language.loader import load_pack
+    from engine.model.profile import parse_profile
+    data = json.loads((Path(__file__).parent.parent / "examples" / "specialized_manufacturer.json").read_text("utf-8"))
+    for key in ("获得省级以上质量奖", "quality_award_provincial"):
+        data.pop(key, None)
+    result = evaluate(parse_profile(data), load_pack(), date(2026, 6, 1))
+    unscored = [i for c in result.scorecards for g in c.groups for i in g.indicators if i.points is None]
+    assert unscored and all(i.missing for i in unscored)
+    assert all(d.missing for d in result.decisions if d.status == "undetermined")

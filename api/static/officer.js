@@ -17,8 +17,11 @@
     const response = await fetch(url, Object.assign({ headers: { Authorization: "Bearer " + token } }, options));
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
-      throw new Error((body.message_zh || "") + " / " + (body.message_en || response.status) +
-        (body.issues || []).map((i) => "\n" + i.field + ": " + i.message_zh + " / " + i.message_en).join(""));
+      const error = new Error((body.message_zh || "") + " / " + (body.message_en || response.status) +
+        (body.issues || []).map((i) => "\n" + i.field + ": " + (i.value ? i.value + " " : "") + i.message_zh +
+          " / " + i.message_en).join(""));
+      error.body = body;
+      throw error;
     }
     return response;
   }
@@ -57,6 +60,19 @@
     out.appendChild(link);
   }
 
+  // Several sheets hold data: the officer picks one and submits again.
+  const sheetField = document.getElementById("sheet-field");
+  function offerSheets(issues) {
+    form.sheet.replaceChildren(...issues.map((issue) => {
+      const option = document.createElement("option");
+      option.value = issue.value;
+      option.textContent = issue.value + (issue.message_en === "hidden" ? " (" + issue.message_zh + " hidden)" : "");
+      return option;
+    }));
+    sheetField.hidden = false;
+  }
+  form.file.addEventListener("change", () => { sheetField.hidden = true; });
+
   document.getElementById("recent").addEventListener("click", async () => {
     const token = form.token.value.trim();
     const list = document.getElementById("runs");
@@ -83,10 +99,12 @@
     const data = new FormData();
     data.append("file", form.file.files[0]);
     if (form.as_of.value) data.append("as_of", form.as_of.value);
+    if (!sheetField.hidden && form.sheet.value) data.append("sheet", form.sheet.value);
     try {
       const run = await (await call("/v1/screens", token, { method: "POST", body: data })).json();
       await poll(run.id, token);
     } catch (error) {
+      if (error.body && error.body.error === "choose_sheet") offerSheets(error.body.issues);
       show(String(error.message).split("\n"));
     }
   });

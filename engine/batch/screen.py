@@ -25,7 +25,6 @@ import csv
 import itertools
 import multiprocessing
 import sys
-import tempfile
 import time
 from collections import OrderedDict, deque
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -45,9 +44,11 @@ from engine.evaluate.evaluator import prepared
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
 from engine.batch.rationale import Coded, Rationale
-from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, RowIssue, TableError, check_source, map_headers, prefetch,
-                      read_chunks)
+from engine.batch.csvread import PROBLEM
+from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, ReadOptions, RowIssue, TableError, check_source,
+                                  map_headers, prefetch, read_chunks)
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
+from engine.batch.outputs import Staged, neutral_row, neutral_table, output_error, refuse_overwrite
 from engine.batch.workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
 IP_STRENGTH = "ip_strength"             # the default ranking score, 0-100 (rules/ip_strength/)
@@ -159,7 +160,7 @@ def _state(plan: Plan) -> tuple[RulePack, ChunkReader, Rationale]:
 def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
     """Validate and screen one chunk of raw cells (columns c0, c1, ... as in plan.headers)."""
     pack, reader, rationale = _state(plan)
-    table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+    table = table.rename_columns([n if n == PROBLEM else f"c{i}" for i, n in enumerate(table.column_names)])
     chunk = reader.prepare(table, first_row)
     n = chunk.n
     ev = BatchEvaluation(pack, plan.as_of, chunk.columns, n)
@@ -374,7 +375,8 @@ class Screening:
     def __init__(self, pack: RulePack, as_of: date, policies: list[str] | None = None,
                  allocations: list[Allocation] | None = None, lang: str = "zh", chunk_rows: int = CHUNK_ROWS,
                  progress: Callable[[int, float], None] | None = None, workers: int = 1,
-                 engine: str = "local", scheduler: str | None = None) -> None:
+                 engine: str = "local", scheduler: str | None = None, read: ReadOptions | None = None) -> None:
+        self.read = read or ReadOptions()       # sheet choice, xlsx limits; collects notes about the file
         self.pack, self.as_of, self.lang, self.chunk_rows, self.progress = pack, as_of, lang, chunk_rows, progress
         self.workers, self.engine, self.scheduler = workers, engine, scheduler
         unknown = [p for p in policies or [] if p not in pack.policies]
@@ -391,7 +393,7 @@ class Screening:
         for a in self.allocations.values():
             self._check_allocation(a)
         self.priced = [p for p in self.policies if any(b.amount for b in pack.policy_on(p, as_of).benefits)]  # type: ignore[union-attr]
-        self.excel = False
+        self.excel = self.neutral_errors = False
         self.reset()
 
     def reset(self) -> None:
@@ -399,6 +401,7 @@ class Screening:
         self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in self.priced},
                                scores={c: {} for c in self.cards})
         self.seen = SeenCodes()
+        self.read.notes = []
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.allocations}
 
     def plan(self, headers: list[str]) -> Plan:
@@ -435,14 +438,14 @@ class Screening:
             from engine.batch.dask_engine import dask_parts
             yield from dask_parts(self, source, partial(screen_part, first_row=FIRST_ROW))
             return
-        chunks = prefetch(read_chunks(source, self.chunk_rows))
+        chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))
         first = next(chunks, None)
         if first is None:
             return
         headers = first[0]
         plan = self.plan(headers)
         _remember(_PACKS, (plan.root, plan.rules_hash), self.pack, _KEEP_PACKS)    # this very pack, in this process
-        placed = _placed(itertools.chain([first], chunks))
+        placed = _placed(itertools.chain([first], chunks), self.read.first_row)
         if self.workers <= 1:
             for first_row, table in placed:
                 yield headers, screen_part(plan, table, first_row)
@@ -528,35 +531,38 @@ class Screening:
 
     # --- whole files --------------------------------------------------------
     def run(self, source: Path, output: Path) -> Summary:
+        """Screen `source` into `output` (+ side files for .csv/.parquet). Everything is written to
+        temporary files beside the targets and renamed over them at the end, so a failure leaves
+        the input and any earlier output untouched; an output that is the input is refused."""
         suffix = output.suffix.lower()
         if suffix not in OUTPUTS:
             raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
                              f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
         check_source(source)
+        sides = [] if suffix == ".xlsx" else [Path(str(output) + ".errors.csv"), Path(str(output) + ".summary.csv")]
+        refuse_overwrite([source], [output, *sides])
         self.reset()
         self.excel = suffix == ".xlsx"
+        self.neutral_errors = not self.excel       # the xlsx errors sheet quotes cells itself
         staged = self.excel or bool(self.allocations)
-        work = Path(tempfile.mkstemp(suffix=".parquet", dir=output.parent or ".", prefix=".screen-")[1]) \
-            if staged else output
-        errors_path = Path(str(output) + ".errors.csv") if suffix != ".xlsx" else work.with_suffix(".errors.csv")
+        files = Staged()
         try:
+            target = files.path(output)
+            work = files.scratch(output.parent, ".parquet") if staged else target
+            errors_path = files.scratch(output.parent, ".csv") if self.excel else files.path(sides[0])
             with errors_path.open("w", encoding="utf-8-sig", newline="") as errors_file:
                 errors = csv.writer(errors_file)
                 errors.writerow(ERROR_COLUMNS)
-                first_row = self.stream(source, work if staged else output, errors)
+                first_row = self.stream(source, work, errors)
             if staged:
-                self.finish(work, output, first_row, errors_path)
-            if suffix != ".xlsx":
-                write_summary(Path(str(output) + ".summary.csv"), self.summary)
-        except BaseException:                   # no half-written results left behind
-            for path in (output, errors_path, Path(str(output) + ".summary.csv")):
-                path.unlink(missing_ok=True)
-            raise
+                self.finish(work, target, first_row, errors_path)
+            if not self.excel:
+                write_summary(files.path(sides[1]), self.summary)
+            files.commit()
+        except OSError as e:                    # disk full, no permission: a message, not a traceback
+            raise output_error(output, e) from None
         finally:
-            if staged:
-                work.unlink(missing_ok=True)
-                if suffix == ".xlsx":
-                    errors_path.unlink(missing_ok=True)
+            files.discard()
         return self.summary
 
     def stream(self, source: Path, target: Path, errors: Any) -> int:
@@ -566,7 +572,7 @@ class Screening:
         try:
             for headers, part in self.parts(source):
                 if not headers_seen:
-                    self.write_issues(errors, map_headers(headers)[1])
+                    self.write_issues(errors, self.read.notes + map_headers(headers)[1])
                     headers_seen = True
                 part = self.absorb(part)
                 sink.write(part.table)
@@ -579,11 +585,12 @@ class Screening:
                     self.progress(done, time.perf_counter() - started)
         finally:
             sink.close()
-        return FIRST_ROW
+        return self.read.first_row               # 2, or later under title rows (set by the reader)
 
     def write_issues(self, errors: Any, issues: list[RowIssue]) -> None:
         self.summary.errors += len(issues)
-        errors.writerows([i.row, i.field, i.field_zh, i.value, i.message_zh, i.message_en] for i in issues)
+        lines = ([i.row, i.field, i.field_zh, i.value, i.message_zh, i.message_en] for i in issues)
+        errors.writerows(map(neutral_row, lines) if self.neutral_errors else lines)
 
     def finish(self, staged: Path, output: Path, first_row: int, errors_path: Path) -> None:
         """Add ranking columns and write the final file from the staged decisions."""
@@ -605,9 +612,8 @@ class Screening:
             sink.close()
 
 
-def _placed(chunks: Iterator[tuple[list[str], pa.Table]]) -> Iterator[tuple[int, pa.Table]]:
-    """(first row number, table) for each chunk."""
-    row = FIRST_ROW
+def _placed(chunks: Iterator[tuple[list[str], pa.Table]], row: int) -> Iterator[tuple[int, pa.Table]]:
+    """(first row number, table) for each chunk, the first data row being `row`."""
     for _, table in chunks:
         yield row, table
         row += table.num_rows
@@ -653,14 +659,16 @@ class _Sink:
     """A parquet or CSV writer that writes in a background thread, one table behind (pyarrow releases the GIL)."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.writer: Any = pq.ParquetWriter(path, schema) if path.suffix.lower() == ".parquet" \
-            else pacsv.CSVWriter(path, schema)
+        self.csv = path.suffix.lower() != ".parquet"
+        self.writer: Any = pacsv.CSVWriter(path, schema) if self.csv else pq.ParquetWriter(path, schema)
         self.thread = ThreadPoolExecutor(max_workers=1)
         self.pending: Any = None
 
     def write(self, table: pa.Table) -> None:
         if self.pending is not None:
             self.pending.result()
+        if self.csv:
+            table = neutral_table(table)       # no live formula in a CSV a spreadsheet opens
         self.pending = self.thread.submit(self.writer.write_table, table)
 
     def close(self) -> None:
@@ -680,7 +688,7 @@ def write_summary(path: Path, summary: Summary) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         out = csv.writer(handle)
         out.writerow(["section", "item", "count", "amount_wan_yuan"])
-        out.writerows(summary.table())
+        out.writerows(neutral_row(line) for line in summary.table())
 
 
 def terminal_progress(stream: Any = None) -> Callable[[int, float], None] | None:

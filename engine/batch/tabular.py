@@ -16,9 +16,7 @@ and 无 / none means "holds no title" (a blank cell means unknown).
 """
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import re
 import threading
 from dataclasses import dataclass, field
@@ -31,25 +29,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (CROSS_CHECKS, FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, ProfileIssue,
                       Title, field_kind, parse_profile)
+from engine.batch.csvread import PROBLEM, csv_chunks, delimiter_of, detect_encoding, first_records, problem_words
+from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
+from engine.batch.xlsxguard import SheetLimits, choose, inspect
 
 CHUNK_ROWS = 100_000
 SUPPORTED = (".csv", ".xlsx", ".parquet")
-
-
-class TableError(ValueError):
-    """A whole-file problem (unreadable, unknown format, no header), in both languages."""
-
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(f"{zh} / {en}")
-        self.en, self.zh = en, zh
 
 
 @dataclass
@@ -107,25 +99,26 @@ def _zh(name: str) -> str | None:
 
 # --- reading -------------------------------------------------------------------
 
-def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
-    """utf-8 when the start of the file decodes as UTF-8, otherwise GBK (read as its superset GB18030)."""
-    with path.open("rb") as handle:
-        head = handle.read(sample)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+@dataclass
+class ReadOptions:
+    """How to read a table: which sheet of a workbook, the limits an xlsx must keep, and where
+    notes about the file (hidden or unscreened sheets, title rows) go: row-less entries for the errors list."""
+    sheet: str | None = None
+    limits: SheetLimits = field(default_factory=SheetLimits)
+    notes: list[RowIssue] = field(default_factory=list)
+    first_row: int = 2              # set by the reader: the first data row's number (title rows move it)
 
 
-def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[list[str], pa.Table]]:
+def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS,
+                options: ReadOptions | None = None) -> Iterator[tuple[list[str], pa.Table]]:
     """(headers, table of the chunk's columns) for each chunk; columns are named c0, c1, ..."""
     check_source(path)
     suffix = path.suffix.lower()
+    options = options or ReadOptions()
     if suffix == ".csv":
-        yield from _csv_chunks(path, chunk_rows)
+        yield from _csv_chunks(path, chunk_rows, options)
     elif suffix == ".xlsx":
-        yield from _xlsx_chunks(path, chunk_rows)
+        yield from _xlsx_chunks(path, chunk_rows, options)
     else:
         yield from _parquet_chunks(path, chunk_rows)
 
@@ -173,33 +166,44 @@ def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
                 worker.join(0.01)
 
 
-def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
+def header_row(rows: list[list[str]]) -> int:
+    """Which of the first rows is the header: the first whose filled cells mostly name profile
+    fields (title rows above it are skipped); 0 when none does."""
+    for i, row in enumerate(rows[:10]):
+        filled = [c for c in row if str(c or "").strip()]
+        known = sum(field_of_header(str(c)) is not None for c in filled)
+        if known and (known >= 2 or known * 2 >= len(filled)):
+            return i
+    return 0
+
+
+def check_header(path: Path, headers: list[str], options: ReadOptions, at: int) -> None:
+    """Refuse a header row that names no profile field (wrong delimiter, no header): every row
+    would be empty. Title rows above the header are noted."""
+    if not any(field_of_header(h) is not None for h in headers):
+        shown = ", ".join(repr(h) for h in headers[:5])
+        raise TableError(f"{path}: no column of the header row ({shown}) names a profile field; check the delimiter "
+                         "and that the first row is the header", f"{path}：表头行（{shown}）没有任何列是企业信息字段；"
+                         "请检查分隔符，并确认首行为表头")
+    options.first_row = at + 2
+    if at:
+        options.notes.append(RowIssue(None, "header", "表头", at + 1, f"第 1–{at} 行是表头上方的标题行，已跳过",
+                                      f"rows 1-{at} above the header are a title, skipped"))
+
+
+def _csv_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
     encoding = detect_encoding(path)
-    with path.open("rb") as handle:
-        first = handle.readline().decode(encoding, errors="replace").lstrip("\ufeff")
-    headers = next(csv.reader(io.StringIO(first)), [])
-    if not headers:
+    lines = first_records(path, encoding)
+    if not any(line.strip() for line in lines):
         raise TableError(f"{path}: no header row", f"{path}：缺少表头行")
-    names = [f"c{i}" for i in range(len(headers))]
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    try:
-        reader = pacsv.open_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding,
-                                           block_size=max(1 << 20, chunk_rows * 200)),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
-        for batch in reader:
-            pending.append(batch)
-            count += batch.num_rows
-            if count >= chunk_rows:
-                yield headers, pa.Table.from_batches(pending)
-                pending, count = [], 0
-    except (pa.ArrowInvalid, UnicodeDecodeError) as e:     # ragged rows, bytes not in the detected encoding
-        raise TableError(f"{path}: cannot read CSV: {e}", f"{path}：无法读取 CSV：{e}") from None
-    if pending:
-        yield headers, pa.Table.from_batches(pending)
+    delimiter = delimiter_of(lines)
+    at = header_row([next(csv.reader([line], delimiter=delimiter), []) for line in lines])
+    checked = False
+    for headers, table in csv_chunks(path, chunk_rows, at, delimiter, encoding):
+        if not checked:
+            check_header(path, headers, options, at)
+            checked = True
+        yield headers, table
 
 
 def _cell_text(value: Any) -> str | None:
@@ -217,15 +221,20 @@ def _cell_text(value: Any) -> str | None:
     return str(value)
 
 
-def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:
+def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
+    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)   # before calamine sees it
+    options.notes += [RowIssue(None, "sheet", "工作表", name, zh, en) for name, zh, en in notes]
     try:
-        frame = pd.read_excel(path, engine="calamine", sheet_name=0, header=None, dtype=object, na_filter=False)
+        frame = pd.read_excel(path, engine="calamine", sheet_name=sheet.name, header=None, dtype=object,
+                              na_filter=False)
     except Exception as e:  # calamine reports corrupt or foreign files in many ways
         raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
     if frame.empty:
-        raise TableError(f"{path}: the first sheet is empty", f"{path}：第一个工作表为空")
-    headers = [_cell_text(v) or "" for v in frame.iloc[0].tolist()]
-    body = frame.iloc[1:]
+        raise TableError(f"{path}: the sheet {sheet.name!r} is empty", f"{path}：工作表 {sheet.name!r} 为空")
+    at = header_row([[_cell_text(v) or "" for v in frame.iloc[i].tolist()] for i in range(min(10, len(frame)))])
+    headers = [_cell_text(v) or "" for v in frame.iloc[at].tolist()]
+    check_header(path, headers, options, at)
+    body = frame.iloc[at + 1:]
     for start in range(0, len(body), chunk_rows):
         part = body.iloc[start:start + chunk_rows]
         arrays = [pa.array([_cell_text(v) for v in part.iloc[:, i].tolist()], type=pa.string())
@@ -334,8 +343,14 @@ class ChunkReader:
                 a, b = columns[small], columns[big]
                 doubt |= a.known & b.known & (np.asarray(a.value, dtype=float) > np.asarray(b.value, dtype=float))
         chunk = Chunk(first_row=first_row, n=n, columns=columns, valid=np.ones(n, dtype=bool), texts=texts)
+        problems = table.column(PROBLEM).to_pylist() if PROBLEM in table.column_names else []
+        for row, code in enumerate(problems):       # records the reader could not take: invalid, with why
+            if code:
+                zh, en = problem_words(code)
+                self.refuse(chunk, row, [RowIssue(first_row + row, "(row)", "整行", None, zh, en)])
         for row in np.flatnonzero(doubt):
-            self.settle(chunk, texts, int(row))
+            if chunk.valid[row]:
+                self.settle(chunk, texts, int(row))
         return chunk
 
     def convert(self, name: str, text: pa.Array) -> tuple[Vec, np.ndarray]:
@@ -439,6 +454,15 @@ class ChunkReader:
             return True, tuple(value)
         return True, getattr(value, "value", value)
 
+    @staticmethod
+    def refuse(chunk: Chunk, row: int, issues: list[RowIssue]) -> None:
+        """Mark a row invalid: nothing of it is known, its issues say why."""
+        chunk.valid[row] = False
+        chunk.issues += issues
+        for vec in chunk.columns.values():
+            vec.known[row] = False
+            vec.cache.clear()
+
     def settle(self, chunk: Chunk, texts: dict[str, pa.Array], row: int) -> None:
         """Validate one doubtful row whole through the model: its verdict and messages are final."""
         raw = {name: raw_cell(name, texts[name][row].as_py()) for name in texts}
@@ -446,11 +470,7 @@ class ChunkReader:
         try:
             profile = parse_profile(raw)
         except ProfileInputError as e:
-            chunk.valid[row] = False
-            chunk.issues += [issue_of(chunk.first_row + row, i) for i in e.issues]
-            for vec in chunk.columns.values():
-                vec.known[row] = False
-                vec.cache.clear()
+            self.refuse(chunk, row, [issue_of(chunk.first_row + row, i) for i in e.issues])
             return
         for name, vec in chunk.columns.items():
             store(vec, row, getattr(profile, name))

@@ -6,13 +6,14 @@ memory stays flat up to Excel's row limit. Every sheet is written in row order.
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator, Protocol
 
 import pyarrow as pa
 import xlsxwriter
 
+from engine.batch.outputs import FORMULA_START
 from engine.language.loader import RulePack
 
 
@@ -48,6 +49,7 @@ def sheet_name(text: str, taken: set[str]) -> str:
 class _Sheet:
     def __init__(self, book: Any, name: str, headers: list[str], header_format: Any) -> None:
         self.sheet = book.add_worksheet(name)
+        self.quoted = book.add_format({"quote_prefix": True})  # Excel's own "this is text, not a formula"
         self.sheet.write_row(0, 0, headers, header_format)
         self.sheet.freeze_panes(1, 0)
         self.row = 1
@@ -63,7 +65,8 @@ class _Sheet:
             elif isinstance(value, (int, float)):
                 sheet.write_number(row, col, value)
             else:
-                sheet.write_string(row, col, str(value))
+                text = str(value)
+                sheet.write_string(row, col, text, self.quoted if text.startswith(FORMULA_START) else None)
         self.row += 1
 
 
@@ -71,6 +74,8 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened,
     zh = screening.lang == "zh"
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
                                            "strings_to_formulas": False, "strings_to_urls": False})
+    # dated by the evaluation date, not the clock: the same input, pack and date give the same bytes
+    book.set_properties({"created": datetime.combine(screening.as_of, datetime.min.time())})
     bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
     taken: set[str] = set()
     ranked = list(screening.allocations)

@@ -38,6 +38,7 @@ def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
 @click.option("--budget", multiple=True, help="POLICY=AMOUNT: fund within AMOUNT 万元 / 预算（万元）")
 @click.option("--rank-by", "rank_by", default=None, help="Scorecard id to rank by (default: the one the measure reads)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Rationale language")
+@click.option("--sheet", default=None, help="Worksheet to screen when several hold data / 要筛查的工作表")
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes for the chunks (on the shared 2-core machine one is fastest) / 进程数")
@@ -45,11 +46,11 @@ def _pairs(values: tuple[str, ...], option: str, cast: Any) -> dict[str, Any]:
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
 @rules_option
 def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: tuple[str, ...],
-           budget: tuple[str, ...], rank_by: str | None, lang: str, chunk_rows: int, workers: int, engine: str,
+           budget: tuple[str, ...], rank_by: str | None, lang: str, sheet: str | None, chunk_rows: int, workers: int, engine: str,
            scheduler: str | None, rules: Path) -> None:
     """Screen an applicant table (.xlsx/.csv/.parquet) against every measure / 批量筛查申报企业"""
     from engine.batch.screen import Allocation, Screening, terminal_progress
-    from engine.batch.tabular import TableError
+    from engine.batch.tabular import ReadOptions, TableError
     pack = pack_or_exit(rules)
     day = as_of.date() if as_of else date.today()
     quotas, budgets = _pairs(quota, "--quota", int), _pairs(budget, "--budget", float)
@@ -59,7 +60,7 @@ def screen(source: Path, output: Path, as_of: Any, policies: str | None, quota: 
     started = time.perf_counter()
     try:
         screening = Screening(pack, day, chosen, allocations, lang, chunk_rows, terminal_progress(),
-                              workers, engine, scheduler)
+                              workers, engine, scheduler, ReadOptions(sheet=sheet))
         summary = screening.run(source, output)
     except TableError as e:
         click.echo(f"\n{e.zh}\n{e.en}", err=True)

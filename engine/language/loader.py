@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from engine.language import expr as ex
 from engine.language.suggest import did_you_mean
 from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH
+from engine.model.profile import label as field_label
 from engine.language.types import check_pack
 from engine.language.rules import (Condition, Dated, Derived, ExclusiveGroup, Expression, Information, Parameter,
                                    Policy, RuleFile, Scorecard, Strict)
@@ -192,8 +193,7 @@ class RulePack:
     def label(self, name: str) -> tuple[str, str]:
         """(zh, en) label of any name an expression can read."""
         if name in FIELDS:
-            extra = FIELDS[name].json_schema_extra
-            return extra["zh"], name.replace("_", " ")  # type: ignore[index]
+            return field_label(name, "zh"), field_label(name, "en")
         if name == "as_of":
             return "评估日期", "as-of date"
         base = name.removesuffix("_passed")

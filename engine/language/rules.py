@@ -319,6 +319,17 @@ class Benefit(Strict):
     status: Status = "confirmed"
 
 
+class ApplicationItem(Strict):
+    """How to apply, one item at a time, each cited: who takes applications (`department`), what to
+    hand in (`materials`), by when (`deadline`), where (`channel`). Only what a document states:
+    an item nobody has written down is shown as "以主管部门通知为准", never guessed."""
+    item: Literal["department", "materials", "deadline", "channel"]
+    text: Text
+    source: Source
+    status: Status = "confirmed"
+    note: str | None = None
+
+
 class Policy(Dated):
     """A district measure or a designation, in force from `from` to `to` (inclusive)."""
     id: str
@@ -331,6 +342,7 @@ class Policy(Dated):
     conditions: Condition
     benefits: list[Benefit] = []
     grants: list[str] = Field([], description="Title codes the decision grants")
+    application: list[ApplicationItem] = Field([], description="How to apply: department, materials, deadline")
 
 
 class Information(Dated):

@@ -16,6 +16,7 @@ from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationErro
 from pydantic_core import PydanticCustomError
 
 from engine.model.creditcode import CreditCodeError, validate_credit_code
+from engine.model.vocabulary import DISTRICTS, INDUSTRIES, code_from_words
 
 
 def bilingual_error(en: str, zh: str, field: str | None = None) -> PydanticCustomError:
@@ -54,6 +55,9 @@ def vocabulary_code(value: Any, table: dict[str, str], what_en: str, what_zh: st
     """The code of a vocabulary entry given as its code or its Chinese name, or a bilingual error."""
     text = str(value).strip()
     code = next((c for c, zh in table.items() if zh == text), text)
+    if code not in table and text:  # a unique part of a Chinese name ("补短板") names its entry
+        partial = [c for c, zh in table.items() if text in zh]
+        code = partial[0] if len(partial) == 1 else code
     if code not in table:
         raise bilingual_error(f"unknown {what_en} {value!r}; known: {', '.join(table)}",
                               f"未知{what_zh} {value!r}；可选：{'、'.join(table.values())}")
@@ -273,6 +277,7 @@ class EnterpriseProfile(BaseModel):
     @field_validator("division_code")
     @classmethod
     def _division(cls, v: str | None) -> str | None:
+        v = None if v is None else code_from_words(v, DISTRICTS)
         if v is not None and not re.fullmatch(r"\d{6}", v):
             raise bilingual_error("must be a 6-digit division code such as 500105", "应为 6 位行政区划代码，如 500105")
         return v
@@ -280,7 +285,7 @@ class EnterpriseProfile(BaseModel):
     @field_validator("industry_code")
     @classmethod
     def _industry(cls, v: str | None) -> str | None:
-        return None if v is None else normalise_industry_code(v)
+        return None if v is None else normalise_industry_code(code_from_words(v, INDUSTRIES))
 
     @field_validator("rd_institution_level", "sci_tech_award_level_3y", mode="before")
     @classmethod
@@ -414,3 +419,234 @@ def parse_profile(data: Any) -> EnterpriseProfile:
         return EnterpriseProfile.model_validate(data)
     except ValidationError as err:
         raise ProfileInputError(describe_errors(err)) from None
+
+
+# --- how each fact is asked: one source for every page, workbook and message ------------------
+# name: (English label, Chinese help, English help). Help is None where the label says it all.
+GUIDE: dict[str, tuple[str, str | None, str | None]] = {
+    "credit_code": ("Unified social credit code", "营业执照上的 18 位代码", "The 18-character code on the business licence"),
+    "name": ("Company name", None, None),
+    "registration_date": ("Date of registration", "营业执照上的成立日期", "As on the business licence"),
+    "division_code": ("Registered district", "注册地所在区县，可输入名称或 6 位代码（江北区 = 500105）",
+                      "District of the registered address, by name or 6-digit code (Jiangbei = 500105)"),
+    "industry_code": ("Industry (GB/T 4754)", "国民经济行业分类，可输入行业名称或任一级代码（如 C34、7520）",
+                      "GB/T 4754-2017 industry, by name or a code at any level (e.g. C34, 7520)"),
+    "legal_person": ("Has legal personality", "是否为独立法人企业（分公司、个体户选“没有”）",
+                     "An independent legal entity (a branch or sole trader is not)"),
+    "ip_service_business": ("Main business is IP services", "主营业务为知识产权代理、法律、信息、咨询、运营等服务",
+                            "IP agency, legal, information, consulting or operation services as main business"),
+    "employees": ("Staff", "上年度平均从业人员（含劳务派遣）", "Average staff last year"),
+    "rd_staff": ("R&D staff", "直接从事研发活动的人员", "Staff working directly on R&D"),
+    "st_staff": ("S&T staff", "从事研发和相关技术创新活动的科技人员（高企口径）",
+                 "Science and technology staff (high-tech enterprise definition)"),
+    "ip_staff": ("Full-time IP staff", None, None),
+    "revenue": ("Operating revenue", "最近一个完整会计年度", "Latest full year"),
+    "revenue_prior": ("Operating revenue, prior year", "最近完整年度的上一年", "The year before the latest"),
+    "revenue_prior2": ("Operating revenue, two years before", "最近完整年度的前两年", "Two years before the latest"),
+    "main_revenue": ("Main business revenue", "最近一个完整会计年度", "Latest full year"),
+    "main_revenue_prior": ("Main business revenue, prior year", None, None),
+    "main_revenue_prior2": ("Main business revenue, two years before", None, None),
+    "total_assets": ("Total assets", "最近一期资产负债表", "Latest balance sheet"),
+    "total_liabilities": ("Total liabilities", "最近一期资产负债表", "Latest balance sheet"),
+    "net_assets_prior": ("Net assets, prior year", None, None),
+    "net_assets_prior2": ("Net assets, two years before", None, None),
+    "net_profit": ("Net profit", "最近一个完整会计年度，亏损填负数", "Latest full year; a loss is negative"),
+    "rd_expense": ("R&D expense", "最近一个完整会计年度", "Latest full year"),
+    "rd_expense_prior": ("R&D expense, prior year", None, None),
+    "rd_expense_prior2": ("R&D expense, two years before", None, None),
+    "rd_expense_domestic": ("R&D expense in China", "在中国境内发生的研发费用，最近一个完整年度",
+                            "Spent within China, latest full year"),
+    "rd_expense_domestic_prior": ("R&D expense in China, prior year", None, None),
+    "rd_expense_domestic_prior2": ("R&D expense in China, two years before", None, None),
+    "high_tech_revenue": ("High-tech product revenue", "高新技术产品（服务）收入，最近一年",
+                          "High-tech products and services, latest year"),
+    "equity_financing_2y": ("Equity financing, last two years", "近两年从合格机构投资者获得的股权融资",
+                            "From qualified investors"),
+    "equity_financing_3y": ("Equity financing, last three years", "近三年从合格机构投资者获得的股权融资",
+                            "From qualified investors"),
+    "niche_years": ("Years in its market niche", "从事目前细分市场的年数", "Years in the current niche market"),
+    "strategic_emerging": ("Main product in a strategic emerging industry", "主导产品属于国家战略性新兴产业",
+                           "Main product belongs to a strategic emerging industry"),
+    "invention_patents": ("Valid invention patents", "已授权且有效的发明专利", "Granted and in force"),
+    "high_value_invention_patents": ("High-value invention patents", "符合国家知识产权局高价值发明专利口径的件数",
+                                     "Invention patents in the CNIPA high-value categories"),
+    "class1_ip": ("Class I IP", "发明专利、植物新品种、国家新药、集成电路布图设计等",
+                  "Invention patents, plant varieties, new drugs, IC layouts"),
+    "class1_ip_self_developed": ("Class I IP, self-developed", "其中自主研发取得的", "Of which developed in-house"),
+    "class1_high_value_ip": ("Class I high-value IP", None, None),
+    "class2_ip": ("Class II IP", "实用新型、外观设计、软件著作权等", "Utility models, designs, software copyrights"),
+    "utility_models": ("Utility-model patents", None, None),
+    "designs": ("Design patents", None, None),
+    "software_copyrights": ("Software copyrights", None, None),
+    "trademarks": ("Registered trademarks", "有效的注册商标", "In force"),
+    "madrid_registrations": ("Madrid international registrations", None, None),
+    "pct_applications": ("PCT applications", None, None),
+    "geographical_indications": ("Geographical indications", None, None),
+    "ip_conversions_3y": ("Technology transfers, last three years", "近三年科技成果转化项数",
+                          "Results transferred into products in the last three years"),
+    "titles": ("Titles held", "在有效期内的称号；有级别的称号请选择级别", "Titles in force, with level where it has one"),
+    "rd_institution_level": ("Level of R&D institution", "经认定的最高级别研发机构（技术中心、工程中心等）",
+                             "Highest recognised R&D institution"),
+    "has_rd_institution": ("Has an R&D institution", "设有研发机构（含与高校共建）", "Runs an R&D institution"),
+    "digitalisation_level": ("Digitalisation level", "中小企业数字化水平评测等级（1–4 级）",
+                             "SME digitalisation assessment level (1-4)"),
+    "abnormal_operation_list": ("On the abnormal-operation list", "目前被列入经营异常名录",
+                                "Currently on the list of abnormal operation"),
+    "serious_dishonesty_list": ("On the serious-dishonesty list", "被列入严重违法失信主体名单",
+                                "On the list of seriously dishonest entities"),
+    "major_accident_3y": ("Major accident, last three years", "近三年发生重大安全、质量或环境污染事故",
+                          "Major safety, quality or environmental accident in the last three years"),
+    "tax_violation_3y": ("Tax evasion, last three years", "近三年有偷漏税等违法行为", "Tax evasion in the last three years"),
+    "last_ip_penalty_date": ("Date of the last IP-infringement penalty", "最近一次因知识产权侵权受行政处罚的日期",
+                             "Date of the latest administrative penalty for IP infringement"),
+    "ip_penalty_free": ("Never penalised for IP infringement", "从未因知识产权侵权受过行政处罚",
+                        "Never penalised for IP infringement"),
+    "pledge_loan_amount": ("IP-pledge loans", "以专利、商标等知识产权质押取得的贷款金额",
+                           "Loans secured on patents, trademarks or other IP"),
+    "pledge_interest_paid": ("Interest paid on pledge loans", None, None),
+    "ip_insurance_premium": ("IP insurance premium paid", "为专利、商标等投保知识产权保险所付保费",
+                             "Premium paid for IP insurance"),
+    "licensing_deals": ("IP licences and transfers", "知识产权许可、转让的次数", "Number of IP licences and transfers"),
+    "ip_operation_body": ("IP operation body", "属于知识产权运营机构", "An IP operation body"),
+    "leading_enterprise": ("Leading enterprise of its industry", "被认定为行业龙头骨干企业",
+                           "Recognised as a leading or backbone enterprise"),
+    "builds_industry_ip_database": ("Builds an industry IP database", "正在或已建设产业知识产权数据库",
+                                    "Builds an industry IP database"),
+    "builds_ip_trusteeship_platform": ("Builds an IP trusteeship platform", "建设知识产权专业托管服务平台",
+                                       "Builds an IP trusteeship service platform"),
+    "gbt29490_reward_received": ("Already received the district's GB/T 29490 reward",
+                                 "已领取过江北区的一次性贯标奖励", "Has received the district's one-off reward"),
+    "patent_navigation_project": ("Runs a patent navigation project", "开展专利导航项目",
+                                  "Runs a patent navigation project"),
+    "collective_certification_marks": ("Collective and certification marks", "持有的集体商标、证明商标",
+                                       "Registered collective and certification marks held"),
+    "gi_mark_user": ("Uses the geographical-indication mark", "获准使用地理标志专用标志",
+                     "Authorised to use the geographical-indication special mark"),
+    "madrid_registrations_new": ("Madrid registrations obtained last year", "上一自然年度新获得的",
+                                 "Obtained in the last calendar year"),
+    "pledge_collateral_patent_or_trademark": ("Pledge secured on a patent or trademark",
+                                              "质押物为发明专利、实用新型专利或商标",
+                                              "Secured on an invention or utility-model patent or a trademark"),
+    "work_copyright_registrations": ("Registered copyrights in works", "作品著作权登记（不含软件）",
+                                     "Registered copyrights in works (not software)"),
+    "copyright_pledge_loan_amount": ("Copyright-pledge loans", "以著作权质押取得的贷款金额",
+                                     "Loans secured on copyrights"),
+    "patent_product_revenue": ("Revenue from patented products", "依托本企业专利的产品收入，最近一年",
+                               "Revenue from products based on the firm's patents, latest year"),
+    "overseas_patent_families": ("Overseas patent families", "至少有一件在境外申请或授权的专利族",
+                                 "Families with a member filed or granted abroad"),
+    "invention_patents_10y": ("Invention patents maintained over 10 years", None, None),
+    "ip_disputes_won": ("IP disputes won, last three years", None, None),
+    "ip_penalties_3y": ("IP-infringement penalties, last three years", None, None),
+    "ip_budget": ("IP budget", "最近一年知识产权工作经费", "IP work budget, latest year"),
+    "patent_attorneys": ("Licensed patent attorneys", None, None),
+    "ip_service_clients": ("IP service clients per year", None, None),
+    "prohibited_products": ("Main products prohibited or restricted", "主导产品属于国家禁止、限制或淘汰类",
+                            "Prohibited, restricted or obsolete under national industrial policy"),
+    "sci_tech_award_3y": ("S&T award, last three years", "近三年获得政府科学技术奖",
+                          "A government science and technology award in the last three years"),
+    "sci_tech_award_level_3y": ("Level of that award", "所获最高科技奖励的级别", "Level of the highest such award"),
+    "sci_tech_award_rank_3y": ("Rank among the award's winners", "本企业在获奖单位中的排名",
+                               "The firm's rank among the winning organisations"),
+    "maker_china_top500_3y": ("创客中国 top 500, last three years", "近三年进入“创客中国”中小企业创新创业大赛全国 500 强",
+                              "Top 500 of the national 创客中国 SME contest in the last three years"),
+    "main_product_field": ("Field of the main product", "主导产品在产业链中的定位",
+                           "Where the main product sits in the industrial chain"),
+    "quality_award_provincial": ("Provincial or higher quality award", "获得省级及以上质量奖",
+                                 "Holds a provincial-or-higher quality award"),
+    "quality_system_certified": ("Quality management system certified", "通过 ISO 9001 等质量管理体系认证",
+                                 "Certified to ISO 9001 or similar"),
+    "own_brand": ("Has its own brand", None, None),
+    "drafted_standards": ("Drafted standards", "参与制修订国家、行业或团体标准",
+                          "Took part in drafting national, industry or group standards"),
+    "total_income": ("Total income", "收入总额减不征税收入，最近一年（用于高新技术产品收入占比）",
+                     "Total income less non-taxable income, latest year"),
+    "key_supported_field": ("Core technology in a key supported field", "核心技术属于《国家重点支持的高新技术领域》",
+                            "Within the national key supported high-tech fields"),
+    "major_violation_1y": ("Major accident or violation, last year", "申请前一年内发生重大安全、质量事故或严重环境违法",
+                           "Major safety or quality accident or severe environmental violation in the year before"),
+    "hte_tech_level_score": ("Expert score: technology level", "专家评审给出，0–8 分", "Given by the expert panel, 0-8"),
+    "hte_core_support_score": ("Expert score: IP's core role", "专家评审给出，0–8 分", "Given by the expert panel, 0-8"),
+    "hte_ip_acquisition_score": ("Expert score: how IP was acquired", "专家评审给出，0–6 分",
+                                 "Given by the expert panel, 0-6"),
+    "hte_rd_management_score": ("Expert score: R&D management", "专家评审给出，0–20 分",
+                                "Given by the expert panel, 0-20"),
+    "hvp_strategic_emerging": ("Invention patents in strategic emerging industries", None, None),
+    "hvp_overseas_family": ("Invention patents with a family member granted abroad", None, None),
+    "hvp_max_pledge_amount": ("Largest pledge on a single invention patent", "单件发明专利获得的最高质押融资额",
+                              "Highest pledge financing on a single invention patent"),
+    "hvp_award": ("Invention patents that won a China Patent Award or national S&T award", None, None),
+}
+# Scored by the expert panel, never known to the firm: never asked, shown as what they would need.
+EXPERT_JUDGED = frozenset({"hte_tech_level_score", "hte_core_support_score", "hte_ip_acquisition_score",
+                           "hte_rd_management_score"})
+# Yes/no facts read better as 是/否 than 有/没有 (being on a list, being something).
+IS_FACTS = frozenset({"legal_person", "ip_service_business", "strategic_emerging", "abnormal_operation_list",
+                      "serious_dishonesty_list", "ip_penalty_free", "ip_operation_body", "leading_enterprise",
+                      "prohibited_products", "key_supported_field", "gbt29490_reward_received",
+                      "pledge_collateral_patent_or_trademark", "gi_mark_user", "quality_system_certified"})
+LEVEL_WORDS: dict[str, tuple[str, str]] = {"district": ("区县级", "district"), "municipal": ("地市级", "municipal"),
+                                           "provincial": ("省级", "provincial"), "national": ("国家级", "national")}
+PRODUCT_FIELDS_EN = {"gap_filling": "Fills a gap or strengthens a weak link", "industrial_foundation":
+                     "Industrial foundations (六基)", "chain_leader_supplier": "Supplier of an industry-chain leader",
+                     "other": "Other"}
+TITLES_EN = {"high_tech_enterprise": "High-tech enterprise", "innovative_sme": "Innovative SME",
+             "specialized_sme": "Specialised SME", "little_giant": "Little giant",
+             "ip_advantage_enterprise": "IP advantage enterprise", "ip_demonstration_enterprise":
+             "IP demonstration enterprise", "gbt29490_certified": "GB/T 29490 certified",
+             "iso9001_certified": "ISO 9001 certified", "tech_innovation_demo": "Technology innovation demonstration",
+             "time_honored_brand": "China time-honoured brand"}
+# Titles conferred at several levels; the others have one issuer and no level to choose.
+TITLE_LEVELS: dict[str, tuple[str, ...]] = {
+    "ip_advantage_enterprise": ("district", "municipal", "provincial", "national"),
+    "ip_demonstration_enterprise": ("provincial", "national"),
+    "tech_innovation_demo": ("municipal", "provincial", "national"),
+}
+
+
+class Option(BaseModel):
+    """One answer a person can pick: the value the profile takes and its words."""
+    model_config = ConfigDict(frozen=True)
+    value: Any
+    zh: str
+    en: str
+
+
+def label(name: str, lang: str = "zh") -> str:
+    """The field's name for people, in Chinese or English."""
+    return label_zh(name) if lang == "zh" else GUIDE[name][0]
+
+
+def help_text(name: str, lang: str = "zh") -> str | None:
+    _, zh, en = GUIDE[name]
+    return zh if lang == "zh" else en
+
+
+def options(name: str) -> list[Option]:
+    """The answers offered for a yes/no, level or enumerated fact ([] for numbers, dates, text)."""
+    kind = field_kind(name)
+    if kind == "bool":
+        yes, no = ("是", "否") if name in IS_FACTS else ("有", "没有")
+        return [Option(value=True, zh=yes, en="yes"), Option(value=False, zh=no, en="no")]
+    if kind == "level":
+        return [Option(value=code, zh=zh, en=en) for code, (zh, en) in LEVEL_WORDS.items()]
+    if name == "main_product_field":
+        return [Option(value=code, zh=zh, en=PRODUCT_FIELDS_EN[code]) for code, zh in PRODUCT_FIELDS.items()]
+    return []
+
+
+def zero_means_none(name: str) -> bool:
+    """Counts and amounts that cannot be negative: "0 / 没有" is an answer of its own."""
+    return field_kind(name) in ("integer", "number") and bound_of(name, "ge") == 0
+
+
+def bound_of(name: str, which: str) -> float | None:
+    for item in FIELDS[name].metadata:
+        value = getattr(item, which, None)
+        if value is not None:
+            return float(value)
+    return None
+
+
+def asked_of_firm(name: str) -> bool:
+    return name not in EXPERT_JUDGED

@@ -1,0 +1,55 @@
+"""What every page shares: the templates, the words for statuses and flags, a fact's name for people."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from engine import Assessment, fmt_number, fmt_value, strength_chart
+from engine.model.profile import FIELDS, label
+
+from .rulesource import pack_of
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+STATUS_WORDS = {"zh": {"eligible": "符合", "ineligible": "暂不符合", "undetermined": "待定", "error": "无法判定（规则出错）"},
+                "en": {"eligible": "Eligible", "ineligible": "Not yet", "undetermined": "Undetermined",
+                       "error": "Not decided (rule error)"}}
+RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
+             "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
+
+
+def language(value: str | None) -> str:
+    return "en" if value == "en" else "zh"
+
+
+def translator(lang: str) -> Callable[[str, str], str]:
+    return lambda zh, en: zh if lang == "zh" else en
+
+
+def field_name(name: str, lang: str, pack: Any = None) -> str:
+    """A fact's name for people: profile fields from the profile model, rule facts from the pack."""
+    if name in FIELDS:
+        return label(name, lang)
+    zh, en = pack.label(name) if pack is not None else (name, name)
+    return zh if lang == "zh" else en
+
+
+def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
+    """The IP-strength radar chart, when the pack has an IP-strength scorecard."""
+    return Markup(strength_chart(assessment.strength, lang)) if assessment.strength else None
+
+
+def page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    other = "en" if lang == "zh" else "zh"
+    return templates.TemplateResponse(request, name, status_code=status, context={
+        "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": pack_of(request).hash,
+        "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang],
+        "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
+        "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
+
+

@@ -1,0 +1,469 @@
+"""The next-question engine: from the answers so far, the step that settles the most open outcomes.
+
+Outcomes are the pack's policies and designations in force and the IP-strength tier. The answers
+so far are a partial profile plus the facts the person said they do not know (never asked again).
+The three-valued evaluation says which outcomes are still open and which facts each one lacks;
+each candidate step (a fact, or related facts asked together) is scored by probing its facts with
+extreme values on the rule AST's own evaluation: an outcome the step "can settle" becomes decided
+under at least one probe. There is no hand-written question order: only the opening step (who the
+firm is) is fixed. Derived facts are not profile fields and so are never asked; expert-judged
+facts are never asked of a firm. The interview ends when every outcome is settled or no fact that
+could still change one remains.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from engine.evaluate.evaluator import Evaluation
+from engine.evaluate.status import compiled
+from engine.evaluate.strength import CARD, TIER
+from engine.language import expr as ex
+from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.model.profile import (FIELDS, KEY_BY_LABEL, LEVEL_WORDS, ProfileInputError, bilingual_error,
+                                  describe_errors, TITLE_LEVELS, TITLES, TITLES_EN, EnterpriseProfile, Level,
+                                  Option, Title, asked_of_firm, bound_of, field_kind, help_text, label, options,
+                                  parse_profile, unit_of, zero_means_none)
+from engine.model.results import Assessment, Words
+
+BIG = 10.0 ** 9  # a probe value beyond every threshold
+
+
+@dataclass(frozen=True)
+class Group:
+    """Facts asked together as one step. `none_of`: one "none of these apply" answer (each fact
+    at its `clean` value), with per-item exceptions."""
+    id: str
+    zh: str
+    en: str
+    facts: tuple[str, ...]
+    none_of: bool = False
+
+
+OPENING = Group("opening", "企业基本情况", "About the firm",
+                ("credit_code", "name", "division_code", "industry_code", "employees", "revenue", "titles"))
+GROUPS: tuple[Group, ...] = (
+    Group("size", "企业规模", "Size", ("employees", "revenue", "total_assets")),
+    Group("compliance", "合规情况（近三年）", "Compliance (last three years)",
+          ("abnormal_operation_list", "serious_dishonesty_list", "major_accident_3y", "tax_violation_3y",
+           "major_violation_1y", "prohibited_products"), none_of=True),
+    Group("revenue_history", "营业收入（近三年）", "Revenue (three years)", ("revenue", "revenue_prior", "revenue_prior2")),
+    Group("main_revenue", "主营业务收入（近三年）", "Main business revenue (three years)",
+          ("main_revenue", "main_revenue_prior", "main_revenue_prior2")),
+    Group("rd_expense", "研发费用（近三年）", "R&D expense (three years)",
+          ("rd_expense", "rd_expense_prior", "rd_expense_prior2")),
+    Group("rd_domestic", "境内研发费用（近三年）", "R&D expense in China (three years)",
+          ("rd_expense_domestic", "rd_expense_domestic_prior", "rd_expense_domestic_prior2")),
+    Group("net_assets", "净资产", "Net assets", ("net_assets_prior", "net_assets_prior2")),
+    Group("staff", "人员构成", "Staff", ("rd_staff", "st_staff", "ip_staff")),
+    Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y")),
+    Group("award", "科技奖励", "S&T awards", ("sci_tech_award_3y", "sci_tech_award_level_3y", "sci_tech_award_rank_3y")),
+    Group("pledge", "知识产权质押融资", "IP-pledge loans",
+          ("pledge_loan_amount", "pledge_interest_paid", "pledge_collateral_patent_or_trademark")),
+    Group("ip_penalty", "知识产权侵权处罚", "IP-infringement penalties", ("ip_penalty_free", "last_ip_penalty_date")),
+    Group("ip_counts", "拥有的知识产权", "IP held",
+          ("invention_patents", "utility_models", "designs", "software_copyrights", "trademarks",
+           "geographical_indications", "collective_certification_marks", "work_copyright_registrations")),
+    Group("abroad", "海外布局", "Abroad",
+          ("madrid_registrations", "madrid_registrations_new", "pct_applications", "overseas_patent_families")),
+    Group("district_roles", "平台与项目", "Platforms and projects",
+          ("ip_operation_body", "leading_enterprise", "builds_industry_ip_database", "builds_ip_trusteeship_platform",
+           "patent_navigation_project")),
+    Group("ip_operation", "知识产权运营", "IP operation",
+          ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount", "ip_conversions_3y")),
+    Group("quality", "质量与品牌", "Quality and brand",
+          ("own_brand", "quality_system_certified", "quality_award_provincial", "drafted_standards", "gi_mark_user")),
+    Group("class_ip", "知识产权分类（高企口径）", "IP by class (high-tech enterprise)",
+          ("class1_ip", "class1_ip_self_developed", "class1_high_value_ip", "class2_ip")),
+    Group("hvp", "高价值发明专利情形", "High-value patent categories",
+          ("hvp_strategic_emerging", "hvp_overseas_family", "hvp_max_pledge_amount", "hvp_award")),
+)
+CLEAN: dict[str, Any] = {name: False for g in GROUPS if g.none_of for name in g.facts}
+
+
+# --- answers ------------------------------------------------------------------------------------
+
+class Answers(BaseModel):
+    """The answers so far: known values (English or Chinese keys) and the facts the person does not
+    know (不知道), by English name or Chinese label."""
+    model_config = ConfigDict(extra="forbid")
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+
+    @field_validator("unknown")
+    @classmethod
+    def _known_names(cls, names: list[str]) -> list[str]:
+        out = []
+        for name in names:
+            key = KEY_BY_LABEL.get(name, name)
+            if key not in FIELDS:
+                raise bilingual_error(f"unknown fact {name!r}", f"没有名为 {name!r} 的信息项")
+            out.append(key)
+        return out
+
+
+def answers_from(data: Any) -> Answers:
+    """Request JSON (`{"values": {...}, "unknown": [...]}`) as answers, or ProfileInputError."""
+    if not isinstance(data, dict):
+        data = {"values": data}
+    try:
+        return Answers.model_validate(data)
+    except ValidationError as err:
+        raise ProfileInputError(describe_errors(err)) from None
+
+
+def askable(name: str) -> bool:
+    return name in FIELDS and asked_of_firm(name)
+
+
+# --- status-only evaluation (engine.evaluate.status, behind one small class) ---------------------
+
+_AS_BOOL = {"eligible": True, "ineligible": False, "undetermined": None, "error": None}
+
+
+class Statuses:
+    """The open outcomes of a partial profile, and the same with a few facts changed (probes)."""
+
+    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date, targets: Iterable[str]) -> None:
+        self.pack, self.as_of, self.targets = pack, as_of, list(targets)
+        self.fast = compiled(pack, as_of)
+        self.facts = {name: getattr(profile, name) for name in FIELDS}
+        self.base = self.fast.run(self.facts, self.targets)
+
+    def read(self) -> dict[str, tuple[Any, set[str]]]:
+        """Each target's value (None = undetermined) and the profile facts that would settle it."""
+        out = {}
+        for t in self.targets:
+            value = self.value(self.base, t)
+            missing = self.base.decisions[t].missing if t in self.base.decisions else self.base.missing.name(t)
+            out[t] = (value, {m for m in missing if m in FIELDS} if value is None else set())
+        return out
+
+    def value(self, result: Any, target: str) -> Any:
+        if target in result.decisions:
+            return _AS_BOOL[result.decisions[target].status]
+        value = result.facts.get(target)
+        return self.tier_of_interval(result) if value is None and target == TIER else value
+
+    def tier_of_interval(self, result: Any) -> Any:
+        """The tier while the score is still an interval: settled once both ends fall in one band
+        (the tier's cut-offs rise with the score, so every score between gets the same tier)."""
+        card = result.scorecards.get(CARD)
+        if card is None:
+            return None
+        ends = []
+        for total in (card.low, card.high):
+            ev = Evaluation.__new__(Evaluation)
+            ev.values, ev.missing = dict(result.values) | {CARD: total}, {}
+            for ident in self.pack.order:
+                if ident in self.pack.derived and ident in downstream(self.pack, [CARD]):
+                    ev.derive(self.pack.derived[ident])
+            ends.append(ev.values.get(TIER))
+        return ends[0] if ends[0] == ends[1] else None
+
+    def changed(self, update: dict[str, Any], targets: list[str]) -> tuple[dict[str, Any], float]:
+        """The targets' values with the facts in `update` set, and how many points the open scores'
+        intervals shrink by."""
+        result = self.fast.run(self.facts | update, targets)
+        narrowed = sum((b.high - b.low) - (result.scorecards[c].high - result.scorecards[c].low)
+                       for c, b in self.base.scorecards.items() if c in result.scorecards)
+        return {t: self.value(result, t) for t in targets}, narrowed
+
+
+def statuses(profile: EnterpriseProfile, pack: RulePack, as_of: date,
+             targets: Iterable[str]) -> dict[str, tuple[Any, set[str]]]:
+    """Each target's value (None = undetermined) and the profile facts that would settle it."""
+    return Statuses(profile, pack, as_of, targets).read()
+
+
+def downstream(pack: RulePack, names: Iterable[str]) -> set[str]:
+    """Every derived fact, scorecard and policy that reads any of `names`, directly or not."""
+    readers = pack.memo.get(downstream)
+    if readers is None:
+        readers = {}
+        for ident in pack.order:
+            item = pack.derived.get(ident) or pack.scorecards.get(ident)
+            deps = dependencies(item) if item is not None else \
+                set().union(*(dependencies(v) for v in pack.policies[ident]))
+            for dep in deps:
+                readers.setdefault(dep.removesuffix("_passed"), set()).add(ident)
+        pack.memo[downstream] = readers
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        for reader in readers.get(todo.pop(), ()):
+            if reader not in found:
+                found.add(reader)
+                todo.append(reader)
+    return found
+
+
+# --- outcomes -----------------------------------------------------------------------------------
+
+def outcome_ids(pack: RulePack, as_of: date) -> list[str]:
+    ids = [p for p in pack.policies if pack.policy_on(p, as_of) is not None]
+    return ids + ([TIER] if TIER in pack.derived else [])
+
+
+def outcome_words(pack: RulePack, ident: str) -> Words:
+    zh, en = pack.label(ident)
+    return Words(zh=zh, en=en)
+
+
+class Outcome(BaseModel):
+    id: str
+    kind: str                      # measure, designation or tier
+    title: Words
+    status: str                    # eligible / ineligible / undetermined
+    value: Any = None              # the tier's letter
+
+
+def outcome(pack: RulePack, as_of: date, ident: str, value: Any) -> Outcome:
+    policy = pack.policy_on(ident, as_of) if ident in pack.policies else None
+    status = "undetermined" if value is None else ("eligible" if value is True else
+                                                   "ineligible" if value is False else "eligible")
+    return Outcome(id=ident, kind=policy.kind if policy else "tier", title=outcome_words(pack, ident),
+                   status=status, value=None if isinstance(value, bool) else value)
+
+
+# --- questions ----------------------------------------------------------------------------------
+
+class TitleChoice(BaseModel):
+    code: str
+    zh: str
+    en: str
+    levels: list[Option] = []      # only for titles conferred at several levels
+
+
+class Question(BaseModel):
+    field: str
+    label: Words
+    kind: str                      # number, integer, bool, date, text, level, titles
+    unit: str | None = None
+    help: Words | None = None
+    options: list[Option] = []
+    zero_option: bool = False      # "0 / 没有" is an answer of its own
+    clean: Any = None              # in a "none of these apply" group: the value "does not apply" gives
+    minimum: float | None = None
+    maximum: float | None = None
+    titles: list[TitleChoice] = []
+
+
+class Step(BaseModel):
+    id: str
+    title: Words
+    questions: list[Question]
+    why: Words
+    settles: list[str]             # outcome ids this step can settle
+    none_of: bool = False
+
+
+class Progress(BaseModel):
+    done: bool
+    step: Step | None
+    outcomes: list[Outcome]
+    settled: int
+    total: int
+    open_facts: list[str]          # facts that could still settle an open outcome (K in "回答这 K 个问题")
+    asked: int                     # facts answered or marked unknown so far
+
+
+def question(name: str) -> Question:
+    zh_help, en_help = help_text(name, "zh"), help_text(name, "en")
+    titles = [TitleChoice(code=c, zh=zh, en=TITLES_EN[c],
+                          levels=[Option(value=lv, zh=LEVEL_WORDS[lv][0], en=LEVEL_WORDS[lv][1])
+                                  for lv in TITLE_LEVELS.get(c, ())]) for c, zh in TITLES.items()] \
+        if field_kind(name) == "titles" else []
+    said = zh_help and en_help and zh_help != label(name, "zh")  # a help that only repeats the label is left out
+    return Question(field=name, label=Words(zh=label(name, "zh"), en=label(name, "en")), kind=field_kind(name),
+                    unit=unit_of(name), help=Words(zh=zh_help, en=en_help) if said else None,
+                    options=options(name), zero_option=zero_means_none(name), clean=CLEAN.get(name),
+                    minimum=bound_of(name, "ge"), maximum=bound_of(name, "le"), titles=titles)
+
+
+# --- probing ------------------------------------------------------------------------------------
+
+def _strings(pack: RulePack) -> list[str]:
+    found = pack.memo.get(_strings)
+    if found is None:
+        texts = {n.value for node in _all_asts(pack) for n in _walk(node) if isinstance(n, ex.Str)}
+        texts |= {v.value for p in pack.parameters.values() for v in p.versions if isinstance(v.value, str)}
+        found = pack.memo[_strings] = sorted(texts)[:12] + ["\x00"]
+    return found
+
+
+def _all_asts(pack: RulePack) -> Iterable[ex.Node]:
+    for item in [*pack.derived.values(), *pack.scorecards.values(), *(v for vs in pack.policies.values() for v in vs)]:
+        yield from (e.ast for e in expressions_of(item))
+
+
+def _walk(node: ex.Node) -> Iterable[ex.Node]:
+    yield node
+    for child in ex.children(node):
+        yield from _walk(child)
+
+
+ALL_TITLES = [Title(title=c, level=Level.national) for c in TITLES]
+
+
+def probe_values(name: str, pack: RulePack, as_of: date) -> list[Any]:
+    """Values at the ends of a fact's range: one of them decides whatever the fact alone can decide."""
+    kind = field_kind(name)
+    if kind == "bool":
+        return [False, True]
+    if kind in ("integer", "number"):
+        low = bound_of(name, "ge")
+        high = bound_of(name, "le")
+        return [low if low is not None else -BIG, high if high is not None else BIG]
+    if kind == "date":
+        return [date(1900, 1, 1), as_of]
+    if kind == "level":
+        return [Level.district, Level.national]
+    if kind == "titles":
+        return [[], ALL_TITLES]
+    opts = options(name)
+    return [o.value for o in opts] if opts else _strings(pack)
+
+
+@dataclass
+class Candidate:
+    facts: tuple[str, ...]
+    group: Group | None
+    settles: set[str]
+    touches: float     # the step's share of what each open outcome it cannot settle alone lacks
+    narrows: float      # points the open scores' intervals shrink by, on average over the probes
+
+
+def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> tuple[set[str], float]:
+    targets = [o for o, missing in open_missing.items() if missing & update.keys()]
+    if not targets:
+        return set(), 0.0
+    found, narrowed = base.changed(update, targets)
+    return {o for o, value in found.items() if value is not None}, narrowed
+
+
+def score(base: Statuses, facts: tuple[str, ...], group: Group | None,
+          open_missing: dict[str, set[str]]) -> Candidate:
+    """What a step could settle: each fact at each end of its range, and the group's facts together."""
+    values = {f: probe_values(f, base.pack, base.as_of) for f in facts}
+    updates = [{f: v} for f in facts for v in values[f]]
+    if len(facts) > 1:
+        updates += [{f: values[f][0] for f in facts}, {f: values[f][-1] for f in facts}]
+        if group is not None and group.none_of:
+            updates.append({f: CLEAN[f] for f in facts})
+    settles: set[str] = set()
+    narrows = 0.0
+    for update in updates:
+        settled, narrowed = _probe(base, update, open_missing)
+        settles |= settled
+        narrows += narrowed / len(updates)
+    # an outcome the step cannot settle alone still needs it: its share of what that outcome lacks
+    touches = sum(len(missing & set(facts)) / len(missing) for o, missing in open_missing.items()
+                  if missing & set(facts) and o not in settles)
+    return Candidate(facts, group, settles, touches, narrows)
+
+
+# --- the next step ------------------------------------------------------------------------------
+
+def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack, as_of: date) -> Progress:
+    """The decisions so far and the step to ask next (None when the interview is over)."""
+    unknown = set(unknown)
+    ids = outcome_ids(pack, as_of)
+    base = Statuses(profile, pack, as_of, ids)
+    state = base.read()
+    answered = {n for n in FIELDS if getattr(profile, n) is not None}
+    outcomes = [outcome(pack, as_of, i, state[i][0]) for i in ids]
+    open_missing = {o: {m for m in missing if askable(m) and m not in answered and m not in unknown}
+                    for o, (value, missing) in state.items() if value is None}
+    open_missing = {o: m for o, m in open_missing.items() if m}
+    open_facts = sorted(set().union(*open_missing.values()), key=list(FIELDS).index)
+    settled = sum(1 for o in outcomes if o.status != "undetermined")
+    asked = len(answered | unknown)
+    progress = Progress(done=True, step=None, outcomes=outcomes, settled=settled, total=len(ids),
+                        open_facts=open_facts, asked=asked)
+    opening = [f for f in OPENING.facts if f not in answered and f not in unknown]
+    if len(opening) == len(OPENING.facts):
+        why = _why(pack, [o for o in ids if state[o][0] is None])
+        progress.step = Step(id=OPENING.id, title=Words(zh=OPENING.zh, en=OPENING.en),
+                             questions=[question(f) for f in opening], why=why,
+                             settles=[o for o in ids if state[o][0] is None])
+        progress.done = False
+        return progress
+    if not open_facts:
+        return progress
+    best = max(_candidates(base, open_facts, open_missing),
+               key=rank)
+    shown = [o for o in ids if o in best.settles] or [o for o in ids if open_missing.get(o, set()) & set(best.facts)]
+    group = best.group
+    title = Words(zh=group.zh, en=group.en) if group else Words(zh=label(best.facts[0]), en=label(best.facts[0], "en"))
+    progress.step = Step(id=group.id if group else best.facts[0], title=title,
+                         questions=[question(f) for f in best.facts], why=_why(pack, shown, bool(best.settles)),
+                         settles=shown, none_of=bool(group and group.none_of))
+    progress.done = False
+    return progress
+
+
+def rank(c: Candidate) -> tuple[float, ...]:
+    """Most progress per question: outcomes it settles alone, plus its share of those it helps settle;
+    then the most narrowing of open scores; then fewer questions, then the profile's order."""
+    n = len(c.facts)
+    return (len(c.settles) + c.touches) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
+
+
+def _candidates(base: Statuses, open_facts: list[str], open_missing: dict[str, set[str]]) -> list[Candidate]:
+    grouped: set[str] = set()
+    out = []
+    for group in GROUPS:
+        facts = tuple(f for f in group.facts if f in open_facts)
+        if len(facts) > 1:
+            grouped |= set(facts)
+            out.append(score(base, facts, group, open_missing))
+    out += [score(base, (f,), None, open_missing) for f in open_facts if f not in grouped]
+    return out
+
+
+def _why(pack: RulePack, outcomes: list[str], settles: bool = True) -> Words:
+    names = [outcome_words(pack, o) for o in outcomes]
+    shown_zh = "、".join(w.zh for w in names[:4]) + (f"等 {len(names)} 项" if len(names) > 4 else "")
+    shown_en = "; ".join(w.en for w in names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    if settles:
+        return Words(zh=f"回答后可确定：{shown_zh}", en=f"Answering settles: {shown_en}")
+    return Words(zh=f"与以下结果有关：{shown_zh}", en=f"Bears on: {shown_en}")
+
+
+def profile_of(answers: Answers) -> EnterpriseProfile:
+    """The partial profile the answers give (validated like any profile input)."""
+    return parse_profile({k: v for k, v in answers.values.items() if k not in answers.unknown})
+
+
+def interview(answers: Answers, pack: RulePack, as_of: date) -> Progress:
+    return next_step(profile_of(answers), [u for u in answers.unknown if u in FIELDS], pack, as_of)
+
+
+# --- the result in one line ---------------------------------------------------------------------
+
+class ResultSummary(BaseModel):
+    """符合 N 项，预计可获 X 万元（其中 Y 项金额为假设值）; 待定 M 项：回答这 K 个问题即可确定."""
+    eligible: int
+    amount: float                  # 万元, over the eligible decisions that state an amount
+    assumed_amounts: int           # eligible decisions whose amount rests on an assumed or provisional value
+    without_amount: int            # eligible decisions with support "as provided" (no amount)
+    undetermined: int
+    open_questions: int
+    ineligible: int
+
+
+def result_summary(assessment: Assessment, progress: Progress) -> ResultSummary:
+    eligible = [d for d in assessment.decisions if d.status == "eligible"]
+    priced = [d for d in eligible if any(b.amount is not None for b in d.benefits)]
+    assumed = [d for d in priced if d.rule_status != "confirmed"
+               or any(b.rule_status != "confirmed" for b in d.benefits if b.amount is not None)]
+    return ResultSummary(eligible=len(eligible), amount=sum(b.amount for d in priced for b in d.benefits
+                                                      if b.amount is not None),
+                   assumed_amounts=len(assumed), without_amount=len(eligible) - len(priced),
+                   undetermined=sum(1 for d in assessment.decisions if d.status == "undetermined"),
+                   open_questions=len(progress.open_facts),
+                   ineligible=sum(1 for d in assessment.decisions if d.status == "ineligible"))

@@ -1,0 +1,154 @@
+"""The next-question engine: opening first, never asks what is known, unknown, derived or expert-judged,
+and a truthful firm ends with the decisions its complete profile gives."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from engine.evaluate.evaluator import evaluate
+from engine.evaluate.interview import OPENING, TIER, Answers, interview, outcome_ids
+from engine.language.loader import RulePack, load_pack
+from engine.model.profile import EXPERT_JUDGED, FIELDS, parse_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return load_pack()
+
+
+def truth(name: str) -> dict:
+    """An example's facts, less the expert panel's scores (never asked of a firm)."""
+    profile = parse_profile(json.loads((ROOT / "examples" / name).read_text(encoding="utf-8")))
+    return profile.model_dump(exclude_none=True, exclude=set(EXPERT_JUDGED))
+
+
+def run(pack: RulePack, full: dict, limit: int = 200) -> tuple[Answers, list[list[str]]]:
+    """Answer every step truthfully from `full` (a fact it lacks is "不知道")."""
+    answers, steps = Answers(), []
+    for _ in range(limit):
+        progress = interview(answers, pack, AS_OF)
+        if progress.done:
+            return answers, steps
+        asked = [q.field for q in progress.step.questions]
+        steps.append(asked)
+        for name in asked:
+            if name in full:
+                answers.values[name] = full[name]
+            else:
+                answers.unknown.append(name)
+    raise AssertionError("the interview did not end")
+
+
+def test_the_opening_step_comes_first(pack: RulePack) -> None:
+    progress = interview(Answers(), pack, AS_OF)
+    assert not progress.done and progress.step.id == "opening"
+    assert [q.field for q in progress.step.questions] == list(OPENING.facts)
+    assert progress.total == len(outcome_ids(pack, AS_OF)) and TIER in outcome_ids(pack, AS_OF)
+
+
+@pytest.mark.parametrize("example", ["specialized_manufacturer.json", "new_ip_service_firm.json",
+                                     "software_hte_candidate.json"])
+def test_a_truthful_firm_ends_with_its_complete_profiles_decisions(pack: RulePack, example: str) -> None:
+    full = truth(example)
+    answers, steps = run(pack, full)
+    asked = [f for step in steps for f in step]
+    assert len(asked) == len(set(asked)), "a fact was asked twice"
+    assert not set(asked) & EXPERT_JUDGED and set(asked) <= set(FIELDS)
+    complete = evaluate(parse_profile(full), pack, AS_OF)
+    final = {o.id: o.status for o in interview(answers, pack, AS_OF).outcomes}
+    assert final == {d.id: d.status for d in complete.decisions} | {TIER: final[TIER]}
+    assert len(asked) < len(FIELDS)
+
+
+def test_a_firm_that_knows_nothing_is_asked_each_relevant_fact_once_and_the_interview_ends(pack: RulePack) -> None:
+    answers, steps = run(pack, {})
+    asked = [f for step in steps for f in step]
+    assert len(asked) == len(set(asked)) and set(answers.unknown) == set(asked)
+    assert not set(asked) & EXPERT_JUDGED
+
+
+def test_each_step_says_what_it_can_settle(pack: RulePack) -> None:
+    answers = Answers(values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": []},
+                      unknown=["credit_code", "name", "industry_code"])
+    step = interview(answers, pack, AS_OF).step
+    assert step.settles and step.why.zh.startswith("回答后可确定：")
+    titles = [pack.label(o)[0] for o in step.settles]
+    assert titles[0] in step.why.zh
+
+
+def test_compliance_facts_are_one_none_of_these_step(pack: RulePack) -> None:
+    answers = Answers(values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": [],
+                              "industry_code": "C34"}, unknown=["credit_code", "name"])
+    seen = []
+    for _ in range(40):
+        progress = interview(answers, pack, AS_OF)
+        if progress.done:
+            break
+        seen.append(progress.step)
+        answers.unknown += [q.field for q in progress.step.questions]
+    compliance = next(s for s in seen if s.id == "compliance")
+    assert compliance.none_of and len(compliance.questions) > 1
+    assert all(q.clean is False for q in compliance.questions)
+
+
+def test_a_deliberate_unknown_is_never_asked_again(pack: RulePack) -> None:
+    answers = Answers(values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": []},
+                      unknown=["credit_code", "name", "industry_code"])
+    first = interview(answers, pack, AS_OF).step
+    answers.unknown += [q.field for q in first.questions]
+    again = interview(answers, pack, AS_OF).step
+    assert not {q.field for q in first.questions} & {q.field for q in again.questions}
+
+
+# --- POST /v1/interview -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory):
+    from fastapi.testclient import TestClient
+    from api.app import create_app
+    return TestClient(create_app(database_url=f"sqlite:///{tmp_path_factory.mktemp('db')}/db.sqlite3"))
+
+
+def test_the_api_gives_the_next_step_with_options_and_why(client) -> None:
+    from api.examples import EXAMPLE_INTERVIEW
+    r = client.post("/v1/interview", params={"as_of": "2026-06-01"}, json=EXAMPLE_INTERVIEW)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["done"] is False and body["step"]["questions"] and body["step"]["why"]["zh"]
+    assert body["total"] == len(body["outcomes"]) and body["settled"] <= body["total"]
+    q = body["step"]["questions"][0]
+    assert q["label"]["zh"] and q["label"]["en"]
+    start = client.post("/v1/interview", json={}).json()
+    assert start["step"]["id"] == "opening"
+    spec = client.get("/openapi.json").json()["paths"]["/v1/interview"]["post"]
+    assert "examples" in spec["requestBody"]["content"]["application/json"]
+
+
+@pytest.mark.parametrize("body, field", [({"values": {"从业人员数": -1}}, "employees"),
+                                         ({"values": {}, "unknown": ["nonsense"]}, "unknown"),
+                                         ({"values": {}, "extra": 1}, "extra")])
+def test_bad_answers_get_bilingual_422s(client, body, field) -> None:
+    r = client.post("/v1/interview", json=body)
+    assert r.status_code == 422
+    issue = r.json()["issues"][0]
+    assert issue["field"].startswith(field) and issue["message_zh"] and issue["message_en"]
+
+
+@pytest.mark.parametrize("example", ["specialized_manufacturer.json", "manufacturer_incomplete.json",
+                                     "ip_strength_manufacturer.json", "new_ip_service_firm.json"])
+def test_the_status_only_run_agrees_with_the_explaining_evaluator(pack: RulePack, example: str) -> None:
+    from engine.evaluate.interview import statuses
+    profile = parse_profile(json.loads((ROOT / "examples" / example).read_text(encoding="utf-8")))
+    full = evaluate(profile, pack, AS_OF)
+    found = statuses(profile, pack, AS_OF, outcome_ids(pack, AS_OF))
+    for d in full.decisions:
+        value, missing = found[d.id]
+        assert {True: "eligible", False: "ineligible", None: "undetermined"}[value] == d.status, d.id
+        assert missing == set(d.missing) or value is not None, d.id
+    assert found[TIER][0] == full.facts.get(TIER)

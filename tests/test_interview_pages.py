@@ -1,0 +1,164 @@
+"""The interview pages, posted step by step as a browser without JavaScript would: every page of a
+full interview is in Chinese (no identifier-like token, no English word), and the result page sums
+it up (符合 N 项 … 待定 M 项 …)."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from engine.model.profile import EXPERT_JUDGED, field_kind, parse_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+IDENTIFIER = re.compile(r"[a-z]+_[a-z_]+")
+ENGLISH = re.compile(r"[A-Za-z]{2,}")
+ALLOWED = {"ipcheck", "English", "API", "GB", "ISO", "PCT", "LPR", "JSON", "PDF"}
+FIRM = {"统一社会信用代码": "91500105MA5U00011E", "企业名称": "重庆示例机械制造有限公司"}
+
+
+class Page(HTMLParser):
+    """What a person sees (text, placeholders, labels for screen readers) and the step form's fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.hidden: dict[str, str] = {}
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in ("script", "style"):
+            self._skip += 1
+        if tag == "input" and a.get("type") == "hidden" and a.get("name") not in self.hidden:
+            self.hidden[a["name"] or ""] = a.get("value") or ""
+        for key in ("placeholder", "aria-label", "title", "alt"):
+            if a.get(key):
+                self.text.append(a[key] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+def read(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    return page
+
+
+def leaks(page: Page) -> list[str]:
+    text = " ".join(page.text)
+    text = re.sub(r"\b[0-9a-f]{16}\b|\b[0-9A-Z]{18}\b", " ", text)  # the rule pack's hash, a credit code
+    return IDENTIFIER.findall(text) + [w for w in ENGLISH.findall(text) if w not in ALLOWED]
+
+
+def answer(name: str, truth: dict) -> dict[str, str | list[str]]:
+    """The form fields a person fills in for one question (blank = 不知道)."""
+    if name not in truth:
+        return {}
+    value, kind = truth[name], field_kind(name)
+    if kind == "titles":
+        return {"titles": [t["title"] for t in value]}
+    if kind == "bool":
+        return {name: "true" if value else "false"}
+    return {name: str(value.isoformat() if hasattr(value, "isoformat") else value)}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    return TestClient(create_app(database_url=f"sqlite:///{tmp_path_factory.mktemp('db')}/db.sqlite3"))
+
+
+def walk(client: TestClient, truth: dict, limit: int = 80) -> list[str]:
+    html = client.get("/").text
+    pages = [html]
+    for _ in range(limit):
+        page = read(html)
+        if 'id="summary"' in html:
+            return pages
+        fields = page.hidden["fields"].split(",")
+        data: dict = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
+        if "none_of" in page.hidden:
+            data["none_of"] = "1"
+            data["applies"] = [f for f in fields if truth.get(f)]
+            data["action"] = "next"
+        else:
+            for name in fields:
+                data |= answer(name, truth)
+            data["action"] = "next"
+        r = client.post("/interview", data=data)
+        assert r.status_code == 200, r.text[:2000]
+        html = r.text
+        pages.append(html)
+    raise AssertionError("the interview did not reach the result")
+
+
+@pytest.fixture(scope="module")
+def manufacturer() -> dict:
+    raw = json.loads((ROOT / "examples" / "specialized_manufacturer.json").read_text(encoding="utf-8"))
+    profile = parse_profile(raw | {"注册地行政区划代码": "500105"})
+    return profile.model_dump(mode="json", exclude_none=True, exclude=set(EXPERT_JUDGED)) | {
+        "credit_code": FIRM["统一社会信用代码"]}
+
+
+@pytest.fixture(scope="module")
+def pages(client: TestClient, manufacturer: dict) -> list[str]:
+    return walk(client, manufacturer)
+
+
+def test_every_page_of_a_full_interview_is_chinese(pages: list[str]) -> None:
+    assert len(pages) > 3
+    for n, html in enumerate(pages):
+        found = leaks(read(html))
+        assert not found, f"page {n}: {sorted(set(found))[:20]}"
+
+
+def test_the_result_sums_up_first_and_links_back_into_the_interview(pages: list[str]) -> None:
+    result = pages[-1]
+    summary = result[result.index('id="summary"'):result.index("</section>", result.index('id="summary"'))]
+    assert re.search(r"符合 <strong>\d+</strong> 项", summary)
+    assert "万元" in summary or "按规定给予支持" in summary
+    assert 'download="ipcheck-answers.json"' in summary and "data:application/json" in summary
+    assert result.index('id="summary"') < result.index('class="decision')
+    assert "如何申报" in result and ("以主管部门通知为准" in result or "责任单位" in result)
+    assert "<details>" in result and "<details open" not in result  # condition trees collapsed
+
+
+def test_unknown_skip_back_and_errors(client: TestClient) -> None:
+    page = read(client.get("/").text)
+    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
+    bad = client.post("/interview", data=base | {"credit_code": "123", "employees": "-5", "action": "next"})
+    assert bad.status_code == 422 and "统一社会信用代码" in bad.text and "应为 18 位" in bad.text
+    assert not leaks(read(bad.text))
+    skipped = read(client.post("/interview", data=base | {"action": "skip"}).text)
+    state = json.loads(skipped.hidden["state"])
+    assert set(state["unknown"]) >= set(base["fields"].split(",")) and state["values"] == {}
+    back = client.post("/interview", data={k: skipped.hidden[k] for k in ("state", "as_of", "lang")} | {"action": "back"})
+    assert json.loads(read(back.text).hidden["state"])["unknown"] == []
+    assert 'name="credit_code"' in back.text
+
+
+def test_answers_download_can_be_uploaded_to_resume(client: TestClient) -> None:
+    answers = {"values": {"division_code": "500105", "employees": 20}, "unknown": ["credit_code", "name"]}
+    r = client.post("/interview", data={"lang": "zh"},
+                    files={"upload": ("answers.json", json.dumps(answers).encode(), "application/json")})
+    assert r.status_code == 200
+    state = json.loads(read(r.text).hidden["state"])
+    assert state["values"]["employees"] == 20 and "credit_code" in state["unknown"]
+
+
+def test_a_number_answer_in_words(client: TestClient) -> None:
+    page = read(client.get("/").text)
+    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
+    r = client.post("/interview", data=base | {"revenue": "5,200 万元", "employees.zero": "1", "action": "next"})
+    state = json.loads(read(r.text).hidden["state"])
+    assert parse_profile(state["values"]).revenue == 5200 and state["values"]["employees"] == 0
