@@ -413,7 +413,8 @@ class Evaluation:
                 keys.add(("lookup", rule.id, str(pos)))
         else:
             value = self.first_case(rule, missing)
-        self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
+        if hasattr(self, "prov"):   # a bare Evaluation (interview.py's tier probe) derives values only
+            self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
         self.set_fact(rule.id, value, missing)
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
