@@ -21,9 +21,9 @@ from engine.evaluate.evaluator import evaluate
 from engine.language.loader import RulePack, expressions_of, instances_of, load_pack
 from engine.model.profile import (FIELDS, LEVEL_RANK, TITLES, EnterpriseProfile, ProfileInputError, field_kind,
                             parse_profile)
-from engine.model.results import ConditionResult
+from engine.model.results import Assessment, Assumption, ConditionResult
 from engine.language.rules import BracketTable
-from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
+from engine.batch.vectorized import UNKNOWN, UNMET, BatchResult, evaluate_profiles, to_python
 
 HERE = Path(__file__).parent
 MAIN_RULES = HERE.parent / "rules"
@@ -198,6 +198,28 @@ def assert_same(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) 
             assert (got_card.low[row], got_card.high[row]) == (card.low, card.high), (row, card.id)
             assert to_python(got_card.total)[row] == card.total, (row, card.id)
             assert to_python(got_card.passed)[row] == card.passed, (row, card.id)
+        assert_same_provenance(batch, single, row)
+
+
+def keys_of(assumptions: list[Assumption]) -> set[tuple[str, str]]:
+    return {(a.kind, a.id) for a in assumptions}
+
+
+def batch_keys(batch: BatchResult, ident: str, row: int) -> set[tuple[str, str]]:
+    return {(k[0], ".".join(k[1:])) for k in batch.assumptions(ident, row)}
+
+
+def assert_same_provenance(batch: BatchResult, single: Assessment, row: int) -> None:
+    """Every decision, benefit, scorecard total and verdict rests on the same assumptions on both paths."""
+    for decision in single.decisions:
+        assert batch_keys(batch, decision.id, row) == keys_of(decision.assumptions), (row, decision.id)
+        if decision.benefits:
+            want = set().union(*(keys_of(b.assumptions) for b in decision.benefits))
+            got = batch_keys(batch, decision.id, row) | batch_keys(batch, decision.id + ".benefits", row)
+            assert got == want, (row, decision.id, "benefits")
+    for card in single.scorecards:
+        assert batch_keys(batch, card.id, row) == keys_of(card.assumptions), (row, card.id)
+        assert batch_keys(batch, card.id + "_passed", row) == keys_of(card.passed_assumptions), (row, card.id)
 
 
 def pack_case(root: Path) -> tuple[RulePack, list[date], st.SearchStrategy[Any]]:

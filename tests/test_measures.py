@@ -65,17 +65,18 @@ def test_worked_manufacturer(pack: RulePack) -> None:
     result = evaluate(parse_profile(firm), pack, AS_OF)
     status = {d.id: d.status for d in result.decisions}
     amount = {d.id: sum(b.amount or 0 for b in d.benefits) for d in result.decisions}
+    up_to = {d.id: sum(b.up_to or 0 for b in d.benefits) for d in result.decisions}
     expected = {
         # 800 × 3.00 % × 50 % = 12 ≤ 28 paid
         "jb_pledge_interest_subsidy": ("eligible", 12),
-        # 6 × 50 % = 3
-        "jb_ip_insurance_premium": ("eligible", 3),
+        # 按规定: the rate is not published, so no amount
+        "jb_ip_insurance_premium": ("eligible", 0),
         # 8 marks × 1 = 8 > cap 6
         "jb_madrid_registration": ("eligible", 6),
         # certified, 市级 advantage enterprise (and 7 ≥ 3 patents), not rewarded before
         "jb_gbt29490_adoption": ("eligible", 3),
-        # high-tech and 专精特新, 7 ≥ 1 invention patents: up to 50
-        "jb_high_value_patent_cultivation": ("eligible", 50),
+        # high-tech and 专精特新, 7 ≥ 1 invention patents: up to 50, a ceiling and no amount
+        "jb_high_value_patent_cultivation": ("eligible", 0),
         "jb_ip_advantage_cultivation": ("eligible", 0),
         "jb_patent_navigation": ("eligible", 0),
         "jb_trademark_brand": ("eligible", 0),
@@ -90,3 +91,5 @@ def test_worked_manufacturer(pack: RulePack) -> None:
     for ident, (want, money) in expected.items():
         assert status[ident] == want, ident
         assert amount[ident] == pytest.approx(money), ident
+    assert up_to["jb_high_value_patent_cultivation"] == 50
+    assert sum(up_to.values()) == 50

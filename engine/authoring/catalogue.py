@@ -19,7 +19,8 @@ import click
 from engine.language import expr as ex
 from engine.evaluate.explain import Renderer, fmt_number, fmt_value
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
-from engine.language.rules import Benefit, BracketTable, Condition, Derived, Expression, Indicator, Policy, Scorecard, Source
+from engine.language.rules import (Benefit, BracketTable, Condition, Derived, Expression, Indicator, Information, Policy,
+                                   Scorecard, Source)
 
 REFRESH = "ipcheck rules docs -o docs/catalogue"
 FILES = ("catalogue.md", "catalogue.html")
@@ -121,6 +122,8 @@ class Catalogue:
         body: list[Block] = []
         body += self.section("措施 / Measures", measures, self.policy)
         body += self.section("认定 / Designations", designations, self.policy)
+        body += self.section("可咨询（无可判定条件）/ To ask about (nothing to check)", list(pack.information.values()),
+                             self.information)
         body += self.section("评分表 / Scorecards", list(pack.scorecards.values()), self.scorecard)
         body += self.section("派生事实 / Derived facts", list(pack.derived.values()), self.derived)
         body += self.parameters()
@@ -171,6 +174,16 @@ class Catalogue:
         if p.benefits:
             blocks += [Para("待遇 / Benefits"), Bullets([(0, self.benefit(p, b)) for b in p.benefits])]
         return blocks
+
+    def information(self, e: Information) -> list[Block]:
+        period = f"{e.valid_from} 起" + (f"，至 {e.valid_to}" if e.valid_to else "，未定终止日期")
+        facts = [(0, f"标识 id `{e.id}`（{self.where(e.id)}）"), (0, f"依据 source：{cite(e.source)}"),
+                 (0, f"有效期 in force：{period}"), (0, f"状态 status：{STATUS_ZH[e.status]} {e.status}"),
+                 (0, f"内容 offers：{e.offers.zh} / {e.offers.en}"), (0, f"咨询 ask：{e.ask.zh} / {e.ask.en}")]
+        if e.note:
+            facts.append((0, f"说明 note：{e.note}"))
+        self.to_confirm(e.status, "可咨询 information", e.id, f"`{e.id}`", e.title.zh, "", e.source, e.note)
+        return [Heading(3, f"{e.title.zh} / {e.title.en}（可咨询 ask）"), Bullets(facts)]
 
     def conditions(self, p: Policy) -> Iterator[tuple[int, str]]:
         """Depth and words of every node, with the ids walk_conditions gives them."""
@@ -266,8 +279,10 @@ class Catalogue:
             result = row.result()
             shown = f"{fmt_number(result)} {unit}" if isinstance(result, (int, float)) and not isinstance(result, bool) \
                 else fmt_value(result)
-            rows.append(f"{of} {bounds} → {shown}{status_tag(row.status)}" + (f"（{row.note}）" if row.note else ""))
+            edge = f"（边界 edge{status_tag(row.edge)}）" if row.edge != "confirmed" else ""
+            rows.append(f"{of} {bounds} → {shown}{status_tag(row.status)}{edge}" + (f"（{row.note}）" if row.note else ""))
             self.to_confirm(row.status, "分档 bracket", owner, where, of, f"{bounds} → {shown}", source, row.note)
+            self.to_confirm(row.edge, "分档边界 bracket edge", owner, where, of, f"{bounds} → {shown}", source, row.note)
         if table.otherwise is not None:
             rows.append(f"{of} 其他 otherwise → {fmt_value(table.otherwise)}")
         return rows

@@ -309,6 +309,7 @@ class PopulationResult:
     status: dict[str, np.ndarray]               # policy -> eligible / ineligible / undetermined / not_in_force
     leaves: dict[str, dict[str, np.ndarray]]    # policy -> leaf condition id -> met / unmet / unknown (absent if not in force)
     amount: dict[str, np.ndarray]               # policy -> total benefit amount (万元) granted to the row
+    up_to: dict[str, np.ndarray] = field(default_factory=dict)   # policy -> "up to N" ceilings (万元), apart
 
 
 _LEAF_STATE = np.array(["met", "unknown", "unmet"], dtype=object)     # by engine.batch.vectorized's MET, UNKNOWN, UNMET
@@ -323,13 +324,16 @@ def evaluate_population(pack: RulePack, population: Population | list[Enterprise
     result = evaluate_columns(pack, as_of, columns, rows)
     status = {p: np.full(rows, NOT_IN_FORCE, dtype=object) for p in pack.policies}
     amount = {p: np.zeros(rows) for p in pack.policies}
+    up_to: dict[str, np.ndarray] = {}
     leaves: dict[str, dict[str, np.ndarray]] = {p: {} for p in pack.policies}
     for ident, cols in result.policies.items():
         status[ident] = cols.status()
         leaves[ident] = {leaf: _LEAF_STATE[cols.nodes[leaf]] for leaf in cols.leaves}
         if cols.amount is not None:
             amount[ident] = np.where(cols.amount.known, numeric(cols.amount), 0.0)
-    return PopulationResult(status=status, leaves=leaves, amount=amount)
+        if cols.up_to is not None:
+            up_to[ident] = np.where(cols.up_to.known, numeric(cols.up_to), 0.0)
+    return PopulationResult(status=status, leaves=leaves, amount=amount, up_to=up_to)
 
 
 # --- population diff ------------------------------------------------------------------------
@@ -345,6 +349,8 @@ class PolicyFlips:
     examples: list[dict[str, Any]]
     amount_before: float
     amount_after: float
+    up_to_before: float = 0.0                  # totals of "up to N" ceilings: never added to the amounts
+    up_to_after: float = 0.0
 
     @property
     def flipped(self) -> int:
@@ -391,7 +397,9 @@ def population_diff(old_pack: RulePack, new_pack: RulePack, pop: Population, as_
             examples=[_example(old_pack, new_pack, pop, n, policy, as_of, changed[n], leaf_old, leaf_new)
                       for n in flipped[:max_examples]],
             amount_before=sum(before.amount.get(policy, np.zeros(rows)).tolist()),
-            amount_after=sum(after.amount.get(policy, np.zeros(rows)).tolist())))
+            amount_after=sum(after.amount.get(policy, np.zeros(rows)).tolist()),
+            up_to_before=sum(before.up_to.get(policy, np.zeros(rows)).tolist()),
+            up_to_after=sum(after.up_to.get(policy, np.zeros(rows)).tolist())))
     return out
 
 
@@ -541,6 +549,9 @@ def _policy_text(p: PolicyFlips, lang: str = "zh") -> list[str]:
                     lines.append(f"      {word}{w['colon']}{ex[key][lang]}")
     lines.append("  " + w["total"].format(a=_money(p.amount_before), b=_money(p.amount_after),
                                           c=p.amount_after - p.amount_before))
+    if p.up_to_before or p.up_to_after:
+        lines.append(f"  最高可达（上限合计，非确定金额）/ ceilings, not amounts: {_money(p.up_to_before)} → "
+                     f"{_money(p.up_to_after)}")
     return lines
 
 

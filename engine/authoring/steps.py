@@ -137,6 +137,26 @@ def benefit_amount(outcome: dict[str, Assessment], pack: RulePack, name: str, am
     else:
         assert known and sum(known) == pytest.approx(float(amount)), (known, decision.reasons.zh)
 
+@then(parsers.parse('"{name}" 的补助最高为 "{amount}"'))
+def benefit_up_to(outcome: dict[str, Assessment], pack: RulePack, name: str, amount: str) -> None:
+    """Total of the "up to N" ceilings (万元), which are never amounts; 无 = none."""
+    ident = _resolve(pack, name)
+    decision = next(d for d in outcome["result"].decisions if d.id == ident)
+    caps = [b.up_to for b in decision.benefits if b.up_to is not None]
+    if amount in UNKNOWN | {"无"}:
+        assert not caps, caps
+    else:
+        assert caps and sum(caps) == pytest.approx(float(amount)), (caps, decision.reasons.zh)
+
+@then(parsers.parse('"{title}" 列为可咨询，咨询 "{ask}"'))
+def listed_to_ask(outcome: dict[str, Assessment], title: str, ask: str) -> None:
+    """An information entry (no conditions to check), by Chinese title; never a decision."""
+    result = outcome["result"]
+    entry = next((e for e in result.information if e.title.zh == title), None)
+    assert entry is not None, [e.title.zh for e in result.information]
+    assert ask in entry.ask.zh, entry.ask.zh
+    assert all(d.title.zh != title for d in result.decisions)
+
 # --- IP strength (features/知识产权实力.feature) -----------------------------------------------
 
 @when(parsers.parse('按 "{day}" 评估知识产权实力'))
@@ -203,9 +223,21 @@ def _points(text: str) -> float | None:
     return None if text in UNKNOWN else float(text)
 
 
+def _assert_points(got: Any, points: str, what: str) -> None:
+    """A number, 未知, or an expert-judged range "low–high" (then `got` has no single points)."""
+    if "–" in points:
+        low, high = (float(p) for p in points.split("–"))
+        assert (got.points, got.low, got.high) == (None, low, high), f"{what}: {got.points} {got.low}–{got.high}"
+    else:
+        value = got.total if isinstance(got, ScorecardResult) else got.points
+        assert value == _points(points), f"{what}: {value} != {points}"
+
+
 @then(parsers.parse('"{card}" 总分为 "{points}"'))
 def scorecard_total(outcome: dict[str, Assessment], pack: RulePack, card: str, points: str) -> None:
-    assert _card(outcome, pack, card).total == _points(points)
+    result = _card(outcome, pack, card)
+    _assert_points(result if "–" not in points else SimpleNamespace(points=result.total, low=result.low,
+                                                                     high=result.high), points, card)
 
 
 @then(parsers.parse('"{card}" 中 "{part}" 得 "{points}" 分'))
@@ -215,13 +247,52 @@ def scorecard_part(outcome: dict[str, Assessment], pack: RulePack, card: str, pa
     parts = [*result.groups, *(i for g in result.groups for i in g.indicators)]
     found = [p for p in parts if part in (p.id, p.label.zh)]
     assert found, f"{card} has no group or indicator {part!r}"
-    assert found[0].points == _points(points), f"{part}: {found[0].points} != {points}"
+    _assert_points(found[0], points, part)
 
 
 @then(parsers.parse('"{card}" 评价结论为 "{verdict}"'))
 def scorecard_verdict(outcome: dict[str, Assessment], pack: RulePack, card: str, verdict: str) -> None:
     result = _card(outcome, pack, card)
     assert result.passed is VERDICT_ZH[verdict], (result.low, result.high, result.missing)
+
+
+@then(parsers.parse('"{card}" 待专家评分 "{items}"，需再得 "{need}" 分'))
+def scorecard_judged(outcome: dict[str, Assessment], pack: RulePack, card: str, items: str, need: str) -> None:
+    """The indicators still within an expert-judged range (Chinese labels, 、-separated) and the points they must add."""
+    result = _card(outcome, pack, card)
+    labels = {i.id: i.label.zh for g in result.groups for i in g.indicators}
+    assert [labels[i] for i in result.judged] == items.split("、"), result.judged
+    assert result.expert_need == pytest.approx(float(need)), result.expert_need
+
+
+@then(parsers.parse('"{name}" 的理由包含 "{text}"'))
+def reasons_contain(outcome: dict[str, Assessment], pack: RulePack, name: str, text: str) -> None:
+    ident = _resolve(pack, name)
+    decision = next(d for d in outcome["result"].decisions if d.id == ident)
+    assert text in decision.reasons.zh, decision.reasons.zh
+
+
+def _assumptions_of(outcome: dict[str, Assessment], pack: RulePack, name: str) -> list[str]:
+    """Texts of the assumptions a decision (or a scorecard's verdict) rested on."""
+    ident = _resolve(pack, name)
+    result = outcome["result"]
+    found = next((d.assumptions for d in result.decisions if d.id == ident), None)
+    if found is None:
+        found = next(c.passed_assumptions for c in result.scorecards if c.id == ident)
+    return [a.text.zh for a in found]
+
+
+@then(parsers.parse('"{name}" 的依据含假设值 "{items}"'))
+def rests_on(outcome: dict[str, Assessment], pack: RulePack, name: str, items: str) -> None:
+    """Exactly these assumptions (each named by part of its text; ／-separated)."""
+    texts = _assumptions_of(outcome, pack, name)
+    wanted = items.split("／")
+    assert len(texts) == len(wanted) and all(any(w in t for t in texts) for w in wanted), texts
+
+
+@then(parsers.parse('"{name}" 的依据不含假设值'))
+def rests_on_nothing_assumed(outcome: dict[str, Assessment], pack: RulePack, name: str) -> None:
+    assert _assumptions_of(outcome, pack, name) == []
 
 
 @then(parsers.parse('"{card}" 的直通条件 "{route}" 判定为 "{state}"'))

@@ -20,7 +20,8 @@ from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
 from engine.language.loader import RulePack, dependencies
 from engine.model.profile import FIELDS, label_zh
 from engine.language.rules import Condition
-from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, PolicyColumns, Vec, to_python
+from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, PolicyColumns, Vec, to_python
+from engine.evaluate.provenance import ASSUMED_TAG, describe
 
 NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥", "==": "≠", "!=": "="}
 SEP = {"zh": "；", "en": "; "}
@@ -70,6 +71,19 @@ class Rationale:
         idx = np.flatnonzero(rows)
         flags = [(leaf, columns.nodes[leaf][idx] == state) for leaf in columns.leaves]
         return flagged(flags, idx, len(rows), ",".join).arrow()
+
+    def assumptions(self, result: BatchResult, policy: str, rows: np.ndarray) -> pa.Array:
+        """Per row in `rows`: the assumed or provisional values the decision and its amount rested on (依据含假设值)."""
+        idx = np.flatnonzero(rows)
+        masks = dict(result.provenance.get(policy, {}))
+        for key, mask in result.provenance.get(policy + ".benefits", {}).items():
+            masks[key] = masks[key] | mask if key in masks else mask
+        flags = []
+        for key in sorted(masks):
+            a = describe(self.pack, self.as_of, key)
+            text = a.text.zh if self.lang == "zh" else a.text.en
+            flags.append((f"{ASSUMED_TAG[self.lang].get(a.status, '')}{text}", masks[key][idx]))
+        return flagged(flags, idx, len(rows), SEP[self.lang].join).arrow()
 
     @staticmethod
     def deciding_counts(columns: PolicyColumns, rows: np.ndarray) -> dict[str, int]:

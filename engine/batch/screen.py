@@ -90,7 +90,7 @@ def schema_of(plan: Plan) -> pa.Schema:
               ("duplicate_of", pa.int64()), ("errors", pa.int32())]
     for p in plan.policies:
         fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64()),
-                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT)]
+                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT), (f"{p}.assumptions", TEXT)]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
     fields += [(f, SHOWN_FACTS[f]) for f in plan.facts]
@@ -107,6 +107,7 @@ class Part:
     scores: dict[str, dict[str, int]]
     keys: dict[str, dict[str, np.ndarray]]
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)    # policy -> deciding leaf -> rows
+    up_to: dict[str, tuple[int, float]] = field(default_factory=dict)   # policy -> ("up to N" rows, total of N)
 
     def shifted(self, offset: int) -> "Part":
         """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
@@ -197,6 +198,9 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if amount is not None:
         shown = np.where(amount.known & eligible, amount.value, np.nan)
         part.amount[p] = float(np.nansum(shown))
+    if columns.up_to is not None:
+        capped = columns.up_to.known & eligible
+        part.up_to[p] = (int(capped.sum()), float(np.where(capped, columns.up_to.value, 0.0).sum()))
     part.status[p] = np.bincount(state, minlength=len(STATUS_WORDS))
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
@@ -206,7 +210,8 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     notes = _error_reasons(invalid, error & chunk.valid, rationale.lang)
     return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid & ~error, notes),
             f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, decided, UNMET),
-            f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN)}
+            f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN),
+            f"{p}.assumptions": rationale.assumptions(result, p, chunk.valid)}
 
 
 def _error_reasons(invalid: Coded, error: np.ndarray, lang: str) -> Coded:
@@ -283,6 +288,7 @@ class Summary:
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped_columns: list[str] = field(default_factory=list)    # read past: unknown (when accepted) or on IGNORED
     tiers: dict[str, int] = field(default_factory=dict)          # IP-strength tier -> rows
+    up_to: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
@@ -293,6 +299,9 @@ class Summary:
                 mine[word] = mine.get(word, 0) + count
         for p, amount in part.amount.items():
             self.amount[p] = self.amount.get(p, 0.0) + amount
+        for p, (rows, caps) in part.up_to.items():
+            had = self.up_to.get(p, (0, 0.0))
+            self.up_to[p] = (had[0] + rows, had[1] + caps)
         for c, bins in part.scores.items():
             mine = self.scores.setdefault(c, {})
             for key, count in bins.items():
@@ -319,6 +328,9 @@ class Summary:
                 # to the yuan: chunks (or Dask partitions) add their parts in different orders
                 amount = None if amount is None else round(amount, 4)
                 out.append((policy, f"{status} {STATUS_ZH[status]}", counts.get(status, 0), amount))
+            if policy in self.up_to:   # "up to N": a ceiling, never added to the confirmed amounts
+                rows, caps = self.up_to[policy]
+                out.append((policy, "up to (ceiling, not an amount) 最高可达（上限合计，非确定金额）", rows, round(caps, 4)))
         for policy, funded in self.funded.items():
             out.append((policy, "funded 拟支持", int(funded["funded"]), funded["funded_amount"]))
             out.append((policy, "waiting 候补", int(funded["waiting"]), None))

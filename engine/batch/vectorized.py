@@ -28,12 +28,25 @@ import numpy as np
 import pandas as pd
 
 from engine.language import expr as ex
-from engine.evaluate.evaluator import (_COMPARE, RUNTIME_ERRORS, RuleRuntimeError, bracket_result, dependencies_of,
-                                       log, lookup_result, prepared)
+from engine.evaluate.evaluator import (_COMPARE, RUNTIME_ERRORS, RuleRuntimeError, bracket_range, bracket_result,
+                                       dependencies_of, log, lookup_result, prepared)
 from engine.language.functions import SCALAR, has_title
-from engine.language.loader import RulePack, walk_conditions
+from engine.language.loader import RulePack, expressions_of, walk_conditions
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.evaluate import provenance as pv
+
+Masks = dict  # provenance key -> row mask: the rows whose result rested on that assumption
+
+
+def merge(into: Masks, more: Masks, where: np.ndarray | None = None) -> Masks:
+    """OR `more` (restricted to `where`) into `into`; masks with no row are dropped."""
+    for key, mask in more.items():
+        mask = mask if where is None else mask & where
+        if not mask.any():
+            continue
+        into[key] = into[key] | mask if key in into else mask
+    return into
 
 # Condition states, ordered so that `all` is a maximum and `any` a minimum.
 MET, UNKNOWN, UNMET = 0, 1, 2
@@ -241,6 +254,7 @@ class PolicyColumns:
     conditions: dict[str, Condition]
     leaves: list[str]
     amount: Vec | None = None       # total benefit amount (万元) where eligible and known
+    up_to: Vec | None = None        # total of the "up to N" benefits (万元) where eligible and known
     error: np.ndarray | None = None  # rows where a rule could not be computed (status `error`)
     _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
@@ -295,6 +309,11 @@ class BatchResult:
     facts: dict[str, Vec]
     scorecards: dict[str, ScorecardColumns] = field(default_factory=dict)
     policies: dict[str, PolicyColumns] = field(default_factory=dict)
+    provenance: dict[str, Masks] = field(default_factory=dict)   # fact id -> assumptions it rested on, by row
+
+    def assumptions(self, ident: str, row: int) -> set[pv.Key]:
+        """The keys fact `ident` (a policy, scorecard total or `<card>_passed`) rested on in one row."""
+        return {key for key, mask in self.provenance.get(ident, {}).items() if mask[row]}
     errors: dict[str, np.ndarray] = field(default_factory=dict)   # rule id -> rows it could not be computed for
     failures: dict[str, str] = field(default_factory=dict)        # rule id -> why it failed (not inherited)
 
@@ -314,6 +333,9 @@ class BatchEvaluation:
             version = param.version_on(as_of)
             self.values[ident] = constant(None if version is None else version.value, n)
         self.result = BatchResult(n=n, facts={})
+        self.prov = self.result.provenance
+        self.everywhere = np.ones(n, dtype=bool)
+        self._names: dict[int, tuple[ex.Node, frozenset[str]]] = {}
         self.flagged = np.zeros(n, dtype=bool)   # rows where the rule being computed failed
 
     def run(self, targets: Collection[str] | None = None) -> BatchResult:
@@ -520,8 +542,64 @@ class BatchEvaluation:
         v = self.eval(node)
         return truthy(v) & v.known, np.asarray(v.known, dtype=bool).copy()
 
+    # --- provenance (engine/evaluate/provenance.py) -------------------------
+    def reads(self, node: ex.Node) -> Masks:
+        entry = self._names.get(id(node))
+        if entry is None:
+            entry = self._names[id(node)] = (node, frozenset(ex.names(node)))
+        out: Masks = {}
+        for name in entry[1]:
+            if name in self.pack.parameters:
+                version = self.pack.parameters[name].version_on(self.as_of)
+                if version is not None and pv.unconfirmed(version.status):
+                    out[("parameter", name)] = self.everywhere
+            else:
+                merge(out, self.prov.get(name, {}))
+        return out
+
+    def reads_all(self, item: Any) -> Masks:
+        out: Masks = {}
+        for e in expressions_of(item):
+            merge(out, self.reads(e.ast))
+        return out
+
+    def bracket_masks(self, owner: str, table: BracketTable) -> Masks:
+        """Rows falling in an assumed bracket row, or sitting on an assumed edge."""
+        if all(not pv.unconfirmed(r.status) and not pv.unconfirmed(r.edge) for r in table.rows):
+            return {}
+        of = self.eval(table.of.ast)
+        known = np.asarray(of.known, dtype=bool)
+        if of.kind not in NUMERIC:
+            values = to_python(of)
+            keys = [pv.bracket_keys(owner, table, v) for v in values]
+            return {k: np.array([k in ks for ks in keys]) for k in set().union(*keys)}
+        x = numeric(of)
+        out: Masks = {}
+        pending = known.copy()
+        for pos, row in enumerate(table.rows):
+            hit = pending.copy()
+            for op, bound in row.bounds():
+                hit &= {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}[op](x, bound)
+            pending &= ~hit
+            if pv.unconfirmed(row.status):
+                merge(out, {("row", owner, str(pos)): hit})
+            if pv.unconfirmed(row.edge):
+                merge(out, {("edge", owner, str(pos)): known & np.logical_or.reduce(
+                    [x == bound for _, bound in row.bounds()] or [np.zeros(self.n, dtype=bool)])})
+        return out
+
     # --- derived facts ----------------------------------------------------
     def derive(self, rule: Derived) -> Vec:
+        keys: Masks = {("derived", rule.id): self.everywhere} if pv.unconfirmed(rule.status) else {}
+        merge(keys, self.reads_all(rule))
+        if rule.brackets is not None:
+            merge(keys, self.bracket_masks(rule.id, rule.brackets))
+        if rule.lookup is not None and any(pv.unconfirmed(r.status) for r in rule.lookup.table):
+            pos = map_distinct(self.eval(rule.lookup.key.ast), lambda key: pv.lookup_row(rule, key), self.n)
+            for n, row in enumerate(rule.lookup.table):
+                if pv.unconfirmed(row.status):
+                    merge(keys, {("lookup", rule.id, str(n)): pos.known & (to_python(pos) == n)})
+        self.prov[rule.id] = keys
         if rule.formula is not None:
             return self.eval(rule.formula.ast)
         if rule.brackets is not None:
@@ -543,10 +621,12 @@ class BatchEvaluation:
         results = [value for _, value in cases] + [None, otherwise]
         return from_codes(self.n, np.arange(self.n), codes, results)
 
-    def brackets(self, table: BracketTable) -> Vec:
+    def brackets(self, table: BracketTable, top: bool = False) -> Vec:
+        """The row each value falls in gives its result (`top`: the top of an expert-judged range)."""
         of = self.eval(table.of.ast)
         if of.kind not in NUMERIC:
-            return elementwise(lambda v: bracket_result(table, v), [of], of.known, self.n)
+            pick = bracket_range if top else (lambda t, v: (bracket_result(t, v),))
+            return elementwise(lambda v: pick(table, v)[-1], [of], of.known, self.n)
         x = numeric(of)
         codes = np.full(self.n, len(table.rows), dtype=np.int64)
         pending = np.asarray(of.known, dtype=bool).copy()
@@ -556,12 +636,17 @@ class BatchEvaluation:
                 hit &= {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}[op](x, bound)
             codes[hit] = pos
             pending &= ~hit
-        results = [row.result() for row in table.rows] + [table.otherwise]
+        results = [row.top() if top else row.result() for row in table.rows] + [table.otherwise]
         return from_codes(self.n, np.flatnonzero(of.known), codes[np.asarray(of.known, dtype=bool)], results)
 
     # --- scorecards -------------------------------------------------------
     def score(self, card: Scorecard) -> None:
-        groups = [self.score_group(g) for g in card.groups]
+        self._stakes: list[tuple[int, Masks, np.ndarray]] = []
+        self._card = card.id
+        groups = []
+        for n, g in enumerate(card.groups):
+            self._group = n
+            groups.append(self.score_group(g))
         low = _sequential_sum([g[1] for g in groups])
         high = _sequential_sum([g[2] for g in groups])
         total_known = np.logical_and.reduce([g[0].known for g in groups])
@@ -583,51 +668,126 @@ class BatchEvaluation:
         any_true = np.logical_or.reduce([s.known & s.value for s in states])
         any_unknown = np.logical_or.reduce([~s.known for s in states])
         passed = Vec("bool", any_true, any_true | ~any_unknown)
+        self.card_provenance(card, groups, states, low, high, passed)
         total = Vec("num", low, total_known)
         self.values[card.id] = total
         self.values[card.id + "_passed"] = passed
         self.result.scorecards[card.id] = ScorecardColumns(card, total, low, high, passed)
 
+    def card_provenance(self, card: Scorecard, groups: list[tuple[Vec, np.ndarray, np.ndarray]], states: list[Vec],
+                        low: np.ndarray, high: np.ndarray, passed: Vec) -> None:
+        """Evaluation.card_provenance over rows."""
+        own: Masks = {("scorecard", card.id): self.everywhere} if pv.unconfirmed(card.status) else {}
+        total: Masks = dict(own)
+        for _, keys, _ in self._stakes:
+            merge(total, keys)
+        stake = _sequential_sum([st for _, _, st in self._stakes]) if self._stakes else np.zeros(self.n)
+        by_score = states[0]
+        certain = np.zeros(self.n, dtype=bool)
+        won, lost = by_score.known & by_score.value, by_score.known & ~by_score.value
+        ok_pass = np.ones(self.n, dtype=bool) if card.pass_at is None else low - stake >= card.pass_at
+        sure_fail = np.zeros(self.n, dtype=bool) if card.pass_at is None else high + stake < card.pass_at
+        for n, (group, (_, g_low, g_high)) in enumerate(zip(card.groups, groups)):
+            if group.min is None:
+                continue
+            parts = [st for g, _, st in self._stakes if g == n]
+            g_stake = _sequential_sum(parts) if parts else np.zeros(self.n)
+            ok_pass = ok_pass & (g_low - g_stake >= group.min)
+            sure_fail = sure_fail | (g_high + g_stake < group.min)
+        certain = (won & ok_pass) | (lost & sure_fail)
+        score_path: Masks = dict(own)
+        merge(score_path, total, ~certain)
+        routes: list[Masks] = []
+        for route in card.direct_routes:
+            keys: Masks = {("route", card.id, route.id): self.everywhere} if pv.unconfirmed(route.status) else {}
+            routes.append(merge(keys, self.reads(route.when.ast)))
+        # a pass rests on its most solid path (fewest assumptions; the score first on ties), anything else on all
+        count = lambda keys: _sequential_sum([m.astype(np.int64) for m in keys.values()]) \
+            if keys else np.zeros(self.n, dtype=np.int64)  # noqa: E731
+        options = [np.where(won, count(score_path), np.iinfo(np.int64).max)]
+        options += [np.where(st.known & st.value, count(keys), np.iinfo(np.int64).max)
+                    for st, keys in zip(states[1:], routes)]
+        best = np.argmin(np.vstack(options), axis=0)
+        passing = passed.known & passed.value
+        verdict: Masks = dict(own)
+        for n, keys in enumerate([score_path, *routes]):
+            merge(verdict, keys, np.where(passing, best == n, True))
+        self.prov[card.id] = total
+        self.prov[card.id + "_passed"] = verdict
+
     def score_group(self, group: Any) -> tuple[Vec, np.ndarray, np.ndarray]:
-        points = [self.score_indicator(i) for i in group.indicators]
-        low = np.minimum(_sequential_sum([np.where(p.known, p.value, 0.0) for p in points]), group.max)
-        high = np.minimum(_sequential_sum([np.where(p.known, p.value, i.max)
-                                           for p, i in zip(points, group.indicators)]), group.max)
-        known = np.logical_and.reduce([p.known for p in points])
+        scored = [self.score_indicator(i) for i in group.indicators]
+        low = np.minimum(_sequential_sum([np.where(p.known, p.value, 0.0) for p, _ in scored]), group.max)
+        high = np.minimum(_sequential_sum([np.where(p.known, top, i.max)
+                                           for (p, top), i in zip(scored, group.indicators)]), group.max)
+        known = np.logical_and.reduce([p.known & (p.value == top) for p, top in scored])
         return Vec("num", low, known), low, high
 
-    def score_indicator(self, ind: Indicator) -> Vec:
-        raw = self.indicator_points(ind)
-        if raw.kind not in NUMERIC:
+    def score_indicator(self, ind: Indicator) -> tuple[Vec, np.ndarray]:
+        """Points (the bottom of an expert-judged range) and the top of the range."""
+        raw, top = self.indicator_points(ind)
+        keys: Masks = {("indicator", self._card, ind.id): self.everywhere} if pv.unconfirmed(ind.status) else {}
+        merge(keys, self.reads_all(ind))
+        tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
+        for n, table in enumerate(tables):
+            merge(keys, self.bracket_masks(f"{self._card}.{ind.id}" + (f".{n}" if ind.best_of else ""), table))
+        self._stakes.append((self._group, keys, self.stake(ind, keys)))
+        if raw.kind not in NUMERIC or top.kind not in NUMERIC:
             raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
-        return Vec("num", np.maximum(0.0, np.minimum(numeric(raw), ind.max)), np.asarray(raw.known, dtype=bool))
+        clip = lambda v: np.maximum(0.0, np.minimum(numeric(v), ind.max))  # noqa: E731
+        return Vec("num", clip(raw), np.asarray(raw.known, dtype=bool)), clip(top)
 
-    def indicator_points(self, ind: Indicator) -> Vec:
+    def stake(self, ind: Indicator, keys: Masks) -> np.ndarray:
+        """provenance.indicator_stake per row."""
+        other = np.zeros(self.n, dtype=bool)
+        edge = np.zeros(self.n)
+        tables = ind.best_of or [ind.brackets]
+        for key, mask in keys.items():
+            if key[0] != "edge":
+                other |= mask
+            else:
+                table = tables[int(key[1].split(".")[2]) if ind.best_of else 0]
+                edge = np.maximum(edge, np.where(mask, pv.edge_stake(table, int(key[2])), 0.0))  # type: ignore[arg-type]
+        return np.where(other, float(ind.max), edge)
+
+    def indicator_points(self, ind: Indicator) -> tuple[Vec, Vec]:
         if ind.brackets is not None:
-            return self.brackets(ind.brackets)
+            ranged = any(r.points_to is not None for r in ind.brackets.rows)
+            low = self.brackets(ind.brackets)
+            return low, self.brackets(ind.brackets, top=True) if ranged else low
         if ind.best_of is not None:
             return self.best_of(ind)
         if ind.formula is not None:
-            return self.eval(ind.formula.ast)
+            value = self.eval(ind.formula.ast)
+            return value, value
         if ind.cases is not None:
-            return self.first_case([(c.when, c.points) for c in ind.cases], otherwise=ind.otherwise or 0)
-        earned = np.zeros(self.n)
+            low = self.first_case([(c.when, c.points) for c in ind.cases], otherwise=ind.otherwise or 0)
+            if all(c.points_to is None for c in ind.cases):
+                return low, low
+            return low, self.first_case([(c.when, c.top()) for c in ind.cases], otherwise=ind.otherwise or 0)
+        earned, top = np.zeros(self.n), np.zeros(self.n)
         unknown = np.zeros(self.n, dtype=bool)
         for item in ind.items or []:
             hit, known = self.truth(item.when.ast)
             earned = earned + np.where(hit, item.points, 0.0)
+            top = top + np.where(hit, item.top(), 0.0)
             unknown |= ~known
-        return Vec("num", earned, ~(unknown & (earned < ind.max)))
+        known = ~(unknown & (earned < ind.max))
+        return Vec("num", earned, known), Vec("num", top, known)
 
-    def best_of(self, ind: Indicator) -> Vec:
-        found = [self.brackets(t) for t in ind.best_of or []]
-        if any(f.kind not in NUMERIC for f in found):
+    def best_of(self, ind: Indicator) -> tuple[Vec, Vec]:
+        tables = ind.best_of or []
+        found = [self.brackets(t) for t in tables]
+        tops = [self.brackets(t, top=True) for t in tables]
+        if any(f.kind not in NUMERIC for f in found + tops):
             raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
         any_known = np.logical_or.reduce([f.known for f in found])
         best = np.max([np.where(f.known, numeric(f), -np.inf) for f in found], axis=0)
         best = np.where(any_known, best, 0.0)
+        best_top = np.where(any_known, np.max([np.where(f.known, numeric(f), -np.inf) for f in tops], axis=0), 0.0)
         all_known = np.logical_and.reduce([f.known for f in found])
-        return Vec("num", best, all_known | (best >= ind.max))
+        known = all_known | (best >= ind.max)
+        return Vec("num", best, known), Vec("num", best_top, known)
 
     # --- policies ---------------------------------------------------------
     def decide(self, ident: str) -> None:
@@ -644,7 +804,32 @@ class BatchEvaluation:
         self.values[ident] = Vec("bool", state == MET, state != UNKNOWN)
         columns = PolicyColumns(policy, root, nodes, conditions, leaves)
         columns.amount = self.benefit_amount(policy, state == MET)
+        columns.up_to = self.benefit_up_to(policy, state == MET)
         self.result.policies[ident] = columns
+        keys: Masks = {("policy", ident): self.everywhere} if pv.unconfirmed(policy.status) else {}
+        self.prov[ident] = self.relied(ident, policy.conditions, root, self.everywhere, nodes, keys)
+        eligible = state == MET
+        benefits: Masks = {}
+        for n, benefit in enumerate(policy.benefits):
+            if pv.unconfirmed(benefit.status):
+                merge(benefits, {("benefit", ident, str(n)): eligible})
+            for expr in (benefit.amount, benefit.up_to):
+                if expr is not None:
+                    merge(benefits, self.reads(expr.ast), eligible)
+        self.prov[ident + ".benefits"] = benefits
+
+    def relied(self, ident: str, cond: Condition, node: str, active: np.ndarray, nodes: dict[str, np.ndarray],
+               out: Masks) -> Masks:
+        """Evaluation.relied over rows: assumptions on the deciding path."""
+        if pv.unconfirmed(cond.status):
+            merge(out, {("condition", ident, node): active})
+        if cond.when is not None:
+            return merge(out, self.reads(cond.when.ast), active)
+        for pos, child in enumerate(cond.children()):
+            kid = child.id or f"{node}.{pos + 1}"
+            keep = active if cond.not_ is not None else active & (nodes[kid] == nodes[node])
+            self.relied(ident, child, kid, keep, nodes, out)
+        return out
 
     def check(self, cond: Condition, ident: str, nodes: dict[str, np.ndarray]) -> np.ndarray:
         if cond.when is not None:
@@ -660,6 +845,9 @@ class BatchEvaluation:
                 state = np.minimum.reduce(kids)
         nodes[ident] = state
         return state
+
+    def benefit_up_to(self, policy: Policy, eligible: np.ndarray) -> Vec | None:
+        return _up_to_sum(self, policy, eligible)
 
     def benefit_amount(self, policy: Policy, eligible: np.ndarray) -> Vec | None:
         """Sum of the known benefit amounts (capped) of an eligible row, as Evaluation.benefit gives them."""
@@ -678,6 +866,21 @@ class BatchEvaluation:
             total = total + np.where(v.known, value, 0.0)
             known |= np.asarray(v.known, dtype=bool)
         return Vec("num", total, known & eligible)
+
+
+def _up_to_sum(ev: "BatchEvaluation", policy: Policy, eligible: np.ndarray) -> Vec | None:
+    """Sum of the known "up to N" amounts of an eligible row (Evaluation.benefit's up_to)."""
+    caps = [b for b in policy.benefits if b.up_to is not None]
+    if not caps:
+        return None
+    total = np.zeros(ev.n)
+    known = np.zeros(ev.n, dtype=bool)
+    for benefit in caps:
+        v = ev.eval(benefit.up_to.ast)  # type: ignore[union-attr]
+        if v.kind in NUMERIC:
+            total = total + np.where(v.known, numeric(v), 0.0)
+            known |= np.asarray(v.known, dtype=bool)
+    return Vec("num", total, known & eligible)
 
 
 def _sequential_sum(parts: list[np.ndarray]) -> np.ndarray:

@@ -122,10 +122,14 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened,
     for p in screening.policies:
         if eligible[p]:
             write_ranked(book, screening, p, pa.concat_tables(eligible[p]))
+    write_information(book, screening)
     write_errors(book, errors_csv)
     write_key(book, screening)
     write_summary(book, summary_sheet, screening)
     book.close()
+
+
+PER_MEASURE = 4   # columns per measure on 筛查结果: status, reason, amount, assumptions it rests on
 
 
 class Decisions:
@@ -141,14 +145,14 @@ class Decisions:
         headers += [("知识产权强度（分）" if f == "ip_strength" else "强度等级", 10) for f in self.facts]
         self.first_measure = len(headers)
         for p in screening.policies:
-            headers += [("结论", 10), ("理由", 36), ("金额（万元）", 10)]
+            headers += [("结论", 10), ("理由", 36), ("金额（万元）", 10), ("依据含假设值", 16)]
         sheet.set_row(0, 30)
         sheet.set_row(1, 20)
         sheet.merge_range(0, 0, 0, self.first_measure - 1, "申报企业", book.head)
         self.rows = book.table(sheet, 1, headers, n)
         for i, p in enumerate(screening.policies):
-            col = self.first_measure + 3 * i
-            sheet.merge_range(0, col, 0, col + 2, short_name(screening.pack, p, screening.as_of), book.head)
+            col = self.first_measure + PER_MEASURE * i
+            sheet.merge_range(0, col, 0, col + PER_MEASURE - 1, short_name(screening.pack, p, screening.as_of), book.head)
             book.colour(sheet, 2, col, n)
         sheet.freeze_panes(2, 3)
         self.money = book.style(book.money)
@@ -161,7 +165,7 @@ class Decisions:
         columns += [Column(table.column(f)) for f in self.facts]
         for p in self.s.policies:
             columns += [Column(status(table.column(f"{p}.status"))), Column(table.column(f"{p}.reason")),
-                        Column(table.column(f"{p}.amount"), self.money)]
+                        Column(table.column(f"{p}.amount"), self.money), Column(table.column(f"{p}.assumptions"))]
         self.rows.add(columns)
 
 
@@ -233,6 +237,20 @@ def write_errors(book: Book, errors_csv: Path) -> None:
     headers = [("行号", 7), ("字段", 18), ("字段名", 22), ("值", 22), ("说明", 50), ("message (English)", 50)]
     rows = book.table(sheet, 0, headers, table.num_rows)
     rows.add([Column(table.column(i).combine_chunks()) for i in range(6)])
+    sheet.freeze_panes(1, 0)
+
+
+def write_information(book: Book, screening: Screened) -> None:
+    """可咨询: measures with nothing to check, the same for every applicant: what they offer and whom to ask."""
+    entries = [e for e in screening.pack.information.values() if e.in_force(screening.as_of)]
+    if not entries:
+        return
+    sheet = book.sheet("可咨询")
+    for col, (title, width) in enumerate(zip(["措施", "依据", "内容", "咨询", "状态"], (30, 40, 50, 30, 10))):
+        sheet.write_string(0, col, title, book.head)
+        sheet.set_column(col, col, width)
+    for i, e in enumerate(entries, start=1):
+        sheet.write_row(i, 0, [e.title.zh, e.source.cite(), e.offers.zh, e.ask.zh, e.status])
     sheet.freeze_panes(1, 0)
 
 

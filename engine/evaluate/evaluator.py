@@ -20,8 +20,9 @@ from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
-                      IndicatorResult, RouteResult, ScorecardResult, Words)
+                      InformationEntry, IndicatorResult, RouteResult, ScorecardResult, Words)
 from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
+from engine.evaluate import provenance as pv
 
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "==": operator.eq, "!=": operator.ne}
@@ -61,11 +62,23 @@ def bracket_matches(row: Bracket, value: float) -> bool:
                for op, bound in row.bounds())
 
 
+def bracket_row(table: BracketTable, value: Any) -> Bracket | None:
+    return None if value is None else next((r for r in table.rows if bracket_matches(r, value)), None)
+
+
 def bracket_result(table: BracketTable, value: Any) -> Any:
     if value is None:
         return None
-    row = next((r for r in table.rows if bracket_matches(r, value)), None)
+    row = bracket_row(table, value)
     return table.otherwise if row is None else row.result()
+
+
+def bracket_range(table: BracketTable, value: Any) -> tuple[Any, Any]:
+    """(bottom, top) of the points `value` earns: equal unless its row is an expert-judged range."""
+    if value is None:
+        return None, None
+    row = bracket_row(table, value)
+    return (table.otherwise, table.otherwise) if row is None else (row.result(), row.top())
 
 
 def lookup_result(rule: Derived, key: Any) -> Any:
@@ -133,7 +146,7 @@ class Prepared:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self._dates: dict[date, OnDate] = {}
-        self._by_object: dict[int, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
+        self._by_object: dict[Any, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
         self._cones: dict[frozenset[str], list[str]] = {}
 
     def cone(self, targets: Collection[str]) -> list[str]:
@@ -172,6 +185,21 @@ class Prepared:
             entry = self._by_object[id(text)] = (text, Words(zh=text.zh, en=text.en))
         return entry[1]
 
+    def names(self, node: ex.Node) -> frozenset[str]:
+        key = ("names", id(node))
+        entry = self._by_object.get(key)
+        if entry is None:
+            entry = self._by_object[key] = (node, frozenset(ex.names(node)))
+        return entry[1]
+
+    def expressions(self, item: Any) -> list[ex.Node]:
+        """Every expression of a rule object (derived fact, indicator), as AST nodes."""
+        key = ("exprs", id(item))
+        entry = self._by_object.get(key)  # type: ignore[call-overload]
+        if entry is None:
+            entry = self._by_object[key] = (item, [e.ast for e in expressions_of(item)])  # type: ignore[index]
+        return entry[1]
+
     def leaf_reads(self, node: ex.Node) -> list[str]:
         """The facts a condition shows: every name it reads but parameters and the as-of date."""
         entry = self._by_object.get(id(node))
@@ -205,6 +233,8 @@ class Evaluation:
         self.missing: dict[str, set[str]] = {}
         self.scorecards: dict[str, ScorecardResult] = {}
         self.decisions: dict[str, Decision] = {}
+        self.pending: dict[str, Words] = {}  # fact -> why it is open although no field is missing
+        self.prov: dict[str, frozenset[pv.Key]] = {}  # fact -> the assumed values it rested on
         self.errors: dict[str, str] = {}   # rule id -> why it could not be computed for this profile
         self.failures: dict[str, str] = {}  # the same, for the rules that failed themselves (not by reading one)
         for name in FIELDS:
@@ -310,7 +340,8 @@ class Evaluation:
         facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
                           name=self.profile.name, decisions=list(self.decisions.values()),
-                          scorecards=list(self.scorecards.values()), facts=facts)
+                          scorecards=list(self.scorecards.values()), facts=facts,
+                          information=information(self.pack, self.as_of) if targets is None else [])
 
     def fail(self, ident: str, error: Exception, reported: bool) -> None:
         """The rule `ident` could not be computed for this profile: unknown value, `error` decision."""
@@ -345,16 +376,40 @@ class Evaluation:
         if value is None:
             self.missing[ident] = missing
 
+    def reads(self, node: ex.Node) -> set[pv.Key]:
+        """The assumptions an expression rests on: assumed parameters it reads, and those of the facts it reads."""
+        keys: set[pv.Key] = set()
+        for name in self.prepared.names(node):
+            if name in self.dated.versions:
+                version = self.dated.versions[name]
+                if version is not None and pv.unconfirmed(version.status):
+                    keys.add(("parameter", name))
+            else:
+                keys |= self.prov.get(name, frozenset())
+        return keys
+
+    def reads_all(self, item: Any) -> set[pv.Key]:
+        return set().union(*(self.reads(node) for node in self.prepared.expressions(item)))
+
     def derive(self, rule: Derived) -> None:
         missing: set[str] = set()
+        keys = {("derived", rule.id)} if pv.unconfirmed(rule.status) else set()
         if rule.formula is not None:
             value = self.eval(rule.formula.ast, missing)
         elif rule.brackets is not None:
-            value = bracket_result(rule.brackets, self.eval(rule.brackets.of.ast, missing))
+            of = self.eval(rule.brackets.of.ast, missing)
+            value = bracket_result(rule.brackets, of)
+            keys |= pv.bracket_keys(rule.id, rule.brackets, of)
         elif rule.lookup is not None:
-            value = lookup_result(rule, self.eval(rule.lookup.key.ast, missing))
+            key = self.eval(rule.lookup.key.ast, missing)
+            value = lookup_result(rule, key)
+            pos = pv.lookup_row(rule, key)
+            if pos is not None and pv.unconfirmed(rule.lookup.table[pos].status):
+                keys.add(("lookup", rule.id, str(pos)))
         else:
             value = self.first_case(rule, missing)
+        if hasattr(self, "prov"):   # a bare Evaluation (interview.py's tier probe) derives values only
+            self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
         self.set_fact(rule.id, value, missing)
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
@@ -369,7 +424,8 @@ class Evaluation:
 
     # --- scorecards ---------------------------------------------------------
     def score(self, card: Scorecard) -> None:
-        groups = [self.score_group(g) for g in card.groups]
+        self._stakes: list[tuple[int, set[pv.Key], float]] = []   # (group, keys, points at stake) per indicator
+        groups = [self.score_group(g, card.id, n) for n, g in enumerate(card.groups)]
         low, high = sum(g.low for g in groups), sum(g.high for g in groups)
         total = sum(g.points for g in groups) if all(g.points is not None for g in groups) else None  # type: ignore[misc]
         by_score: bool | None = True
@@ -385,14 +441,45 @@ class Evaluation:
             routes.append(RouteResult(id=route.id, label=self.prepared.words(route.label), status=status_of(hit),
                                       missing=sorted(why) if hit is None else []))
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
+        total_keys, passed_keys = self.card_provenance(card, groups, routes, by_score, passed)
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
         missing = unscored.union(*(set(r.missing) for r in routes))
+        # awaiting the experts only: every fact known, the verdict open within the judged ranges
+        judged = [i for g in groups for i in g.indicators if i.judged] if passed is None and not missing else []
+        need = None if not judged or card.pass_at is None else card.pass_at - low
         result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
                                  total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
-                                 groups=groups, routes=routes, missing=sorted(missing) if passed is None else [])
+                                 groups=groups, routes=routes, missing=sorted(missing) if passed is None else [],
+                                 judged=[i.id for i in judged], expert_need=need,
+                                 assumptions=pv.described(self.pack, self.as_of, total_keys),
+                                 passed_assumptions=pv.described(self.pack, self.as_of, passed_keys))
+        if judged:
+            self.pending[card.id + "_passed"] = judged_words(result, judged)
         self.scorecards[card.id] = result
         self.set_fact(card.id, total, unscored)  # the total does not depend on the direct routes
         self.set_fact(card.id + "_passed", passed, missing)
+
+    def card_provenance(self, card: Scorecard, groups: list[GroupResult], routes: list[RouteResult],
+                        by_score: bool | None, passed: bool | None) -> tuple[frozenset[pv.Key], frozenset[pv.Key]]:
+        """What the total and the verdict rested on (see engine/evaluate/provenance.py)."""
+        own = {("scorecard", card.id)} if pv.unconfirmed(card.status) else set()
+        total = own.union(*(keys for _, keys, _ in self._stakes))
+        stake = sum(st for _, _, st in self._stakes)
+        group_stake = [sum(st for g, _, st in self._stakes if g == n) for n in range(len(groups))]
+        certain = by_score is not None and pv.score_certain(
+            by_score, [(g.low, g.high, g.min, st) for g, st in zip(groups, group_stake)],
+            sum(g.low for g in groups), sum(g.high for g in groups), card.pass_at, stake)
+        by_score_keys = own if certain else total
+        route_keys = [({("route", card.id, r.id)} if pv.unconfirmed(rule.status) else set()) | self.reads(rule.when.ast)
+                      for r, rule in zip(routes, card.direct_routes)]
+        if passed:
+            paths = ([by_score_keys] if by_score else []) + [k for k, r in zip(route_keys, routes) if r.status == "met"]
+            verdict = min(paths, key=len)
+        else:
+            verdict = by_score_keys.union(*route_keys)
+        self.prov[card.id] = frozenset(total)
+        self.prov[card.id + "_passed"] = frozenset(own | verdict)
+        return self.prov[card.id], self.prov[card.id + "_passed"]
 
     @staticmethod
     def _passes(low: float, high: float, need: float) -> bool | None:
@@ -402,54 +489,68 @@ class Evaluation:
     def _any(values: list[bool | None]) -> bool | None:
         return True if True in values else (None if None in values else False)
 
-    def score_group(self, group: Any) -> GroupResult:
-        indicators = [self.score_indicator(i) for i in group.indicators]
-        low = min(sum(i.points or 0 for i in indicators), group.max)
-        high = min(sum(i.max if i.points is None else i.points for i in indicators), group.max)
+    def score_group(self, group: Any, card_id: str = "", position: int = 0) -> GroupResult:
+        indicators = [self.score_indicator(i, card_id, position) for i in group.indicators]
+        low = min(sum(i.low for i in indicators), group.max)
+        high = min(sum(i.high for i in indicators), group.max)
         points = low if all(i.points is not None for i in indicators) else None
         return GroupResult(id=group.id, label=self.prepared.words(group.label), points=points, low=low, high=high,
                            max=group.max, min=group.min, indicators=indicators)
 
-    def score_indicator(self, ind: Indicator) -> IndicatorResult:
+    def score_indicator(self, ind: Indicator, card_id: str = "", group: int = 0) -> IndicatorResult:
         missing: set[str] = set()
-        points = self.indicator_points(ind, missing)
-        if points is not None:
-            points = max(0.0, min(float(points), ind.max))
-        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label), points=points, max=ind.max,
+        low, high = self.indicator_points(ind, missing)
+        if card_id:
+            keys = {("indicator", card_id, ind.id)} if pv.unconfirmed(ind.status) else set()
+            keys |= self.reads_all(ind)
+            tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
+            for n, table in enumerate(tables):
+                owner = f"{card_id}.{ind.id}" + (f".{n}" if ind.best_of else "")
+                keys |= pv.bracket_keys(owner, table, self.eval(table.of.ast, set()))
+            self._stakes.append((group, keys, pv.indicator_stake(ind, keys)))
+        clip = lambda v: max(0.0, min(float(v), ind.max))  # noqa: E731
+        known = low is not None
+        low, high = (clip(low), clip(high)) if known else (0.0, ind.max)
+        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label),
+                               points=low if known and low == high else None, max=ind.max, low=low, high=high,
+                               judged=known and low != high,
                                values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
-                               missing=sorted(missing) if points is None else [],
+                               missing=[] if known else sorted(missing),
                                source=ind.source.cite() if ind.source else None, rule_status=ind.status)
 
-    def indicator_points(self, ind: Indicator, missing: set[str]) -> float | None:
+    def indicator_points(self, ind: Indicator, missing: set[str]) -> tuple[Any, Any]:
+        """(bottom, top) of the points; equal unless an expert-judged range; (None, None) while unknown."""
         if ind.brackets is not None:
-            return bracket_result(ind.brackets, self.eval(ind.brackets.of.ast, missing))
+            return bracket_range(ind.brackets, self.eval(ind.brackets.of.ast, missing))
         if ind.best_of is not None:
-            found = [bracket_result(t, self.eval(t.of.ast, missing)) for t in ind.best_of]
-            known = [p or 0 for p in found if p is not None] or [0]
-            return max(known) if None not in found or max(known) >= ind.max else None
+            found = [bracket_range(t, self.eval(t.of.ast, missing)) for t in ind.best_of]
+            known = [(lo or 0, hi or 0) for lo, hi in found if lo is not None] or [(0, 0)]
+            best = (max(lo for lo, _ in known), max(hi for _, hi in known))
+            return best if all(lo is not None for lo, _ in found) or best[0] >= ind.max else (None, None)
         if ind.formula is not None:
-            return self.eval(ind.formula.ast, missing)
+            value = self.eval(ind.formula.ast, missing)
+            return value, value
         if ind.cases is not None:
             found = [self.truth(case.when.ast) for case in ind.cases]  # all of them, as the batch does
             for case, (hit, why) in zip(ind.cases, found):
                 if hit is None:
                     missing |= why
-                    return None
+                    return None, None
                 if hit:
-                    return case.points
-            return ind.otherwise or 0
-        earned, unknown = 0.0, False
+                    return case.points, case.top()
+            return ind.otherwise or 0, ind.otherwise or 0
+        earned, top, unknown = 0.0, 0.0, False
         for item in ind.items or []:
             hit, why = self.truth(item.when.ast)
             if hit is None:
                 unknown = True
                 missing |= why
             elif hit:
-                earned += item.points
+                earned, top = earned + item.points, top + item.top()
         if unknown and earned < ind.max:
-            return None
+            return None, None
         missing.clear()
-        return earned
+        return earned, top
 
     # --- policies -----------------------------------------------------------
     def decide(self, ident: str) -> None:
@@ -459,8 +560,20 @@ class Evaluation:
             return
         result = self.check(policy.conditions, policy.conditions.id or "conditions")
         value = {"met": True, "unmet": False, "unknown": None}[result.status]
+        own = {("policy", ident)} if pv.unconfirmed(policy.status) else set()
+        self.prov[ident] = frozenset(own | self.relied(ident, policy.conditions, result))
         self.set_fact(ident, value, set(result.missing))
         self.decisions[ident] = self.decision(policy, result)
+
+    def relied(self, ident: str, cond: Condition, result: ConditionResult) -> set[pv.Key]:
+        """Assumptions on the deciding path of a condition tree (provenance.py says which children count)."""
+        keys = {("condition", ident, result.id)} if pv.unconfirmed(cond.status) else set()
+        if cond.when is not None:
+            return keys | self.reads(cond.when.ast)
+        for child, res in zip(cond.children(), result.children):
+            if cond.not_ is not None or res.status == result.status:
+                keys |= self.relied(ident, child, res)
+        return keys
 
     def check(self, cond: Condition, path: str) -> ConditionResult:
         ident = cond.id or path
@@ -496,6 +609,11 @@ class Evaluation:
                                  children=[])
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)
+        open_ = [self.pending[n] for n in self.prepared.leaf_reads(node) if n in self.pending] if hit is None else []
+        if open_:
+            result.would_take = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
+            result.text = Words(zh=f"{result.text.zh}（{result.would_take.zh}）",
+                                en=f"{result.text.en} ({result.would_take.en})")
         return result
 
     def _shown(self, name: str) -> Any:
@@ -560,21 +678,38 @@ class Evaluation:
 
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
-        benefits = [self.benefit(b) for b in policy.benefits] if status == "eligible" else []
+        keys = self.prov[policy.id]
+        benefits = [self.benefit(b, policy.id, n, keys) for n, b in enumerate(policy.benefits)] \
+            if status == "eligible" else []
         return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
                         citation=policy.source.cite(), quote=policy.source.quote,
                         in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status,
                         status=status, missing=result.missing, reasons=reasons(result),  # type: ignore[arg-type]
-                        conditions=result, benefits=benefits, grants=policy.grants if status == "eligible" else [])
+                        conditions=result, benefits=benefits, grants=policy.grants if status == "eligible" else [],
+                        assumptions=pv.described(self.pack, self.as_of, keys))
 
-    def benefit(self, benefit: Any) -> BenefitResult:
+    def benefit(self, benefit: Any, policy_id: str, position: int, decided: frozenset[pv.Key]) -> BenefitResult:
         amount = None
         if benefit.amount is not None:
             amount = self.eval(benefit.amount.ast, set())
             if amount is not None and benefit.cap is not None:
                 amount = min(amount, benefit.cap)
+        keys = set(decided) | ({("benefit", policy_id, str(position))} if pv.unconfirmed(benefit.status) else set())
+        up_to = None if benefit.up_to is None else self.eval(benefit.up_to.ast, set())
+        for expr in (benefit.amount, benefit.up_to):
+            if expr is not None:
+                keys |= self.reads(expr.ast)
         return BenefitResult(kind=benefit.kind, text=self.prepared.words(benefit.text), amount=amount,
-                             cap=benefit.cap, rule_status=benefit.status)
+                             cap=benefit.cap, up_to=up_to, rule_status=benefit.status,
+                             assumptions=pv.described(self.pack, self.as_of, keys))
+
+
+def information(pack: RulePack, as_of: date) -> list[InformationEntry]:
+    """The 可咨询 entries in force on `as_of` (the same for every firm)."""
+    return [InformationEntry(id=e.id, title=Words(zh=e.title.zh, en=e.title.en), citation=e.source.cite(),
+                             quote=e.source.quote, offers=Words(zh=e.offers.zh, en=e.offers.en),
+                             ask=Words(zh=e.ask.zh, en=e.ask.en), rule_status=e.status)
+            for e in pack.information.values() if e.in_force(as_of)]
 
 
 def reasons(result: ConditionResult) -> Words:
@@ -587,12 +722,26 @@ def reasons_of(status: Check, leaves: list[ConditionResult]) -> Words:
     builds only those leaves)."""
     if status == "unknown":
         fields = sorted({m for leaf in leaves for m in leaf.missing})
+        if not fields and leaves and all(leaf.would_take for leaf in leaves):  # open for a known reason
+            return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
         if not fields:  # e.g. an industry whose SME size rules are not encoded
             return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
                          en="cannot decide: the case is not covered by the encoded rules ("
                             + "; ".join(leaf.text.en for leaf in leaves) + ")")
         return missing_words(fields)
     return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
+
+
+def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
+    """Why a scorecard is open with every fact known: the expert-judged ranges and what they must add."""
+    items_zh = "、".join(f"{i.label.zh}（{fmt_number(i.low)}–{fmt_number(i.high)} 分）" for i in judged)
+    items_en = ", ".join(f"{i.label.en} ({fmt_number(i.low)}-{fmt_number(i.high)})" for i in judged)
+    span = f"{fmt_number(card.low)}–{fmt_number(card.high)}"
+    need = fmt_number(card.expert_need) if card.expert_need is not None else "?"
+    return Words(zh=f"待专家评分：{items_zh}；总分 {span} 分，需 ≥ {fmt_number(card.pass_at)}，"
+                    f"专家评分部分需在各区间下限之上再得 {need} 分",
+                 en=f"awaiting the experts' scores: {items_en}; total {span}, needs ≥ {fmt_number(card.pass_at)}: "
+                    f"the judged items must add {need} above the bottoms of their ranges")
 
 
 def missing_words(fields: list[str]) -> Words:

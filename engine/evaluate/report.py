@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from engine.evaluate.explain import fmt_number, fmt_value
+from engine.evaluate.provenance import ASSUMED_TAG
 from engine.model.profile import FIELDS, label_zh, unit_of
 from engine.model.words import STATUS_EN, STATUS_ZH
-from engine.model.results import Assessment, ConditionResult, Decision, ScorecardResult, StrengthResult
+from engine.model.results import (Assessment, Assumption, ConditionResult, Decision, IndicatorResult, ScorecardResult,
+                                  StrengthResult)
 
 STATUS = {"zh": STATUS_ZH, "en": STATUS_EN}
 MARK = {"met": "✓", "unmet": "✗", "unknown": "?"}
@@ -31,6 +33,8 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
             lines += scorecard_lines(card, lang) + [""]
     for decision in assessment.decisions:
         lines += decision_lines(decision, lang) + [""]
+    if assessment.information:
+        lines += information_lines(assessment, lang) + [""]
     if assessment.near_misses:
         lines += near_miss_lines(assessment, lang) + [""]
     if assessment.patent_counts:
@@ -44,15 +48,43 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
 def decision_lines(d: Decision, lang: str) -> list[str]:
     title = d.title.zh if lang == "zh" else d.title.en
     flag = RULE_STATUS[lang].get(d.rule_status, "")
-    lines = [f"■ {title}{flag}  → {STATUS[lang][d.status]}", f"  {'依据' if lang == 'zh' else 'Source'}: {d.citation}"]
+    status = STATUS[lang][d.status]
+    if d.status == "undetermined" and not d.missing:  # open for another reason (e.g. expert-judged ranges)
+        status = f"{'待定' if lang == 'zh' else 'UNDETERMINED'}（{d.reasons.zh if lang == 'zh' else d.reasons.en}）"
+    lines = [f"■ {title}{flag}  → {status}", f"  {'依据' if lang == 'zh' else 'Source'}: {d.citation}"]
     lines += condition_lines(d.conditions, lang, depth=1)
-    if d.status == "undetermined":
+    if d.status == "undetermined" and d.missing:
         names = "、".join(field_name(m, lang) for m in d.missing) if lang == "zh" else ", ".join(d.missing)
         lines.append(f"  {'需补充' if lang == 'zh' else 'Would settle it'}: {names}")
+    lines += assumption_lines(d.assumptions, lang)
     for b in d.benefits:
-        amount = f"（{fmt_number(b.amount)} 万元）" if b.amount is not None else ""
+        amount = f"（{fmt_number(b.amount)} 万元）" if b.amount is not None else \
+            f"（{'最高' if lang == 'zh' else 'up to'} ≤ {fmt_number(b.up_to)} 万元）" if b.up_to is not None else ""
         lines.append(f"  {'可享受' if lang == 'zh' else 'Benefit'}: {b.text.zh if lang == 'zh' else b.text.en}{amount}"
                      f"{RULE_STATUS[lang].get(b.rule_status, '')}")
+        extra = [a for a in b.assumptions if a not in d.assumptions]
+        lines += ["  " + line for line in assumption_lines(extra, lang)]
+    return lines
+
+
+def assumption_lines(assumptions: list[Assumption], lang: str) -> list[str]:
+    """The assumed or provisional values a result rested on, one per line (engine/evaluate/provenance.py)."""
+    if not assumptions:
+        return []
+    head = "  依据含假设值:" if lang == "zh" else "  Rests on assumptions:"
+    return [head] + [f"    {ASSUMED_TAG[lang].get(a.status, '')}{a.text.zh if lang == 'zh' else a.text.en}"
+                     for a in assumptions]
+
+
+def information_lines(assessment: Assessment, lang: str) -> list[str]:
+    """Measures with nothing to check: what they offer and whom to ask (可咨询)."""
+    zh = lang == "zh"
+    lines = ["可咨询（文件提出、无可判定条件的措施）" if zh else "To ask about (measures with nothing to check)"]
+    for e in assessment.information:
+        flag = RULE_STATUS[lang].get(e.rule_status, "")
+        lines.append(f"□ {e.title.zh if zh else e.title.en}{flag}  → {'可咨询' if zh else 'ask'}  ({e.citation})")
+        lines.append(f"  {'内容' if zh else 'Offers'}: {e.offers.zh if zh else e.offers.en}")
+        lines.append(f"  {'咨询' if zh else 'Ask'}: {e.ask.zh if zh else e.ask.en}")
     return lines
 
 
@@ -85,11 +117,13 @@ def scorecard_lines(card: ScorecardResult, lang: str) -> list[str]:
         minimum = f"，{'最低' if zh else 'min'} {fmt_number(g.min)}" if g.min is not None else ""
         lines.append(f"  {g.label.zh if zh else g.label.en}: {pts} / {fmt_number(g.max)}{minimum}")
         for i in g.indicators:
-            p = fmt_number(i.points) if i.points is not None else "?"
-            lines.append(f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}")
+            lines.append(f"    - {i.label.zh if zh else i.label.en}: {indicator_points(i, zh)} / {fmt_number(i.max)}")
+    if card.judged and card.expert_need is not None:
+        lines.append(f"  {'专家评分部分需在区间下限之上再得' if zh else 'the expert-judged ranges must add'} "
+                     f"{fmt_number(card.expert_need)} {'分' if zh else 'points to pass'}")
     for r in card.routes:
         lines.append(f"  {MARK[r.status]} {'直通' if zh else 'direct route'}: {r.label.zh if zh else r.label.en}")
-    return lines
+    return lines + assumption_lines(card.passed_assumptions or card.assumptions, lang)
 
 
 def value_text(name: str, value: object, lang: str) -> str:
@@ -118,7 +152,7 @@ def strength_lines(a: Assessment, card: ScorecardResult, lang: str) -> list[str]
         pts = fmt_number(dim.points) if dim.points is not None else f"{fmt_number(dim.low)}–{fmt_number(dim.high)}"
         lines.append(f"  {name}: {pts} / {fmt_number(dim.max)}")
         for i in group.indicators:
-            p = fmt_number(i.points) if i.points is not None else "?"
+            p = indicator_points(i, zh)
             used = "，".join(value_text(k, v, lang) for k, v in i.values.items()) if zh else \
                 ", ".join(value_text(k, v, lang) for k, v in i.values.items())
             lines.append(f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}" + (f"  [{used}]" if used else ""))
@@ -153,4 +187,13 @@ def score_text(s: StrengthResult) -> str:
         return fmt_number(s.score)
     if s.score_low is not None and s.score_high is not None:
         return f"{fmt_number(s.score_low)}–{fmt_number(s.score_high)}"
+    return "?"
+
+
+def indicator_points(i: IndicatorResult, zh: bool) -> str:
+    """Points, an expert-judged range (low–high, 专家评定), or ? while unknown."""
+    if i.points is not None:
+        return fmt_number(i.points)
+    if i.judged:
+        return f"{fmt_number(i.low)}–{fmt_number(i.high)}（{'专家评定' if zh else 'experts judge'}）"
     return "?"

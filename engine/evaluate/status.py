@@ -264,9 +264,11 @@ def _truth(part: Compiled) -> Callable[[Env], bool | None]:
 
 # --- tables, derived facts and indicators ---------------------------------------------
 
-def _table(table: BracketTable, at: At) -> Compiled:
-    """A bracket table: the first row whose every bound holds, else `otherwise` (unknown if its input is)."""
-    rows = [([(_BOUND[op], bound) for op, bound in row.bounds()], row.result()) for row in table.rows]
+def _table(table: BracketTable, at: At, top: bool = False) -> Compiled:
+    """A bracket table: the first row whose every bound holds, else `otherwise` (unknown if its input is);
+    `top`: the top of an expert-judged range (points_to) instead of its bottom."""
+    rows = [([(_BOUND[op], bound) for op, bound in row.bounds()], row.top() if top else row.result())
+            for row in table.rows]
     otherwise = table.otherwise
     part = compile_expr(table.of.ast, at)
     read, key = part.value, part.name
@@ -332,6 +334,19 @@ def compile_indicator(ind: Indicator, at: At) -> Compiled:
     if ind.cases is not None:
         return _first_case([(compile_expr(c.when.ast, at), c.points) for c in ind.cases], ind.otherwise or 0)
     return _items([(compile_expr(item.when.ast, at), item.points) for item in ind.items or []], ind.max)
+
+
+def compile_indicator_top(ind: Indicator, at: At) -> Compiled | None:
+    """Top of the points where an indicator has expert-judged ranges (points_to), None where it has none."""
+    if ind.brackets is not None and any(r.points_to is not None for r in ind.brackets.rows):
+        return _table(ind.brackets, at, top=True)
+    if ind.best_of is not None and any(r.points_to is not None for t in ind.best_of for r in t.rows):
+        return _best_of([_table(t, at, top=True) for t in ind.best_of], ind.max)
+    if ind.cases is not None and any(c.points_to is not None for c in ind.cases):
+        return _first_case([(compile_expr(c.when.ast, at), c.top()) for c in ind.cases], ind.otherwise or 0)
+    if ind.items is not None and any(i.points_to is not None for i in ind.items):
+        return _items([(compile_expr(item.when.ast, at), item.top()) for item in ind.items], ind.max)
+    return None
 
 
 def _best_of(tables: list[Compiled], top: float) -> Compiled:
@@ -556,14 +571,15 @@ class _Score:
     def __init__(self, card: Scorecard, at: At) -> None:
         self.card = card
         self.groups = [(g.max, g.min, [(i.max, compile_indicator(i, at)) for i in g.indicators]) for g in card.groups]
+        self.tops = [[compile_indicator_top(i, at) for i in g.indicators] for g in card.groups]
         self.routes = [compile_expr(r.when.ast, at) for r in card.direct_routes]
 
     def __call__(self, env: Env, m: Missing, out: Statuses) -> None:
         card, unscored_parts, every = self.card, [], []
         lows, highs, totals, minima = [], [], [], []
-        for top_group, minimum, indicators in self.groups:
+        for (top_group, minimum, indicators), ranges in zip(self.groups, self.tops):
             low, high, known = 0, 0, True        # sums from 0, as Python's sum() adds
-            for top, rule in indicators:
+            for (top, rule), ranged in zip(indicators, ranges):
                 p = rule.value(env)
                 if p is None:
                     unscored_parts.append(rule.miss)
@@ -575,8 +591,11 @@ class _Score:
                         p = top
                     if not p > 0.0:
                         p = 0.0
+                    p_top = p if ranged is None else max(0.0, min(float(ranged.value(env)), top))
                     low += p
-                    high += p
+                    high += p_top
+                    if p_top != p:               # an expert-judged range: no single points yet
+                        known, p = False, None
                 every.append(p)
             low, high = float(min(low, top_group)), float(min(high, top_group))
             lows.append(low)

@@ -14,6 +14,7 @@ from engine.evaluate.evaluator import Evaluation, RuleRuntimeError, missing_word
 from engine.evaluate.status import Missing, Outcome, StatusEvaluator, Statuses, compiled
 from engine.evaluate.strength import CARD, SCORE, TIER, overall_of
 from engine.language.loader import RulePack
+from engine.language.rules import Scorecard
 from engine.model.profile import EnterpriseProfile
 from engine.model.results import AssessmentSummary, DecisionSummary, StrengthSummary
 
@@ -36,6 +37,12 @@ def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Assess
     ev = Evaluation(profile, pack, as_of)
     ev.values.update(result.values)
     ev.missing = _Settles(result.missing)  # type: ignore[assignment]
+    for card in result.scorecards.values():   # an open verdict may be awaiting the experts: say what they must add
+        if card.passed is None and has_ranges(pack.scorecards[card.id]):
+            scorer = Evaluation(profile, pack, as_of)
+            scorer.values.update(result.values)
+            scorer.score(pack.scorecards[card.id])
+            ev.pending.update(scorer.pending)
     decisions = [decision(fast, ev, result, outcome) for outcome in result.decisions.values()]
     return AssessmentSummary(as_of=as_of, rules_hash=pack.hash, credit_code=profile.credit_code, name=profile.name,
                              decisions=decisions, strength=strength(fast, result))
@@ -58,7 +65,7 @@ def decision(fast: StatusEvaluator, ev: Evaluation, result: Statuses, outcome: O
                                 cond.source.cite() if cond.source else None)
                   for ident, cond in fast.deciding(outcome)]
         reason = reasons_of(_CHECK[outcome.status], leaves)  # type: ignore[arg-type]
-        would_take = [leaf.would_take for leaf in leaves if leaf.would_take is not None]
+        would_take = [leaf.would_take for leaf in leaves if leaf.would_take is not None and leaf.status == "unmet"]
     return DecisionSummary(id=policy.id, kind=policy.kind, title=ev.prepared.words(policy.title),
                            citation=policy.source.cite(), rule_status=policy.status, status=outcome.status,  # type: ignore[arg-type]
                            reasons=reason, amount=outcome.amount, would_take=would_take, missing=outcome.missing)
@@ -71,3 +78,11 @@ def strength(fast: StatusEvaluator, result: Statuses) -> StrengthSummary | None:
     score = overall_of(fast.pack, fast.as_of)
     return StrengthSummary(score=result.facts.get(SCORE), score_low=score(result, card.low),
                            score_high=score(result, card.high), tier=result.facts.get(TIER))
+
+
+def has_ranges(card: Scorecard) -> bool:
+    """Whether any indicator of the card scores an expert-judged range (points_to)."""
+    return any(getattr(row, "points_to", None) is not None
+               for g in card.groups for i in g.indicators
+               for row in [*(i.brackets.rows if i.brackets else []), *(i.cases or []), *(i.items or []),
+                           *(r for t in i.best_of or [] for r in t.rows)])

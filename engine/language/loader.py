@@ -17,8 +17,8 @@ from engine.language.suggest import did_you_mean
 from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH, unit_of
 from engine.model.profile import label as field_label
 from engine.language.types import check_pack
-from engine.language.rules import (Condition, Dated, Derived, ExclusiveGroup, Expression, Parameter, Policy, RuleFile,
-                                   Scorecard, Strict)
+from engine.language.rules import (Condition, Dated, Derived, ExclusiveGroup, Expression, Information, Parameter,
+                                   Policy, RuleFile, Scorecard, Strict)
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NESTING = 40   # YAML levels: the deepest shipped rule is about 12
@@ -183,6 +183,7 @@ class RulePack:
     origin: dict[str, tuple[str, int]]         # id -> (file, line)
     aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
     exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
+    information: dict[str, Information] = field(default_factory=dict)   # 可咨询 entries by id
     # What evaluations reuse (engine.evaluate.evaluator.prepared): lives and dies with this pack, which is never
     # changed after load, so a reload starts with empty caches.
     memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -401,6 +402,14 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
                     getattr(pack, section)[item.id] = item
     issues += _check_versions(pack)
     issues += _collect_exclusive(pack, parsed)
+    for shown, raw, rule_file in parsed:
+        for pos, entry in enumerate(rule_file.information):
+            line = raw["information"].lines[pos]
+            if entry.id in pack.information or entry.id in pack.origin:
+                issues.append(RuleIssue(shown, line, f"information entry {entry.id!r} is already defined"
+                                                     f" / 可咨询条目 {entry.id!r} 重复定义"))
+            pack.information.setdefault(entry.id, entry)
+            pack.origin.setdefault(entry.id, (shown, line))
     try:
         pack.order = _dependency_order(pack)
     except graphlib.CycleError as e:

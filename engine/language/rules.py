@@ -133,8 +133,18 @@ class Bracket(Strict):
     lt: Number | None = None
     value: Scalar | None = None
     points: Number | None = None
+    points_to: Number | None = Field(None, description="Top of an expert-judged range of points (points is its"
+                                                       " bottom): the indicator is scored as the interval")
     status: Status = "confirmed"
+    edge: Status = Field("confirmed", description="Status of which side of the row's bounds the edge lies: a value"
+                                                  " sitting exactly on a bound rests on it (the row itself is confirmed)")
     note: Note | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> "Bracket":
+        if self.points_to is not None and (self.points is None or self.points_to < self.points):
+            raise ValueError("points_to needs points at or below it / points_to 须与不大于它的 points 同时给出")
+        return self
 
     def bounds(self) -> list[tuple[str, float]]:
         return [(op, v) for op, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt))
@@ -142,6 +152,10 @@ class Bracket(Strict):
 
     def result(self) -> Scalar | float | None:
         return self.points if self.points is not None else self.value
+
+    def top(self) -> Scalar | float | None:
+        """The top of the row's points: the result unless the row is an expert-judged range."""
+        return self.points_to if self.points_to is not None else self.result()
 
 
 class BracketTable(Strict):
@@ -197,7 +211,17 @@ class Derived(Strict):
 class Item(Strict):
     when: Expr
     points: Number
+    points_to: Number | None = Field(None, description="Top of an expert-judged range (points is its bottom)")
     label: Text | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> "Item":
+        if self.points_to is not None and self.points_to < self.points:
+            raise ValueError("points_to is below points / points_to 小于 points")
+        return self
+
+    def top(self) -> float:
+        return self.points if self.points_to is None else self.points_to
 
 
 class Indicator(Strict):
@@ -295,6 +319,8 @@ class Benefit(Strict):
     text: Text
     amount: Expr | None = Field(None, description="万元; may be a formula over facts and parameters")
     cap: Number | None = Field(None, description="万元")
+    up_to: Expr | None = Field(None, description="万元: the document says \"up to N\" and no rule fixes the sum: the"
+                                               " benefit is the range ≤ N, totalled apart from confirmed amounts")
     source: Source | None = None
     status: Status = "confirmed"
 
@@ -325,6 +351,18 @@ class Policy(Dated):
     application: list[ApplicationItem] = Field([], description="How to apply: department, materials, deadline")
 
 
+class Information(Dated):
+    """A measure the document names with nothing a firm could be checked against (可咨询): shown to every
+    firm with what is on offer and whom to ask, never as an eligibility decision."""
+    id: str
+    title: Text
+    source: Source
+    status: Status = "confirmed"
+    note: str | None = None
+    offers: Text = Field(description="What the measure offers, in the document's words")
+    ask: Text = Field(description="Whom to ask (the responsible units the document names)")
+
+
 class ExclusiveGroup(Strict):
     """Policies whose benefits the documents say may not be combined (不重复享受).
 
@@ -345,3 +383,4 @@ class RuleFile(Strict):
     scorecards: list[Scorecard] = []
     policies: list[Policy] = []
     exclusive: list[ExclusiveGroup] = Field([], description="Benefits that may not be combined (不重复享受)")
+    information: list[Information] = Field([], description="Measures with no conditions to check (可咨询)")

@@ -17,6 +17,15 @@ class Words(BaseModel):
     en: str
 
 
+class Assumption(BaseModel):
+    """An assumed or provisional value a result rested on (engine/evaluate/provenance.py)."""
+    kind: str                      # parameter, derived, row, edge, lookup, condition, indicator, route, ...
+    id: str
+    status: str                    # assumed / provisional
+    text: Words
+    note: str | None = None
+
+
 class ConditionResult(BaseModel):
     id: str
     combinator: Literal["all", "any", "not"] | None = None
@@ -38,8 +47,11 @@ class ConditionResult(BaseModel):
 class IndicatorResult(BaseModel):
     id: str
     label: Words
-    points: float | None
+    points: float | None           # None while unknown or an expert-judged range
     max: float
+    low: float = 0                 # the points are within [low, high]: [0, max] while unknown,
+    high: float = 0                # the bottom and top of the range an expert picks from
+    judged: bool = False           # facts known, points within an expert-judged range
     values: dict[str, Any] = {}
     missing: list[str] = []
     source: str | None = None
@@ -76,6 +88,10 @@ class ScorecardResult(BaseModel):
     groups: list[GroupResult]
     routes: list[RouteResult] = []
     missing: list[str] = []
+    judged: list[str] = []         # indicators still within an expert-judged range when that leaves the result open
+    assumptions: list[Assumption] = []         # what the total rested on
+    passed_assumptions: list[Assumption] = []  # what the verdict rested on
+    expert_need: float | None = None  # points the judged ranges must add above their bottoms to pass
 
 
 class BenefitResult(BaseModel):
@@ -83,7 +99,9 @@ class BenefitResult(BaseModel):
     text: Words
     amount: float | None = None
     cap: float | None = None
+    up_to: float | None = None     # "up to N": the amount is a range ≤ N (never added to confirmed amounts)
     rule_status: str = "confirmed"
+    assumptions: list[Assumption] = []
 
 
 class Decision(BaseModel):
@@ -100,6 +118,18 @@ class Decision(BaseModel):
     conditions: ConditionResult
     benefits: list[BenefitResult] = []
     grants: list[str] = []
+    assumptions: list[Assumption] = []    # the assumed or provisional values the decision rested on
+
+
+class InformationEntry(BaseModel):
+    """A measure with nothing to check (可咨询): what it offers and whom to ask."""
+    id: str
+    title: Words
+    citation: str
+    quote: str | None = None
+    offers: Words
+    ask: Words
+    rule_status: str = "confirmed"
 
 
 class Assessment(BaseModel):
@@ -114,6 +144,7 @@ class Assessment(BaseModel):
     improvements: list["Improvement"] = []
     near_misses: list["NearMiss"] = []
     patent_counts: list["CountCheck"] = []
+    information: list[InformationEntry] = []   # measures to ask about (可咨询), not decisions
 
 
 # --- IP strength and "what it would take" (engine/evaluate/strength.py, engine/evaluate/whatif.py) ---------------
