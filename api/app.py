@@ -4,8 +4,10 @@
 factory `ipcheck serve` hands to uvicorn (settings come from the environment so that several
 worker processes build identical apps).
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,8 +24,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
-from engine import (DEFAULT_RULES, Assessment, AssessmentSummary, EnterpriseProfile, InterviewProgress,
-                    ProfileInputError, ProfileIssue, RulePack, answers_from, interview, render)
+from engine import (
+    DEFAULT_RULES,
+    Assessment,
+    AssessmentSummary,
+    EnterpriseProfile,
+    InterviewProgress,
+    ProfileInputError,
+    ProfileIssue,
+    RulePack,
+    answers_from,
+    interview,
+    render,
+)
 
 from . import catalogue, screens, web
 from .auth import Officers
@@ -31,8 +44,8 @@ from .errors import ApiError, on_api_error, on_http_error, on_store_busy, on_val
 from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
-from .service import Service
 from .runs import Runner
+from .service import Service
 from .storage import Store, StoreBusy
 
 log = logging.getLogger("ipcheck.rules")
@@ -42,19 +55,21 @@ Lang = Literal["zh", "en"]
 
 class AssessmentOut(Assessment):
     """The assessment, plus a plain-text report in the requested language."""
+
     lang: Lang
     report: str
 
 
 class RulesVersion(BaseModel):
     """The pack this request was served with, and the last reload attempt (with why, if refused)."""
+
     rules_hash: str
     policies: int
     parameters: int
     derived: int
     scorecards: int
     loaded_at: datetime
-    watching: bool          # the folder is polled for changes
+    watching: bool  # the folder is polled for changes
     poll_seconds: float
     last_reload: ReloadAttempt | None = None
 
@@ -62,23 +77,29 @@ class RulesVersion(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     rules_hash: str
-    rule_errors: dict[str, int] = {}   # "file:line" of a rule -> evaluations it failed in, since start (this worker)
+    rule_errors: dict[str, int] = {}  # "file:line" of a rule -> evaluations it failed in, since start (this worker)
 
 
 def read_json(body: bytes) -> Any:
     """Parse a request body as JSON, with bilingual errors for every way it can be wrong."""
+
     def bad(en: str, zh: str) -> ApiError:
         issue = ProfileIssue(field="(body)", field_zh=None, message_en=en, message_zh=zh)
         return ApiError(422, "invalid_json", en, zh, [issue])
+
     if not body.strip():
-        raise bad("the request body is empty; send a profile as a JSON object", "请求内容为空，请提交 JSON 格式的企业信息")
+        raise bad(
+            "the request body is empty; send a profile as a JSON object", "请求内容为空，请提交 JSON 格式的企业信息"
+        )
     try:
         return json.loads(body)
     except UnicodeDecodeError:
         raise bad("the body is not UTF-8 text", "请求内容不是 UTF-8 编码") from None
     except json.JSONDecodeError as e:
-        raise bad(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
-                  f"JSON 格式错误（第 {e.lineno} 行第 {e.colno} 列）：{e.msg}") from None
+        raise bad(
+            f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
+            f"JSON 格式错误（第 {e.lineno} 行第 {e.colno} 列）：{e.msg}",
+        ) from None
     except (ValueError, RecursionError):  # e.g. integers with thousands of digits, absurd nesting
         raise bad("the JSON is too large or too deeply nested to read", "JSON 数值过大或嵌套过深，无法读取") from None
 
@@ -86,18 +107,40 @@ def read_json(body: bytes) -> Any:
 # Query parameters of /v1/assess, read by hand: FastAPI's per-request parameter machinery costs
 # about as much as a quarter of an assessment, and this is the hot path (see bench/api.py).
 ASSESS_PARAMETERS = [
-    {"name": "as_of", "in": "query", "required": False, "description": "Evaluation date / 评估日期 (default today)",
-     "schema": {"type": "string", "format": "date"}, "example": EXAMPLE_AS_OF.isoformat()},
-    {"name": "lang", "in": "query", "required": False, "description": "Language of the report / 报告语言",
-     "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"}, "example": "zh"},
-    {"name": "whatif", "in": "query", "required": False,
-     "description": "Include ranked improvements and near misses (costs many re-evaluations) / 是否给出改进建议",
-     "schema": {"type": "string", "enum": ["true", "false"], "default": "true"}, "example": "true"},
-    {"name": "detail", "in": "query", "required": False,
-     "description": "summary: per decision the status, one-line reason, amount and what it would take, and the "
-                    "IP-strength score (no condition trees, report or what-if; several times cheaper); "
-                    "full: everything / summary 仅返回结论、一句话理由、金额与差距；full 返回完整说明",
-     "schema": {"type": "string", "enum": ["full", "summary"], "default": "full"}, "example": "full"},
+    {
+        "name": "as_of",
+        "in": "query",
+        "required": False,
+        "description": "Evaluation date / 评估日期 (default today)",
+        "schema": {"type": "string", "format": "date"},
+        "example": EXAMPLE_AS_OF.isoformat(),
+    },
+    {
+        "name": "lang",
+        "in": "query",
+        "required": False,
+        "description": "Language of the report / 报告语言",
+        "schema": {"type": "string", "enum": ["zh", "en"], "default": "zh"},
+        "example": "zh",
+    },
+    {
+        "name": "whatif",
+        "in": "query",
+        "required": False,
+        "description": "Include ranked improvements and near misses (costs many re-evaluations) / 是否给出改进建议",
+        "schema": {"type": "string", "enum": ["true", "false"], "default": "true"},
+        "example": "true",
+    },
+    {
+        "name": "detail",
+        "in": "query",
+        "required": False,
+        "description": "summary: per decision the status, one-line reason, amount and what it would take, and the "
+        "IP-strength score (no condition trees, report or what-if; several times cheaper); "
+        "full: everything / summary 仅返回结论、一句话理由、金额与差距；full 返回完整说明",
+        "schema": {"type": "string", "enum": ["full", "summary"], "default": "full"},
+        "example": "full",
+    },
 ]
 
 
@@ -109,19 +152,38 @@ def assess_query(query: Any) -> tuple[date | None, Lang, Detail]:
     as_of_text, lang, detail = query.get("as_of"), query.get("lang", "zh"), query.get("detail", "full")
     as_of = None
     if as_of_text is not None:
-        try:
+        with contextlib.suppress(ValueError):
             as_of = date.fromisoformat(as_of_text) if len(as_of_text) == 10 else None
-        except ValueError:
-            pass
         if as_of is None:
-            issues.append(ProfileIssue(field="query.as_of", field_zh="评估日期", value=as_of_text[:100],
-                                       message_en="must be a date YYYY-MM-DD", message_zh="应为日期 YYYY-MM-DD"))
+            issues.append(
+                ProfileIssue(
+                    field="query.as_of",
+                    field_zh="评估日期",
+                    value=as_of_text[:100],
+                    message_en="must be a date YYYY-MM-DD",
+                    message_zh="应为日期 YYYY-MM-DD",
+                )
+            )
     if lang not in ("zh", "en"):
-        issues.append(ProfileIssue(field="query.lang", field_zh="语言", value=lang[:100],
-                                   message_en="must be zh or en", message_zh="应为 zh 或 en"))
+        issues.append(
+            ProfileIssue(
+                field="query.lang",
+                field_zh="语言",
+                value=lang[:100],
+                message_en="must be zh or en",
+                message_zh="应为 zh 或 en",
+            )
+        )
     if detail not in ("full", "summary"):
-        issues.append(ProfileIssue(field="query.detail", field_zh="详细程度", value=detail[:100],
-                                   message_en="must be full or summary", message_zh="应为 full 或 summary"))
+        issues.append(
+            ProfileIssue(
+                field="query.detail",
+                field_zh="详细程度",
+                value=detail[:100],
+                message_en="must be full or summary",
+                message_zh="应为 full 或 summary",
+            )
+        )
     if issues:
         raise ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", issues)
     return as_of, lang, detail  # type: ignore[return-value]
@@ -160,25 +222,49 @@ def example_assessment(pack: RulePack) -> dict[str, Any]:
 
 def version_of(service: Service, served: Served, last: ReloadAttempt | None) -> RulesVersion:
     pack = served.pack
-    return RulesVersion(rules_hash=pack.hash, policies=len(pack.policies), parameters=len(pack.parameters),
-                        derived=len(pack.derived), scorecards=len(pack.scorecards), loaded_at=served.loaded_at,
-                        watching=service.rules.watching, poll_seconds=service.rules.poll_seconds, last_reload=last)
+    return RulesVersion(
+        rules_hash=pack.hash,
+        policies=len(pack.policies),
+        parameters=len(pack.parameters),
+        derived=len(pack.derived),
+        scorecards=len(pack.scorecards),
+        loaded_at=served.loaded_at,
+        watching=service.rules.watching,
+        poll_seconds=service.rules.poll_seconds,
+        last_reload=last,
+    )
 
 
 def api_router(service: Service) -> APIRouter:
     router = APIRouter()
     pack = service.rules.pack  # for the OpenAPI examples only; requests use the pack pinned to them
-    assess_body = {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/EnterpriseProfile"},
-        "examples": {"english_keys": {"summary": "English keys", "value": EXAMPLE_PROFILE},
-                     "chinese_keys": {"summary": "中文键名", "value": EXAMPLE_PROFILE_ZH}}}}}}
+    assess_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/EnterpriseProfile"},
+                    "examples": {
+                        "english_keys": {"summary": "English keys", "value": EXAMPLE_PROFILE},
+                        "chinese_keys": {"summary": "中文键名", "value": EXAMPLE_PROFILE_ZH},
+                    },
+                }
+            },
+        }
+    }
     first = next(iter(pack.policies), None)
 
-    @router.post("/v1/assess", tags=["self-check"], summary="Assess a profile / 企业自评",
-                 response_model=AssessmentOut | AssessmentSummary,
-                 openapi_extra=assess_body | {"parameters": ASSESS_PARAMETERS},
-                 responses={200: {"content": {"application/json": {"example": example_assessment(pack)}}},
-                            **responses(413, 422)})
+    @router.post(
+        "/v1/assess",
+        tags=["self-check"],
+        summary="Assess a profile / 企业自评",
+        response_model=AssessmentOut | AssessmentSummary,
+        openapi_extra=assess_body | {"parameters": ASSESS_PARAMETERS},
+        responses={
+            200: {"content": {"application/json": {"example": example_assessment(pack)}}},
+            **responses(413, 422),
+        },
+    )
     async def assess(request: Request) -> Response:
         """A profile as a JSON object, with English or Chinese keys; any fact may be left out (unknown).
 
@@ -189,25 +275,51 @@ def api_router(service: Service) -> APIRouter:
         as_of, lang, detail = assess_query(request.query_params)
         if detail == "summary":
             summary = summarise_profile(pack_of(request), read_json(await request.body()), as_of)
-            return Response(summary.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
+            return Response(
+                summary.model_dump_json(), media_type="application/json", headers={"Content-Language": lang}
+            )
         what_if = request.query_params.get("whatif", "true") != "false"
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
 
-    interview_body = {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"type": "object", "properties": {
-            "values": {"type": "object", "description": "Answers so far: profile facts by English or Chinese key"},
-            "unknown": {"type": "array", "items": {"type": "string"},
-                        "description": "Facts the firm does not know (不知道): never asked again"}}},
-        "examples": {"after_opening": {"summary": "After the opening step / 第一步之后", "value": EXAMPLE_INTERVIEW},
-                     "start": {"summary": "Start / 开始", "value": {"values": {}, "unknown": []}}}}}},
-        "parameters": ASSESS_PARAMETERS[:1]}
+    interview_body = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "values": {
+                                "type": "object",
+                                "description": "Answers so far: profile facts by English or Chinese key",
+                            },
+                            "unknown": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "Facts the firm does not know (不知道): never asked again",
+                            },
+                        },
+                    },
+                    "examples": {
+                        "after_opening": {"summary": "After the opening step / 第一步之后", "value": EXAMPLE_INTERVIEW},
+                        "start": {"summary": "Start / 开始", "value": {"values": {}, "unknown": []}},
+                    },
+                }
+            },
+        },
+        "parameters": ASSESS_PARAMETERS[:1],
+    }
 
-    @router.post("/v1/interview", tags=["self-check"], summary="Next interview step / 下一步问题",
-                 response_model=InterviewProgress, openapi_extra=interview_body,
-                 responses={200: {"content": {"application/json": {"example": interview_example(pack)}}},
-                            **responses(413, 422)})
+    @router.post(
+        "/v1/interview",
+        tags=["self-check"],
+        summary="Next interview step / 下一步问题",
+        response_model=InterviewProgress,
+        openapi_extra=interview_body,
+        responses={200: {"content": {"application/json": {"example": interview_example(pack)}}}, **responses(413, 422)},
+    )
     async def next_question(request: Request) -> Response:
         """Stateless: the answers so far in; the decisions so far, whether every outcome is settled
         (or no remaining fact could settle one), and the next step out: its questions (labels,
@@ -216,40 +328,70 @@ def api_router(service: Service) -> APIRouter:
         progress = interview_step(pack_of(request), read_json(await request.body()), as_of or date.today())
         return Response(progress.model_dump_json(), media_type="application/json")
 
-    @router.get("/v1/policies", tags=["rules"], summary="Policy catalogue / 政策目录",
-                response_model=list[catalogue.PolicySummary],
-                responses={200: {"content": {"application/json": {
-                    "example": [p.model_dump(mode="json") for p in catalogue.summaries(pack)]}}}})
+    @router.get(
+        "/v1/policies",
+        tags=["rules"],
+        summary="Policy catalogue / 政策目录",
+        response_model=list[catalogue.PolicySummary],
+        responses={
+            200: {
+                "content": {
+                    "application/json": {"example": [p.model_dump(mode="json") for p in catalogue.summaries(pack)]}
+                }
+            }
+        },
+    )
     async def policies(request: Request) -> list[catalogue.PolicySummary]:
         """Every measure and designation in the loaded rule pack, with its citation."""
         return catalogue.summaries(pack_of(request))
 
     detail_example = catalogue.detail(pack, first).model_dump(mode="json") if first else {}  # type: ignore[union-attr]
 
-    @router.get("/v1/policies/{policy_id}", tags=["rules"], summary="One policy / 政策详情",
-                response_model=catalogue.PolicyDetail,
-                responses={200: {"content": {"application/json": {"example": detail_example}}}, **responses(404)})
+    @router.get(
+        "/v1/policies/{policy_id}",
+        tags=["rules"],
+        summary="One policy / 政策详情",
+        response_model=catalogue.PolicyDetail,
+        responses={200: {"content": {"application/json": {"example": detail_example}}}, **responses(404)},
+    )
     async def policy(request: Request, policy_id: str) -> catalogue.PolicyDetail:
         """Conditions, benefits and thresholds of one policy, every version, with citations."""
         found = catalogue.detail(pack_of(request), policy_id)
         if found is None:
-            raise ApiError(404, "unknown_policy", f"no policy {policy_id!r} in the rule pack",
-                           f"规则包中没有政策 {policy_id!r}")
+            raise ApiError(
+                404, "unknown_policy", f"no policy {policy_id!r} in the rule pack", f"规则包中没有政策 {policy_id!r}"
+            )
         return found
 
-    version_example = {"content": {"application/json": {"example": version_of(
-        service, service.rules.served, None).model_dump(mode="json") | {"last_reload": EXAMPLE_REJECTED}}}}
+    version_example = {
+        "content": {
+            "application/json": {
+                "example": version_of(service, service.rules.served, None).model_dump(mode="json")
+                | {"last_reload": EXAMPLE_REJECTED}
+            }
+        }
+    }
 
-    @router.get("/v1/rules/version", tags=["rules"], summary="Rule pack version / 规则包版本",
-                response_model=RulesVersion, responses={200: version_example})
+    @router.get(
+        "/v1/rules/version",
+        tags=["rules"],
+        summary="Rule pack version / 规则包版本",
+        response_model=RulesVersion,
+        responses={200: version_example},
+    )
     async def rules_version(request: Request) -> RulesVersion:
         """The hash of the rule files this request was served with (every assessment and screening
         run records it), and the last reload attempt: if it was refused, why, at file:line."""
         return version_of(service, served_of(request), service.rules.last)
 
-    @router.post("/v1/rules/reload", tags=["rules"], summary="Reload the rule pack / 重新加载规则包",
-                 response_model=RulesVersion, openapi_extra={"security": [{"bearer": []}]},
-                 responses={200: version_example, **responses(401)})
+    @router.post(
+        "/v1/rules/reload",
+        tags=["rules"],
+        summary="Reload the rule pack / 重新加载规则包",
+        response_model=RulesVersion,
+        openapi_extra={"security": [{"bearer": []}]},
+        responses={200: version_example, **responses(401)},
+    )
     async def rules_reload(request: Request, response: Response) -> RulesVersion:
         """Officers only. Loads and lints the rule folder now (the watcher does the same on its own);
         a pack that fails either is refused and the last good pack keeps serving. `last_reload.outcome`
@@ -262,28 +404,49 @@ def api_router(service: Service) -> APIRouter:
         response.headers["X-Rules-Hash"] = served.pack.hash
         return version_of(service, served, attempt)
 
-    @router.get("/healthz", tags=["service"], summary="Health / 健康检查", response_model=Health,
-                responses={200: {"content": {"application/json": {"example": {"status": "ok",
-                                                                                 "rules_hash": pack.hash}}}}})
+    @router.get(
+        "/healthz",
+        tags=["service"],
+        summary="Health / 健康检查",
+        response_model=Health,
+        responses={200: {"content": {"application/json": {"example": {"status": "ok", "rules_hash": pack.hash}}}}},
+    )
     async def healthz(request: Request) -> Health:
         return Health(status="ok", rules_hash=pack_of(request).hash, rule_errors=engine.rule_errors())
 
     return router
 
 
-EXAMPLE_REJECTED = {"outcome": "rejected", "candidate_hash": "7d0c2b41e9a35f10", "serving_hash": "6a8e3cf3b6300c80",
-                    "tried_at": "2025-06-30T08:00:00Z", "trigger": "watch", "seconds": 0.61,
-                    "message_en": "rule pack 7d0c2b41e9a35f10 refused; still serving 6a8e3cf3b6300c80",
-                    "message_zh": "规则包 7d0c2b41e9a35f10 未通过检查，继续使用 6a8e3cf3b6300c80",
-                    "problems": [{"file": "jiangbei/new_ip_service_firm.yaml", "line": 42,
-                                  "where": "jiangbei/new_ip_service_firm.yaml:42",
-                                  "message": "policies.0.conditions.all.2.test: unknown name 'revenu' / 未知名称"}]}
+EXAMPLE_REJECTED = {
+    "outcome": "rejected",
+    "candidate_hash": "7d0c2b41e9a35f10",
+    "serving_hash": "6a8e3cf3b6300c80",
+    "tried_at": "2025-06-30T08:00:00Z",
+    "trigger": "watch",
+    "seconds": 0.61,
+    "message_en": "rule pack 7d0c2b41e9a35f10 refused; still serving 6a8e3cf3b6300c80",
+    "message_zh": "规则包 7d0c2b41e9a35f10 未通过检查，继续使用 6a8e3cf3b6300c80",
+    "problems": [
+        {
+            "file": "jiangbei/new_ip_service_firm.yaml",
+            "line": 42,
+            "where": "jiangbei/new_ip_service_firm.yaml:42",
+            "message": "policies.0.conditions.all.2.test: unknown name 'revenu' / 未知名称",
+        }
+    ],
+}
 
 
-def create_app(rules_dir: Path | str | None = None, database_url: str | None = None,
-               officer_tokens: dict[str, str] | None = None, limits: Limits | None = None,
-               poll_seconds: float = 1.0, supervisors: tuple[str, ...] = (), run_stale: float | None = None,
-               lock_wait: float = 10.0) -> FastAPI:
+def create_app(
+    rules_dir: Path | str | None = None,
+    database_url: str | None = None,
+    officer_tokens: dict[str, str] | None = None,
+    limits: Limits | None = None,
+    poll_seconds: float = 1.0,
+    supervisors: tuple[str, ...] = (),
+    run_stale: float | None = None,
+    lock_wait: float = 10.0,
+) -> FastAPI:
     """Build the service. Officer tokens default to the environment (see api.auth).
 
     The rule folder is watched (every `poll_seconds`, 0 = never) while the app runs, i.e. between
@@ -293,8 +456,9 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
     rules = RuleSource(rules_dir or DEFAULT_RULES, poll_seconds)
     store, limits = Store(database_url or default_database_url(), lock_wait=lock_wait), limits or Limits()
     officers = Officers.from_mapping(officer_tokens, supervisors) if officer_tokens is not None else Officers.from_env()
-    runner = Runner(store, rules, limits, stale=run_stale if run_stale is not None else seconds_from_env(
-        "IPCHECK_RUN_STALE", 30.0))
+    runner = Runner(
+        store, rules, limits, stale=run_stale if run_stale is not None else seconds_from_env("IPCHECK_RUN_STALE", 30.0)
+    )
     service = Service(rules=rules, store=store, officers=officers, limits=limits, runner=runner)
 
     @asynccontextmanager
@@ -307,9 +471,13 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
             service.runner.stop()
             service.rules.stop()
 
-    app = FastAPI(title="ipcheck 知识产权政策自评服务", version="1.0", lifespan=lifespan,
-                  description="Self-check against Chinese IP-support policies encoded as dated, cited rules. "
-                              "企业自评、政策目录与批量筛查。")
+    app = FastAPI(
+        title="ipcheck 知识产权政策自评服务",
+        version="1.0",
+        lifespan=lifespan,
+        description="Self-check against Chinese IP-support policies encoded as dated, cited rules. "
+        "企业自评、政策目录与批量筛查。",
+    )
     app.state.service = service
     app.include_router(api_router(service))
     app.include_router(screens.router(service))
@@ -324,9 +492,11 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             from fastapi.openapi.utils import get_openapi
+
             schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Officer token / 经办人员令牌"}}
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Officer token / 经办人员令牌"}
+            }
             components = schema["components"].setdefault("schemas", {})
             # The assess body is read by hand (any JSON must get a bilingual 422), so its schema is added here.
             profile = EnterpriseProfile.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -334,6 +504,7 @@ def create_app(rules_dir: Path | str | None = None, database_url: str | None = N
             components["EnterpriseProfile"] = profile
             app.openapi_schema = schema
         return app.openapi_schema
+
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
@@ -365,5 +536,8 @@ def seconds_from_env(name: str, default: float) -> float:
 
 def app_from_env() -> FastAPI:
     """Factory for uvicorn: IPCHECK_RULES, IPCHECK_RULES_POLL, DATABASE_URL, IPCHECK_OFFICER_TOKENS(_FILE)."""
-    return create_app(rules_dir=os.environ.get("IPCHECK_RULES") or None, database_url=os.environ.get("DATABASE_URL"),
-                      poll_seconds=poll_from_env())
+    return create_app(
+        rules_dir=os.environ.get("IPCHECK_RULES") or None,
+        database_url=os.environ.get("DATABASE_URL"),
+        poll_seconds=poll_from_env(),
+    )

@@ -1,4 +1,5 @@
 """The policy catalogue: what each loaded rule says, with its citations, straight from the pack."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -26,11 +27,11 @@ class ConditionOut(BaseModel):
     combinator: Literal["all", "any", "not"] | None = None
     label: Words | None = None
     expression: str | None = None
-    text: Words | None = None            # the condition in words, thresholds as their values today
+    text: Words | None = None  # the condition in words, thresholds as their values today
     citation: str | None = None
     status: str
-    note: Words | None = None            # only notes written for readers ({zh:, en:}); authors' notes stay out
-    children: list["ConditionOut"] = []
+    note: Words | None = None  # only notes written for readers ({zh:, en:}); authors' notes stay out
+    children: list[ConditionOut] = []
 
 
 class BenefitOut(BaseModel):
@@ -88,9 +89,19 @@ def summaries(pack: RulePack) -> list[PolicySummary]:
     out = []
     for ident, versions in pack.policies.items():
         latest = max(versions, key=lambda p: p.valid_from)
-        out.append(PolicySummary(id=ident, kind=latest.kind, title=words(latest.title), citation=latest.source.cite(),
-                                 quote=latest.source.quote, valid_from=latest.valid_from, valid_to=latest.valid_to,
-                                 status=latest.status, versions=len(versions)))
+        out.append(
+            PolicySummary(
+                id=ident,
+                kind=latest.kind,
+                title=words(latest.title),
+                citation=latest.source.cite(),
+                quote=latest.source.quote,
+                valid_from=latest.valid_from,
+                valid_to=latest.valid_to,
+                status=latest.status,
+                versions=len(versions),
+            )
+        )
     return out
 
 
@@ -101,23 +112,43 @@ def shown_note(*notes: Any) -> Words | None:
 
 def condition_out(pack: RulePack, cond: Condition) -> ConditionOut:
     combinator = "all" if cond.all is not None else "any" if cond.any is not None else "not" if cond.not_ else None
-    return ConditionOut(id=cond.id, combinator=combinator, label=words(cond.label) if cond.label else None,
-                        expression=cond.when.text if cond.when else None,
-                        text=in_words(pack, cond.when) if cond.when else None,
-                        citation=cond.source.cite() if cond.source else None, status=cond.status,
-                        note=shown_note(cond.note, cond.source.note if cond.source else None),
-                        children=[condition_out(pack, c) for c in cond.children()])
+    return ConditionOut(
+        id=cond.id,
+        combinator=combinator,
+        label=words(cond.label) if cond.label else None,
+        expression=cond.when.text if cond.when else None,
+        text=in_words(pack, cond.when) if cond.when else None,
+        citation=cond.source.cite() if cond.source else None,
+        status=cond.status,
+        note=shown_note(cond.note, cond.source.note if cond.source else None),
+        children=[condition_out(pack, c) for c in cond.children()],
+    )
 
 
 def version_out(pack: RulePack, policy: Policy) -> PolicyVersionOut:
-    benefits = [BenefitOut(kind=b.kind, text=words(b.text), amount=b.amount.text if b.amount else None,
-                           amount_text=in_words(pack, b.amount) if b.amount else None, cap=b.cap,
-                           citation=b.source.cite() if b.source else None, status=b.status)
-                for b in policy.benefits]
-    return PolicyVersionOut(valid_from=policy.valid_from, valid_to=policy.valid_to, status=policy.status,
-                            citation=policy.source.cite(), quote=policy.source.quote,
-                            note=shown_note(policy.note, policy.source.note),
-                            conditions=condition_out(pack, policy.conditions), benefits=benefits, grants=policy.grants)
+    benefits = [
+        BenefitOut(
+            kind=b.kind,
+            text=words(b.text),
+            amount=b.amount.text if b.amount else None,
+            amount_text=in_words(pack, b.amount) if b.amount else None,
+            cap=b.cap,
+            citation=b.source.cite() if b.source else None,
+            status=b.status,
+        )
+        for b in policy.benefits
+    ]
+    return PolicyVersionOut(
+        valid_from=policy.valid_from,
+        valid_to=policy.valid_to,
+        status=policy.status,
+        citation=policy.source.cite(),
+        quote=policy.source.quote,
+        note=shown_note(policy.note, policy.source.note),
+        conditions=condition_out(pack, policy.conditions),
+        benefits=benefits,
+        grants=policy.grants,
+    )
 
 
 def parameters_of(pack: RulePack, versions: list[Policy]) -> list[ParameterOut]:
@@ -126,10 +157,24 @@ def parameters_of(pack: RulePack, versions: list[Policy]) -> list[ParameterOut]:
     out = []
     for ident in used:
         param = pack.parameters[ident]
-        out.append(ParameterOut(id=ident, label=words(param.label), unit=param.unit, versions=[
-            ParameterVersionOut(valid_from=v.valid_from, valid_to=v.valid_to, value=v.value, status=v.status,
-                                citation=v.source.cite(), note=shown_note(v.note, v.source.note))
-            for v in param.versions]))
+        out.append(
+            ParameterOut(
+                id=ident,
+                label=words(param.label),
+                unit=param.unit,
+                versions=[
+                    ParameterVersionOut(
+                        valid_from=v.valid_from,
+                        valid_to=v.valid_to,
+                        value=v.value,
+                        status=v.status,
+                        citation=v.source.cite(),
+                        note=shown_note(v.note, v.source.note),
+                    )
+                    for v in param.versions
+                ],
+            )
+        )
     return out
 
 
@@ -139,5 +184,11 @@ def detail(pack: RulePack, ident: str) -> PolicyDetail | None:
         return None
     ordered = sorted(versions, key=lambda p: p.valid_from)
     latest = ordered[-1]
-    return PolicyDetail(id=ident, kind=latest.kind, title=words(latest.title), rules_hash=pack.hash,
-                        versions=[version_out(pack, p) for p in ordered], parameters=parameters_of(pack, ordered))
+    return PolicyDetail(
+        id=ident,
+        kind=latest.kind,
+        title=words(latest.title),
+        rules_hash=pack.hash,
+        versions=[version_out(pack, p) for p in ordered],
+        parameters=parameters_of(pack, ordered),
+    )

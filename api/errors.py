@@ -1,9 +1,11 @@
 """Bilingual error bodies: every 4xx names the field and says what is wrong in Chinese and English."""
+
 from __future__ import annotations
 
 import json
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -11,13 +13,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.model.profile import FIELDS, PYDANTIC_ZH, KEY_BY_LABEL, ProfileIssue, label_zh
+from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH, ProfileIssue, label_zh
 
 MAX_SHOWN = 200  # characters of an offending value echoed back
 
 
 class ErrorBody(BaseModel):
     """What every error response carries."""
+
     error: str
     message_en: str
     message_zh: str
@@ -29,13 +32,15 @@ class ApiError(Exception):
 
     def __init__(self, status: int, error: str, en: str, zh: str, issues: Sequence[ProfileIssue] = ()) -> None:
         super().__init__(en)
-        self.status, self.body = status, ErrorBody(error=error, message_en=en, message_zh=zh,
-                                                   issues=[safe_issue(i) for i in issues])
+        self.status, self.body = (
+            status,
+            ErrorBody(error=error, message_en=en, message_zh=zh, issues=[safe_issue(i) for i in issues]),
+        )
 
 
 def safe_value(value: Any) -> Any:
     """The offending value, made JSON-safe and short (NaN and huge inputs must not break the reply)."""
-    if value is None or isinstance(value, (bool, int, str)) and len(str(value)) <= MAX_SHOWN:
+    if value is None or (isinstance(value, (bool, int, str)) and len(str(value)) <= MAX_SHOWN):
         return value
     if isinstance(value, float) and math.isfinite(value):
         return value
@@ -59,9 +64,15 @@ def request_issues(err: RequestValidationError) -> list[ProfileIssue]:
         ctx = e.get("ctx") or {}
         en = str(ctx.get("en") or e.get("msg", "invalid value"))
         zh = str(ctx.get("zh") or PYDANTIC_ZH.get(e.get("type", ""), en))
-        issues.append(ProfileIssue(field=".".join(loc) or "(request)", field_zh=label_zh(name) if name in FIELDS else None,
-                                   value=e.get("input") if e.get("type") != "missing" else None,
-                                   message_en=en, message_zh=zh))
+        issues.append(
+            ProfileIssue(
+                field=".".join(loc) or "(request)",
+                field_zh=label_zh(name) if name in FIELDS else None,
+                value=e.get("input") if e.get("type") != "missing" else None,
+                message_en=en,
+                message_zh=zh,
+            )
+        )
     return issues
 
 
@@ -83,16 +94,25 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def on_store_busy(_: Request, exc: Exception) -> JSONResponse:
     """The database stayed locked past the store's wait: 503 and when to try again, never a 500."""
-    response = reply(ApiError(503, "busy", "the service is busy (its database is locked); try again shortly",
-                              "服务繁忙（数据库被锁定），请稍后重试"))
+    response = reply(
+        ApiError(
+            503,
+            "busy",
+            "the service is busy (its database is locked); try again shortly",
+            "服务繁忙（数据库被锁定），请稍后重试",
+        )
+    )
     response.headers["Retry-After"] = "5"
     return response
 
 
-HTTP_WORDS = {400: ("the request body cannot be read (malformed form data)", "请求内容无法解析（表单数据格式错误）"),
-              404: ("not found", "未找到"), 405: ("method not allowed", "不支持该请求方法"),
-              401: ("a valid bearer token is required", "需要有效的访问令牌"),
-              413: ("the request is too large", "请求内容过大")}
+HTTP_WORDS = {
+    400: ("the request body cannot be read (malformed form data)", "请求内容无法解析（表单数据格式错误）"),
+    404: ("not found", "未找到"),
+    405: ("method not allowed", "不支持该请求方法"),
+    401: ("a valid bearer token is required", "需要有效的访问令牌"),
+    413: ("the request is too large", "请求内容过大"),
+}
 
 
 async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -107,7 +127,13 @@ async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error codes an endpoint can return."""
-    words = {400: "Bad request / 请求有误", 401: "Missing or wrong token / 令牌无效", 404: "Not found / 未找到",
-             409: "Not ready yet / 尚未完成", 413: "Too large / 内容过大", 422: "Invalid input / 输入有误",
-             503: "Busy, try again (Retry-After) / 服务繁忙，请稍后重试"}
+    words = {
+        400: "Bad request / 请求有误",
+        401: "Missing or wrong token / 令牌无效",
+        404: "Not found / 未找到",
+        409: "Not ready yet / 尚未完成",
+        413: "Too large / 内容过大",
+        422: "Invalid input / 输入有误",
+        503: "Busy, try again (Retry-After) / 服务繁忙，请稍后重试",
+    }
     return {code: {"model": ErrorBody, "description": words[code]} for code in codes}

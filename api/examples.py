@@ -1,4 +1,5 @@
 """Example inputs shown in the OpenAPI document (a fictional firm, clearly marked 示例)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -31,8 +32,14 @@ EXAMPLE_AS_OF = date(2025, 6, 30)
 
 # An interview after the opening step: what the firm said, and what it said it does not know.
 EXAMPLE_INTERVIEW: dict[str, object] = {
-    "values": {"统一社会信用代码": "91500105MA5U00011E", "企业名称": "重庆示例精密制造有限公司（示例）",
-               "注册地行政区划代码": "江北区", "国民经济行业代码": "C34", "从业人员数": 86, "营业收入": 5200,
-               "持有称号": [{"title": "高新技术企业"}, {"title": "iso9001_certified"}]},
+    "values": {
+        "统一社会信用代码": "91500105MA5U00011E",
+        "企业名称": "重庆示例精密制造有限公司（示例）",
+        "注册地行政区划代码": "江北区",
+        "国民经济行业代码": "C34",
+        "从业人员数": 86,
+        "营业收入": 5200,
+        "持有称号": [{"title": "高新技术企业"}, {"title": "iso9001_certified"}],
+    },
     "unknown": ["资产总额"],
 }

@@ -4,13 +4,26 @@ Fields are taken from engine.model.profile.FIELDS in declaration order; only the
 (the first field of each topic) are named here, so a new profile field appears on the form by
 itself, in the topic it was declared under.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.model.profile import (FIELDS, LEVEL_RANK, TITLES, Level, Option, bound_of, field_kind, help_text, label,
-                                  label_zh, options, unit_of)
+from engine.model.profile import (
+    FIELDS,
+    LEVEL_RANK,
+    TITLES,
+    Level,
+    Option,
+    bound_of,
+    field_kind,
+    help_text,
+    label,
+    label_zh,
+    options,
+    unit_of,
+)
 
 # (first field of the topic, Chinese heading, English heading)
 TOPICS: list[tuple[str, str, str]] = [
@@ -49,9 +62,18 @@ class Topic:
 
 
 def form_field(name: str) -> FormField:
-    return FormField(name=name, label_zh=label_zh(name), label_en=label(name, "en"), kind=field_kind(name),
-                     unit=unit_of(name), help_zh=help_text(name, "zh"), help_en=help_text(name, "en"),
-                     options=options(name), minimum=bound_of(name, "ge"), maximum=bound_of(name, "le"))
+    return FormField(
+        name=name,
+        label_zh=label_zh(name),
+        label_en=label(name, "en"),
+        kind=field_kind(name),
+        unit=unit_of(name),
+        help_zh=help_text(name, "zh"),
+        help_en=help_text(name, "en"),
+        options=options(name),
+        minimum=bound_of(name, "ge"),
+        maximum=bound_of(name, "le"),
+    )
 
 
 def topics() -> list[Topic]:
@@ -77,8 +99,9 @@ def profile_from_form(form: Any) -> dict[str, Any]:
         data[name] = {"true": True, "false": False}.get(value, value) if kind == "bool" else value
     held = [code for code in form.getlist("titles") if code in TITLES]
     if held:
-        data["titles"] = [{"title": code, **({"level": lv} if (lv := form.get(f"title_level.{code}")) else {})}
-                          for code in held]
+        data["titles"] = [
+            {"title": code, **({"level": lv} if (lv := form.get(f"title_level.{code}")) else {})} for code in held
+        ]
     elif form.get("titles_none"):
         data["titles"] = []
     return data

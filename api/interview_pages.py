@@ -5,6 +5,7 @@ No JavaScript is needed: the answers so far travel in a hidden field (`state`, J
 blank answer is "不知道" (never asked again); "跳过" marks the whole step so; "上一步" and "修改"
 take a step's answers back out and show them again, filled in.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,18 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 import engine
-from engine import (Answers, Assessment, InterviewProgress, InterviewStep, ProfileInputError, RulePack, answers_from,
-                    interview, question, result_summary)
+from engine import (
+    Answers,
+    Assessment,
+    InterviewProgress,
+    InterviewStep,
+    ProfileInputError,
+    RulePack,
+    answers_from,
+    interview,
+    question,
+    result_summary,
+)
 from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
 from engine.model.results import ConditionResult, Decision, NearMiss, Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
@@ -33,6 +44,7 @@ if TYPE_CHECKING:
 
 class State(Answers):
     """What the pages carry from step to step: the answers, and which facts each step asked."""
+
     history: list[list[str]] = []
 
 
@@ -63,8 +75,11 @@ def read_answer(name: str, form: Any) -> tuple[bool, Any]:
     if kind == "titles":
         if form.get("titles_unknown"):
             return False, None
-        return True, [{"title": code, **({"level": lv} if (lv := form.get(f"title_level.{code}")) else {})}
-                      for code in form.getlist("titles") if code in TITLES]
+        return True, [
+            {"title": code, **({"level": lv} if (lv := form.get(f"title_level.{code}")) else {})}
+            for code in form.getlist("titles")
+            if code in TITLES
+        ]
     raw = str(form.get(name) or "").strip()
     if kind in ("integer", "number") and form.get(f"{name}.zero"):
         return True, 0
@@ -100,24 +115,30 @@ def apply_step(state: State, step_fields: list[str], form: Any, action: str) -> 
 def take_back(state: State, index: int) -> tuple[State, list[str]]:
     """The state without step `index`'s answers, and that step's facts (to show them again)."""
     fields = state.history[index]
-    return State(values={k: v for k, v in state.values.items() if k not in fields},
-                 unknown=[u for u in state.unknown if u not in fields],
-                 history=state.history[:index] + state.history[index + 1:]), fields
+    return State(
+        values={k: v for k, v in state.values.items() if k not in fields},
+        unknown=[u for u in state.unknown if u not in fields],
+        history=state.history[:index] + state.history[index + 1 :],
+    ), fields
 
 
 def edit_step(fields: list[str]) -> InterviewStep:
-    return InterviewStep(id="edit", title=Words(zh="修改回答", en="Change your answers"),
-                questions=[question(f) for f in fields],
-                why=Words(zh="修改后点“下一步”，结果会随之更新。", en="Change what you need; the result follows."),
-                settles=[])
+    return InterviewStep(
+        id="edit",
+        title=Words(zh="修改回答", en="Change your answers"),
+        questions=[question(f) for f in fields],
+        why=Words(zh="修改后点“下一步”，结果会随之更新。", en="Change what you need; the result follows."),
+        settles=[],
+    )
 
 
 def shown_value(name: str, value: Any, lang: str) -> str:
     """An answer in words, as the person gave it."""
     kind = field_kind(name)
     if kind == "titles":
-        return "、".join(TITLES.get(t.get("title", ""), "") if lang == "zh" else label("titles", "en")
-                        for t in value) or ("无" if lang == "zh" else "none")
+        return "、".join(
+            TITLES.get(t.get("title", ""), "") if lang == "zh" else label("titles", "en") for t in value
+        ) or ("无" if lang == "zh" else "none")
     for option in options(name):
         if option.value == value or str(option.value).lower() == str(value).lower():
             return option.zh if lang == "zh" else option.en
@@ -138,8 +159,11 @@ def given_answers(state: State, lang: str) -> list[Given]:
     unknown_word = "不知道" if lang == "zh" else "don't know"
     out = []
     for index, fields in enumerate(state.history):
-        items = [(label(f, lang), shown_value(f, state.values[f], lang) if f in state.values else unknown_word)
-                 for f in fields if f in state.values or f in state.unknown]
+        items = [
+            (label(f, lang), shown_value(f, state.values[f], lang) if f in state.values else unknown_word)
+            for f in fields
+            if f in state.values or f in state.unknown
+        ]
         if items:
             out.append(Given(index=index, items=items))
     return out
@@ -147,18 +171,39 @@ def given_answers(state: State, lang: str) -> list[Given]:
 
 def pick_lists() -> dict[str, list[str]]:
     """Searchable lists for the coded facts (a browser's own datalist filters as one types)."""
-    return {"division_code": [f"{code} {name}" for code, name in DISTRICTS.items()],
-            "industry_code": [f"{code} {name}" for code, name in INDUSTRIES.items()]}
+    return {
+        "division_code": [f"{code} {name}" for code, name in DISTRICTS.items()],
+        "industry_code": [f"{code} {name}" for code, name in INDUSTRIES.items()],
+    }
 
 
-def mount(app: FastAPI, service: "Service") -> None:
-    def step_page(request: Request, lang: str, state: State, progress: InterviewProgress, step: InterviewStep,
-                  as_of: str,
-                  errors: dict[str, list[str]] | None = None, typed: dict[str, Any] | None = None,
-                  status: int = 200) -> HTMLResponse:
-        return page(request, "interview.html", lang, status, state=state_json(state), progress=progress, step=step,
-                    as_of=as_of, errors=errors or {}, typed=typed or {}, given=given_answers(state, lang),
-                    lists=pick_lists(), titles=TITLES)
+def mount(app: FastAPI, service: Service) -> None:
+    def step_page(
+        request: Request,
+        lang: str,
+        state: State,
+        progress: InterviewProgress,
+        step: InterviewStep,
+        as_of: str,
+        errors: dict[str, list[str]] | None = None,
+        typed: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        return page(
+            request,
+            "interview.html",
+            lang,
+            status,
+            state=state_json(state),
+            progress=progress,
+            step=step,
+            as_of=as_of,
+            errors=errors or {},
+            typed=typed or {},
+            given=given_answers(state, lang),
+            lists=pick_lists(),
+            titles=TITLES,
+        )
 
     def proceed(request: Request, lang: str, state: State, as_of_text: str) -> HTMLResponse:
         pack = pack_of(request)
@@ -211,14 +256,19 @@ def mount(app: FastAPI, service: "Service") -> None:
             for issue in e.issues:
                 key = issue.field.split(".")[0]
                 errors.setdefault(key if key in fields else fields[0], []).append(
-                    issue.message_zh if lang == "zh" else issue.message_en)
+                    issue.message_zh if lang == "zh" else issue.message_en
+                )
             progress = interview(state, pack, parse_day(as_of_text))
-            again = InterviewStep(id="again", title=Words(zh="请修改", en="Please correct"),
-                         questions=[question(f) for f in fields], why=Words(zh="", en=""), settles=[])
+            again = InterviewStep(
+                id="again",
+                title=Words(zh="请修改", en="Please correct"),
+                questions=[question(f) for f in fields],
+                why=Words(zh="", en=""),
+                settles=[],
+            )
             typed = {f: form.get(f) for f in fields}
             return step_page(request, lang, state, progress, again, as_of_text, errors, typed, status=422)
         return proceed(request, lang, new, as_of_text)
-
 
 
 class Card:
@@ -245,17 +295,33 @@ def first_would_take(c: ConditionResult) -> Words | None:
     return next((w for k in c.children if (w := first_would_take(k)) is not None), None)
 
 
-def result_page(request: Request, lang: str, result: Assessment, state: State, progress: InterviewProgress,
-                submitted: list[tuple[str, str]] | None = None) -> HTMLResponse:
+def result_page(
+    request: Request,
+    lang: str,
+    result: Assessment,
+    state: State,
+    progress: InterviewProgress,
+    submitted: list[tuple[str, str]] | None = None,
+) -> HTMLResponse:
     pack = pack_of(request)
     near = {n.id: n for n in result.near_misses}
     cards = sorted((Card(d, pack, near) for d in result.decisions), key=lambda c: c.order)
     answers = state.model_dump_json(exclude={"history"} if not state.history else set())
-    return page(request, "result.html", lang, assessment=result, chart=chart_svg(result, lang), cards=cards,
-                summary=result_summary(result, progress), state=state.model_dump_json(), progress=progress,
-                download="data:application/json;charset=utf-8," + quote(answers), near=near,
-                submitted=submitted or [("state", state.model_dump_json()), ("as_of", result.as_of.isoformat())],
-                recheck="/check" if submitted else "/interview")
+    return page(
+        request,
+        "result.html",
+        lang,
+        assessment=result,
+        chart=chart_svg(result, lang),
+        cards=cards,
+        summary=result_summary(result, progress),
+        state=state.model_dump_json(),
+        progress=progress,
+        download="data:application/json;charset=utf-8," + quote(answers),
+        near=near,
+        submitted=submitted or [("state", state.model_dump_json()), ("as_of", result.as_of.isoformat())],
+        recheck="/check" if submitted else "/interview",
+    )
 
 
 def resumed(body: bytes) -> State | None:

@@ -1,10 +1,12 @@
 """Request size limits, enforced before any route reads the body."""
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from engine import SheetLimits
 
@@ -17,11 +19,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Limits:
-    body_bytes: int = 64 * 1024            # a profile is a few kB
-    upload_bytes: int = 10 * 1024 * 1024   # an officer's workbook
+    body_bytes: int = 64 * 1024  # a profile is a few kB
+    upload_bytes: int = 10 * 1024 * 1024  # an officer's workbook
     upload_rows: int = 20_000
     # what an uploaded workbook may ask of the reader (checked before it is read): about 400 MB at most
-    sheet: SheetLimits = SheetLimits(rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20)
+    sheet: SheetLimits = SheetLimits(rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20)  # noqa: RUF009 — frozen, shared safely
     upload_prefixes: tuple[str, ...] = ("/v1/screens", "/officer")
     # Days a screening run (uploaded file, result workbook, summary, officer name) is kept; then deleted.
     retention_days: int = field(default_factory=lambda: int(os.environ.get("IPCHECK_RETENTION_DAYS", "90")))
@@ -71,9 +73,24 @@ class BodyLimit:
 
 
 async def too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": "too_large", "message_en": f"the request body is larger than {limit} bytes",
-                       "message_zh": f"请求内容超过 {limit} 字节上限", "issues": []}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    body = json.dumps(
+        {
+            "error": "too_large",
+            "message_en": f"the request body is larger than {limit} bytes",
+            "message_zh": f"请求内容超过 {limit} 字节上限",
+            "issues": [],
+        },
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -1,8 +1,10 @@
 """What every page shares: the templates, the words for statuses and flags, a fact's name for people."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -17,9 +19,11 @@ from .rulesource import pack_of
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
-STATUS_WORDS = FOR_FIRMS   # the firm-facing status words (engine.model.words)
-RULE_FLAG = {"zh": {"assumed": "假设，待确认", "provisional": "暂定"},
-             "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"}}
+STATUS_WORDS = FOR_FIRMS  # the firm-facing status words (engine.model.words)
+RULE_FLAG = {
+    "zh": {"assumed": "假设，待确认", "provisional": "暂定"},
+    "en": {"assumed": "assumed, to be confirmed", "provisional": "provisional"},
+}
 
 
 def language(value: str | None) -> str:
@@ -45,10 +49,20 @@ def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
 
 def page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
     other = "en" if lang == "zh" else "zh"
-    return templates.TemplateResponse(request, name, status_code=status, context={
-        "lang": lang, "t": translator(lang), "other_lang": other, "rules_hash": pack_of(request).hash,
-        "status_words": STATUS_WORDS[lang], "rule_flag": RULE_FLAG[lang],
-        "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
-        "fmt_number": fmt_number, "fmt_value": lambda v, lg: fmt_value(v, None, lg), **context})
-
-
+    return templates.TemplateResponse(
+        request,
+        name,
+        status_code=status,
+        context={
+            "lang": lang,
+            "t": translator(lang),
+            "other_lang": other,
+            "rules_hash": pack_of(request).hash,
+            "status_words": STATUS_WORDS[lang],
+            "rule_flag": RULE_FLAG[lang],
+            "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
+            "fmt_number": fmt_number,
+            "fmt_value": lambda v, lg: fmt_value(v, None, lg),
+            **context,
+        },
+    )

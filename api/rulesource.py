@@ -12,15 +12,17 @@ background thread (dependency-free: it compares `pack_hash(root)`, about a milli
 shipped pack) and from `POST /v1/rules/reload`. Each uvicorn worker process has its own source and
 watcher, so every worker reloads on its own from the same folder.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 from fastapi import Request
 from pydantic import BaseModel
@@ -29,25 +31,26 @@ from engine import RuleIssue, RuleLoadError, RulePack, canary, lint_pack, load_p
 
 log = logging.getLogger("ipcheck.rules")
 Trigger = Literal["startup", "watch", "endpoint"]
-ATTEMPTS = 3        # loads tried when the files change under the loader (an editor still saving)
+ATTEMPTS = 3  # loads tried when the files change under the loader (an editor still saving)
 RETRY_PAUSE = 0.05  # seconds between those tries
 
 
 class RuleProblem(BaseModel):
     """Why a candidate pack was refused: a load error or a lint error, at file:line."""
-    file: str                # relative to the rules folder
+
+    file: str  # relative to the rules folder
     line: int | None
-    where: str               # "file:line", ready to show
+    where: str  # "file:line", ready to show
     message: str
 
 
 class ReloadAttempt(BaseModel):
     outcome: Literal["loaded", "unchanged", "rejected"]
-    candidate_hash: str      # hash of the rule files that were tried
-    serving_hash: str        # hash of the pack serving after the attempt
+    candidate_hash: str  # hash of the rule files that were tried
+    serving_hash: str  # hash of the pack serving after the attempt
     tried_at: datetime
     trigger: Trigger
-    seconds: float           # load + lint time
+    seconds: float  # load + lint time
     message_en: str
     message_zh: str
     problems: list[RuleProblem] = []
@@ -60,7 +63,7 @@ class Served:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class RuleSource:
@@ -73,7 +76,7 @@ class RuleSource:
             raise RuleLoadError([RuleIssue(p.file, p.line, p.message) for p in problems])
         self.served = Served(pack, utcnow())
         self.last: ReloadAttempt | None = None
-        self._seen = candidate          # hash of the files last tried (good or bad)
+        self._seen = candidate  # hash of the files last tried (good or bad)
         self._lock = threading.RLock()  # one reload at a time (watcher and endpoint)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -126,9 +129,12 @@ class RuleSource:
             return pack, [self.problem(i.file, i.line, i.message) for i in canary(pack)]
         except RuleLoadError as e:
             return None, [self.problem(i.file, i.line, i.message) for i in e.issues]
-        except Exception as e:  # noqa: BLE001 — e.g. a file removed mid-read: refuse, never go down
-            return None, [self.problem(str(self.root), None,
-                                       f"无法加载：{type(e).__name__}: {e} / cannot load: {type(e).__name__}: {e}")]
+        except Exception as e:
+            return None, [
+                self.problem(
+                    str(self.root), None, f"无法加载：{type(e).__name__}: {e} / cannot load: {type(e).__name__}: {e}"
+                )
+            ]
 
     # --- reloading ------------------------------------------------------------------------
 
@@ -148,25 +154,54 @@ class RuleSource:
             self.last = attempt
             return attempt
 
-    def record(self, trigger: Trigger, candidate: str, pack: RulePack | None, old: RulePack,
-               problems: list[RuleProblem], seconds: float) -> ReloadAttempt:
+    def record(
+        self,
+        trigger: Trigger,
+        candidate: str,
+        pack: RulePack | None,
+        old: RulePack,
+        problems: list[RuleProblem],
+        seconds: float,
+    ) -> ReloadAttempt:
         now_serving = self.served.pack.hash
-        common: dict[str, Any] = dict(candidate_hash=candidate, serving_hash=now_serving, tried_at=utcnow(),
-                                      trigger=trigger, seconds=round(seconds, 3), problems=problems)
+        common: dict[str, Any] = dict(
+            candidate_hash=candidate,
+            serving_hash=now_serving,
+            tried_at=utcnow(),
+            trigger=trigger,
+            seconds=round(seconds, 3),
+            problems=problems,
+        )
         if pack is None:
-            log.warning("rule pack %s rejected (%s, %d problem(s)); still serving %s",
-                        candidate, trigger, len(problems), now_serving)
+            log.warning(
+                "rule pack %s rejected (%s, %d problem(s)); still serving %s",
+                candidate,
+                trigger,
+                len(problems),
+                now_serving,
+            )
             for p in problems:
                 log.warning("  %s: %s", p.where, p.message)
-            return ReloadAttempt(outcome="rejected", message_en=f"rule pack {candidate} refused; still serving "
-                                 f"{now_serving}", message_zh=f"规则包 {candidate} 未通过检查，继续使用 {now_serving}",
-                                 **common)
+            return ReloadAttempt(
+                outcome="rejected",
+                message_en=f"rule pack {candidate} refused; still serving {now_serving}",
+                message_zh=f"规则包 {candidate} 未通过检查，继续使用 {now_serving}",
+                **common,
+            )
         if now_serving == old.hash:
-            return ReloadAttempt(outcome="unchanged", message_en=f"already serving {now_serving}",
-                                 message_zh=f"规则包 {now_serving} 已在使用中", **common)
+            return ReloadAttempt(
+                outcome="unchanged",
+                message_en=f"already serving {now_serving}",
+                message_zh=f"规则包 {now_serving} 已在使用中",
+                **common,
+            )
         log.info("rule pack %s loaded (%s, %.2f s); was %s", now_serving, trigger, seconds, old.hash)
-        return ReloadAttempt(outcome="loaded", message_en=f"now serving {now_serving} (was {old.hash})",
-                             message_zh=f"已切换到规则包 {now_serving}（原为 {old.hash}）", **common)
+        return ReloadAttempt(
+            outcome="loaded",
+            message_en=f"now serving {now_serving} (was {old.hash})",
+            message_zh=f"已切换到规则包 {now_serving}（原为 {old.hash}）",
+            **common,
+        )
 
     # --- the watcher ----------------------------------------------------------------------
 
@@ -206,7 +241,7 @@ class RuleSource:
             with self._lock:
                 if self.files_hash() != self._seen:
                     self.reload("watch")
-        except Exception:  # noqa: BLE001 — the watcher must outlive any surprise
+        except Exception:
             log.exception("rule reload failed unexpectedly; still serving %s", self.served.pack.hash)
 
 

@@ -10,6 +10,7 @@ database is kept in memory and written again at each heartbeat: it is never lost
 process dies first, the run is stale and is screened again, to the same result).
 At start, temporary folders left by dead processes of this service are removed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,9 +28,9 @@ from typing import Any
 
 from engine import RulePack
 
-from .screening import ScreenInputError, allocations_of, read_options, run_screen
 from .limits import Limits
 from .rulesource import RuleSource
+from .screening import ScreenInputError, allocations_of, read_options, run_screen
 from .storage import MAX_ATTEMPTS, Store, StoreBusy, now, stale_cutoff
 
 log = logging.getLogger("ipcheck.screens")
@@ -66,11 +67,11 @@ def clean_temp(folder: Path | None = None) -> int:
 @dataclass
 class Runner:
     store: Store
-    rules: RuleSource                # the serving pack, for runs recovered after a restart
+    rules: RuleSource  # the serving pack, for runs recovered after a restart
     limits: Limits
-    stale: float = 30.0              # seconds without a heartbeat before a run counts as abandoned
+    stale: float = 30.0  # seconds without a heartbeat before a run counts as abandoned
     me: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
-    unsaved: dict[str, dict[str, Any]] = field(default_factory=dict)   # finished results not yet written
+    unsaved: dict[str, dict[str, Any]] = field(default_factory=dict)  # finished results not yet written
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
@@ -83,9 +84,10 @@ class Runner:
         if removed:
             log.info("removed %d temporary folder(s) left by stopped processes", removed)
         self.stop_event.clear()
-        self.threads = [threading.Thread(target=self.every, args=(job, seconds), name=f"ipcheck-{job.__name__}",
-                                         daemon=True)
-                        for job, seconds in ((self.beat, self.beat_seconds), (self.recover, self.stale / 2))]
+        self.threads = [
+            threading.Thread(target=self.every, args=(job, seconds), name=f"ipcheck-{job.__name__}", daemon=True)
+            for job, seconds in ((self.beat, self.beat_seconds), (self.recover, self.stale / 2))
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -101,7 +103,7 @@ class Runner:
                 job()
             except StoreBusy:
                 log.warning("the database is locked; %s will try again", job.__name__)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 log.warning("%s failed: %s", job.__name__, type(e).__name__)
             self.stop_event.wait(seconds)
 
@@ -116,9 +118,15 @@ class Runner:
             if self.stop_event.is_set():
                 return
             if attempts >= MAX_ATTEMPTS:
-                self.store.update(run_id, status="failed", finished_at=now(), error=(
-                    f"服务在处理该任务时停止了 {attempts} 次，已放弃 / the server stopped {attempts} times while "
-                    f"screening this run; given up"))
+                self.store.update(
+                    run_id,
+                    status="failed",
+                    finished_at=now(),
+                    error=(
+                        f"服务在处理该任务时停止了 {attempts} 次，已放弃 / the server stopped {attempts} times while "
+                        f"screening this run; given up"
+                    ),
+                )
                 log.warning("screen run %s given up after %d attempts", run_id, attempts)
             elif self.store.claim(run_id, self.me, stale_before=stale_cutoff(self.stale)):
                 log.info("screen run %s recovered (attempt %d)", run_id, attempts + 1)
@@ -143,9 +151,15 @@ class Runner:
             return
         pack = pack or self.rules.pack
         if pack.hash != run.rules_hash:
-            self.save(run_id, status="failed", finished_at=now(), error=(
-                f"规则包已从 {run.rules_hash} 变为 {pack.hash}，无法按上传时的规则重新筛查，请重新上传 / the rule pack "
-                f"changed from {run.rules_hash} to {pack.hash} since upload; upload the file again"))
+            self.save(
+                run_id,
+                status="failed",
+                finished_at=now(),
+                error=(
+                    f"规则包已从 {run.rules_hash} 变为 {pack.hash}，无法按上传时的规则重新筛查，请重新上传 / the rule pack "
+                    f"changed from {run.rules_hash} to {pack.hash} since upload; upload the file again"
+                ),
+            )
             return
         with temp_dir("screen") as tmp:
             source, target = Path(tmp) / run.input_name, Path(tmp) / "result.xlsx"
@@ -153,17 +167,33 @@ class Runner:
             try:
                 asked = run.options or {}
                 allocations = allocations_of(pack, run.as_of, asked.get("quota", []), asked.get("budget", []))
-                summary = run_screen(source, target, run.as_of, pack, read_options(self.limits, run.sheet),
-                                     allocations, bool(asked.get("ignore_unknown")))
-            except Exception as e:  # noqa: BLE001 — a failed run is recorded, not raised into the server
+                summary = run_screen(
+                    source,
+                    target,
+                    run.as_of,
+                    pack,
+                    read_options(self.limits, run.sheet),
+                    allocations,
+                    bool(asked.get("ignore_unknown")),
+                )
+            except Exception as e:
                 log.warning("screen run %s failed: %s", run_id, type(e).__name__)
-                message = f"{e.zh} / {e.en}" if isinstance(e, ScreenInputError) else \
-                    f"筛查失败 / screening failed ({type(e).__name__})"
+                message = (
+                    f"{e.zh} / {e.en}"
+                    if isinstance(e, ScreenInputError)
+                    else f"筛查失败 / screening failed ({type(e).__name__})"
+                )
                 self.save(run_id, status="failed", error=message, finished_at=now())
                 return
             result = target.read_bytes()
-        self.save(run_id, status="done", summary=summary, result_bytes=result,
-                  result_sha256=hashlib.sha256(result).hexdigest(), finished_at=now())
+        self.save(
+            run_id,
+            status="done",
+            summary=summary,
+            result_bytes=result,
+            result_sha256=hashlib.sha256(result).hexdigest(),
+            finished_at=now(),
+        )
         log.info("screen run %s done: %d rows", run_id, summary["rows"])
 
     def save(self, run_id: str, **values: Any) -> None:

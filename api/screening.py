@@ -8,6 +8,7 @@ rationale, summary, errors). This module only adds the service's own limits: eve
 must name a profile field, the row limit, and whole-file problems as bilingual
 `ScreenInputError`s, never a traceback.
 """
+
 from __future__ import annotations
 
 import threading
@@ -15,8 +16,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine import (Allocation, LimitError, ReadOptions, RulePack, Screening, SheetChoice, Summary, TableError,
-                    policy_id, read_chunks, resolve_headers, short_name)
+from engine import (
+    Allocation,
+    LimitError,
+    ReadOptions,
+    RulePack,
+    Screening,
+    SheetChoice,
+    Summary,
+    TableError,
+    policy_id,
+    read_chunks,
+    resolve_headers,
+    short_name,
+)
 from engine.model.errors import BilingualError
 
 STATUSES = ("eligible", "ineligible", "undetermined", "error")
@@ -28,8 +41,9 @@ _RUNNING = threading.Lock()
 class ScreenInputError(BilingualError):
     """The uploaded table cannot be screened."""
 
-    def __init__(self, en: str, zh: str, field: str = "file", status: int = 422,
-                 sheets: list[tuple[str, bool]] | None = None) -> None:
+    def __init__(
+        self, en: str, zh: str, field: str = "file", status: int = 422, sheets: list[tuple[str, bool]] | None = None
+    ) -> None:
         super().__init__(en, zh, shown=en)
         self.field, self.status, self.sheets = field, status, sheets or []
 
@@ -37,10 +51,13 @@ class ScreenInputError(BilingualError):
 def unreadable(e: TableError, path: Path) -> ScreenInputError:
     """An engine whole-file error, naming the upload rather than the server's temporary path;
     a file over a reading limit is 413 (too large), any other 422."""
-    return ScreenInputError(e.en.replace(str(path), path.name), e.zh.replace(str(path), path.name),
-                            field="sheet" if isinstance(e, SheetChoice) else "file",
-                            status=413 if isinstance(e, LimitError) else 422,
-                            sheets=e.sheets if isinstance(e, SheetChoice) else None)
+    return ScreenInputError(
+        e.en.replace(str(path), path.name),
+        e.zh.replace(str(path), path.name),
+        field="sheet" if isinstance(e, SheetChoice) else "file",
+        status=413 if isinstance(e, LimitError) else 422,
+        sheets=e.sheets if isinstance(e, SheetChoice) else None,
+    )
 
 
 def read_options(limits: Any, sheet: str | None) -> ReadOptions:
@@ -57,19 +74,22 @@ def check_input(path: Path, max_rows: int, options: ReadOptions, ignore_unknown:
     try:
         headers: list[str] = []
         rows = 0
-        for headers, table in read_chunks(path, options=options):
+        for headers, table in read_chunks(path, options=options):  # noqa: B007 — the header row is wanted
             rows += table.num_rows
     except TableError as e:
         raise unreadable(e, path) from None
-    except Exception as e:  # noqa: BLE001 — any reader failure is a bad file, reported without its content
-        raise ScreenInputError(f"the file cannot be read as {path.suffix.lstrip('.')} ({type(e).__name__})",
-                               f"无法读取该文件（{type(e).__name__}），请上传 UTF-8/GBK 编码的 CSV 或 xlsx 工作簿") from None
+    except Exception as e:
+        raise ScreenInputError(
+            f"the file cannot be read as {path.suffix.lstrip('.')} ({type(e).__name__})",
+            f"无法读取该文件（{type(e).__name__}），请上传 UTF-8/GBK 编码的 CSV 或 xlsx 工作簿",
+        ) from None
     if rows == 0:
         raise ScreenInputError("the table has no data rows", "表格没有数据行", field="rows")
     check_headers(headers, ignore_unknown)
     if rows > max_rows:
-        raise ScreenInputError(f"{rows} rows is more than the limit of {max_rows}",
-                               f"共 {rows} 行，超过 {max_rows} 行的上限", field="rows")
+        raise ScreenInputError(
+            f"{rows} rows is more than the limit of {max_rows}", f"共 {rows} 行，超过 {max_rows} 行的上限", field="rows"
+        )
     return rows
 
 
@@ -97,39 +117,62 @@ def allocations_of(pack: RulePack, as_of: date, quotas: list[str], budgets: list
             except ValueError as e:
                 if isinstance(e, TableError):
                     raise ScreenInputError(e.en, e.zh, field=kind) from None
-                raise ScreenInputError(f"{kind}: expected MEASURE=NUMBER (≥ 0), got {entry!r}",
-                                       f"{'名额' if kind == 'quota' else '预算'}：应为 措施名称=非负数，收到「{entry}」",
-                                       field=kind) from None
+                raise ScreenInputError(
+                    f"{kind}: expected MEASURE=NUMBER (≥ 0), got {entry!r}",
+                    f"{'名额' if kind == 'quota' else '预算'}：应为 措施名称=非负数，收到「{entry}」",
+                    field=kind,
+                ) from None
             pairs.setdefault(policy, {})[kind] = value
-    return [Allocation(p, quota=None if "quota" not in v else int(v["quota"]), budget=v.get("budget"))
-            for p, v in sorted(pairs.items())]
+    return [
+        Allocation(p, quota=None if "quota" not in v else int(v["quota"]), budget=v.get("budget"))
+        for p, v in sorted(pairs.items())
+    ]
 
 
-def run_screen(input_path: Path, output_path: Path, as_of: date, pack: RulePack, options: ReadOptions,
-               allocations: list[Allocation] | None = None, ignore_unknown: bool = False) -> dict[str, Any]:
+def run_screen(
+    input_path: Path,
+    output_path: Path,
+    as_of: date,
+    pack: RulePack,
+    options: ReadOptions,
+    allocations: list[Allocation] | None = None,
+    ignore_unknown: bool = False,
+) -> dict[str, Any]:
     """Screen every row of the input table with `pack` (the run's pinned pack) into the workbook
     at `output_path` (.xlsx); return the summary stored with the run."""
     with _RUNNING:
         try:
-            screening = Screening(pack, as_of, allocations=allocations, read=options,
-                                  ignore_unknown_columns=ignore_unknown)
+            screening = Screening(
+                pack, as_of, allocations=allocations, read=options, ignore_unknown_columns=ignore_unknown
+            )
             summary = screening.run(input_path, output_path)
         except TableError as e:
             raise unreadable(e, input_path) from None
     return summary_of(summary, pack, as_of) | {
         "names": {p: short_name(pack, p, as_of) for p in screening.policies},
         "allocations": {a.policy: {"quota": a.quota, "budget": a.budget} for a in allocations or []},
-        "funded": {p: {k: v for k, v in f.items()} for p, f in summary.funded.items()},
-        "skipped_columns": summary.skipped_columns, "tiers": dict(sorted(summary.tiers.items()))}
+        "funded": {p: dict(f) for p, f in summary.funded.items()},
+        "skipped_columns": summary.skipped_columns,
+        "tiers": dict(sorted(summary.tiers.items())),
+    }
 
 
 def summary_of(s: Summary, pack: RulePack, as_of: date) -> dict[str, Any]:
     """The run's summary as plain JSON: counts per policy and status (rows refused by the model
     count once, under `invalid`), eligible benefit totals (万元), score bins, deciding conditions."""
-    return {"rows": s.rows, "valid": s.rows - s.invalid, "invalid": s.invalid, "duplicates": s.duplicates,
-            "error_entries": s.errors, "rules_hash": pack.hash, "as_of": as_of.isoformat(),
-            "policies": {p: {k: int(counts.get(k, 0)) for k in STATUSES} for p, counts in s.status.items()},
-            "amounts": {p: round(float(a), 2) for p, a in s.amount.items()},
-            "scores": {c: {k: int(v) for k, v in bins.items()} for c, bins in s.scores.items()},
-            "reasons": {p: {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
-                        for p, counts in s.reasons.items()}}
+    return {
+        "rows": s.rows,
+        "valid": s.rows - s.invalid,
+        "invalid": s.invalid,
+        "duplicates": s.duplicates,
+        "error_entries": s.errors,
+        "rules_hash": pack.hash,
+        "as_of": as_of.isoformat(),
+        "policies": {p: {k: int(counts.get(k, 0)) for k in STATUSES} for p, counts in s.status.items()},
+        "amounts": {p: round(float(a), 2) for p, a in s.amount.items()},
+        "scores": {c: {k: int(v) for k, v in bins.items()} for c, bins in s.scores.items()},
+        "reasons": {
+            p: {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+            for p, counts in s.reasons.items()
+        },
+    }

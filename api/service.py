@@ -1,5 +1,6 @@
 """What every route of the service works with: the serving rule source, the run store, officers, limits
 and the runner that screens uploads in the background and takes up runs a stopped server left."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -10,16 +10,31 @@ claimed again by any live process, at most `MAX_ATTEMPTS` times, then marked fai
 reason. Every write is retried while the database is locked, for at most `lock_wait` seconds;
 then `StoreBusy` (the service answers 503 with Retry-After).
 """
+
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, create_engine, delete, inspect, or_,
-                        select, text, update)
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    delete,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, defer, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -34,25 +49,25 @@ class Base(DeclarativeBase):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes: they were stored as UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class ScreenRun(Base):
     __tablename__ = "screen_runs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
-    officer: Mapped[str] = mapped_column(String(200))                  # the owner: who uploaded it
+    officer: Mapped[str] = mapped_column(String(200))  # the owner: who uploaded it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
-    input_name: Mapped[str] = mapped_column(String(20))                 # "input.csv" / "input.xlsx", not the upload's name
+    input_name: Mapped[str] = mapped_column(String(20))  # "input.csv" / "input.xlsx", not the upload's name
     input_sha256: Mapped[str] = mapped_column(String(64))
     input_bytes: Mapped[bytes] = mapped_column(LargeBinary)
-    sheet: Mapped[str | None] = mapped_column(String(64), nullable=True)   # the worksheet chosen at upload
+    sheet: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the worksheet chosen at upload
     # what the officer asked for at upload (quota / budget entries, ignoring unknown columns): a restarted
     # run is screened exactly as the first attempt would have been
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -63,8 +78,8 @@ class ScreenRun(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     result_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     result_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # times it started running
-    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)       # the process working on it
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # times it started running
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the process working on it
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
@@ -117,9 +132,10 @@ class Store:
             default = f" DEFAULT {column.server_default.arg}" if column.server_default is not None else ""
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(text(f"ALTER TABLE {ScreenRun.__tablename__} "
-                                            f"ADD COLUMN {column.name} {kind}{default}"))
-            except (OperationalError, ProgrammingError):   # another worker added it at the same moment
+                    connection.execute(
+                        text(f"ALTER TABLE {ScreenRun.__tablename__} ADD COLUMN {column.name} {kind}{default}")
+                    )
+            except (OperationalError, ProgrammingError):  # another worker added it at the same moment
                 pass
 
     def retry(self, action: Callable[[], T], wait: float | None = None) -> T:
@@ -143,18 +159,21 @@ class Store:
             with self.session.begin() as s:
                 s.add(run)
             return run
+
         return self.retry(write)
 
     def get(self, run_id: str) -> ScreenRun | None:
         def read() -> ScreenRun | None:
             with self.session() as s:
                 return s.get(ScreenRun, run_id)
+
         return self.retry(read)
 
     def update(self, run_id: str, wait: float | None = None, **values: Any) -> None:
         def write() -> None:
             with self.session.begin() as s:
                 s.execute(update(ScreenRun).where(ScreenRun.id == run_id).values(**values))
+
         self.retry(write, wait)
 
     def purge(self, days: int) -> int:
@@ -164,6 +183,7 @@ class Store:
         def write() -> int:
             with self.session.begin() as s:
                 return s.execute(delete(ScreenRun).where(ScreenRun.created_at < cutoff)).rowcount or 0
+
         return self.retry(write)
 
     def recent(self, limit: int = 20, officer: str | None = None) -> list[ScreenRun]:
@@ -175,39 +195,53 @@ class Store:
         def read() -> list[ScreenRun]:
             with self.session() as s:
                 return list(s.scalars(query.order_by(ScreenRun.created_at.desc()).limit(limit)))
+
         return self.retry(read)
 
     # --- claims and heartbeats --------------------------------------------------
     def claim(self, run_id: str, me: str, stale_before: datetime | None = None) -> bool:
         """Take a run to work on: one queued by `me`, or (with `stale_before`) any active run whose
         heartbeat is older. Atomic: of several processes trying, one wins. Counts the attempt."""
-        condition = ScreenRun.claimed_by == me if stale_before is None else or_(
-            ScreenRun.heartbeat_at.is_(None), ScreenRun.heartbeat_at < stale_before)
+        condition = (
+            ScreenRun.claimed_by == me
+            if stale_before is None
+            else or_(ScreenRun.heartbeat_at.is_(None), ScreenRun.heartbeat_at < stale_before)
+        )
 
         def write() -> bool:
             with self.session.begin() as s:
-                done = s.execute(update(ScreenRun).where(ScreenRun.id == run_id, ScreenRun.status.in_(ACTIVE), condition)
-                                 .values(status="running", claimed_by=me, heartbeat_at=now(),
-                                         attempts=ScreenRun.attempts + 1))
+                done = s.execute(
+                    update(ScreenRun)
+                    .where(ScreenRun.id == run_id, ScreenRun.status.in_(ACTIVE), condition)
+                    .values(status="running", claimed_by=me, heartbeat_at=now(), attempts=ScreenRun.attempts + 1)
+                )
                 return done.rowcount == 1
+
         return self.retry(write)
 
     def beat(self, me: str) -> None:
         """Keep every active run of this process fresh."""
+
         def write() -> None:
             with self.session.begin() as s:
-                s.execute(update(ScreenRun).where(ScreenRun.claimed_by == me, ScreenRun.status.in_(ACTIVE))
-                          .values(heartbeat_at=now()))
+                s.execute(
+                    update(ScreenRun)
+                    .where(ScreenRun.claimed_by == me, ScreenRun.status.in_(ACTIVE))
+                    .values(heartbeat_at=now())
+                )
+
         self.retry(write)
 
     def stale(self, before: datetime) -> list[tuple[str, int]]:
         """(id, attempts) of active runs whose process stopped beating before `before`."""
         query = select(ScreenRun.id, ScreenRun.attempts).where(
-            ScreenRun.status.in_(ACTIVE), or_(ScreenRun.heartbeat_at.is_(None), ScreenRun.heartbeat_at < before))
+            ScreenRun.status.in_(ACTIVE), or_(ScreenRun.heartbeat_at.is_(None), ScreenRun.heartbeat_at < before)
+        )
 
         def read() -> list[tuple[str, int]]:
             with self.session() as s:
                 return [(i, a or 0) for i, a in s.execute(query.order_by(ScreenRun.created_at))]
+
         return self.retry(read)
 
     def dispose(self) -> None:

@@ -3,6 +3,7 @@
 Plain HTML and CSS from this package (no CDN, works offline); Chinese by default, `?lang=en`
 for English. Nothing a firm enters is stored or logged.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,11 +27,25 @@ from .rulesource import pack_of
 if TYPE_CHECKING:
     from .service import Service
 
-def form_page(request: Request, lang: str, values: dict[str, Any], errors: dict[str, list[str]],
-              as_of: str, status: int = 200) -> HTMLResponse:
-    return page(request, "form.html", lang, status, topics=topics(), values=values, errors=errors, as_of=as_of,
-                titles=TITLES, titles_en=TITLES_EN, title_levels=TITLE_LEVELS,
-                levels=LEVELS, level_zh=LEVEL_ZH)
+
+def form_page(
+    request: Request, lang: str, values: dict[str, Any], errors: dict[str, list[str]], as_of: str, status: int = 200
+) -> HTMLResponse:
+    return page(
+        request,
+        "form.html",
+        lang,
+        status,
+        topics=topics(),
+        values=values,
+        errors=errors,
+        as_of=as_of,
+        titles=TITLES,
+        titles_en=TITLES_EN,
+        title_levels=TITLE_LEVELS,
+        levels=LEVELS,
+        level_zh=LEVEL_ZH,
+    )
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -41,13 +56,22 @@ def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
             body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             ok = next((v for k, v in op["responses"].items() if k.startswith("2")), {})
             example = next((c["example"] for c in ok.get("content", {}).values() if "example" in c), None)
-            out.append({"method": method.upper(), "path": path, "anchor": f"{method}-{path}".replace("/", "-"),
-                        "summary": op.get("summary", ""), "description": op.get("description", ""),
-                        "parameters": op.get("parameters", []), "secured": bool(op.get("security")),
-                        "codes": list(op["responses"]),
-                        "request_examples": [(e.get("summary", k), pretty(e["value"]))
-                                             for k, e in body.get("examples", {}).items()],
-                        "response_example": None if example is None else pretty(example)})
+            out.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "anchor": f"{method}-{path}".replace("/", "-"),
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "parameters": op.get("parameters", []),
+                    "secured": bool(op.get("security")),
+                    "codes": list(op["responses"]),
+                    "request_examples": [
+                        (e.get("summary", k), pretty(e["value"])) for k, e in body.get("examples", {}).items()
+                    ],
+                    "response_example": None if example is None else pretty(example),
+                }
+            )
     return out
 
 
@@ -55,7 +79,7 @@ def pretty(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def mount(app: FastAPI, service: "Service") -> None:
+def mount(app: FastAPI, service: Service) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     interview_pages.mount(app, service)
@@ -69,7 +93,7 @@ def mount(app: FastAPI, service: "Service") -> None:
         form = await request.form()
         lang = language(str(form.get("lang") or ""))
         as_of_text = str(form.get("as_of") or "").strip()
-        values = {k: form.getlist(k) if k == "titles" else form.get(k) for k in form.keys()}
+        values = {k: form.getlist(k) if k == "titles" else form.get(k) for k in form}
         data = profile_from_form(form)
         errors: dict[str, list[str]] = {}
         try:
@@ -103,6 +127,12 @@ def mount(app: FastAPI, service: "Service") -> None:
     @app.get("/officer", response_class=HTMLResponse, include_in_schema=False)
     async def officer(request: Request, lang: str | None = None) -> HTMLResponse:
         pack = pack_of(request)
-        return page(request, "officer.html", language(lang), max_rows=service.limits.upload_rows,
-                    max_mb=service.limits.upload_bytes // (1024 * 1024), retention_days=service.limits.retention_days,
-                    measures=engine.measures(pack, date.today()))
+        return page(
+            request,
+            "officer.html",
+            language(lang),
+            max_rows=service.limits.upload_rows,
+            max_mb=service.limits.upload_bytes // (1024 * 1024),
+            retention_days=service.limits.retention_days,
+            measures=engine.measures(pack, date.today()),
+        )

@@ -12,6 +12,7 @@ clients, full ≥ 400/s. Then the same profiles are assessed in a fresh process 
 (engine.summarise / engine.assess), so the server's CPU per request can be compared with the
 engine's own. --quick: 2,000 requests or 10 s per mode.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from server import ROOT, start_server  # bench/server.py
-
 
 
 def example_profiles() -> list[object]:
@@ -64,14 +64,16 @@ def requests_for(host: str, as_of: str, what_if: bool, detail: str) -> list[byte
     out = []
     for profile in PROFILES:
         body = json.dumps(profile, ensure_ascii=False).encode()
-        head = (f"POST /v1/assess?as_of={as_of}&whatif={str(what_if).lower()}&detail={detail} HTTP/1.1\r\n"
-                f"Host: {host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        head = (
+            f"POST /v1/assess?as_of={as_of}&whatif={str(what_if).lower()}&detail={detail} HTTP/1.1\r\n"
+            f"Host: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
         out.append(head + body)
     return out
 
 
-async def client(host: str, port: int, payloads: list[bytes], budget: "Budget", latencies: list[float]) -> int:
+async def client(host: str, port: int, payloads: list[bytes], budget: Budget, latencies: list[float]) -> int:
     reader, writer = await asyncio.open_connection(host, port)
     errors, n = 0, 0
     try:
@@ -80,8 +82,9 @@ async def client(host: str, port: int, payloads: list[bytes], budget: "Budget", 
             writer.write(payloads[n % len(payloads)])
             n += 1
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
+            length = next(
+                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+            )
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
             errors += not head.startswith(b"HTTP/1.1 200")
@@ -101,8 +104,9 @@ class Budget:
         return True
 
 
-async def run(url: str, clients: int, count: int, seconds: float, what_if: bool, detail: str,
-              pid: int | None) -> tuple[list[float], int, float, float | None]:
+async def run(
+    url: str, clients: int, count: int, seconds: float, what_if: bool, detail: str, pid: int | None
+) -> tuple[list[float], int, float, float | None]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     payloads = requests_for(f"{host}:{port}", "2025-06-30", what_if, detail)
@@ -111,8 +115,9 @@ async def run(url: str, clients: int, count: int, seconds: float, what_if: bool,
     latencies: list[float] = []
     cpu_before = server_cpu_seconds(pid) if pid else None
     started = time.perf_counter()
-    errors = await asyncio.gather(*(client(host, port, payloads, Budget(count // clients, seconds), latencies)
-                                    for _ in range(clients)))
+    errors = await asyncio.gather(
+        *(client(host, port, payloads, Budget(count // clients, seconds), latencies) for _ in range(clients))
+    )
     elapsed = time.perf_counter() - started
     cpu_after = server_cpu_seconds(pid) if pid else None
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
@@ -140,28 +145,46 @@ for mode in ("summary", "full"):
 
 
 def in_process(what_if: str, rounds: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", IN_PROCESS, json.dumps(PROFILES, ensure_ascii=False), what_if,
-                           str(rounds)], capture_output=True, text=True, check=True, cwd=ROOT,
-                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, json.dumps(PROFILES, ensure_ascii=False), what_if, str(rounds)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
     return {mode: float(ms) for mode, ms in (line.split() for line in done.stdout.splitlines())}
 
 
-def report(detail: str, args: argparse.Namespace, latencies: list[float], errors: int, elapsed: float,
-           server_cpu: float | None, client_cpu: float) -> float | None:
+def report(
+    detail: str,
+    args: argparse.Namespace,
+    latencies: list[float],
+    errors: int,
+    elapsed: float,
+    server_cpu: float | None,
+    client_cpu: float,
+) -> float | None:
     latencies.sort()
     ms = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     rate = len(latencies) / elapsed
     target = "target >= 1,000/s, p99 <= 50 ms" if detail == "summary" else "target >= 400/s"
-    print(f"POST /v1/assess?detail={detail} (whatif {args.whatif}): {len(latencies)} assessments, "
-          f"{args.clients} concurrent clients, "
-          f"{'server ' + args.url if args.url else f'{args.workers} uvicorn worker(s)'}, {os.cpu_count()} CPUs")
-    print(f"  {rate:,.0f} assessments/s   p50 {ms(0.50):.1f} ms   p99 {ms(0.99):.1f} ms   "
-          f"mean {statistics.fmean(latencies) * 1000:.1f} ms   non-200: {errors}   ({target})")
+    print(
+        f"POST /v1/assess?detail={detail} (whatif {args.whatif}): {len(latencies)} assessments, "
+        f"{args.clients} concurrent clients, "
+        f"{'server ' + args.url if args.url else f'{args.workers} uvicorn worker(s)'}, {os.cpu_count()} CPUs"
+    )
+    print(
+        f"  {rate:,.0f} assessments/s   p50 {ms(0.50):.1f} ms   p99 {ms(0.99):.1f} ms   "
+        f"mean {statistics.fmean(latencies) * 1000:.1f} ms   non-200: {errors}   ({target})"
+    )
     per = None
     if server_cpu:
         per = server_cpu / len(latencies) * 1000
-        print(f"  server CPU {per:.2f} ms per assessment (client {client_cpu / len(latencies) * 1000:.2f} ms); "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(
+            f"  server CPU {per:.2f} ms per assessment (client {client_cpu / len(latencies) * 1000:.2f} ms); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
     return per
 
 
@@ -171,8 +194,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--whatif", choices=["on", "off"], default="off",
-                        help="full mode: ask for improvements and near misses (the service's default is on)")
+    parser.add_argument(
+        "--whatif",
+        choices=["on", "off"],
+        default="off",
+        help="full mode: ask for improvements and near misses (the service's default is on)",
+    )
     parser.add_argument("--detail", choices=["both", "summary", "full"], default="both")
     parser.add_argument("--url", default=None, help="benchmark a running server instead of starting one")
     parser.add_argument("--quick", action="store_true", help="2,000 requests or 10 s per mode")
@@ -187,18 +214,30 @@ def main() -> None:
             for detail in modes:
                 client_cpu = time.process_time()
                 latencies, errors, elapsed, server_cpu = asyncio.run(
-                    run(url, args.clients, args.requests, args.seconds, args.whatif == "on", detail,
-                        proc.pid if proc else None))
-                server[detail] = report(detail, args, latencies, errors, elapsed, server_cpu,
-                                        time.process_time() - client_cpu)
+                    run(
+                        url,
+                        args.clients,
+                        args.requests,
+                        args.seconds,
+                        args.whatif == "on",
+                        detail,
+                        proc.pid if proc else None,
+                    )
+                )
+                server[detail] = report(
+                    detail, args, latencies, errors, elapsed, server_cpu, time.process_time() - client_cpu
+                )
         finally:
             if proc is not None:
                 proc.terminate()
                 proc.wait(timeout=10)
     alone = in_process(args.whatif, rounds=3 if args.quick else 20)
     for detail in modes:
-        shown = "" if server.get(detail) is None else \
-            f"; the server spends {server[detail]:.2f} ms ({server[detail] / alone[detail]:.1f}x)"  # type: ignore[operator]
+        shown = (
+            ""
+            if server.get(detail) is None
+            else f"; the server spends {server[detail]:.2f} ms ({server[detail] / alone[detail]:.1f}x)"
+        )  # type: ignore[operator]
         print(f"engine alone, fresh process, detail={detail}: {alone[detail]:.2f} ms CPU per assessment{shown}")
 
 

@@ -8,6 +8,7 @@ starts `uvicorn api.app:app_from_env` on loopback with a fresh SQLite database (
 names a running server), then times: the POST /v1/screens (upload, reading and the row check),
 the run until GET /v1/screens/{id} says done (polled every 20 ms), and the workbook download.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,6 @@ from typing import Any
 from server import ROOT, start_server  # bench/server.py
 
 
-
 def call(url: str, token: str, body: bytes | None = None, content_type: str | None = None) -> tuple[int, bytes]:
     headers = {"Authorization": f"Bearer {token}"} | ({"Content-Type": content_type} if content_type else {})
     request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
@@ -38,9 +38,11 @@ def call(url: str, token: str, body: bytes | None = None, content_type: str | No
 
 def multipart(path: Path, as_of: str) -> tuple[bytes, str]:
     boundary = secrets.token_hex(16)
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="as_of"\r\n\r\n{as_of}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-            f"Content-Type: application/octet-stream\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="as_of"\r\n\r\n{as_of}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
     return head + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
@@ -72,8 +74,14 @@ def screen(url: str, token: str, path: Path, as_of: str, pid: int | None = None)
         raise SystemExit(f"run failed: {run['error']}")
     code, workbook = call(url + run["result_url"], token)
     fetched = time.perf_counter()
-    return {"run": run, "upload": accepted - started, "ready": done - started, "download": fetched - done,
-            "bytes": len(workbook), "cpu": cpu}
+    return {
+        "run": run,
+        "upload": accepted - started,
+        "ready": done - started,
+        "download": fetched - done,
+        "bytes": len(workbook),
+        "cpu": cpu,
+    }
 
 
 def main() -> None:
@@ -91,11 +99,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = args.input
         if source is None:
-            source = Path(tmp) / f"applicants-{args.rows}.xlsx"      # what an officer uploads: xlsx, Chinese headers
-            subprocess.run([sys.executable, "-m", "engine", "generate", str(args.rows), "-o", str(source),
-                            "--headers", "zh"], cwd=ROOT,
-                           check=True, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL)
-        proc, url = (None, args.url) if args.url else start_server(tmp, env={"IPCHECK_RULES_POLL": "0", "IPCHECK_OFFICER_TOKENS": f"bench:{token}"})
+            source = Path(tmp) / f"applicants-{args.rows}.xlsx"  # what an officer uploads: xlsx, Chinese headers
+            subprocess.run(
+                [sys.executable, "-m", "engine", "generate", str(args.rows), "-o", str(source), "--headers", "zh"],
+                cwd=ROOT,
+                check=True,
+                env=os.environ | {"PYTHONPATH": str(ROOT)},
+                stdout=subprocess.DEVNULL,
+            )
+        proc, url = (
+            (None, args.url)
+            if args.url
+            else start_server(tmp, env={"IPCHECK_RULES_POLL": "0", "IPCHECK_OFFICER_TOKENS": f"bench:{token}"})
+        )
         try:
             out = screen(url, token, source, args.as_of, proc.pid if proc is not None else None)
             size = source.stat().st_size
@@ -104,15 +120,23 @@ def main() -> None:
                 proc.terminate()
                 proc.wait(timeout=10)
     run, rows = out["run"], out["run"]["rows"]
-    print(f"POST /v1/screens {source.name} ({size / 1e6:.1f} MB, "
-          f"{rows} rows), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print(f"  upload answered in {out['upload']:.2f} s; result ready {out['ready']:.2f} s after the POST "
-          f"({rows / out['ready']:,.0f} rows/s); workbook {out['bytes'] / 1e6:.1f} MB downloaded in "
-          f"{out['download']:.2f} s")
-    print(f"  server CPU from POST to ready: {out['cpu']:.2f} s (target: result ready ≤ 5 s; on a loaded machine "
-          f"the CPU figure is the one to compare)")
+    print(
+        f"POST /v1/screens {source.name} ({size / 1e6:.1f} MB, "
+        f"{rows} rows), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  upload answered in {out['upload']:.2f} s; result ready {out['ready']:.2f} s after the POST "
+        f"({rows / out['ready']:,.0f} rows/s); workbook {out['bytes'] / 1e6:.1f} MB downloaded in "
+        f"{out['download']:.2f} s"
+    )
+    print(
+        f"  server CPU from POST to ready: {out['cpu']:.2f} s (target: result ready ≤ 5 s; on a loaded machine "
+        f"the CPU figure is the one to compare)"
+    )
     summary = run["summary"] or {}
-    print(f"  invalid rows: {summary.get('invalid')}; per policy: {json.dumps(summary.get('policies'), ensure_ascii=False)}")
+    print(
+        f"  invalid rows: {summary.get('invalid')}; per policy: {json.dumps(summary.get('policies'), ensure_ascii=False)}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ with the same writer) and the ratio to it (target ≤ 2.0), and, on a sample of 
 rate of the single-profile path (parse_profile + evaluate) and the ratio between the two.
 The screening runs in a child process so that its peak memory is its own. --quick: 50,000 rows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.batch.tabular import raw_cell  # noqa: E402
 from engine.evaluate.evaluator import evaluate  # noqa: E402
 from engine.language.loader import load_pack  # noqa: E402
 from engine.model.profile import parse_profile  # noqa: E402
-from engine.batch.tabular import raw_cell  # noqa: E402
 
 AS_OF = "2025-06-30"
 # Run `ipcheck` and record the process's own peak resident memory (VmHWM, kB) in the file named first.
@@ -87,20 +88,29 @@ def io_floor(source: Path, screened: Path, chunk_rows: int) -> tuple[float, floa
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
-    output = pq.read_table(screened)            # in memory first: only the writing is timed
+
+    output = pq.read_table(screened)  # in memory first: only the writing is timed
     with source.open(encoding="utf-8") as handle:
         names = next(csv.reader(handle))
     started, cpu = time.perf_counter(), time.process_time()
-    reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(
-        column_names=names, skip_rows=1, block_size=max(1 << 20, chunk_rows * 200)),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
-                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
+    reader = pacsv.open_csv(
+        source,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=max(1 << 20, chunk_rows * 200)),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
     for _ in reader:
         pass
-    with tempfile.TemporaryDirectory(prefix="ipcheck-floor-") as tmp:
-        with pq.ParquetWriter(Path(tmp) / "again.parquet", output.schema) as writer:
-            for batch in output.to_batches(max_chunksize=chunk_rows):
-                writer.write_table(pa.Table.from_batches([batch]))
+    with (
+        tempfile.TemporaryDirectory(prefix="ipcheck-floor-") as tmp,
+        pq.ParquetWriter(Path(tmp) / "again.parquet", output.schema) as writer,
+    ):
+        for batch in output.to_batches(max_chunksize=chunk_rows):
+            writer.write_table(pa.Table.from_batches([batch]))
     return time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -125,13 +135,33 @@ def main() -> None:
         source, target = Path(tmp) / "applicants.csv", Path(tmp) / "decisions.parquet"
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "engine.batch.generate", str(args.n), "-o", str(source), "--seed",
-                        str(args.seed)], check=True, env=env, stdout=subprocess.DEVNULL)
-        print(f"generated {args.n:,} applicants in {time.perf_counter() - started:.1f} s "
-              f"({source.stat().st_size / 1e6:.0f} MB CSV)")
+        subprocess.run(
+            [sys.executable, "-m", "engine.batch.generate", str(args.n), "-o", str(source), "--seed", str(args.seed)],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        print(
+            f"generated {args.n:,} applicants in {time.perf_counter() - started:.1f} s "
+            f"({source.stat().st_size / 1e6:.0f} MB CSV)"
+        )
         hwm = Path(tmp) / "peak.txt"
-        command = [sys.executable, "-c", SCREEN, str(hwm), "screen", str(source),
-                   "-o", str(target), "--as-of", AS_OF, "--chunk-rows", str(args.chunk_rows), "--rules", str(args.rules)]
+        command = [
+            sys.executable,
+            "-c",
+            SCREEN,
+            str(hwm),
+            "screen",
+            str(source),
+            "-o",
+            str(target),
+            "--as-of",
+            AS_OF,
+            "--chunk-rows",
+            str(args.chunk_rows),
+            "--rules",
+            str(args.rules),
+        ]
         command += ["--policies", args.policies] if args.policies else []
         cpu_before = _children_cpu()
         started = time.perf_counter()
@@ -148,17 +178,27 @@ def main() -> None:
         batch_rate = args.n / seconds
         floor, floor_cpu = io_floor(source, target, args.chunk_rows)
         single_rate, single_cpu_rate = single_profile_rate(source, args.sample, args.rules)
-    print(f"batch, CSV -> Parquet, whole pack: {args.n:,} profiles in {seconds:.2f} s = {batch_rate:,.0f} profiles/s "
-          f"(process start and pack load included); CPU time {cpu:.2f} s = {args.n / cpu:,.0f} profiles per CPU-second")
-    print(f"I/O floor (pyarrow: read the same CSV as text, write the same output): {floor:.2f} s, CPU {floor_cpu:.2f} s; "
-          f"screening / floor = {seconds / floor:.2f}x by wall clock, {cpu / floor_cpu:.2f}x by CPU time (target <= 2.0)")
-    print(f"peak RSS of the screening process (VmHWM): {peak_mb:,.0f} MB; "
-          f"whole process tree sampled every 50 ms: {peak_total / 2 ** 20:,.0f} MB")
-    print(f"single-profile evaluator (parse_profile + evaluate), {args.sample:,} of the same rows: "
-          f"{single_rate:,.0f} profiles/s, {single_cpu_rate:,.0f} profiles per CPU-second")
-    print(f"ratio batch / single-profile: {batch_rate / single_rate:,.0f}x by wall clock, "
-          f"{args.n / cpu / single_cpu_rate:,.0f}x by CPU time   (machine: {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f})")
+    print(
+        f"batch, CSV -> Parquet, whole pack: {args.n:,} profiles in {seconds:.2f} s = {batch_rate:,.0f} profiles/s "
+        f"(process start and pack load included); CPU time {cpu:.2f} s = {args.n / cpu:,.0f} profiles per CPU-second"
+    )
+    print(
+        f"I/O floor (pyarrow: read the same CSV as text, write the same output): {floor:.2f} s, CPU {floor_cpu:.2f} s; "
+        f"screening / floor = {seconds / floor:.2f}x by wall clock, {cpu / floor_cpu:.2f}x by CPU time (target <= 2.0)"
+    )
+    print(
+        f"peak RSS of the screening process (VmHWM): {peak_mb:,.0f} MB; "
+        f"whole process tree sampled every 50 ms: {peak_total / 2**20:,.0f} MB"
+    )
+    print(
+        f"single-profile evaluator (parse_profile + evaluate), {args.sample:,} of the same rows: "
+        f"{single_rate:,.0f} profiles/s, {single_cpu_rate:,.0f} profiles per CPU-second"
+    )
+    print(
+        f"ratio batch / single-profile: {batch_rate / single_rate:,.0f}x by wall clock, "
+        f"{args.n / cpu / single_cpu_rate:,.0f}x by CPU time   (machine: {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ negation_only   a rule made only of a negation (-m.x) given a fact without x
 alpha_stack_N   one fact matching N alpha nodes at once (N = 64, 65, 100): the alpha
                 network is walked with a fixed stack of 64 nodes
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,8 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Probe = Callable[[], None]
 
@@ -32,9 +34,11 @@ def _ruleset(name: str, rules: int = 5) -> None:
 
     with ruleset(name):
         for n in range(rules):
+
             @when_all((m.kind == "profile") & (m.x >= n))  # x >= 0 always matches: no MessageNotHandled
             def fired(c: Any) -> None:
                 pass
+
     get_host()
 
 
@@ -51,8 +55,10 @@ def probe_threads(threads: int = 4, per_thread: int = 5000, lock: threading.Lock
 
     _ruleset("threads")
     host = get_host()
-    print(f"{threads} threads x {per_thread} assert_fact + delete_state each, "
-          f"{'behind one lock' if lock else 'no lock'}", flush=True)
+    print(
+        f"{threads} threads x {per_thread} assert_fact + delete_state each, {'behind one lock' if lock else 'no lock'}",
+        flush=True,
+    )
     errors: list[str] = []
 
     def work(t: int) -> None:
@@ -72,8 +78,11 @@ def probe_threads(threads: int = 4, per_thread: int = 5000, lock: threading.Lock
         p.start()
     for p in pool:
         p.join()
-    print(f"finished in {time.perf_counter() - start:.1f} s with {len(errors)} exceptions"
-          + (f"; first: {errors[0]}" if errors else ""), flush=True)
+    print(
+        f"finished in {time.perf_counter() - start:.1f} s with {len(errors)} exceptions"
+        + (f"; first: {errors[0]}" if errors else ""),
+        flush=True,
+    )
 
 
 def probe_threads_locked() -> None:
@@ -109,6 +118,7 @@ def probe_reregister(total: int = 1000) -> None:
     except Exception as e:
         print(f"registering the same name again: {type(e).__name__}: {e}", flush=True)
     import durable.engine as engine
+
     unload = [n for n in dir(engine.Host) if "unregister" in n or "unload" in n or "remove" in n]
     print(f"unload API on durable.engine.Host: {unload or 'none'}", flush=True)
     base = _rss_mb()
@@ -116,8 +126,11 @@ def probe_reregister(total: int = 1000) -> None:
     for n in range(1, total + 1):
         _ruleset(f"pack_v{n}", rules=40)
         if n % 250 == 0:
-            print(f"{n} versions registered (40 rules each): resident {_rss_mb():.1f} MB "
-                  f"(+{(_rss_mb() - base) / n * 1024:.0f} KB per version)", flush=True)
+            print(
+                f"{n} versions registered (40 rules each): resident {_rss_mb():.1f} MB "
+                f"(+{(_rss_mb() - base) / n * 1024:.0f} KB per version)",
+                flush=True,
+            )
 
 
 def probe_negation_only() -> None:
@@ -126,11 +139,13 @@ def probe_negation_only() -> None:
 
     fired = [0]
     with ruleset("negation"):
+
         @when_all(-m.x)
         def missing(c: Any) -> None:
             fired[0] += 1
             if fired[0] in (1, 10, 1000, 100000):
                 print(f"the rule has fired {fired[0]} times for the one fact", flush=True)
+
     print("assert_fact({'y': 1}) against a rule '-m.x' ...", flush=True)
     get_host().assert_fact("negation", {"sid": "1", "y": 1.0})
     print("returned", flush=True)
@@ -152,7 +167,7 @@ def probe_alpha_stack(siblings: int) -> None:
     profile = lambda: value("$m", "_kind") == "profile"  # noqa: E731
     rules = {"seen": when_all(profile())(count).define()}
     for n in range(siblings):
-        f = lambda: value("$m", f"f{n}")  # noqa: E731
+        f = lambda: value("$m", f"f{n}")  # noqa: E731, B023 — called within this iteration
         rules[f"r{n}"] = when_all(profile() & +f() & (f() > 0.0))(count).define()
     host = Quiet()
     host.register_rulesets({"stack": rules})
@@ -172,10 +187,14 @@ def _stack_probe(siblings: int) -> Probe:
     return probe
 
 
-PROBES: dict[str, Probe] = {"threads": probe_threads, "threads_locked": probe_threads_locked,
-                            "sessions": probe_sessions, "reregister": probe_reregister,
-                            "negation_only": probe_negation_only,
-                            **{f"alpha_stack_{n}": _stack_probe(n) for n in (64, 65, 100)}}
+PROBES: dict[str, Probe] = {
+    "threads": probe_threads,
+    "threads_locked": probe_threads_locked,
+    "sessions": probe_sessions,
+    "reregister": probe_reregister,
+    "negation_only": probe_negation_only,
+    **{f"alpha_stack_{n}": _stack_probe(n) for n in (64, 65, 100)},
+}
 SHORT = {"negation_only": 10.0}  # a hang needs no minute to show
 REPEAT = {"threads": 3, "threads_locked": 3}  # races do not crash every run
 
@@ -184,8 +203,9 @@ def run(name: str, timeout: float, attempt: str = "") -> None:
     print(f"\n== {name}{attempt}: {PROBES[name].__doc__}", flush=True)
     start = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, __file__, "--probe", name], capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, __file__, "--probe", name], capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         print(out.rstrip())
@@ -193,8 +213,9 @@ def run(name: str, timeout: float, attempt: str = "") -> None:
         return
     print(done.stdout.rstrip())
     if done.returncode < 0:
-        print(f"-> the process died of {signal.Signals(-done.returncode).name} after "
-              f"{time.perf_counter() - start:.1f} s")
+        print(
+            f"-> the process died of {signal.Signals(-done.returncode).name} after {time.perf_counter() - start:.1f} s"
+        )
     elif done.returncode:
         print(f"-> exit code {done.returncode}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''}")
     else:
@@ -211,14 +232,20 @@ def main() -> int:
         PROBES[args.probe]()
         return 0
     from importlib.metadata import PackageNotFoundError, version
+
     try:
         version("durable_rules")
     except PackageNotFoundError:
-        print("durable-rules is not installed; install the oracle extra: pip install -e '.[oracle]'\n"
-              "未安装 durable-rules，请安装 oracle 可选依赖", file=sys.stderr)
+        print(
+            "durable-rules is not installed; install the oracle extra: pip install -e '.[oracle]'\n"
+            "未安装 durable-rules，请安装 oracle 可选依赖",
+            file=sys.stderr,
+        )
         return 2
-    print(f"durable_rules {version('durable_rules')}, Python {platform.python_version()}, "
-          f"{__import__('os').cpu_count()} cores")
+    print(
+        f"durable_rules {version('durable_rules')}, Python {platform.python_version()}, "
+        f"{__import__('os').cpu_count()} cores"
+    )
     for name in [args.only] if args.only else PROBES:
         runs = REPEAT.get(name, 1)
         for n in range(runs):

@@ -11,6 +11,7 @@ scores are left out of the truth: a firm cannot know them, so the interview neve
     python bench/interview.py            # 1,000 firms
     python bench/interview.py --quick    # 60 firms
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.batch.generate import COLUMNS, REFERENCE, generate  # noqa: E402
-from engine.batch.tabular import raw_cell  # noqa: E402
-from engine.evaluate.interview import TIER, Answers, interview, outcome_ids, statuses  # noqa: E402
-from engine.language.loader import RulePack, load_pack  # noqa: E402
-from engine.model.profile import EXPERT_JUDGED, FIELDS, TITLES, EnterpriseProfile, field_kind, parse_profile  # noqa: E402
+from engine.batch.generate import COLUMNS, REFERENCE, generate
+from engine.batch.tabular import raw_cell
+from engine.evaluate.interview import TIER, Answers, interview, outcome_ids, statuses
+from engine.language.loader import RulePack, load_pack
+from engine.model.profile import EXPERT_JUDGED, FIELDS, TITLES, EnterpriseProfile, field_kind, parse_profile
 
 TARGETS = {"median": 30, "after10": 0.60, "p95_ms": 100.0}
 
@@ -71,14 +72,22 @@ def simulate(profile: EnterpriseProfile, pack: RulePack, as_of: date, ids: list[
                 answers.values[q.field] = full[q.field]
             else:
                 answers.unknown.append(q.field)
-    return {"settled_at": settled_at if settled_at is not None else asked, "asked": asked, "trace": trace,
-            "decisions_at": decisions_at if decisions_at is not None else asked,
-            "times": times, "all_equal": trace[-1][1] == 1.0}
+    return {
+        "settled_at": settled_at if settled_at is not None else asked,
+        "asked": asked,
+        "trace": trace,
+        "decisions_at": decisions_at if decisions_at is not None else asked,
+        "times": times,
+        "all_equal": trace[-1][1] == 1.0,
+    }
 
 
 def _value(outcome) -> object:
-    return {"eligible": True, "ineligible": False, "undetermined": None}[outcome.status] \
-        if outcome.kind != "tier" else outcome.value
+    return (
+        {"eligible": True, "ineligible": False, "undetermined": None}[outcome.status]
+        if outcome.kind != "tier"
+        else outcome.value
+    )
 
 
 def share_after(trace: list[tuple[int, float]], k: int) -> float:
@@ -100,9 +109,11 @@ def main() -> int:
     n = 60 if args.quick else args.n
     pack, as_of = load_pack(), REFERENCE
     ids = outcome_ids(pack, as_of)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"Python {platform.python_version()}; pack {pack.hash}; {n} generated firms, as of {as_of}; "
-          f"{len(ids)} outcomes")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"Python {platform.python_version()}; pack {pack.hash}; {n} generated firms, as of {as_of}; "
+        f"{len(ids)} outcomes"
+    )
     started = time.perf_counter()
     runs = [simulate(p, pack, as_of, ids) for p in firms(n, args.seed)]
     wall = time.perf_counter() - started
@@ -114,20 +125,31 @@ def main() -> int:
     after = {k: statistics.mean(share_after(r["trace"], k) for r in runs) for k in (5, 10, 15)}
     p95 = pct(times, 0.95)
     print(f"the full form: {inputs} inputs")
-    print(f"questions until every outcome equals the complete profile's: mean {statistics.mean(settled):.1f}, "
-          f"median {median:.0f}, p90 {pct(settled, 0.9):.0f}  ({median / inputs:.0%} of the form's inputs; "
-          f"target median <= {TARGETS['median']}: {'met' if median <= TARGETS['median'] else 'NOT met'})")
+    print(
+        f"questions until every outcome equals the complete profile's: mean {statistics.mean(settled):.1f}, "
+        f"median {median:.0f}, p90 {pct(settled, 0.9):.0f}  ({median / inputs:.0%} of the form's inputs; "
+        f"target median <= {TARGETS['median']}: {'met' if median <= TARGETS['median'] else 'NOT met'})"
+    )
     decisions = [r["decisions_at"] for r in runs]
-    print(f"questions until every policy and designation (the tier aside) equals it: mean "
-          f"{statistics.mean(decisions):.1f}, median {statistics.median(decisions):.0f}, p90 {pct(decisions, 0.9):.0f}")
-    print(f"questions until the interview ends: mean {statistics.mean(asked):.1f}, median "
-          f"{statistics.median(asked):.0f}, p90 {pct(asked, 0.9):.0f}; every outcome equal at the end: "
-          f"{sum(r['all_equal'] for r in runs)}/{n} firms")
-    print("share of outcomes settled after " + ", ".join(f"{k} questions: {v:.0%}" for k, v in after.items())
-          + f"  (target >= {TARGETS['after10']:.0%} after 10: {'met' if after[10] >= TARGETS['after10'] else 'NOT met'})")
-    print(f"time to choose a step: p50 {pct(times, 0.5):.1f} ms, p95 {p95:.1f} ms over {len(times)} steps "
-          f"(target p95 <= {TARGETS['p95_ms']:.0f} ms: {'met' if p95 <= TARGETS['p95_ms'] else 'NOT met'}); "
-          f"wall {wall:.0f} s")
+    print(
+        f"questions until every policy and designation (the tier aside) equals it: mean "
+        f"{statistics.mean(decisions):.1f}, median {statistics.median(decisions):.0f}, p90 {pct(decisions, 0.9):.0f}"
+    )
+    print(
+        f"questions until the interview ends: mean {statistics.mean(asked):.1f}, median "
+        f"{statistics.median(asked):.0f}, p90 {pct(asked, 0.9):.0f}; every outcome equal at the end: "
+        f"{sum(r['all_equal'] for r in runs)}/{n} firms"
+    )
+    print(
+        "share of outcomes settled after "
+        + ", ".join(f"{k} questions: {v:.0%}" for k, v in after.items())
+        + f"  (target >= {TARGETS['after10']:.0%} after 10: {'met' if after[10] >= TARGETS['after10'] else 'NOT met'})"
+    )
+    print(
+        f"time to choose a step: p50 {pct(times, 0.5):.1f} ms, p95 {p95:.1f} ms over {len(times)} steps "
+        f"(target p95 <= {TARGETS['p95_ms']:.0f} ms: {'met' if p95 <= TARGETS['p95_ms'] else 'NOT met'}); "
+        f"wall {wall:.0f} s"
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Start the service on a free loopback port for a benchmark (shared by bench/api.py and bench/api_screen.py)."""
+
 from __future__ import annotations
 
 import os
@@ -21,11 +22,34 @@ def free_port() -> int:
 def start_server(tmp: str, workers: int = 1, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn with a fresh SQLite database in `tmp`; returns once /healthz answers (60 s at most)."""
     port = free_port()
-    full_env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
-                             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])} | (env or {})
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-                            cwd=ROOT, env=full_env)
+    full_env = (
+        os.environ
+        | {
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        }
+        | (env or {})
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=full_env,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -19,6 +19,7 @@ With --ipcheck-only, durable-rules is left out and ipcheck is timed three ways: 
 with the IP-strength section, and with improvements and near misses (what-if; target ≤ 5 ms CPU).
 --quick: 300 profiles.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,21 +27,22 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # benchmark this checkout
-sys.path.insert(1, str(Path(__file__).resolve().parent))          # bench/zen_model.py
+sys.path.insert(1, str(Path(__file__).resolve().parent))  # bench/zen_model.py
 
-from engine.authoring.boundaries import boundaries  # noqa: E402
-from engine.evaluate.evaluator import evaluate  # noqa: E402
-from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
-from engine.model.profile import EnterpriseProfile  # noqa: E402
-from engine.evaluate.strength import enrich  # noqa: E402
-from engine.evaluate.status import compiled  # noqa: E402
+from engine.authoring.boundaries import boundaries
+from engine.evaluate.evaluator import evaluate
+from engine.evaluate.status import compiled
+from engine.evaluate.strength import enrich
+from engine.language.loader import DEFAULT_RULES, RulePack, load_pack
+from engine.model.profile import EnterpriseProfile
 
-TWO_POLICIES = ("enterprise_size", "specialized_sme")     # 中小企业划型 + 专精特新
+TWO_POLICIES = ("enterprise_size", "specialized_sme")  # 中小企业划型 + 专精特新
 
 Case = tuple[EnterpriseProfile, date]
 
@@ -67,7 +69,7 @@ def rates(engines: list[Decide], cases: list[Case], block: int = 100) -> list[tu
     for start in range(0, len(cases), block):
         for n, decide in enumerate(engines):
             begin = time.process_time()
-            results[n] += [decide(profile, as_of) for profile, as_of in cases[start:start + block]]
+            results[n] += [decide(profile, as_of) for profile, as_of in cases[start : start + block]]
             spent[n] += time.process_time() - begin
     return [(len(cases) / t, r) for t, r in zip(spent, results)]
 
@@ -76,16 +78,21 @@ def status_only(pack: RulePack, cases: list[Case]) -> None:
     """The status-only evaluator against the explaining one, on the whole pack and on the two policies."""
     explaining: Decide = lambda p, d: {x.id: x.status for x in evaluate(p, pack, d).decisions}  # noqa: E731
     whole: Decide = lambda p, d: {k: o.status for k, o in compiled(pack, d).run(p).decisions.items()}  # noqa: E731
-    two: Decide = lambda p, d: {k: o.status for k, o in compiled(pack, d).run(p, TWO_POLICIES).decisions.items()  # noqa: E731
-                                if k in TWO_POLICIES}
+    two: Decide = lambda p, d: {  # noqa: E731
+        k: o.status for k, o in compiled(pack, d).run(p, TWO_POLICIES).decisions.items() if k in TWO_POLICIES
+    }
     (full, full_results), (fast, fast_results), (pair, pair_results) = rates([explaining, whole, two], cases)
     agree = sum(a == b for a, b in zip(full_results, fast_results))
     agree_pair = sum({k: v for k, v in a.items() if k in TWO_POLICIES} == b for a, b in zip(full_results, pair_results))
     print(f"explaining evaluator (full rationale), whole pack: {1e6 / full:8.0f} µs CPU per profile")
-    print(f"status-only, whole pack:                          {1e6 / fast:8.0f} µs CPU per profile "
-          f"(target <= 300; {fast / full:.1f}x faster); agrees on {agree}/{len(cases)} profiles")
-    print(f"status-only, 中小企业划型 + 专精特新 and what they read: {1e6 / pair:6.0f} µs CPU per profile "
-          f"(target <= 50); agrees on {agree_pair}/{len(cases)} profiles")
+    print(
+        f"status-only, whole pack:                          {1e6 / fast:8.0f} µs CPU per profile "
+        f"(target <= 300; {fast / full:.1f}x faster); agrees on {agree}/{len(cases)} profiles"
+    )
+    print(
+        f"status-only, 中小企业划型 + 专精特新 and what they read: {1e6 / pair:6.0f} µs CPU per profile "
+        f"(target <= 50); agrees on {agree_pair}/{len(cases)} profiles"
+    )
     zen_peer(pack, cases, full_results, pair)
 
 
@@ -97,18 +104,23 @@ def zen_peer(pack: RulePack, cases: list[Case], explained: list[dict[str, str]],
         print("zen-engine is not installed (pip install -e '.[peers]'); the peer comparison is left out")
         return
     from zen_model import Model, zen_input
+
     engine, decisions = zen.ZenEngine(), {}
     for _, as_of in cases:
         if as_of not in decisions:
             decisions[as_of] = engine.create_decision(Model(pack, as_of).jdm())
-    inputs = {id(p): zen_input(p) for p, _ in cases}          # its own input format, made beforehand
+    inputs = {id(p): zen_input(p) for p, _ in cases}  # its own input format, made beforehand
     decide: Decide = lambda p, d: decisions[d].evaluate(inputs[id(p)])["result"]  # noqa: E731
-    (rate, results), = rates([decide], cases)
+    ((rate, results),) = rates([decide], cases)
     sizes = [evaluate(p, pack, d).facts.get("enterprise_size") for p, d in cases]
-    agree = sum((r.get("enterprise_size"), r.get("specialized_sme")) == (size, want.get("specialized_sme"))
-                for r, size, want in zip(results, sizes, explained))
-    print(f"zen-engine, the same two policies (JDM model, inputs prepared): {1e6 / rate:6.0f} µs CPU per profile; "
-          f"agrees on {agree}/{len(cases)} profiles; zen-engine time / status-only time = {pair / rate:.1f}x")
+    agree = sum(
+        (r.get("enterprise_size"), r.get("specialized_sme")) == (size, want.get("specialized_sme"))
+        for r, size, want in zip(results, sizes, explained)
+    )
+    print(
+        f"zen-engine, the same two policies (JDM model, inputs prepared): {1e6 / rate:6.0f} µs CPU per profile; "
+        f"agrees on {agree}/{len(cases)} profiles; zen-engine time / status-only time = {pair / rate:.1f}x"
+    )
 
 
 def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
@@ -118,11 +130,15 @@ def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
             if what_if is not None:
                 enrich(result, profile, pack, as_of, what_if=what_if)
             return {x.id: x.status for x in result.decisions}
+
         return decide
+
     for what, what_if in (("assessment", None), ("+ IP strength", False), ("+ what-if", True)):
-        (rate, _), = rates([assess(what_if)], cases)
+        ((rate, _),) = rates([assess(what_if)], cases)
         target = "  (target <= 5 ms)" if what_if else ""
-        print(f"ipcheck {what + ':':15s} {rate:8.0f} evaluations per CPU-second  ({1000 / rate:.2f} ms CPU each){target}")
+        print(
+            f"ipcheck {what + ':':15s} {rate:8.0f} evaluations per CPU-second  ({1000 / rate:.2f} ms CPU each){target}"
+        )
     status_only(pack, cases)
     return 0
 
@@ -132,32 +148,43 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=2000, help="profiles to evaluate (default 2000)")
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rule folder (default rules/)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--ipcheck-only", action="store_true", help="time ipcheck alone, also with strength and what-if")
+    parser.add_argument(
+        "--ipcheck-only", action="store_true", help="time ipcheck alone, also with strength and what-if"
+    )
     parser.add_argument("--quick", action="store_true", help="300 profiles")
     args = parser.parse_args()
     if args.quick:
         args.n = 300
     if args.ipcheck_only:
         pack = load_pack(args.rules)
-        print(f"machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
-              f"Python {platform.python_version()}, pack {pack.hash}, {args.n} profiles")
+        print(
+            f"machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
+            f"Python {platform.python_version()}, pack {pack.hash}, {args.n} profiles"
+        )
         return ipcheck_only(pack, generate(pack, args.n, args.seed))
     try:
         from tests.support.oracle import OracleEvaluator
     except ImportError:
-        print("durable-rules is not installed; install the oracle extra: pip install -e '.[oracle]'\n"
-              "未安装 durable-rules，请安装 oracle 可选依赖", file=sys.stderr)
+        print(
+            "durable-rules is not installed; install the oracle extra: pip install -e '.[oracle]'\n"
+            "未安装 durable-rules，请安装 oracle 可选依赖",
+            file=sys.stderr,
+        )
         return 2
     pack = load_pack(args.rules)
     cases = generate(pack, args.n, args.seed)
-    print(f"machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
-          f"Python {platform.python_version()}, pack {pack.hash}, "
-          f"{args.n} profiles, {sum(len(v) for v in pack.policies.values())} policy versions")
+    print(
+        f"machine: {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), "
+        f"Python {platform.python_version()}, pack {pack.hash}, "
+        f"{args.n} profiles, {sum(len(v) for v in pack.policies.values())} policy versions"
+    )
 
     start = time.perf_counter()
     oracle = OracleEvaluator(pack)
-    print(f"durable-rules compile + register: {(time.perf_counter() - start) * 1000:.1f} ms; "
-          f"facts precomputed by the evaluator: {sorted(oracle.compiled.precomputed) or 'none'}")
+    print(
+        f"durable-rules compile + register: {(time.perf_counter() - start) * 1000:.1f} ms; "
+        f"facts precomputed by the evaluator: {sorted(oracle.compiled.precomputed) or 'none'}"
+    )
 
     own_decide: Decide = lambda p, d: {x.id: x.status for x in evaluate(p, pack, d).decisions}  # noqa: E731
     (own, own_results), (durable, durable_results) = rates([own_decide, oracle.decide], cases)

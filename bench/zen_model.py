@@ -9,6 +9,7 @@ evaluator's three-valued logic: every comparison and arithmetic is guarded (zen-
 compare null), `and` / `or` are false / true if any operand settles them, otherwise null if any
 operand is null. Dates travel as day numbers, titles as {title, rank, from, to}.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,10 @@ class Model:
 
     def __init__(self, pack: RulePack, as_of: date) -> None:
         self.pack, self.as_of = pack, as_of
-        self.params = {k: (v.version_on(as_of).value if v.version_on(as_of) else None)  # type: ignore[union-attr]
-                       for k, v in pack.parameters.items()}
+        self.params = {
+            k: (v.version_on(as_of).value if v.version_on(as_of) else None)  # type: ignore[union-attr]
+            for k, v in pack.parameters.items()
+        }
         self.entries: list[tuple[str, str]] = []
         for ident in prepared(pack).cone(TARGETS):
             if ident in pack.derived:
@@ -56,7 +59,7 @@ class Model:
             elif ident in pack.scorecards:
                 self.scorecard(pack.scorecards[ident])
             else:
-                policy = pack.policy_on(ident, as_of)   # not in force: false to what reads it, and no decision
+                policy = pack.policy_on(ident, as_of)  # not in force: false to what reads it, and no decision
                 self.put(ident, self.condition(policy.conditions) if policy else "false")
         self.decides = pack.policy_on("specialized_sme", as_of) is not None
 
@@ -107,13 +110,16 @@ class Model:
             code = node.args[0].value  # type: ignore[union-attr]
             rank = LEVEL_RANK[Level(node.args[1].value)] if len(node.args) > 1 else 0  # type: ignore[union-attr]
             today = day(self.as_of)
-            test = (f"#.title == {literal(code)} and (#.from == null or #.from <= {today}) "
-                    f"and (#.to == null or {today} <= #.to)" + (f" and #.rank >= {rank}" if rank else ""))
+            test = (
+                f"#.title == {literal(code)} and (#.from == null or #.from <= {today}) "
+                f"and (#.to == null or {today} <= #.to)" + (f" and #.rank >= {rank}" if rank else "")
+            )
             return self.temp(f"titles == null ? null : some(titles, {test})")
         subject, options = args[0], args[1:]
         if node.func == "starts_with":
-            return self.temp(f"{subject} == null ? null : (" + " or ".join(f"startsWith({subject}, {o})" for o in options)
-                             + ")")
+            return self.temp(
+                f"{subject} == null ? null : (" + " or ".join(f"startsWith({subject}, {o})" for o in options) + ")"
+            )
         if node.func == "one_of":
             return self.temp(f"{subject} == null ? null : {subject} in [{', '.join(options)}]")
         raise NotImplementedError(node.func)
@@ -123,8 +129,13 @@ class Model:
         of = self.expr(table.of.ast)
         out = literal(table.otherwise)
         for row in reversed(table.rows):
-            test = " and ".join(f"{of} {_CMP[{'ge': '>=', 'gt': '>', 'le': '<=', 'lt': '<'}[op]]} {literal(bound)}"
-                                for op, bound in row.bounds()) or "true"
+            test = (
+                " and ".join(
+                    f"{of} {_CMP[{'ge': '>=', 'gt': '>', 'le': '<=', 'lt': '<'}[op]]} {literal(bound)}"
+                    for op, bound in row.bounds()
+                )
+                or "true"
+            )
             out = f"({test}) ? {literal(row.result())} : ({out})"
         return self.temp(f"{of} == null ? null : ({out})")
 
@@ -186,11 +197,15 @@ class Model:
                 verdicts.append(self.temp(f"{low} >= {group.min} ? true : ({high} < {group.min} ? false : null)"))
         low, high = self.temp(" + ".join(lows)), self.temp(" + ".join(highs))
         self.put(card.id, f"({' and '.join(knowns)}) ? {low} : null")
-        by_score = "true" if card.pass_at is None else \
-            self.temp(f"{low} >= {card.pass_at} ? true : ({high} < {card.pass_at} ? false : null)")
-        for verdict in verdicts:   # a group minimum can only turn an open or passing score into false / null
-            by_score = self.temp(f"{by_score} == false ? false : ({verdict} == false ? false : "
-                                 f"({verdict} == null ? null : {by_score}))")
+        by_score = (
+            "true"
+            if card.pass_at is None
+            else self.temp(f"{low} >= {card.pass_at} ? true : ({high} < {card.pass_at} ? false : null)")
+        )
+        for verdict in verdicts:  # a group minimum can only turn an open or passing score into false / null
+            by_score = self.temp(
+                f"{by_score} == false ? false : ({verdict} == false ? false : ({verdict} == null ? null : {by_score}))"
+            )
         routes = [self.expr(r.when.ast) for r in card.direct_routes]
         self.put(card.id + "_passed", self.logic([by_score, *routes], True))
 
@@ -203,20 +218,45 @@ class Model:
         return self.logic(kids, cond.any is not None)
 
     def jdm(self) -> str:
-        out = [("enterprise_size", "enterprise_size"),      # the second node reads the first one's output
-               ("specialized_sme", "specialized_sme == true ? 'eligible' : (specialized_sme == false ? "
-                                   "'ineligible' : 'undetermined')" if self.decides else "null")]
+        out = [
+            ("enterprise_size", "enterprise_size"),  # the second node reads the first one's output
+            (
+                "specialized_sme",
+                "specialized_sme == true ? 'eligible' : (specialized_sme == false ? 'ineligible' : 'undetermined')"
+                if self.decides
+                else "null",
+            ),
+        ]
         expressions = [{"id": str(n), "key": k, "value": v} for n, (k, v) in enumerate(self.entries)]
-        return json.dumps({"nodes": [
-            {"id": "in", "type": "inputNode", "name": "profile", "position": {"x": 0, "y": 0}},
-            {"id": "rules", "type": "expressionNode", "name": "rules", "position": {"x": 200, "y": 0},
-             "content": {"expressions": expressions}},
-            {"id": "decide", "type": "expressionNode", "name": "decide", "position": {"x": 400, "y": 0},
-             "content": {"expressions": [{"id": f"o{n}", "key": k, "value": v} for n, (k, v) in enumerate(out)]}},
-            {"id": "out", "type": "outputNode", "name": "decision", "position": {"x": 600, "y": 0}}],
-            "edges": [{"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"},
-                      {"id": "e2", "sourceId": "rules", "targetId": "decide", "type": "edge"},
-                      {"id": "e3", "sourceId": "decide", "targetId": "out", "type": "edge"}]})
+        return json.dumps(
+            {
+                "nodes": [
+                    {"id": "in", "type": "inputNode", "name": "profile", "position": {"x": 0, "y": 0}},
+                    {
+                        "id": "rules",
+                        "type": "expressionNode",
+                        "name": "rules",
+                        "position": {"x": 200, "y": 0},
+                        "content": {"expressions": expressions},
+                    },
+                    {
+                        "id": "decide",
+                        "type": "expressionNode",
+                        "name": "decide",
+                        "position": {"x": 400, "y": 0},
+                        "content": {
+                            "expressions": [{"id": f"o{n}", "key": k, "value": v} for n, (k, v) in enumerate(out)]
+                        },
+                    },
+                    {"id": "out", "type": "outputNode", "name": "decision", "position": {"x": 600, "y": 0}},
+                ],
+                "edges": [
+                    {"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"},
+                    {"id": "e2", "sourceId": "rules", "targetId": "decide", "type": "edge"},
+                    {"id": "e3", "sourceId": "decide", "targetId": "out", "type": "edge"},
+                ],
+            }
+        )
 
 
 def zen_input(profile: EnterpriseProfile) -> dict[str, Any]:
@@ -228,9 +268,15 @@ def zen_input(profile: EnterpriseProfile) -> dict[str, Any]:
             continue
         kind = field_kind(name)
         if kind == "titles":
-            value = [{"title": t.title, "rank": LEVEL_RANK[t.level] if t.level else 0,
-                      "from": day(t.valid_from) if t.valid_from else None,
-                      "to": day(t.valid_to) if t.valid_to else None} for t in value]
+            value = [
+                {
+                    "title": t.title,
+                    "rank": LEVEL_RANK[t.level] if t.level else 0,
+                    "from": day(t.valid_from) if t.valid_from else None,
+                    "to": day(t.valid_to) if t.valid_to else None,
+                }
+                for t in value
+            ]
         elif kind == "date":
             value = day(value)
         elif kind == "level":

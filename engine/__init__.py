@@ -48,25 +48,74 @@ from engine.model.profile import EnterpriseProfile, ProfileInputError, ProfileIs
 from engine.model.results import Assessment, AssessmentSummary, StrengthResult, Words
 
 if TYPE_CHECKING:
+    from engine.batch.headers import resolve as resolve_headers
+    from engine.batch.measures import catalogue as measures
+    from engine.batch.measures import policy_id, short_name
     from engine.batch.screen import Allocation, Screening, Summary
     from engine.batch.tabular import LimitError, ReadOptions, TableError, field_of_header, read_chunks, table_shape
-    from engine.batch.xlsxguard import SheetChoice, SheetLimits
-    from engine.batch.headers import resolve as resolve_headers
-    from engine.batch.measures import catalogue as measures, policy_id, short_name
     from engine.batch.template import write_template
+    from engine.batch.xlsxguard import SheetChoice, SheetLimits
 
 __all__ = [
-    "assess", "summarise", "screen", "default_pack",
-    "Assessment", "AssessmentSummary", "StrengthResult", "Words", "EnterpriseProfile", "ProfileIssue", "ProfileInputError",
-    "parse_profile", "RulePack", "RuleIssue", "RuleLoadError", "Condition", "Policy", "DEFAULT_RULES", "load_pack",
-    "pack_hash", "dependencies", "expressions_of", "lint_pack", "Finding", "canary", "rule_errors",
-    "in_words", "Expression", "Text",
-    "render", "strength_chart", "fmt_number", "fmt_value",
-    "Patent", "PatentListError", "read_patents",
-    "interview", "Answers", "answers_from", "question", "result_summary", "InterviewProgress", "InterviewStep",
-    "Screening", "Allocation", "Summary", "TableError", "read_chunks", "field_of_header",
-    "LimitError", "ReadOptions", "SheetLimits", "SheetChoice",
-    "table_shape", "resolve_headers", "measures", "policy_id", "short_name", "write_template",
+    "DEFAULT_RULES",
+    "Allocation",
+    "Answers",
+    "Assessment",
+    "AssessmentSummary",
+    "Condition",
+    "EnterpriseProfile",
+    "Expression",
+    "Finding",
+    "InterviewProgress",
+    "InterviewStep",
+    "LimitError",
+    "Patent",
+    "PatentListError",
+    "Policy",
+    "ProfileInputError",
+    "ProfileIssue",
+    "ReadOptions",
+    "RuleIssue",
+    "RuleLoadError",
+    "RulePack",
+    "Screening",
+    "SheetChoice",
+    "SheetLimits",
+    "StrengthResult",
+    "Summary",
+    "TableError",
+    "Text",
+    "Words",
+    "answers_from",
+    "assess",
+    "canary",
+    "default_pack",
+    "dependencies",
+    "expressions_of",
+    "field_of_header",
+    "fmt_number",
+    "fmt_value",
+    "in_words",
+    "interview",
+    "lint_pack",
+    "load_pack",
+    "measures",
+    "pack_hash",
+    "parse_profile",
+    "policy_id",
+    "question",
+    "read_chunks",
+    "read_patents",
+    "render",
+    "resolve_headers",
+    "result_summary",
+    "rule_errors",
+    "screen",
+    "short_name",
+    "strength_chart",
+    "summarise",
+    "table_shape",
+    "write_template",
 ]
 
 
@@ -153,15 +202,15 @@ def __getattr__(name: str) -> Any:
         from engine.batch import tabular
 
         return getattr(tabular, name)
-    if name in ("SheetLimits", "SheetChoice"):   # what an xlsx may ask of the reader; no pyarrow
+    if name in ("SheetLimits", "SheetChoice"):  # what an xlsx may ask of the reader; no pyarrow
         from engine.batch import xlsxguard
 
         return getattr(xlsxguard, name)
-    if name == "resolve_headers":                   # column headers -> fields (labels, synonyms, units)
+    if name == "resolve_headers":  # column headers -> fields (labels, synonyms, units)
         from engine.batch.headers import resolve
 
         return resolve
-    if name in ("measures", "policy_id", "short_name"):     # measures by Chinese name
+    if name in ("measures", "policy_id", "short_name"):  # measures by Chinese name
         from engine.batch import measures
 
         return getattr(measures, "catalogue" if name == "measures" else name)

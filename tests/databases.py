@@ -1,5 +1,6 @@
 """The databases the storage, recovery and access tests run against: SQLite always, PostgreSQL when
 IPCHECK_TEST_POSTGRES names one (`.ci/run` starts one on loopback; under CI it must be there)."""
+
 from __future__ import annotations
 
 import os

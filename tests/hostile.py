@@ -4,6 +4,7 @@ Used by the tests as fixtures; `python tests/hostile.py DIR` writes them all int
 (`ipcheck screen DIR/far_cell.xlsx -o out.xlsx`, or upload them to the service), including the
 full-size decompression bomb of issue 13 (about 7 MB of xlsx holding 1.27 GB of sheet XML).
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,33 +32,52 @@ def row_xml(number: int, values: list[str]) -> str:
 def sheet_xml(rows: list[list[str]], extra: str = "", dimension: str | None = None) -> str:
     body = "".join(row_xml(n, values) for n, values in enumerate(rows, start=1))
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}>{dim}<sheetData>{body}{extra}</sheetData></worksheet>'
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}>{dim}<sheetData>{body}{extra}</sheetData></worksheet>'
+    )
 
 
 def write_xlsx(path: Path, sheets: list[tuple[str, str, bool]]) -> Path:
     """A minimal valid workbook: (name, sheet XML, hidden) per sheet, strings inline."""
-    overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
-                        f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                        for i in range(1, len(sheets) + 1))
-    entries = "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"'
-                      f'{HIDDEN if hidden else ""}/>' for i, (name, _, hidden) in enumerate(sheets, 1))
-    rels = "".join(f'<Relationship Id="rId{i}" Type="{SHEET_TYPE}" Target="worksheets/sheet{i}.xml"/>'
-                   for i in range(1, len(sheets) + 1))
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+        f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, len(sheets) + 1)
+    )
+    entries = "".join(
+        f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"{HIDDEN if hidden else ""}/>'
+        for i, (name, _, hidden) in enumerate(sheets, 1)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{SHEET_TYPE}" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(sheets) + 1)
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
-        book.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
-                      'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="'
-                      'application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
-                      'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="'
-                      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                      f'{overrides}</Types>')
-        book.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
-                      'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
-                      'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-                      'Target="xl/workbook.xml"/></Relationships>')
-        book.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook {NS} {REL_NS}>'
-                      f'<sheets>{entries}</sheets></workbook>')
-        book.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships '
-                      f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>')
+        book.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="'
+            'application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="'
+            'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            f"{overrides}</Types>",
+        )
+        book.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        book.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook {NS} {REL_NS}><sheets>{entries}</sheets></workbook>',
+        )
+        book.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships '
+            f'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>',
+        )
         for i, (_, xml, _) in enumerate(sheets, 1):
             book.writestr(f"xl/worksheets/sheet{i}.xml", xml)
     return path
@@ -65,8 +85,18 @@ def write_xlsx(path: Path, sheets: list[tuple[str, str, bool]]) -> Path:
 
 def far_cell(path: Path, ref: str = "XFD1048576") -> Path:
     """A few KB: a normal table plus one cell far away (calamine would allocate up to 549 GB)."""
-    return write_xlsx(path, [("申报企业", sheet_xml([HEADER, ROW], extra=f'<row r="{ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}">'
-                                                    f'{cell(ref, "x")}</row>'), False)])
+    return write_xlsx(
+        path,
+        [
+            (
+                "申报企业",
+                sheet_xml(
+                    [HEADER, ROW], extra=f'<row r="{ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}">{cell(ref, "x")}</row>'
+                ),
+                False,
+            )
+        ],
+    )
 
 
 def far_cell_without_refs(path: Path, columns: int = 20_000) -> Path:
@@ -87,8 +117,9 @@ def bomb(path: Path, xml_bytes: int) -> Path:
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}><sheetData>'.encode())
             sheet.write(row_xml(1, HEADER).encode())
-            block = "".join(f'<row r="2"><c r="B2" t="inlineStr"><is><t>{"甲" * 60}</t></is></c></row>'
-                            for _ in range(2000)).encode()
+            block = "".join(
+                f'<row r="2"><c r="B2" t="inlineStr"><is><t>{"甲" * 60}</t></is></c></row>' for _ in range(2000)
+            ).encode()
             for _ in range(max(1, xml_bytes // len(block))):
                 sheet.write(block)
             sheet.write(b"</sheetData></worksheet>")
@@ -114,9 +145,14 @@ def hidden_first_sheet(path: Path) -> Path:
 def two_sheets(path: Path) -> Path:
     """Applicants on two sheets: which one is meant must be said (--sheet)."""
     other = ["91500105MA5U00011E", "示例乙", "2015-06-18", "500105", "C3484"]
-    return write_xlsx(path, [("第一批", sheet_xml([HEADER, ROW]), False),
-                             ("第二批", sheet_xml([HEADER, other]), False),
-                             ("备注", sheet_xml([["仅供内部"]]), True)])
+    return write_xlsx(
+        path,
+        [
+            ("第一批", sheet_xml([HEADER, ROW]), False),
+            ("第二批", sheet_xml([HEADER, other]), False),
+            ("备注", sheet_xml([["仅供内部"]]), True),
+        ],
+    )
 
 
 def blank_lines_xlsx(path: Path) -> Path:
@@ -126,10 +162,15 @@ def blank_lines_xlsx(path: Path) -> Path:
     return write_xlsx(path, [("申报企业", xml, False)])
 
 
-ALL = {"far_cell.xlsx": far_cell, "zz200000.xlsx": lambda p: far_cell(p, "ZZ200000"),
-       "far_cell_without_refs.xlsx": far_cell_without_refs, "declared_far.xlsx": declared_far,
-       "hidden_first_sheet.xlsx": hidden_first_sheet, "two_sheets.xlsx": two_sheets,
-       "blank_lines.xlsx": blank_lines_xlsx}
+ALL = {
+    "far_cell.xlsx": far_cell,
+    "zz200000.xlsx": lambda p: far_cell(p, "ZZ200000"),
+    "far_cell_without_refs.xlsx": far_cell_without_refs,
+    "declared_far.xlsx": declared_far,
+    "hidden_first_sheet.xlsx": hidden_first_sheet,
+    "two_sheets.xlsx": two_sheets,
+    "blank_lines.xlsx": blank_lines_xlsx,
+}
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile")

@@ -3,6 +3,7 @@
 Imported by conftest.py. The author copies the rules, edits a parameter in the copy,
 reads the diff over a list of applicants, and runs the rule tests on the copy.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from pytest_bdd import given, parsers, then, when
 
-from engine.cli.main import main
 from engine.authoring.diff import STATUS_ZH
+from engine.cli.main import main
 from engine.language.loader import RulePack, pack_files, read_yaml
 
 ZH_STATUS = {zh: en for en, zh in STATUS_ZH.items()}
@@ -78,12 +79,25 @@ def edit_copy(authoring: dict[str, Any], pack: RulePack, name: str, value: str) 
 
 
 @when(parsers.parse('按 "{day}" 比较原规则与副本'))
-def run_diff(authoring: dict[str, Any], pack: RulePack, applicants: list[dict[str, Any]], tmp_path: Path,
-             day: str) -> None:
+def run_diff(
+    authoring: dict[str, Any], pack: RulePack, applicants: list[dict[str, Any]], tmp_path: Path, day: str
+) -> None:
     population = tmp_path / "applicants.json"
     population.write_text(json.dumps(applicants, ensure_ascii=False), encoding="utf-8")
-    result = CliRunner().invoke(main, ["rules", "diff", str(pack.root), str(authoring["copy"]),
-                                       "--population", str(population), "--as-of", day, "--json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "rules",
+            "diff",
+            str(pack.root),
+            str(authoring["copy"]),
+            "--population",
+            str(population),
+            "--as-of",
+            day,
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     authoring["diff"] = json.loads(result.output)
 
@@ -101,15 +115,22 @@ def _flips(authoring: dict[str, Any], pack: RulePack, policy: str) -> dict[str, 
 
 
 @then(parsers.parse('"{policy}" 的结论变化为'))
-def flips_are(authoring: dict[str, Any], pack: RulePack, applicants: list[dict[str, Any]], policy: str,
-              datatable: list[list[str]]) -> None:
+def flips_are(
+    authoring: dict[str, Any], pack: RulePack, applicants: list[dict[str, Any]], policy: str, datatable: list[list[str]]
+) -> None:
     """Exactly these applicants flip (every other one keeps its decision), for these conditions."""
     flips = _flips(authoring, pack, policy)
     header, *rows = datatable
     want = [dict(zip([h.strip() for h in header], [c.strip() for c in row])) for row in rows]
-    got = [{"企业名称": applicants[x["row"] - 1].get("企业名称", f"#{x['row']}"), "原结论": STATUS_ZH[x["old"]],
-            "新结论": STATUS_ZH[x["new"]], "原因条件": "、".join(c["id"] for c in x["conditions"])}
-           for x in flips["examples"]]
+    got = [
+        {
+            "企业名称": applicants[x["row"] - 1].get("企业名称", f"#{x['row']}"),
+            "原结论": STATUS_ZH[x["old"]],
+            "新结论": STATUS_ZH[x["new"]],
+            "原因条件": "、".join(c["id"] for c in x["conditions"]),
+        }
+        for x in flips["examples"]
+    ]
     assert flips["flipped"] == len(want), flips["transitions"]
     assert got == want
 

@@ -1,4 +1,5 @@
 """The self-check API and pages through FastAPI's TestClient, including every kind of bad input."""
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ def decision(body: dict, ident: str = POLICY) -> dict:
 
 
 # --- POST /v1/assess --------------------------------------------------------
+
 
 def test_assess_english_keys(client: TestClient) -> None:
     r = client.post("/v1/assess", params={"as_of": "2025-06-30"}, json=EXAMPLE)
@@ -63,16 +65,19 @@ def test_as_of_before_every_policy_has_no_decision(client: TestClient) -> None:
     assert [d["id"] for d in body["decisions"]] == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"employees": -1}, "employees"),
-    ({"从业人员数": "many"}, "employees"),
-    ({"industry_code": "X99"}, "industry_code"),
-    ({"credit_code": "91500105MA5U00011X"}, "credit_code"),
-    ({"rd_staff": 10, "employees": 5}, "rd_staff"),
-    ({"no_such_fact": 1}, "no_such_fact"),
-    ({"titles": [{"title": "nobel_prize"}]}, "titles.0.title"),
-    ({"registration_date": "2024-02-30"}, "registration_date"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"employees": -1}, "employees"),
+        ({"从业人员数": "many"}, "employees"),
+        ({"industry_code": "X99"}, "industry_code"),
+        ({"credit_code": "91500105MA5U00011X"}, "credit_code"),
+        ({"rd_staff": 10, "employees": 5}, "rd_staff"),
+        ({"no_such_fact": 1}, "no_such_fact"),
+        ({"titles": [{"title": "nobel_prize"}]}, "titles.0.title"),
+        ({"registration_date": "2024-02-30"}, "registration_date"),
+    ],
+)
 def test_invalid_profile_names_the_field_in_both_languages(client: TestClient, body: dict, field: str) -> None:
     r = client.post("/v1/assess", json=body)
     assert r.status_code == 422
@@ -81,11 +86,25 @@ def test_invalid_profile_names_the_field_in_both_languages(client: TestClient, b
     assert issue["message_en"] and issue["message_zh"]
 
 
-@pytest.mark.parametrize("raw", [
-    b"", b"   ", b"[1, 2]", b"42", b'"text"', b"null", b"{", b'{"employees": NaN}', b'{"revenue": Infinity}',
-    b'{"employees": 1e999}', "{\"企业名称\": \"示例\"}".encode("gbk"), b"\xff\xfe\x00{", b'{"employees": 1' + b"0" * 5000 + b"}",
-    b"[" * 10_000 + b"]" * 10_000,
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"   ",
+        b"[1, 2]",
+        b"42",
+        b'"text"',
+        b"null",
+        b"{",
+        b'{"employees": NaN}',
+        b'{"revenue": Infinity}',
+        b'{"employees": 1e999}',
+        '{"企业名称": "示例"}'.encode("gbk"),
+        b"\xff\xfe\x00{",
+        b'{"employees": 1' + b"0" * 5000 + b"}",
+        b"[" * 10_000 + b"]" * 10_000,
+    ],
+)
 def test_bad_bodies_get_a_bilingual_422_never_a_500(client: TestClient, raw: bytes) -> None:
     r = client.post("/v1/assess", content=raw, headers={"content-type": "application/json"})
     assert r.status_code in (413, 422), r.text
@@ -102,8 +121,11 @@ def test_bad_query_parameters(client: TestClient) -> None:
 
 
 def test_request_size_limit(tmp_path: Path) -> None:
-    small = TestClient(create_app(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", officer_tokens={},
-                                  limits=Limits(body_bytes=1000)))
+    small = TestClient(
+        create_app(
+            database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", officer_tokens={}, limits=Limits(body_bytes=1000)
+        )
+    )
     r = small.post("/v1/assess", json={"name": "x" * 2000})
     assert r.status_code == 413 and "字节" in r.json()["message_zh"]
 
@@ -112,10 +134,12 @@ def test_request_size_limit(tmp_path: Path) -> None:
         for _ in range(10):
             yield b"x" * 200
         yield b'"}'
+
     assert small.post("/v1/assess", content=chunks()).status_code == 413
 
 
 # --- catalogue, version, health --------------------------------------------
+
 
 def test_policies_catalogue(client: TestClient) -> None:
     listing = client.get("/v1/policies").json()
@@ -157,8 +181,10 @@ def test_openapi_has_an_example_for_every_endpoint(client: TestClient) -> None:
 
 # --- pages -------------------------------------------------------------------
 
+
 def test_form_is_built_from_the_profile_model(client: TestClient) -> None:
     from engine.model.profile import FIELDS, label_zh, unit_of
+
     html = client.get("/form").text
     assert '<html lang="zh-CN">' in html
     for name in FIELDS:
@@ -181,8 +207,15 @@ def test_form_submission_shows_the_decision_with_reasons(client: TestClient) -> 
 
 
 def test_form_titles_and_unknowns(client: TestClient) -> None:
-    r = client.post("/check", data={"titles": ["high_tech_enterprise"], "title_level.high_tech_enterprise": "national",
-                                    "legal_person": "", "lang": "zh"})
+    r = client.post(
+        "/check",
+        data={
+            "titles": ["high_tech_enterprise"],
+            "title_level.high_tech_enterprise": "national",
+            "legal_person": "",
+            "lang": "zh",
+        },
+    )
     assert r.status_code == 200 and "待定" in r.text
 
 
@@ -196,7 +229,7 @@ def test_form_errors_are_shown_next_to_the_field(client: TestClient) -> None:
 
 def test_policy_and_officer_pages(client: TestClient) -> None:
     html = client.get("/policies").text
-    assert "江北府办发〔2023〕6号" in html and "“新设立”的最长成立年限" in html   # parameters by name, not id
+    assert "江北府办发〔2023〕6号" in html and "“新设立”的最长成立年限" in html  # parameters by name, not id
     assert "Policy catalogue" in client.get("/policies?lang=en").text
     assert "/static/officer.js" in client.get("/officer").text
     assert client.get("/static/style.css").status_code == 200
@@ -212,9 +245,12 @@ def test_pages_use_no_external_resources(client: TestClient) -> None:
 
 # --- the chart slot and `ipcheck serve` ---------------------------------------
 
-def test_result_page_shows_the_radar_chart_only_with_an_ip_strength_section(client: TestClient,
-                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_result_page_shows_the_radar_chart_only_with_an_ip_strength_section(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import engine
+
     html = client.post("/check", data={"invention_patents": "3", "lang": "zh"}).text
     assert 'id="ip-strength-chart"' in html and "<svg" in html and "创造" in html
     assess = engine.assess
@@ -227,6 +263,7 @@ def test_serve_refuses_a_broken_rule_pack_or_database_clearly(tmp_path: Path, mo
 
     from api.cli import main
     from engine import DEFAULT_RULES
+
     for name in ("IPCHECK_RULES", "DATABASE_URL"):  # serve sets them for its workers; restored after the test
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "bad.yaml").write_text("policies: [1]\n", encoding="utf-8")

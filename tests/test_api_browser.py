@@ -2,6 +2,7 @@
 
 CI installs the browser with `apt-get install -y chromium`; without /usr/bin/chromium this test skips.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,19 +11,27 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
 CHROMIUM = Path(os.environ.get("IPCHECK_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"
+)
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package (pip install playwright)")
 
 
@@ -35,12 +44,28 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'runs.sqlite3'}",
-                        "IPCHECK_OFFICER_TOKENS": "officer:browser-test-token",
-                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:app_from_env", "--factory",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env)
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'runs.sqlite3'}",
+        "IPCHECK_OFFICER_TOKENS": "officer:browser-test-token",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:app_from_env",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90  # a busy CI machine starts slowly
@@ -101,8 +126,11 @@ def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_p
 
 def test_officer_uploads_a_batch_and_downloads_the_result(server: str, browser: object, tmp_path: Path) -> None:
     table = tmp_path / "batch.csv"
-    table.write_text("企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单\n"
-                     "甲（示例）,2024-03-01,500105,M7520,否\n乙（示例）,2015-06-18,500105,C3484,\n", encoding="utf-8")
+    table.write_text(
+        "企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单\n"
+        "甲（示例）,2024-03-01,500105,M7520,否\n乙（示例）,2015-06-18,500105,C3484,\n",
+        encoding="utf-8",
+    )
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(15_000)
     page.goto(server + "/officer")
@@ -128,10 +156,18 @@ def test_officer_uploads_a_batch_and_downloads_the_result(server: str, browser: 
 
 
 # What the firm in the interview test says; to every other count or yes/no it answers 0 / 没有.
-INTERVIEW_ANSWERS = {"credit_code": "91500105MA5U00011E", "name": "重庆示例机械制造有限公司（示例）",
-                     "division_code": "江北区", "industry_code": "C34", "employees": "86", "revenue": "5200",
-                     "legal_person": "true", "ip_penalty_free": "true", "ip_insurance_premium": "12",
-                     "registration_date": "2012-05-08"}
+INTERVIEW_ANSWERS = {
+    "credit_code": "91500105MA5U00011E",
+    "name": "重庆示例机械制造有限公司（示例）",
+    "division_code": "江北区",
+    "industry_code": "C34",
+    "employees": "86",
+    "revenue": "5200",
+    "legal_person": "true",
+    "ip_penalty_free": "true",
+    "ip_insurance_premium": "12",
+    "registration_date": "2012-05-08",
+}
 
 
 def answer_step(page: object) -> None:
@@ -141,7 +177,8 @@ def answer_step(page: object) -> None:
     for radio in page.locator("input[type=radio][value=false]").all():  # type: ignore[attr-defined]
         name = radio.get_attribute("name")
         radio.check() if name not in INTERVIEW_ANSWERS else page.check(  # type: ignore[attr-defined]
-            f'input[type=radio][name="{name}"][value="{INTERVIEW_ANSWERS[name]}"]')
+            f'input[type=radio][name="{name}"][value="{INTERVIEW_ANSWERS[name]}"]'
+        )
     for zero in page.locator("input[type=checkbox][name$='.zero']").all():  # type: ignore[attr-defined]
         if zero.get_attribute("name").removesuffix(".zero") not in INTERVIEW_ANSWERS:
             zero.check()
@@ -173,18 +210,22 @@ def test_interview_from_the_credit_code_to_the_result_on_a_phone(server: str, br
     page.close()
 
 
-def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(server: str, browser: object,
-                                                                         tmp_path: Path) -> None:
+def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(
+    server: str, browser: object, tmp_path: Path
+) -> None:
     import pandas as pd
+
     table = tmp_path / "batch.csv"
-    table.write_text("企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从业人员数（人）\n"
-                     "甲（示例）,2024-03-01,500105,M7520,否,12\n丙（示例）,2024-05-01,500105,M7520,否,8\n",
-                     encoding="utf-8")
+    table.write_text(
+        "企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从业人员数（人）\n"
+        "甲（示例）,2024-03-01,500105,M7520,否,12\n丙（示例）,2024-05-01,500105,M7520,否,8\n",
+        encoding="utf-8",
+    )
     page = browser.new_page()  # type: ignore[attr-defined]
     page.set_default_timeout(20_000)
     page.goto(server + "/officer")
     assert "IPCHECK_OFFICER_TOKENS" in page.locator("details").text_content()  # how tokens are issued
-    assert "天后自动删除" in page.locator("footer").inner_text()                # what is kept, how long
+    assert "天后自动删除" in page.locator("footer").inner_text()  # what is kept, how long
     with page.expect_download() as download:
         page.click("#template")
     template = tmp_path / "template.xlsx"
@@ -199,7 +240,7 @@ def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(server:
     page.click("#upload button[type=submit]")
     page.locator("#download").wait_for()
     text = page.locator("#run").inner_text()
-    assert "新设立知识产权服务企业支持" in text and "1 / 候补 1" in text     # one funded, one waiting
+    assert "新设立知识产权服务企业支持" in text and "1 / 候补 1" in text  # one funded, one waiting
     assert page.locator("#run svg.chart").count() >= 1
     with page.expect_download() as result:
         page.click("#download")

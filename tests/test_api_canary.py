@@ -1,12 +1,13 @@
 """Reload is a canary (issue 12): every attack edit dropped into a running service's rule folder is refused
 with its file:line, and assessments go on at 200 with the old pack; a well-typed rule that fails at run time
 is caught by evaluating the candidate on its boundary profiles and the examples before it may serve."""
+
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +18,12 @@ from tests.support.attacks import ATTACKS, Attack
 
 AUTH = {"Authorization": "Bearer s3cret"}
 EXAMPLE = json.loads((DEFAULT_RULES.parent / "examples" / "new_ip_service_firm.json").read_text(encoding="utf-8"))
-OVERFLOW = Attack("overflow_at_run_time", ATTACKS[0].text.replace(
-    "formula: revenue > 'abc'", "formula: revenue" + " * 1000000000000" * 26 + " > 1"), 2, "canary")
+OVERFLOW = Attack(
+    "overflow_at_run_time",
+    ATTACKS[0].text.replace("formula: revenue > 'abc'", "formula: revenue" + " * 1000000000000" * 26 + " > 1"),
+    2,
+    "canary",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +36,20 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def service(rules: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     data = tmp_path_factory.mktemp("data")
-    app = create_app(rules_dir=rules, database_url=f"sqlite:///{data / 'runs.sqlite3'}",
-                     officer_tokens={"alice": "s3cret"}, poll_seconds=0)
+    app = create_app(
+        rules_dir=rules,
+        database_url=f"sqlite:///{data / 'runs.sqlite3'}",
+        officer_tokens={"alice": "s3cret"},
+        poll_seconds=0,
+    )
     with TestClient(app) as client:
         yield client
 
 
 @pytest.mark.parametrize("attack", [*ATTACKS, OVERFLOW], ids=[a.name for a in [*ATTACKS, OVERFLOW]])
-def test_an_attack_edit_keeps_the_last_good_pack_and_says_where(service: TestClient, rules: Path,
-                                                                attack: Attack) -> None:
+def test_an_attack_edit_keeps_the_last_good_pack_and_says_where(
+    service: TestClient, rules: Path, attack: Attack
+) -> None:
     good = pack_hash(rules)
     path = attack.drop(rules)
     try:
@@ -66,11 +76,16 @@ def test_a_rule_failing_for_one_firm_is_an_error_decision_on_every_surface(tmp_p
     that firm gets `error` decisions, at 200, in the JSON API, the result page and the CLI report."""
     folder = tmp_path / "rules"
     folder.mkdir()
-    (folder / "cube.yaml").write_text(ATTACKS[0].text.replace("formula: revenue > 'abc'",
-                                                              "formula: revenue * revenue * revenue > 1"),
-                                      encoding="utf-8")
-    app = create_app(rules_dir=folder, database_url=f"sqlite:///{tmp_path / 'runs.sqlite3'}",
-                     officer_tokens={"alice": "s3cret"}, poll_seconds=0)
+    (folder / "cube.yaml").write_text(
+        ATTACKS[0].text.replace("formula: revenue > 'abc'", "formula: revenue * revenue * revenue > 1"),
+        encoding="utf-8",
+    )
+    app = create_app(
+        rules_dir=folder,
+        database_url=f"sqlite:///{tmp_path / 'runs.sqlite3'}",
+        officer_tokens={"alice": "s3cret"},
+        poll_seconds=0,
+    )
     with TestClient(app) as client:
         r = client.post("/v1/assess", params={"as_of": "2025-06-30"}, json={"revenue": 1e300})
         assert r.status_code == 200

@@ -4,6 +4,7 @@ The TestClient tests run the app's lifespan (so the watcher thread polls every 0
 temp copy of one rule file; the last test runs `ipcheck serve` with two uvicorn workers on a
 free loopback port over a copy of the whole rules/ folder.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +39,11 @@ MAX_YEARS = "        value: 3\n"  # new_firm_max_years: eligible at 3 years, not
 BROKEN = {  # edit -> (line of the problem, words that must appear)
     "yaml-syntax": (("        value: 3\n", "        value: [3\n"), 19, "方括号 [ 未闭合"),  # the line that opened it
     "unknown-name": (("< new_firm_max_years", "< new_firm_max_yearz"), 46, "new_firm_max_yearz"),
-    "lint-error": (("when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0"),
-                   61, "never-holds"),
+    "lint-error": (
+        ("when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0"),
+        61,
+        "never-holds",
+    ),
 }
 
 
@@ -51,8 +56,14 @@ def rules(tmp_path: Path) -> Path:
 
 
 def make_client(rules: Path, tmp_path: Path, poll: float) -> TestClient:
-    return TestClient(create_app(rules_dir=rules, database_url=f"sqlite:///{tmp_path / 'runs.sqlite3'}",
-                                 officer_tokens={"alice": "s3cret"}, poll_seconds=poll))
+    return TestClient(
+        create_app(
+            rules_dir=rules,
+            database_url=f"sqlite:///{tmp_path / 'runs.sqlite3'}",
+            officer_tokens={"alice": "s3cret"},
+            poll_seconds=poll,
+        )
+    )
 
 
 @pytest.fixture()
@@ -102,6 +113,7 @@ def tried(folder: Path) -> Callable[[dict[str, Any]], bool]:
 
 # --- the watcher --------------------------------------------------------------------------
 
+
 def test_good_edit_goes_live_without_restart(client: TestClient, rules: Path) -> None:
     before = pack_hash(rules)
     assert status_of(client) == ("eligible", before)
@@ -116,8 +128,9 @@ def test_good_edit_goes_live_without_restart(client: TestClient, rules: Path) ->
 
 
 @pytest.mark.parametrize("kind", list(BROKEN))
-def test_broken_edit_keeps_the_last_good_pack_and_says_why(client: TestClient, rules: Path, kind: str,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_edit_keeps_the_last_good_pack_and_says_why(
+    client: TestClient, rules: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
     (old, new), line, words = BROKEN[kind]
     good = pack_hash(rules)
     edit(rules, old, new)
@@ -159,6 +172,7 @@ def test_a_removed_folder_is_refused(client: TestClient, rules: Path) -> None:
 
 # --- the endpoint ---------------------------------------------------------------------------
 
+
 def test_reload_endpoint_requires_an_officer_token(still: TestClient) -> None:
     assert still.post("/v1/rules/reload").status_code == 401
     r = still.post("/v1/rules/reload", headers={"Authorization": "Bearer wrong"})
@@ -189,6 +203,7 @@ def test_reload_endpoint_loads_or_refuses(still: TestClient, rules: Path) -> Non
 
 
 # --- every response names its pack ------------------------------------------------------------
+
 
 def test_every_response_carries_the_pack_hash(still: TestClient, rules: Path) -> None:
     old = pack_hash(rules)
@@ -250,12 +265,15 @@ def test_a_save_landing_mid_load_is_loaded_again(rules: Path, monkeypatch: pytes
 
 # --- screening runs --------------------------------------------------------------------------
 
-CSV = ("统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
-       "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n").encode()
+CSV = (
+    "统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
+    "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n"
+).encode()
 
 
-def test_a_screening_run_keeps_the_pack_it_started_with(still: TestClient, rules: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_screening_run_keeps_the_pack_it_started_with(
+    still: TestClient, rules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     old = pack_hash(rules)
     real = api.runs.run_screen
     service = still.app.state.service  # type: ignore[attr-defined]
@@ -281,6 +299,7 @@ def test_a_screening_run_keeps_the_pack_it_started_with(still: TestClient, rules
 def test_runs_before_and_after_a_reload_use_their_own_packs(still: TestClient, rules: Path) -> None:
     """The same table screened twice in one process, a reload in between: each run is decided with
     the pack it records (the engine's per-process caches are keyed by pack hash, not by folder)."""
+
     def screen() -> dict[str, Any]:
         r = still.post("/v1/screens", headers=AUTH, files={"file": ("a.csv", CSV, "text/csv")}, data=AS_OF)
         return still.get(f"/v1/screens/{r.json()['id']}", headers=AUTH).json()
@@ -295,6 +314,7 @@ def test_runs_before_and_after_a_reload_use_their_own_packs(still: TestClient, r
 
 
 # --- startup ------------------------------------------------------------------------------------
+
 
 def test_a_pack_with_lint_errors_refuses_to_start(rules: Path, tmp_path: Path) -> None:
     edit(rules, "when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0")
@@ -314,8 +334,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def all_agree(proc: subprocess.Popen[bytes], base: str, done: Callable[[dict[str, Any]], bool],
-              seconds: float = 30) -> dict[str, Any]:
+def all_agree(
+    proc: subprocess.Popen[bytes], base: str, done: Callable[[dict[str, Any]], bool], seconds: float = 30
+) -> dict[str, Any]:
     """Wait until 10 requests in a row, each on a new connection (so spread over the workers), agree."""
     deadline, bodies = time.monotonic() + seconds, []
     while True:
@@ -343,16 +364,25 @@ def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "rules", rules)
     log = tmp_path / "server.log"
     port = free_port()
-    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'runs.sqlite3'}", "IPCHECK_OFFICER_TOKENS": "",
-                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'runs.sqlite3'}",
+        "IPCHECK_OFFICER_TOKENS": "",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     with log.open("wb") as out:
-        proc = subprocess.Popen(IPCHECK + ["serve", "--port", str(port), "--workers", "2", "--rules", str(rules),
-                                           "--rules-poll", "0.2"], cwd=tmp_path, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            IPCHECK + ["serve", "--port", str(port), "--workers", "2", "--rules", str(rules), "--rules-poll", "0.2"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         good = pack_hash(rules)
-        all_agree(proc, base, lambda b: b["rules_hash"] == good, seconds=90)  # both workers up (a busy CI starts slowly)
+        all_agree(
+            proc, base, lambda b: b["rules_hash"] == good, seconds=90
+        )  # both workers up (a busy CI starts slowly)
         edit(rules, "< new_firm_max_years", "< new_firm_max_yearz")
         broken = pack_hash(rules)
         version = all_agree(proc, base, lambda b: (b["last_reload"] or {}).get("candidate_hash") == broken)

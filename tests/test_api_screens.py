@@ -1,4 +1,5 @@
 """Officer batch screening: tokens, uploads (csv utf-8 / gbk, xlsx), limits, stored and fetched runs."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,13 @@ from api.storage import Store
 from engine.language.loader import load_pack
 
 AUTH = {"Authorization": "Bearer s3cret"}
-CSV = ("统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
-       "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n"
-       ",示例乙,2015-06-18,500105,C3484,,\n"
-       ",示例丙,2024-01-01,500105,M7520,是,\n"
-       ",坏行,2024-01-01,500105,X99,,\n")
+CSV = (
+    "统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
+    "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n"
+    ",示例乙,2015-06-18,500105,C3484,,\n"
+    ",示例丙,2024-01-01,500105,M7520,是,\n"
+    ",坏行,2024-01-01,500105,X99,,\n"
+)
 
 
 @pytest.fixture()
@@ -31,15 +34,26 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture()
 def client(db_url: str) -> TestClient:
-    return TestClient(create_app(database_url=db_url, officer_tokens={"alice": "s3cret"},
-                                 limits=Limits(upload_bytes=200_000, upload_rows=50)))
+    return TestClient(
+        create_app(
+            database_url=db_url, officer_tokens={"alice": "s3cret"}, limits=Limits(upload_bytes=200_000, upload_rows=50)
+        )
+    )
 
 
-def upload(client: TestClient, content: bytes, name: str = "batch.csv", headers: dict | None = None,
-           as_of: str | None = "2025-06-30") -> object:
-    return client.post("/v1/screens", headers=AUTH if headers is None else headers,
-                       files={"file": (name, content, "application/octet-stream")},
-                       data={"as_of": as_of} if as_of else {})
+def upload(
+    client: TestClient,
+    content: bytes,
+    name: str = "batch.csv",
+    headers: dict | None = None,
+    as_of: str | None = "2025-06-30",
+) -> object:
+    return client.post(
+        "/v1/screens",
+        headers=AUTH if headers is None else headers,
+        files={"file": (name, content, "application/octet-stream")},
+        data={"as_of": as_of} if as_of else {},
+    )
 
 
 def workbook(rows: list[dict]) -> bytes:
@@ -65,14 +79,18 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     assert status["input_sha256"] == hashlib.sha256(data).hexdigest()
     assert status["rules_hash"] == load_pack().hash and status["as_of"] == "2025-06-30"
     assert status["summary"]["rows"] == 4 and status["summary"]["invalid"] == 1
-    assert status["summary"]["policies"]["jb_new_ip_service_firm"] == {"eligible": 1, "ineligible": 1,
-                                                                       "undetermined": 1, "error": 0}
+    assert status["summary"]["policies"]["jb_new_ip_service_firm"] == {
+        "eligible": 1,
+        "ineligible": 1,
+        "undetermined": 1,
+        "error": 0,
+    }
     result = client.get(status["result_url"], headers=AUTH)
     assert result.status_code == 200
     assert hashlib.sha256(result.content).hexdigest() == status["result_sha256"]
     book = pd.read_excel(io.BytesIO(result.content), engine="calamine", sheet_name=None, header=None)
     assert list(book)[:2] == ["汇总", "筛查结果"] and list(book)[-2:] == ["数据问题", "说明"]
-    assert "新设立知识产权服务企业支持" in book            # a sheet per measure with eligible applicants, by Chinese name
+    assert "新设立知识产权服务企业支持" in book  # a sheet per measure with eligible applicants, by Chinese name
     sheet = book["筛查结果"]
     body = pd.DataFrame(sheet.iloc[2:].values, columns=sheet.iloc[1].tolist())
     assert list(body["行号"]) == [2, 3, 4, 5] and list(body["企业名称"]) == ["示例甲", "示例乙", "示例丙", "坏行"]
@@ -108,11 +126,22 @@ def test_gbk_csv_and_xlsx_give_the_same_decisions(client: TestClient) -> None:
 
 def test_xlsx_with_numeric_codes_and_real_dates(client: TestClient) -> None:
     from datetime import datetime
+
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet, day = book.add_worksheet(), book.add_format({"num_format": "yyyy-mm-dd"})
-    sheet.write_row(0, 0, ["registration_date", "division_code", "industry_code", "ip_service_business",
-                           "serious_dishonesty_list", "employees"])
+    sheet.write_row(
+        0,
+        0,
+        [
+            "registration_date",
+            "division_code",
+            "industry_code",
+            "ip_service_business",
+            "serious_dishonesty_list",
+            "employees",
+        ],
+    )
     sheet.write_datetime(1, 0, datetime(2024, 3, 1), day)
     sheet.write_row(1, 1, [500105, "M7520", True, False, 12.0])
     book.close()
@@ -121,8 +150,9 @@ def test_xlsx_with_numeric_codes_and_real_dates(client: TestClient) -> None:
     assert summary["invalid"] == 0 and summary["policies"]["jb_new_ip_service_firm"]["eligible"] == 1
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"},
-                                     {"Authorization": "Bearer "}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic s3cret"}, {"Authorization": "Bearer "}]
+)
 def test_officer_endpoints_need_a_valid_token(client: TestClient, headers: dict) -> None:
     assert upload(client, CSV.encode(), headers=headers).status_code == 401
     run_id = upload(client, CSV.encode()).json()["id"]
@@ -131,14 +161,17 @@ def test_officer_endpoints_need_a_valid_token(client: TestClient, headers: dict)
         assert r.status_code == 401 and r.json()["message_zh"]
 
 
-@pytest.mark.parametrize("content, name, field", [
-    (b"", "empty.csv", "file"),
-    (b"employees\n", "header_only.csv", "rows"),
-    (b"\x81\xff\xfe\x00" * 10, "binary.csv", "file"),
-    (b"not a workbook", "fake.xlsx", "file"),
-    (b"PK\x03\x04broken zip", "broken.xlsx", "file"),
-    (b"shoe_size,name\n42,a\n", "unknown.csv", "columns"),
-])
+@pytest.mark.parametrize(
+    "content, name, field",
+    [
+        (b"", "empty.csv", "file"),
+        (b"employees\n", "header_only.csv", "rows"),
+        (b"\x81\xff\xfe\x00" * 10, "binary.csv", "file"),
+        (b"not a workbook", "fake.xlsx", "file"),
+        (b"PK\x03\x04broken zip", "broken.xlsx", "file"),
+        (b"shoe_size,name\n42,a\n", "unknown.csv", "columns"),
+    ],
+)
 def test_bad_files_get_a_bilingual_422(client: TestClient, content: bytes, name: str, field: str) -> None:
     r = upload(client, content, name=name)
     assert r.status_code == 422, r.text

@@ -6,30 +6,40 @@ products of ratios with other thresholds; dates one day either side of every ann
 rules can ask about; every text the rules mention; every title and level. Any fact may be
 missing. The model (EnterpriseProfile) decides which drawn values are valid.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.language import expr as ex
-from engine.evaluate.evaluator import evaluate
-from engine.language.loader import RulePack, expressions_of, instances_of, load_pack
-from engine.model.profile import (FIELDS, LEVEL_RANK, TITLES, EnterpriseProfile, ProfileInputError, field_kind,
-                            parse_profile)
-from engine.model.results import Assessment, Assumption, ConditionResult
-from engine.language.rules import BracketTable
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchResult, evaluate_profiles, to_python
+from engine.evaluate.evaluator import evaluate
+from engine.language import expr as ex
+from engine.language.loader import RulePack, expressions_of, instances_of, load_pack
+from engine.language.rules import BracketTable
+from engine.model.profile import (
+    FIELDS,
+    LEVEL_RANK,
+    TITLES,
+    EnterpriseProfile,
+    ProfileInputError,
+    field_kind,
+    parse_profile,
+)
+from engine.model.results import Assessment, Assumption, ConditionResult
 
 HERE = Path(__file__).parent
 MAIN_RULES = HERE.parent / "rules"
 
 
 # --- pools derived from the pack ---------------------------------------------
+
 
 def all_nodes(node: ex.Node) -> Iterator[ex.Node]:
     yield node
@@ -93,10 +103,20 @@ def field_pools(pack: RulePack, as_of_pool: list[date]) -> dict[str, list[Any]]:
     numbers, texts = pack_constants(pack)
     nums = number_pool(numbers)
     years = sorted({int(n) for n in numbers if 0 <= n <= 30 and n == int(n)} | {0, 1, 2, 3})
-    day_pool = sorted({date(a.year - y, a.month, min(a.day, 28)) + timedelta(days=k)
-                       for a in as_of_pool for y in years for k in (-1, 0, 1)} | set(as_of_pool))
-    words = sorted(texts | {t + suffix for t in texts for suffix in ("1", "0", "9")} |
-                   {"C39", "C3484", "I65", "M7520", "L72", "A01", "500105", "500106", "500112"})
+    day_pool = sorted(
+        {
+            date(a.year - y, a.month, min(a.day, 28)) + timedelta(days=k)
+            for a in as_of_pool
+            for y in years
+            for k in (-1, 0, 1)
+        }
+        | set(as_of_pool)
+    )
+    words = sorted(
+        texts
+        | {t + suffix for t in texts for suffix in ("1", "0", "9")}
+        | {"C39", "C3484", "I65", "M7520", "L72", "A01", "500105", "500106", "500112"}
+    )
     pools: dict[str, list[Any]] = {}
     for name in FIELDS:
         kind = field_kind(name)
@@ -126,9 +146,14 @@ def read_fields(pack: RulePack) -> set[str]:
 
 def title_strategy(as_of_pool: list[date]) -> st.SearchStrategy[Any]:
     around = sorted({a + timedelta(days=k) for a in as_of_pool for k in (-1, 0, 1)})
-    one = st.fixed_dictionaries({"title": st.sampled_from(sorted(TITLES))}, optional={
-        "level": st.sampled_from([level.value for level in LEVEL_RANK]),
-        "valid_from": st.sampled_from(around), "valid_to": st.sampled_from(around)})
+    one = st.fixed_dictionaries(
+        {"title": st.sampled_from(sorted(TITLES))},
+        optional={
+            "level": st.sampled_from([level.value for level in LEVEL_RANK]),
+            "valid_from": st.sampled_from(around),
+            "valid_to": st.sampled_from(around),
+        },
+    )
     return st.lists(one, max_size=3)
 
 
@@ -161,6 +186,7 @@ def _valid_profile(raw: dict[str, Any]) -> EnterpriseProfile:
 
 # --- comparison -----------------------------------------------------------------
 
+
 def leaves(result: ConditionResult) -> Iterator[ConditionResult]:
     if not result.children:
         yield result
@@ -171,8 +197,9 @@ def leaves(result: ConditionResult) -> Iterator[ConditionResult]:
 def same(a: Any, b: Any) -> bool:
     """Equal, and of the same type except that int and float may stand for each other."""
     numbers = (int, float)
-    both_numbers = isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
-        and not isinstance(b, bool)
+    both_numbers = (
+        isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool)
+    )
     return a == b and (both_numbers or type(a) is type(b))
 
 
@@ -250,30 +277,53 @@ def test_every_construct_batch_equals_single(as_of: date, profiles: list[Enterpr
 def test_test_pack_covers_every_construct() -> None:
     """The construct pack really has a scorecard with every indicator kind, and every derived kind."""
     card = TEST_PACK.scorecards["innov"]
-    kinds = {k for g in card.groups for i in g.indicators
-             for k in ("brackets", "best_of", "cases", "items", "formula") if getattr(i, k) is not None}
+    kinds = {
+        k
+        for g in card.groups
+        for i in g.indicators
+        for k in ("brackets", "best_of", "cases", "items", "formula")
+        if getattr(i, k) is not None
+    }
     assert kinds == {"brackets", "best_of", "cases", "items", "formula"}
-    derived = {k for d in TEST_PACK.derived.values() for k in ("formula", "brackets", "lookup", "cases")
-               if getattr(d, k) is not None}
+    derived = {
+        k
+        for d in TEST_PACK.derived.values()
+        for k in ("formula", "brackets", "lookup", "cases")
+        if getattr(d, k) is not None
+    }
     assert derived == {"formula", "brackets", "lookup", "cases"}
-    functions = {n.func for item in pack_items(TEST_PACK) for e in expressions_of(item)
-                 for n in all_nodes(e.ast) if isinstance(n, ex.Call)}
+    functions = {
+        n.func
+        for item in pack_items(TEST_PACK)
+        for e in expressions_of(item)
+        for n in all_nodes(e.ast)
+        if isinstance(n, ex.Call)
+    }
     assert functions == set(ex.FUNCTIONS)
 
 
 def test_fixed_rows_agree() -> None:
     """Hand-picked rows at the edges: everything missing, division by zero, an anniversary day."""
     as_of = date(2025, 3, 1)
-    rows = [{}, {"revenue": 0, "rd_expense": 0, "revenue_prior": 0, "total_assets": 0, "total_liabilities": 0},
-            {"registration_date": "2020-03-01", "rd_expense": 5, "revenue": 100, "industry_code": "C3911",
-             "titles": [{"title": "little_giant", "level": "national"}]},
-            {"registration_date": "2020-03-02", "employees": 300, "revenue": 2000, "titles": []}]
+    rows = [
+        {},
+        {"revenue": 0, "rd_expense": 0, "revenue_prior": 0, "total_assets": 0, "total_liabilities": 0},
+        {
+            "registration_date": "2020-03-01",
+            "rd_expense": 5,
+            "revenue": 100,
+            "industry_code": "C3911",
+            "titles": [{"title": "little_giant", "level": "national"}],
+        },
+        {"registration_date": "2020-03-02", "employees": 300, "revenue": 2000, "titles": []},
+    ]
     assert_same(TEST_PACK, as_of, [parse_profile(r) for r in rows])
 
 
 def test_bundled_examples_agree() -> None:
     """The bundled examples (each file one profile or a list) give the same results in batch."""
     import json
+
     files = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((HERE.parent / "examples").glob("*.json"))]
     profiles = [parse_profile(r) for data in files for r in (data if isinstance(data, list) else [data])]
     assert_same(MAIN_PACK, date(2025, 6, 1), profiles)

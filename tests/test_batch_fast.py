@@ -1,4 +1,5 @@
 """Screening some policies evaluates only what they read, and decides them exactly as a whole-pack run."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -60,6 +61,6 @@ def test_title_cells_are_split_and_validated_once_across_chunks(monkeypatch: pyt
     calls: list[str] = []
     monkeypatch.setattr(tabular, "split_titles", lambda text: calls.append(text) or [])
     second = reader.prepare(chunk, 4)
-    assert calls == []                                   # the second chunk reuses the first one's verdicts
+    assert calls == []  # the second chunk reuses the first one's verdicts
     assert list(second.columns["titles"].value) == list(first.columns["titles"].value)
     assert [len(t) for t in first.columns["titles"].value] == [2, 0]

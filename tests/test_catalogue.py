@@ -1,4 +1,5 @@
 """The policy catalogue: generated from the rule files, deterministic, and committed up to date."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -117,8 +118,9 @@ def test_committed_catalogue_is_current() -> None:
     for name in FILES:
         path = COMMITTED / name
         assert path.exists(), f"{path} is missing: run `{REFRESH}`"
-        assert path.read_text(encoding="utf-8") == fresh[name], \
+        assert path.read_text(encoding="utf-8") == fresh[name], (
             f"docs/catalogue/{name} is stale (the rule files changed): run `{REFRESH}` and commit the result"
+        )
 
 
 def test_output_is_deterministic_and_self_contained() -> None:
@@ -133,7 +135,7 @@ def test_output_is_deterministic_and_self_contained() -> None:
 def test_every_assumed_parameter_version_is_listed() -> None:
     pack = load_pack(DEFAULT_RULES)
     text = build(pack)["catalogue.md"]
-    table = text[text.index("## 待确认"):]
+    table = text[text.index("## 待确认") :]
     for ident, param in pack.parameters.items():
         for version in param.versions:
             row = f"`{ident}` ({version.valid_from})"
@@ -144,16 +146,33 @@ def test_scorecards_designations_and_dated_versions(tmp_path: Path) -> None:
     (tmp_path / "demo.yaml").write_text(SMALL_PACK, encoding="utf-8")
     out = build(load_pack(tmp_path))
     md, page = out["catalogue.md"], out["catalogue.html"]
-    for text in ("### 示例评分表 / Demo scorecard", "总分达标线 pass at：≥ 60", "创新能力 / Innovation（满分 max 60，最低 min 20）",
-                 "研发费用 ÷ 营业收入｜R&D expense ÷ Operating revenue ≥ 0.05 → 30 分", "≥ 0.03 且 < 0.05 → 20 分 〔假设 assumed〕（边界取含下限）",
-                 "取高 best of #2: 实用新型专利数｜Utility-model patents ≥ 5 件 → 10 分", "其他 otherwise → 0 分", "每项 each: 持有有效的高新技术企业称号｜",
-                 "公式 formula: min(20, 有效注册商标数)｜min(20, Registered trademarks)", "小巨人直通 / Little giant route", "## 认定 / Designations",
-                 "示例认定（新版） / Demo designation (new)", "2022-06-01 起，至 2026-03-31", "授予称号 grants：`specialized_sme`",
-                 "甲文件 第三条「原文摘录」", "最少人数（按日期取值，见参数表）"):
+    for text in (
+        "### 示例评分表 / Demo scorecard",
+        "总分达标线 pass at：≥ 60",
+        "创新能力 / Innovation（满分 max 60，最低 min 20）",
+        "研发费用 ÷ 营业收入｜R&D expense ÷ Operating revenue ≥ 0.05 → 30 分",
+        "≥ 0.03 且 < 0.05 → 20 分 〔假设 assumed〕（边界取含下限）",
+        "取高 best of #2: 实用新型专利数｜Utility-model patents ≥ 5 件 → 10 分",
+        "其他 otherwise → 0 分",
+        "每项 each: 持有有效的高新技术企业称号｜",
+        "公式 formula: min(20, 有效注册商标数)｜min(20, Registered trademarks)",
+        "小巨人直通 / Little giant route",
+        "## 认定 / Designations",
+        "示例认定（新版） / Demo designation (new)",
+        "2022-06-01 起，至 2026-03-31",
+        "授予称号 grants：`specialized_sme`",
+        "甲文件 第三条「原文摘录」",
+        "最少人数（按日期取值，见参数表）",
+    ):
         assert text in md, text
-    table = md[md.index("## 待确认"):]
-    for where in ("`min_staff` (2026-04-01)", "`demo_card` › `rd_ratio`", "`demo_card` › `staff`", "`demo_card` › `giant`",
-                  "`demo_designation` (2026-04-01)"):
+    table = md[md.index("## 待确认") :]
+    for where in (
+        "`min_staff` (2026-04-01)",
+        "`demo_card` › `rd_ratio`",
+        "`demo_card` › `staff`",
+        "`demo_card` › `giant`",
+        "`demo_designation` (2026-04-01)",
+    ):
         assert where in table, where
     assert "`min_staff` (2022-06-01)" not in table
     assert balanced(page)

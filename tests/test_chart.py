@@ -1,4 +1,5 @@
 """engine/evaluate/chart.py: a well-formed SVG radar with Chinese labels, no network references."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -8,9 +9,9 @@ import pytest
 
 from engine.evaluate.chart import Axis, radar_svg, strength_chart
 from engine.evaluate.evaluator import evaluate
+from engine.evaluate.strength import overall, strength_of
 from engine.language.loader import DEFAULT_RULES, load_pack
 from engine.model.profile import parse_profile
-from engine.evaluate.strength import overall, strength_of
 
 NS = "{http://www.w3.org/2000/svg}"
 DAY = date(2026, 11, 1)
@@ -39,20 +40,20 @@ def test_four_dimensions_for_an_ordinary_firm(pack):
     labels = texts(svg)
     assert {"创造", "运用", "保护", "管理"} <= set(labels)
     assert "服务" not in labels
-    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")   # no network fetches
+    assert "http" not in svg.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no network fetches
 
 
 def test_service_firms_get_a_fifth_axis_and_unknowns_a_dashed_range(pack):
     result, svg = chart_for(pack, industry_code="M7520", patent_attorneys=3)
     assert "服务" in texts(svg)
     assert result.score is None and "stroke-dasharray" in svg
-    assert any("–" in t for t in texts(svg))             # a range caption such as 3–43 / 40
+    assert any("–" in t for t in texts(svg))  # a range caption such as 3–43 / 40
 
 
 def test_captions_show_points_of_max_and_title_the_score():
     svg = radar_svg([Axis("甲", 5, 5, 10), Axis("乙", 1, 1, 4), Axis("丙", 0, 0, 2)], "标题 50 分", "副标题")
     labels = texts(svg)
-    assert ["5 / 10", "1 / 4", "0 / 2"] == [t for t in labels if "/" in t]
+    assert [t for t in labels if "/" in t] == ["5 / 10", "1 / 4", "0 / 2"]
     assert labels[0] == "标题 50 分"
 
 

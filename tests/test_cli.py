@@ -1,4 +1,5 @@
 """The command line as a firm uses it: a report, JSON, and clear errors with a non-zero exit."""
+
 import json
 from pathlib import Path
 

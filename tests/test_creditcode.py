@@ -1,4 +1,5 @@
 """统一社会信用代码 (GB 32100-2015) and the embedded GB 11714 organisation code."""
+
 import pytest
 
 from engine.model.creditcode import CreditCodeError, make_credit_code, validate_credit_code
@@ -17,12 +18,15 @@ def test_built_codes_validate() -> None:
         assert validate_credit_code(make_credit_code("500105", org))
 
 
-@pytest.mark.parametrize("code, fragment", [
-    ("91350100M000100Y4", "18"),
-    ("91350100M000100Y44", "expected 3"),
-    ("91350100M000100I43", "not allowed"),
-    ("91350100M000101Y43", "organisation code"),
-])
+@pytest.mark.parametrize(
+    "code, fragment",
+    [
+        ("91350100M000100Y4", "18"),
+        ("91350100M000100Y44", "expected 3"),
+        ("91350100M000100I43", "not allowed"),
+        ("91350100M000101Y43", "organisation code"),
+    ],
+)
 def test_invalid_codes_say_why(code: str, fragment: str) -> None:
     with pytest.raises(CreditCodeError) as err:
         validate_credit_code(code)
@@ -35,6 +39,6 @@ def test_every_single_character_change_is_caught() -> None:
     for pos in range(18):
         for c in alphabet:
             if c != code[pos]:
-                mutated = code[:pos] + c + code[pos + 1:]
+                mutated = code[:pos] + c + code[pos + 1 :]
                 with pytest.raises(CreditCodeError):
                     validate_credit_code(mutated)

@@ -1,5 +1,6 @@
 """Every bad CSV row becomes an invalid row with its row number; dialects are found or refused with
 a message; row numbers mean the same in CSV and xlsx; a title row above the header is skipped."""
+
 from __future__ import annotations
 
 import csv
@@ -18,7 +19,7 @@ from engine.batch.csvread import MAX_CELL
 from engine.cli.main import main
 
 sys.path.insert(0, str(Path(__file__).parent))
-import hostile  # noqa: E402
+import hostile
 
 HEADER = ",".join(hostile.HEADER)
 GOOD = "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520"
@@ -48,7 +49,12 @@ def test_a_ragged_row_is_an_invalid_row_and_the_rest_is_screened(tmp_path: Path)
     assert [r["valid"] for r in rows] == [True, False, True]
     assert rows[2]["name"] == "示例丙"
     bad = [e for e in errors if e["row"] == "3"]
-    assert bad and "3 cells" in bad[0]["message_en"] and "5 columns" in bad[0]["message_en"] and "3 个单元格" in bad[0]["message_zh"]
+    assert (
+        bad
+        and "3 cells" in bad[0]["message_en"]
+        and "5 columns" in bad[0]["message_en"]
+        and "3 个单元格" in bad[0]["message_zh"]
+    )
 
 
 def test_ragged_undecodable_and_oversized_rows_far_into_a_file(tmp_path: Path) -> None:
@@ -61,20 +67,30 @@ def test_ragged_undecodable_and_oversized_rows_far_into_a_file(tmp_path: Path) -
     path = tmp_path / "in.csv"
     path.write_bytes(data)
     out = tmp_path / "out.csv"
-    result = CliRunner().invoke(main, ["screen", str(path), "-o", str(out), "--as-of", "2025-06-30", "--chunk-rows", "64"])
+    result = CliRunner().invoke(
+        main, ["screen", str(path), "-o", str(out), "--as-of", "2025-06-30", "--chunk-rows", "64"]
+    )
     assert result.exit_code == 0, result.output
     rows = pacsv.read_csv(out).to_pylist()
     assert [r["row"] for r in rows] == list(range(2, 302))
     invalid = [r["row"] for r in rows if not r["valid"]]
-    assert invalid == [151, 201, 252]          # "甲250" is on line 252
+    assert invalid == [151, 201, 252]  # "甲250" is on line 252
     errors = list(csv.DictReader(io.StringIO(Path(str(out) + ".errors.csv").read_text(encoding="utf-8-sig"))))
     words = {int(e["row"]): e["message_en"] for e in errors if e["field"] == "(row)"}
     assert "2 cells" in words[151] and f"over {MAX_CELL} characters" in words[201] and "not utf-8" in words[252]
 
 
-@pytest.mark.parametrize("encoding, newline, delimiter", [
-    ("utf-8", "\n", ";"), ("utf-8", "\r", ","), ("utf-8-sig", "\r\n", "\t"), ("utf-16", "\n", ","),
-    ("utf-16-be", "\r\n", ";"), ("gbk", "\r", "|")])
+@pytest.mark.parametrize(
+    "encoding, newline, delimiter",
+    [
+        ("utf-8", "\n", ";"),
+        ("utf-8", "\r", ","),
+        ("utf-8-sig", "\r\n", "\t"),
+        ("utf-16", "\n", ","),
+        ("utf-16-be", "\r\n", ";"),
+        ("gbk", "\r", "|"),
+    ],
+)
 def test_dialects_are_found(tmp_path: Path, encoding: str, newline: str, delimiter: str) -> None:
     text = "\n".join(line.replace(",", delimiter) for line in (HEADER, GOOD, OTHER)) + "\n"
     if encoding == "utf-16-be":
@@ -102,16 +118,28 @@ def test_a_title_row_is_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> N
 def test_blank_lines_count_the_same_in_csv_and_xlsx(tmp_path: Path) -> None:
     csv_rows, _, _ = screen(write(tmp_path, f"{HEADER}\n{GOOD}\n\n{OTHER}\n\n"), tmp_path)
     xlsx_rows, _, _ = screen(hostile.blank_lines_xlsx(tmp_path / "in.xlsx"), tmp_path)
-    assert [(r["row"], r["name"]) for r in csv_rows] == [(r["row"], r["name"]) for r in xlsx_rows] == [
-        (2, "示例甲"), (3, None), (4, "示例丙")]
+    assert (
+        [(r["row"], r["name"]) for r in csv_rows]
+        == [(r["row"], r["name"]) for r in xlsx_rows]
+        == [(2, "示例甲"), (3, None), (4, "示例丙")]
+    )
 
 
 def test_the_service_reads_the_same_dialects(tmp_path: Path) -> None:
-    client = TestClient(create_app(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", officer_tokens={"a": "t"},
-                                   limits=Limits(upload_rows=50)))
+    client = TestClient(
+        create_app(
+            database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            officer_tokens={"a": "t"},
+            limits=Limits(upload_rows=50),
+        )
+    )
     text = f"申报名单\n{HEADER}\n{GOOD}\n,坏行\n".replace(",", ";")
-    r = client.post("/v1/screens", headers={"Authorization": "Bearer t"},
-                    files={"file": ("a.csv", text.encode("utf-16"), "text/csv")}, data={"as_of": "2025-06-30"})
+    r = client.post(
+        "/v1/screens",
+        headers={"Authorization": "Bearer t"},
+        files={"file": ("a.csv", text.encode("utf-16"), "text/csv")},
+        data={"as_of": "2025-06-30"},
+    )
     assert r.status_code == 202, r.text
     summary = client.get(f"/v1/screens/{r.json()['id']}", headers={"Authorization": "Bearer t"}).json()["summary"]
     assert summary["rows"] == 2 and summary["invalid"] == 1

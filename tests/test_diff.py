@@ -1,4 +1,5 @@
 """`ipcheck rules diff` and `ipcheck rules test`: what an edit changes, over whom, and why."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.authoring.diff import (
+    DiffInputError,
+    build_report,
+    evaluate_population,
+    generate_population,
+    make_population,
+    read_population,
+    render_html,
+    structural_diff,
+)
 from engine.cli.main import main
-from engine.authoring.diff import (DiffInputError, build_report, evaluate_population, generate_population,
-                                   make_population, read_population, render_html, structural_diff)
 from engine.language.loader import DEFAULT_RULES, load_pack
 
 DAY = date(2026, 11, 1)
@@ -39,10 +48,10 @@ policies:
       - {kind: subsidy, text: {zh: 补助, en: subsidy}, amount: revenue * 10%, cap: 50}
 """
 FIRMS = [
-    {"name": "甲", "division_code": "500105", "employees": 12, "revenue": 100},   # eligible, then not
+    {"name": "甲", "division_code": "500105", "employees": 12, "revenue": 100},  # eligible, then not
     {"name": "乙", "division_code": "500105", "employees": 30, "revenue": 1000},  # eligible throughout (capped at 50)
-    {"name": "丙", "division_code": "500106", "employees": 12, "revenue": 100},   # elsewhere: never
-    {"name": "丁", "division_code": "500105", "revenue": 100},                    # staff unknown: undetermined
+    {"name": "丙", "division_code": "500106", "employees": 12, "revenue": 100},  # elsewhere: never
+    {"name": "丁", "division_code": "500105", "revenue": 100},  # staff unknown: undetermined
 ]
 
 
@@ -59,24 +68,33 @@ def both(tmp_path: Path, new_text: str):
 
 # --- structural diff ---------------------------------------------------------------------
 
+
 def test_a_raised_threshold_is_one_readable_change(tmp_path: Path) -> None:
     old, new = both(tmp_path, PACK.replace("value: 10", "value: 20"))
     [change] = structural_diff(old, new)
     assert (change.kind, change.section, change.ident, change.aspect) == ("changed", "parameters", "min_staff", "value")
     assert (change.old, change.new) == (10, 20)
-    assert change.words() == ("~ 修改 changed 参数 parameter min_staff（最低从业人员数）: "
-                              "versions › from 2020-01-01 › value: 10 → 20")
+    assert change.words() == (
+        "~ 修改 changed 参数 parameter min_staff（最低从业人员数）: versions › from 2020-01-01 › value: 10 → 20"
+    )
 
 
 def test_conditions_benefits_citations_and_statuses_are_named(tmp_path: Path) -> None:
-    edited = (PACK.replace("employees >= min_staff", "employees > min_staff")
-              .replace("cap: 50", "cap: 80").replace("clause: 二}", "clause: 三}")
-              .replace("    from: 2020-01-01\n    conditions", "    from: 2020-01-01\n    status: assumed\n    conditions"))
+    edited = (
+        PACK.replace("employees >= min_staff", "employees > min_staff")
+        .replace("cap: 50", "cap: 80")
+        .replace("clause: 二}", "clause: 三}")
+        .replace("    from: 2020-01-01\n    conditions", "    from: 2020-01-01\n    status: assumed\n    conditions")
+    )
     old, new = both(tmp_path, edited)
     found = {(c.aspect, " › ".join(c.path), c.old, c.new) for c in structural_diff(old, new)}
     assert found == {
-        ("condition", "from 2020-01-01 › conditions › all › enough_staff › when",
-         "employees >= min_staff", "employees > min_staff"),
+        (
+            "condition",
+            "from 2020-01-01 › conditions › all › enough_staff › when",
+            "employees >= min_staff",
+            "employees > min_staff",
+        ),
         ("benefit", "from 2020-01-01 › benefits › #1 › cap", 50.0, 80.0),
         ("citation", "from 2020-01-01 › source › clause", "二", "三"),
         ("status", "from 2020-01-01 › status", "confirmed", "assumed"),
@@ -84,11 +102,18 @@ def test_conditions_benefits_citations_and_statuses_are_named(tmp_path: Path) ->
 
 
 def test_added_and_removed_items(tmp_path: Path) -> None:
-    extra = PACK.replace("policies:\n", "policies:\n  - id: other\n    title: {zh: 其他, en: other}\n"
-                         "    source: {document: 测试文件}\n    from: 2020-01-01\n    conditions: {when: employees > 1}\n")
+    extra = PACK.replace(
+        "policies:\n",
+        "policies:\n  - id: other\n    title: {zh: 其他, en: other}\n"
+        "    source: {document: 测试文件}\n    from: 2020-01-01\n    conditions: {when: employees > 1}\n",
+    )
     old, new = both(tmp_path, extra)
     [added] = structural_diff(old, new)
-    assert added.kind == "added" and added.ident == "other" and added.words().startswith("+ 新增 added 政策 policy other（其他）")
+    assert (
+        added.kind == "added"
+        and added.ident == "other"
+        and added.words().startswith("+ 新增 added 政策 policy other（其他）")
+    )
     [removed] = structural_diff(new, old)
     assert removed.kind == "removed" and removed.words().startswith("- 删除 removed")
 
@@ -99,6 +124,7 @@ def test_identical_packs_have_no_changes() -> None:
 
 # --- population diff ----------------------------------------------------------------------
 
+
 def test_raising_a_threshold_names_who_flips_why_and_the_budget(tmp_path: Path) -> None:
     old, new = both(tmp_path, PACK.replace("value: 10", "value: 20"))
     report = build_report("old", "new", old, new, make_population(FIRMS, "firms"), DAY)
@@ -107,7 +133,9 @@ def test_raising_a_threshold_names_who_flips_why_and_the_budget(tmp_path: Path) 
     assert flips.before == {"eligible": 2, "ineligible": 1, "undetermined": 1}
     assert [c["id"] for c in flips.conditions] == ["enough_staff"] and flips.conditions[0]["rows"] == 1
     [example] = flips.examples
-    assert example["label"] == "#1 甲" and example["conditions"] == [{"id": "enough_staff", "old": "met", "new": "unmet"}]
+    assert example["label"] == "#1 甲" and example["conditions"] == [
+        {"id": "enough_staff", "old": "met", "new": "unmet"}
+    ]
     assert "需 ≥ 20" in example["reason_after"]["zh"]
     assert (flips.amount_before, flips.amount_after) == (60.0, 50.0)
     text = report.text()
@@ -134,8 +162,11 @@ def test_a_new_policy_flips_from_not_in_force(tmp_path: Path) -> None:
     later = PACK.replace("    from: 2020-01-01\n    conditions", "    from: 2027-01-01\n    conditions")
     old, new = both(tmp_path, later)
     [flips] = build_report("old", "new", new, old, make_population(FIRMS, "firms"), DAY).policies
-    assert flips.transitions == {"not_in_force→eligible": 2, "not_in_force→ineligible": 1,
-                                 "not_in_force→undetermined": 1}
+    assert flips.transitions == {
+        "not_in_force→eligible": 2,
+        "not_in_force→ineligible": 1,
+        "not_in_force→undetermined": 1,
+    }
     assert [(c["id"], c["rows"]) for c in flips.conditions] == [("(in_force)", 4)]
     assert flips.examples[0]["conditions"] == [{"id": "(in_force)", "old": "not_in_force", "new": "in force"}]
 
@@ -144,12 +175,14 @@ def test_evaluate_population_returns_columns(tmp_path: Path) -> None:
     pop = make_population(FIRMS, "firms")
     result = evaluate_population(load_pack(pack_dir(tmp_path, "p")), pop.profiles, DAY)
     assert {k: v.tolist() for k, v in result.status.items()} == {
-        "staff_grant": ["eligible", "eligible", "ineligible", "undetermined"]}
+        "staff_grant": ["eligible", "eligible", "ineligible", "undetermined"]
+    }
     assert result.leaves["staff_grant"]["enough_staff"].tolist() == ["met", "met", "met", "unknown"]
     assert {k: v.tolist() for k, v in result.amount.items()} == {"staff_grant": [10.0, 50.0, 0.0, 0.0]}
 
 
 # --- populations ----------------------------------------------------------------------------
+
 
 def test_invalid_rows_are_counted_and_reported_never_dropped(tmp_path: Path) -> None:
     path = tmp_path / "firms.json"
@@ -163,12 +196,19 @@ def test_invalid_rows_are_counted_and_reported_never_dropped(tmp_path: Path) -> 
 
 def test_csv_with_chinese_headers(tmp_path: Path) -> None:
     path = tmp_path / "firms.csv"
-    path.write_text("企业名称,注册地行政区划代码,从业人员数,营业收入,列入严重失信主体名单,持有称号\n"
-                    "甲,500105,12,100,否,高新技术企业\n乙,500105,,,是,\n", encoding="utf-8")
+    path.write_text(
+        "企业名称,注册地行政区划代码,从业人员数,营业收入,列入严重失信主体名单,持有称号\n"
+        "甲,500105,12,100,否,高新技术企业\n乙,500105,,,是,\n",
+        encoding="utf-8",
+    )
     pop = read_population(path)
     assert not pop.rejected
     first, second = pop.profiles
-    assert first.employees == 12 and first.serious_dishonesty_list is False and first.titles[0].title == "high_tech_enterprise"
+    assert (
+        first.employees == 12
+        and first.serious_dishonesty_list is False
+        and first.titles[0].title == "high_tech_enterprise"
+    )
     assert second.employees is None and second.serious_dishonesty_list is True
 
 
@@ -197,6 +237,7 @@ def test_the_generated_population_is_reproducible_valid_and_crosses_thresholds()
 
 # --- the commands -----------------------------------------------------------------------------
 
+
 def test_diff_command_json_and_html(tmp_path: Path) -> None:
     old, new = pack_dir(tmp_path, "old"), pack_dir(tmp_path, "new", PACK.replace("value: 10", "value: 20"))
     firms = tmp_path / "firms.json"
@@ -205,7 +246,9 @@ def test_diff_command_json_and_html(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["policies"][0]["transitions"] == {"eligible→ineligible": 1} and data["policies"][0]["amount_change"] == -10
+    assert (
+        data["policies"][0]["transitions"] == {"eligible→ineligible": 1} and data["policies"][0]["amount_change"] == -10
+    )
     report = tmp_path / "report.html"
     assert CliRunner().invoke(main, [*args, "-o", str(report)]).exit_code == 0
     page = report.read_text(encoding="utf-8")
@@ -255,10 +298,15 @@ def test_the_example_applicants_file_has_one_deliberately_invalid_row() -> None:
 
 
 def test_an_added_exclusive_group_is_a_structural_change(tmp_path: Path) -> None:
-    second = ("  - id: other\n    title: {zh: 其他, en: other}\n    source: {document: 测试文件}\n"
-              "    from: 2020-01-01\n    conditions: {when: employees > 1}\n")
+    second = (
+        "  - id: other\n    title: {zh: 其他, en: other}\n    source: {document: 测试文件}\n"
+        "    from: 2020-01-01\n    conditions: {when: employees > 1}\n"
+    )
     base = PACK + second
-    grouped = base + "exclusive:\n  - {id: one_grant, policies: [staff_grant, other], source: {document: 测试文件, clause: 四}}\n"
+    grouped = (
+        base
+        + "exclusive:\n  - {id: one_grant, policies: [staff_grant, other], source: {document: 测试文件, clause: 四}}\n"
+    )
     old, new = load_pack(pack_dir(tmp_path, "base", base)), load_pack(pack_dir(tmp_path, "grouped", grouped))
     [change] = structural_diff(old, new)
     assert change.kind == "added" and change.section == "exclusive" and change.ident == "one_grant"
@@ -268,6 +316,7 @@ def test_an_added_exclusive_group_is_a_structural_change(tmp_path: Path) -> None
 def test_population_columns_equal_the_single_profile_evaluator() -> None:
     """Statuses, every leaf's state and amounts agree with engine.evaluate.evaluator row by row (full pack, generated rows)."""
     from engine.evaluate.evaluator import evaluate
+
     pack = load_pack(DEFAULT_RULES)
     pop = generate_population(300, seed=9)
     result = evaluate_population(pack, pop, DAY)
@@ -288,11 +337,16 @@ def test_population_cells_are_read_as_a_screening_table_reads_them(tmp_path: Pat
     from engine.batch.tabular import raw_cell
 
     path = tmp_path / "firms.csv"
-    path.write_text("企业名称,列入严重失信主体名单,持有称号\n甲,假,高新技术企业|national;创新型中小企业\n乙,真,无\n",
-                    encoding="utf-8")
+    path.write_text(
+        "企业名称,列入严重失信主体名单,持有称号\n甲,假,高新技术企业|national;创新型中小企业\n乙,真,无\n",
+        encoding="utf-8",
+    )
     first, second = read_population(path).profiles
     assert first.serious_dishonesty_list is False and second.serious_dishonesty_list is True
-    assert [(t.title, t.level) for t in first.titles] == [("high_tech_enterprise", "national"), ("innovative_sme", None)]
+    assert [(t.title, t.level) for t in first.titles] == [
+        ("high_tech_enterprise", "national"),
+        ("innovative_sme", None),
+    ]
     assert second.titles == []
     assert raw_cell("serious_dishonesty_list", "真") == "true"
 

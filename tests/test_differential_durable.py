@@ -6,6 +6,7 @@ options, and any field missing. Two packs are checked: the real one in rules/, a
 synthetic coverage pack (tests/data/oracle_coverage) that uses every construct of the
 expression language, since the real pack does not use them all.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,15 +17,15 @@ import pytest
 
 pytest.importorskip("durable")
 
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from tests.support import oracle  # noqa: E402
-from engine.authoring.boundaries import Boundaries, boundaries  # noqa: E402
-from engine.evaluate.evaluator import evaluate  # noqa: E402
-from engine.language.loader import DEFAULT_RULES, RulePack, load_pack  # noqa: E402
-from tests.support.oracle import OracleError, OracleEvaluator, OracleUnsupported  # noqa: E402
-from engine.model.profile import ProfileInputError, parse_profile  # noqa: E402
+from engine.authoring.boundaries import Boundaries, boundaries
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import DEFAULT_RULES, RulePack, load_pack
+from engine.model.profile import ProfileInputError, parse_profile
+from tests.support import oracle
+from tests.support.oracle import OracleError, OracleEvaluator, OracleUnsupported
 
 COVERAGE = Path(__file__).parent / "data" / "oracle_coverage"
 PACKS = {"rules": load_pack(DEFAULT_RULES), "coverage": load_pack(COVERAGE)}
@@ -65,14 +66,15 @@ def test_boundaries_follow_the_pack() -> None:
     bounds = BOUNDS["rules"]
     policy_fields = {"division_code", "industry_code", "ip_service_business", "serious_dishonesty_list"}
     assert policy_fields <= bounds.fields.keys()
-    assert "500105" in bounds.fields["division_code"]          # the parameter's value ...
-    assert len(bounds.fields["division_code"]) > 1             # ... and a near miss
+    assert "500105" in bounds.fields["division_code"]  # the parameter's value ...
+    assert len(bounds.fields["division_code"]) > 1  # ... and a near miss
     assert bounds.year_offsets["registration_date"] >= {2, 3, 4}  # new_firm_max_years = 3, either side
 
 
 def test_every_decision_value_is_reached_on_the_coverage_pack() -> None:
     """The generator is not degenerate: each of the three statuses occurs."""
     import random
+
     rng = random.Random(7)
     seen: set[str] = set()
     for _ in range(200):
@@ -110,7 +112,9 @@ def test_unsupported_constructs_are_refused_when_compiling(tmp_path: Path) -> No
         "    title: {zh: 测试, en: test}\n"
         "    source: {document: test}\n"
         "    from: 2020-01-01\n"
-        "    conditions: {when: 'min(employees, rd_staff) + 1 > 2'}\n", encoding="utf-8")
+        "    conditions: {when: 'min(employees, rd_staff) + 1 > 2'}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(OracleUnsupported, match="arithmetic"):
         OracleEvaluator(load_pack(tmp_path))
 
@@ -124,7 +128,9 @@ def test_a_condition_too_wide_for_durable_rules_is_refused_when_compiling(tmp_pa
         "    title: {zh: 测试, en: test}\n"
         "    source: {document: test}\n"
         "    from: 2020-01-01\n"
-        f"    conditions: {{when: \"one_of(industry_code, {options})\"}}\n", encoding="utf-8")
+        f'    conditions: {{when: "one_of(industry_code, {options})"}}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(OracleUnsupported, match="alpha nodes"):
         OracleEvaluator(load_pack(tmp_path))
 
@@ -173,12 +179,19 @@ def test_the_stack_bound_matches_durable_rules() -> None:
         "    host.assert_fact('s', {'sid': '1', KIND: 'profile', **{f'f{k}': 1.0 for k in range(n)}})\n"
         "    print('ok')\n"
         "except Exception as e:\n"
-        "    print(e)\n")
+        "    print(e)\n"
+    )
     root = Path(__file__).resolve().parent.parent
     for siblings, fits in ((oracle.STACK_LIMIT, True), (oracle.STACK_LIMIT + 1, False)):
         assert (oracle._stack_bound(rules(siblings)) <= oracle.STACK_LIMIT) is fits
-        done = subprocess.run([sys.executable, "-c", script, str(siblings)], capture_output=True, text=True,
-                              timeout=60, cwd=root, env={"PYTHONPATH": str(root), "PATH": ""})
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(siblings)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=root,
+            env={"PYTHONPATH": str(root), "PATH": ""},
+        )
         assert done.stdout.strip() == ("ok" if fits else "Could not assert fact, error code: 303"), done.stderr
 
 

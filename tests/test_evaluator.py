@@ -1,4 +1,5 @@
 """The evaluator: three-valued decisions, rationale with values, thresholds, gaps and sources."""
+
 from datetime import date
 from pathlib import Path
 
@@ -110,8 +111,9 @@ def test_unknown_titles_make_the_branch_unknown(pack) -> None:
 def test_title_validity_is_checked_at_the_as_of_date(pack) -> None:
     title = [{"title": "高新技术企业", "valid_from": "2023-01-01", "valid_to": "2025-12-31"}]
     assert decide(pack, rd_expense=150, revenue=1000, employees=80, titles=title).status == "ineligible"
-    assert decide(pack, date(2025, 6, 1), rd_expense=150, revenue=1000, employees=80,
-                  titles=title).status == "eligible"  # threshold then 80
+    assert (
+        decide(pack, date(2025, 6, 1), rd_expense=150, revenue=1000, employees=80, titles=title).status == "eligible"
+    )  # threshold then 80
 
 
 def test_parameter_version_follows_the_as_of_date(pack) -> None:
@@ -132,8 +134,14 @@ def test_every_result_carries_the_pack_hash_and_date(pack) -> None:
 
 def test_shipped_measure_for_a_new_ip_service_firm() -> None:
     pack = load_pack()
-    profile = parse_profile({"division_code": "500105", "registration_date": "2024-03-01", "industry_code": "7520",
-                             "serious_dishonesty_list": False})
+    profile = parse_profile(
+        {
+            "division_code": "500105",
+            "registration_date": "2024-03-01",
+            "industry_code": "7520",
+            "serious_dishonesty_list": False,
+        }
+    )
     d = next(x for x in evaluate(profile, pack, DAY).decisions if x.id == "jb_new_ip_service_firm")
     assert d.status == "eligible" and d.citation == "江北府办发〔2023〕6号 二（一）2"
     assert d.benefits[0].kind == "priority_access"
@@ -145,9 +153,11 @@ def test_an_unscored_items_indicator_names_the_facts_it_lacks() -> None:
     import json
     from datetime import date
     from pathlib import Path
+
     from engine.evaluate.evaluator import evaluate
     from engine.language.loader import load_pack
     from engine.model.profile import parse_profile
+
     data = json.loads((Path(__file__).parent.parent / "examples" / "specialized_manufacturer.json").read_text("utf-8"))
     for key in ("获得省级以上质量奖", "quality_award_provincial"):
         data.pop(key, None)

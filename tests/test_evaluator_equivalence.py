@@ -6,6 +6,7 @@ whatever is cached: an assessment is the same on a repeated call, on a freshly l
 IP-strength section with improvements and near misses. A run limited to some targets (what-if
 probes) gives those targets exactly as a full run does.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,11 +15,11 @@ import pytest
 
 from engine.authoring.boundaries import boundaries
 from engine.evaluate.evaluator import Evaluation, evaluate
-from engine.language.loader import RulePack, load_pack
-from engine.model.profile import EnterpriseProfile
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
 from engine.evaluate.whatif import Repairer
+from engine.language.loader import RulePack, load_pack
+from engine.model.profile import EnterpriseProfile
 
 Case = tuple[EnterpriseProfile, date]
 

@@ -1,4 +1,5 @@
 """The expression language: what it accepts, and every escape attempt refused at parse time."""
+
 import pytest
 
 from engine.language import expr as ex
@@ -15,13 +16,15 @@ def test_precedence_and_chinese_names() -> None:
     assert isinstance(node, ex.Or)
     left = node.operands[0]
     assert isinstance(left, ex.And)
-    assert left.operands[0] == ex.Compare(">=", ex.BinOp("/", ex.Name("rd_expense"), ex.Name("revenue")),
-                                          ex.Num(0.03, percent=True))
+    assert left.operands[0] == ex.Compare(
+        ">=", ex.BinOp("/", ex.Name("rd_expense"), ex.Name("revenue")), ex.Num(0.03, percent=True)
+    )
 
 
 def test_chained_comparison_is_a_conjunction() -> None:
-    assert parse("1 <= a < 2") == ex.And((ex.Compare("<=", ex.Num(1), ex.Name("a")),
-                                          ex.Compare("<", ex.Name("a"), ex.Num(2))))
+    assert parse("1 <= a < 2") == ex.And(
+        (ex.Compare("<=", ex.Num(1), ex.Name("a")), ex.Compare("<", ex.Name("a"), ex.Num(2)))
+    )
 
 
 def test_literals() -> None:
@@ -31,26 +34,29 @@ def test_literals() -> None:
     assert parse("a ≥ 1") == ex.Compare(">=", ex.Name("a"), ex.Num(1))
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("__import__('os')", "not allowed"),
-    ("a.__class__", "attribute access"),
-    ("a ** 2", "'**'"),
-    ("a[0]", "subscripts"),
-    ("lambda x: x", "not allowed"),
-    ("[x for x in a]", "subscripts"),
-    ("{}", "braces"),
-    ("eval('1')", "not allowed"),
-    ("open('/etc/passwd')", "not allowed"),
-    ("os", "unknown name"),
-    ("exit(1)", "unknown function"),
-    ("a = 1", "single '='"),
-    ("a; b", "';'"),
-    ("a >=", "unexpected"),
-    ("(a", "expected ')'"),
-    ("min(a)", "takes 2+ arguments"),
-    ("", "empty"),
-    ("2023-13-45", "invalid date"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("__import__('os')", "not allowed"),
+        ("a.__class__", "attribute access"),
+        ("a ** 2", "'**'"),
+        ("a[0]", "subscripts"),
+        ("lambda x: x", "not allowed"),
+        ("[x for x in a]", "subscripts"),
+        ("{}", "braces"),
+        ("eval('1')", "not allowed"),
+        ("open('/etc/passwd')", "not allowed"),
+        ("os", "unknown name"),
+        ("exit(1)", "unknown function"),
+        ("a = 1", "single '='"),
+        ("a; b", "';'"),
+        ("a >=", "unexpected"),
+        ("(a", "expected ')'"),
+        ("min(a)", "takes 2+ arguments"),
+        ("", "empty"),
+        ("2023-13-45", "invalid date"),
+    ],
+)
 def test_refused_with_a_clear_message(text: str, fragment: str) -> None:
     with pytest.raises(ex.ExprError) as err:
         parse(text)

@@ -122,5 +122,5 @@ def test_round_to_in_a_rule_is_evaluated_explained_and_linted(tmp_path: Path) ->
 
 def test_round_to_in_words() -> None:
     words = REGISTRY["round_to"].words
-    assert words(["贴息", "0.01"], "zh") == "四舍五入（贴息，精确到 0.01）"     # bracketed: unambiguous inside a formula
+    assert words(["贴息", "0.01"], "zh") == "四舍五入（贴息，精确到 0.01）"  # bracketed: unambiguous inside a formula
     assert words(["subsidy", "0.01"], "en") == "round_to(subsidy, 0.01)"

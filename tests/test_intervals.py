@@ -1,4 +1,5 @@
 """The interval reasoning behind lint is sound: what it calls impossible never happens."""
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,9 @@ def contains(span: Interval, x: float) -> bool:
 
 @settings(max_examples=200, deadline=None)
 @given(interval_and_point(), interval_and_point(), st.sampled_from(sorted(OPS)))
-def test_compare_never_excludes_an_outcome_that_occurs(a: tuple[Interval, float], b: tuple[Interval, float], op: str) -> None:
+def test_compare_never_excludes_an_outcome_that_occurs(
+    a: tuple[Interval, float], b: tuple[Interval, float], op: str
+) -> None:
     (ia, x), (ib, y) = a, b
     assert contains(ia, x) and contains(ib, y)
     assert OPS[op](x, y) in compare(op, ia, ib)

@@ -1,5 +1,6 @@
 """The next-question engine: opening first, never asks what is known, unknown, derived or expert-judged,
 and a truthful firm ends with the decisions its complete profile gives."""
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def test_the_opening_step_comes_first(pack: RulePack) -> None:
     assert progress.total == len(outcome_ids(pack, AS_OF)) and TIER in outcome_ids(pack, AS_OF)
 
 
-@pytest.mark.parametrize("example", ["specialized_manufacturer.json", "new_ip_service_firm.json",
-                                     "software_hte_candidate.json"])
+@pytest.mark.parametrize(
+    "example", ["specialized_manufacturer.json", "new_ip_service_firm.json", "software_hte_candidate.json"]
+)
 def test_a_truthful_firm_ends_with_its_complete_profiles_decisions(pack: RulePack, example: str) -> None:
     full = truth(example)
     answers, steps = run(pack, full)
@@ -74,8 +76,10 @@ def test_a_firm_that_knows_nothing_is_asked_each_relevant_fact_once_and_the_inte
 
 
 def test_each_step_says_what_it_can_settle(pack: RulePack) -> None:
-    answers = Answers(values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": []},
-                      unknown=["credit_code", "name", "industry_code"])
+    answers = Answers(
+        values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": []},
+        unknown=["credit_code", "name", "industry_code"],
+    )
     step = interview(answers, pack, AS_OF).step
     assert step.settles and step.why.zh.startswith("回答后可确定：")
     titles = [pack.label(o)[0] for o in step.settles]
@@ -83,8 +87,10 @@ def test_each_step_says_what_it_can_settle(pack: RulePack) -> None:
 
 
 def test_compliance_facts_are_one_none_of_these_step(pack: RulePack) -> None:
-    answers = Answers(values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": [],
-                              "industry_code": "C34"}, unknown=["credit_code", "name"])
+    answers = Answers(
+        values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": [], "industry_code": "C34"},
+        unknown=["credit_code", "name"],
+    )
     seen = []
     for _ in range(40):
         progress = interview(answers, pack, AS_OF)
@@ -98,8 +104,10 @@ def test_compliance_facts_are_one_none_of_these_step(pack: RulePack) -> None:
 
 
 def test_a_deliberate_unknown_is_never_asked_again(pack: RulePack) -> None:
-    answers = Answers(values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": []},
-                      unknown=["credit_code", "name", "industry_code"])
+    answers = Answers(
+        values={"division_code": "500105", "employees": 50, "revenue": 3000, "titles": []},
+        unknown=["credit_code", "name", "industry_code"],
+    )
     first = interview(answers, pack, AS_OF).step
     answers.unknown += [q.field for q in first.questions]
     again = interview(answers, pack, AS_OF).step
@@ -108,15 +116,19 @@ def test_a_deliberate_unknown_is_never_asked_again(pack: RulePack) -> None:
 
 # --- POST /v1/interview -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory):
     from fastapi.testclient import TestClient
+
     from api.app import create_app
+
     return TestClient(create_app(database_url=f"sqlite:///{tmp_path_factory.mktemp('db')}/db.sqlite3"))
 
 
 def test_the_api_gives_the_next_step_with_options_and_why(client) -> None:
     from api.examples import EXAMPLE_INTERVIEW
+
     r = client.post("/v1/interview", params={"as_of": "2026-06-01"}, json=EXAMPLE_INTERVIEW)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -130,9 +142,14 @@ def test_the_api_gives_the_next_step_with_options_and_why(client) -> None:
     assert "examples" in spec["requestBody"]["content"]["application/json"]
 
 
-@pytest.mark.parametrize("body, field", [({"values": {"从业人员数": -1}}, "employees"),
-                                         ({"values": {}, "unknown": ["nonsense"]}, "unknown"),
-                                         ({"values": {}, "extra": 1}, "extra")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"values": {"从业人员数": -1}}, "employees"),
+        ({"values": {}, "unknown": ["nonsense"]}, "unknown"),
+        ({"values": {}, "extra": 1}, "extra"),
+    ],
+)
 def test_bad_answers_get_bilingual_422s(client, body, field) -> None:
     r = client.post("/v1/interview", json=body)
     assert r.status_code == 422
@@ -140,10 +157,18 @@ def test_bad_answers_get_bilingual_422s(client, body, field) -> None:
     assert issue["field"].startswith(field) and issue["message_zh"] and issue["message_en"]
 
 
-@pytest.mark.parametrize("example", ["specialized_manufacturer.json", "manufacturer_incomplete.json",
-                                     "ip_strength_manufacturer.json", "new_ip_service_firm.json"])
+@pytest.mark.parametrize(
+    "example",
+    [
+        "specialized_manufacturer.json",
+        "manufacturer_incomplete.json",
+        "ip_strength_manufacturer.json",
+        "new_ip_service_firm.json",
+    ],
+)
 def test_the_status_only_run_agrees_with_the_explaining_evaluator(pack: RulePack, example: str) -> None:
     from engine.evaluate.interview import statuses
+
     profile = parse_profile(json.loads((ROOT / "examples" / example).read_text(encoding="utf-8")))
     full = evaluate(profile, pack, AS_OF)
     found = statuses(profile, pack, AS_OF, outcome_ids(pack, AS_OF))

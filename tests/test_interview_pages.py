@@ -1,6 +1,7 @@
 """The interview pages, posted step by step as a browser without JavaScript would: every page of a
 full interview is in Chinese (no identifier-like token, no English word), and the result page sums
 it up (符合 N 项 … 待定 M 项 …)."""
+
 from __future__ import annotations
 
 import json
@@ -107,7 +108,8 @@ def manufacturer() -> dict:
     raw = json.loads((ROOT / "examples" / "specialized_manufacturer.json").read_text(encoding="utf-8"))
     profile = parse_profile(raw | {"注册地行政区划代码": "500105"})
     return profile.model_dump(mode="json", exclude_none=True, exclude=set(EXPERT_JUDGED)) | {
-        "credit_code": FIRM["统一社会信用代码"]}
+        "credit_code": FIRM["统一社会信用代码"]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +126,7 @@ def test_every_page_of_a_full_interview_is_chinese(pages: list[str]) -> None:
 
 def test_the_result_sums_up_first_and_links_back_into_the_interview(pages: list[str]) -> None:
     result = pages[-1]
-    summary = result[result.index('id="summary"'):result.index("</section>", result.index('id="summary"'))]
+    summary = result[result.index('id="summary"') : result.index("</section>", result.index('id="summary"'))]
     assert re.search(r"符合 <strong>\d+</strong> 项", summary)
     assert "万元" in summary or "按规定给予支持" in summary
     assert 'download="ipcheck-answers.json"' in summary and "data:application/json" in summary
@@ -142,15 +144,20 @@ def test_unknown_skip_back_and_errors(client: TestClient) -> None:
     skipped = read(client.post("/interview", data=base | {"action": "skip"}).text)
     state = json.loads(skipped.hidden["state"])
     assert set(state["unknown"]) >= set(base["fields"].split(",")) and state["values"] == {}
-    back = client.post("/interview", data={k: skipped.hidden[k] for k in ("state", "as_of", "lang")} | {"action": "back"})
+    back = client.post(
+        "/interview", data={k: skipped.hidden[k] for k in ("state", "as_of", "lang")} | {"action": "back"}
+    )
     assert json.loads(read(back.text).hidden["state"])["unknown"] == []
     assert 'name="credit_code"' in back.text
 
 
 def test_answers_download_can_be_uploaded_to_resume(client: TestClient) -> None:
     answers = {"values": {"division_code": "500105", "employees": 20}, "unknown": ["credit_code", "name"]}
-    r = client.post("/interview", data={"lang": "zh"},
-                    files={"upload": ("answers.json", json.dumps(answers).encode(), "application/json")})
+    r = client.post(
+        "/interview",
+        data={"lang": "zh"},
+        files={"upload": ("answers.json", json.dumps(answers).encode(), "application/json")},
+    )
     assert r.status_code == 200
     state = json.loads(read(r.text).hidden["state"])
     assert state["values"]["employees"] == 20 and "credit_code" in state["unknown"]

@@ -1,4 +1,5 @@
 """Loading rule packs: every error names its file and line; hostile files are refused."""
+
 import shutil
 from pathlib import Path
 
@@ -59,11 +60,14 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     assert "YAML" in issue and (":3:" in issue or ":2:" in issue)
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("a: &x [1]\nb: *x\n", "aliases are not allowed"),
-    ("policies: []\npolicies: []\n", "duplicate key"),
-    ("x: !!python/object/apply:os.system ['true']\n", "YAML error"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("a: &x [1]\nb: *x\n", "aliases are not allowed"),
+        ("policies: []\npolicies: []\n", "duplicate key"),
+        ("x: !!python/object/apply:os.system ['true']\n", "YAML error"),
+    ],
+)
 def test_hostile_yaml_is_refused(tmp_path: Path, text: str, fragment: str) -> None:
     [issue] = issues_of(write(tmp_path, text))
     assert fragment in issue

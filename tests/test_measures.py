@@ -1,4 +1,5 @@
 """The district measures of 江北府办发〔2023〕6号: citations, examples, and a worked firm."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,11 @@ def pack() -> RulePack:
 
 
 def district_measures(pack: RulePack) -> list[str]:
-    return [ident for ident, versions in pack.policies.items()
-            if any(v.source.document == DISTRICT and v.kind == "measure" for v in versions)]
+    return [
+        ident
+        for ident, versions in pack.policies.items()
+        if any(v.source.document == DISTRICT and v.kind == "measure" for v in versions)
+    ]
 
 
 def test_every_district_measure_cites_clause_and_quote(pack: RulePack) -> None:

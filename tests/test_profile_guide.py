@@ -1,5 +1,6 @@
 """The profile model's words for people: every fact has an English label, help in both languages
 or neither, and the answers a person can give (options, "0 / 没有", levels only where they exist)."""
+
 from __future__ import annotations
 
 import re
@@ -8,8 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from engine.model.profile import (EXPERT_JUDGED, FIELDS, GUIDE, TITLE_LEVELS, TITLES, asked_of_firm, field_kind,
-                                  help_text, label, options, parse_profile, zero_means_none)
+from engine.model.profile import (
+    EXPERT_JUDGED,
+    FIELDS,
+    GUIDE,
+    TITLE_LEVELS,
+    TITLES,
+    asked_of_firm,
+    field_kind,
+    help_text,
+    label,
+    options,
+    parse_profile,
+    zero_means_none,
+)
 
 
 def test_every_fact_has_words_in_both_languages() -> None:

@@ -4,6 +4,7 @@ The two firms are those of features/创新型中小企业.feature (依据含假�
 R&D at 2.00 % and growth at 10.00 %, both on edges whose side is assumed; the second scores 65 away
 from every assumed edge.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,12 +27,28 @@ from engine.model.profile import parse_profile
 
 AS_OF = date(2026, 3, 1)
 BASE: dict[str, Any] = {
-    "division_code": "500105", "legal_person": True, "industry_code": "C39", "employees": 200, "revenue": 6500,
-    "abnormal_operation_list": False, "serious_dishonesty_list": False, "prohibited_products": False,
-    "major_accident_3y": False, "tax_violation_3y": False, "class1_ip": 1, "class1_ip_self_developed": 0,
-    "class1_high_value_ip": 0, "class2_ip": 0, "main_revenue_prior": 4000, "total_assets": 6000,
-    "total_liabilities": 4000, "strategic_emerging": False, "sci_tech_award_3y": False, "has_rd_institution": False,
-    "equity_financing_3y": 0}
+    "division_code": "500105",
+    "legal_person": True,
+    "industry_code": "C39",
+    "employees": 200,
+    "revenue": 6500,
+    "abnormal_operation_list": False,
+    "serious_dishonesty_list": False,
+    "prohibited_products": False,
+    "major_accident_3y": False,
+    "tax_violation_3y": False,
+    "class1_ip": 1,
+    "class1_ip_self_developed": 0,
+    "class1_high_value_ip": 0,
+    "class2_ip": 0,
+    "main_revenue_prior": 4000,
+    "total_assets": 6000,
+    "total_liabilities": 4000,
+    "strategic_emerging": False,
+    "sci_tech_award_3y": False,
+    "has_rd_institution": False,
+    "equity_financing_3y": 0,
+}
 AT_EDGE = BASE | {"rd_expense": 130, "main_revenue": 4400}
 FAR = BASE | {"rd_expense": 260, "main_revenue": 4480}
 EDGES = ["上年度研发费用总额占营业收入总额比重：≥ 0.02", "上年度主营业务收入增长率：≥ 1.1"]
@@ -39,7 +56,7 @@ PACK = load_pack(DEFAULT_RULES)
 
 
 def section(text: str, start: str, end: str) -> str:
-    return text[text.index(start):][:text[text.index(start):].index(end)]
+    return text[text.index(start) :][: text[text.index(start) :].index(end)]
 
 
 @pytest.mark.parametrize("firm, flagged", [(AT_EDGE, True), (FAR, False)])
@@ -74,7 +91,9 @@ def test_workbook_column(tmp_path: Path) -> None:
     with source.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(AT_EDGE))
         writer.writeheader()
-        writer.writerows([{k: str(v).lower() if isinstance(v, bool) else v for k, v in f.items()} for f in (AT_EDGE, FAR)])
+        writer.writerows(
+            [{k: str(v).lower() if isinstance(v, bool) else v for k, v in f.items()} for f in (AT_EDGE, FAR)]
+        )
     out = tmp_path / "结果.xlsx"
     Screening(PACK, AS_OF).run(source, out)
     sheet = pd.read_excel(out, sheet_name="innovative_sme", engine="calamine")
@@ -90,8 +109,10 @@ def test_information_entries_in_every_output(client: TestClient, tmp_path: Path)
     body = client.post("/v1/assess", params={"as_of": AS_OF.isoformat()}, json=FAR).json()
     assert any(e["title"]["zh"] == title for e in body["information"])
     form = {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in FAR.items()}
-    assert f"{title} <span class=\"badge information\">可咨询" in \
-        client.post("/check", data=form | {"as_of": AS_OF.isoformat(), "lang": "zh"}).text
+    assert (
+        f'{title} <span class="badge information">可咨询'
+        in client.post("/check", data=form | {"as_of": AS_OF.isoformat(), "lang": "zh"}).text
+    )
     source = tmp_path / "firms.csv"
     source.write_text("name,revenue\nA,100\n", encoding="utf-8")
     out = tmp_path / "结果.xlsx"

@@ -1,4 +1,5 @@
 """Screening runs: who sees what, locked databases, recovery after a crash; on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,9 +31,11 @@ from tests.databases import KINDS, fresh
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = {"alice": "a-token", "bob": "b-token", "carol": "c-token"}
 ALICE, BOB, CAROL = ({"Authorization": f"Bearer {t}"} for t in TOKENS.values())
-CSV = ("统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
-       "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n"
-       ",示例乙,2015-06-18,500105,C3484,,\n").encode()
+CSV = (
+    "统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
+    "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n"
+    ",示例乙,2015-06-18,500105,C3484,,\n"
+).encode()
 
 
 @pytest.fixture(params=KINDS)
@@ -45,11 +48,13 @@ def app(db_url: str, **options: Any) -> TestClient:
 
 
 def upload(client: TestClient, headers: dict[str, str], content: bytes = CSV) -> Any:
-    return client.post("/v1/screens", headers=headers, files={"file": ("a.csv", content, "text/csv")},
-                       data={"as_of": "2025-06-30"})
+    return client.post(
+        "/v1/screens", headers=headers, files={"file": ("a.csv", content, "text/csv")}, data={"as_of": "2025-06-30"}
+    )
 
 
 # --- who sees what ---------------------------------------------------------------------------
+
 
 def test_each_officer_sees_only_their_runs_and_a_supervisor_sees_all(db_url: str) -> None:
     client = app(db_url)
@@ -58,38 +63,54 @@ def test_each_officer_sees_only_their_runs_and_a_supervisor_sees_all(db_url: str
     for path in ("", "/result", "/input"):
         assert client.get(f"/v1/screens/{mine}{path}", headers=ALICE).status_code == 200
         other = client.get(f"/v1/screens/{mine}{path}", headers=BOB)
-        assert other.status_code == 404 and other.json() == client.get(f"/v1/screens/nope{path}", headers=BOB).json() \
-            | {"message_en": f"no screening run {mine!r}", "message_zh": f"没有编号为 {mine!r} 的筛查任务"}
+        assert other.status_code == 404 and other.json() == client.get(
+            f"/v1/screens/nope{path}", headers=BOB
+        ).json() | {"message_en": f"no screening run {mine!r}", "message_zh": f"没有编号为 {mine!r} 的筛查任务"}
         assert client.get(f"/v1/screens/{theirs}{path}", headers=CAROL).status_code == 200
         assert client.get(f"/v1/screens/{mine}{path}").status_code == 401
     assert [r["id"] for r in client.get("/v1/screens", headers=ALICE).json()] == [mine]
     assert [r["id"] for r in client.get("/v1/screens", headers=BOB).json()] == [theirs]
     assert {r["id"] for r in client.get("/v1/screens", headers=CAROL).json()} == {mine, theirs}
-    assert client.post("/v1/rules/reload", headers=BOB).status_code == 200      # any officer may reload
+    assert client.post("/v1/rules/reload", headers=BOB).status_code == 200  # any officer may reload
 
 
 def test_every_officer_route_is_covered_by_the_access_test() -> None:
     """A new officer endpoint must be added to the test above (or be a page)."""
     service = create_app(database_url="sqlite://", officer_tokens=TOKENS)
-    routes = {(m.upper(), path) for path, item in service.openapi()["paths"].items() for m in item
-              if path.startswith("/v1/screens")}
-    assert routes == {("POST", "/v1/screens"), ("GET", "/v1/screens"), ("GET", "/v1/screens/{run_id}"),
-                      ("GET", "/v1/screens/{run_id}/result"), ("GET", "/v1/screens/{run_id}/input")}
+    routes = {
+        (m.upper(), path)
+        for path, item in service.openapi()["paths"].items()
+        for m in item
+        if path.startswith("/v1/screens")
+    }
+    assert routes == {
+        ("POST", "/v1/screens"),
+        ("GET", "/v1/screens"),
+        ("GET", "/v1/screens/{run_id}"),
+        ("GET", "/v1/screens/{run_id}/result"),
+        ("GET", "/v1/screens/{run_id}/input"),
+    }
 
 
 def test_token_entries_are_trimmed_and_mistakes_refuse_to_start() -> None:
     officers = Officers.parse(["officer1: tok ", f" lead : sha256:{digest('t2')}  supervisor"])
     assert officers.hashes[digest("tok")].name == "officer1" and not officers.hashes[digest("tok")].supervisor
     assert officers.hashes[digest("t2")].supervisor
-    for lines, words in ((["a:x", "b:x"], "same token as 'a'"), (["a:x", "a:y"], "'a' is already given"),
-                         (["a:"], "expected name:token"), ([":x"], "expected name:token"),
-                         (["a:x boss"], "unknown role 'boss'"), (["a:x y z"], "expected name:token")):
+    for lines, words in (
+        (["a:x", "b:x"], "same token as 'a'"),
+        (["a:x", "a:y"], "'a' is already given"),
+        (["a:"], "expected name:token"),
+        ([":x"], "expected name:token"),
+        (["a:x boss"], "unknown role 'boss'"),
+        (["a:x y z"], "expected name:token"),
+    ):
         with pytest.raises(ValueError, match=words):
             Officers.parse(lines)
 
 
 def test_serve_names_the_bad_token_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from api.cli import main
+
     tokens = tmp_path / "tokens"
     tokens.write_text("alice:one\nbob:one\n", encoding="utf-8")
     monkeypatch.setenv("IPCHECK_OFFICER_TOKENS_FILE", str(tokens))
@@ -101,13 +122,14 @@ def test_serve_names_the_bad_token_entry(tmp_path: Path, monkeypatch: pytest.Mon
 
 # --- a locked database ------------------------------------------------------------------------
 
+
 class Lock:
     """Holds the runs table locked from another connection, as a long transaction would."""
 
     def __init__(self, url: str) -> None:
         self.url, self.held, self.release = url, threading.Event(), threading.Event()
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         self.thread = threading.Thread(target=self.hold, daemon=True)
         self.thread.start()
         assert self.held.wait(10)
@@ -139,8 +161,11 @@ def test_a_lock_that_outlasts_the_wait_is_503_with_retry_after(db_url: str) -> N
     client = app(db_url, lock_wait=0.5)
     run_id = upload(client, ALICE).json()["id"]
     with Lock(db_url):
-        for r in (upload(client, ALICE), client.get("/v1/screens", headers=ALICE),
-                  client.get(f"/v1/screens/{run_id}", headers=ALICE)):
+        for r in (
+            upload(client, ALICE),
+            client.get("/v1/screens", headers=ALICE),
+            client.get(f"/v1/screens/{run_id}", headers=ALICE),
+        ):
             assert r.status_code == 503, r.text
             assert r.headers["retry-after"] == "5" and r.json()["error"] == "busy" and r.json()["message_zh"]
     assert client.get(f"/v1/screens/{run_id}", headers=ALICE).status_code == 200
@@ -151,7 +176,9 @@ def test_a_short_lock_is_waited_out(db_url: str) -> None:
     with Lock(db_url) as lock:
         threading.Timer(0.7, lock.release.set).start()
         r = upload(client, ALICE)
-    assert r.status_code == 202 and client.get(f"/v1/screens/{r.json()['id']}", headers=ALICE).json()["status"] == "done"
+    assert (
+        r.status_code == 202 and client.get(f"/v1/screens/{r.json()['id']}", headers=ALICE).json()["status"] == "done"
+    )
 
 
 def test_a_finished_result_outlives_a_lock_on_its_final_write(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,8 +188,9 @@ def test_a_finished_result_outlives_a_lock_on_its_final_write(db_url: str, monke
 
     def screen_then_lock(*args: Any) -> dict[str, Any]:
         summary = real(*args)
-        lock.__enter__()                   # the database locks just as the run finishes
+        lock.__enter__()  # the database locks just as the run finishes
         return summary
+
     monkeypatch.setattr(api.runs, "run_screen", screen_then_lock)
     run_id = upload(client, ALICE).json()["id"]
     assert list(runner.unsaved) == [run_id]
@@ -176,13 +204,25 @@ def test_a_finished_result_outlives_a_lock_on_its_final_write(db_url: str, monke
 
 # --- recovery -----------------------------------------------------------------------------------
 
+
 def abandoned(store: Store, attempts: int = 1, rules_hash: str | None = None) -> str:
     """A run a dead process left running: claimed by it, heartbeat a minute old."""
     from engine.language.loader import load_pack
-    run = ScreenRun(officer="alice", input_name="input.csv", input_sha256=hashlib.sha256(CSV).hexdigest(),
-                    input_bytes=CSV, rows=2, rules_hash=rules_hash or load_pack().hash,
-                    as_of=now().date().replace(year=2025, month=6, day=30), status="running", created_at=now(),
-                    attempts=attempts, claimed_by="gone:1:x", heartbeat_at=now() - timedelta(minutes=1))
+
+    run = ScreenRun(
+        officer="alice",
+        input_name="input.csv",
+        input_sha256=hashlib.sha256(CSV).hexdigest(),
+        input_bytes=CSV,
+        rows=2,
+        rules_hash=rules_hash or load_pack().hash,
+        as_of=now().date().replace(year=2025, month=6, day=30),
+        status="running",
+        created_at=now(),
+        attempts=attempts,
+        claimed_by="gone:1:x",
+        heartbeat_at=now() - timedelta(minutes=1),
+    )
     return store.add(run).id
 
 
@@ -220,13 +260,24 @@ def test_temporary_folders_of_dead_processes_are_removed(tmp_path: Path) -> None
 
 # --- a real server, killed mid-run ------------------------------------------------------------------
 
+
 def serve(db_url: str, port: int, log: Path, tmp: Path) -> subprocess.Popen[bytes]:
-    env = os.environ | {"DATABASE_URL": db_url, "IPCHECK_OFFICER_TOKENS": "alice:a-token", "IPCHECK_RUN_STALE": "1",
-                        "IPCHECK_RULES_POLL": "0", "TMPDIR": str(tmp),
-                        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = os.environ | {
+        "DATABASE_URL": db_url,
+        "IPCHECK_OFFICER_TOKENS": "alice:a-token",
+        "IPCHECK_RUN_STALE": "1",
+        "IPCHECK_RULES_POLL": "0",
+        "TMPDIR": str(tmp),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
-                                cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
+            cwd=tmp,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_for(check: Any, seconds: float, what: str) -> Any:
@@ -252,29 +303,55 @@ def applicants(tmp_path: Path) -> bytes:
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_server_killed_mid_run_finishes_it_after_restart(kind: str, tmp_path: Path, applicants: bytes) -> None:
     from tests.test_api_reload import free_port
+
     db_url, port, log, tmp = fresh(kind, tmp_path), free_port(), tmp_path / "server.log", tmp_path / "tmp"
     tmp.mkdir()
     base, auth = f"http://127.0.0.1:{port}", {"Authorization": "Bearer a-token"}
     proc = serve(db_url, port, log, tmp)
     try:
         wait_for(lambda: httpx.get(base + "/healthz", timeout=2).status_code == 200, 120, "the server")
-        run_id = httpx.post(base + "/v1/screens", headers=auth, files={"file": ("a.csv", applicants, "text/csv")},
-                            data={"as_of": "2025-06-30"}, timeout=60).json()["id"]
-        wait_for(lambda: httpx.get(f"{base}/v1/screens/{run_id}", headers=auth, timeout=5).json()["status"] == "running",
-                 60, "the run to start")
+        run_id = httpx.post(
+            base + "/v1/screens",
+            headers=auth,
+            files={"file": ("a.csv", applicants, "text/csv")},
+            data={"as_of": "2025-06-30"},
+            timeout=60,
+        ).json()["id"]
+        wait_for(
+            lambda: httpx.get(f"{base}/v1/screens/{run_id}", headers=auth, timeout=5).json()["status"] == "running",
+            60,
+            "the run to start",
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         assert any(tmp.iterdir()), "the killed run left its temporary folder"
         assert httpx.Client().get  # the server is gone; restart it on the same database
         proc = serve(db_url, port, log, tmp)
         wait_for(lambda: httpx.get(base + "/healthz", timeout=2).status_code == 200, 120, "the restarted server")
-        done = wait_for(lambda: (r := httpx.get(f"{base}/v1/screens/{run_id}", headers=auth, timeout=5).json())
-                        ["status"] in ("done", "failed") and r, 180, "the recovered run")
+        done = wait_for(
+            lambda: (
+                (r := httpx.get(f"{base}/v1/screens/{run_id}", headers=auth, timeout=5).json())["status"]
+                in ("done", "failed")
+                and r
+            ),
+            180,
+            "the recovered run",
+        )
         assert done["status"] == "done", done
-        again = httpx.post(base + "/v1/screens", headers=auth, files={"file": ("a.csv", applicants, "text/csv")},
-                           data={"as_of": "2025-06-30"}, timeout=60).json()["id"]
-        control = wait_for(lambda: (r := httpx.get(f"{base}/v1/screens/{again}", headers=auth, timeout=5).json())
-                           ["status"] == "done" and r, 180, "the control run")
+        again = httpx.post(
+            base + "/v1/screens",
+            headers=auth,
+            files={"file": ("a.csv", applicants, "text/csv")},
+            data={"as_of": "2025-06-30"},
+            timeout=60,
+        ).json()["id"]
+        control = wait_for(
+            lambda: (
+                (r := httpx.get(f"{base}/v1/screens/{again}", headers=auth, timeout=5).json())["status"] == "done" and r
+            ),
+            180,
+            "the control run",
+        )
         assert done["result_sha256"] == control["result_sha256"] and done["summary"] == control["summary"]
         assert not [p for p in tmp.iterdir() if p.name.startswith("ipcheck-") and str(proc.pid) not in p.name]
     finally:

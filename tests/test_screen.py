@@ -1,4 +1,5 @@
 """Batch screening end to end: tables in, one decision per row out, validation by the profile model."""
+
 from __future__ import annotations
 
 import csv
@@ -17,15 +18,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.cli.main import main
-from engine.model.creditcode import make_credit_code
-from engine.evaluate.evaluator import evaluate
 from engine.batch.generate import generate, write_table
-from engine.language.loader import load_pack
-from engine.model.profile import KEY_BY_LABEL, ProfileInputError, parse_profile
 from engine.batch.screen import Allocation, Screening, terminal_progress
 from engine.batch.tabular import ChunkReader, TableError, detect_encoding, raw_cell
 from engine.batch.vectorized import to_python
+from engine.cli.main import main
+from engine.evaluate.evaluator import evaluate
+from engine.language.loader import load_pack
+from engine.model.creditcode import make_credit_code
+from engine.model.profile import KEY_BY_LABEL, ProfileInputError, parse_profile
 
 HERE = Path(__file__).parent
 MAIN = load_pack(HERE.parent / "rules")
@@ -39,32 +40,90 @@ def read_output(path: Path) -> pa.Table:
         table = pq.read_table(path)
     else:
         table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
-    return pa.table({name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
-                     for name, column in zip(table.column_names, table.columns)})
+    return pa.table(
+        {
+            name: column.cast(pa.string()) if pa.types.is_dictionary(column.type) else column
+            for name, column in zip(table.column_names, table.columns)
+        }
+    )
 
 
 # --- validation: cheap column checks agree with the model ------------------------------
 
-NUMBERISH = st.sampled_from(["12", " 12 ", "+12", "-3", "0", "-0", "12.0", "12.5", ".5", "5.", "1e3", "1E2", "1e400",
-                             "inf", "-inf", "nan", "NaN", "1_000", "1,000", "0x10", "１２", "约500", "", "  ", "00012",
-                             "99999999", "3.000", "1e-3", "-.5", "Infinity"])
+NUMBERISH = st.sampled_from(
+    [
+        "12",
+        " 12 ",
+        "+12",
+        "-3",
+        "0",
+        "-0",
+        "12.0",
+        "12.5",
+        ".5",
+        "5.",
+        "1e3",
+        "1E2",
+        "1e400",
+        "inf",
+        "-inf",
+        "nan",
+        "NaN",
+        "1_000",
+        "1,000",
+        "0x10",
+        "１２",
+        "约500",
+        "",
+        "  ",
+        "00012",
+        "99999999",
+        "3.000",
+        "1e-3",
+        "-.5",
+        "Infinity",
+    ]
+)
 TEXTY = st.text(alphabet="0123456789+-.eE_,xinfaNA ", max_size=6)
-CODES = st.sampled_from([make_credit_code("500105", "MA5U0001"), make_credit_code("500106", "00000001"),
-                         make_credit_code("500105", "MA5U0001").lower(), "91500105MA5U00011F", "12345",
-                         "91500105MA5U0001１E", "91500105MA5UO0011E", ""])
+CODES = st.sampled_from(
+    [
+        make_credit_code("500105", "MA5U0001"),
+        make_credit_code("500106", "00000001"),
+        make_credit_code("500105", "MA5U0001").lower(),
+        "91500105MA5U00011F",
+        "12345",
+        "91500105MA5U0001１E",
+        "91500105MA5UO0011E",
+        "",
+    ]
+)
 CELLS = {
-    "employees": st.one_of(NUMBERISH, TEXTY), "rd_staff": st.one_of(NUMBERISH, TEXTY),
-    "revenue": st.one_of(NUMBERISH, TEXTY), "main_revenue": st.one_of(NUMBERISH, TEXTY),
-    "net_profit": st.one_of(NUMBERISH, TEXTY), "digitalisation_level": st.one_of(NUMBERISH, TEXTY),
+    "employees": st.one_of(NUMBERISH, TEXTY),
+    "rd_staff": st.one_of(NUMBERISH, TEXTY),
+    "revenue": st.one_of(NUMBERISH, TEXTY),
+    "main_revenue": st.one_of(NUMBERISH, TEXTY),
+    "net_profit": st.one_of(NUMBERISH, TEXTY),
+    "digitalisation_level": st.one_of(NUMBERISH, TEXTY),
     "credit_code": CODES,
     "division_code": st.sampled_from(["500105", "50010", "500105 ", "abcdef", "5001051", ""]),
     "industry_code": st.sampled_from(["C39", "c3911", "7520", "M7520", "X99", "C99", "I65", ""]),
-    "registration_date": st.sampled_from(["2020-01-05", "2020/1/5", "2020年1月5日", "2020-02-30", "2099-01-01",
-                                          "yesterday", "2020-01-05 00:00:00", ""]),
+    "registration_date": st.sampled_from(
+        ["2020-01-05", "2020/1/5", "2020年1月5日", "2020-02-30", "2099-01-01", "yesterday", "2020-01-05 00:00:00", ""]
+    ),
     "legal_person": st.sampled_from(["true", "false", "是", "否", "yes", "1", "0", "maybe", ""]),
     "rd_institution_level": st.sampled_from(["national", "省级", "国家级", "planetary", ""]),
-    "titles": st.sampled_from(["无", "高新技术企业", "高新技术企业|国家级|2023-01-01|2026-01-01", "high_tech_enterprise|省级",
-                               "unknown_title", "创新型中小企业|宇宙级", "高新技术企业|国家级|2023-13-01", ""]),
+    "titles": st.sampled_from(
+        [
+            "无",
+            "高新技术企业",
+            "高新技术企业|国家级|2023-01-01|2026-01-01",
+            "high_tech_enterprise|省级",
+            "unknown_title",
+            "创新型中小企业|宇宙级",
+            "高新技术企业|国家级|2023-13-01",
+            "",
+        ]
+    ),
 }
 
 
@@ -93,6 +152,7 @@ def test_column_checks_agree_with_the_model(rows: list[dict[str, str]]) -> None:
 
 
 # --- whole files -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -156,7 +216,7 @@ def assert_file_matches_single(source: Path, out: Path, pack: Any, as_of: date, 
             assert row[f"{decision.id}.status"] == decision.status, (row, decision.reasons)
             for state in ("unmet", "unknown"):
                 expected = {leaf.id for leaf in leaves(decision.conditions) if leaf.status == state}
-                if decision.status == "eligible":       # an eligible row lists no unmet any-of alternatives
+                if decision.status == "eligible":  # an eligible row lists no unmet any-of alternatives
                     expected = set()
                 got = row[f"{decision.id}.{state}"]
                 assert (set(got.split(",")) if got else set()) == expected, (row, state)
@@ -244,6 +304,7 @@ def test_scorecard_columns_and_summary(tmp_path: Path) -> None:
 
 # --- command line ---------------------------------------------------------------------------
 
+
 def test_cli_generate_is_reproducible(tmp_path: Path) -> None:
     runner = CliRunner()
     files = [tmp_path / f"{name}.csv" for name in ("a", "b", "c")]
@@ -251,14 +312,16 @@ def test_cli_generate_is_reproducible(tmp_path: Path) -> None:
         result = runner.invoke(main, ["generate", "200", "-o", str(path), "--seed", str(seed), "--messy", "0.1"])
         assert result.exit_code == 0, result.output
     assert files[0].read_bytes() == files[1].read_bytes() != files[2].read_bytes()
-    assert files[0].read_text(encoding="utf-8").startswith("\"统一社会信用代码\"")
+    assert files[0].read_text(encoding="utf-8").startswith('"统一社会信用代码"')
 
 
 def test_cli_screen_and_bilingual_errors(messy: dict[str, Path], tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "o.csv"
-    result = runner.invoke(main, ["screen", str(messy["csv"]), "-o", str(out), "--as-of", "2025-06-30",
-                                  "--quota", "jb_new_ip_service_firm=2"])
+    result = runner.invoke(
+        main,
+        ["screen", str(messy["csv"]), "-o", str(out), "--as-of", "2025-06-30", "--quota", "jb_new_ip_service_firm=2"],
+    )
     assert result.exit_code == 0, result.output
     assert "1,000 行" in result.output and out.exists() and Path(str(out) + ".summary.csv").exists()
     missing = runner.invoke(main, ["screen", str(tmp_path / "nope.csv"), "-o", str(out)])
@@ -279,7 +342,7 @@ def test_unknown_columns_stop_the_run_unless_accepted(tmp_path: Path) -> None:
     assert "营收入" in stopped.value.zh and "是否指：营业收入（revenue）" in stopped.value.zh
     assert "did you mean: revenue" in stopped.value.en and not out.exists()
     summary = screen(source, out, ignore_unknown_columns=True)
-    assert summary.skipped_columns == ["营收入", "序号"]          # 序号 is on the declared ignore list
+    assert summary.skipped_columns == ["营收入", "序号"]  # 序号 is on the declared ignore list
     errors = pacsv.read_csv(Path(str(out) + ".errors.csv")).to_pylist()
     assert errors[0]["row"] == 1 and errors[0]["field"] == "营收入" and "无法识别" in errors[0]["message_zh"]
     assert read_output(out).num_rows == 1
@@ -317,11 +380,17 @@ def test_dask_engine_equals_local(messy: dict[str, Path], tmp_path: Path, kind: 
     """The chunk evaluator on each partition of a Dask DataFrame, on a local cluster, gives the local result."""
     pytest.importorskip("dask.distributed")
     from engine.batch.dask_engine import read_frame
+
     assert read_frame(messy[kind], 250)[0].npartitions > 1
     local, distributed = tmp_path / "local.parquet", tmp_path / "dask.parquet"
     screen(messy[kind], local, chunk_rows=250, allocations=[Allocation("jb_new_ip_service_firm", quota=4)])
-    summary = screen(messy[kind], distributed, chunk_rows=250, engine="dask",
-                     allocations=[Allocation("jb_new_ip_service_firm", quota=4)])
+    summary = screen(
+        messy[kind],
+        distributed,
+        chunk_rows=250,
+        engine="dask",
+        allocations=[Allocation("jb_new_ip_service_firm", quota=4)],
+    )
     assert read_output(local).equals(read_output(distributed))
     assert summary.rows == 1000
     for suffix in (".errors.csv", ".summary.csv"):
@@ -331,15 +400,19 @@ def test_dask_engine_equals_local(messy: dict[str, Path], tmp_path: Path, kind: 
 def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
     """Numbers, booleans, dates and timestamps stored typed in Parquet screen as their text does in CSV."""
     import datetime as dt
-    typed = pa.table({
-        "credit_code": [make_credit_code("500105", "MA5U0001"), make_credit_code("500106", "MA5U0002"), None],
-        "registration_date": pa.array([dt.datetime(2024, 3, 1), dt.datetime(2019, 1, 5), None]),
-        "division_code": pa.array([500105, 500106, None], pa.int64()),
-        "industry_code": ["M7520", "C39", None],
-        "ip_service_business": [True, False, None],
-        "serious_dishonesty_list": [False, False, True],
-        "employees": pa.array([12.0, 300.0, None]),
-        "revenue": pa.array([320.5, 1e4, 0.0])})
+
+    typed = pa.table(
+        {
+            "credit_code": [make_credit_code("500105", "MA5U0001"), make_credit_code("500106", "MA5U0002"), None],
+            "registration_date": pa.array([dt.datetime(2024, 3, 1), dt.datetime(2019, 1, 5), None]),
+            "division_code": pa.array([500105, 500106, None], pa.int64()),
+            "industry_code": ["M7520", "C39", None],
+            "ip_service_business": [True, False, None],
+            "serious_dishonesty_list": [False, False, True],
+            "employees": pa.array([12.0, 300.0, None]),
+            "revenue": pa.array([320.5, 1e4, 0.0]),
+        }
+    )
     text = pa.table({name: pc.cast(column, pa.string()) for name, column in zip(typed.column_names, typed.columns)})
     text = text.set_column(1, "registration_date", pa.array(["2024-03-01", "2019-01-05", None]))
     pq.write_table(typed, tmp_path / "typed.parquet")
@@ -353,16 +426,25 @@ def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(codes=st.lists(st.one_of(
-    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", min_size=17, max_size=19),
-    st.tuples(st.sampled_from(["500105", "500106", "110101"]),
-              st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
-              st.integers(0, 17), st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXY")).map(
-        lambda t: (lambda c: c[:t[2]] + t[3] + c[t[2] + 1:])(make_credit_code(t[0], t[1])))), min_size=1, max_size=30))
+@given(
+    codes=st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", min_size=17, max_size=19),
+            st.tuples(
+                st.sampled_from(["500105", "500106", "110101"]),
+                st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+                st.integers(0, 17),
+                st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXY"),
+            ).map(lambda t: (lambda c: c[: t[2]] + t[3] + c[t[2] + 1 :])(make_credit_code(t[0], t[1]))),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) -> None:
     """The column-wise GB 32100 screen accepts exactly the codes validate_credit_code accepts."""
-    from engine.model.creditcode import CreditCodeError, validate_credit_code
     from engine.batch.tabular import credit_codes_ok
+    from engine.model.creditcode import CreditCodeError, validate_credit_code
 
     def valid(code: str) -> bool:
         try:
@@ -376,9 +458,10 @@ def test_column_credit_code_check_agrees_with_the_validator(codes: list[str]) ->
 
 def test_generator_covers_every_fact_the_pack_reads() -> None:
     """Every profile field read by any expression of the full pack (has_title reads titles) is generated."""
-    from engine.language import expr as ex
     from engine.batch.generate import COLUMNS
+    from engine.language import expr as ex
     from engine.language.loader import expressions_of
+
     read: set[str] = set()
     for obj in [*MAIN.derived.values(), *MAIN.scorecards.values(), *(v for vs in MAIN.policies.values() for v in vs)]:
         for expression in expressions_of(obj):

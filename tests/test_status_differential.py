@@ -5,6 +5,7 @@ threshold, any fact missing) and the boundary profiles of engine.authoring.bound
 each decision's status, its unmet and unknown leaves, the facts that would settle it and its amount;
 each scorecard's total, interval and pass verdict (and what it lacks); every derived fact.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.authoring.boundaries import boundaries
 from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
 from engine.evaluate.evaluator import evaluate
 from engine.evaluate.status import compiled, statuses
@@ -21,7 +23,6 @@ from engine.language.loader import RulePack, load_pack
 from engine.model.profile import FIELDS, EnterpriseProfile, parse_profile
 from tests import test_batch_differential as pools
 from tests import test_runtime_errors as runtime
-from engine.authoring.boundaries import boundaries
 
 
 def explained(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> dict[str, Any]:
@@ -31,9 +32,13 @@ def explained(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> dict[s
     for d in result.decisions:
         leaves = list(pools.leaves(d.conditions))
         amounts = [b.amount for b in d.benefits if b.amount is not None]
-        decisions[d.id] = (d.status, {x.id for x in leaves if x.status == "unmet"},
-                           {x.id for x in leaves if x.status == "unknown"}, d.missing,
-                           sum(amounts) if amounts else None)
+        decisions[d.id] = (
+            d.status,
+            {x.id for x in leaves if x.status == "unmet"},
+            {x.id for x in leaves if x.status == "unknown"},
+            d.missing,
+            sum(amounts) if amounts else None,
+        )
     cards = {c.id: (c.total, c.low, c.high, c.passed, c.missing) for c in result.scorecards}
     return {"decisions": decisions, "scorecards": cards, "facts": result.facts}
 
@@ -56,12 +61,19 @@ def assert_same(pack: RulePack, as_of: date, profiles: list[EnterpriseProfile]) 
             assert pools.same(got["facts"][name], value), (row, name, got["facts"][name], value)
         for ident, columns in batch.policies.items():
             status, unmet, unknown, *_ = got["decisions"][ident]
-            assert (columns.status()[row], columns.leaf_ids(row, UNMET), columns.leaf_ids(row, UNKNOWN)) \
-                == (status, unmet, unknown), (row, ident)
+            assert (columns.status()[row], columns.leaf_ids(row, UNMET), columns.leaf_ids(row, UNKNOWN)) == (
+                status,
+                unmet,
+                unknown,
+            ), (row, ident)
         for ident, card in batch.scorecards.items():
             total, low, high, passed, _ = got["scorecards"][ident]
-            assert (to_python(card.total)[row], card.low[row], card.high[row], to_python(card.passed)[row]) \
-                == (total, low, high, passed), (row, ident)
+            assert (to_python(card.total)[row], card.low[row], card.high[row], to_python(card.passed)[row]) == (
+                total,
+                low,
+                high,
+                passed,
+            ), (row, ident)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -87,10 +99,18 @@ def test_boundary_profiles_agree() -> None:
 
 def test_fixed_edge_rows_agree() -> None:
     """Everything missing, division by zero, an anniversary day (the construct pack's edge rows)."""
-    rows = [{}, {"revenue": 0, "rd_expense": 0, "revenue_prior": 0, "total_assets": 0, "total_liabilities": 0},
-            {"registration_date": "2020-03-01", "rd_expense": 5, "revenue": 100, "industry_code": "C3911",
-             "titles": [{"title": "little_giant", "level": "national"}]},
-            {"registration_date": "2020-03-02", "employees": 300, "revenue": 2000, "titles": []}]
+    rows = [
+        {},
+        {"revenue": 0, "rd_expense": 0, "revenue_prior": 0, "total_assets": 0, "total_liabilities": 0},
+        {
+            "registration_date": "2020-03-01",
+            "rd_expense": 5,
+            "revenue": 100,
+            "industry_code": "C3911",
+            "titles": [{"title": "little_giant", "level": "national"}],
+        },
+        {"registration_date": "2020-03-02", "employees": 300, "revenue": 2000, "titles": []},
+    ]
     assert_same(pools.TEST_PACK, date(2025, 3, 1), [parse_profile(r) for r in rows])
 
 
@@ -136,8 +156,12 @@ def test_rules_that_fail_for_a_firm_are_errors_as_in_the_explaining_evaluator(tm
     """Overflows and the rules that read them: `error` decisions, the rest decided as usual."""
     (tmp_path / "ops.yaml").write_text(runtime.pack_text(), encoding="utf-8")
     pack = load_pack(tmp_path)
-    for raw in [{"revenue": 100, "employees": 5, "net_profit": 1}, {"revenue": 1e300, "net_profit": -1e300},
-                {"revenue": 0, "employees": 0, "net_profit": 0}, {}]:
+    for raw in [
+        {"revenue": 100, "employees": 5, "net_profit": 1},
+        {"revenue": 1e300, "net_profit": -1e300},
+        {"revenue": 0, "employees": 0, "net_profit": 0},
+        {},
+    ]:
         profile = parse_profile(raw)
         want = {d.id: d.status for d in evaluate(profile, pack, runtime.AS_OF).decisions}
         assert {k: o.status for k, o in statuses(profile, pack, runtime.AS_OF).decisions.items()} == want, raw

@@ -1,4 +1,5 @@
 """The summary of an assessment says what the full assessment says, without building the trees."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from engine.authoring.boundaries import boundaries
 from engine.evaluate.evaluator import deciding_leaves, evaluate
 from engine.evaluate.strength import enrich
 from engine.evaluate.summary import summarise
 from engine.language.loader import load_pack
 from engine.model.profile import EnterpriseProfile, parse_profile
-from engine.authoring.boundaries import boundaries
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = load_pack()
@@ -27,19 +28,31 @@ def assert_summary_agrees(profile: EnterpriseProfile, as_of: date) -> None:
     assert [d.id for d in summary.decisions] == [d.id for d in full.decisions]
     for brief, d in zip(summary.decisions, full.decisions):
         amounts = [b.amount for b in d.benefits if b.amount is not None]
-        assert (brief.status, brief.reasons, brief.missing, brief.title, brief.citation) \
-            == (d.status, d.reasons, d.missing, d.title, d.citation), d.id
+        assert (brief.status, brief.reasons, brief.missing, brief.title, brief.citation) == (
+            d.status,
+            d.reasons,
+            d.missing,
+            d.title,
+            d.citation,
+        ), d.id
         assert brief.amount == (sum(amounts) if amounts else None), d.id
-        unmet = [leaf.would_take for leaf in deciding_leaves(d.conditions)
-                 if leaf.status == "unmet" and leaf.would_take is not None]
+        unmet = [
+            leaf.would_take
+            for leaf in deciding_leaves(d.conditions)
+            if leaf.status == "unmet" and leaf.would_take is not None
+        ]
         assert brief.would_take == (unmet if d.status == "ineligible" else []), d.id
     if full.strength is None:
         assert summary.strength is None
     else:
         got = summary.strength
         assert got is not None
-        assert (got.score, got.score_low, got.score_high, got.tier) == \
-            (full.strength.score, full.strength.score_low, full.strength.score_high, full.strength.tier)
+        assert (got.score, got.score_low, got.score_high, got.tier) == (
+            full.strength.score,
+            full.strength.score_low,
+            full.strength.score_high,
+            full.strength.tier,
+        )
 
 
 def test_summary_agrees_on_boundary_profiles() -> None:
@@ -73,8 +86,9 @@ def test_api_summary_mode(client: TestClient) -> None:
     assert summary.status_code == full.status_code == 200
     body, whole = summary.json(), full.json()
     assert body["detail"] == "summary" and "conditions" not in body["decisions"][0]
-    assert [(d["id"], d["status"], d["reasons"]) for d in body["decisions"]] \
-        == [(d["id"], d["status"], d["reasons"]) for d in whole["decisions"]]
+    assert [(d["id"], d["status"], d["reasons"]) for d in body["decisions"]] == [
+        (d["id"], d["status"], d["reasons"]) for d in whole["decisions"]
+    ]
     assert len(summary.content) * 5 < len(full.content)
 
 

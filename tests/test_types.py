@@ -1,4 +1,5 @@
 """Types in the rule language (issue 12): every attack edit is a load error at its file:line, in both languages."""
+
 from __future__ import annotations
 
 import json
@@ -65,20 +66,23 @@ def write_policy(folder: Path, when: str) -> None:
     (folder / "a.yaml").write_text(text, encoding="utf-8")
 
 
-@pytest.mark.parametrize("when, words", [
-    ("revenue > 'abc'", "不能将金额（万元）与文本比较"),
-    ("'abc' < 'abd'", "不能用 '<' 比较大小"),
-    ("legal_person > 1", "不能将是/否与整数比较"),
-    ("registration_date + 1 > 2", "不能对日期做算术运算"),
-    ("revenue and legal_person", "'and' 需要 是/否 值"),
-    ("revenue", "条件必须是 是/否"),
-    ("years_between(revenue, as_of) > 1", "years_between() 的两个参数必须是日期"),
-    ("has_title('high_tech_enterprize')", "是否想写 'high_tech_enterprise'"),
-    ("has_title('high_tech_enterprise', 'provincal')", "未知级别 'provincal'"),
-    ("one_of(rd_institution_level, 'national', 'nation')", "'nation' 不是可选值"),
-    ("starts_with(employees, 'C')", "starts_with() 的参数必须是文本"),
-    ("min(revenue, registration_date) > 1", "min() 的参数必须是数值"),
-])
+@pytest.mark.parametrize(
+    "when, words",
+    [
+        ("revenue > 'abc'", "不能将金额（万元）与文本比较"),
+        ("'abc' < 'abd'", "不能用 '<' 比较大小"),
+        ("legal_person > 1", "不能将是/否与整数比较"),
+        ("registration_date + 1 > 2", "不能对日期做算术运算"),
+        ("revenue and legal_person", "'and' 需要 是/否 值"),
+        ("revenue", "条件必须是 是/否"),
+        ("years_between(revenue, as_of) > 1", "years_between() 的两个参数必须是日期"),
+        ("has_title('high_tech_enterprize')", "是否想写 'high_tech_enterprise'"),
+        ("has_title('high_tech_enterprise', 'provincal')", "未知级别 'provincal'"),
+        ("one_of(rd_institution_level, 'national', 'nation')", "'nation' 不是可选值"),
+        ("starts_with(employees, 'C')", "starts_with() 的参数必须是文本"),
+        ("min(revenue, registration_date) > 1", "min() 的参数必须是数值"),
+    ],
+)
 def test_type_errors_say_what_is_wrong(tmp_path: Path, when: str, words: str) -> None:
     write_policy(tmp_path, when)
     with pytest.raises(RuleLoadError) as err:
@@ -88,9 +92,15 @@ def test_type_errors_say_what_is_wrong(tmp_path: Path, when: str, words: str) ->
 
 
 def test_well_typed_expressions_load(tmp_path: Path) -> None:
-    for when in ("revenue * 2 >= 1", "years_between(registration_date, as_of) >= 3", "not legal_person",
-                 "rd_institution_level == 'national'", "industry_code == 'C39'", "legal_person == true",
-                 "rd_expense / revenue >= 3%"):
+    for when in (
+        "revenue * 2 >= 1",
+        "years_between(registration_date, as_of) >= 3",
+        "not legal_person",
+        "rd_institution_level == 'national'",
+        "industry_code == 'C39'",
+        "legal_person == true",
+        "rd_expense / revenue >= 3%",
+    ):
         write_policy(tmp_path, when)
         load_pack(tmp_path)
 

@@ -1,4 +1,5 @@
 """engine/evaluate/whatif.py: improvements and near misses are found from the rule AST and verified by re-evaluation."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ from hypothesis import strategies as st
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import evaluate
+from engine.evaluate.strength import CARD, enrich, overall, overall_of
 from engine.language.loader import DEFAULT_RULES, load_pack
 from engine.model.profile import parse_profile
-from engine.evaluate.strength import CARD, enrich, overall, overall_of
 
 DAY = date(2026, 11, 1)
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ip_strength_manufacturer.json"
@@ -30,7 +31,7 @@ def firm():
 
 
 def test_improvements_are_ranked_by_points_per_unit_and_each_gain_is_real(pack, firm):
-    score = overall(firm, pack, DAY)          # checks each gain on full assessments
+    score = overall(firm, pack, DAY)  # checks each gain on full assessments
     found = whatif.improvements(firm, pack, DAY, CARD, overall_of(pack, DAY), limit=50)
     assert len(found) >= 3
     keys = [(-i.per_unit, -i.gain) for i in found]
@@ -46,8 +47,8 @@ def test_improvements_are_ranked_by_points_per_unit_and_each_gain_is_real(pack, 
 def test_improvements_only_raise_facts_and_never_touch_size_normalisers(pack, firm):
     found = whatif.improvements(firm, pack, DAY, CARD, limit=100)
     fields = {i.change.field for i in found}
-    assert not fields & {"rd_staff", "revenue"}          # divisors only
-    assert "ip_penalties_3y" not in fields               # a past penalty cannot be undone
+    assert not fields & {"rd_staff", "revenue"}  # divisors only
+    assert "ip_penalties_3y" not in fields  # a past penalty cannot be undone
     assert all(i.change.delta is None or i.change.delta > 0 for i in found)
 
 
@@ -133,8 +134,19 @@ def demo(tmp_path):
 
 
 def base_firm(**extra):
-    facts = dict(employees=45, rd_expense=20, revenue=1000, invention_patents=4, titles=[], licensing_deals=1,
-                 trademarks=0, registration_date="2015-01-01") | extra
+    facts = (
+        dict(
+            employees=45,
+            rd_expense=20,
+            revenue=1000,
+            invention_patents=4,
+            titles=[],
+            licensing_deals=1,
+            trademarks=0,
+            registration_date="2015-01-01",
+        )
+        | extra
+    )
     return parse_profile(facts)
 
 
@@ -167,7 +179,7 @@ def test_near_miss_through_a_scorecard_pass_mark(demo):
 
 def test_what_cannot_change_is_not_a_near_miss(demo):
     ids = {m.id for m in whatif.near_misses(base_firm(), demo, DAY)}
-    assert "demo_dated" not in ids                       # the founding date cannot be moved
+    assert "demo_dated" not in ids  # the founding date cannot be moved
     unknown = base_firm(employees=None)
     assert "demo_measure" not in {m.id for m in whatif.near_misses(unknown, demo, DAY)}
 
@@ -181,23 +193,52 @@ def test_enrich_and_json_carry_the_sections(pack, firm):
     data = result.model_dump(mode="json")
     assert data["strength"]["tier"] in {"A", "B", "C", "D"}
     assert len(data["improvements"]) == 3
-    assert {d["id"] for d in data["strength"]["dimensions"]} == {"creation", "utilisation", "protection",
-                                                                "management", "service"}
+    assert {d["id"] for d in data["strength"]["dimensions"]} == {
+        "creation",
+        "utilisation",
+        "protection",
+        "management",
+        "service",
+    }
 
 
-COUNTS = ["invention_patents", "pct_applications", "software_copyrights", "trademarks", "licensing_deals",
-          "overseas_patent_families", "madrid_registrations", "geographical_indications", "ip_disputes_won",
-          "ip_staff", "class2_ip"]
+COUNTS = [
+    "invention_patents",
+    "pct_applications",
+    "software_copyrights",
+    "trademarks",
+    "licensing_deals",
+    "overseas_patent_families",
+    "madrid_registrations",
+    "geographical_indications",
+    "ip_disputes_won",
+    "ip_staff",
+    "class2_ip",
+]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.fixed_dictionaries({k: st.integers(0, 12) for k in COUNTS}), st.booleans())
 def test_every_improvement_is_verified_and_ranked(pack, counts, navigation):
-    firm = parse_profile(counts | {"industry_code": "C34", "ip_service_business": False, "rd_staff": 10,
-                                   "revenue": 1000, "patent_product_revenue": 50, "pledge_loan_amount": 0,
-                                   "class1_ip": 0, "class1_ip_self_developed": 0, "class1_high_value_ip": 0,
-                                   "high_value_invention_patents": 0, "ip_penalties_3y": 0, "ip_budget": 0,
-                                   "patent_navigation_project": navigation, "titles": []})
+    firm = parse_profile(
+        counts
+        | {
+            "industry_code": "C34",
+            "ip_service_business": False,
+            "rd_staff": 10,
+            "revenue": 1000,
+            "patent_product_revenue": 50,
+            "pledge_loan_amount": 0,
+            "class1_ip": 0,
+            "class1_ip_self_developed": 0,
+            "class1_high_value_ip": 0,
+            "high_value_invention_patents": 0,
+            "ip_penalties_3y": 0,
+            "ip_budget": 0,
+            "patent_navigation_project": navigation,
+            "titles": [],
+        }
+    )
     score = overall(firm, pack, DAY)
     before = score(evaluate(firm, pack, DAY))
     found = whatif.improvements(firm, pack, DAY, CARD, overall_of(pack, DAY), limit=5)

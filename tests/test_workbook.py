@@ -1,4 +1,5 @@
 """The officer's workbook, read back as an officer's spreadsheet program would (calamine)."""
+
 from __future__ import annotations
 
 import zipfile
@@ -31,8 +32,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     summary = screening.run(source, book)
     Screening(PACK, AS_OF, allocations=allocations).run(source, plain)
     sheets = pd.read_excel(book, sheet_name=None, engine="calamine", header=None)
-    return {"book": book, "sheets": sheets, "plain": pq.read_table(plain), "screening": screening,
-            "summary": summary}
+    return {"book": book, "sheets": sheets, "plain": pq.read_table(plain), "screening": screening, "summary": summary}
 
 
 def test_sheet_names_are_short_unique_and_chinese(run: dict) -> None:
@@ -50,7 +50,7 @@ def test_decisions_sheet_has_the_reason_beside_each_status(run: dict) -> None:
     assert len(body) == plain.num_rows == 1500 and sub[:3] == ["行号", "统一社会信用代码", "企业名称"]
     for p in s.policies:
         col = head.index(short_name(PACK, p, AS_OF))
-        assert sub[col:col + 3] == ["结论", "理由", "金额（万元）"]
+        assert sub[col : col + 3] == ["结论", "理由", "金额（万元）"]
         status = plain.column(f"{p}.status").cast("string").to_pylist()
         assert body[col].tolist() == [STATUS_ZH[x] for x in status]
         reason = body[col + 1]
@@ -62,16 +62,23 @@ def test_decisions_sheet_has_the_reason_beside_each_status(run: dict) -> None:
 
 def test_measure_sheets_hold_the_eligible_sorted_by_rank(run: dict) -> None:
     plain, s = run["plain"], run["screening"]
-    eligible = {p: sorted(r for r, st in zip(plain.column("row").to_pylist(),
-                                             plain.column(f"{p}.status").cast("string").to_pylist()) if st == "eligible")
-                for p in s.policies}
+    eligible = {
+        p: sorted(
+            r
+            for r, st in zip(plain.column("row").to_pylist(), plain.column(f"{p}.status").cast("string").to_pylist())
+            if st == "eligible"
+        )
+        for p in s.policies
+    }
     for p in (QUOTA, BUDGET, "jb_trademark_brand"):
         sheet = run["sheets"][short_name(PACK, p, AS_OF)[:31]]
         table = pd.DataFrame(sheet.iloc[2:].values, columns=sheet.iloc[1].tolist())
         assert sorted(table["行号"].astype(int)) == eligible[p]
         assert table["排名"].astype(int).tolist() == list(range(1, len(table) + 1))
-    quota = pd.DataFrame(run["sheets"][short_name(PACK, QUOTA, AS_OF)].iloc[2:].values,
-                         columns=run["sheets"][short_name(PACK, QUOTA, AS_OF)].iloc[1].tolist())
+    quota = pd.DataFrame(
+        run["sheets"][short_name(PACK, QUOTA, AS_OF)].iloc[2:].values,
+        columns=run["sheets"][short_name(PACK, QUOTA, AS_OF)].iloc[1].tolist(),
+    )
     assert (quota["支持情况"] == "拟支持").sum() == min(2, len(quota)) and quota["剩余名额"].iloc[-1] == 0
     budget_sheet = run["sheets"][short_name(PACK, BUDGET, AS_OF)]
     budget = pd.DataFrame(budget_sheet.iloc[2:].values, columns=budget_sheet.iloc[1].tolist())
@@ -85,7 +92,7 @@ def test_summary_in_chinese_with_charts(run: dict) -> None:
     cells = sheet.astype(str).values.ravel().tolist()
     assert "评估日期" in cells and PACK.hash in cells and "最常见的未满足条件" in cells
     top = cells.index("措施") // sheet.shape[1]
-    table = pd.DataFrame(sheet.iloc[top + 1: top + 1 + len(s.policies)].values, columns=sheet.iloc[top].tolist())
+    table = pd.DataFrame(sheet.iloc[top + 1 : top + 1 + len(s.policies)].values, columns=sheet.iloc[top].tolist())
     assert table["措施"].tolist() == [short_name(PACK, p, AS_OF) for p in s.policies]
     assert table["符合"].astype(int).tolist() == [s.summary.status[p]["eligible"] for p in s.policies]
     row = table[table["措施"] == short_name(PACK, BUDGET, AS_OF)].iloc[0]
@@ -95,11 +102,12 @@ def test_summary_in_chinese_with_charts(run: dict) -> None:
     with zipfile.ZipFile(run["book"]) as book:
         charts = [n for n in book.namelist() if n.startswith("xl/charts/chart")]
         rels = book.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
-    assert len(charts) == 2 and "drawing" in rels          # both charts on the first sheet, 汇总
+    assert len(charts) == 2 and "drawing" in rels  # both charts on the first sheet, 汇总
 
 
 def test_key_sheet_maps_names_to_ids(run: dict) -> None:
     key = run["sheets"]["说明"]
     table = pd.DataFrame(key.iloc[1:].values, columns=key.iloc[0].tolist()).dropna(subset=["标识 id"])
-    assert dict(zip(table["标识 id"], table["措施名称"])) == {p: short_name(PACK, p, AS_OF)
-                                                            for p in run["screening"].policies}
+    assert dict(zip(table["标识 id"], table["措施名称"])) == {
+        p: short_name(PACK, p, AS_OF) for p in run["screening"].policies
+    }

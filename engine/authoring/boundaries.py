@@ -8,12 +8,15 @@ options, lookup keys and title codes yield matching and near-miss values; and an
 field may be missing. Every candidate is checked against the profile model, so only
 valid values are offered.
 """
+
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies, expressions_of
@@ -24,8 +27,8 @@ Pick = Callable[[Sequence[Any]], Any]
 
 @dataclass
 class Boundaries:
-    fields: dict[str, list[Any]] = field(default_factory=dict)        # field -> candidate values
-    year_offsets: dict[str, set[int]] = field(default_factory=dict)   # date field -> whole years before as_of
+    fields: dict[str, list[Any]] = field(default_factory=dict)  # field -> candidate values
+    year_offsets: dict[str, set[int]] = field(default_factory=dict)  # date field -> whole years before as_of
     as_of: list[date] = field(default_factory=list)
 
     def draw(self, pick: Pick) -> tuple[dict[str, Any], date]:
@@ -119,8 +122,9 @@ def _walk(node: ex.Node, pack: RulePack, raw: dict[str, list[Any]], years: dict[
         _walk(child, pack, raw, years)
 
 
-def _threshold(side: ex.Node, other: ex.Node, pack: RulePack, raw: dict[str, list[Any]],
-               years: dict[str, set[int]]) -> None:
+def _threshold(
+    side: ex.Node, other: ex.Node, pack: RulePack, raw: dict[str, list[Any]], years: dict[str, set[int]]
+) -> None:
     values = _constant_values(other, pack)
     if not values:
         return
@@ -176,9 +180,11 @@ def _near_miss(text: str) -> str:
 
 def _titles(code: str) -> list[list[dict[str, Any]]]:
     other = next(c for c in TITLES if c != code)
-    return [[], [{"title": code}], [{"title": other}]] + [
-        [{"title": code, "level": level.value, "valid_from": "2000-01-01"}] for level in Level] + [
-        [{"title": code, "valid_from": "2000-01-01", "valid_to": "2001-12-31"}]]
+    return (
+        [[], [{"title": code}], [{"title": other}]]
+        + [[{"title": code, "level": level.value, "valid_from": "2000-01-01"}] for level in Level]
+        + [[{"title": code, "valid_from": "2000-01-01", "valid_to": "2001-12-31"}]]
+    )
 
 
 def _valid(name: str, values: list[Any]) -> list[Any]:
@@ -205,5 +211,5 @@ def _as_of_candidates(pack: RulePack) -> list[date]:
             if edge is not None:
                 days.update(edge + timedelta(days=d) for d in (-1, 0, 1))
     edges = sorted(d for d in days if d <= date.today())
-    middles = [a + (b - a) / 2 for a, b in zip(edges, edges[1:])]
+    middles = [a + (b - a) / 2 for a, b in itertools.pairwise(edges)]
     return sorted(set(edges + middles))

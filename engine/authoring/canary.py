@@ -5,6 +5,7 @@ A pack that loads (types checked) and lints clean could still fail on some firm 
 it on the pack's own boundary profiles (engine.authoring.boundaries) and the shipped examples,
 one by one and as a batch; any rule that fails refuses the pack, naming the rule's file:line.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,8 @@ from engine.model.profile import EnterpriseProfile, ProfileInputError, parse_pro
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CASES, SEED = 40, 12
-BATCH_DAYS = 3              # the batch runs once per as-of date: on the dates with most cases
-_PASSED: set[str] = set()   # pack hashes this process has already tried: a canary runs once per pack
+BATCH_DAYS = 3  # the batch runs once per as-of date: on the dates with most cases
+_PASSED: set[str] = set()  # pack hashes this process has already tried: a canary runs once per pack
 
 
 def example_profiles(folder: Path = EXAMPLES) -> list[EnterpriseProfile]:
@@ -45,8 +46,12 @@ def cases(pack: RulePack, n: int = CASES, seed: int = SEED) -> list[tuple[Enterp
 
 def issue(pack: RulePack, ident: str, message: str, how: str) -> RuleIssue:
     file, line = pack.origin.get(ident, ("?", None))
-    return RuleIssue(file, line, f"运行检查失败（{how}）：规则 {ident} 无法计算：{message}"
-                                 f" / canary failed ({how}): rule {ident} cannot be computed: {message}")
+    return RuleIssue(
+        file,
+        line,
+        f"运行检查失败（{how}）：规则 {ident} 无法计算：{message}"
+        f" / canary failed ({how}): rule {ident} cannot be computed: {message}",
+    )
 
 
 def canary(pack: RulePack) -> list[RuleIssue]:
@@ -54,6 +59,7 @@ def canary(pack: RulePack) -> list[RuleIssue]:
     if pack.hash in _PASSED:
         return []
     from engine.batch.vectorized import BatchEvaluation, columns_from_profiles  # numpy/pandas: only when reloading
+
     found: dict[str, RuleIssue] = {}
     by_day: dict[date, list[EnterpriseProfile]] = defaultdict(list)
     for profile, day in cases(pack):

@@ -1,4 +1,5 @@
 """Commands for policy authors: `ipcheck rules diff` and `ipcheck rules test`."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,20 @@ from typing import Any
 
 import click
 
-from engine.authoring.diff import DiffInputError, build_report, generate_population, read_population, render_html, resolve_rules, \
-    write_xlsx
+from engine.authoring.diff import (
+    DiffInputError,
+    build_report,
+    generate_population,
+    read_population,
+    render_html,
+    resolve_rules,
+    write_xlsx,
+)
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 
 EXIT_INPUT, EXIT_RULES = 2, 3
 HERE = Path(__file__).resolve().parent
-FEATURE_TESTS, FEATURE_CONFIG = HERE / "feature_tests.py", HERE / "feature_tests.ini"   # shipped with the package
+FEATURE_TESTS, FEATURE_CONFIG = HERE / "feature_tests.py", HERE / "feature_tests.ini"  # shipped with the package
 DEFAULT_FEATURES = (HERE.parent / "features").resolve()
 
 
@@ -40,19 +48,41 @@ def _load(spec: str, folder: Path) -> RulePack:
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--population", type=click.Path(path_type=Path), default=None,
-              help="Applicants: JSON list or CSV (English or Chinese headers); default: a generated population")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Evaluation date YYYY-MM-DD (default today) / 评估日期")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Write a report: .html, .xlsx or .json")
+@click.option(
+    "--population",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Applicants: JSON list or CSV (English or Chinese headers); default: a generated population",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Evaluation date YYYY-MM-DD (default today) / 评估日期",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), default=None, help="Write a report: .html, .xlsx or .json"
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--size", default=1000, show_default=True, help="Rows of the generated population")
 @click.option("--seed", default=7, show_default=True, help="Seed of the generated population")
 @click.option("--examples", default=5, show_default=True, help="Example rows per policy")
 @click.option("--all", "everything", is_flag=True, help="Every policy, not only those that changed / 显示全部政策")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="报告语言 / language")
-def diff_command(old: str, new: str, population: Path | None, as_of: Any, output: Path | None, as_json: bool,
-                 size: int, seed: int, examples: int, everything: bool, lang: str) -> None:
+def diff_command(
+    old: str,
+    new: str,
+    population: Path | None,
+    as_of: Any,
+    output: Path | None,
+    as_json: bool,
+    size: int,
+    seed: int,
+    examples: int,
+    everything: bool,
+    lang: str,
+) -> None:
     """Compare rule packs OLD and NEW (folders or git:REV) / 比较两版规则及其对申请人的影响"""
     day = as_of.date() if as_of else date.today()
     with ExitStack() as stack:
@@ -77,8 +107,13 @@ def diff_command(old: str, new: str, population: Path | None, as_of: Any, output
 
 
 @click.command("test", context_settings={"ignore_unknown_options": True})
-@click.option("--features", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_FEATURES,
-              show_default="the shipped features", help="Folder of .feature files / 场景目录")
+@click.option(
+    "--features",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=DEFAULT_FEATURES,
+    show_default="the shipped features",
+    help="Folder of .feature files / 场景目录",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[FOLDER] [PYTEST_ARGS]...")
 def test_command(features: Path, args: tuple[str, ...]) -> None:
     """Run the Chinese Gherkin features against FOLDER (default: the shipped pack); the other
@@ -90,21 +125,46 @@ def test_command(features: Path, args: tuple[str, ...]) -> None:
     pack = _load(str(folder), folder)
     click.echo(f"规则测试 / rule tests: {folder} (pack {pack.hash})")
     # Only pytest-bdd is needed: skipping the other plugins' start-up makes the run several times faster.
-    env = os.environ | {"IPCHECK_RULES_DIR": str(folder.resolve()), "IPCHECK_FEATURES_DIR": str(features.resolve()),
-                        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = os.environ | {
+        "IPCHECK_RULES_DIR": str(folder.resolve()),
+        "IPCHECK_FEATURES_DIR": str(features.resolve()),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
     # Scenarios tagged @authoring exercise these tools themselves (and would run this command again).
     with tempfile.TemporaryDirectory() as scratch:
         report = Path(scratch) / "failures.jsonl"
-        cmd = [sys.executable, "-m", "pytest", str(FEATURE_TESTS), "-c", str(FEATURE_CONFIG), "--rootdir", str(HERE),
-               "-p", "engine.authoring.feature_report", "-m", "not authoring", "-q", "--tb=no", "-rN", *pytest_args]
-        proc = subprocess.run(cmd, env=env | {"IPCHECK_FEATURE_REPORT": str(report)},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        records = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] \
-            if report.exists() else []
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(FEATURE_TESTS),
+            "-c",
+            str(FEATURE_CONFIG),
+            "--rootdir",
+            str(HERE),
+            "-p",
+            "engine.authoring.feature_report",
+            "-m",
+            "not authoring",
+            "-q",
+            "--tb=no",
+            "-rN",
+            *pytest_args,
+        ]
+        proc = subprocess.run(
+            cmd,
+            env=env | {"IPCHECK_FEATURE_REPORT": str(report)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        records = (
+            [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] if report.exists() else []
+        )
     failures = [r for r in records if r["kind"] == "failure"]
     counts = Counter(r["outcome"] for r in records if r["kind"] == "outcome")
     if proc.returncode not in (0, 1) or (proc.returncode == 1 and not failures):
-        click.echo(proc.stdout.rstrip())   # not a failing scenario (a collection error): show pytest's words
+        click.echo(proc.stdout.rstrip())  # not a failing scenario (a collection error): show pytest's words
     for failure in failures:
         click.echo(failure_text(failure, features.resolve().parent))
     click.echo(test_summary(counts["passed"], counts["failed"], proc.returncode))
@@ -117,9 +177,12 @@ def failure_text(failure: dict[str, Any], root: Path) -> str:
     path = Path(failure["feature"])
     shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     example = "，".join(f"{k} = {v}" for k, v in failure.get("example", {}).items())
-    return (f"✗ 未通过 FAILED {shown}:{failure['line']} 场景「{failure['scenario']}」"
-            + (f"（例子：{example}）" if example else "") + "\n"
-            f"    步骤：{failure['step']}\n    {failure['message']}")
+    return (
+        f"✗ 未通过 FAILED {shown}:{failure['line']} 场景「{failure['scenario']}」"
+        + (f"（例子：{example}）" if example else "")
+        + "\n"
+        f"    步骤：{failure['step']}\n    {failure['message']}"
+    )
 
 
 def test_summary(passed: int, failed: int, code: int) -> str:

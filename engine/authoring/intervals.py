@@ -4,11 +4,12 @@ Every analysis here over-approximates the values an expression can take, so what
 it proves impossible is impossible (sound), while some possible-looking values may
 in fact never occur.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 INF = math.inf
 
@@ -21,11 +22,11 @@ class Interval:
     hi_closed: bool = False
 
     @staticmethod
-    def point(value: float) -> "Interval":
+    def point(value: float) -> Interval:
         return Interval(value, value, True, True)
 
     @staticmethod
-    def closed(lo: float, hi: float) -> "Interval":
+    def closed(lo: float, hi: float) -> Interval:
         return Interval(lo, hi, lo > -INF, hi < INF)
 
     def empty(self) -> bool:
@@ -34,12 +35,12 @@ class Interval:
     def is_point(self) -> bool:
         return self.lo == self.hi and not self.empty()
 
-    def __and__(self, other: "Interval") -> "Interval":
+    def __and__(self, other: Interval) -> Interval:
         lo, lo_closed = max((self.lo, not self.lo_closed), (other.lo, not other.lo_closed))
         hi, hi_closed = min((self.hi, self.hi_closed), (other.hi, other.hi_closed))
         return Interval(lo, hi, not lo_closed, hi_closed)
 
-    def minus(self, other: "Interval") -> list["Interval"]:
+    def minus(self, other: Interval) -> list[Interval]:
         """self without other: at most two pieces."""
         if (self & other).empty():
             return [self]
@@ -80,11 +81,17 @@ def hull(items: Iterable[Interval]) -> Interval:
 
 def bound(op: str, value: float) -> Interval:
     """The values x with `x op value`."""
-    return {"ge": Interval(value, INF, True, False), "gt": Interval(value, INF, False, False),
-            "le": Interval(-INF, value, False, True), "lt": Interval(-INF, value, False, False),
-            ">=": Interval(value, INF, True, False), ">": Interval(value, INF, False, False),
-            "<=": Interval(-INF, value, False, True), "<": Interval(-INF, value, False, False),
-            "==": Interval.point(value)}[op]
+    return {
+        "ge": Interval(value, INF, True, False),
+        "gt": Interval(value, INF, False, False),
+        "le": Interval(-INF, value, False, True),
+        "lt": Interval(-INF, value, False, False),
+        ">=": Interval(value, INF, True, False),
+        ">": Interval(value, INF, False, False),
+        "<=": Interval(-INF, value, False, True),
+        "<": Interval(-INF, value, False, False),
+        "==": Interval.point(value),
+    }[op]
 
 
 def satisfying(op: str, other: Interval) -> Interval | None:

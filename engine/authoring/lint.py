@@ -9,24 +9,26 @@ The range analysis over-approximates what values can occur (profile constraints 
 as ge=0, parameter versions, derived facts), so "never" and "always" are proved, never
 guessed.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from annotated_types import Ge, Gt, Le, Lt
 
-from engine.language import expr as ex
 from engine.authoring.intervals import FULL, Interval, arith, bound, compare, covered_by, hull, satisfying, subtract
+from engine.language import expr as ex
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of, line_of, pack_files, read_yaml
-from engine.model.profile import FIELDS, field_kind
 from engine.language.rules import BracketTable, Condition, Policy
+from engine.model.profile import FIELDS, field_kind
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -49,6 +51,7 @@ class Finding:
 
 # --- where things are written ------------------------------------------------
 
+
 class Locator:
     """The raw YAML of every item, to point a finding at the line of a row or a condition."""
 
@@ -57,12 +60,14 @@ class Locator:
         for path in pack_files(pack.root):
             shown = str(path)
             raw = read_yaml(path, shown)
-            for section, items in (raw.items() if isinstance(raw, dict) else []):
+            for section, items in raw.items() if isinstance(raw, dict) else []:
                 for item in items if isinstance(items, list) else []:
                     if isinstance(item, dict) and "id" in item:
                         self.items.setdefault((section, item["id"]), []).append((shown, item))
 
-    def at(self, section: str, ident: str, loc: tuple[Any, ...] | list[Any] = (), version: int = 0) -> tuple[str, int | None]:
+    def at(
+        self, section: str, ident: str, loc: tuple[Any, ...] | list[Any] = (), version: int = 0
+    ) -> tuple[str, int | None]:
         found = self.items.get((section, ident), [])
         if not found:
             return "?", None
@@ -71,6 +76,7 @@ class Locator:
 
 
 # --- value ranges ---------------------------------------------------------------
+
 
 def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -122,8 +128,9 @@ class Ranges:
             result = self.of(self.pack.derived[name].formula.ast)  # type: ignore[union-attr]
         else:
             values = self.outputs(name)
-            result = hull(Interval.point(float(v)) for v in values) \
-                if values and all(_numeric(v) for v in values) else None
+            result = (
+                hull(Interval.point(float(v)) for v in values) if values and all(_numeric(v) for v in values) else None
+            )
         self._memo[name] = result
         return result
 
@@ -248,6 +255,7 @@ def condition_expr(cond: Condition) -> ex.Node:
 
 # --- the checks --------------------------------------------------------------------
 
+
 class Linter:
     def __init__(self, pack: RulePack) -> None:
         self.pack, self.where, self.ranges = pack, Locator(pack), Ranges(pack)
@@ -273,9 +281,13 @@ class Linter:
         for ident, param in self.pack.parameters.items():
             for n, version in enumerate(param.versions):
                 if not version.source.document.strip():
-                    self.add(self.where.at("parameters", ident, ["versions", n, "source"]), "error", "no-source",
-                             f"parameter {ident}: the version from {version.valid_from} cites no document",
-                             f"参数 {ident}：{version.valid_from} 起的版本未注明出处文件")
+                    self.add(
+                        self.where.at("parameters", ident, ["versions", n, "source"]),
+                        "error",
+                        "no-source",
+                        f"parameter {ident}: the version from {version.valid_from} cites no document",
+                        f"参数 {ident}：{version.valid_from} 起的版本未注明出处文件",
+                    )
 
     # brackets
     def bracket_tables(self) -> Iterator[tuple[str, str, list[Any], BracketTable]]:
@@ -304,27 +316,45 @@ class Linter:
                 reach = span & domain
                 fresh = _minus_all(reach, taken)
                 if span.empty():
-                    self.add(at, "error", "bracket-empty", f"{what}: row {n + 1} can never match: its bounds contradict",
-                             f"{what}：第 {n + 1} 行的上下限互相矛盾，永远不会匹配")
+                    self.add(
+                        at,
+                        "error",
+                        "bracket-empty",
+                        f"{what}: row {n + 1} can never match: its bounds contradict",
+                        f"{what}：第 {n + 1} 行的上下限互相矛盾，永远不会匹配",
+                    )
                 elif reach.empty():
-                    self.add(at, "error", "bracket-unreachable",
-                             f"{what}: row {n + 1} {span} can never match: the value is always in {domain}",
-                             f"{what}：第 {n + 1} 行 {span} 永远不会匹配，取值范围为 {domain}")
+                    self.add(
+                        at,
+                        "error",
+                        "bracket-unreachable",
+                        f"{what}: row {n + 1} {span} can never match: the value is always in {domain}",
+                        f"{what}：第 {n + 1} 行 {span} 永远不会匹配，取值范围为 {domain}",
+                    )
                 elif not fresh:
-                    self.add(at, "error", "bracket-shadowed",
-                             f"{what}: row {n + 1} {span} can never match: earlier rows take all its values (first match wins)",
-                             f"{what}：第 {n + 1} 行 {span} 永远不会匹配，其取值已全被前面的行占用（按顺序首个匹配生效）")
+                    self.add(
+                        at,
+                        "error",
+                        "bracket-shadowed",
+                        f"{what}: row {n + 1} {span} can never match: earlier rows take all its values (first match wins)",
+                        f"{what}：第 {n + 1} 行 {span} 永远不会匹配，其取值已全被前面的行占用（按顺序首个匹配生效）",
+                    )
                 else:
                     self.check_overlap(at, what, n, reach, table, domain)
                 taken.append(span)
             if table.otherwise is None:
                 for gap in _minus_all(domain, taken):
-                    self.add(self.where.at(section, ident, loc), "warning", "bracket-gap",
-                             f"{what}: values in {gap} match no row and there is no `otherwise`: the result is unknown",
-                             f"{what}：取值在 {gap} 时没有匹配的行，也没有 otherwise，结果为未知")
+                    self.add(
+                        self.where.at(section, ident, loc),
+                        "warning",
+                        "bracket-gap",
+                        f"{what}: values in {gap} match no row and there is no `otherwise`: the result is unknown",
+                        f"{what}：取值在 {gap} 时没有匹配的行，也没有 otherwise，结果为未知",
+                    )
 
-    def check_overlap(self, at: tuple[str, int | None], what: str, n: int, reach: Interval,
-                      table: BracketTable, domain: Interval) -> None:
+    def check_overlap(
+        self, at: tuple[str, int | None], what: str, n: int, reach: Interval, table: BracketTable, domain: Interval
+    ) -> None:
         """A row partly covered by an earlier one (a later row containing an earlier one is the usual cascade)."""
         for m, earlier in enumerate(table.rows[:n]):
             span = FULL
@@ -332,9 +362,13 @@ class Linter:
                 span = span & bound(op, value)
             common = span & reach
             if not common.empty() and not covered_by(span & domain, reach):
-                self.add(at, "warning", "bracket-overlap",
-                         f"{what}: rows {m + 1} and {n + 1} overlap on {common}; row {m + 1} wins there",
-                         f"{what}：第 {m + 1} 行与第 {n + 1} 行在 {common} 重叠，按顺序由第 {m + 1} 行生效")
+                self.add(
+                    at,
+                    "warning",
+                    "bracket-overlap",
+                    f"{what}: rows {m + 1} and {n + 1} overlap on {common}; row {m + 1} wins there",
+                    f"{what}：第 {m + 1} 行与第 {n + 1} 行在 {common} 重叠，按顺序由第 {m + 1} 行生效",
+                )
 
     # conditions
     def when_expressions(self) -> Iterator[tuple[tuple[str, int | None], str, ex.Node]]:
@@ -349,7 +383,11 @@ class Linter:
                             at = self.where.at("scorecards", ident, ["groups", g, "indicators", i, key, k, "when"])
                             yield at, f"{ident}.{ind.id} {key} {k + 1}", item.when.ast
             for r, route in enumerate(card.direct_routes):
-                yield self.where.at("scorecards", ident, ["direct_routes", r, "when"]), f"{ident}.{route.id}", route.when.ast
+                yield (
+                    self.where.at("scorecards", ident, ["direct_routes", r, "when"]),
+                    f"{ident}.{route.id}",
+                    route.when.ast,
+                )
 
     def check_conditions(self) -> None:
         for at, what, node in self.when_expressions():
@@ -367,22 +405,39 @@ class Linter:
             return result
         key = "all" if cond.all is not None else "any" if cond.any is not None else "not"
         kids = cond.children()
-        parts = [self.check_tree(ident, version, kid, [*loc, key] + ([n] if key != "not" else []),
-                                 f"{cond.id or path}.{n + 1}") for n, kid in enumerate(kids)]
+        parts = [
+            self.check_tree(
+                ident, version, kid, [*loc, key] + ([n] if key != "not" else []), f"{cond.id or path}.{n + 1}"
+            )
+            for n, kid in enumerate(kids)
+        ]
         result = self.ranges.outcomes(condition_expr(cond))
         if result != BOTH and result not in parts and not (key == "not" and parts[0] != BOTH):
             self.report_truth(at, what, result, jointly=True)
         return result
 
-    def report_truth(self, at: tuple[str, int | None], what: str, result: frozenset[bool], jointly: bool = False) -> None:
+    def report_truth(
+        self, at: tuple[str, int | None], what: str, result: frozenset[bool], jointly: bool = False
+    ) -> None:
         if result == frozenset({False}):
-            together_en, together_zh = (" (its parts contradict each other)", "（其各部分互相矛盾）") if jointly else ("", "")
-            self.add(at, "error", "never-holds", f"{what}: can never hold given the facts' ranges{together_en}",
-                     f"{what}：按各事实的取值范围永远不可能成立{together_zh}")
+            together_en, together_zh = (
+                (" (its parts contradict each other)", "（其各部分互相矛盾）") if jointly else ("", "")
+            )
+            self.add(
+                at,
+                "error",
+                "never-holds",
+                f"{what}: can never hold given the facts' ranges{together_en}",
+                f"{what}：按各事实的取值范围永远不可能成立{together_zh}",
+            )
         elif result == frozenset({True}):
-            self.add(at, "warning", "always-holds",
-                     f"{what}: always holds once its facts are known (it only makes them required)",
-                     f"{what}：只要相关事实已知就必然成立（实际作用仅是要求提供这些事实）")
+            self.add(
+                at,
+                "warning",
+                "always-holds",
+                f"{what}: always holds once its facts are known (it only makes them required)",
+                f"{what}：只要相关事实已知就必然成立（实际作用仅是要求提供这些事实）",
+            )
 
     # effective periods
     def reads(self, policy: Policy) -> dict[str, list[str]]:
@@ -406,62 +461,105 @@ class Linter:
             for v, policy in enumerate(versions):
                 period = (policy.valid_from, policy.valid_to or date.max)
                 for name, path in self.reads(policy).items():
-                    spans = self.pack.parameters[name].versions if name in self.pack.parameters else self.pack.policies[name]
+                    spans = (
+                        self.pack.parameters[name].versions
+                        if name in self.pack.parameters
+                        else self.pack.policies[name]
+                    )
                     gaps = _date_gaps(period, [(s.valid_from, s.valid_to or date.max) for s in spans])
                     if gaps:
                         self.report_period(self.where.at("policies", ident, [], v), policy, name, path, gaps, period)
 
-    def report_period(self, at: tuple[str, int | None], policy: Policy, name: str, path: list[str],
-                      gaps: list[tuple[date, date]], period: tuple[date, date]) -> None:
+    def report_period(
+        self,
+        at: tuple[str, int | None],
+        policy: Policy,
+        name: str,
+        path: list[str],
+        gaps: list[tuple[date, date]],
+        period: tuple[date, date],
+    ) -> None:
         kind_en, kind_zh = ("parameter", "参数") if name in self.pack.parameters else ("policy", "政策")
         via = f" (via {' → '.join(path)})" if len(path) > 1 else ""
         shown = ", ".join(_days(g) for g in gaps)
         whole = gaps == [period]
-        self.add(at, "error" if whole else "warning", "out-of-period",
-                 f"{policy.id} (in force {_days(period)}) reads {kind_en} {name}{via}, which is not in force on {shown}",
-                 f"{policy.id}（有效期 {_days(period)}）引用的{kind_zh} {name}{via} 在 {shown} 不在有效期内")
+        self.add(
+            at,
+            "error" if whole else "warning",
+            "out-of-period",
+            f"{policy.id} (in force {_days(period)}) reads {kind_en} {name}{via}, which is not in force on {shown}",
+            f"{policy.id}（有效期 {_days(period)}）引用的{kind_zh} {name}{via} 在 {shown} 不在有效期内",
+        )
 
     # exclusive groups
     def check_exclusive(self) -> None:
         for group in self.pack.exclusive.values():
             at = self.pack.origin[f"exclusive:{group.id}"]
             for a, b in itertools.combinations(group.policies, 2):
-                pairs = [(p, q) for p in self.pack.policies[a] for q in self.pack.policies[b]
-                         if p.benefits and q.benefits and _overlap((p.valid_from, p.valid_to or date.max),
-                                                                 (q.valid_from, q.valid_to or date.max))]
-                if any(self.ranges.combine((condition_expr(p.conditions), condition_expr(q.conditions)), True)
-                       != frozenset({False}) for p, q in pairs):
-                    amounts = "; ".join(f"{p.id}: {', '.join(b.amount.text for b in p.benefits if b.amount) or '-'}"
-                                        for p in (pairs[0][0], pairs[0][1]))
-                    self.add(at, "info", "exclusive-overlap",
-                             f"{group.id}: {a} and {b} may not be combined (不重复享受) but a firm can be eligible for both "
-                             f"(amounts {amounts}); the evaluator reports both, officers must apply the rule",
-                             f"{group.id}：{a} 与 {b} 不重复享受，但同一企业可能同时符合（金额 {amounts}）；"
-                             "评估结果会同时列出两者，须由经办人员按规定择一")
+                pairs = [
+                    (p, q)
+                    for p in self.pack.policies[a]
+                    for q in self.pack.policies[b]
+                    if p.benefits
+                    and q.benefits
+                    and _overlap((p.valid_from, p.valid_to or date.max), (q.valid_from, q.valid_to or date.max))
+                ]
+                if any(
+                    self.ranges.combine((condition_expr(p.conditions), condition_expr(q.conditions)), True)
+                    != frozenset({False})
+                    for p, q in pairs
+                ):
+                    amounts = "; ".join(
+                        f"{p.id}: {', '.join(b.amount.text for b in p.benefits if b.amount) or '-'}"
+                        for p in (pairs[0][0], pairs[0][1])
+                    )
+                    self.add(
+                        at,
+                        "info",
+                        "exclusive-overlap",
+                        f"{group.id}: {a} and {b} may not be combined (不重复享受) but a firm can be eligible for both "
+                        f"(amounts {amounts}); the evaluator reports both, officers must apply the rule",
+                        f"{group.id}：{a} 与 {b} 不重复享受，但同一企业可能同时符合（金额 {amounts}）；"
+                        "评估结果会同时列出两者，须由经办人员按规定择一",
+                    )
 
     # unused
     def check_unused(self) -> None:
         read: set[str] = set()
-        for item in [*self.pack.derived.values(), *self.pack.scorecards.values(),
-                     *(p for versions in self.pack.policies.values() for p in versions)]:
+        for item in [
+            *self.pack.derived.values(),
+            *self.pack.scorecards.values(),
+            *(p for versions in self.pack.policies.values() for p in versions),
+        ]:
             read |= {n.removesuffix("_passed") for n in dependencies(item)}
         by_code = {k for k, p in self.pack.parameters.items() if p.read_by}
         for ident in sorted(set(self.pack.parameters) - read - by_code):
-            self.add(self.where.at("parameters", ident), "warning", "unused",
-                     f"parameter {ident} is not read by any rule", f"参数 {ident} 未被任何规则引用")
+            self.add(
+                self.where.at("parameters", ident),
+                "warning",
+                "unused",
+                f"parameter {ident} is not read by any rule",
+                f"参数 {ident} 未被任何规则引用",
+            )
         for ident in sorted(set(self.pack.derived) - read):
-            self.add(self.where.at("derived", ident), "info", "unused",
-                     f"derived fact {ident} is not read by any rule (it is still computed and reported)",
-                     f"派生事实 {ident} 未被任何规则引用（仍会计算并列入结果）")
-
+            self.add(
+                self.where.at("derived", ident),
+                "info",
+                "unused",
+                f"derived fact {ident} is not read by any rule (it is still computed and reported)",
+                f"派生事实 {ident} 未被任何规则引用（仍会计算并列入结果）",
+            )
 
     # overflow
     def check_overflow(self) -> None:
         """Arithmetic whose range reaches past OVERFLOW: an error if every value does, a warning if some
         bounded inputs can (unbounded facts are not flagged: the evaluator turns a non-finite result into
         an `error` decision for that firm)."""
-        items = [*self.pack.derived.values(), *self.pack.scorecards.values(),
-                 *(p for versions in self.pack.policies.values() for p in versions)]
+        items = [
+            *self.pack.derived.values(),
+            *self.pack.scorecards.values(),
+            *(p for versions in self.pack.policies.values() for p in versions),
+        ]
         for item in items:
             file, _ = self.pack.origin[item.id]
             for expression in expressions_of(item):
@@ -474,11 +572,21 @@ class Linter:
             return
         beyond = Interval(-OVERFLOW, OVERFLOW, True, True)
         if (reach & beyond).empty():
-            self.add(at, "error", "overflow", f"{ident}: `{text}` is always beyond ±{OVERFLOW:g} ({reach})",
-                     f"{ident}：`{text}` 的结果总是超出 ±{OVERFLOW:g}（{reach}）")
+            self.add(
+                at,
+                "error",
+                "overflow",
+                f"{ident}: `{text}` is always beyond ±{OVERFLOW:g} ({reach})",
+                f"{ident}：`{text}` 的结果总是超出 ±{OVERFLOW:g}（{reach}）",
+            )
         elif math.isfinite(reach.lo) and math.isfinite(reach.hi) and not covered_by(reach, beyond):
-            self.add(at, "warning", "overflow", f"{ident}: `{text}` can reach {reach}, beyond ±{OVERFLOW:g}",
-                     f"{ident}：`{text}` 的结果可达 {reach}，超出 ±{OVERFLOW:g}")
+            self.add(
+                at,
+                "warning",
+                "overflow",
+                f"{ident}: `{text}` can reach {reach}, beyond ±{OVERFLOW:g}",
+                f"{ident}：`{text}` 的结果可达 {reach}，超出 ±{OVERFLOW:g}",
+            )
 
 
 ACK = re.compile(r"#\s*lint-ok:\s*([\w\-, ]+)")
@@ -493,8 +601,14 @@ def acknowledged(finding: Finding) -> Finding:
     found = ACK.search(text)
     if found is None or finding.code not in {c.strip() for c in found.group(1).split(",")}:
         return finding
-    return Finding(finding.file, finding.line, "info", finding.code, finding.en + " (acknowledged in the rule file)",
-                   finding.zh + "（已在规则文件中确认）")
+    return Finding(
+        finding.file,
+        finding.line,
+        "info",
+        finding.code,
+        finding.en + " (acknowledged in the rule file)",
+        finding.zh + "（已在规则文件中确认）",
+    )
 
 
 def _source_lines(file: str) -> list[str]:
@@ -508,8 +622,11 @@ def summary(errors: int, warnings: int, infos: int) -> str:
     """The closing line of `ipcheck rules lint`, Chinese first."""
     counts = f"{errors} 个错误，" + (f"{warnings} 个警告，" if warnings else "") + f"{infos} 个提示"
     counts_en = f"{errors} error(s), " + (f"{warnings} warning(s), " if warnings else "") + f"{infos} note(s)"
-    return (f"规则检查通过：{counts} / lint passed: {counts_en}" if not errors
-            else f"规则检查未通过：{counts} / lint failed: {counts_en}")
+    return (
+        f"规则检查通过：{counts} / lint passed: {counts_en}"
+        if not errors
+        else f"规则检查未通过：{counts} / lint failed: {counts_en}"
+    )
 
 
 def _minus_all(domain: Interval, spans: list[Interval]) -> list[Interval]:

@@ -5,6 +5,7 @@ They ship with the product so that `ipcheck rules test` works wherever ipcheck i
 import them in tests/conftest.py. Steps speak the profile's Chinese labels and the pack's
 Chinese names, so a policy author can write scenarios without touching Python.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,10 @@ from engine.evaluate.evaluator import evaluate
 from engine.evaluate.strength import enrich
 from engine.language.loader import DEFAULT_RULES, RulePack, load_pack
 from engine.model.profile import FIELDS, KEY_BY_LABEL, TITLES, parse_profile
-from engine.model.words import STATUS_SHORT_ZH
 from engine.model.results import Assessment, ConditionResult, ScorecardResult
+from engine.model.words import STATUS_SHORT_ZH
 
-STATUS_ZH = {zh: status for status, zh in STATUS_SHORT_ZH.items()}   # as scenarios write them
+STATUS_ZH = {zh: status for status, zh in STATUS_SHORT_ZH.items()}  # as scenarios write them
 SIZE_ZH = {"大型": "large", "中型": "medium", "小型": "small", "微型": "micro"}
 UNKNOWN = {"", "未知", "缺失", "—"}  # "—": not given (e.g. no award, so no level)
 
@@ -137,6 +138,7 @@ def benefit_amount(outcome: dict[str, Assessment], pack: RulePack, name: str, am
     else:
         assert known and sum(known) == pytest.approx(float(amount)), (known, decision.reasons.zh)
 
+
 @then(parsers.parse('"{name}" 的补助最高为 "{amount}"'))
 def benefit_up_to(outcome: dict[str, Assessment], pack: RulePack, name: str, amount: str) -> None:
     """Total of the "up to N" ceilings (万元), which are never amounts; 无 = none."""
@@ -148,6 +150,7 @@ def benefit_up_to(outcome: dict[str, Assessment], pack: RulePack, name: str, amo
     else:
         assert caps and sum(caps) == pytest.approx(float(amount)), (caps, decision.reasons.zh)
 
+
 @then(parsers.parse('"{title}" 列为可咨询，咨询 "{ask}"'))
 def listed_to_ask(outcome: dict[str, Assessment], title: str, ask: str) -> None:
     """An information entry (no conditions to check), by Chinese title; never a decision."""
@@ -157,7 +160,9 @@ def listed_to_ask(outcome: dict[str, Assessment], title: str, ask: str) -> None:
     assert ask in entry.ask.zh, entry.ask.zh
     assert all(d.title.zh != title for d in result.decisions)
 
+
 # --- IP strength (features/知识产权实力.feature) -----------------------------------------------
+
 
 @when(parsers.parse('按 "{day}" 评估知识产权实力'))
 def assess_strength_on(firm: dict[str, Any], outcome: dict[str, Assessment], pack: RulePack, day: str) -> None:
@@ -236,8 +241,11 @@ def _assert_points(got: Any, points: str, what: str) -> None:
 @then(parsers.parse('"{card}" 总分为 "{points}"'))
 def scorecard_total(outcome: dict[str, Assessment], pack: RulePack, card: str, points: str) -> None:
     result = _card(outcome, pack, card)
-    _assert_points(result if "–" not in points else SimpleNamespace(points=result.total, low=result.low,
-                                                                     high=result.high), points, card)
+    _assert_points(
+        result if "–" not in points else SimpleNamespace(points=result.total, low=result.low, high=result.high),
+        points,
+        card,
+    )
 
 
 @then(parsers.parse('"{card}" 中 "{part}" 得 "{points}" 分'))

@@ -12,13 +12,14 @@
   record becomes a row of blank cells with a `problem` (the chunk reader marks it invalid, with
   its row number) and the rest is screened.
 """
+
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -28,8 +29,8 @@ import pyarrow.csv as pacsv
 from engine.batch.table_error import TableError
 
 DELIMITERS = (",", ";", "\t", "|")
-MAX_CELL = 32_767                    # Excel's own limit on a cell's characters
-PROBLEM = "problem"                  # the extra column naming what is wrong with a record
+MAX_CELL = 32_767  # Excel's own limit on a cell's characters
+PROBLEM = "problem"  # the extra column naming what is wrong with a record
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
@@ -44,7 +45,7 @@ def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
     text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(head, final=False)
     bad = text.count("\ufffd")
     wide = sum(1 for ch in text if ord(ch) > 127) - bad
-    return "utf-8" if bad == 0 or bad * 100 < wide else "gb18030"   # a few stray bytes stay bad rows
+    return "utf-8" if bad == 0 or bad * 100 < wide else "gb18030"  # a few stray bytes stay bad rows
 
 
 def text_of(path: Path, encoding: str) -> io.TextIOWrapper:
@@ -69,13 +70,13 @@ def first_records(path: Path, encoding: str, n: int = 12) -> list[str]:
 
 def delimiter_of(lines: list[str]) -> str:
     """The delimiter that splits some line (the header, under any title rows) into the most cells."""
-    counts = {d: max((len(next(csv.reader([line], delimiter=d), [])) for line in lines), default=0)
-              for d in DELIMITERS}
+    counts = {d: max((len(next(csv.reader([line], delimiter=d), [])) for line in lines), default=0) for d in DELIMITERS}
     return max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d)))
 
 
-def csv_chunks(path: Path, chunk_rows: int, header_at: int, delimiter: str,
-               encoding: str) -> Iterator[tuple[list[str], pa.Table]]:
+def csv_chunks(
+    path: Path, chunk_rows: int, header_at: int, delimiter: str, encoding: str
+) -> Iterator[tuple[list[str], pa.Table]]:
     """(headers, table) per chunk; the header is record `header_at` (0-based, title rows above it)."""
     with text_of(path, encoding) as handle:
         records = csv.reader(handle, delimiter=delimiter)
@@ -85,8 +86,10 @@ def csv_chunks(path: Path, chunk_rows: int, header_at: int, delimiter: str,
     if not any(h.strip() for h in headers):
         raise TableError(f"{path}: no header row", f"{path}：缺少表头行")
     if undecodable(headers):
-        raise TableError(f"{path}: the header row is not {encoding} text; save the file as UTF-8 or GBK",
-                         f"{path}：表头行不是 {encoding} 编码的文本，请另存为 UTF-8 或 GBK")
+        raise TableError(
+            f"{path}: the header row is not {encoding} text; save the file as UTF-8 or GBK",
+            f"{path}：表头行不是 {encoding} 编码的文本，请另存为 UTF-8 或 GBK",
+        )
     done = 0
     try:
         for table in fast(path, chunk_rows, header_at + 1, delimiter, encoding, len(headers)):
@@ -94,9 +97,10 @@ def csv_chunks(path: Path, chunk_rows: int, header_at: int, delimiter: str,
             yield headers, table
         return
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        pass                         # a record pyarrow cannot take: go on record by record from here
-    yield from ((headers, t) for t in careful(path, chunk_rows, header_at + 1 + done, delimiter, encoding,
-                                              len(headers)))
+        pass  # a record pyarrow cannot take: go on record by record from here
+    yield from (
+        (headers, t) for t in careful(path, chunk_rows, header_at + 1 + done, delimiter, encoding, len(headers))
+    )
 
 
 def fast(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, width: int) -> Iterator[pa.Table]:
@@ -104,11 +108,17 @@ def fast(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, 
     names = [f"c{i}" for i in range(width)]
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, encoding=encoding,
-                                       block_size=max(1 << 20, chunk_rows * 200)),
+        read_options=pacsv.ReadOptions(
+            column_names=names, skip_rows=skip, encoding=encoding, block_size=max(1 << 20, chunk_rows * 200)
+        ),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
-                                             strings_can_be_null=True, quoted_strings_can_be_null=True))
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
     pending: list[pa.RecordBatch] = []
     count = 0
     for batch in reader:
@@ -129,12 +139,11 @@ def _long(column: pa.Array) -> bool:
     return biggest is not None and biggest > MAX_CELL
 
 
-def careful(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str,
-            width: int) -> Iterator[pa.Table]:
+def careful(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, width: int) -> Iterator[pa.Table]:
     """Record by record from record `skip`: bad records become blank rows with a `problem`."""
     rows: list[list[str | None]] = []
     problems: list[str | None] = []
-    blank_run: list[int] = []            # blank records, kept only if a record follows them
+    blank_run: list[int] = []  # blank records, kept only if a record follows them
     with text_of(path, encoding) as handle:
         records = csv.reader(handle, delimiter=delimiter)
         for _ in range(skip):
@@ -142,7 +151,7 @@ def careful(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: st
         while True:
             try:
                 cells = next(records, None)
-            except csv.Error:            # e.g. a cell over the csv module's field limit
+            except csv.Error:  # e.g. a cell over the csv module's field limit
                 cells, problem = None, "too_long"
             else:
                 if cells is None:
@@ -193,8 +202,16 @@ def problem_words(code: str) -> tuple[str, str]:
     """(zh, en) for a problem code."""
     kind, *rest = code.split(":")
     if kind == "cells":
-        return (f"该行有 {rest[0]} 个单元格，表头有 {rest[1]} 列，整行未读取",
-                f"the row has {rest[0]} cells and the header {rest[1]} columns; the row was not read")
+        return (
+            f"该行有 {rest[0]} 个单元格，表头有 {rest[1]} 列，整行未读取",
+            f"the row has {rest[0]} cells and the header {rest[1]} columns; the row was not read",
+        )
     if kind == "undecodable":
-        return (f"该行含有非 {rest[0]} 编码的字节，整行未读取", f"the row has bytes that are not {rest[0]}; the row was not read")
-    return (f"该行有单元格超过 {MAX_CELL} 个字符，整行未读取", f"a cell of the row is over {MAX_CELL} characters; the row was not read")
+        return (
+            f"该行含有非 {rest[0]} 编码的字节，整行未读取",
+            f"the row has bytes that are not {rest[0]}; the row was not read",
+        )
+    return (
+        f"该行有单元格超过 {MAX_CELL} 个字符，整行未读取",
+        f"a cell of the row is over {MAX_CELL} characters; the row was not read",
+    )

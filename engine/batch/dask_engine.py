@@ -7,6 +7,7 @@ in itself and its chunk screener (this module does not import engine.batch.scree
 input order and the caller numbers their rows, flags duplicates, ranks and writes, exactly as
 for the local engine.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,12 @@ import pyarrow as pa
 
 from engine.batch.tabular import TableError, detect_encoding, read_chunks
 
-ScreenTable = Callable[[Any, pa.Table], Any]   # (plan, cells) -> a screened part, rows numbered from the first
+ScreenTable = Callable[[Any, pa.Table], Any]  # (plan, cells) -> a screened part, rows numbered from the first
 
 
 class Screener(Protocol):
     """What the Dask engine needs of a screening run (engine.batch.screen.Screening)."""
+
     chunk_rows: int
     scheduler: str | None
 
@@ -49,8 +51,16 @@ def read_frame(source: Path, chunk_rows: int) -> tuple[Any, list[str]]:
     headers = next(iter(read_chunks(source, 1)), ([], None))[0]
     names = [f"c{i}" for i in range(len(headers))]
     if suffix == ".csv":
-        frame = dd.read_csv(source, dtype=str, keep_default_na=False, na_values=[""], encoding=detect_encoding(source),
-                            header=0, names=names, blocksize=max(1 << 14, chunk_rows * 200))
+        frame = dd.read_csv(
+            source,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding=detect_encoding(source),
+            header=0,
+            names=names,
+            blocksize=max(1 << 14, chunk_rows * 200),
+        )
     else:
         frame = dd.read_parquet(source)
     return frame, headers
@@ -65,8 +75,10 @@ def client(scheduler: str | None) -> Iterator[Any]:
         with Client(scheduler) as c:
             yield c
         return
-    with LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=":0") as cluster, \
-            Client(cluster) as c:
+    with (
+        LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster) as c,
+    ):
         yield c
 
 
@@ -75,8 +87,10 @@ def dask_parts(screening: Screener, source: Path, screen_table: ScreenTable) -> 
     try:
         import dask
     except ImportError:
-        raise TableError("--engine dask needs dask: pip install 'ipcheck[dask]'",
-                         "--engine dask 需要安装 dask：pip install 'ipcheck[dask]'") from None
+        raise TableError(
+            "--engine dask needs dask: pip install 'ipcheck[dask]'",
+            "--engine dask 需要安装 dask：pip install 'ipcheck[dask]'",
+        ) from None
     frame, headers = read_frame(source, screening.chunk_rows)
     plan = screening.plan(headers)
     tasks = [dask.delayed(screen_frame)(screen_table, plan, partition) for partition in frame.to_delayed()]

@@ -9,6 +9,7 @@ numbers, contacts, remarks) are read past on purpose. Anything else is an unknow
 run stops naming it with the closest field names, unless the caller accepts ignoring it, and
 then it is still listed. Blank and repeated headers are named too.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -39,14 +40,50 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 # Columns officers' forms carry that are no profile facts: read past, on purpose.
-IGNORED = frozenset({"序号", "编号", "备注", "说明", "联系人", "联系电话", "手机", "手机号码", "电话", "邮箱",
-                     "电子邮箱", "地址", "注册地址", "通讯地址", "填表人", "填报人", "填报日期", "经办人",
-                     "no", "no.", "remark", "remarks", "contact", "phone", "email", "address"})
+IGNORED = frozenset(
+    {
+        "序号",
+        "编号",
+        "备注",
+        "说明",
+        "联系人",
+        "联系电话",
+        "手机",
+        "手机号码",
+        "电话",
+        "邮箱",
+        "电子邮箱",
+        "地址",
+        "注册地址",
+        "通讯地址",
+        "填表人",
+        "填报人",
+        "填报日期",
+        "经办人",
+        "no",
+        "no.",
+        "remark",
+        "remarks",
+        "contact",
+        "phone",
+        "email",
+        "address",
+    }
+)
 
 # 万元 per declared unit (money fields are in 万元).
 MONEY_UNITS: dict[str, float] = {"元": 1e-4, "人民币元": 1e-4, "千元": 0.1, "万元": 1.0, "万": 1.0, "亿元": 1e4}
-_UNIT_WORDS = {"人": ("人", "名", "个"), "件": ("件", "个", "项"), "项": ("项", "个", "件"), "次": ("次",),
-               "年": ("年",), "家": ("家", "个"), "级": ("级",), "分": ("分",), "名": ("名",)}
+_UNIT_WORDS = {
+    "人": ("人", "名", "个"),
+    "件": ("件", "个", "项"),
+    "项": ("项", "个", "件"),
+    "次": ("次",),
+    "年": ("年",),
+    "家": ("家", "个"),
+    "级": ("级",),
+    "分": ("分",),
+    "名": ("名",),
+}
 _TRAILING_UNIT = re.compile(r"^(?P<name>.+?)[(\[【]\s*(?:单位[:：]?)?\s*(?P<unit>[^()\[\]【】]{1,6})\s*[)\]】]$")
 _UNIT_CLAUSE = re.compile(r"^(?P<name>.+?)[,，;；/]?单位[:：]\s*(?P<unit>\S{1,6})$")
 
@@ -81,6 +118,7 @@ _IGNORED = frozenset(normalise(h) for h in IGNORED)
 @dataclass
 class Unknown:
     """A column the run cannot read: its position (0-based), header and the closest fields."""
+
     position: int
     header: str
     suggestions: list[str] = field(default_factory=list)
@@ -101,19 +139,21 @@ class Unknown:
         if not self.header:
             return f"column {self.position + 1} has a blank header (name it or delete the column)"
         hint = ", ".join(f"{f} ({label_zh(f)})" for f in self.suggestions)
-        return f"{self.why_en} {self.header or '(blank header)'!r} (column {self.position + 1})" + \
-            (f"; did you mean: {hint}?" if hint else "")
+        return f"{self.why_en} {self.header or '(blank header)'!r} (column {self.position + 1})" + (
+            f"; did you mean: {hint}?" if hint else ""
+        )
 
 
 @dataclass
 class Columns:
     """What each header of a table means."""
-    mapping: dict[str, int] = field(default_factory=dict)       # field -> column position
-    factors: dict[str, float] = field(default_factory=dict)     # field -> multiply cells by this (declared unit)
-    units: dict[str, str] = field(default_factory=dict)         # field -> unit its header declared
-    unknown: list[Unknown] = field(default_factory=list)        # stop the run unless ignoring is accepted
-    repeated: list[Unknown] = field(default_factory=list)       # always stop the run
-    ignored: list[str] = field(default_factory=list)            # on IGNORED: read past
+
+    mapping: dict[str, int] = field(default_factory=dict)  # field -> column position
+    factors: dict[str, float] = field(default_factory=dict)  # field -> multiply cells by this (declared unit)
+    units: dict[str, str] = field(default_factory=dict)  # field -> unit its header declared
+    unknown: list[Unknown] = field(default_factory=list)  # stop the run unless ignoring is accepted
+    repeated: list[Unknown] = field(default_factory=list)  # always stop the run
+    ignored: list[str] = field(default_factory=list)  # on IGNORED: read past
 
     def problems(self, ignore_unknown: bool = False) -> list[Unknown]:
         """What stops the run."""
@@ -124,10 +164,16 @@ class Columns:
         problems = self.problems(ignore_unknown)
         if not problems:
             return "", ""
-        tail_zh = "" if ignore_unknown or not self.unknown else \
-            "。请改正表头（可下载申报信息模板），或使用 --ignore-unknown-columns 忽略这些列（仍会列出）"
-        tail_en = "" if ignore_unknown or not self.unknown else \
-            ". Fix the headers (see the template), or pass --ignore-unknown-columns to skip them (they are still listed)"
+        tail_zh = (
+            ""
+            if ignore_unknown or not self.unknown
+            else "。请改正表头（可下载申报信息模板），或使用 --ignore-unknown-columns 忽略这些列（仍会列出）"
+        )
+        tail_en = (
+            ""
+            if ignore_unknown or not self.unknown
+            else ". Fix the headers (see the template), or pass --ignore-unknown-columns to skip them (they are still listed)"
+        )
         return ("；".join(p.zh() for p in problems) + tail_zh, "; ".join(p.en() for p in problems) + tail_en)
 
 
@@ -138,9 +184,10 @@ def suggestions(text: str, n: int = 3) -> list[str]:
     for key in close:
         if LOOKUP[key] not in out:
             out.append(LOOKUP[key])
-    if not out:         # a label contained in the header or the other way round (研发费用合计 -> 研发费用)
-        out = sorted({f for k, f in LOOKUP.items() if len(k) > 1 and (k in text or text in k)},
-                     key=lambda f: -len(label_zh(f)))
+    if not out:  # a label contained in the header or the other way round (研发费用合计 -> 研发费用)
+        out = sorted(
+            {f for k, f in LOOKUP.items() if len(k) > 1 and (k in text or text in k)}, key=lambda f: -len(label_zh(f))
+        )
     return out[:n]
 
 
@@ -175,14 +222,28 @@ def resolve(headers: list[object]) -> Columns:
                 continue
         if name in out.mapping:
             first, label = out.mapping[name], f"{label_zh(name)}（{name}）"
-            out.repeated.append(Unknown(pos, raw, [], f"与第 {first + 1} 列同为 {label} 的列",
-                                        f"a second column for {name} ({label_zh(name)}), like column {first + 1}:"))
+            out.repeated.append(
+                Unknown(
+                    pos,
+                    raw,
+                    [],
+                    f"与第 {first + 1} 列同为 {label} 的列",
+                    f"a second column for {name} ({label_zh(name)}), like column {first + 1}:",
+                )
+            )
             continue
         if unit is not None:
             factor = unit_factor(name, unit)
             if factor is None:
-                out.unknown.append(Unknown(pos, raw, [name], f"单位「{unit}」与字段单位（{unit_of(name) or '无'}）不符的列",
-                                           f"unit {unit!r} does not match the field's unit ({unit_of(name) or 'none'}) in"))
+                out.unknown.append(
+                    Unknown(
+                        pos,
+                        raw,
+                        [name],
+                        f"单位「{unit}」与字段单位（{unit_of(name) or '无'}）不符的列",
+                        f"unit {unit!r} does not match the field's unit ({unit_of(name) or 'none'}) in",
+                    )
+                )
                 continue
             if factor != 1.0:
                 out.factors[name] = factor

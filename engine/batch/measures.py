@@ -1,13 +1,14 @@
 """Measures as officers name them: short Chinese names, lookup by id or name, the list `ipcheck policies` prints."""
+
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from engine.batch.tabular import TableError
 from engine.language import expr as ex
 from engine.language.loader import RulePack
 from engine.language.rules import Policy
-from engine.batch.tabular import TableError
 
 KIND_ZH = {"measure": "扶持措施", "designation": "认定条件"}
 
@@ -35,8 +36,10 @@ def policy_id(pack: RulePack, text: str, as_of: date, option: str = "--policies"
         if wanted in (p, v.name_zh, v.title.zh):
             return p
     valid = [f"{short_name(pack, p, as_of)}（{p}）" for p in in_force(pack, as_of)]
-    raise TableError(f"{option}: no measure named {wanted!r}; valid: {', '.join(valid)}",
-                     f"{option}：没有名为「{wanted}」的措施；可选：{'、'.join(valid)}")
+    raise TableError(
+        f"{option}: no measure named {wanted!r}; valid: {', '.join(valid)}",
+        f"{option}：没有名为「{wanted}」的措施；可选：{'、'.join(valid)}",
+    )
 
 
 def amount_text(pack: RulePack, policy: Policy, as_of: date) -> str:
@@ -66,8 +69,15 @@ def catalogue(pack: RulePack, as_of: date) -> list[dict[str, str]]:
     for p in in_force(pack, as_of):
         v = version(pack, p, as_of)
         period = f"{v.valid_from.isoformat()} 起" + (f"至 {v.valid_to.isoformat()}" if v.valid_to else "（长期）")
-        rows.append({"id": p, "name": short_name(pack, p, as_of), "kind": KIND_ZH.get(v.kind, v.kind),
-                     "amount": amount_text(pack, v, as_of), "period": period})
+        rows.append(
+            {
+                "id": p,
+                "name": short_name(pack, p, as_of),
+                "kind": KIND_ZH.get(v.kind, v.kind),
+                "amount": amount_text(pack, v, as_of),
+                "period": period,
+            }
+        )
     return rows
 
 

@@ -11,12 +11,14 @@
   of it) keeps the original; xlsx cells are written as strings with Excel's own quote-prefix
   format, and parquet holds data, not spreadsheet cells.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -69,8 +71,10 @@ def refuse_overwrite(sources: Iterable[Path], outputs: Iterable[Path]) -> None:
     for out in outputs:
         for src in sources:
             if same_file(src, out):
-                raise TableError(f"{out}: the output would overwrite the input {src}; choose another output file",
-                                 f"{out}：输出文件会覆盖输入文件 {src}，请另选输出文件")
+                raise TableError(
+                    f"{out}: the output would overwrite the input {src}; choose another output file",
+                    f"{out}：输出文件会覆盖输入文件 {src}，请另选输出文件",
+                )
 
 
 class Staged:
@@ -108,5 +112,7 @@ def output_error(target: Path, e: OSError) -> TableError:
     """A file failure during a run (disk full, no permission, no such folder) in both languages."""
     reason = e.strerror or str(e) or type(e).__name__
     where = f" {e.filename}" if e.filename else ""
-    return TableError(f"{target}: cannot write the output or read the input{where} ({reason})",
-                      f"{target}：无法写入输出文件或读取输入文件{where}（{reason}）")
+    return TableError(
+        f"{target}: cannot write the output or read the input{where} ({reason})",
+        f"{target}：无法写入输出文件或读取输入文件{where}（{reason}）",
+    )

@@ -4,24 +4,26 @@ For an ineligible row, its deciding unmet conditions ("研发费用 90 万元 < 
 undetermined row, its deciding unknown conditions and the empty facts they read. The deciding
 conditions are those engine.evaluate.evaluator.reasons picks. Values are formatted once per distinct value.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.language import expr as ex
-from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
-from engine.language.loader import RulePack, dependencies
-from engine.model.profile import FIELDS, label_zh
-from engine.language.rules import Condition
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, PolicyColumns, Vec, to_python
+from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
 from engine.evaluate.provenance import ASSUMED_TAG, describe
+from engine.language import expr as ex
+from engine.language.loader import RulePack, dependencies
+from engine.language.rules import Condition
+from engine.model.profile import FIELDS, label_zh
 
 NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥", "==": "≠", "!=": "="}
 SEP = {"zh": "；", "en": "; "}
@@ -47,8 +49,9 @@ class Rationale:
         return label_zh(name) if self.lang == "zh" else name
 
     # --- per policy ---------------------------------------------------------
-    def texts(self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray,
-              extra: "Coded | None" = None) -> pa.Array:
+    def texts(
+        self, ev: BatchEvaluation, columns: PolicyColumns, rows: np.ndarray, extra: Coded | None = None
+    ) -> pa.Array:
         """Rationale per row (null where the row is eligible or not in `rows`), after `extra` texts if given."""
         wanted = rows & (columns.state != 0)
         parts = [extra] if extra is not None else []
@@ -118,8 +121,10 @@ class Rationale:
         head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
         sep = "、" if self.lang == "zh" else ", "
         idx = np.flatnonzero(rows)
-        flags = [(self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
-                 for name in self.fields_read(cond)]
+        flags = [
+            (self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
+            for name in self.fields_read(cond)
+        ]
         joined = flagged(flags, idx, len(rows), sep.join, none="")
         return Coded(joined.codes, [head + t if t else head.rstrip("：: ") for t in joined.table])
 
@@ -169,6 +174,7 @@ class Rationale:
 @dataclass
 class Coded:
     """Text per row as codes into a table of distinct texts (-1 = no text): cheap to build and join."""
+
     codes: np.ndarray
     table: list[str]
 
@@ -185,13 +191,18 @@ def with_nulls(values: np.ndarray, absent: np.ndarray, typ: pa.DataType = pa.int
     return pa.Array.from_buffers(typ, len(absent), [validity, data], int(absent.sum()))
 
 
-def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: Callable[[list[str]], str],
-            none: str | None = None) -> Coded:
+def flagged(
+    flags: list[tuple[str, np.ndarray]],
+    idx: np.ndarray,
+    n: int,
+    join: Callable[[list[str]], str],
+    none: str | None = None,
+) -> Coded:
     """Per row of `idx`, the labels whose flag is set, joined (`none` where no flag is set; None = no text);
     one bit per label, each text built once per distinct set."""
     flags = [(label, flag) for label, flag in flags if flag.any()]
     out = np.full(n, -1, dtype=np.int64)
-    if len(flags) > 62:                             # more than an int64 holds: join generically
+    if len(flags) > 62:  # more than an int64 holds: join generically
         parts = []
         for label, flag in flags:
             codes = out.copy()
@@ -207,7 +218,9 @@ def flagged(flags: list[tuple[str, np.ndarray]], idx: np.ndarray, n: int, join: 
         key |= flag.astype(np.int64) << bit
     codes, distinct = pd.factorize(key)
     labels = [label for label, _ in flags]
-    table = [join([label for bit, label in enumerate(labels) if k >> bit & 1]) if k else none for k in distinct.tolist()]
+    table = [
+        join([label for bit, label in enumerate(labels) if k >> bit & 1]) if k else none for k in distinct.tolist()
+    ]
     remap = np.array([-1 if t is None else i for i, t in enumerate(table)], dtype=np.int64)
     out[idx] = remap[codes]
     return Coded(out, [t or "" for t in table])
@@ -231,10 +244,11 @@ def joined(parts: list[Coded], sep: str, n: int) -> pa.Array:
     if plan is None:
         return Coded(np.full(n, -1, dtype=np.int64), []).arrow()
     codes, present, first = plan
-    if first is None:                          # sep.join of one text is the text
+    if first is None:  # sep.join of one text is the text
         return Coded(codes, present[0].table).arrow()
-    columns = [pa.array(p.table, type=pa.string()).take(with_nulls(p.codes[first], p.codes[first] < 0))
-               for p in present]
+    columns = [
+        pa.array(p.table, type=pa.string()).take(with_nulls(p.codes[first], p.codes[first] < 0)) for p in present
+    ]
     table = pc.binary_join_element_wise(*columns, sep, null_handling="skip")
     return pa.DictionaryArray.from_arrays(with_nulls(codes.astype(np.int32), codes < 0), table)
 
@@ -252,13 +266,13 @@ def _combinations(parts: list[Coded], n: int) -> tuple[np.ndarray, list[Coded], 
     key, size = np.zeros(len(rows), dtype=np.int64), 1
     for part in present:
         width = len(part.table) + 1
-        if size * width >= 2 ** 62:            # keep the mixed-radix key within int64
+        if size * width >= 2**62:  # keep the mixed-radix key within int64
             key, distinct = pd.factorize(key)
             size = len(distinct)
         key, size = key * width + part.codes[rows] + 1, size * width
     codes, distinct = pd.factorize(key)
     first = np.zeros(len(distinct), dtype=np.int64)
-    first[codes[::-1]] = rows[::-1]            # a row showing each combination
+    first[codes[::-1]] = rows[::-1]  # a row showing each combination
     out = np.full(n, -1, dtype=np.int64)
     out[rows] = codes
     return out, present, first

@@ -19,6 +19,7 @@ while the running total of their benefit amounts stays within the budget; the fi
 does not fit ends the funded list; an applicant whose amount is unknown cannot be priced and
 waits. Everyone else eligible is on the waiting list.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,12 +28,13 @@ import multiprocessing
 import sys
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -40,23 +42,33 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from engine.batch.csvread import PROBLEM
+from engine.batch.headers import resolve
+from engine.batch.outputs import Staged, neutral_row, neutral_table, output_error, refuse_overwrite
+from engine.batch.rationale import Coded, Rationale
+from engine.batch.tabular import (
+    CHUNK_ROWS,
+    Chunk,
+    ChunkReader,
+    ReadOptions,
+    RowIssue,
+    TableError,
+    check_source,
+    map_headers,
+    prefetch,
+    read_chunks,
+)
+from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
+from engine.batch.workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 from engine.evaluate.evaluator import prepared
 from engine.language.loader import RulePack, dependencies, load_pack
 from engine.model.profile import label_zh
-from engine.batch.headers import resolve
-from engine.batch.rationale import Coded, Rationale
-from engine.batch.csvread import PROBLEM
-from engine.batch.tabular import (CHUNK_ROWS, Chunk, ChunkReader, ReadOptions, RowIssue, TableError, check_source,
-                                  map_headers, prefetch, read_chunks)
-from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
-from engine.batch.outputs import Staged, neutral_row, neutral_table, output_error, refuse_overwrite
-from engine.batch.workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 
-IP_STRENGTH = "ip_strength"             # the default ranking score, 0-100 (rules/ip_strength/)
-TEXT = pa.dictionary(pa.int32(), pa.string())   # status and reason columns: each distinct text stored once
-SHOWN_FACTS = {IP_STRENGTH: pa.float64(), "ip_strength_tier": TEXT}   # beside the decisions, when the pack has them
-FIRST_ROW = 2                       # spreadsheet row number of the first data row (the header is row 1)
-STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid", "error"])   # by state, invalid, error
+IP_STRENGTH = "ip_strength"  # the default ranking score, 0-100 (rules/ip_strength/)
+TEXT = pa.dictionary(pa.int32(), pa.string())  # status and reason columns: each distinct text stored once
+SHOWN_FACTS = {IP_STRENGTH: pa.float64(), "ip_strength_tier": TEXT}  # beside the decisions, when the pack has them
+FIRST_ROW = 2  # spreadsheet row number of the first data row (the header is row 1)
+STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid", "error"])  # by state, invalid, error
 ERROR = 4  # a rule could not be computed for the row (engine.batch.vectorized: PolicyColumns.error)
 OUTPUTS = (".csv", ".parquet", ".xlsx")
 ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"]
@@ -65,6 +77,7 @@ ERROR_COLUMNS = ["row", "field", "field_zh", "value", "message_zh", "message_en"
 @dataclass
 class Allocation:
     """A quota (number of applicants) or a budget (万元) for one measure."""
+
     policy: str
     quota: int | None = None
     budget: float | None = None
@@ -74,23 +87,36 @@ class Allocation:
 @dataclass(frozen=True)
 class Plan:
     """What every chunk needs to be screened anywhere (a worker process, a Dask worker): picklable."""
+
     root: Path
-    rules_hash: str                                 # the pack screened with: never another one from `root`
+    rules_hash: str  # the pack screened with: never another one from `root`
     as_of: date
     policies: tuple[str, ...]
     cards: tuple[str, ...]
     lang: str
-    ranked: tuple[tuple[str, str | None], ...]     # (policy, ranking scorecard)
+    ranked: tuple[tuple[str, str | None], ...]  # (policy, ranking scorecard)
     headers: tuple[str, ...]
-    facts: tuple[str, ...] = ()                     # derived facts shown beside the decisions (IP strength)
+    facts: tuple[str, ...] = ()  # derived facts shown beside the decisions (IP strength)
 
 
 def schema_of(plan: Plan) -> pa.Schema:
-    fields = [("row", pa.int64()), ("credit_code", pa.string()), ("name", pa.string()), ("valid", pa.bool_()),
-              ("duplicate_of", pa.int64()), ("errors", pa.int32())]
+    fields = [
+        ("row", pa.int64()),
+        ("credit_code", pa.string()),
+        ("name", pa.string()),
+        ("valid", pa.bool_()),
+        ("duplicate_of", pa.int64()),
+        ("errors", pa.int32()),
+    ]
     for p in plan.policies:
-        fields += [(f"{p}.status", TEXT), (f"{p}.reason", TEXT), (f"{p}.amount", pa.float64()),
-                   (f"{p}.unmet", TEXT), (f"{p}.unknown", TEXT), (f"{p}.assumptions", TEXT)]
+        fields += [
+            (f"{p}.status", TEXT),
+            (f"{p}.reason", TEXT),
+            (f"{p}.amount", pa.float64()),
+            (f"{p}.unmet", TEXT),
+            (f"{p}.unknown", TEXT),
+            (f"{p}.assumptions", TEXT),
+        ]
     for c in plan.cards:
         fields += [(f"{c}.score", pa.float64()), (f"{c}.passed", pa.bool_())]
     fields += [(f, SHOWN_FACTS[f]) for f in plan.facts]
@@ -100,16 +126,17 @@ def schema_of(plan: Plan) -> pa.Schema:
 @dataclass
 class Part:
     """A screened chunk: its decision rows and what the summary and the ranking need from it."""
+
     table: pa.Table
     issues: list[RowIssue]
-    status: dict[str, np.ndarray]                      # policy -> counts by state (eligible, undetermined, ineligible, invalid)
+    status: dict[str, np.ndarray]  # policy -> counts by state (eligible, undetermined, ineligible, invalid)
     amount: dict[str, float]
     scores: dict[str, dict[str, int]]
     keys: dict[str, dict[str, np.ndarray]]
-    reasons: dict[str, dict[str, int]] = field(default_factory=dict)    # policy -> deciding leaf -> rows
-    up_to: dict[str, tuple[int, float]] = field(default_factory=dict)   # policy -> ("up to N" rows, total of N)
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # policy -> deciding leaf -> rows
+    up_to: dict[str, tuple[int, float]] = field(default_factory=dict)  # policy -> ("up to N" rows, total of N)
 
-    def shifted(self, offset: int) -> "Part":
+    def shifted(self, offset: int) -> Part:
         """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
         if offset == 0:
             return self
@@ -148,11 +175,14 @@ def _state(plan: Plan) -> tuple[RulePack, ChunkReader, Rationale]:
         if pack is None:
             pack = load_pack(plan.root)
             if pack.hash != plan.rules_hash:
-                raise TableError(f"the rule files changed during the run (pack {plan.rules_hash} is now {pack.hash})",
-                                 f"筛查过程中规则文件发生变化（规则包 {plan.rules_hash} 已变为 {pack.hash}）")
+                raise TableError(
+                    f"the rule files changed during the run (pack {plan.rules_hash} is now {pack.hash})",
+                    f"筛查过程中规则文件发生变化（规则包 {plan.rules_hash} 已变为 {pack.hash}）",
+                )
             _remember(_PACKS, (plan.root, pack.hash), pack, _KEEP_PACKS)
-        _remember(_STATE, plan, (pack, ChunkReader(list(plan.headers)), Rationale(pack, plan.as_of, plan.lang)),
-                  _KEEP_STATES)
+        _remember(
+            _STATE, plan, (pack, ChunkReader(list(plan.headers)), Rationale(pack, plan.as_of, plan.lang)), _KEEP_STATES
+        )
     else:
         _STATE.move_to_end(plan)
     return _STATE[plan]
@@ -167,9 +197,13 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
     ev = BatchEvaluation(pack, plan.as_of, chunk.columns, n)
     result = ev.run([*plan.policies, *plan.cards, *plan.facts, *(c for _, c in plan.ranked if c)])
     data: dict[str, Any] = {
-        "row": np.arange(first_row, first_row + n, dtype=np.int64), "credit_code": _texts(chunk, "credit_code", n),
-        "name": _texts(chunk, "name", n), "valid": chunk.valid, "duplicate_of": pa.nulls(n, pa.int64()),
-        "errors": np.zeros(n, dtype=np.int32)}
+        "row": np.arange(first_row, first_row + n, dtype=np.int64),
+        "credit_code": _texts(chunk, "credit_code", n),
+        "name": _texts(chunk, "name", n),
+        "valid": chunk.valid,
+        "duplicate_of": pa.nulls(n, pa.int64()),
+        "errors": np.zeros(n, dtype=np.int32),
+    }
     part = Part(pa.table({}), chunk.issues, {}, {}, {}, {})
     ranked = dict(plan.ranked)
     invalid = _invalid_reasons(chunk, plan.lang)
@@ -182,13 +216,22 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
         values[~np.asarray(chunk.valid, dtype=bool)] = None
         data[f] = [None if v is None else float(v) for v in values] if SHOWN_FACTS[f] == pa.float64() else values
     schema = schema_of(plan)
-    part.table = pa.table({name: _array(data[name], typ) for name, typ in zip(schema.names, schema.types)},
-                          schema=schema)
+    part.table = pa.table(
+        {name: _array(data[name], typ) for name, typ in zip(schema.names, schema.types)}, schema=schema
+    )
     return part
 
 
-def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, result: BatchResult, p: str,
-                    chunk: Chunk, ranked: dict[str, str | None], invalid: Coded) -> dict[str, Any]:
+def _policy_columns(
+    part: Part,
+    rationale: Rationale,
+    ev: BatchEvaluation,
+    result: BatchResult,
+    p: str,
+    chunk: Chunk,
+    ranked: dict[str, str | None],
+    invalid: Coded,
+) -> dict[str, Any]:
     columns = result.policies[p]
     error = columns.error if columns.error is not None else np.zeros(chunk.n, dtype=bool)
     state = np.where(chunk.valid, np.where(error, ERROR, columns.state), 3)
@@ -205,21 +248,28 @@ def _policy_columns(part: Part, rationale: Rationale, ev: BatchEvaluation, resul
     if p in ranked:
         part.keys[p] = _ranking_keys(ev, chunk, ranked[p], eligible, shown)
     status = pa.DictionaryArray.from_arrays(pa.array(state.astype(np.int32)), STATUS_WORDS)
-    decided = chunk.valid & ~eligible           # an eligible row lists no unmet alternatives of an any-of
+    decided = chunk.valid & ~eligible  # an eligible row lists no unmet alternatives of an any-of
     part.reasons[p] = rationale.deciding_counts(columns, chunk.valid)
     notes = _error_reasons(invalid, error & chunk.valid, rationale.lang)
-    return {f"{p}.status": status, f"{p}.reason": rationale.texts(ev, columns, chunk.valid & ~error, notes),
-            f"{p}.amount": shown, f"{p}.unmet": rationale.leaf_ids(columns, decided, UNMET),
-            f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN),
-            f"{p}.assumptions": rationale.assumptions(result, p, chunk.valid)}
+    return {
+        f"{p}.status": status,
+        f"{p}.reason": rationale.texts(ev, columns, chunk.valid & ~error, notes),
+        f"{p}.amount": shown,
+        f"{p}.unmet": rationale.leaf_ids(columns, decided, UNMET),
+        f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN),
+        f"{p}.assumptions": rationale.assumptions(result, p, chunk.valid),
+    }
 
 
 def _error_reasons(invalid: Coded, error: np.ndarray, lang: str) -> Coded:
     """The invalid rows' texts, and for rows where a rule failed, that it did (the log has file:line)."""
     if not error.any():
         return invalid
-    text = ("规则计算出错，未判定（请联系规则维护人员）" if lang == "zh"
-            else "a rule could not be computed; not decided (please tell the rule authors)")
+    text = (
+        "规则计算出错，未判定（请联系规则维护人员）"
+        if lang == "zh"
+        else "a rule could not be computed; not decided (please tell the rule authors)"
+    )
     return Coded(np.where(error, len(invalid.table), invalid.codes), [*invalid.table, text])
 
 
@@ -232,7 +282,11 @@ def _invalid_reasons(chunk: Chunk, lang: str) -> Coded:
             shown = fields.setdefault(issue.row - chunk.first_row, [])
             if name not in shown:
                 shown.append(name)
-    head, sep = ("数据有误，未评估（见“数据问题”表）：", "、") if lang == "zh" else ("invalid data, not assessed (see errors): ", ", ")
+    head, sep = (
+        ("数据有误，未评估（见“数据问题”表）：", "、")
+        if lang == "zh"
+        else ("invalid data, not assessed (see errors): ", ", ")
+    )
     texts = sorted({head + sep.join(names) for names in fields.values()})
     index = {text: i for i, text in enumerate(texts)}
     codes = np.full(chunk.n, -1, dtype=np.int64)
@@ -249,17 +303,24 @@ def _card_columns(part: Part, result: BatchResult, c: str, valid: np.ndarray) ->
     known = np.asarray(card.passed.known, dtype=bool) & valid
     yes = known & np.asarray(card.passed.value, dtype=bool)
     scored = total[~np.isnan(total)]
-    bins = {f"score {low}-{low + 10}": int(count)
-            for low, count in zip(*np.unique((scored // 10 * 10).astype(int), return_counts=True))}
+    bins = {
+        f"score {low}-{low + 10}": int(count)
+        for low, count in zip(*np.unique((scored // 10 * 10).astype(int), return_counts=True))
+    }
     bins["score unknown 分数未知"] = int(np.isnan(total[valid]).sum())
-    for word, hits in (("passed 达标", yes), ("not passed 未达标", known & ~yes), ("undetermined 待定", valid & ~known)):
+    for word, hits in (
+        ("passed 达标", yes),
+        ("not passed 未达标", known & ~yes),
+        ("undetermined 待定", valid & ~known),
+    ):
         bins[word] = int(hits.sum())
     part.scores[c] = bins
     return {f"{c}.score": total, f"{c}.passed": passed}
 
 
-def _ranking_keys(ev: BatchEvaluation, chunk: Chunk, card: str | None, eligible: np.ndarray,
-                  amount: np.ndarray) -> dict[str, np.ndarray]:
+def _ranking_keys(
+    ev: BatchEvaluation, chunk: Chunk, card: str | None, eligible: np.ndarray, amount: np.ndarray
+) -> dict[str, np.ndarray]:
     """Ranking keys of the eligible rows (kept until every chunk is read)."""
     idx = np.flatnonzero(eligible)
     score = np.full(len(idx), np.nan)
@@ -269,11 +330,17 @@ def _ranking_keys(ev: BatchEvaluation, chunk: Chunk, card: str | None, eligible:
     reg = ev.values["registration_date"]
     registered = np.where(np.asarray(reg.known)[idx], np.asarray(reg.value)[idx], np.iinfo(np.int64).max)
     codes = _texts(chunk, "credit_code", chunk.n).take(pa.array(idx, type=pa.int64())).fill_null("\uffff")  # blank last
-    return {"row": idx + chunk.first_row, "score": score, "registered": registered,
-            "code": np.asarray(codes.to_pylist(), dtype=object), "amount": amount[idx]}
+    return {
+        "row": idx + chunk.first_row,
+        "score": score,
+        "registered": registered,
+        "code": np.asarray(codes.to_pylist(), dtype=object),
+        "amount": amount[idx],
+    }
 
 
 # --- the whole run ------------------------------------------------------------------
+
 
 @dataclass
 class Summary:
@@ -286,8 +353,8 @@ class Summary:
     scores: dict[str, dict[str, int]] = field(default_factory=dict)
     funded: dict[str, dict[str, Any]] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
-    skipped_columns: list[str] = field(default_factory=list)    # read past: unknown (when accepted) or on IGNORED
-    tiers: dict[str, int] = field(default_factory=dict)          # IP-strength tier -> rows
+    skipped_columns: list[str] = field(default_factory=list)  # read past: unknown (when accepted) or on IGNORED
+    tiers: dict[str, int] = field(default_factory=dict)  # IP-strength tier -> rows
     up_to: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def absorb(self, part: Part) -> None:
@@ -319,25 +386,29 @@ class Summary:
     def table(self) -> list[tuple[str, str, int, float | None]]:
         """(section, item, count, amount) rows, the summary sheet."""
         out: list[tuple[str, str, int, float | None]] = [
-            ("rows 行", "total 合计", self.rows, None), ("rows 行", "invalid 数据有误", self.invalid, None),
+            ("rows 行", "total 合计", self.rows, None),
+            ("rows 行", "invalid 数据有误", self.invalid, None),
             ("rows 行", "duplicate credit codes 信用代码重复", self.duplicates, None),
-            ("rows 行", "error entries 错误条目", self.errors, None)]
+            ("rows 行", "error entries 错误条目", self.errors, None),
+        ]
         for policy, counts in self.status.items():
             for status in ("eligible", "ineligible", "undetermined", "invalid", "error"):
                 amount = self.amount.get(policy) if status == "eligible" else None
                 # to the yuan: chunks (or Dask partitions) add their parts in different orders
                 amount = None if amount is None else round(amount, 4)
                 out.append((policy, f"{status} {STATUS_ZH[status]}", counts.get(status, 0), amount))
-            if policy in self.up_to:   # "up to N": a ceiling, never added to the confirmed amounts
+            if policy in self.up_to:  # "up to N": a ceiling, never added to the confirmed amounts
                 rows, caps = self.up_to[policy]
-                out.append((policy, "up to (ceiling, not an amount) 最高可达（上限合计，非确定金额）", rows, round(caps, 4)))
+                out.append(
+                    (policy, "up to (ceiling, not an amount) 最高可达（上限合计，非确定金额）", rows, round(caps, 4))
+                )
         for policy, funded in self.funded.items():
             out.append((policy, "funded 拟支持", int(funded["funded"]), funded["funded_amount"]))
             out.append((policy, "waiting 候补", int(funded["waiting"]), None))
         for card, bins in self.scores.items():
             for item in sorted(bins, key=_bin_order):
                 out.append((card, item, bins[item], None))
-        for policy, counts in self.reasons.items():        # the deciding conditions, most frequent first
+        for policy, counts in self.reasons.items():  # the deciding conditions, most frequent first
             for item, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
                 out.append((policy, f"reason 理由: {item}", count, None))
         return out
@@ -359,12 +430,13 @@ class SeenCodes:
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         head = np.r_[True, ordered[1:] != ordered[:-1]]
-        group_first = rows[order][head][np.cumsum(head) - 1]        # first row of each run of equal keys
+        group_first = rows[order][head][np.cumsum(head) - 1]  # first row of each run of equal keys
         at = np.searchsorted(self.keys, ordered)
         known = at < len(self.keys)
         known[known] = self.keys[at[known]] == ordered[known]
-        first_sorted = np.where(known, self.rows[np.minimum(at, len(self.rows) - 1)] if len(self.rows) else 0,
-                                group_first)
+        first_sorted = np.where(
+            known, self.rows[np.minimum(at, len(self.rows) - 1)] if len(self.rows) else 0, group_first
+        )
         fresh = head & ~known
         self.keys = np.insert(self.keys, at[fresh], ordered[fresh])
         self.rows = np.insert(self.rows, at[fresh], group_first[fresh])
@@ -375,25 +447,37 @@ class SeenCodes:
 
 def _bin_order(item: str) -> tuple[int, str]:
     head = item.split(" ")[1].split("-")[0] if item.startswith("score ") else ""
-    return (int(head), item) if head.isdigit() else (10 ** 9, item)
+    return (int(head), item) if head.isdigit() else (10**9, item)
 
 
 class Screening:
     """Screen applicant tables against a pack at a date."""
 
-    def __init__(self, pack: RulePack, as_of: date, policies: list[str] | None = None,
-                 allocations: list[Allocation] | None = None, lang: str = "zh", chunk_rows: int = CHUNK_ROWS,
-                 progress: Callable[[int, float], None] | None = None, workers: int = 1,
-                 engine: str = "local", scheduler: str | None = None, read: ReadOptions | None = None,
-                 ignore_unknown_columns: bool = False) -> None:
-        self.read = read or ReadOptions()       # sheet choice, xlsx limits; collects notes about the file
+    def __init__(
+        self,
+        pack: RulePack,
+        as_of: date,
+        policies: list[str] | None = None,
+        allocations: list[Allocation] | None = None,
+        lang: str = "zh",
+        chunk_rows: int = CHUNK_ROWS,
+        progress: Callable[[int, float], None] | None = None,
+        workers: int = 1,
+        engine: str = "local",
+        scheduler: str | None = None,
+        read: ReadOptions | None = None,
+        ignore_unknown_columns: bool = False,
+    ) -> None:
+        self.read = read or ReadOptions()  # sheet choice, xlsx limits; collects notes about the file
         self.ignore_unknown_columns = ignore_unknown_columns
         self.pack, self.as_of, self.lang, self.chunk_rows, self.progress = pack, as_of, lang, chunk_rows, progress
         self.workers, self.engine, self.scheduler = workers, engine, scheduler
         unknown = [p for p in policies or [] if p not in pack.policies]
         if unknown:
-            raise TableError(f"unknown policy ids: {', '.join(unknown)}; known: {', '.join(sorted(pack.policies))}",
-                             f"未知政策标识：{'、'.join(unknown)}；可选：{'、'.join(sorted(pack.policies))}")
+            raise TableError(
+                f"unknown policy ids: {', '.join(unknown)}; known: {', '.join(sorted(pack.policies))}",
+                f"未知政策标识：{'、'.join(unknown)}；可选：{'、'.join(sorted(pack.policies))}",
+            )
         in_force = [p for p in pack.order if p in pack.policies and pack.policy_on(p, as_of) is not None]
         self.policies = [p for p in in_force if policies is None or p in policies]
         self.facts = tuple(f for f in SHOWN_FACTS if f in pack.derived)
@@ -409,16 +493,28 @@ class Screening:
 
     def reset(self) -> None:
         """Forget everything from a previous run (summary, credit codes seen, ranking keys)."""
-        self.summary = Summary(status={p: {} for p in self.policies}, amount={p: 0.0 for p in self.priced},
-                               scores={c: {} for c in self.cards})
+        self.summary = Summary(
+            status={p: {} for p in self.policies},
+            amount=dict.fromkeys(self.priced, 0.0),
+            scores={c: {} for c in self.cards},
+        )
         self.seen = SeenCodes()
         self.read.notes = []
         self.keys: dict[str, list[dict[str, np.ndarray]]] = {p: [] for p in self.ranked}
 
     def plan(self, headers: list[str]) -> Plan:
         self.check_headers(headers)
-        return Plan(self.pack.root, self.pack.hash, self.as_of, tuple(self.policies), tuple(self.cards), self.lang,
-                    tuple((p, a.rank_by) for p, a in self.ranked.items()), tuple(headers), self.facts)
+        return Plan(
+            self.pack.root,
+            self.pack.hash,
+            self.as_of,
+            tuple(self.policies),
+            tuple(self.cards),
+            self.lang,
+            tuple((p, a.rank_by) for p, a in self.ranked.items()),
+            tuple(headers),
+            self.facts,
+        )
 
     @property
     def ranked(self) -> dict[str, Allocation]:
@@ -442,16 +538,24 @@ class Screening:
 
     def _check_allocation(self, a: Allocation) -> None:
         if a.policy not in self.policies:
-            raise TableError(f"--quota/--budget names {a.policy!r}, which is not screened (or not in force)",
-                             f"--quota/--budget 指定的 {a.policy!r} 不在筛查范围内（或未生效）")
-        if a.budget is not None and not any(b.amount is not None for b in self.pack.policy_on(a.policy, self.as_of).benefits):  # type: ignore[union-attr]
-            raise TableError(f"--budget {a.policy}: the measure has no benefit amount to count against a budget",
-                             f"--budget {a.policy}：该措施没有可计入预算的金额")
+            raise TableError(
+                f"--quota/--budget names {a.policy!r}, which is not screened (or not in force)",
+                f"--quota/--budget 指定的 {a.policy!r} 不在筛查范围内（或未生效）",
+            )
+        if a.budget is not None and not any(
+            b.amount is not None for b in self.pack.policy_on(a.policy, self.as_of).benefits
+        ):  # type: ignore[union-attr]
+            raise TableError(
+                f"--budget {a.policy}: the measure has no benefit amount to count against a budget",
+                f"--budget {a.policy}：该措施没有可计入预算的金额",
+            )
         if a.rank_by is None:
             a.rank_by = self.default_rank_card(a.policy)
         elif a.rank_by not in self.pack.scorecards and a.rank_by not in self.pack.derived:
-            raise TableError(f"--rank-by {a.rank_by!r} is not a scorecard or derived fact of the pack",
-                             f"--rank-by {a.rank_by!r} 不是规则包中的评分表或派生事实")
+            raise TableError(
+                f"--rank-by {a.rank_by!r} is not a scorecard or derived fact of the pack",
+                f"--rank-by {a.rank_by!r} 不是规则包中的评分表或派生事实",
+            )
 
     def default_rank_card(self, policy: str) -> str | None:
         """The scorecard a measure's conditions read (the first in pack order), else the IP-strength score."""
@@ -464,6 +568,7 @@ class Screening:
         """(headers, screened part) for each chunk, in input order, row numbers final."""
         if self.engine == "dask":
             from engine.batch.dask_engine import dask_parts
+
             yield from dask_parts(self, source, partial(screen_part, first_row=FIRST_ROW))
             return
         chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))
@@ -472,7 +577,7 @@ class Screening:
             return
         headers = first[0]
         plan = self.plan(headers)
-        _remember(_PACKS, (plan.root, plan.rules_hash), self.pack, _KEEP_PACKS)    # this very pack, in this process
+        _remember(_PACKS, (plan.root, plan.rules_hash), self.pack, _KEEP_PACKS)  # this very pack, in this process
         placed = _placed(itertools.chain([first], chunks), self.read.first_row)
         if self.workers <= 1:
             for first_row, table in placed:
@@ -492,8 +597,9 @@ class Screening:
         codes = part.table.column("credit_code").combine_chunks()
         first_row = int(part.table.column("row")[0].as_py()) if part.table.num_rows else 0
         duplicate_of = self.duplicates(part, codes, first_row)
-        rows = np.array([i.row - first_row for i in part.issues if i.row is not None and i.row >= first_row],
-                        dtype=np.int64)
+        rows = np.array(
+            [i.row - first_row for i in part.issues if i.row is not None and i.row >= first_row], dtype=np.int64
+        )
         errors = np.bincount(rows, minlength=part.table.num_rows).astype(np.int32)
         table = part.table.set_column(4, "duplicate_of", pa.array(duplicate_of, mask=duplicate_of < 0))
         part.table = table.set_column(5, "errors", pa.array(errors))
@@ -512,8 +618,16 @@ class Screening:
         out[given[repeated]] = firsts[repeated]
         for i, first in zip(given[repeated].tolist(), firsts[repeated].tolist()):
             code = codes[i].as_py()
-            part.issues.append(RowIssue(first_row + i, "credit_code", label_zh("credit_code"), code,
-                                        f"统一社会信用代码与第 {first} 行重复", f"same credit code as row {first}"))
+            part.issues.append(
+                RowIssue(
+                    first_row + i,
+                    "credit_code",
+                    label_zh("credit_code"),
+                    code,
+                    f"统一社会信用代码与第 {first} 行重复",
+                    f"same credit code as row {first}",
+                )
+            )
         self.summary.duplicates += int(repeated.sum())
         return out
 
@@ -523,8 +637,10 @@ class Screening:
         out = {}
         for p, a in self.ranked.items():
             parts = self.keys[p]
-            keys = {k: np.concatenate([part[k] for part in parts]) if parts else np.zeros(0) for k in
-                    ("row", "score", "registered", "code", "amount")}
+            keys = {
+                k: np.concatenate([part[k] for part in parts]) if parts else np.zeros(0)
+                for k in ("row", "score", "registered", "code", "amount")
+            }
             score = np.where(np.isnan(keys["score"].astype(float)), np.inf, -keys["score"].astype(float))
             order = np.lexsort((keys["row"], keys["code"].astype(str), keys["registered"], score))
             rank = np.zeros(total_rows, dtype=np.int64)
@@ -532,14 +648,17 @@ class Screening:
             at = keys["row"][order].astype(np.int64) - first_row
             rank[at] = np.arange(1, len(order) + 1)
             funded[at] = 2
-            if p not in self.allocations:         # ranked for the workbook only: nobody funded or waiting
+            if p not in self.allocations:  # ranked for the workbook only: nobody funded or waiting
                 out[p] = (rank, np.zeros(total_rows, dtype=np.int8))
                 continue
             chosen = self.funded_rows(a, keys["amount"][order])
             funded[at[chosen]] = 1
             amount = keys["amount"][order][chosen]
-            self.summary.funded[p] = {"funded": int(chosen.sum()), "waiting": int((~chosen).sum()),
-                                      "funded_amount": float(np.nansum(amount)) if p in self.summary.amount else None}
+            self.summary.funded[p] = {
+                "funded": int(chosen.sum()),
+                "waiting": int((~chosen).sum()),
+                "funded_amount": float(np.nansum(amount)) if p in self.summary.amount else None,
+            }
             out[p] = (rank, funded)
         return out
 
@@ -547,11 +666,11 @@ class Screening:
     def funded_rows(a: Allocation, amounts: np.ndarray) -> np.ndarray:
         chosen = np.zeros(len(amounts), dtype=bool)
         if a.quota is not None:
-            chosen[:a.quota] = True
+            chosen[: a.quota] = True
         if a.budget is not None:
             spent, fits = 0.0, np.zeros(len(amounts), dtype=bool)
             for i, amount in enumerate(amounts.tolist()):
-                if amount != amount:           # unknown amount: cannot be priced, waits
+                if amount != amount:  # unknown amount: cannot be priced, waits
                     continue
                 if spent + amount > a.budget:
                     break
@@ -567,14 +686,16 @@ class Screening:
         the input and any earlier output untouched; an output that is the input is refused."""
         suffix = output.suffix.lower()
         if suffix not in OUTPUTS:
-            raise TableError(f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
-                             f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}")
+            raise TableError(
+                f"{output}: unsupported output; use {', '.join(OUTPUTS)}",
+                f"{output}：不支持的输出格式，请使用 {'、'.join(OUTPUTS)}",
+            )
         check_source(source)
         sides = [] if suffix == ".xlsx" else [Path(str(output) + ".errors.csv"), Path(str(output) + ".summary.csv")]
         refuse_overwrite([source], [output, *sides])
-        self.excel = suffix == ".xlsx"             # before reset: a workbook ranks every measure
+        self.excel = suffix == ".xlsx"  # before reset: a workbook ranks every measure
         self.reset()
-        self.neutral_errors = not self.excel       # the xlsx errors sheet quotes cells itself
+        self.neutral_errors = not self.excel  # the xlsx errors sheet quotes cells itself
         staged = self.excel or bool(self.allocations)
         files = Staged()
         try:
@@ -590,7 +711,7 @@ class Screening:
             if not self.excel:
                 write_summary(files.path(sides[1]), self.summary)
             files.commit()
-        except OSError as e:                    # disk full, no permission: a message, not a traceback
+        except OSError as e:  # disk full, no permission: a message, not a traceback
             raise output_error(output, e) from None
         finally:
             files.discard()
@@ -610,13 +731,15 @@ class Screening:
                 self.write_issues(errors, sorted(part.issues, key=lambda i: i.row or 0))
                 done += part.table.num_rows
                 if target.suffix == ".parquet" and self.excel and done > EXCEL_MAX_ROWS:
-                    raise TableError(f"more than {EXCEL_MAX_ROWS} rows do not fit in one Excel sheet; use .csv or .parquet",
-                                     f"超过 {EXCEL_MAX_ROWS} 行，超出 Excel 单表上限，请输出 .csv 或 .parquet")
+                    raise TableError(
+                        f"more than {EXCEL_MAX_ROWS} rows do not fit in one Excel sheet; use .csv or .parquet",
+                        f"超过 {EXCEL_MAX_ROWS} 行，超出 Excel 单表上限，请输出 .csv 或 .parquet",
+                    )
                 if self.progress:
                     self.progress(done, time.perf_counter() - started)
         finally:
             sink.close()
-        return self.read.first_row               # 2, or later under title rows (set by the reader)
+        return self.read.first_row  # 2, or later under title rows (set by the reader)
 
     def write_issues(self, errors: Any, issues: list[RowIssue]) -> None:
         self.summary.errors += len(issues)
@@ -673,8 +796,9 @@ def _ranked_schema(schema: pa.Schema, ranks: dict[str, Any]) -> pa.Schema:
     return schema
 
 
-def _with_ranks(staged: Path, ranks: dict[str, tuple[np.ndarray, np.ndarray]], first_row: int,
-                batch_rows: int) -> Iterator[pa.Table]:
+def _with_ranks(
+    staged: Path, ranks: dict[str, tuple[np.ndarray, np.ndarray]], first_row: int, batch_rows: int
+) -> Iterator[pa.Table]:
     words = np.array([None, "funded", "waiting"], dtype=object)
     for batch in pq.ParquetFile(staged).iter_batches(batch_size=batch_rows):
         table = pa.Table.from_batches([batch])
@@ -699,7 +823,7 @@ class _Sink:
         if self.pending is not None:
             self.pending.result()
         if self.csv:
-            table = neutral_table(table)       # no live formula in a CSV a spreadsheet opens
+            table = neutral_table(table)  # no live formula in a CSV a spreadsheet opens
         self.pending = self.thread.submit(self.writer.write_table, table)
 
     def close(self) -> None:
@@ -733,9 +857,12 @@ def terminal_progress(stream: Any = None, total: int | None = None) -> Callable[
         if total and rows <= total:
             filled = int(30 * rows / total)
             eta = (total - rows) / rate if rate else 0.0
-            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {rows:,}/{total:,} 行 rows  "
-                         f"{rate:,.0f} 行/秒 rows/s  剩余约 ETA {eta:,.0f} s ")
+            stream.write(
+                f"\r[{'#' * filled}{'.' * (30 - filled)}] {rows:,}/{total:,} 行 rows  "
+                f"{rate:,.0f} 行/秒 rows/s  剩余约 ETA {eta:,.0f} s "
+            )
         else:
             stream.write(f"\r已处理 {rows:,} 行 / rows done, {rate:,.0f} 行/秒 rows/s")
         stream.flush()
+
     return report

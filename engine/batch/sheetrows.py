@@ -6,6 +6,7 @@ charts, the small sheets); the large sheets' rows are generated here, a whole co
 a temporary file and spliced into the sheet's XML when the workbook is closed. Why not a faster
 library instead: docs/decisions/0003-workbook-rows-with-arrow.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")     # not allowed in XML 1.0
-MAX_TEXT = 32_767                                                     # Excel's limit per cell
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+MAX_TEXT = 32_767  # Excel's limit per cell
 
 
 def letters(col: int) -> str:
@@ -38,6 +39,7 @@ def letters(col: int) -> str:
 @dataclass
 class Column:
     """One column of a sheet: its values and the xf (style) index of its cells (0 = none)."""
+
     values: pa.Array
     style: int = 0
 
@@ -58,8 +60,9 @@ def _text_tails(values: pa.Array) -> pa.Array:
         values = pc.dictionary_encode(values)
     texts = values.dictionary.cast(pa.string())
     texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
-    tails = pc.binary_join_element_wise('" t="inlineStr"><is><t xml:space="preserve">', escaped(texts),
-                                        "</t></is></c>", "")
+    tails = pc.binary_join_element_wise(
+        '" t="inlineStr"><is><t xml:space="preserve">', escaped(texts), "</t></is></c>", ""
+    )
     return tails.take(values.indices)
 
 
@@ -84,8 +87,11 @@ def rows_xml(columns: list[Column], first_row: int) -> bytes:
     cells = []
     for col, column in enumerate(columns):
         values = column.values.combine_chunks() if isinstance(column.values, pa.ChunkedArray) else column.values
-        text = pa.types.is_string(values.type) or pa.types.is_large_string(values.type) or \
-            pa.types.is_dictionary(values.type)
+        text = (
+            pa.types.is_string(values.type)
+            or pa.types.is_large_string(values.type)
+            or pa.types.is_dictionary(values.type)
+        )
         tail = _text_tails(values) if text else _number_tails(values, column.style)
         cells.append(pc.binary_join_element_wise(f'<c r="{letters(col)}', numbers, tail, ""))
     body = pc.binary_join_element_wise(*cells, "", null_handling="replace", null_replacement="")
@@ -97,16 +103,17 @@ def _concatenated(texts: pa.Array) -> bytes:
     """All the (non-null) strings of an array end to end: its value buffer, without Python strings."""
     texts = texts.cast(pa.large_string())
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64, count=len(texts) + 1, offset=texts.offset * 8)
-    return texts.buffers()[2].to_pybytes()[int(offsets[0]):int(offsets[-1])]
+    return texts.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
 
 
 @dataclass
 class Rows:
     """Rows for one sheet, appended batch by batch to a temporary file."""
-    sheet_index: int                     # 1-based position of the sheet in the workbook
-    width: int                           # number of columns
-    next_row: int                        # Excel row number of the next row
-    handle: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())
+
+    sheet_index: int  # 1-based position of the sheet in the workbook
+    width: int  # number of columns
+    next_row: int  # Excel row number of the next row
+    handle: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115 — closed by splice
 
     def add(self, columns: list[Column]) -> None:
         self.handle.write(rows_xml(columns, self.next_row))
@@ -134,7 +141,9 @@ def splice(path: Path, parts: list[Rows]) -> None:
 
 def _write_sheet(book: zipfile.ZipFile, name: str, xml: str, part: Rows) -> None:
     last = max(part.next_row - 1, 1)
-    xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letters(max(part.width - 1, 0))}{last}"/>', xml, 1)
+    xml = re.sub(
+        r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letters(max(part.width - 1, 0))}{last}"/>', xml, count=1
+    )
     if "<sheetData/>" in xml:
         xml = xml.replace("<sheetData/>", "<sheetData></sheetData>", 1)
     head, _, tail = xml.partition("</sheetData>")

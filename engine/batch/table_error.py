@@ -1,4 +1,5 @@
 """Whole-file problems of applicant tables, in both languages (one home, so readers need no cycle)."""
+
 from __future__ import annotations
 
 from engine.model.errors import BilingualError

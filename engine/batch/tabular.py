@@ -14,16 +14,18 @@ missing fact; booleans may be written 是/否; dates may be written 2020/1/5 or 
 titles (持有称号) are written `称号|级别|起始日期|截止日期; ...` (only the title is required),
 and 无 / none means "holds no title" (a blank cell means unknown).
 """
+
 from __future__ import annotations
 
 import csv
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,15 +35,22 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 from python_calamine import CalamineWorkbook
 
-from engine.model.errors import BilingualError
-from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
-from engine.model.profile import (CROSS_CHECKS, FIELDS, EnterpriseProfile, ProfileInputError, ProfileIssue,
-                      Title, field_kind, parse_profile)
 from engine.batch.csvread import PROBLEM, csv_chunks, delimiter_of, detect_encoding, first_records, problem_words
-from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.headers import resolve
+from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
 from engine.batch.xlsxguard import SheetLimits, choose, inspect
+from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
+from engine.model.profile import (
+    CROSS_CHECKS,
+    FIELDS,
+    EnterpriseProfile,
+    ProfileInputError,
+    ProfileIssue,
+    Title,
+    field_kind,
+    parse_profile,
+)
 
 CHUNK_ROWS = 100_000
 SUPPORTED = (".csv", ".xlsx", ".parquet")
@@ -50,6 +59,7 @@ SUPPORTED = (".csv", ".xlsx", ".parquet")
 @dataclass
 class RowIssue:
     """One problem with one input row (row = spreadsheet row number, the header being row 1)."""
+
     row: int | None
     field: str
     field_zh: str | None
@@ -61,15 +71,17 @@ class RowIssue:
 @dataclass
 class Chunk:
     """One chunk of rows ready for the batch evaluator."""
-    first_row: int                          # spreadsheet row number of the chunk's first row
+
+    first_row: int  # spreadsheet row number of the chunk's first row
     n: int
     columns: dict[str, Vec]
-    valid: np.ndarray                       # False where the model refused the row
-    texts: dict[str, pa.Array] = field(default_factory=dict)   # the trimmed cell texts, by field
+    valid: np.ndarray  # False where the model refused the row
+    texts: dict[str, pa.Array] = field(default_factory=dict)  # the trimmed cell texts, by field
     issues: list[RowIssue] = field(default_factory=list)
 
 
 # --- headers -------------------------------------------------------------------
+
 
 def field_of_header(header: str) -> str | None:
     """The profile field a column header names (engine.batch.headers: labels, synonyms, units)."""
@@ -89,18 +101,21 @@ def _zh(name: str) -> str | None:
 
 # --- reading -------------------------------------------------------------------
 
+
 @dataclass
 class ReadOptions:
     """How to read a table: which sheet of a workbook, the limits an xlsx must keep, and where
     notes about the file (hidden or unscreened sheets, title rows) go: row-less entries for the errors list."""
+
     sheet: str | None = None
     limits: SheetLimits = field(default_factory=SheetLimits)
     notes: list[RowIssue] = field(default_factory=list)
-    first_row: int = 2              # set by the reader: the first data row's number (title rows move it)
+    first_row: int = 2  # set by the reader: the first data row's number (title rows move it)
 
 
-def read_chunks(path: Path, chunk_rows: int = CHUNK_ROWS,
-                options: ReadOptions | None = None) -> Iterator[tuple[list[str], pa.Table]]:
+def read_chunks(
+    path: Path, chunk_rows: int = CHUNK_ROWS, options: ReadOptions | None = None
+) -> Iterator[tuple[list[str], pa.Table]]:
     """(headers, table of the chunk's columns) for each chunk; columns are named c0, c1, ..."""
     check_source(path)
     suffix = path.suffix.lower()
@@ -119,17 +134,17 @@ def table_shape(path: Path) -> tuple[list[str], int]:
     check_source(path)
     if path.suffix.lower() != ".xlsx":
         headers, rows = [], 0
-        for headers, table in read_chunks(path):
+        for headers, table in read_chunks(path):  # noqa: B007 — the header row is wanted
             rows += table.num_rows
         return headers, rows
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        first = sheet.to_python(skip_empty_area=False, nrows=1)     # as _xlsx_chunks reads it
+        first = sheet.to_python(skip_empty_area=False, nrows=1)  # as _xlsx_chunks reads it
     except Exception as e:  # calamine reports corrupt or foreign files in many ways
         raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
     if not first or sheet.end is None:
         return [], 0
-    return [_cell_text(v) or "" for v in first[0]], sheet.end[0]   # the last row's index = data rows under row 1
+    return [_cell_text(v) or "" for v in first[0]], sheet.end[0]  # the last row's index = data rows under row 1
 
 
 def check_source(path: Path) -> None:
@@ -137,8 +152,10 @@ def check_source(path: Path) -> None:
     if not path.is_file():
         raise TableError(f"{path}: file not found", f"{path}：文件不存在")
     if path.suffix.lower() not in SUPPORTED:
-        raise TableError(f"{path}: unsupported input; use {', '.join(SUPPORTED)}",
-                         f"{path}：不支持的输入格式，请使用 {'、'.join(SUPPORTED)}")
+        raise TableError(
+            f"{path}: unsupported input; use {', '.join(SUPPORTED)}",
+            f"{path}：不支持的输入格式，请使用 {'、'.join(SUPPORTED)}",
+        )
 
 
 def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
@@ -168,7 +185,7 @@ def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
             yield item
     finally:
         stop.set()
-        while worker.is_alive():            # unblock a producer waiting on a full queue
+        while worker.is_alive():  # unblock a producer waiting on a full queue
             try:
                 queue.get_nowait()
             except Empty:
@@ -191,13 +208,23 @@ def check_header(path: Path, headers: list[str], options: ReadOptions, at: int) 
     would be empty. Title rows above the header are noted."""
     if not any(field_of_header(h) is not None for h in headers):
         shown = ", ".join(repr(h) for h in headers[:5])
-        raise TableError(f"{path}: no column of the header row ({shown}) names a profile field; check the delimiter "
-                         "and that the first row is the header", f"{path}：表头行（{shown}）没有任何列是企业信息字段；"
-                         "请检查分隔符，并确认首行为表头")
+        raise TableError(
+            f"{path}: no column of the header row ({shown}) names a profile field; check the delimiter "
+            "and that the first row is the header",
+            f"{path}：表头行（{shown}）没有任何列是企业信息字段；请检查分隔符，并确认首行为表头",
+        )
     options.first_row = at + 2
     if at:
-        options.notes.append(RowIssue(None, "header", "表头", at + 1, f"第 1–{at} 行是表头上方的标题行，已跳过",
-                                      f"rows 1-{at} above the header are a title, skipped"))
+        options.notes.append(
+            RowIssue(
+                None,
+                "header",
+                "表头",
+                at + 1,
+                f"第 1–{at} 行是表头上方的标题行，已跳过",
+                f"rows 1-{at} above the header are a title, skipped",
+            )
+        )
 
 
 def _csv_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
@@ -231,7 +258,7 @@ def _cell_text(value: Any) -> str | None:
 
 
 def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
-    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)   # before calamine sees it
+    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)  # before calamine sees it
     options.notes += [RowIssue(None, "sheet", "工作表", name, zh, en) for name, zh, en in notes]
     try:
         book = CalamineWorkbook.from_path(str(path))
@@ -245,8 +272,10 @@ def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[
     check_header(path, headers, options, at)
     width = len(headers)
     for start in range(at + 1, len(rows), chunk_rows):
-        part = [row + [""] * (width - len(row)) if len(row) < width else row[:width]
-                for row in rows[start:start + chunk_rows]]
+        part = [
+            row + [""] * (width - len(row)) if len(row) < width else row[:width]
+            for row in rows[start : start + chunk_rows]
+        ]
         columns = list(zip(*part)) if part else [()] * width
         arrays = [_column_text(columns[i]) for i in range(width)]
         yield headers, pa.table(arrays, names=[f"c{i}" for i in range(width)])
@@ -296,14 +325,16 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa
 
 _INT_TEXT = r"^[+-]?\d+$"
 _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$")
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$"
+)
 _BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false", "真": "true", "假": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
 KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}
 
 
-MAX_TITLE_CELLS = 200_000       # distinct title cells whose verdicts are kept across chunks
+MAX_TITLE_CELLS = 200_000  # distinct title cells whose verdicts are kept across chunks
 
 
 def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -376,7 +407,7 @@ class ChunkReader:
 
     def __init__(self, headers: list[str]) -> None:
         self.mapping, self.header_issues = map_headers(headers)
-        self.factors = resolve(list(headers)).factors          # declared units other than the field's own
+        self.factors = resolve(list(headers)).factors  # declared units other than the field's own
         self.verdicts: dict[str, dict[Any, tuple[bool, Any]]] = {}
 
     def prepare(self, table: pa.Table, first_row: int) -> Chunk:
@@ -395,7 +426,7 @@ class ChunkReader:
                 doubt |= a.known & b.known & (np.asarray(a.value, dtype=float) > np.asarray(b.value, dtype=float))
         chunk = Chunk(first_row=first_row, n=n, columns=columns, valid=np.ones(n, dtype=bool), texts=texts)
         problems = table.column(PROBLEM).to_pylist() if PROBLEM in table.column_names else []
-        for row, code in enumerate(problems):       # records the reader could not take: invalid, with why
+        for row, code in enumerate(problems):  # records the reader could not take: invalid, with why
             if code:
                 zh, en = problem_words(code)
                 self.refuse(chunk, row, [RowIssue(first_row + row, "(row)", "整行", None, zh, en)])
@@ -421,10 +452,10 @@ class ChunkReader:
 
     def _numbers(self, name: str, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         integer = KIND[name] == "integer"
-        try:                                   # a clean column parses in one go
+        try:  # a clean column parses in one go
             values = pc.cast(text, pa.int64() if integer else pa.float64())
             shaped = present
-        except pa.ArrowInvalid:                # otherwise only the cells shaped like numbers
+        except pa.ArrowInvalid:  # otherwise only the cells shaped like numbers
             shaped = pc.fill_null(pc.match_substring_regex(text, _INT_TEXT if integer else _FLOAT_TEXT), False)
             shaped = shaped.to_numpy(zero_copy_only=False)
             values = pc.cast(pc.if_else(pa.array(shaped), text, pa.scalar(None, pa.string())), pa.float64())
@@ -467,8 +498,8 @@ class ChunkReader:
     def _titles(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Titles: each distinct entry validated once through the model's Title (the list adds no rule)."""
         encoded = pc.dictionary_encode(text)
-        cells = self.verdicts.setdefault("titles.cell", {})     # a cell's titles, or None if one is invalid
-        if len(cells) > MAX_TITLE_CELLS:                        # bounded: cells can be nearly all distinct
+        cells = self.verdicts.setdefault("titles.cell", {})  # a cell's titles, or None if one is invalid
+        if len(cells) > MAX_TITLE_CELLS:  # bounded: cells can be nearly all distinct
             cells.clear()
         table = []
         for cell in encoded.dictionary.to_pylist():
@@ -550,7 +581,7 @@ def store(vec: Vec, row: int, value: Any) -> None:
 
 def issue_of(row: int, issue: ProfileIssue) -> RowIssue:
     value = issue.value
-    if isinstance(value, dict):             # a cross-field check reports the whole row: show its field
+    if isinstance(value, dict):  # a cross-field check reports the whole row: show its field
         value = value.get(issue.field.split(".")[0])
     if not (isinstance(value, (str, int, float, bool)) or value is None):
         value = str(value)

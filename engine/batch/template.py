@@ -1,5 +1,6 @@
 """The applicant template officers hand out: one column per profile fact, Chinese headers with units,
 drop-downs and bounds from the profile model, and an instructions sheet generated from the same model."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,15 +11,26 @@ import xlsxwriter
 
 from engine.model.profile import FIELDS, LEVEL_ZH, PRODUCT_FIELDS, TITLES, field_kind, label_zh, unit_of
 
-ROWS = 5000                                       # rows that carry the validation
+ROWS = 5000  # rows that carry the validation
 YES_NO = ["是", "否"]
 LEVELS = ["国家级", "省级", "地市级", "区县级"]
-assert set(LEVELS) <= set(LEVEL_ZH)
-KIND_ZH = {"number": "数值", "integer": "整数", "bool": "是/否", "date": "日期", "text": "文本", "level": "级别",
-           "titles": "称号列表"}
-FORMAT_ZH = {"bool": "下拉选择 是 / 否；空白表示未知", "date": "日期，如 2020-01-05",
-             "level": "下拉选择 " + " / ".join(LEVELS),
-             "titles": "称号|级别|起始日期|截止日期，多个用分号分隔；无称号填“无”。称号：" + "、".join(TITLES.values())}
+if not set(LEVELS) <= set(LEVEL_ZH):  # the template offers only levels the profile model knows
+    raise RuntimeError(f"template levels {LEVELS} not all in the profile model's {sorted(LEVEL_ZH)}")
+KIND_ZH = {
+    "number": "数值",
+    "integer": "整数",
+    "bool": "是/否",
+    "date": "日期",
+    "text": "文本",
+    "level": "级别",
+    "titles": "称号列表",
+}
+FORMAT_ZH = {
+    "bool": "下拉选择 是 / 否；空白表示未知",
+    "date": "日期，如 2020-01-05",
+    "level": "下拉选择 " + " / ".join(LEVELS),
+    "titles": "称号|级别|起始日期|截止日期，多个用分号分隔；无称号填“无”。称号：" + "、".join(TITLES.values()),
+}
 
 
 def header(name: str) -> str:
@@ -90,17 +102,33 @@ def write_template(path: Path) -> None:
         rule = validation(name)
         message = (FIELDS[name].description or label_zh(name))[:250]
         if rule is not None:
-            rule |= {"input_title": label_zh(name)[:32], "input_message": message,
-                     "error_title": "取值无效", "error_message": f"{label_zh(name)}：{rule_text(name)}"[:250]}
+            rule |= {
+                "input_title": label_zh(name)[:32],
+                "input_message": message,
+                "error_title": "取值无效",
+                "error_message": f"{label_zh(name)}：{rule_text(name)}"[:250],
+            }
             sheet.data_validation(1, col, ROWS, col, rule)
     sheet.freeze_panes(1, 2)
     sheet.set_row(0, 36)
     guide.write_row(0, 0, ["列名（表头）", "字段 field", "单位", "类型", "取值与格式", "说明"], head)
-    intro = ("每行填写一家企业；不知道的项目请留空（留空表示未知，不等于 0）；金额单位为万元，"
-             "表头也可写作“营业收入（元）”等，系统会换算；不要修改表头。")
+    intro = (
+        "每行填写一家企业；不知道的项目请留空（留空表示未知，不等于 0）；金额单位为万元，"
+        "表头也可写作“营业收入（元）”等，系统会换算；不要修改表头。"
+    )
     for row, name in enumerate(names, start=1):
-        guide.write_row(row, 0, [header(name), name, unit_of(name) or "", KIND_ZH[field_kind(name)],
-                                 rule_text(name), FIELDS[name].description or ""])
+        guide.write_row(
+            row,
+            0,
+            [
+                header(name),
+                name,
+                unit_of(name) or "",
+                KIND_ZH[field_kind(name)],
+                rule_text(name),
+                FIELDS[name].description or "",
+            ],
+        )
     guide.write_string(len(names) + 2, 0, intro)
     for col, width in enumerate((30, 30, 8, 10, 40, 60)):
         guide.set_column(col, col, width)

@@ -16,25 +16,36 @@ Where a column mixes types in a way numpy cannot mirror, the operation falls bac
 evaluator's own scalar semantics row by row, so results never diverge, only slow down.
 Lookups, text tests and has_title run the evaluator's own helpers once per distinct value (or title).
 """
+
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, Callable, Collection, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from engine.evaluate import provenance as pv
+from engine.evaluate.evaluator import (
+    _COMPARE,
+    RUNTIME_ERRORS,
+    RuleRuntimeError,
+    bracket_range,
+    bracket_result,
+    dependencies_of,
+    log,
+    lookup_result,
+    prepared,
+)
 from engine.language import expr as ex
-from engine.evaluate.evaluator import (_COMPARE, RUNTIME_ERRORS, RuleRuntimeError, bracket_range, bracket_result,
-                                       dependencies_of, log, lookup_result, prepared)
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, expressions_of, walk_conditions
-from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
-from engine.evaluate import provenance as pv
+from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
 Masks = dict  # provenance key -> row mask: the rows whose result rested on that assumption
 
@@ -48,14 +59,20 @@ def merge(into: Masks, more: Masks, where: np.ndarray | None = None) -> Masks:
         into[key] = into[key] | mask if key in into else mask
     return into
 
+
 # Condition states, ordered so that `all` is a maximum and `any` a minimum.
 MET, UNKNOWN, UNMET = 0, 1, 2
 
 NUMERIC = {"int", "num", "bool"}
 _EPOCH = date(1970, 1, 1)
 _NUMPY_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
-    "==": np.equal, "!=": np.not_equal}
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
 _PY_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
@@ -67,10 +84,11 @@ class Vec:
     (object), date (int64 days since 1970-01-01), titles (object: tuple of Title), obj (any
     Python values). Values at unknown rows are fillers and never read.
     """
+
     kind: str
     value: np.ndarray
     known: np.ndarray
-    scalar: Any = field(default=None, compare=False)      # the value, for a constant known everywhere
+    scalar: Any = field(default=None, compare=False)  # the value, for a constant known everywhere
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def factorized(self) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +103,7 @@ class Vec:
 
 
 # --- building vectors --------------------------------------------------------
+
 
 def days(day: date) -> int:
     return (day - _EPOCH).days
@@ -137,8 +156,7 @@ def constant(value: Any, n: int) -> Vec:
     """A literal or parameter broadcast over n rows (None is unknown everywhere)."""
     kind = kind_of_values([value])
     arr = _typed(kind, [value])
-    return Vec(kind, np.broadcast_to(arr, (n,)), np.broadcast_to(np.array(value is not None), (n,)),
-               scalar=value)
+    return Vec(kind, np.broadcast_to(arr, (n,)), np.broadcast_to(np.array(value is not None), (n,)), scalar=value)
 
 
 def from_codes(n: int, rows: np.ndarray, codes: np.ndarray, results: list[Any]) -> Vec:
@@ -218,9 +236,17 @@ def truthy(vec: Vec) -> np.ndarray:
 
 # --- columns from profiles -----------------------------------------------------
 
+
 def kind_of_field(name: str) -> str:
-    return {"number": "num", "integer": "int", "bool": "bool", "date": "date",
-            "text": "str", "level": "str", "titles": "titles"}[field_kind(name)]
+    return {
+        "number": "num",
+        "integer": "int",
+        "bool": "bool",
+        "date": "date",
+        "text": "str",
+        "level": "str",
+        "titles": "titles",
+    }[field_kind(name)]
 
 
 def unknown_field(name: str, n: int) -> Vec:
@@ -245,16 +271,18 @@ def columns_from_profiles(profiles: list[EnterpriseProfile]) -> dict[str, Vec]:
 
 # --- results -----------------------------------------------------------------
 
+
 @dataclass
 class PolicyColumns:
     """One policy over a chunk: node states (MET/UNKNOWN/UNMET) by condition id, in tree order."""
+
     policy: Policy
     root: str
     nodes: dict[str, np.ndarray]
     conditions: dict[str, Condition]
     leaves: list[str]
-    amount: Vec | None = None       # total benefit amount (万元) where eligible and known
-    up_to: Vec | None = None        # total of the "up to N" benefits (万元) where eligible and known
+    amount: Vec | None = None  # total benefit amount (万元) where eligible and known
+    up_to: Vec | None = None  # total of the "up to N" benefits (万元) where eligible and known
     error: np.ndarray | None = None  # rows where a rule could not be computed (status `error`)
     _deciding: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
@@ -286,8 +314,11 @@ class PolicyColumns:
                 return
             for pos, child in enumerate(cond.children()):
                 kid = child.id or f"{ident}.{pos + 1}"
-                keep = active if cond.all is not None or cond.not_ is not None \
+                keep = (
+                    active
+                    if cond.all is not None or cond.not_ is not None
                     else active & (self.nodes[kid] == self.nodes[ident])
+                )
                 walk(kid, child, keep)
 
         walk(self.root, self.policy.conditions, np.ones(len(root_state), dtype=bool))
@@ -309,20 +340,23 @@ class BatchResult:
     facts: dict[str, Vec]
     scorecards: dict[str, ScorecardColumns] = field(default_factory=dict)
     policies: dict[str, PolicyColumns] = field(default_factory=dict)
-    provenance: dict[str, Masks] = field(default_factory=dict)   # fact id -> assumptions it rested on, by row
+    provenance: dict[str, Masks] = field(default_factory=dict)  # fact id -> assumptions it rested on, by row
 
     def assumptions(self, ident: str, row: int) -> set[pv.Key]:
         """The keys fact `ident` (a policy, scorecard total or `<card>_passed`) rested on in one row."""
         return {key for key, mask in self.provenance.get(ident, {}).items() if mask[row]}
-    errors: dict[str, np.ndarray] = field(default_factory=dict)   # rule id -> rows it could not be computed for
-    failures: dict[str, str] = field(default_factory=dict)        # rule id -> why it failed (not inherited)
+
+    errors: dict[str, np.ndarray] = field(default_factory=dict)  # rule id -> rows it could not be computed for
+    failures: dict[str, str] = field(default_factory=dict)  # rule id -> why it failed (not inherited)
 
 
 # --- the evaluator -----------------------------------------------------------
 
+
 class BatchEvaluation:
     """One pack at one date over one chunk of columns; facts computed once, in pack order."""
-    quiet = False   # as Evaluation.quiet
+
+    quiet = False  # as Evaluation.quiet
 
     def __init__(self, pack: RulePack, as_of: date, columns: dict[str, Vec], n: int) -> None:
         self.pack, self.as_of, self.n = pack, as_of, n
@@ -336,7 +370,7 @@ class BatchEvaluation:
         self.prov = self.result.provenance
         self.everywhere = np.ones(n, dtype=bool)
         self._names: dict[int, tuple[ex.Node, frozenset[str]]] = {}
-        self.flagged = np.zeros(n, dtype=bool)   # rows where the rule being computed failed
+        self.flagged = np.zeros(n, dtype=bool)  # rows where the rule being computed failed
 
     def run(self, targets: Collection[str] | None = None) -> BatchResult:
         """Every derived fact, scorecard and policy; with `targets`, only those and what they read."""
@@ -344,7 +378,7 @@ class BatchEvaluation:
             self.flagged = np.zeros(self.n, dtype=bool)
             try:
                 self.compute(ident)
-            except Exception as e:  # noqa: BLE001 — as Evaluation.run: the rule fails for every row
+            except Exception as e:
                 self.flagged[:] = True
                 self.report(ident, e)
                 self.compute_unknown(ident)
@@ -464,7 +498,7 @@ class BatchEvaluation:
         if a.kind == b.kind == "str" and op in ("==", "!="):
             for text, const in ((a, b), (b, a)):
                 if const.scalar is not None:
-                    same = map_distinct(text, lambda v: (v == const.scalar) == (op == "=="), self.n)
+                    same = map_distinct(text, lambda v: (v == const.scalar) == (op == "=="), self.n)  # noqa: B023
                     return Vec("bool", np.asarray(same.value, dtype=bool), known)
             return Vec("bool", np.asarray(_NUMPY_COMPARE[op](a.value, b.value), dtype=bool), known)
         return elementwise(_COMPARE[op], [a, b], known, self.n)
@@ -475,10 +509,10 @@ class BatchEvaluation:
             x, y = numeric(a), numeric(b)
             if op == "/":
                 nonzero = y != 0
-                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # overflow: see `flag`
+                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # overflow: see `flag`
                     return Vec("num", np.where(nonzero, x / np.where(nonzero, y, 1.0), 0.0), known & nonzero)
             kind = "num" if "num" in (a.kind, b.kind) else "int"
-            with np.errstate(over="ignore", invalid="ignore"):   # flagged by `flag`
+            with np.errstate(over="ignore", invalid="ignore"):  # flagged by `flag`
                 return Vec(kind, {"+": np.add, "-": np.subtract, "*": np.multiply}[op](x, y), known)
         if op == "/":
             return elementwise(lambda x, y: None if y == 0 else x / y, [a, b], known, self.n)
@@ -508,8 +542,11 @@ class BatchEvaluation:
             fn = SCALAR[func]
             values = [o.scalar for o in options]
             return map_distinct(subject, lambda v: fn(v, *values), self.n)
-        if func == "one_of" and all(o.kind == subject.kind or {o.kind, subject.kind} <= NUMERIC for o in options) \
-                and subject.kind in NUMERIC | {"str", "date"}:
+        if (
+            func == "one_of"
+            and all(o.kind == subject.kind or {o.kind, subject.kind} <= NUMERIC for o in options)
+            and subject.kind in NUMERIC | {"str", "date"}
+        ):
             hit = np.zeros(self.n, dtype=bool)
             for o in options:
                 same = self.compare("==", subject, o)
@@ -584,8 +621,15 @@ class BatchEvaluation:
             if pv.unconfirmed(row.status):
                 merge(out, {("row", owner, str(pos)): hit})
             if pv.unconfirmed(row.edge):
-                merge(out, {("edge", owner, str(pos)): known & np.logical_or.reduce(
-                    [x == bound for _, bound in row.bounds()] or [np.zeros(self.n, dtype=bool)])})
+                merge(
+                    out,
+                    {
+                        ("edge", owner, str(pos)): known
+                        & np.logical_or.reduce(
+                            [x == bound for _, bound in row.bounds()] or [np.zeros(self.n, dtype=bool)]
+                        )
+                    },
+                )
         return out
 
     # --- derived facts ----------------------------------------------------
@@ -614,7 +658,7 @@ class BatchEvaluation:
         pending = np.ones(self.n, dtype=bool)
         for pos, (when, _) in enumerate(cases):
             hit, known = self.truth(when.ast)
-            codes[pending & ~known] = len(cases)          # unknown stops the search
+            codes[pending & ~known] = len(cases)  # unknown stops the search
             codes[pending & hit] = pos
             pending &= known & ~hit
         codes[pending] = len(cases) + 1
@@ -657,7 +701,7 @@ class BatchEvaluation:
             if group.min is None:
                 continue
             group_ok = _passes(g_low, g_high, group.min)
-            open_ = ~(by_score.known & ~by_score.value)                  # by_score is not False
+            open_ = ~(by_score.known & ~by_score.value)  # by_score is not False
             fails = open_ & group_ok.known & ~group_ok.value
             unsure = open_ & ~group_ok.known
             by_score = Vec("bool", by_score.value & ~fails, (by_score.known | fails) & ~unsure)
@@ -674,8 +718,15 @@ class BatchEvaluation:
         self.values[card.id + "_passed"] = passed
         self.result.scorecards[card.id] = ScorecardColumns(card, total, low, high, passed)
 
-    def card_provenance(self, card: Scorecard, groups: list[tuple[Vec, np.ndarray, np.ndarray]], states: list[Vec],
-                        low: np.ndarray, high: np.ndarray, passed: Vec) -> None:
+    def card_provenance(
+        self,
+        card: Scorecard,
+        groups: list[tuple[Vec, np.ndarray, np.ndarray]],
+        states: list[Vec],
+        low: np.ndarray,
+        high: np.ndarray,
+        passed: Vec,
+    ) -> None:
         """Evaluation.card_provenance over rows."""
         own: Masks = {("scorecard", card.id): self.everywhere} if pv.unconfirmed(card.status) else {}
         total: Masks = dict(own)
@@ -702,11 +753,13 @@ class BatchEvaluation:
             keys: Masks = {("route", card.id, route.id): self.everywhere} if pv.unconfirmed(route.status) else {}
             routes.append(merge(keys, self.reads(route.when.ast)))
         # a pass rests on its most solid path (fewest assumptions; the score first on ties), anything else on all
-        count = lambda keys: _sequential_sum([m.astype(np.int64) for m in keys.values()]) \
-            if keys else np.zeros(self.n, dtype=np.int64)  # noqa: E731
+        count = lambda keys: (  # noqa: E731
+            _sequential_sum([m.astype(np.int64) for m in keys.values()]) if keys else np.zeros(self.n, dtype=np.int64)
+        )
         options = [np.where(won, count(score_path), np.iinfo(np.int64).max)]
-        options += [np.where(st.known & st.value, count(keys), np.iinfo(np.int64).max)
-                    for st, keys in zip(states[1:], routes)]
+        options += [
+            np.where(st.known & st.value, count(keys), np.iinfo(np.int64).max) for st, keys in zip(states[1:], routes)
+        ]
         best = np.argmin(np.vstack(options), axis=0)
         passing = passed.known & passed.value
         verdict: Masks = dict(own)
@@ -718,8 +771,9 @@ class BatchEvaluation:
     def score_group(self, group: Any) -> tuple[Vec, np.ndarray, np.ndarray]:
         scored = [self.score_indicator(i) for i in group.indicators]
         low = np.minimum(_sequential_sum([np.where(p.known, p.value, 0.0) for p, _ in scored]), group.max)
-        high = np.minimum(_sequential_sum([np.where(p.known, top, i.max)
-                                           for (p, top), i in zip(scored, group.indicators)]), group.max)
+        high = np.minimum(
+            _sequential_sum([np.where(p.known, top, i.max) for (p, top), i in zip(scored, group.indicators)]), group.max
+        )
         known = np.logical_and.reduce([p.known & (p.value == top) for p, top in scored])
         return Vec("num", low, known), low, high
 
@@ -818,8 +872,9 @@ class BatchEvaluation:
                     merge(benefits, self.reads(expr.ast), eligible)
         self.prov[ident + ".benefits"] = benefits
 
-    def relied(self, ident: str, cond: Condition, node: str, active: np.ndarray, nodes: dict[str, np.ndarray],
-               out: Masks) -> Masks:
+    def relied(
+        self, ident: str, cond: Condition, node: str, active: np.ndarray, nodes: dict[str, np.ndarray], out: Masks
+    ) -> Masks:
         """Evaluation.relied over rows: assumptions on the deciding path."""
         if pv.unconfirmed(cond.status):
             merge(out, {("condition", ident, node): active})
@@ -868,7 +923,7 @@ class BatchEvaluation:
         return Vec("num", total, known & eligible)
 
 
-def _up_to_sum(ev: "BatchEvaluation", policy: Policy, eligible: np.ndarray) -> Vec | None:
+def _up_to_sum(ev: BatchEvaluation, policy: Policy, eligible: np.ndarray) -> Vec | None:
     """Sum of the known "up to N" amounts of an eligible row (Evaluation.benefit's up_to)."""
     caps = [b for b in policy.benefits if b.up_to is not None]
     if not caps:
@@ -901,7 +956,7 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
 # kept as a boolean array over those ids, extended only for titles not seen before.
 _TITLE_IDS: dict[Any, int] = {}
 _TITLES: list[Any] = []
-_HOLDS: dict[tuple[date, tuple[str, ...]], np.ndarray] = {}   # (as_of, args) -> held, by title id
+_HOLDS: dict[tuple[date, tuple[str, ...]], np.ndarray] = {}  # (as_of, args) -> held, by title id
 
 
 def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
@@ -913,7 +968,7 @@ def _holds_by_id(as_of: date, args: tuple[str, ...]) -> np.ndarray:
     """has_title's verdict for every title id so far."""
     done = _HOLDS.get((as_of, args), np.zeros(0, dtype=bool))
     if len(done) < len(_TITLES):
-        more = [holds(t, as_of, args) for t in _TITLES[len(done):]]
+        more = [holds(t, as_of, args) for t in _TITLES[len(done) :]]
         done = _HOLDS[(as_of, args)] = np.concatenate([done, np.array(more, dtype=bool)])
     return done
 
@@ -925,7 +980,7 @@ def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray,
         owner, title_id = [], []
         for pos, held in enumerate(sets):
             for title in held or ():
-                key = (title.title, title.level, title.valid_from, title.valid_to)   # cheaper to hash than a model
+                key = (title.title, title.level, title.valid_from, title.valid_to)  # cheaper to hash than a model
                 if key not in _TITLE_IDS:
                     _TITLE_IDS[key] = len(_TITLES)
                     _TITLES.append(title)
@@ -937,16 +992,19 @@ def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray,
 
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """functions.years_between over day numbers: whole years, an anniversary counting on its day."""
+
     def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = np.asarray(d)
-        if d.ndim and d.strides == (0,):          # a constant (the as-of date): convert it once
+        if d.ndim and d.strides == (0,):  # a constant (the as-of date): convert it once
             year, month_day = parts(d[:1].copy())
             return np.broadcast_to(year, d.shape), np.broadcast_to(month_day, d.shape)
         day = d.astype("datetime64[D]")
         year = day.astype("datetime64[Y]")
         month = day.astype("datetime64[M]")
-        return year.astype(np.int64), (month - year.astype("datetime64[M]")).astype(np.int64) * 32 \
-            + (day - month.astype("datetime64[D]")).astype(np.int64)
+        return year.astype(np.int64), (month - year.astype("datetime64[M]")).astype(np.int64) * 32 + (
+            day - month.astype("datetime64[D]")
+        ).astype(np.int64)
+
     sy, s_md = parts(start)
     ey, e_md = parts(end)
     return (ey - sy - (e_md < s_md)).astype(np.float64)

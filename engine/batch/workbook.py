@@ -9,12 +9,14 @@ left), 数据问题 (errors) and 说明 (measure names -> ids, amounts, periods;
 Only what an officer reads is written. The large sheets' rows are generated column-wise
 (engine.batch.sheetrows); xlsxwriter lays out everything else.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +24,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import xlsxwriter
 
-from engine.batch.outputs import FORMULA_START
 from engine.batch.measures import catalogue, condition_labels, short_name
 from engine.batch.sheetrows import Column, Rows, splice
 from engine.language.loader import RulePack
@@ -32,6 +33,7 @@ from engine.model.words import STATUS_ZH as DECISION_ZH
 
 class Screened(Protocol):
     """What the workbook reads of a screening run (engine.batch.screen.Screening, which imports this module)."""
+
     pack: RulePack
     as_of: date
     lang: str
@@ -39,17 +41,30 @@ class Screened(Protocol):
     priced: list[str]
     facts: tuple[str, ...]
     allocations: dict[str, Any]
-    summary: Any                        # engine.batch.screen.Summary
+    summary: Any  # engine.batch.screen.Summary
+
 
 STATUS_ZH = {**DECISION_ZH, "invalid": INVALID_ZH, "error": RULE_ERROR_IN_TABLE_ZH}
 FUNDED_ZH = {"funded": "拟支持", "waiting": "候补"}
-STATUS_COLOURS = {"符合": "#C6EFCE", "不符合": "#FFC7CE", "待定（缺少信息）": "#FFEB9C", "数据有误": "#D9D9D9",
-                  "拟支持": "#C6EFCE", "候补": "#FFEB9C"}
-EXCEL_MAX_ROWS = 1_048_574          # data rows under the two header rows of the decisions sheet
+STATUS_COLOURS = {
+    "符合": "#C6EFCE",
+    "不符合": "#FFC7CE",
+    "待定（缺少信息）": "#FFEB9C",
+    "数据有误": "#D9D9D9",
+    "拟支持": "#C6EFCE",
+    "候补": "#FFEB9C",
+}
+EXCEL_MAX_ROWS = 1_048_574  # data rows under the two header rows of the decisions sheet
 APPLICANT = [("row", "行号", 6), ("credit_code", "统一社会信用代码", 21), ("name", "企业名称", 30)]
-RANKED_BASE = [("rank", "排名", 6), ("funded", "支持情况", 9), ("credit_code", "统一社会信用代码", 21),
-               ("name", "企业名称", 30), ("row", "行号", 6), ("amount", "金额（万元）", 11),
-               ("cumulative", "累计金额（万元）", 13)]
+RANKED_BASE = [
+    ("rank", "排名", 6),
+    ("funded", "支持情况", 9),
+    ("credit_code", "统一社会信用代码", 21),
+    ("name", "企业名称", 30),
+    ("row", "行号", 6),
+    ("amount", "金额（万元）", 11),
+    ("cumulative", "累计金额（万元）", 13),
+]
 
 
 def sheet_name(text: str, taken: set[str]) -> str:
@@ -58,7 +73,7 @@ def sheet_name(text: str, taken: set[str]) -> str:
     name, n = clean, 2
     while name.lower() in taken:
         suffix = f"~{n}"
-        name, n = clean[:31 - len(suffix)] + suffix, n + 1
+        name, n = clean[: 31 - len(suffix)] + suffix, n + 1
     taken.add(name.lower())
     return name
 
@@ -68,10 +83,19 @@ class Book:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                                    "strings_to_urls": False})
-        self.head = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                                          "valign": "vcenter", "align": "center"})
+        self.book = xlsxwriter.Workbook(
+            str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        )
+        self.head = self.book.add_format(
+            {
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "align": "center",
+            }
+        )
         self.money = self.book.add_format({"num_format": "#,##0.00"})
         self.bold = self.book.add_format({"bold": True})
         self.colours = {word: self.book.add_format({"bg_color": colour}) for word, colour in STATUS_COLOURS.items()}
@@ -98,8 +122,13 @@ class Book:
     def colour(self, sheet: Any, first_row: int, col: int, n_rows: int) -> None:
         """Colour a status column's cells by their status."""
         for word, fmt in self.colours.items():
-            sheet.conditional_format(first_row, col, first_row + max(n_rows, 1) - 1, col,
-                                     {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt})
+            sheet.conditional_format(
+                first_row,
+                col,
+                first_row + max(n_rows, 1) - 1,
+                col,
+                {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt},
+            )
 
     def close(self) -> None:
         self.book.close()
@@ -129,7 +158,7 @@ def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened,
     book.close()
 
 
-PER_MEASURE = 4   # columns per measure on 筛查结果: status, reason, amount, assumptions it rests on
+PER_MEASURE = 4  # columns per measure on 筛查结果: status, reason, amount, assumptions it rests on
 
 
 class Decisions:
@@ -141,18 +170,19 @@ class Decisions:
         sheet = book.sheet("筛查结果")
         n = screening.summary.rows
         headers = [(title, width) for _, title, width in APPLICANT] + [("数据有误", 8), ("信用代码重复于第…行", 10)]
-        self.facts = [f for f in screening.facts]
+        self.facts = list(screening.facts)
         headers += [("知识产权强度（分）" if f == "ip_strength" else "强度等级", 10) for f in self.facts]
         self.first_measure = len(headers)
-        for p in screening.policies:
-            headers += [("结论", 10), ("理由", 36), ("金额（万元）", 10), ("依据含假设值", 16)]
+        headers += [("结论", 10), ("理由", 36), ("金额（万元）", 10), ("依据含假设值", 16)] * len(screening.policies)
         sheet.set_row(0, 30)
         sheet.set_row(1, 20)
         sheet.merge_range(0, 0, 0, self.first_measure - 1, "申报企业", book.head)
         self.rows = book.table(sheet, 1, headers, n)
         for i, p in enumerate(screening.policies):
             col = self.first_measure + PER_MEASURE * i
-            sheet.merge_range(0, col, 0, col + PER_MEASURE - 1, short_name(screening.pack, p, screening.as_of), book.head)
+            sheet.merge_range(
+                0, col, 0, col + PER_MEASURE - 1, short_name(screening.pack, p, screening.as_of), book.head
+            )
             book.colour(sheet, 2, col, n)
         sheet.freeze_panes(2, 3)
         self.money = book.style(book.money)
@@ -164,20 +194,27 @@ class Decisions:
         columns += [Column(invalid), Column(table.column("duplicate_of"))]
         columns += [Column(table.column(f)) for f in self.facts]
         for p in self.s.policies:
-            columns += [Column(status(table.column(f"{p}.status"))), Column(table.column(f"{p}.reason")),
-                        Column(table.column(f"{p}.amount"), self.money), Column(table.column(f"{p}.assumptions"))]
+            columns += [
+                Column(status(table.column(f"{p}.status"))),
+                Column(table.column(f"{p}.reason")),
+                Column(table.column(f"{p}.amount"), self.money),
+                Column(table.column(f"{p}.assumptions")),
+            ]
         self.rows.add(columns)
 
 
 def _words(table: dict[str, str]) -> Any:
     """A status (dictionary) column in words."""
+
     def show(column: pa.ChunkedArray | pa.Array) -> pa.Array:
         values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         if not pa.types.is_dictionary(values.type):
             values = pc.dictionary_encode(values)
-        words = pa.array([table.get(w, w) if w is not None else None for w in values.dictionary.to_pylist()],
-                         type=pa.string())
+        words = pa.array(
+            [table.get(w, w) if w is not None else None for w in values.dictionary.to_pylist()], type=pa.string()
+        )
         return pa.DictionaryArray.from_arrays(values.indices, words)
+
     return show
 
 
@@ -187,9 +224,17 @@ def _ranked_columns(table: pa.Table, p: str, screening: Screened) -> pa.Table:
     rank = table.column(f"{p}.rank") if f"{p}.rank" in table.column_names else pa.nulls(n, pa.int64())
     funded = table.column(f"{p}.funded") if f"{p}.funded" in table.column_names else pa.nulls(n, pa.string())
     strength = table.column("ip_strength") if "ip_strength" in table.column_names else pa.nulls(n, pa.float64())
-    return pa.table({"rank": rank, "funded": funded, "credit_code": table.column("credit_code"),
-                     "name": table.column("name"), "row": table.column("row"), "amount": table.column(f"{p}.amount"),
-                     "strength": strength})
+    return pa.table(
+        {
+            "rank": rank,
+            "funded": funded,
+            "credit_code": table.column("credit_code"),
+            "name": table.column("name"),
+            "row": table.column("row"),
+            "amount": table.column(f"{p}.amount"),
+            "strength": strength,
+        }
+    )
 
 
 def write_ranked(book: Book, screening: Screened, p: str, table: pa.Table) -> None:
@@ -199,10 +244,18 @@ def write_ranked(book: Book, screening: Screened, p: str, table: pa.Table) -> No
     amount = np.nan_to_num(table.column("amount").to_numpy(zero_copy_only=False).astype(float))
     funded = np.asarray([f == "funded" for f in table.column("funded").to_pylist()], dtype=bool)
     priced = p in screening.priced
-    keep = [k for k, _, _ in RANKED_BASE if (allocation or k != "funded") and (priced or k not in ("amount", "cumulative"))]
-    values = {"rank": table.column("rank"), "funded": _words(FUNDED_ZH)(table.column("funded")),
-              "credit_code": table.column("credit_code"), "name": table.column("name"), "row": table.column("row"),
-              "amount": table.column("amount"), "cumulative": pa.array(np.cumsum(amount))}
+    keep = [
+        k for k, _, _ in RANKED_BASE if (allocation or k != "funded") and (priced or k not in ("amount", "cumulative"))
+    ]
+    values = {
+        "rank": table.column("rank"),
+        "funded": _words(FUNDED_ZH)(table.column("funded")),
+        "credit_code": table.column("credit_code"),
+        "name": table.column("name"),
+        "row": table.column("row"),
+        "amount": table.column("amount"),
+        "cumulative": pa.array(np.cumsum(amount)),
+    }
     headers = [(title, width) for k, title, width in RANKED_BASE if k in keep] + [("知识产权强度（分）", 10)]
     columns = [values[k] for k in keep] + [table.column("strength")]
     money_cols = {i for i, k in enumerate(keep) if k in ("amount", "cumulative")}
@@ -223,16 +276,24 @@ def write_ranked(book: Book, screening: Screened, p: str, table: pa.Table) -> No
     if allocation is not None:
         book.colour(sheet, 2, 1, table.num_rows)
     money = book.style(book.money)
-    rows.add([Column(c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c, money if i in money_cols else 0)
-              for i, c in enumerate(columns)])
+    rows.add(
+        [
+            Column(c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c, money if i in money_cols else 0)
+            for i, c in enumerate(columns)
+        ]
+    )
     sheet.freeze_panes(2, 0)
 
 
 def write_errors(book: Book, errors_csv: Path) -> None:
     sheet = book.sheet("数据问题")
-    table = pacsv.read_csv(errors_csv, convert_options=pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in ("field", "field_zh", "value", "message_zh", "message_en")},
-        strings_can_be_null=True))
+    table = pacsv.read_csv(
+        errors_csv,
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.string() for c in ("field", "field_zh", "value", "message_zh", "message_en")},
+            strings_can_be_null=True,
+        ),
+    )
     table = table.slice(0, EXCEL_MAX_ROWS)
     headers = [("行号", 7), ("字段", 18), ("字段名", 22), ("值", 22), ("说明", 50), ("message (English)", 50)]
     rows = book.table(sheet, 0, headers, table.num_rows)
@@ -269,7 +330,8 @@ def write_key(book: Book, screening: Screened) -> None:
         "（理由列出所缺字段）；数据有误 = 该行未通过校验，未评估（见“数据问题”表）。",
         "金额单位为万元；文件未规定的金额为参照值（假设），使用前请核实。",
         "排名：按措施所依据的评分（默认知识产权强度）从高到低，其次成立日期早者优先，再按统一社会信用代码、行号。",
-        f"规则包 {screening.pack.hash}，评估日期 {screening.as_of.isoformat()}。"]
+        f"规则包 {screening.pack.hash}，评估日期 {screening.as_of.isoformat()}。",
+    ]
     for j, note in enumerate(notes, start=len(rows) + 2):
         sheet.write_string(j, 0, note)
     sheet.freeze_panes(1, 0)
@@ -278,19 +340,39 @@ def write_key(book: Book, screening: Screened) -> None:
 def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
     """汇总: run facts, a table per measure, IP-strength tiers and histogram, two charts."""
     s, pack = screening.summary, screening.pack
-    facts = [("规则包", pack.hash), ("评估日期", screening.as_of.isoformat()), ("申报企业（行）", s.rows),
-             ("数据有误（行）", s.invalid), ("信用代码重复（行）", s.duplicates), ("错误条目", s.errors),
-             ("未读取的列", "、".join(s.skipped_columns) or "无")]
+    facts = [
+        ("规则包", pack.hash),
+        ("评估日期", screening.as_of.isoformat()),
+        ("申报企业（行）", s.rows),
+        ("数据有误（行）", s.invalid),
+        ("信用代码重复（行）", s.duplicates),
+        ("错误条目", s.errors),
+        ("未读取的列", "、".join(s.skipped_columns) or "无"),
+    ]
     failed = {short_name(pack, p, screening.as_of): n for p in screening.policies if (n := s.status[p].get("error"))}
-    if failed:                      # rows a rule could not be computed for (the log has file:line)
-        facts.append((STATUS_ZH["error"] + "（请联系规则维护人员）", "、".join(f"{k} {v} 行" for k, v in failed.items())))
+    if failed:  # rows a rule could not be computed for (the log has file:line)
+        facts.append(
+            (STATUS_ZH["error"] + "（请联系规则维护人员）", "、".join(f"{k} {v} 行" for k, v in failed.items()))
+        )
     sheet.write_string(0, 0, "筛查汇总", book.bold)
     for i, (label, value) in enumerate(facts, start=1):
         sheet.write_string(i, 0, label, book.bold)
         sheet.write(i, 1, value)
     top = len(facts) + 2
-    head = ["措施", "符合", "不符合", "待定（缺少信息）", "数据有误", "符合者金额（万元）", "拟支持", "拟支持金额（万元）",
-            "预算（万元）", "预算剩余（万元）", "最常见的未满足条件", "最常见的缺信息条件"]
+    head = [
+        "措施",
+        "符合",
+        "不符合",
+        "待定（缺少信息）",
+        "数据有误",
+        "符合者金额（万元）",
+        "拟支持",
+        "拟支持金额（万元）",
+        "预算（万元）",
+        "预算剩余（万元）",
+        "最常见的未满足条件",
+        "最常见的缺信息条件",
+    ]
     widths = [30, 8, 8, 10, 8, 12, 8, 12, 10, 12, 44, 44]
     for col, (title, width) in enumerate(zip(head, widths)):
         sheet.write_string(top, col, title, book.head)
@@ -300,14 +382,20 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
         amount = s.amount.get(p)
         labels = condition_labels(pack, p, screening.as_of)
         unmet, unknown = _top_reasons(s.reasons.get(p, {}), labels)
-        values: list[Any] = [short_name(pack, p, screening.as_of), counts.get("eligible", 0),
-                             counts.get("ineligible", 0), counts.get("undetermined", 0), counts.get("invalid", 0),
-                             None if amount is None else round(amount, 2),
-                             funded["funded"] if funded else None,
-                             funded["funded_amount"] if funded and funded["funded_amount"] is not None else None,
-                             a.budget if a and a.budget is not None else None,
-                             a.budget - (funded["funded_amount"] or 0) if a and a.budget is not None and funded else None,
-                             unmet, unknown]
+        values: list[Any] = [
+            short_name(pack, p, screening.as_of),
+            counts.get("eligible", 0),
+            counts.get("ineligible", 0),
+            counts.get("undetermined", 0),
+            counts.get("invalid", 0),
+            None if amount is None else round(amount, 2),
+            funded["funded"] if funded else None,
+            funded["funded_amount"] if funded and funded["funded_amount"] is not None else None,
+            a.budget if a and a.budget is not None else None,
+            a.budget - (funded["funded_amount"] or 0) if a and a.budget is not None and funded else None,
+            unmet,
+            unknown,
+        ]
         for col, value in enumerate(values):
             if value is not None:
                 sheet.write(i, col, value, book.money if col in (5, 7, 8, 9) else None)
@@ -315,8 +403,14 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
     sheet.autofilter(top, 0, last, len(head) - 1)
     sheet.freeze_panes(top + 1, 1)
     chart = book.book.add_chart({"type": "bar"})
-    chart.add_series({"name": "符合", "categories": [sheet.name, top + 1, 0, last, 0],
-                      "values": [sheet.name, top + 1, 1, last, 1], "fill": {"color": "#5B9BD5"}})
+    chart.add_series(
+        {
+            "name": "符合",
+            "categories": [sheet.name, top + 1, 0, last, 0],
+            "values": [sheet.name, top + 1, 1, last, 1],
+            "fill": {"color": "#5B9BD5"},
+        }
+    )
     chart.set_title({"name": "各措施符合条件的企业数"})
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})
@@ -327,12 +421,14 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
 
 def _top_reasons(counts: dict[str, int], labels: dict[str, str], n: int = 3) -> tuple[str, str]:
     """The conditions that most often decide 不符合 and 待定, in Chinese with their counts."""
-    out = {"unmet": Counter(), "unknown": Counter()}           # type: dict[str, Counter[str]]
+    out = {"unmet": Counter(), "unknown": Counter()}  # type: dict[str, Counter[str]]
     for key, count in counts.items():
         leaf, word = key.split(" ", 1)
         out["unmet" if word.startswith("unmet") else "unknown"][labels.get(leaf, leaf)] += count
-    return tuple("、".join(f"{label}（{count}）" for label, count in out[k].most_common(n))  # type: ignore[return-value]
-                 for k in ("unmet", "unknown"))
+    return tuple(
+        "、".join(f"{label}（{count}）" for label, count in out[k].most_common(n))  # type: ignore[return-value]
+        for k in ("unmet", "unknown")
+    )
 
 
 def _strength(book: Book, sheet: Any, screening: Screened, top: int) -> None:
@@ -353,9 +449,15 @@ def _strength(book: Book, sheet: Any, screening: Screened, top: int) -> None:
     for i, (label, count) in enumerate(scored, start=top + 1):
         sheet.write_row(i, col, [label, count])
     chart = book.book.add_chart({"type": "column"})
-    chart.add_series({"name": "企业数", "categories": [sheet.name, top + 1, col, top + len(scored), col],
-                      "values": [sheet.name, top + 1, col + 1, top + len(scored), col + 1],
-                      "fill": {"color": "#70AD47"}, "gap": 10})
+    chart.add_series(
+        {
+            "name": "企业数",
+            "categories": [sheet.name, top + 1, col, top + len(scored), col],
+            "values": [sheet.name, top + 1, col + 1, top + len(scored), col + 1],
+            "fill": {"color": "#70AD47"},
+            "gap": 10,
+        }
+    )
     chart.set_title({"name": "知识产权强度分布（0–100 分）"})
     chart.set_legend({"none": True})
     sheet.insert_chart(top + len(scored) + 2, col, chart)

@@ -1,4 +1,5 @@
 """The `ipcheck` command line: assess profiles, lint rules, print the profile schema."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,25 @@ from typing import Any
 
 import click
 
-from engine import (DEFAULT_RULES, Assessment, EnterpriseProfile, PatentListError, ProfileInputError, RuleLoadError,
-                    RulePack, lint_pack, load_pack, parse_profile, render, strength_chart)
+from engine import (
+    DEFAULT_RULES,
+    Assessment,
+    EnterpriseProfile,
+    PatentListError,
+    ProfileInputError,
+    RuleLoadError,
+    RulePack,
+    lint_pack,
+    load_pack,
+    parse_profile,
+    render,
+    strength_chart,
+)
 from engine import assess as assess_profile
 from engine.authoring.catalogue import docs
-from engine.authoring.lint import summary as lint_summary
 from engine.authoring.commands import diff_command, test_command
 from engine.authoring.functions_doc import functions_command
+from engine.authoring.lint import summary as lint_summary
 from engine.batch.generate import generate_command
 from engine.cli.common import EXIT_INPUT, fail, pack_or_exit, rules_option
 from engine.cli.screen import policies_command, screen, template_command
@@ -41,17 +54,39 @@ def main() -> None:
 
 @main.command()
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Evaluation date YYYY-MM-DD (default today) / 评估日期")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Evaluation date YYYY-MM-DD (default today) / 评估日期",
+)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON")
-@click.option("--patents", "patents", type=click.Path(path_type=Path), default=None,
-              help="Patent list (CSV or JSON) to derive patent counts from / 专利清单")
-@click.option("--chart", "chart", type=click.Path(path_type=Path), default=None,
-              help="Write the IP-strength radar chart (SVG) here / 输出知识产权实力雷达图")
+@click.option(
+    "--patents",
+    "patents",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Patent list (CSV or JSON) to derive patent counts from / 专利清单",
+)
+@click.option(
+    "--chart",
+    "chart",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the IP-strength radar chart (SVG) here / 输出知识产权实力雷达图",
+)
 @rules_option
-def assess(profiles: tuple[Path, ...], as_of: Any, lang: str, as_json: bool, patents: Path | None,
-           chart: Path | None, rules: Path) -> None:
+def assess(
+    profiles: tuple[Path, ...],
+    as_of: Any,
+    lang: str,
+    as_json: bool,
+    patents: Path | None,
+    chart: Path | None,
+    rules: Path,
+) -> None:
     """Assess PROFILE.json files (each one profile or a list) / 评估企业"""
     pack = pack_or_exit(rules)
     day = as_of.date() if as_of else date.today()
@@ -122,8 +157,10 @@ def lint(folder: Path, strict: bool) -> None:
     errors = sum(f.severity == "error" for f in findings)
     warnings = sum(f.severity == "warning" for f in findings)
     count = len(pack.parameters) + len(pack.derived) + len(pack.scorecards) + len(pack.policies)
-    click.echo(lint_summary(errors, warnings, len(findings) - errors - warnings)
-               + f"（{count} 条规则，规则包 {pack.hash} / {count} rules, pack {pack.hash}）")
+    click.echo(
+        lint_summary(errors, warnings, len(findings) - errors - warnings)
+        + f"（{count} 条规则，规则包 {pack.hash} / {count} rules, pack {pack.hash}）"
+    )
     if errors or (strict and warnings):
         sys.exit(1)
 

@@ -3,11 +3,12 @@
 Each axis is one dimension's share of its maximum; unknown indicators draw the range as a
 solid polygon (points known so far) and a dashed one (if every unknown scored full marks).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from xml.sax.saxutils import escape
 
 from engine.evaluate.explain import fmt_number
@@ -22,8 +23,8 @@ RINGS = (0.2, 0.4, 0.6, 0.8, 1.0)
 @dataclass(frozen=True)
 class Axis:
     label: str
-    low: float           # points known
-    high: float          # points if every unknown scored full marks
+    low: float  # points known
+    high: float  # points if every unknown scored full marks
     max: float
 
     def caption(self) -> str:
@@ -49,13 +50,17 @@ def radar_svg(axes: Sequence[Axis], title: str, subtitle: str = "") -> str:
     if len(axes) < 3:
         raise ValueError("a radar chart needs at least 3 axes / 雷达图至少需要 3 个维度")
     n = len(axes)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-           f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT}">',
-           f'<title>{escape(title)}</title>',
-           f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-           f'<text x="{CX}" y="30" text-anchor="middle" font-size="20" font-weight="bold" fill="#1f2d3d">{escape(title)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{FONT}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        f'<text x="{CX}" y="30" text-anchor="middle" font-size="20" font-weight="bold" fill="#1f2d3d">{escape(title)}</text>',
+    ]
     if subtitle:
-        out.append(f'<text x="{CX}" y="54" text-anchor="middle" font-size="13" fill="#5a6b7b">{escape(subtitle)}</text>')
+        out.append(
+            f'<text x="{CX}" y="54" text-anchor="middle" font-size="13" fill="#5a6b7b">{escape(subtitle)}</text>'
+        )
     for ring in RINGS:
         out.append(f'<polygon points="{_polygon([ring] * n)}" fill="none" stroke="#d5dce4" stroke-width="1"/>')
     for k in range(n):
@@ -67,29 +72,38 @@ def radar_svg(axes: Sequence[Axis], title: str, subtitle: str = "") -> str:
     highs = [a.high / a.max for a in axes]
     lows = [a.low / a.max for a in axes]
     if highs != lows:
-        out.append(f'<polygon points="{_polygon(highs)}" fill="none" stroke="#2b6cb0" stroke-width="1.5" '
-                   'stroke-dasharray="5,4"/>')
-    out.append(f'<polygon points="{_polygon(lows)}" fill="#2b6cb0" fill-opacity="0.25" stroke="#2b6cb0" stroke-width="2"/>')
+        out.append(
+            f'<polygon points="{_polygon(highs)}" fill="none" stroke="#2b6cb0" stroke-width="1.5" '
+            'stroke-dasharray="5,4"/>'
+        )
+    out.append(
+        f'<polygon points="{_polygon(lows)}" fill="#2b6cb0" fill-opacity="0.25" stroke="#2b6cb0" stroke-width="2"/>'
+    )
     for k, share in enumerate(lows):
         x, y = _point(k, n, share)
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#2b6cb0"/>')
     for k, axis in enumerate(axes):
         x, y = _point(k, n, 1.0)
         lx, ly = CX + (x - CX) * 1.16, CY + (y - CY) * 1.12
-        ly -= 18 if y < CY - 1 else 0      # above the chart: keep both lines clear of the rings
+        ly -= 18 if y < CY - 1 else 0  # above the chart: keep both lines clear of the rings
         anchor = _anchor(lx)
-        out.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="16" font-weight="bold" '
-                   f'fill="#1f2d3d">{escape(axis.label)}</text>')
-        out.append(f'<text x="{lx:.1f}" y="{ly + 18:.1f}" text-anchor="{anchor}" font-size="12" '
-                   f'fill="#5a6b7b">{escape(axis.caption())}</text>')
+        out.append(
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="16" font-weight="bold" '
+            f'fill="#1f2d3d">{escape(axis.label)}</text>'
+        )
+        out.append(
+            f'<text x="{lx:.1f}" y="{ly + 18:.1f}" text-anchor="{anchor}" font-size="12" '
+            f'fill="#5a6b7b">{escape(axis.caption())}</text>'
+        )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
 def strength_chart(strength: StrengthResult, lang: str = "zh") -> str:
     """The radar chart of the dimensions that apply to this firm, titled with score and tier."""
-    axes = [Axis(d.label.zh if lang == "zh" else d.label.en, d.low, d.high, d.max)
-            for d in strength.dimensions if d.applies]
+    axes = [
+        Axis(d.label.zh if lang == "zh" else d.label.en, d.low, d.high, d.max) for d in strength.dimensions if d.applies
+    ]
     score = fmt_number(strength.score) if strength.score is not None else "?"
     if strength.score is None and strength.score_low is not None and strength.score_high is not None:
         score = f"{fmt_number(strength.score_low)}–{fmt_number(strength.score_high)}"
@@ -98,5 +112,7 @@ def strength_chart(strength: StrengthResult, lang: str = "zh") -> str:
         subtitle = "各维度得分占该维度满分的比例" + ("（虚线：未知指标按满分计）" if strength.missing else "")
     else:
         title = f"IP strength {score} · tier {strength.tier or '?'}"
-        subtitle = "share of each dimension's maximum" + (" (dashed: unknowns at full marks)" if strength.missing else "")
+        subtitle = "share of each dimension's maximum" + (
+            " (dashed: unknowns at full marks)" if strength.missing else ""
+        )
     return radar_svg(axes, title, subtitle)

@@ -5,27 +5,46 @@ Three-valued throughout: a fact that is missing is unknown (None), never zero;
 unknown parts make the whole unknown. Every unknown result carries the profile
 fields that would settle it.
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import operator
 from collections import Counter
+from collections.abc import Callable, Collection
 from datetime import date
-from typing import Any, Callable, Collection
+from typing import Any
 
-from engine.language import expr as ex
-from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
-from engine.language.functions import REGISTRY
-from engine.language.loader import RulePack, dependencies
-from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
-from engine.model.results import (Assessment, BenefitResult, Check, ConditionResult, Decision, GroupResult,
-                      InformationEntry, IndicatorResult, RouteResult, ScorecardResult, Words)
-from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
 from engine.evaluate import provenance as pv
+from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
+from engine.language import expr as ex
+from engine.language.functions import REGISTRY
+from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
+from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
+from engine.model.results import (
+    Assessment,
+    BenefitResult,
+    Check,
+    ConditionResult,
+    Decision,
+    GroupResult,
+    IndicatorResult,
+    InformationEntry,
+    RouteResult,
+    ScorecardResult,
+    Words,
+)
 
-_COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-            "==": operator.eq, "!=": operator.ne}
+_COMPARE = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
@@ -58,8 +77,7 @@ def dependencies_of(pack: RulePack, ident: str) -> set[str]:
 
 
 def bracket_matches(row: Bracket, value: float) -> bool:
-    return all(_COMPARE[{"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]](value, bound)
-               for op, bound in row.bounds())
+    return all(_COMPARE[{"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]](value, bound) for op, bound in row.bounds())
 
 
 def bracket_row(table: BracketTable, value: Any) -> Bracket | None:
@@ -90,14 +108,19 @@ def lookup_result(rule: Derived, key: Any) -> Any:
     key = str(key)
     if lookup.match == "exact":
         return next((row.value for row in lookup.table if key in row.keys), lookup.default)
-    best = max(((len(k), row.value) for row in lookup.table for k in row.keys if key.startswith(k)),
-               default=None, key=lambda pair: pair[0])
+    best = max(
+        ((len(k), row.value) for row in lookup.table for k in row.keys if key.startswith(k)),
+        default=None,
+        key=lambda pair: pair[0],
+    )
     return lookup.default if best is None else best[1]
 
 
-COMBINATOR_WORDS = {"all": Words(zh="同时满足以下全部条件", en="all of the following"),
-                    "any": Words(zh="满足以下任一条件", en="any of the following"),
-                    "not": Words(zh="不得满足以下条件", en="none of the following")}
+COMBINATOR_WORDS = {
+    "all": Words(zh="同时满足以下全部条件", en="all of the following"),
+    "any": Words(zh="满足以下任一条件", en="any of the following"),
+    "not": Words(zh="不得满足以下条件", en="none of the following"),
+}
 
 
 def status_of(value: bool | None) -> Check:
@@ -134,8 +157,11 @@ class OnDate:
         if entry is None:
             params = sorted(ex.names(node) & self.versions.keys())
             version = self.versions[params[0]] if params else None
-            cited = None if version is None else \
-                version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+            cited = (
+                None
+                if version is None
+                else version.source.cite() + ("" if version.status == "confirmed" else f" [{version.status}]")
+            )
             entry = self._sources[id(node)] = (node, cited)
         return entry[1]
 
@@ -225,7 +251,8 @@ def prepared(pack: RulePack) -> Prepared:
 
 class Evaluation:
     """One profile at one date against one pack; facts are computed once, in dependency order."""
-    quiet = False   # True: a failing rule is not logged or counted (the reload canary reports it itself)
+
+    quiet = False  # True: a failing rule is not logged or counted (the reload canary reports it itself)
 
     def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
         self.profile, self.pack, self.as_of = profile, pack, as_of
@@ -235,7 +262,7 @@ class Evaluation:
         self.decisions: dict[str, Decision] = {}
         self.pending: dict[str, Words] = {}  # fact -> why it is open although no field is missing
         self.prov: dict[str, frozenset[pv.Key]] = {}  # fact -> the assumed values it rested on
-        self.errors: dict[str, str] = {}   # rule id -> why it could not be computed for this profile
+        self.errors: dict[str, str] = {}  # rule id -> why it could not be computed for this profile
         self.failures: dict[str, str] = {}  # the same, for the rules that failed themselves (not by reading one)
         for name in FIELDS:
             value = getattr(profile, name)
@@ -335,13 +362,19 @@ class Evaluation:
                     self.score(self.pack.scorecards[ident])
                 else:
                     self.decide(ident)
-            except Exception as e:  # noqa: BLE001 — a rule failing for one firm becomes an `error` decision
+            except Exception as e:
                 self.fail(ident, e, reported=bool(broken))
         facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
-        return Assessment(as_of=self.as_of, rules_hash=self.pack.hash, credit_code=self.profile.credit_code,
-                          name=self.profile.name, decisions=list(self.decisions.values()),
-                          scorecards=list(self.scorecards.values()), facts=facts,
-                          information=information(self.pack, self.as_of) if targets is None else [])
+        return Assessment(
+            as_of=self.as_of,
+            rules_hash=self.pack.hash,
+            credit_code=self.profile.credit_code,
+            name=self.profile.name,
+            decisions=list(self.decisions.values()),
+            scorecards=list(self.scorecards.values()),
+            facts=facts,
+            information=information(self.pack, self.as_of) if targets is None else [],
+        )
 
     def fail(self, ident: str, error: Exception, reported: bool) -> None:
         """The rule `ident` could not be computed for this profile: unknown value, `error` decision."""
@@ -362,14 +395,25 @@ class Evaluation:
             self.decisions[ident] = self.error_decision(policy, message)
 
     def error_decision(self, policy: Policy, message: str) -> Decision:
-        words = Words(zh=f"规则计算出错，无法判定，请联系规则维护人员（{message}）",
-                      en=f"a rule could not be computed; not decided, please tell the rule authors ({message})")
-        root = ConditionResult(id=policy.conditions.id or "conditions", text=words, status="unknown", children=[],
-                               values={})
-        return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
-                        citation=policy.source.cite(), quote=policy.source.quote,
-                        in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status, status="error",
-                        reasons=words, conditions=root)
+        words = Words(
+            zh=f"规则计算出错，无法判定，请联系规则维护人员（{message}）",
+            en=f"a rule could not be computed; not decided, please tell the rule authors ({message})",
+        )
+        root = ConditionResult(
+            id=policy.conditions.id or "conditions", text=words, status="unknown", children=[], values={}
+        )
+        return Decision(
+            id=policy.id,
+            kind=policy.kind,
+            title=self.prepared.words(policy.title),
+            citation=policy.source.cite(),
+            quote=policy.source.quote,
+            in_force=(policy.valid_from, policy.valid_to),
+            rule_status=policy.status,
+            status="error",
+            reasons=words,
+            conditions=root,
+        )
 
     def set_fact(self, ident: str, value: Any, missing: set[str]) -> None:
         self.values[ident] = value
@@ -408,7 +452,7 @@ class Evaluation:
                 keys.add(("lookup", rule.id, str(pos)))
         else:
             value = self.first_case(rule, missing)
-        if hasattr(self, "prov"):   # a bare Evaluation (interview.py's tier probe) derives values only
+        if hasattr(self, "prov"):  # a bare Evaluation (interview.py's tier probe) derives values only
             self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
         self.set_fact(rule.id, value, missing)
 
@@ -424,7 +468,7 @@ class Evaluation:
 
     # --- scorecards ---------------------------------------------------------
     def score(self, card: Scorecard) -> None:
-        self._stakes: list[tuple[int, set[pv.Key], float]] = []   # (group, keys, points at stake) per indicator
+        self._stakes: list[tuple[int, set[pv.Key], float]] = []  # (group, keys, points at stake) per indicator
         groups = [self.score_group(g, card.id, n) for n, g in enumerate(card.groups)]
         low, high = sum(g.low for g in groups), sum(g.high for g in groups)
         total = sum(g.points for g in groups) if all(g.points is not None for g in groups) else None  # type: ignore[misc]
@@ -438,8 +482,14 @@ class Evaluation:
         routes = []
         for route in card.direct_routes:
             hit, why = self.truth(route.when.ast)
-            routes.append(RouteResult(id=route.id, label=self.prepared.words(route.label), status=status_of(hit),
-                                      missing=sorted(why) if hit is None else []))
+            routes.append(
+                RouteResult(
+                    id=route.id,
+                    label=self.prepared.words(route.label),
+                    status=status_of(hit),
+                    missing=sorted(why) if hit is None else [],
+                )
+            )
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
         total_keys, passed_keys = self.card_provenance(card, groups, routes, by_score, passed)
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
@@ -447,31 +497,55 @@ class Evaluation:
         # awaiting the experts only: every fact known, the verdict open within the judged ranges
         judged = [i for g in groups for i in g.indicators if i.judged] if passed is None and not missing else []
         need = None if not judged or card.pass_at is None else card.pass_at - low
-        result = ScorecardResult(id=card.id, label=self.prepared.words(card.label), source=card.source.cite(),
-                                 total=total, low=low, high=high, pass_at=card.pass_at, passed=passed,
-                                 groups=groups, routes=routes, missing=sorted(missing) if passed is None else [],
-                                 judged=[i.id for i in judged], expert_need=need,
-                                 assumptions=pv.described(self.pack, self.as_of, total_keys),
-                                 passed_assumptions=pv.described(self.pack, self.as_of, passed_keys))
+        result = ScorecardResult(
+            id=card.id,
+            label=self.prepared.words(card.label),
+            source=card.source.cite(),
+            total=total,
+            low=low,
+            high=high,
+            pass_at=card.pass_at,
+            passed=passed,
+            groups=groups,
+            routes=routes,
+            missing=sorted(missing) if passed is None else [],
+            judged=[i.id for i in judged],
+            expert_need=need,
+            assumptions=pv.described(self.pack, self.as_of, total_keys),
+            passed_assumptions=pv.described(self.pack, self.as_of, passed_keys),
+        )
         if judged:
             self.pending[card.id + "_passed"] = judged_words(result, judged)
         self.scorecards[card.id] = result
         self.set_fact(card.id, total, unscored)  # the total does not depend on the direct routes
         self.set_fact(card.id + "_passed", passed, missing)
 
-    def card_provenance(self, card: Scorecard, groups: list[GroupResult], routes: list[RouteResult],
-                        by_score: bool | None, passed: bool | None) -> tuple[frozenset[pv.Key], frozenset[pv.Key]]:
+    def card_provenance(
+        self,
+        card: Scorecard,
+        groups: list[GroupResult],
+        routes: list[RouteResult],
+        by_score: bool | None,
+        passed: bool | None,
+    ) -> tuple[frozenset[pv.Key], frozenset[pv.Key]]:
         """What the total and the verdict rested on (see engine/evaluate/provenance.py)."""
         own = {("scorecard", card.id)} if pv.unconfirmed(card.status) else set()
         total = own.union(*(keys for _, keys, _ in self._stakes))
         stake = sum(st for _, _, st in self._stakes)
         group_stake = [sum(st for g, _, st in self._stakes if g == n) for n in range(len(groups))]
         certain = by_score is not None and pv.score_certain(
-            by_score, [(g.low, g.high, g.min, st) for g, st in zip(groups, group_stake)],
-            sum(g.low for g in groups), sum(g.high for g in groups), card.pass_at, stake)
+            by_score,
+            [(g.low, g.high, g.min, st) for g, st in zip(groups, group_stake)],
+            sum(g.low for g in groups),
+            sum(g.high for g in groups),
+            card.pass_at,
+            stake,
+        )
         by_score_keys = own if certain else total
-        route_keys = [({("route", card.id, r.id)} if pv.unconfirmed(rule.status) else set()) | self.reads(rule.when.ast)
-                      for r, rule in zip(routes, card.direct_routes)]
+        route_keys = [
+            ({("route", card.id, r.id)} if pv.unconfirmed(rule.status) else set()) | self.reads(rule.when.ast)
+            for r, rule in zip(routes, card.direct_routes)
+        ]
         if passed:
             paths = ([by_score_keys] if by_score else []) + [k for k, r in zip(route_keys, routes) if r.status == "met"]
             verdict = min(paths, key=len)
@@ -494,8 +568,16 @@ class Evaluation:
         low = min(sum(i.low for i in indicators), group.max)
         high = min(sum(i.high for i in indicators), group.max)
         points = low if all(i.points is not None for i in indicators) else None
-        return GroupResult(id=group.id, label=self.prepared.words(group.label), points=points, low=low, high=high,
-                           max=group.max, min=group.min, indicators=indicators)
+        return GroupResult(
+            id=group.id,
+            label=self.prepared.words(group.label),
+            points=points,
+            low=low,
+            high=high,
+            max=group.max,
+            min=group.min,
+            indicators=indicators,
+        )
 
     def score_indicator(self, ind: Indicator, card_id: str = "", group: int = 0) -> IndicatorResult:
         missing: set[str] = set()
@@ -511,12 +593,19 @@ class Evaluation:
         clip = lambda v: max(0.0, min(float(v), ind.max))  # noqa: E731
         known = low is not None
         low, high = (clip(low), clip(high)) if known else (0.0, ind.max)
-        return IndicatorResult(id=ind.id, label=self.prepared.words(ind.label),
-                               points=low if known and low == high else None, max=ind.max, low=low, high=high,
-                               judged=known and low != high,
-                               values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
-                               missing=[] if known else sorted(missing),
-                               source=ind.source.cite() if ind.source else None, rule_status=ind.status)
+        return IndicatorResult(
+            id=ind.id,
+            label=self.prepared.words(ind.label),
+            points=low if known and low == high else None,
+            max=ind.max,
+            low=low,
+            high=high,
+            judged=known and low != high,
+            values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
+            missing=[] if known else sorted(missing),
+            source=ind.source.cite() if ind.source else None,
+            rule_status=ind.status,
+        )
 
     def indicator_points(self, ind: Indicator, missing: set[str]) -> tuple[Any, Any]:
         """(bottom, top) of the points; equal unless an expert-judged range; (None, None) while unknown."""
@@ -591,29 +680,48 @@ class Evaluation:
         else:
             combinator = "any"
             status = "met" if "met" in states else ("unknown" if "unknown" in states else "unmet")
-        missing = sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) \
-            if status == "unknown" else []
+        missing = (
+            sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) if status == "unknown" else []
+        )
         text = label or COMBINATOR_WORDS[combinator]
-        return ConditionResult(id=ident, combinator=combinator, label=label, text=text, status=status,  # type: ignore[arg-type]
-                               missing=missing, source=source, rule_status=cond.status, children=kids,
-                               values={})  # given, not defaulted: pydantic deep-copies mutable defaults
+        return ConditionResult(
+            id=ident,
+            combinator=combinator,
+            label=label,
+            text=text,
+            status=status,  # type: ignore[arg-type]
+            missing=missing,
+            source=source,
+            rule_status=cond.status,
+            children=kids,
+            values={},
+        )  # given, not defaulted: pydantic deep-copies mutable defaults
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
         test = cond.test()
         node = test.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        result = ConditionResult(id=ident, label=label, expression=test.text, text=self.dated.words(node),
-                                 status=status, values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
-                                 missing=sorted(why) if hit is None else [], source=source, rule_status=cond.status,
-                                 children=[])
+        result = ConditionResult(
+            id=ident,
+            label=label,
+            expression=test.text,
+            text=self.dated.words(node),
+            status=status,
+            values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
+            missing=sorted(why) if hit is None else [],
+            source=source,
+            rule_status=cond.status,
+            children=[],
+        )
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)
         open_ = [self.pending[n] for n in self.prepared.leaf_reads(node) if n in self.pending] if hit is None else []
         if open_:
             result.would_take = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
-            result.text = Words(zh=f"{result.text.zh}（{result.would_take.zh}）",
-                                en=f"{result.text.en} ({result.would_take.en})")
+            result.text = Words(
+                zh=f"{result.text.zh}（{result.would_take.zh}）", en=f"{result.text.en} ({result.would_take.en})"
+            )
         return result
 
     def _shown(self, name: str) -> Any:
@@ -635,15 +743,19 @@ class Evaluation:
         base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
         base_en = f"{subject.en} is {show(actual)}; needs {cmp} {show(threshold)}"
         if result.status != "unmet" or node.op in ("==", "!="):
-            result.text = Words(zh=base_zh if result.status == "met" else result.text.zh,
-                                en=base_en if result.status == "met" else result.text.en)
+            result.text = Words(
+                zh=base_zh if result.status == "met" else result.text.zh,
+                en=base_en if result.status == "met" else result.text.en,
+            )
             return
         gap = abs(threshold - actual)
         result.gap = gap
         gap_text = fmt_number(gap, percent) if percent else fmt_value(gap, self._unit_of(node.left))
         more = node.op in (">", ">=")
-        result.text = Words(zh=f"{base_zh}，{'还差' if more else '超出'} {gap_text}",
-                            en=f"{base_en}, {'short by' if more else 'over by'} {gap_text}")
+        result.text = Words(
+            zh=f"{base_zh}，{'还差' if more else '超出'} {gap_text}",
+            en=f"{base_en}, {'short by' if more else 'over by'} {gap_text}",
+        )
         result.would_take = self.would_take(node, actual, threshold, more)
 
     def would_take(self, node: ex.Compare, actual: float, threshold: float, more: bool) -> Words:
@@ -657,9 +769,11 @@ class Evaluation:
                 unit = self._unit_of(left.left)
                 verb_zh, verb_en = ("提高到", "raise to") if more else ("降低到", "lower to")
                 bound = ("超过" if strict else "不少于") if more else ("低于" if strict else "不超过")
-                return Words(zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
-                             en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
-                                f"{fmt_value(target, unit, 'en')}")
+                return Words(
+                    zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
+                    en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
+                    f"{fmt_value(target, unit, 'en')}",
+                )
         subject = self.dated.words(left)
         unit = self._unit_of(left)
         shown = fmt_number(threshold, True) if self._is_ratio(node) else fmt_value(threshold, unit)
@@ -679,14 +793,25 @@ class Evaluation:
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
         keys = self.prov[policy.id]
-        benefits = [self.benefit(b, policy.id, n, keys) for n, b in enumerate(policy.benefits)] \
-            if status == "eligible" else []
-        return Decision(id=policy.id, kind=policy.kind, title=self.prepared.words(policy.title),
-                        citation=policy.source.cite(), quote=policy.source.quote,
-                        in_force=(policy.valid_from, policy.valid_to), rule_status=policy.status,
-                        status=status, missing=result.missing, reasons=reasons(result),  # type: ignore[arg-type]
-                        conditions=result, benefits=benefits, grants=policy.grants if status == "eligible" else [],
-                        assumptions=pv.described(self.pack, self.as_of, keys))
+        benefits = (
+            [self.benefit(b, policy.id, n, keys) for n, b in enumerate(policy.benefits)] if status == "eligible" else []
+        )
+        return Decision(
+            id=policy.id,
+            kind=policy.kind,
+            title=self.prepared.words(policy.title),
+            citation=policy.source.cite(),
+            quote=policy.source.quote,
+            in_force=(policy.valid_from, policy.valid_to),
+            rule_status=policy.status,
+            status=status,
+            missing=result.missing,
+            reasons=reasons(result),  # type: ignore[arg-type]
+            conditions=result,
+            benefits=benefits,
+            grants=policy.grants if status == "eligible" else [],
+            assumptions=pv.described(self.pack, self.as_of, keys),
+        )
 
     def benefit(self, benefit: Any, policy_id: str, position: int, decided: frozenset[pv.Key]) -> BenefitResult:
         amount = None
@@ -699,17 +824,32 @@ class Evaluation:
         for expr in (benefit.amount, benefit.up_to):
             if expr is not None:
                 keys |= self.reads(expr.ast)
-        return BenefitResult(kind=benefit.kind, text=self.prepared.words(benefit.text), amount=amount,
-                             cap=benefit.cap, up_to=up_to, rule_status=benefit.status,
-                             assumptions=pv.described(self.pack, self.as_of, keys))
+        return BenefitResult(
+            kind=benefit.kind,
+            text=self.prepared.words(benefit.text),
+            amount=amount,
+            cap=benefit.cap,
+            up_to=up_to,
+            rule_status=benefit.status,
+            assumptions=pv.described(self.pack, self.as_of, keys),
+        )
 
 
 def information(pack: RulePack, as_of: date) -> list[InformationEntry]:
     """The 可咨询 entries in force on `as_of` (the same for every firm)."""
-    return [InformationEntry(id=e.id, title=Words(zh=e.title.zh, en=e.title.en), citation=e.source.cite(),
-                             quote=e.source.quote, offers=Words(zh=e.offers.zh, en=e.offers.en),
-                             ask=Words(zh=e.ask.zh, en=e.ask.en), rule_status=e.status)
-            for e in pack.information.values() if e.in_force(as_of)]
+    return [
+        InformationEntry(
+            id=e.id,
+            title=Words(zh=e.title.zh, en=e.title.en),
+            citation=e.source.cite(),
+            quote=e.source.quote,
+            offers=Words(zh=e.offers.zh, en=e.offers.en),
+            ask=Words(zh=e.ask.zh, en=e.ask.en),
+            rule_status=e.status,
+        )
+        for e in pack.information.values()
+        if e.in_force(as_of)
+    ]
 
 
 def reasons(result: ConditionResult) -> Words:
@@ -725,9 +865,12 @@ def reasons_of(status: Check, leaves: list[ConditionResult]) -> Words:
         if not fields and leaves and all(leaf.would_take for leaf in leaves):  # open for a known reason
             return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
         if not fields:  # e.g. an industry whose SME size rules are not encoded
-            return Words(zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
-                         en="cannot decide: the case is not covered by the encoded rules ("
-                            + "; ".join(leaf.text.en for leaf in leaves) + ")")
+            return Words(
+                zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
+                en="cannot decide: the case is not covered by the encoded rules ("
+                + "; ".join(leaf.text.en for leaf in leaves)
+                + ")",
+            )
         return missing_words(fields)
     return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
 
@@ -738,16 +881,20 @@ def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
     items_en = ", ".join(f"{i.label.en} ({fmt_number(i.low)}-{fmt_number(i.high)})" for i in judged)
     span = f"{fmt_number(card.low)}–{fmt_number(card.high)}"
     need = fmt_number(card.expert_need) if card.expert_need is not None else "?"
-    return Words(zh=f"待专家评分：{items_zh}；总分 {span} 分，需 ≥ {fmt_number(card.pass_at)}，"
-                    f"专家评分部分需在各区间下限之上再得 {need} 分",
-                 en=f"awaiting the experts' scores: {items_en}; total {span}, needs ≥ {fmt_number(card.pass_at)}: "
-                    f"the judged items must add {need} above the bottoms of their ranges")
+    return Words(
+        zh=f"待专家评分：{items_zh}；总分 {span} 分，需 ≥ {fmt_number(card.pass_at)}，"
+        f"专家评分部分需在各区间下限之上再得 {need} 分",
+        en=f"awaiting the experts' scores: {items_en}; total {span}, needs ≥ {fmt_number(card.pass_at)}: "
+        f"the judged items must add {need} above the bottoms of their ranges",
+    )
 
 
 def missing_words(fields: list[str]) -> Words:
     """The reason of a pending decision: the facts that would settle it."""
-    return Words(zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
-                 en="missing facts: " + ", ".join(fields))
+    return Words(
+        zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
+        en="missing facts: " + ", ".join(fields),
+    )
 
 
 def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:
@@ -755,8 +902,12 @@ def deciding_leaves(result: ConditionResult) -> list[ConditionResult]:
         return [result]
     if result.combinator == "not":
         return deciding_leaves(result.children[0])
-    return [leaf for child in result.children if child.status == result.status or result.combinator == "all"
-            for leaf in deciding_leaves(child)]
+    return [
+        leaf
+        for child in result.children
+        if child.status == result.status or result.combinator == "all"
+        for leaf in deciding_leaves(child)
+    ]
 
 
 def evaluate(profile: EnterpriseProfile, pack: RulePack, as_of: date | None = None) -> Assessment:

@@ -1,8 +1,10 @@
 """Expressions and values in words, in Chinese and English."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from engine.language import expr as ex
 from engine.language.functions import REGISTRY
@@ -39,8 +41,12 @@ def fmt_value(value: Any, unit: str | None = None, lang: str = "zh") -> str:
 class Renderer:
     """Renders an AST in words, showing parameters as their values (with units)."""
 
-    def __init__(self, label: Callable[[str], tuple[str, str]], unit: Callable[[str], str | None],
-                 param_value: Callable[[str], Any]) -> None:
+    def __init__(
+        self,
+        label: Callable[[str], tuple[str, str]],
+        unit: Callable[[str], str | None],
+        param_value: Callable[[str], Any],
+    ) -> None:
         self.label, self.unit, self.param_value = label, unit, param_value
 
     def words(self, node: ex.Node) -> Words:
@@ -67,8 +73,9 @@ class Renderer:
             text = f"{r(node.left)} {OPS[node.op]} {r(node.right)}"
             return text if top or isinstance(node, ex.Compare) else f"({text})"
         if isinstance(node, (ex.And, ex.Or)):
-            joiner = {("zh", ex.And): " 且 ", ("zh", ex.Or): " 或 ",
-                      ("en", ex.And): " and ", ("en", ex.Or): " or "}[(lang, type(node))]
+            joiner = {("zh", ex.And): " 且 ", ("zh", ex.Or): " 或 ", ("en", ex.And): " and ", ("en", ex.Or): " or "}[
+                (lang, type(node))
+            ]
             text = joiner.join(r(o) for o in node.operands)
             return text if top else f"({text})"
         if isinstance(node, ex.Not):

@@ -10,11 +10,13 @@ firm is) is fixed. Derived facts are not profile fields and so are never asked; 
 facts are never asked of a firm. The interview ends when every outcome is settled or no fact that
 could still change one remains.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -23,19 +25,40 @@ from engine.evaluate.status import compiled
 from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies, expressions_of
-from engine.model.profile import (FIELDS, KEY_BY_LABEL, LEVEL_WORDS, ProfileInputError, bilingual_error,
-                                  describe_errors, TITLE_LEVELS, TITLES, TITLES_EN, EnterpriseProfile, Level,
-                                  Option, Title, asked_of_firm, bound_of, field_kind, help_text, label, options,
-                                  parse_profile, unit_of, zero_means_none)
+from engine.model.profile import (
+    FIELDS,
+    KEY_BY_LABEL,
+    LEVEL_WORDS,
+    TITLE_LEVELS,
+    TITLES,
+    TITLES_EN,
+    EnterpriseProfile,
+    Level,
+    Option,
+    ProfileInputError,
+    Title,
+    asked_of_firm,
+    bilingual_error,
+    bound_of,
+    describe_errors,
+    field_kind,
+    help_text,
+    label,
+    options,
+    parse_profile,
+    unit_of,
+    zero_means_none,
+)
 from engine.model.results import Assessment, Words
 
-BIG = 10.0 ** 9  # a probe value beyond every threshold
+BIG = 10.0**9  # a probe value beyond every threshold
 
 
 @dataclass(frozen=True)
 class Group:
     """Facts asked together as one step. `none_of`: one "none of these apply" answer (each fact
     at its `clean` value), with per-item exceptions."""
+
     id: str
     zh: str
     en: str
@@ -43,52 +66,130 @@ class Group:
     none_of: bool = False
 
 
-OPENING = Group("opening", "企业基本情况", "About the firm",
-                ("credit_code", "name", "division_code", "industry_code", "employees", "revenue", "titles"))
+OPENING = Group(
+    "opening",
+    "企业基本情况",
+    "About the firm",
+    ("credit_code", "name", "division_code", "industry_code", "employees", "revenue", "titles"),
+)
 GROUPS: tuple[Group, ...] = (
     Group("size", "企业规模", "Size", ("employees", "revenue", "total_assets")),
-    Group("compliance", "合规情况（近三年）", "Compliance (last three years)",
-          ("abnormal_operation_list", "serious_dishonesty_list", "major_accident_3y", "tax_violation_3y",
-           "major_violation_1y", "prohibited_products"), none_of=True),
-    Group("revenue_history", "营业收入（近三年）", "Revenue (three years)", ("revenue", "revenue_prior", "revenue_prior2")),
-    Group("main_revenue", "主营业务收入（近三年）", "Main business revenue (three years)",
-          ("main_revenue", "main_revenue_prior", "main_revenue_prior2")),
-    Group("rd_expense", "研发费用（近三年）", "R&D expense (three years)",
-          ("rd_expense", "rd_expense_prior", "rd_expense_prior2")),
-    Group("rd_domestic", "境内研发费用（近三年）", "R&D expense in China (three years)",
-          ("rd_expense_domestic", "rd_expense_domestic_prior", "rd_expense_domestic_prior2")),
+    Group(
+        "compliance",
+        "合规情况（近三年）",
+        "Compliance (last three years)",
+        (
+            "abnormal_operation_list",
+            "serious_dishonesty_list",
+            "major_accident_3y",
+            "tax_violation_3y",
+            "major_violation_1y",
+            "prohibited_products",
+        ),
+        none_of=True,
+    ),
+    Group(
+        "revenue_history", "营业收入（近三年）", "Revenue (three years)", ("revenue", "revenue_prior", "revenue_prior2")
+    ),
+    Group(
+        "main_revenue",
+        "主营业务收入（近三年）",
+        "Main business revenue (three years)",
+        ("main_revenue", "main_revenue_prior", "main_revenue_prior2"),
+    ),
+    Group(
+        "rd_expense",
+        "研发费用（近三年）",
+        "R&D expense (three years)",
+        ("rd_expense", "rd_expense_prior", "rd_expense_prior2"),
+    ),
+    Group(
+        "rd_domestic",
+        "境内研发费用（近三年）",
+        "R&D expense in China (three years)",
+        ("rd_expense_domestic", "rd_expense_domestic_prior", "rd_expense_domestic_prior2"),
+    ),
     Group("net_assets", "净资产", "Net assets", ("net_assets_prior", "net_assets_prior2")),
     Group("staff", "人员构成", "Staff", ("rd_staff", "st_staff", "ip_staff")),
     Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y")),
-    Group("award", "科技奖励", "S&T awards", ("sci_tech_award_3y", "sci_tech_award_level_3y", "sci_tech_award_rank_3y")),
-    Group("pledge", "知识产权质押融资", "IP-pledge loans",
-          ("pledge_loan_amount", "pledge_interest_paid", "pledge_collateral_patent_or_trademark")),
+    Group(
+        "award", "科技奖励", "S&T awards", ("sci_tech_award_3y", "sci_tech_award_level_3y", "sci_tech_award_rank_3y")
+    ),
+    Group(
+        "pledge",
+        "知识产权质押融资",
+        "IP-pledge loans",
+        ("pledge_loan_amount", "pledge_interest_paid", "pledge_collateral_patent_or_trademark"),
+    ),
     Group("ip_penalty", "知识产权侵权处罚", "IP-infringement penalties", ("ip_penalty_free", "last_ip_penalty_date")),
-    Group("ip_counts", "拥有的知识产权", "IP held",
-          ("invention_patents", "utility_models", "designs", "software_copyrights", "trademarks",
-           "geographical_indications", "collective_certification_marks", "work_copyright_registrations")),
-    Group("abroad", "海外布局", "Abroad",
-          ("madrid_registrations", "madrid_registrations_new", "pct_applications", "overseas_patent_families")),
-    Group("district_roles", "平台与项目", "Platforms and projects",
-          ("ip_operation_body", "leading_enterprise", "builds_industry_ip_database", "builds_ip_trusteeship_platform",
-           "patent_navigation_project")),
-    Group("ip_operation", "知识产权运营", "IP operation",
-          ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount", "ip_conversions_3y")),
-    Group("quality", "质量与品牌", "Quality and brand",
-          ("own_brand", "quality_system_certified", "quality_award_provincial", "drafted_standards", "gi_mark_user")),
-    Group("class_ip", "知识产权分类（高企口径）", "IP by class (high-tech enterprise)",
-          ("class1_ip", "class1_ip_self_developed", "class1_high_value_ip", "class2_ip")),
-    Group("hvp", "高价值发明专利情形", "High-value patent categories",
-          ("hvp_strategic_emerging", "hvp_overseas_family", "hvp_max_pledge_amount", "hvp_award")),
+    Group(
+        "ip_counts",
+        "拥有的知识产权",
+        "IP held",
+        (
+            "invention_patents",
+            "utility_models",
+            "designs",
+            "software_copyrights",
+            "trademarks",
+            "geographical_indications",
+            "collective_certification_marks",
+            "work_copyright_registrations",
+        ),
+    ),
+    Group(
+        "abroad",
+        "海外布局",
+        "Abroad",
+        ("madrid_registrations", "madrid_registrations_new", "pct_applications", "overseas_patent_families"),
+    ),
+    Group(
+        "district_roles",
+        "平台与项目",
+        "Platforms and projects",
+        (
+            "ip_operation_body",
+            "leading_enterprise",
+            "builds_industry_ip_database",
+            "builds_ip_trusteeship_platform",
+            "patent_navigation_project",
+        ),
+    ),
+    Group(
+        "ip_operation",
+        "知识产权运营",
+        "IP operation",
+        ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount", "ip_conversions_3y"),
+    ),
+    Group(
+        "quality",
+        "质量与品牌",
+        "Quality and brand",
+        ("own_brand", "quality_system_certified", "quality_award_provincial", "drafted_standards", "gi_mark_user"),
+    ),
+    Group(
+        "class_ip",
+        "知识产权分类（高企口径）",
+        "IP by class (high-tech enterprise)",
+        ("class1_ip", "class1_ip_self_developed", "class1_high_value_ip", "class2_ip"),
+    ),
+    Group(
+        "hvp",
+        "高价值发明专利情形",
+        "High-value patent categories",
+        ("hvp_strategic_emerging", "hvp_overseas_family", "hvp_max_pledge_amount", "hvp_award"),
+    ),
 )
 CLEAN: dict[str, Any] = {name: False for g in GROUPS if g.none_of for name in g.facts}
 
 
 # --- answers ------------------------------------------------------------------------------------
 
+
 class Answers(BaseModel):
     """The answers so far: known values (English or Chinese keys) and the facts the person does not
     know (不知道), by English name or Chinese label."""
+
     model_config = ConfigDict(extra="forbid")
     values: dict[str, Any] = {}
     unknown: list[str] = []
@@ -168,13 +269,17 @@ class Statuses:
         """The targets' values with the facts in `update` set, and how many points the open scores'
         intervals shrink by."""
         result = self.fast.run(self.facts | update, targets)
-        narrowed = sum((b.high - b.low) - (result.scorecards[c].high - result.scorecards[c].low)
-                       for c, b in self.base.scorecards.items() if c in result.scorecards)
+        narrowed = sum(
+            (b.high - b.low) - (result.scorecards[c].high - result.scorecards[c].low)
+            for c, b in self.base.scorecards.items()
+            if c in result.scorecards
+        )
         return {t: self.value(result, t) for t in targets}, narrowed
 
 
-def statuses(profile: EnterpriseProfile, pack: RulePack, as_of: date,
-             targets: Iterable[str]) -> dict[str, tuple[Any, set[str]]]:
+def statuses(
+    profile: EnterpriseProfile, pack: RulePack, as_of: date, targets: Iterable[str]
+) -> dict[str, tuple[Any, set[str]]]:
     """Each target's value (None = undetermined) and the profile facts that would settle it."""
     return Statuses(profile, pack, as_of, targets).read()
 
@@ -186,8 +291,11 @@ def downstream(pack: RulePack, names: Iterable[str]) -> set[str]:
         readers = {}
         for ident in pack.order:
             item = pack.derived.get(ident) or pack.scorecards.get(ident)
-            deps = dependencies(item) if item is not None else \
-                set().union(*(dependencies(v) for v in pack.policies[ident]))
+            deps = (
+                dependencies(item)
+                if item is not None
+                else set().union(*(dependencies(v) for v in pack.policies[ident]))
+            )
             for dep in deps:
                 readers.setdefault(dep.removesuffix("_passed"), set()).add(ident)
         pack.memo[downstream] = readers
@@ -203,6 +311,7 @@ def downstream(pack: RulePack, names: Iterable[str]) -> set[str]:
 
 # --- outcomes -----------------------------------------------------------------------------------
 
+
 def outcome_ids(pack: RulePack, as_of: date) -> list[str]:
     ids = [p for p in pack.policies if pack.policy_on(p, as_of) is not None]
     return ids + ([TIER] if TIER in pack.derived else [])
@@ -215,38 +324,47 @@ def outcome_words(pack: RulePack, ident: str) -> Words:
 
 class Outcome(BaseModel):
     id: str
-    kind: str                      # measure, designation or tier
+    kind: str  # measure, designation or tier
     title: Words
-    status: str                    # eligible / ineligible / undetermined
-    value: Any = None              # the tier's letter
+    status: str  # eligible / ineligible / undetermined
+    value: Any = None  # the tier's letter
 
 
 def outcome(pack: RulePack, as_of: date, ident: str, value: Any) -> Outcome:
     policy = pack.policy_on(ident, as_of) if ident in pack.policies else None
-    status = "undetermined" if value is None else ("eligible" if value is True else
-                                                   "ineligible" if value is False else "eligible")
-    return Outcome(id=ident, kind=policy.kind if policy else "tier", title=outcome_words(pack, ident),
-                   status=status, value=None if isinstance(value, bool) else value)
+    status = (
+        "undetermined"
+        if value is None
+        else ("eligible" if value is True else "ineligible" if value is False else "eligible")
+    )
+    return Outcome(
+        id=ident,
+        kind=policy.kind if policy else "tier",
+        title=outcome_words(pack, ident),
+        status=status,
+        value=None if isinstance(value, bool) else value,
+    )
 
 
 # --- questions ----------------------------------------------------------------------------------
+
 
 class TitleChoice(BaseModel):
     code: str
     zh: str
     en: str
-    levels: list[Option] = []      # only for titles conferred at several levels
+    levels: list[Option] = []  # only for titles conferred at several levels
 
 
 class Question(BaseModel):
     field: str
     label: Words
-    kind: str                      # number, integer, bool, date, text, level, titles
+    kind: str  # number, integer, bool, date, text, level, titles
     unit: str | None = None
     help: Words | None = None
     options: list[Option] = []
-    zero_option: bool = False      # "0 / 没有" is an answer of its own
-    clean: Any = None              # in a "none of these apply" group: the value "does not apply" gives
+    zero_option: bool = False  # "0 / 没有" is an answer of its own
+    clean: Any = None  # in a "none of these apply" group: the value "does not apply" gives
     minimum: float | None = None
     maximum: float | None = None
     titles: list[TitleChoice] = []
@@ -257,7 +375,7 @@ class Step(BaseModel):
     title: Words
     questions: list[Question]
     why: Words
-    settles: list[str]             # outcome ids this step can settle
+    settles: list[str]  # outcome ids this step can settle
     none_of: bool = False
 
 
@@ -267,24 +385,45 @@ class Progress(BaseModel):
     outcomes: list[Outcome]
     settled: int
     total: int
-    open_facts: list[str]          # facts that could still settle an open outcome (K in "回答这 K 个问题")
-    asked: int                     # facts answered or marked unknown so far
+    open_facts: list[str]  # facts that could still settle an open outcome (K in "回答这 K 个问题")
+    asked: int  # facts answered or marked unknown so far
 
 
 def question(name: str) -> Question:
     zh_help, en_help = help_text(name, "zh"), help_text(name, "en")
-    titles = [TitleChoice(code=c, zh=zh, en=TITLES_EN[c],
-                          levels=[Option(value=lv, zh=LEVEL_WORDS[lv][0], en=LEVEL_WORDS[lv][1])
-                                  for lv in TITLE_LEVELS.get(c, ())]) for c, zh in TITLES.items()] \
-        if field_kind(name) == "titles" else []
+    titles = (
+        [
+            TitleChoice(
+                code=c,
+                zh=zh,
+                en=TITLES_EN[c],
+                levels=[
+                    Option(value=lv, zh=LEVEL_WORDS[lv][0], en=LEVEL_WORDS[lv][1]) for lv in TITLE_LEVELS.get(c, ())
+                ],
+            )
+            for c, zh in TITLES.items()
+        ]
+        if field_kind(name) == "titles"
+        else []
+    )
     said = zh_help and en_help and zh_help != label(name, "zh")  # a help that only repeats the label is left out
-    return Question(field=name, label=Words(zh=label(name, "zh"), en=label(name, "en")), kind=field_kind(name),
-                    unit=unit_of(name), help=Words(zh=zh_help, en=en_help) if said else None,
-                    options=options(name), zero_option=zero_means_none(name), clean=CLEAN.get(name),
-                    minimum=bound_of(name, "ge"), maximum=bound_of(name, "le"), titles=titles)
+    return Question(
+        field=name,
+        label=Words(zh=label(name, "zh"), en=label(name, "en")),
+        kind=field_kind(name),
+        unit=unit_of(name),
+        help=Words(zh=zh_help, en=en_help) if said else None,
+        options=options(name),
+        zero_option=zero_means_none(name),
+        clean=CLEAN.get(name),
+        minimum=bound_of(name, "ge"),
+        maximum=bound_of(name, "le"),
+        titles=titles,
+    )
 
 
 # --- probing ------------------------------------------------------------------------------------
+
 
 def _strings(pack: RulePack) -> list[str]:
     found = pack.memo.get(_strings)
@@ -333,8 +472,8 @@ class Candidate:
     facts: tuple[str, ...]
     group: Group | None
     settles: set[str]
-    touches: float     # the step's share of what each open outcome it cannot settle alone lacks
-    narrows: float      # points the open scores' intervals shrink by, on average over the probes
+    touches: float  # the step's share of what each open outcome it cannot settle alone lacks
+    narrows: float  # points the open scores' intervals shrink by, on average over the probes
 
 
 def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> tuple[set[str], float]:
@@ -345,8 +484,7 @@ def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[s
     return {o for o, value in found.items() if value is not None}, narrowed
 
 
-def score(base: Statuses, facts: tuple[str, ...], group: Group | None,
-          open_missing: dict[str, set[str]]) -> Candidate:
+def score(base: Statuses, facts: tuple[str, ...], group: Group | None, open_missing: dict[str, set[str]]) -> Candidate:
     """What a step could settle: each fact at each end of its range, and the group's facts together."""
     values = {f: probe_values(f, base.pack, base.as_of) for f in facts}
     updates = [{f: v} for f in facts for v in values[f]]
@@ -361,12 +499,16 @@ def score(base: Statuses, facts: tuple[str, ...], group: Group | None,
         settles |= settled
         narrows += narrowed / len(updates)
     # an outcome the step cannot settle alone still needs it: its share of what that outcome lacks
-    touches = sum(len(missing & set(facts)) / len(missing) for o, missing in open_missing.items()
-                  if missing & set(facts) and o not in settles)
+    touches = sum(
+        len(missing & set(facts)) / len(missing)
+        for o, missing in open_missing.items()
+        if missing & set(facts) and o not in settles
+    )
     return Candidate(facts, group, settles, touches, narrows)
 
 
 # --- the next step ------------------------------------------------------------------------------
+
 
 def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack, as_of: date) -> Progress:
     """The decisions so far and the step to ask next (None when the interview is over)."""
@@ -376,32 +518,44 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
     state = base.read()
     answered = {n for n in FIELDS if getattr(profile, n) is not None}
     outcomes = [outcome(pack, as_of, i, state[i][0]) for i in ids]
-    open_missing = {o: {m for m in missing if askable(m) and m not in answered and m not in unknown}
-                    for o, (value, missing) in state.items() if value is None}
+    open_missing = {
+        o: {m for m in missing if askable(m) and m not in answered and m not in unknown}
+        for o, (value, missing) in state.items()
+        if value is None
+    }
     open_missing = {o: m for o, m in open_missing.items() if m}
     open_facts = sorted(set().union(*open_missing.values()), key=list(FIELDS).index)
     settled = sum(1 for o in outcomes if o.status != "undetermined")
     asked = len(answered | unknown)
-    progress = Progress(done=True, step=None, outcomes=outcomes, settled=settled, total=len(ids),
-                        open_facts=open_facts, asked=asked)
+    progress = Progress(
+        done=True, step=None, outcomes=outcomes, settled=settled, total=len(ids), open_facts=open_facts, asked=asked
+    )
     opening = [f for f in OPENING.facts if f not in answered and f not in unknown]
     if len(opening) == len(OPENING.facts):
         why = _why(pack, [o for o in ids if state[o][0] is None])
-        progress.step = Step(id=OPENING.id, title=Words(zh=OPENING.zh, en=OPENING.en),
-                             questions=[question(f) for f in opening], why=why,
-                             settles=[o for o in ids if state[o][0] is None])
+        progress.step = Step(
+            id=OPENING.id,
+            title=Words(zh=OPENING.zh, en=OPENING.en),
+            questions=[question(f) for f in opening],
+            why=why,
+            settles=[o for o in ids if state[o][0] is None],
+        )
         progress.done = False
         return progress
     if not open_facts:
         return progress
-    best = max(_candidates(base, open_facts, open_missing),
-               key=rank)
+    best = max(_candidates(base, open_facts, open_missing), key=rank)
     shown = [o for o in ids if o in best.settles] or [o for o in ids if open_missing.get(o, set()) & set(best.facts)]
     group = best.group
     title = Words(zh=group.zh, en=group.en) if group else Words(zh=label(best.facts[0]), en=label(best.facts[0], "en"))
-    progress.step = Step(id=group.id if group else best.facts[0], title=title,
-                         questions=[question(f) for f in best.facts], why=_why(pack, shown, bool(best.settles)),
-                         settles=shown, none_of=bool(group and group.none_of))
+    progress.step = Step(
+        id=group.id if group else best.facts[0],
+        title=title,
+        questions=[question(f) for f in best.facts],
+        why=_why(pack, shown, bool(best.settles)),
+        settles=shown,
+        none_of=bool(group and group.none_of),
+    )
     progress.done = False
     return progress
 
@@ -445,12 +599,14 @@ def interview(answers: Answers, pack: RulePack, as_of: date) -> Progress:
 
 # --- the result in one line ---------------------------------------------------------------------
 
+
 class ResultSummary(BaseModel):
     """符合 N 项，预计可获 X 万元（其中 Y 项金额为假设值）; 待定 M 项：回答这 K 个问题即可确定."""
+
     eligible: int
-    amount: float                  # 万元, over the eligible decisions that state an amount
-    assumed_amounts: int           # eligible decisions whose amount rests on an assumed or provisional value
-    without_amount: int            # eligible decisions with support "as provided" (no amount)
+    amount: float  # 万元, over the eligible decisions that state an amount
+    assumed_amounts: int  # eligible decisions whose amount rests on an assumed or provisional value
+    without_amount: int  # eligible decisions with support "as provided" (no amount)
     undetermined: int
     open_questions: int
     ineligible: int
@@ -459,11 +615,17 @@ class ResultSummary(BaseModel):
 def result_summary(assessment: Assessment, progress: Progress) -> ResultSummary:
     eligible = [d for d in assessment.decisions if d.status == "eligible"]
     priced = [d for d in eligible if any(b.amount is not None for b in d.benefits)]
-    assumed = [d for d in priced if d.rule_status != "confirmed"
-               or any(b.rule_status != "confirmed" for b in d.benefits if b.amount is not None)]
-    return ResultSummary(eligible=len(eligible), amount=sum(b.amount for d in priced for b in d.benefits
-                                                      if b.amount is not None),
-                   assumed_amounts=len(assumed), without_amount=len(eligible) - len(priced),
-                   undetermined=sum(1 for d in assessment.decisions if d.status == "undetermined"),
-                   open_questions=len(progress.open_facts),
-                   ineligible=sum(1 for d in assessment.decisions if d.status == "ineligible"))
+    assumed = [
+        d
+        for d in priced
+        if d.rule_status != "confirmed" or any(b.rule_status != "confirmed" for b in d.benefits if b.amount is not None)
+    ]
+    return ResultSummary(
+        eligible=len(eligible),
+        amount=sum(b.amount for d in priced for b in d.benefits if b.amount is not None),
+        assumed_amounts=len(assumed),
+        without_amount=len(eligible) - len(priced),
+        undetermined=sum(1 for d in assessment.decisions if d.status == "undetermined"),
+        open_questions=len(progress.open_facts),
+        ineligible=sum(1 for d in assessment.decisions if d.status == "ineligible"),
+    )

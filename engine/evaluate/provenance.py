@@ -14,6 +14,7 @@ A result carries a value only if it actually rested on it:
 
 Keys are tuples (kind, owner, part); `describe` turns one into words for people.
 """
+
 from __future__ import annotations
 
 import operator
@@ -27,12 +28,24 @@ from engine.model.results import Assumption, Words
 Key = tuple[str, ...]
 _HOLDS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
 
-ASSUMED_TAG = {"zh": {"assumed": "［假设］", "provisional": "［暂定］"},
-               "en": {"assumed": "[assumed] ", "provisional": "[provisional] "}}
+ASSUMED_TAG = {
+    "zh": {"assumed": "［假设］", "provisional": "［暂定］"},
+    "en": {"assumed": "[assumed] ", "provisional": "[provisional] "},
+}
 
-KIND_ZH = {"parameter": "参数", "derived": "派生事实", "row": "分档", "edge": "分档边界", "lookup": "查表行",
-           "condition": "条件", "indicator": "评分指标", "route": "直通条件", "scorecard": "评分表",
-           "policy": "政策", "benefit": "待遇"}
+KIND_ZH = {
+    "parameter": "参数",
+    "derived": "派生事实",
+    "row": "分档",
+    "edge": "分档边界",
+    "lookup": "查表行",
+    "condition": "条件",
+    "indicator": "评分指标",
+    "route": "直通条件",
+    "scorecard": "评分表",
+    "policy": "政策",
+    "benefit": "待遇",
+}
 
 
 def unconfirmed(status: str) -> bool:
@@ -77,14 +90,22 @@ def indicator_stake(ind: Any, keys: set[Key]) -> float:
     return max(edge_stake(tables[int(k[1].split(".")[2]) if ind.best_of else 0], int(k[2])) for k in keys)
 
 
-def score_certain(by_score: bool, groups: list[tuple[float, float, float | None, float]], low: float, high: float,
-                  pass_at: float | None, stake: float) -> bool:
+def score_certain(
+    by_score: bool,
+    groups: list[tuple[float, float, float | None, float]],
+    low: float,
+    high: float,
+    pass_at: float | None,
+    stake: float,
+) -> bool:
     """Whether a pass (fail) by score holds whatever the assumed points at stake are."""
     if by_score:
-        return (pass_at is None or low - stake >= pass_at) and \
-            all(g_min is None or g_low - g_stake >= g_min for g_low, _, g_min, g_stake in groups)
-    return (pass_at is not None and high + stake < pass_at) or \
-        any(g_min is not None and g_high + g_stake < g_min for _, g_high, g_min, g_stake in groups)
+        return (pass_at is None or low - stake >= pass_at) and all(
+            g_min is None or g_low - g_stake >= g_min for g_low, _, g_min, g_stake in groups
+        )
+    return (pass_at is not None and high + stake < pass_at) or any(
+        g_min is not None and g_high + g_stake < g_min for _, g_high, g_min, g_stake in groups
+    )
 
 
 def lookup_row(rule: Derived, key: Any) -> int | None:
@@ -95,14 +116,25 @@ def lookup_row(rule: Derived, key: Any) -> int | None:
     key = str(key)
     if lookup.match == "exact":
         return next((pos for pos, row in enumerate(lookup.table) if key in row.keys), None)
-    best = max(((len(k), pos) for pos, row in enumerate(lookup.table) for k in row.keys if key.startswith(k)),
-               default=None)
+    best = max(
+        ((len(k), pos) for pos, row in enumerate(lookup.table) for k in row.keys if key.startswith(k)), default=None
+    )
     return None if best is None else best[1]
 
 
-KIND_EN = {"parameter": "parameter", "derived": "derived fact", "row": "bracket row", "edge": "bracket edge",
-           "lookup": "lookup row", "condition": "condition", "indicator": "indicator", "route": "direct route",
-           "scorecard": "scorecard", "policy": "policy", "benefit": "benefit"}
+KIND_EN = {
+    "parameter": "parameter",
+    "derived": "derived fact",
+    "row": "bracket row",
+    "edge": "bracket edge",
+    "lookup": "lookup row",
+    "condition": "condition",
+    "indicator": "indicator",
+    "route": "direct route",
+    "scorecard": "scorecard",
+    "policy": "policy",
+    "benefit": "benefit",
+}
 SIGN = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
 
 
@@ -131,8 +163,12 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
         rule = pack.derived[owner]
         row = rule.lookup.table[int(part[0])]  # type: ignore[union-attr]
         keys = "、".join(row.keys)
-        status, zh, en, note = row.status, f"{rule.label.zh}：{keys} → {row.value}", \
-            f"{rule.label.en}: {', '.join(row.keys)} → {row.value}", row.note
+        status, zh, en, note = (
+            row.status,
+            f"{rule.label.zh}：{keys} → {row.value}",
+            f"{rule.label.en}: {', '.join(row.keys)} → {row.value}",
+            row.note,
+        )
     elif kind in ("indicator", "route"):
         card = pack.scorecards[owner]
         items = [i for g in card.groups for i in g.indicators] if kind == "indicator" else card.direct_routes
@@ -144,7 +180,8 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
         status, zh, en = card.status, card.label.zh, card.label.en
     else:  # policy, condition, benefit
         policy = pack.policy_on(owner, as_of)
-        assert policy is not None
+        if policy is None:  # provenance is only asked of policies in force at as_of
+            raise LookupError(f"{owner} is not in force at {as_of}")
         status, zh, en, note = policy.status, policy.title.zh, policy.title.en, policy.note
         if kind == "benefit":
             benefit = policy.benefits[int(part[0])]
@@ -156,22 +193,30 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
             text = cond.when.text if cond.when else part[0]
             zh += "：" + (cond.label.zh if cond.label else text)
             en += ": " + (cond.label.en if cond.label else text)
-    note = getattr(note, "zh", note)   # a note may be {zh:, en:} for readers
-    return Assumption(kind=kind, id=".".join(key[1:]), status=status,
-                      text=Words(zh=f"{KIND_ZH[kind]} {zh}", en=f"{KIND_EN[kind]} {en}"), note=note)
+    note = getattr(note, "zh", note)  # a note may be {zh:, en:} for readers
+    return Assumption(
+        kind=kind,
+        id=".".join(key[1:]),
+        status=status,
+        text=Words(zh=f"{KIND_ZH[kind]} {zh}", en=f"{KIND_EN[kind]} {en}"),
+        note=note,
+    )
 
 
 def _bracket_row(pack: RulePack, owner: str, pos: int) -> tuple[Bracket, tuple[str, str]]:
     if owner in pack.derived:
         rule = pack.derived[owner]
-        assert rule.brackets is not None
+        if rule.brackets is None:  # an edge position is only recorded for bracket tables
+            raise LookupError(f"{owner} has no bracket table")
         return rule.brackets.rows[pos], (rule.label.zh, rule.label.en)
     card_id, ind_id, *table = owner.split(".")
     card = pack.scorecards[card_id]
     ind = next(i for g in card.groups for i in g.indicators if i.id == ind_id)
     tables = ind.best_of or [ind.brackets]
-    return tables[int(table[0]) if table else 0].rows[pos], \
-        (f"{card.label.zh}：{ind.label.zh}", f"{card.label.en}: {ind.label.en}")  # type: ignore[union-attr]
+    return tables[int(table[0]) if table else 0].rows[pos], (
+        f"{card.label.zh}：{ind.label.zh}",
+        f"{card.label.en}: {ind.label.en}",
+    )  # type: ignore[union-attr]
 
 
 def described(pack: RulePack, as_of: date, keys: set[Key] | frozenset[Key]) -> list[Assumption]:

@@ -1,17 +1,27 @@
 """A readable text report of an assessment, in Chinese or English."""
+
 from __future__ import annotations
 
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.provenance import ASSUMED_TAG
 from engine.model.profile import FIELDS, label_zh, unit_of
+from engine.model.results import (
+    Assessment,
+    Assumption,
+    ConditionResult,
+    Decision,
+    IndicatorResult,
+    ScorecardResult,
+    StrengthResult,
+)
 from engine.model.words import STATUS_EN, STATUS_ZH
-from engine.model.results import (Assessment, Assumption, ConditionResult, Decision, IndicatorResult, ScorecardResult,
-                                  StrengthResult)
 
 STATUS = {"zh": STATUS_ZH, "en": STATUS_EN}
 MARK = {"met": "✓", "unmet": "✗", "unknown": "?"}
-RULE_STATUS = {"zh": {"assumed": "［假设，待确认］", "provisional": "［暂定］"},
-               "en": {"assumed": " [assumed, to confirm]", "provisional": " [provisional]"}}
+RULE_STATUS = {
+    "zh": {"assumed": "［假设，待确认］", "provisional": "［暂定］"},
+    "en": {"assumed": " [assumed, to confirm]", "provisional": " [provisional]"},
+}
 
 
 def field_name(name: str, lang: str) -> str:
@@ -22,7 +32,10 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
     zh = lang == "zh"
     lines = [
         ("企业" if zh else "Enterprise") + f": {assessment.name or '—'}  {assessment.credit_code or ''}".rstrip(),
-        ("评估日期" if zh else "As of") + f": {assessment.as_of}   " + ("规则包" if zh else "rule pack") + f": {assessment.rules_hash}",
+        ("评估日期" if zh else "As of")
+        + f": {assessment.as_of}   "
+        + ("规则包" if zh else "rule pack")
+        + f": {assessment.rules_hash}",
         "",
     ]
     shown = assessment.strength.scorecard if assessment.strength else None
@@ -58,10 +71,17 @@ def decision_lines(d: Decision, lang: str) -> list[str]:
         lines.append(f"  {'需补充' if lang == 'zh' else 'Would settle it'}: {names}")
     lines += assumption_lines(d.assumptions, lang)
     for b in d.benefits:
-        amount = f"（{fmt_number(b.amount)} 万元）" if b.amount is not None else \
-            f"（{'最高' if lang == 'zh' else 'up to'} ≤ {fmt_number(b.up_to)} 万元）" if b.up_to is not None else ""
-        lines.append(f"  {'可享受' if lang == 'zh' else 'Benefit'}: {b.text.zh if lang == 'zh' else b.text.en}{amount}"
-                     f"{RULE_STATUS[lang].get(b.rule_status, '')}")
+        amount = (
+            f"（{fmt_number(b.amount)} 万元）"
+            if b.amount is not None
+            else f"（{'最高' if lang == 'zh' else 'up to'} ≤ {fmt_number(b.up_to)} 万元）"
+            if b.up_to is not None
+            else ""
+        )
+        lines.append(
+            f"  {'可享受' if lang == 'zh' else 'Benefit'}: {b.text.zh if lang == 'zh' else b.text.en}{amount}"
+            f"{RULE_STATUS[lang].get(b.rule_status, '')}"
+        )
         extra = [a for a in b.assumptions if a not in d.assumptions]
         lines += ["  " + line for line in assumption_lines(extra, lang)]
     return lines
@@ -72,8 +92,9 @@ def assumption_lines(assumptions: list[Assumption], lang: str) -> list[str]:
     if not assumptions:
         return []
     head = "  依据含假设值:" if lang == "zh" else "  Rests on assumptions:"
-    return [head] + [f"    {ASSUMED_TAG[lang].get(a.status, '')}{a.text.zh if lang == 'zh' else a.text.en}"
-                     for a in assumptions]
+    return [head] + [
+        f"    {ASSUMED_TAG[lang].get(a.status, '')}{a.text.zh if lang == 'zh' else a.text.en}" for a in assumptions
+    ]
 
 
 def information_lines(assessment: Assessment, lang: str) -> list[str]:
@@ -109,7 +130,11 @@ def condition_lines(c: ConditionResult, lang: str, depth: int) -> list[str]:
 def scorecard_lines(card: ScorecardResult, lang: str) -> list[str]:
     zh = lang == "zh"
     total = fmt_number(card.total) if card.total is not None else f"{fmt_number(card.low)}–{fmt_number(card.high)}"
-    verdict = {True: "达标" if zh else "passes", False: "未达标" if zh else "fails", None: "待定" if zh else "undetermined"}
+    verdict = {
+        True: "达标" if zh else "passes",
+        False: "未达标" if zh else "fails",
+        None: "待定" if zh else "undetermined",
+    }
     need = f" / {'需' if zh else 'needs'} ≥ {fmt_number(card.pass_at)}" if card.pass_at is not None else ""
     lines = [f"◆ {card.label.zh if zh else card.label.en}: {total}{need} → {verdict[card.passed]}  ({card.source})"]
     for g in card.groups:
@@ -119,8 +144,10 @@ def scorecard_lines(card: ScorecardResult, lang: str) -> list[str]:
         for i in g.indicators:
             lines.append(f"    - {i.label.zh if zh else i.label.en}: {indicator_points(i, zh)} / {fmt_number(i.max)}")
     if card.judged and card.expert_need is not None:
-        lines.append(f"  {'专家评分部分需在区间下限之上再得' if zh else 'the expert-judged ranges must add'} "
-                     f"{fmt_number(card.expert_need)} {'分' if zh else 'points to pass'}")
+        lines.append(
+            f"  {'专家评分部分需在区间下限之上再得' if zh else 'the expert-judged ranges must add'} "
+            f"{fmt_number(card.expert_need)} {'分' if zh else 'points to pass'}"
+        )
     for r in card.routes:
         lines.append(f"  {MARK[r.status]} {'直通' if zh else 'direct route'}: {r.label.zh if zh else r.label.en}")
     return lines + assumption_lines(card.passed_assumptions or card.assumptions, lang)
@@ -137,13 +164,15 @@ def strength_lines(a: Assessment, card: ScorecardResult, lang: str) -> list[str]
     s: StrengthResult = a.strength  # type: ignore[assignment]
     score = score_text(s)
     tier = s.tier or ("待定" if zh else "undetermined")
-    head = (f"◆ 知识产权实力：{score} 分（0–100）  等级 {tier}" if zh
-            else f"◆ IP strength: {score} (0-100)  tier {tier}")
+    head = f"◆ 知识产权实力：{score} 分（0–100）  等级 {tier}" if zh else f"◆ IP strength: {score} (0-100)  tier {tier}"
     lines = [head + f"  ({card.source}){RULE_STATUS[lang]['assumed']}"]
     if s.full_marks is not None and s.full_marks != 100:
         raw = fmt_number(card.total) if card.total is not None else f"{fmt_number(card.low)}–{fmt_number(card.high)}"
-        lines.append(f"  原始分 {raw} / {fmt_number(s.full_marks)}，按满分折算为百分制" if zh
-                     else f"  raw {raw} / {fmt_number(s.full_marks)}, rescaled to 0-100")
+        lines.append(
+            f"  原始分 {raw} / {fmt_number(s.full_marks)}，按满分折算为百分制"
+            if zh
+            else f"  raw {raw} / {fmt_number(s.full_marks)}, rescaled to 0-100"
+        )
     for dim, group in zip(s.dimensions, card.groups):
         name = dim.label.zh if zh else dim.label.en
         if not dim.applies:
@@ -153,14 +182,21 @@ def strength_lines(a: Assessment, card: ScorecardResult, lang: str) -> list[str]
         lines.append(f"  {name}: {pts} / {fmt_number(dim.max)}")
         for i in group.indicators:
             p = indicator_points(i, zh)
-            used = "，".join(value_text(k, v, lang) for k, v in i.values.items()) if zh else \
-                ", ".join(value_text(k, v, lang) for k, v in i.values.items())
-            lines.append(f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}" + (f"  [{used}]" if used else ""))
+            used = (
+                "，".join(value_text(k, v, lang) for k, v in i.values.items())
+                if zh
+                else ", ".join(value_text(k, v, lang) for k, v in i.values.items())
+            )
+            lines.append(
+                f"    - {i.label.zh if zh else i.label.en}: {p} / {fmt_number(i.max)}" + (f"  [{used}]" if used else "")
+            )
     if s.missing:
         names = ("、" if zh else ", ").join(field_name(m, lang) for m in s.missing)
         lines.append(f"  {'需补充' if zh else 'Would settle it'}: {names}")
     if a.improvements:
-        lines.append("  提升建议（按每单位变化所加分数排序）:" if zh else "  Improvements (ranked by points per unit of change):")
+        lines.append(
+            "  提升建议（按每单位变化所加分数排序）:" if zh else "  Improvements (ranked by points per unit of change):"
+        )
         lines += [f"    {n}. {imp.text.zh if zh else imp.text.en}" for n, imp in enumerate(a.improvements, start=1)]
     return lines
 
@@ -175,7 +211,11 @@ def near_miss_lines(a: Assessment, lang: str) -> list[str]:
 
 def patent_count_lines(a: Assessment, lang: str) -> list[str]:
     zh = lang == "zh"
-    lines = ["◇ 专利清单统计（已替代企业填报数）:" if zh else "◇ Counts from the patent list (used instead of the profile's):"]
+    lines = [
+        "◇ 专利清单统计（已替代企业填报数）:"
+        if zh
+        else "◇ Counts from the patent list (used instead of the profile's):"
+    ]
     for c in a.patent_counts:
         flag = "" if c.agrees else (f"  ≠ 企业填报 {c.in_profile}" if zh else f"  ≠ profile says {c.in_profile}")
         lines.append(f"  {c.field_zh if zh else c.field}: {c.from_list}{flag}")

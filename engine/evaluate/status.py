@@ -21,14 +21,16 @@ when asked for. tests/test_status_differential.py checks it against both other e
     result.decisions["specialized_sme"].unknown   # leaf ids; .unmet, .missing, .amount
     result.scorecards["ip_strength_card"].low     # .high, .total, .passed, .missing
 """
+
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from math import isfinite
 from types import SimpleNamespace
-from typing import Any, Callable, Collection, Iterable, Mapping
+from typing import Any
 
 from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, dependencies_of, lookup_result, prepared
 from engine.language import expr as ex
@@ -37,7 +39,7 @@ from engine.language.loader import RulePack, dependencies
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
-MET, UNKNOWN, UNMET = 0, 1, 2     # ordered so that `all` is a maximum and `any` a minimum (as in vectorized)
+MET, UNKNOWN, UNMET = 0, 1, 2  # ordered so that `all` is a maximum and `any` a minimum (as in vectorized)
 STATUS = ("eligible", "undetermined", "ineligible")
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 _BOUND = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
@@ -71,15 +73,17 @@ Miss = Callable[[Env, Missing], frozenset[str]]
 
 # --- expressions -----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class At:
     """What a compiled pack fixes: the as-of date and the names whose values do not depend on the
     profile (parameters in force, the as-of date)."""
+
     as_of: date
     fixed: Mapping[str, Any]
 
 
-_VARIABLE = object()   # Compiled.const of an expression whose value depends on the profile
+_VARIABLE = object()  # Compiled.const of an expression whose value depends on the profile
 
 
 @dataclass(frozen=True)
@@ -87,11 +91,12 @@ class Compiled:
     """An expression as closures: its value, and the facts the explaining evaluator would
     report as missing while computing it (Evaluation.eval's `missing`). Parameters and the
     as-of date are fixed for a compiled pack, so expressions of them alone are constants."""
+
     value: Value
     miss: Miss
     const: Any = _VARIABLE
-    name: str | None = None          # set for a plain name (a fact read from the environment)
-    test: tuple[str, Callable[[Any, Any], Any], Any] | None = None   # (fact, operator, constant) of `fact op c`
+    name: str | None = None  # set for a plain name (a fact read from the environment)
+    test: tuple[str, Callable[[Any, Any], Any], Any] | None = None  # (fact, operator, constant) of `fact op c`
 
 
 def _nothing(env: Env, m: Missing) -> frozenset[str]:
@@ -104,11 +109,12 @@ def _constant(v: Any) -> Compiled:
 
 def _name(node: ex.Name, fixed: Mapping[str, Any]) -> Compiled:
     key = node.name
-    if key in fixed:                 # a parameter (None when not in force: unknown, missing nothing)
+    if key in fixed:  # a parameter (None when not in force: unknown, missing nothing)
         return _constant(fixed[key])
 
     def miss(env: Env, m: Missing) -> frozenset[str]:
         return m.name(key) if env.get(key) is None else _NOTHING
+
     return Compiled(lambda env: env.get(key), miss, name=key)
 
 
@@ -118,7 +124,7 @@ def _logic(parts: list[Compiled], want: bool) -> Compiled:
 
     def value(env: Env) -> bool | None:
         unknown = decided = False
-        for part in values:              # every operand (no short cut), so a failing rule fails for every firm
+        for part in values:  # every operand (no short cut), so a failing rule fails for every firm
             v = part(env)
             if v is None:
                 unknown = True
@@ -130,6 +136,7 @@ def _logic(parts: list[Compiled], want: bool) -> Compiled:
         if value(env) is not None:
             return _NOTHING
         return frozenset().union(*(p.miss(env, m) for p in parts if p.value(env) is None))
+
     return Compiled(value, miss)
 
 
@@ -141,6 +148,7 @@ def _union(parts: list[Compiled]) -> Miss:
 
     def miss(env: Env, m: Missing) -> frozenset[str]:
         return frozenset().union(*(p(env, m) for p in variable))
+
     return miss
 
 
@@ -150,6 +158,7 @@ def _not(part: Compiled) -> Compiled:
     def value(env: Env) -> bool | None:
         v = inner(env)
         return None if v is None else not v
+
     return Compiled(value, part.miss)
 
 
@@ -159,6 +168,7 @@ def _neg(part: Compiled) -> Compiled:
     def value(env: Env) -> Any:
         v = inner(env)
         return None if v is None else -v
+
     return Compiled(value, part.miss)
 
 
@@ -168,11 +178,13 @@ def _divide(x: Any, y: Any) -> Any:
 
 def _finite(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """Arithmetic whose result must be a finite number (evaluator.finite): an overflow is a rule failure."""
+
     def checked(x: Any, y: Any) -> Any:
         value = fn(x, y)
         if value.__class__ is float and not isfinite(value):
             raise RuleRuntimeError(f"{x!r} and {y!r} give {value} (beyond the range of numbers)")
         return value
+
     return checked
 
 
@@ -184,7 +196,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
     def refuse(x: Any, y: Any, e: Exception) -> RuleRuntimeError:
         return RuleRuntimeError(f"cannot compute {x!r} {op} {y!r}: {e}")
 
-    if left.name is not None and right.const is not _VARIABLE:     # fact against a threshold: the common case
+    if left.name is not None and right.const is not _VARIABLE:  # fact against a threshold: the common case
         key, y = left.name, right.const
 
         def fact_const(env: Env) -> Any:
@@ -195,6 +207,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
                 return fn(x, y)
             except (TypeError, OverflowError) as e:
                 raise refuse(x, y, e) from None
+
         return Compiled(fact_const, left.miss, test=(key, fn, y) if y is not None else None)
     a, b = left.value, right.value
 
@@ -206,6 +219,7 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
             return fn(x, y)
         except (TypeError, OverflowError) as e:
             raise refuse(x, y, e) from None
+
     return Compiled(value, _union([left, right]))
 
 
@@ -214,19 +228,22 @@ def _call(node: ex.Call, args: list[Compiled], as_of: date) -> Compiled:
     if node.func == "has_title":
         fixed = [a.const for a in args]
         if _VARIABLE not in fixed:
+
             def value(env: Env) -> bool | None:
                 return has_title(SimpleNamespace(titles=env.get("titles")), as_of, *fixed)
         else:
+
             def value(env: Env) -> bool | None:
                 return has_title(SimpleNamespace(titles=env.get("titles")), as_of, *[g(env) for g in getters])
 
         def miss(env: Env, m: Missing) -> frozenset[str]:
             found = _union(args)(env, m)
             return found | {"titles"} if value(env) is None else found
+
         return Compiled(value, miss)
     fn = SCALAR[node.func]
     if len(args) > 1 and args[0].name is not None and all(a.const is not _VARIABLE for a in args[1:]):
-        key, rest = args[0].name, [a.const for a in args[1:]]     # starts_with(code, 'C', 'B'), one_of(...)
+        key, rest = args[0].name, [a.const for a in args[1:]]  # starts_with(code, 'C', 'B'), one_of(...)
         return Compiled(lambda env: fn(env.get(key), *rest), args[0].miss)
     return Compiled(lambda env: fn(*[g(env) for g in getters]), _union(args))
 
@@ -259,22 +276,25 @@ def _truth(part: Compiled) -> Callable[[Env], bool | None]:
     def truth(env: Env) -> bool | None:
         v = inner(env)
         return None if v is None else bool(v)
+
     return truth
 
 
 # --- tables, derived facts and indicators ---------------------------------------------
 
+
 def _table(table: BracketTable, at: At, top: bool = False) -> Compiled:
     """A bracket table: the first row whose every bound holds, else `otherwise` (unknown if its input is);
     `top`: the top of an expert-judged range (points_to) instead of its bottom."""
-    rows = [([(_BOUND[op], bound) for op, bound in row.bounds()], row.top() if top else row.result())
-            for row in table.rows]
+    rows = [
+        ([(_BOUND[op], bound) for op, bound in row.bounds()], row.top() if top else row.result()) for row in table.rows
+    ]
     otherwise = table.otherwise
     part = compile_expr(table.of.ast, at)
     read, key = part.value, part.name
 
     def value(env: Env) -> Any:
-        v = env.get(key) if key is not None else read(env)     # a plain fact is read in place
+        v = env.get(key) if key is not None else read(env)  # a plain fact is read in place
         if v is None:
             return None
         for tests, result in rows:
@@ -284,6 +304,7 @@ def _table(table: BracketTable, at: At, top: bool = False) -> Compiled:
             else:
                 return result
         return otherwise
+
     return Compiled(value, part.miss)
 
 
@@ -308,6 +329,7 @@ def _first_case(cases: list[tuple[Compiled, Any]], otherwise: Any) -> Compiled:
             if hit:
                 break
         return _NOTHING
+
     return Compiled(value, miss)
 
 
@@ -351,10 +373,12 @@ def compile_indicator_top(ind: Indicator, at: At) -> Compiled | None:
 
 def _best_of(tables: list[Compiled], top: float) -> Compiled:
     """The best known alternative; unknown while an unknown one could still beat it (below full marks)."""
+
     def value(env: Env) -> Any:
         found = [t.value(env) for t in tables]
         known = [p or 0 for p in found if p is not None] or [0]
         return max(known) if None not in found or max(known) >= top else None
+
     return Compiled(value, _union(tables))
 
 
@@ -374,21 +398,24 @@ def _items(items: list[tuple[Compiled, float]], top: float) -> Compiled:
 
     def miss(env: Env, m: Missing) -> frozenset[str]:
         return frozenset().union(*(part.miss(env, m) for part, _ in items if part.value(env) is None))
+
     return Compiled(value, miss)
 
 
 # --- results -------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class Outcome:
     """One policy's decision without its rationale."""
+
     id: str
-    status: str                       # eligible / ineligible / undetermined / error (a rule failed)
-    unmet: tuple[str, ...]            # ids of the unmet leaves (anywhere in the tree)
-    unknown: tuple[str, ...]          # ids of the unknown leaves (anywhere in the tree)
-    amount: float | None              # the known benefit amounts (万元, capped) of an eligible decision
+    status: str  # eligible / ineligible / undetermined / error (a rule failed)
+    unmet: tuple[str, ...]  # ids of the unmet leaves (anywhere in the tree)
+    unknown: tuple[str, ...]  # ids of the unknown leaves (anywhere in the tree)
+    amount: float | None  # the known benefit amounts (万元, capped) of an eligible decision
     _missing: Callable[[], frozenset[str]]
-    _states: list[int]                # every node's state, by slot (see _Tree)
+    _states: list[int]  # every node's state, by slot (see _Tree)
 
     @property
     def missing(self) -> list[str]:
@@ -399,12 +426,12 @@ class Outcome:
 @dataclass(slots=True)
 class CardOutcome:
     id: str
-    total: float | None               # None while any indicator is unknown
+    total: float | None  # None while any indicator is unknown
     low: float
     high: float
     passed: bool | None
     _missing: Callable[[], frozenset[str]]
-    points: list[float | None]        # each indicator's points (clamped), in card order
+    points: list[float | None]  # each indicator's points (clamped), in card order
 
     @property
     def missing(self) -> list[str]:
@@ -417,9 +444,9 @@ class Statuses:
     as_of: date
     decisions: dict[str, Outcome]
     scorecards: dict[str, CardOutcome]
-    facts: dict[str, Any]             # derived facts (None = unknown)
-    values: Env                       # every name's value: fields, parameters, facts, scores, policies
-    missing: Missing                  # what settles each unknown name
+    facts: dict[str, Any]  # derived facts (None = unknown)
+    values: Env  # every name's value: fields, parameters, facts, scores, policies
+    missing: Missing  # what settles each unknown name
 
 
 # --- compiled parts --------------------------------------------------------------------
@@ -433,7 +460,7 @@ class _Tree:
 
     def __init__(self, policy: Policy, at: At) -> None:
         self.leaves: list[tuple[int, str]] = []
-        self.nodes: list[tuple[str, Condition]] = []      # (id, condition) by slot
+        self.nodes: list[tuple[str, Condition]] = []  # (id, condition) by slot
         self.exprs: dict[int, Compiled] = {}
         self.shape: dict[int, list[int]] = {}
         self.size = 0
@@ -461,14 +488,19 @@ class _Tree:
         if slot in self.exprs:
             return [slot]
         cond = self.nodes[slot][1]
-        return [leaf for kid in self.shape[slot] if cond.any is None or states[kid] == states[slot]
-                for leaf in self.deciding(states, kid)]
+        return [
+            leaf
+            for kid in self.shape[slot]
+            if cond.any is None or states[kid] == states[slot]
+            for leaf in self.deciding(states, kid)
+        ]
 
     def missing(self, env: Env, m: Missing, states: list[int], slot: int = 0) -> frozenset[str]:
         if slot in self.exprs:
             return self.exprs[slot].miss(env, m)
-        return frozenset().union(*(self.missing(env, m, states, kid) for kid in self.shape[slot]
-                                   if states[kid] == UNKNOWN))
+        return frozenset().union(
+            *(self.missing(env, m, states, kid) for kid in self.shape[slot] if states[kid] == UNKNOWN)
+        )
 
 
 def _leaf(part: Compiled, slot: int) -> Node:
@@ -480,11 +512,13 @@ def _leaf(part: Compiled, slot: int) -> Node:
         hit = test(env)
         state = states[slot] = UNKNOWN if hit is None else (MET if hit else UNMET)
         return state
+
     return leaf
 
 
 def _compare_leaf(key: str, fn: Callable[[Any, Any], bool], y: Any, slot: int) -> Node:
     """A leaf `fact op threshold`, in one step (most leaves are)."""
+
     def leaf(env: Env, states: list[int]) -> int:
         x = env.get(key)
         if x is None:
@@ -496,6 +530,7 @@ def _compare_leaf(key: str, fn: Callable[[Any, Any], bool], y: Any, slot: int) -
                 raise RuleRuntimeError(f"cannot compute {x!r} with {y!r}: {e}") from None
         states[slot] = state
         return state
+
     return leaf
 
 
@@ -503,12 +538,14 @@ def _negate(kid: Node, slot: int) -> Node:
     def negate(env: Env, states: list[int]) -> int:
         state = states[slot] = UNMET - kid(env, states)
         return state
+
     return negate
 
 
 def _combine(kids: list[Node], slot: int, start: int) -> Node:
     """`all` (start MET: the worst state) or `any` (start UNMET: the best); every child is evaluated."""
     if start == MET:
+
         def all_of(env: Env, states: list[int]) -> int:
             state = MET
             for kid in kids:
@@ -517,6 +554,7 @@ def _combine(kids: list[Node], slot: int, start: int) -> Node:
                     state = s
             states[slot] = state
             return state
+
         return all_of
 
     def any_of(env: Env, states: list[int]) -> int:
@@ -527,6 +565,7 @@ def _combine(kids: list[Node], slot: int, start: int) -> Node:
                 state = s
         states[slot] = state
         return state
+
     return any_of
 
 
@@ -534,12 +573,15 @@ class _Decide:
     def __init__(self, ident: str, policy: Policy | None, at: At) -> None:
         self.id = ident
         self.tree = None if policy is None else _Tree(policy, at)
-        self.benefits = [] if policy is None else \
-            [(compile_expr(b.amount.ast, at).value, b.cap) for b in policy.benefits if b.amount is not None]
+        self.benefits = (
+            []
+            if policy is None
+            else [(compile_expr(b.amount.ast, at).value, b.cap) for b in policy.benefits if b.amount is not None]
+        )
 
     def __call__(self, env: Env, m: Missing, out: Statuses) -> None:
         tree = self.tree
-        if tree is None:                      # not in force on this date
+        if tree is None:  # not in force on this date
             env[self.id] = False
             return
         states = [MET] * tree.size
@@ -550,9 +592,14 @@ class _Decide:
         env[self.id] = None if state == UNKNOWN else state == MET
         leaves = tree.leaves
         out.decisions[self.id] = Outcome(
-            self.id, STATUS[state], tuple([i for s, i in leaves if states[s] == UNMET]),
+            self.id,
+            STATUS[state],
+            tuple([i for s, i in leaves if states[s] == UNMET]),
             tuple([i for s, i in leaves if states[s] == UNKNOWN]),
-            self.amount(env) if state == MET else None, missing, states)
+            self.amount(env) if state == MET else None,
+            missing,
+            states,
+        )
 
     def amount(self, env: Env) -> float | None:
         known = []
@@ -578,7 +625,7 @@ class _Score:
         card, unscored_parts, every = self.card, [], []
         lows, highs, totals, minima = [], [], [], []
         for (top_group, minimum, indicators), ranges in zip(self.groups, self.tops):
-            low, high, known = 0, 0, True        # sums from 0, as Python's sum() adds
+            low, high, known = 0, 0, True  # sums from 0, as Python's sum() adds
             for (top, rule), ranged in zip(indicators, ranges):
                 p = rule.value(env)
                 if p is None:
@@ -586,7 +633,7 @@ class _Score:
                     known = False
                     high += top
                 else:
-                    p = float(p)                # max(0.0, min(p, top)), NaN included, without two calls
+                    p = float(p)  # max(0.0, min(p, top)), NaN included, without two calls
                     if top < p:
                         p = top
                     if not p > 0.0:
@@ -594,7 +641,7 @@ class _Score:
                     p_top = p if ranged is None else max(0.0, min(float(ranged.value(env)), top))
                     low += p
                     high += p_top
-                    if p_top != p:               # an expert-judged range: no single points yet
+                    if p_top != p:  # an expert-judged range: no single points yet
                         known, p = False, None
                 every.append(p)
             low, high = float(min(low, top_group)), float(min(high, top_group))
@@ -619,6 +666,7 @@ class _Score:
 
         def missing() -> frozenset[str]:
             return unscored().union(*(r.miss(env, m) for r, hit in zip(self.routes, hits) if hit is None))
+
         env[card.id], env[card.id + "_passed"] = total, passed
         m.of[card.id], m.of[card.id + "_passed"] = unscored, missing
         out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, missing, every)
@@ -644,6 +692,7 @@ class _Derive:
 
 
 # --- the evaluator ---------------------------------------------------------------------
+
 
 class StatusEvaluator:
     """A pack on one as-of date, compiled: statuses, scores and derived facts of a profile."""
@@ -674,7 +723,7 @@ class StatusEvaluator:
         if found is None:
             order = self.pack.order if key is None else prepared(self.pack).cone(key)
             reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
-            fields = sorted(reads & FIELDS.keys() | {"titles"})      # has_title reads the titles
+            fields = sorted(reads & FIELDS.keys() | {"titles"})  # has_title reads the titles
             levels = [name for name in fields if field_kind(name) == "level"]
             found = self._plans[key] = ([(i, self.steps[i]) for i in order], fields, levels)
         return found
@@ -683,12 +732,12 @@ class StatusEvaluator:
         """Statuses of `profile` (a profile, or a mapping of field -> value: absent or None = unknown);
         with `targets` (policy, scorecard or derived ids), only those and what they depend on."""
         steps, fields, levels = self.plan(targets)
-        env = {"as_of": self.as_of}            # parameters are constants of the compiled closures
+        env = {"as_of": self.as_of}  # parameters are constants of the compiled closures
         given = profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile
         get = given.get
         for name in fields:
             env[name] = get(name)
-        for name in levels:                      # enums as their value, as the explaining evaluator reads them
+        for name in levels:  # enums as their value, as the explaining evaluator reads them
             value = env[name]
             env[name] = getattr(value, "value", value)
         m = Missing(env)
@@ -699,7 +748,7 @@ class StatusEvaluator:
                 if broken and dependencies_of(self.pack, ident) & broken:
                     raise RuleRuntimeError(ident)
                 step(env, m, out)
-            except Exception:  # noqa: BLE001 — as Evaluation.run: the rule fails for this profile (`error`)
+            except Exception:
                 broken.add(ident)
                 self.fail(ident, out)
         return out
@@ -724,8 +773,9 @@ class StatusEvaluator:
     def deciding_missing(self, outcome: Outcome, result: Statuses) -> list[str]:
         """The facts the deciding unknown leaves of an undetermined outcome miss (what its reason names)."""
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
-        return sorted(set().union(*(tree.exprs[slot].miss(result.values, result.missing)
-                                    for slot in self._deciding(outcome))))
+        return sorted(
+            set().union(*(tree.exprs[slot].miss(result.values, result.missing) for slot in self._deciding(outcome)))
+        )
 
     def _deciding(self, outcome: Outcome) -> list[int]:
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
@@ -744,8 +794,9 @@ class StatusEvaluator:
         score = self.steps[card_id]
         return [rule.value for _, _, indicators in score.groups for _, rule in indicators]  # type: ignore[attr-defined]
 
-    def run_many(self, profiles: Iterable[EnterpriseProfile | Mapping[str, Any]],
-                 targets: Collection[str] | None = None) -> list[Statuses]:
+    def run_many(
+        self, profiles: Iterable[EnterpriseProfile | Mapping[str, Any]], targets: Collection[str] | None = None
+    ) -> list[Statuses]:
         return [self.run(p, targets) for p in profiles]
 
 
@@ -753,8 +804,9 @@ def _reads(pack: RulePack) -> dict[str, set[str]]:
     """The names each derived fact, scorecard and policy reads (kept with the pack)."""
     found = pack.memo.get(_reads)
     if found is None:
-        found = pack.memo[_reads] = {ident: dependencies(item) for ident, item in
-                                     [*pack.derived.items(), *pack.scorecards.items()]}
+        found = pack.memo[_reads] = {
+            ident: dependencies(item) for ident, item in [*pack.derived.items(), *pack.scorecards.items()]
+        }
         found |= {ident: set().union(*(dependencies(v) for v in versions)) for ident, versions in pack.policies.items()}
     return found
 
@@ -770,7 +822,11 @@ def compiled(pack: RulePack, as_of: date) -> StatusEvaluator:
     return found
 
 
-def statuses(profile: EnterpriseProfile | Mapping[str, Any], pack: RulePack, as_of: date | None = None,
-             targets: Collection[str] | None = None) -> Statuses:
+def statuses(
+    profile: EnterpriseProfile | Mapping[str, Any],
+    pack: RulePack,
+    as_of: date | None = None,
+    targets: Collection[str] | None = None,
+) -> Statuses:
     """Statuses, scores and derived facts of one profile (see the module docstring)."""
     return compiled(pack, as_of or date.today()).run(profile, targets)

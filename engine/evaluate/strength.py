@@ -3,11 +3,11 @@
 The scoring itself is the `ip_strength_card` scorecard and the derived facts in
 rules/ip_strength/; this module only names them and gathers the results.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-
-from typing import Callable
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
@@ -30,7 +30,9 @@ def score_formula(pack: RulePack) -> Expression:
     return formula
 
 
-def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], float | None]:
+def overall(
+    profile: EnterpriseProfile, pack: RulePack, as_of: date
+) -> Callable[[Assessment, float | None], float | None]:
     """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
     formula = score_formula(pack)
 
@@ -40,6 +42,7 @@ def overall(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable
         ev.values.update(assessment.facts)
         ev.values[CARD] = raw if raw is not None else (card.total if card.total is not None else card.low)
         return ev.eval(formula.ast, set())
+
     return score
 
 
@@ -53,32 +56,53 @@ def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None]
         card = result.scorecards[CARD]
         given = raw if raw is not None else (card.total if card.total is not None else card.low)
         return value({**result.values, CARD: given})
+
     return score
 
 
-def strength_of(assessment: Assessment, score: Callable[[Assessment, float | None], float | None]) -> StrengthResult | None:
+def strength_of(
+    assessment: Assessment, score: Callable[[Assessment, float | None], float | None]
+) -> StrengthResult | None:
     card = next((c for c in assessment.scorecards if c.id == CARD), None)
     if card is None:
         return None
     facts = assessment.facts
-    dims = [DimensionScore(id=g.id, label=g.label, points=g.points, low=g.low, high=g.high, max=g.max,
-                           applies=facts.get(APPLIES_WHEN[g.id]) is not False if g.id in APPLIES_WHEN else True)
-            for g in card.groups]
+    dims = [
+        DimensionScore(
+            id=g.id,
+            label=g.label,
+            points=g.points,
+            low=g.low,
+            high=g.high,
+            max=g.max,
+            applies=facts.get(APPLIES_WHEN[g.id]) is not False if g.id in APPLIES_WHEN else True,
+        )
+        for g in card.groups
+    ]
     missing = sorted({m for g in card.groups for i in g.indicators for m in i.missing})
-    return StrengthResult(scorecard=CARD, score=facts.get(SCORE), score_low=score(assessment, card.low),
-                          score_high=score(assessment, card.high), tier=facts.get(TIER),
-                          full_marks=facts.get(FULL_MARKS), dimensions=dims, missing=missing)
+    return StrengthResult(
+        scorecard=CARD,
+        score=facts.get(SCORE),
+        score_low=score(assessment, card.low),
+        score_high=score(assessment, card.high),
+        tier=facts.get(TIER),
+        full_marks=facts.get(FULL_MARKS),
+        dimensions=dims,
+        missing=missing,
+    )
 
 
-def enrich(assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, as_of: date,
-           top: int = 3, what_if: bool = True) -> Assessment:
+def enrich(
+    assessment: Assessment, profile: EnterpriseProfile, pack: RulePack, as_of: date, top: int = 3, what_if: bool = True
+) -> Assessment:
     """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
     times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
         assessment.strength = strength_of(assessment, overall(profile, pack, as_of))
         if what_if:
-            assessment.improvements = whatif.improvements(profile, pack, as_of, CARD, overall_of(pack, as_of),
-                                                          limit=top, needs=(SCORE,))
+            assessment.improvements = whatif.improvements(
+                profile, pack, as_of, CARD, overall_of(pack, as_of), limit=top, needs=(SCORE,)
+            )
     if what_if:
         assessment.near_misses = whatif.near_misses(profile, pack, as_of)
     return assessment

@@ -10,30 +10,33 @@ Improvements change one fact at a time, upwards only (a firm can gain rights, no
 or shrink to look better), and never a fact that appears only as a divisor (a size normaliser
 such as R&D staff or revenue).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 from itertools import product
-from typing import Any, Callable, Collection, Iterator
+from typing import Any
 
-from engine.language import expr as ex
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.explain import fmt_number, fmt_value
-from engine.language.loader import RulePack, expressions_of
-from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
 from engine.evaluate.status import Statuses, compiled
-from engine.model.results import FactChange, Improvement, NearMiss, Words
+from engine.language import expr as ex
+from engine.language.loader import RulePack, expressions_of
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
+from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
+from engine.model.results import FactChange, Improvement, NearMiss, Words
 
-ChangeSet = dict[str, Any]          # field -> new value; "titles" -> tuple of (code, level) to add
+ChangeSet = dict[str, Any]  # field -> new value; "titles" -> tuple of (code, level) to add
 NUMERIC = ("integer", "number")
-MAX_ALTERNATIVES = 6                # candidate change sets kept per condition node
-MAX_VERIFIED = 8                    # candidate sets re-evaluated per missed policy
+MAX_ALTERNATIVES = 6  # candidate change sets kept per condition node
+MAX_VERIFIED = 8  # candidate sets re-evaluated per missed policy
 
 
 # --- probing expressions ---------------------------------------------------
+
 
 @contextmanager
 def moved(ev: Evaluation, name: str, value: Any) -> Iterator[None]:
@@ -86,8 +89,11 @@ def comparisons(node: ex.Node) -> list[tuple[ex.Node, ex.Node]]:
     profile field (a threshold)."""
     found = []
     if isinstance(node, ex.Compare):
-        found += [(side, other) for side, other in ((node.left, node.right), (node.right, node.left))
-                  if not (ex.names(other) & set(FIELDS))]
+        found += [
+            (side, other)
+            for side, other in ((node.left, node.right), (node.right, node.left))
+            if not (ex.names(other) & set(FIELDS))
+        ]
     for child in ex.children(node):
         found += comparisons(child)
     return found
@@ -153,6 +159,7 @@ def flag_names(node: ex.Node) -> set[str]:
 
 # --- applying changes --------------------------------------------------------
 
+
 def implied(profile: EnterpriseProfile, changes: ChangeSet) -> ChangeSet:
     """Counts that contain a changed count (CROSS_CHECKS) rise with it, so the profile stays consistent."""
     extra: ChangeSet = {}
@@ -172,8 +179,9 @@ def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
     return profile.model_copy(update=update)
 
 
-def run(profile: EnterpriseProfile, pack: RulePack, as_of: date,
-        targets: Collection[str] | None = None) -> tuple[Evaluation, Statuses]:
+def run(
+    profile: EnterpriseProfile, pack: RulePack, as_of: date, targets: Collection[str] | None = None
+) -> tuple[Evaluation, Statuses]:
     """Statuses of the pack, or of only `targets` and what they depend on, with an Evaluation holding
     the same values for probing single expressions (no explanation is built)."""
     result = compiled(pack, as_of).run(profile, targets)
@@ -182,8 +190,13 @@ def run(profile: EnterpriseProfile, pack: RulePack, as_of: date,
     return ev, result
 
 
-def outcomes(profile: EnterpriseProfile, pack: RulePack, as_of: date, candidates: list[ChangeSet],
-             targets: Collection[str] | None) -> list[Statuses]:
+def outcomes(
+    profile: EnterpriseProfile,
+    pack: RulePack,
+    as_of: date,
+    candidates: list[ChangeSet],
+    targets: Collection[str] | None,
+) -> list[Statuses]:
     """Status runs of the profile under each candidate change set, as one batch."""
     return compiled(pack, as_of).run_many([apply(profile, c) for c in candidates], targets)
 
@@ -191,20 +204,42 @@ def outcomes(profile: EnterpriseProfile, pack: RulePack, as_of: date, candidates
 def describe(name: str, old: Any, new: Any) -> FactChange:
     if name == "titles":
         names = "、".join(TITLES[c] for c, _ in new)
-        return FactChange(field="titles", field_zh="持有称号", old=None, new=[c for c, _ in new], delta=1.0,
-                          text=Words(zh=f"取得{names}", en=f"obtain {', '.join(c for c, _ in new)}"))
+        return FactChange(
+            field="titles",
+            field_zh="持有称号",
+            old=None,
+            new=[c for c, _ in new],
+            delta=1.0,
+            text=Words(zh=f"取得{names}", en=f"obtain {', '.join(c for c, _ in new)}"),
+        )
     zh, unit = label_zh(name), unit_of(name)
     if isinstance(new, bool) or not isinstance(new, (int, float)):
-        return FactChange(field=name, field_zh=zh, old=old, new=new, delta=1.0,
-                          text=Words(zh=f"{zh}改为“{fmt_value(new)}”（当前 {fmt_value(old)}）",
-                                     en=f"set {name} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})"))
+        return FactChange(
+            field=name,
+            field_zh=zh,
+            old=old,
+            new=new,
+            delta=1.0,
+            text=Words(
+                zh=f"{zh}改为“{fmt_value(new)}”（当前 {fmt_value(old)}）",
+                en=f"set {name} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})",
+            ),
+        )
     delta = float(new - old) if isinstance(old, (int, float)) else None
     verb_zh, verb_en = ("增加", "raise") if delta is None or delta >= 0 else ("减少", "lower")
     step = fmt_value(abs(delta), unit) if delta is not None else fmt_value(new, unit)
-    return FactChange(field=name, field_zh=zh, old=old, new=new, delta=delta,
-                      text=Words(zh=f"{zh}{verb_zh} {step}（{fmt_value(old, unit)} → {fmt_value(new, unit)}）",
-                                 en=f"{verb_en} {name} by {fmt_value(abs(delta or 0), unit, 'en')} "
-                                    f"({fmt_value(old, unit, 'en')} → {fmt_value(new, unit, 'en')})"))
+    return FactChange(
+        field=name,
+        field_zh=zh,
+        old=old,
+        new=new,
+        delta=delta,
+        text=Words(
+            zh=f"{zh}{verb_zh} {step}（{fmt_value(old, unit)} → {fmt_value(new, unit)}）",
+            en=f"{verb_en} {name} by {fmt_value(abs(delta or 0), unit, 'en')} "
+            f"({fmt_value(old, unit, 'en')} → {fmt_value(new, unit, 'en')})",
+        ),
+    )
 
 
 def changes_of(profile: EnterpriseProfile, changes: ChangeSet) -> list[FactChange]:
@@ -228,9 +263,11 @@ Measure = Callable[[Statuses], float | None]
 
 def score_measure(card: str) -> Measure:
     """A scorecard's total, else the points known so far (its low bound)."""
+
     def measure(a: Statuses) -> float | None:
         result = a.scorecards.get(card)
         return None if result is None else (result.total if result.total is not None else result.low)
+
     return measure
 
 
@@ -244,7 +281,7 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
                 for name in found.numeric[id(node)]:
                     x0 = ev.values.get(name)
                     if not isinstance(x0, (int, float)):
-                        continue            # unknown facts are asked for, not improved
+                        continue  # unknown facts are asked for, not improved
                     values = [x0 + 1] if target is None else reach(ev, node, name, target)
                     seen.update({(name, v): {name: v} for v in values if v > x0})
             for name in found.flags:
@@ -256,9 +293,15 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
     return list(seen.values())
 
 
-def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_id: str,
-                 measure: Measure | None = None, limit: int = 3,
-                 needs: Collection[str] | None = None) -> list[Improvement]:
+def improvements(
+    profile: EnterpriseProfile,
+    pack: RulePack,
+    as_of: date,
+    card_id: str,
+    measure: Measure | None = None,
+    limit: int = 3,
+    needs: Collection[str] | None = None,
+) -> list[Improvement]:
     """The best single-fact change per fact, ranked by points gained per unit of change.
 
     Each probe evaluates only the scorecard and `needs` (the other ids `measure` reads) with what they
@@ -276,7 +319,7 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
     seen: set[tuple[str, tuple[Any, ...]]] = set()
     probes = []
     for changes in sorted(candidate_changes(ev, card), key=change_order):
-        (field, _), = changes.items()
+        ((field, _),) = changes.items()
         if field != "titles":
             # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
             # exactly as a smaller change of the same fact already did.
@@ -289,16 +332,24 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
-        (name, new), = changes.items()
+        ((name, new),) = changes.items()
         change = describe(name, None if name == "titles" else getattr(profile, name), new)
         also = changes_of(profile, implied(profile, changes))
         unit = abs(change.delta or 1.0) or 1.0
         with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
         with_en = "".join(f", with {c.field} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
-        item = Improvement(target=card_id, change=change, also=also, gain=round(gain, 4),
-                           per_unit=round(gain / unit, 4), indicators=moved_indicators(pack, base, after, card_id),
-                           text=Words(zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
-                                      en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points"))
+        item = Improvement(
+            target=card_id,
+            change=change,
+            also=also,
+            gain=round(gain, 4),
+            per_unit=round(gain / unit, 4),
+            indicators=moved_indicators(pack, base, after, card_id),
+            text=Words(
+                zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
+                en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points",
+            ),
+        )
         kept = best.get(name)
         if kept is None or (item.per_unit, -unit) > (kept.per_unit, -abs(kept.change.delta or 1.0)):
             best[name] = item
@@ -308,7 +359,7 @@ def improvements(profile: EnterpriseProfile, pack: RulePack, as_of: date, card_i
 
 def change_order(changes: ChangeSet) -> tuple[str, float, str]:
     """Single-fact changes by fact, then smallest new value first."""
-    (field, value), = changes.items()
+    ((field, value),) = changes.items()
     number = float(value) if isinstance(value, (int, float)) else 0.0
     return field, number, repr(value)
 
@@ -328,6 +379,7 @@ def moved_indicators(pack: RulePack, before: Statuses, after: Statuses, card_id:
 
 # --- near misses of policies -------------------------------------------------
 
+
 class Repairer:
     """Change sets that would turn a condition tree's outcome, from the rule AST."""
 
@@ -342,7 +394,7 @@ class Repairer:
         kids = [self.state(k) for k in cond.children()]
         if cond.not_ is not None:
             return None if kids[0] is None else not kids[0]
-        settles = cond.all is None          # any: settled by a met child; all: by an unmet one
+        settles = cond.all is None  # any: settled by a met child; all: by an unmet one
         return settles if settles in kids else (None if None in kids else not settles)
 
     def condition(self, cond: Condition, want: bool) -> list[ChangeSet]:
@@ -399,8 +451,9 @@ class Repairer:
                 found += self.scorecard(side.name, lambda a, c=side.name: self.total_holds(a, c, node) == want)
                 continue
             for name in numeric_fields(side):
-                hits = [v for v in reach(self.ev, side, name, float(target))
-                        if probe_truth(self.ev, node, name, v) == want]
+                hits = [
+                    v for v in reach(self.ev, side, name, float(target)) if probe_truth(self.ev, node, name, v) == want
+                ]
                 found += [{name: hits[0]}] if hits else []
         if want and node.op == "==":
             found += self.equal_text(node)
@@ -457,8 +510,9 @@ def probe_truth(ev: Evaluation, node: ex.Node, name: str, value: Any) -> bool | 
     return None if result is None else bool(result)
 
 
-def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: int = 5,
-                max_changes: int = 3) -> list[NearMiss]:
+def near_misses(
+    profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: int = 5, max_changes: int = 3
+) -> list[NearMiss]:
     """Policies and designations the firm misses, each with its smallest verified set of changes."""
     repair = Repairer(profile, pack, as_of)
     found: list[NearMiss] = []
@@ -468,15 +522,22 @@ def near_misses(profile: EnterpriseProfile, pack: RulePack, as_of: date, limit: 
         policy = pack.policy_on(outcome.id, as_of)
         if policy is None:  # a decision is only made for a version in force: nothing to repair otherwise
             continue
-        candidates = [c for c in repair.condition(policy.conditions, True)[:MAX_VERIFIED]
-                      if c and len(c) <= max_changes]
+        candidates = [
+            c for c in repair.condition(policy.conditions, True)[:MAX_VERIFIED] if c and len(c) <= max_changes
+        ]
         verified = outcomes(profile, pack, as_of, candidates, {outcome.id})
-        changes = next((c for c, after in zip(candidates, verified)
-                        if after.decisions[outcome.id].status == "eligible"), None)
+        changes = next(
+            (c for c, after in zip(candidates, verified) if after.decisions[outcome.id].status == "eligible"), None
+        )
         if changes is not None:
             facts = changes_of(profile, changes | implied(profile, changes))
-            found.append(NearMiss(id=outcome.id, title=Words(zh=policy.title.zh, en=policy.title.en),
-                                  changes=facts, cost=round(cost(profile, changes), 4),
-                                  text=Words(zh="；".join(f.text.zh for f in facts),
-                                             en="; ".join(f.text.en for f in facts))))
+            found.append(
+                NearMiss(
+                    id=outcome.id,
+                    title=Words(zh=policy.title.zh, en=policy.title.en),
+                    changes=facts,
+                    cost=round(cost(profile, changes), 4),
+                    text=Words(zh="；".join(f.text.zh for f in facts), en="; ".join(f.text.en for f in facts)),
+                )
+            )
     return sorted(found, key=lambda m: (len(m.changes), m.cost, m.id))[:limit]

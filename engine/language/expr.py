@@ -17,24 +17,24 @@ There is no attribute access, no subscript, no power, no lambda and no way to
 reach Python: names resolve to facts and parameters, functions come from a fixed
 table, and length and nesting depth are bounded. A rule file can never run code.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Iterable, Union
-
-from engine.language.suggest import did_you_mean
 
 from engine.language.functions import REGISTRY
+from engine.language.suggest import did_you_mean
 from engine.model.errors import BilingualError
 
 MAX_LENGTH = 2000
-MAX_DEPTH = 32          # nesting of parentheses, `not`, `-` and function calls while parsing
-MAX_TREE_DEPTH = 64     # depth of the parsed tree (a chain `1+1+…` deepens it by one per term)
-MAX_LITERAL = 1e12      # |number| written in a rule (万元: 10^16 yuan); anything larger is a typo or an attack
+MAX_DEPTH = 32  # nesting of parentheses, `not`, `-` and function calls while parsing
+MAX_TREE_DEPTH = 64  # depth of the parsed tree (a chain `1+1+…` deepens it by one per term)
+MAX_LITERAL = 1e12  # |number| written in a rule (万元: 10^16 yuan); anything larger is a typo or an attack
 MAX_DIGITS = 20
 
 
@@ -49,6 +49,7 @@ class ExprError(BilingualError):
 
 
 # --- AST -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Num:
@@ -79,44 +80,44 @@ class Name:
 @dataclass(frozen=True)
 class Call:
     func: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Neg:
-    operand: "Node"
+    operand: Node
 
 
 @dataclass(frozen=True)
 class BinOp:
     op: str  # + - * /
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
 class Compare:
     op: str  # < <= > >= == !=
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
 
 
 @dataclass(frozen=True)
 class And:
-    operands: tuple["Node", ...]
+    operands: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    operands: tuple["Node", ...]
+    operands: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Node"
+    operand: Node
 
 
-Node = Union[Num, Str, DateLit, Bool, Name, Call, Neg, BinOp, Compare, And, Or, Not]
+Node = Num | Str | DateLit | Bool | Name | Call | Neg | BinOp | Compare | And | Or | Not
 
 # name -> (min args, max args or None), from the function registry (one module per function).
 FUNCTIONS: dict[str, tuple[int, int | None]] = {f.name: (f.min_args, f.max_args) for f in REGISTRY.values()}
@@ -134,17 +135,37 @@ _FORBIDDEN = {
     "=": ("single '=' is not allowed; compare with '=='", "不允许单个 '='，比较请用 '=='"),
 }
 _KEYWORDS = {"and", "or", "not", "true", "false"}
-_REFUSED_WORDS = {"lambda", "import", "for", "in", "if", "else", "is", "def", "class",
-                  "exec", "eval", "open", "getattr", "globals", "locals", "yield", "await"}
+_REFUSED_WORDS = {
+    "lambda",
+    "import",
+    "for",
+    "in",
+    "if",
+    "else",
+    "is",
+    "def",
+    "class",
+    "exec",
+    "eval",
+    "open",
+    "getattr",
+    "globals",
+    "locals",
+    "yield",
+    "await",
+}
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<date>\d{4}-\d{2}-\d{2}(?!\d))
   | (?P<number>\d+(?:\.\d+)?%?)
   | (?P<string>'[^'\n]*'|"[^"\n]*")
   | (?P<name>[^\W\d]\w*)
   | (?P<op><=|>=|==|!=|\*\*|[-+*/(),<>≤≥≠×÷＜＞])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 @dataclass(frozen=True)
@@ -159,7 +180,7 @@ def _tokenize(text: str) -> list[_Token]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or (m.lastgroup == "op" and m.group() == "**"):
-            two = text[pos:pos + 2]
+            two = text[pos : pos + 2]
             key = "**" if two == "**" else text[pos]
             en, zh = _FORBIDDEN.get(key, (f"unexpected character {text[pos]!r}", f"无法识别的字符 {text[pos]!r}"))
             raise ExprError(en, zh, pos)
@@ -206,8 +227,11 @@ class _Parser:
     def nested(self, parse: Callable[[], Node]) -> Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExprError(f"expression nested deeper than {MAX_DEPTH} levels",
-                            f"表达式嵌套超过 {MAX_DEPTH} 层", self.peek().offset)
+            raise ExprError(
+                f"expression nested deeper than {MAX_DEPTH} levels",
+                f"表达式嵌套超过 {MAX_DEPTH} 层",
+                self.peek().offset,
+            )
         try:
             return parse()
         finally:
@@ -276,10 +300,12 @@ class _Parser:
     def chain(self, length: int) -> None:
         """Each operator of a chain `a + b + …` nests the tree one level deeper."""
         if self.depth + length > MAX_DEPTH:
-            raise ExprError(f"expression nested deeper than {MAX_DEPTH} levels (a chain of operators counts one"
-                            " level per term; use a derived fact for a long sum)",
-                            f"表达式嵌套超过 {MAX_DEPTH} 层（连续运算每一项算一层；长的求和请拆成派生事实）",
-                            self.peek().offset)
+            raise ExprError(
+                f"expression nested deeper than {MAX_DEPTH} levels (a chain of operators counts one"
+                " level per term; use a derived fact for a long sum)",
+                f"表达式嵌套超过 {MAX_DEPTH} 层（连续运算每一项算一层；长的求和请拆成派生事实）",
+                self.peek().offset,
+            )
 
     def unary(self) -> Node:
         if self.accept("-"):
@@ -310,8 +336,11 @@ class _Parser:
         digits = tok.text.rstrip("%")
         value = float(digits) if len(digits) <= MAX_DIGITS else math.inf
         if not abs(value) <= MAX_LITERAL:
-            raise ExprError(f"number {_short(tok.text)} is out of bounds (at most {MAX_LITERAL:g} in absolute value)",
-                            f"数字 {_short(tok.text)} 超出范围（绝对值不得超过 {MAX_LITERAL:g}）", tok.offset)
+            raise ExprError(
+                f"number {_short(tok.text)} is out of bounds (at most {MAX_LITERAL:g} in absolute value)",
+                f"数字 {_short(tok.text)} 超出范围（绝对值不得超过 {MAX_LITERAL:g}）",
+                tok.offset,
+            )
         return Num(value / 100, percent=True) if tok.text.endswith("%") else Num(value)
 
     def name_or_call(self, tok: _Token) -> Node:
@@ -321,8 +350,9 @@ class _Parser:
         if word in _KEYWORDS:
             raise ExprError(f"unexpected keyword {word!r}", f"此处不应出现关键字 {word!r}", tok.offset)
         if word.startswith("_") or word in _REFUSED_WORDS:
-            raise ExprError(f"{word!r} is not allowed in rule expressions",
-                            f"规则表达式中不允许使用 {word!r}", tok.offset)
+            raise ExprError(
+                f"{word!r} is not allowed in rule expressions", f"规则表达式中不允许使用 {word!r}", tok.offset
+            )
         if self.peek().kind == "op" and self.peek().text == "(":
             return self.call(tok)
         try:
@@ -334,8 +364,11 @@ class _Parser:
     def call(self, tok: _Token) -> Node:
         if tok.text not in FUNCTIONS:
             hint_en, hint_zh = did_you_mean(tok.text, FUNCTIONS)
-            raise ExprError(f"unknown function {tok.text!r}{hint_en}; allowed: {', '.join(sorted(FUNCTIONS))}",
-                            f"未知函数 {tok.text!r}{hint_zh}；允许：{', '.join(sorted(FUNCTIONS))}", tok.offset)
+            raise ExprError(
+                f"unknown function {tok.text!r}{hint_en}; allowed: {', '.join(sorted(FUNCTIONS))}",
+                f"未知函数 {tok.text!r}{hint_zh}；允许：{', '.join(sorted(FUNCTIONS))}",
+                tok.offset,
+            )
         self.expect("(")
         args: list[Node] = []
         if not self.accept(")"):
@@ -346,8 +379,11 @@ class _Parser:
         low, high = FUNCTIONS[tok.text]
         if len(args) < low or (high is not None and len(args) > high):
             want = f"{low}" if low == high else f"{low}+" if high is None else f"{low}-{high}"
-            raise ExprError(f"{tok.text}() takes {want} arguments, got {len(args)}",
-                            f"{tok.text}() 需要 {want} 个参数，实际 {len(args)} 个", tok.offset)
+            raise ExprError(
+                f"{tok.text}() takes {want} arguments, got {len(args)}",
+                f"{tok.text}() 需要 {want} 个参数，实际 {len(args)} 个",
+                tok.offset,
+            )
         return Call(tok.text, tuple(args))
 
 
@@ -357,8 +393,10 @@ def parse(text: str, resolve: Resolver, known: Iterable[str] = ()) -> Node:
     if not isinstance(text, str):
         raise ExprError("expression must be text", "表达式必须是文本")
     if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
-                        f"表达式长 {len(text)} 个字符，上限为 {MAX_LENGTH}")
+        raise ExprError(
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
+            f"表达式长 {len(text)} 个字符，上限为 {MAX_LENGTH}",
+        )
     if not text.strip():
         raise ExprError("expression is empty", "表达式为空")
     node = _Parser(text, resolve, known).parse()

@@ -1,31 +1,44 @@
 """Load a rule pack: safe YAML with line numbers, validation, name resolution, dependency order."""
+
 from __future__ import annotations
 
 import graphlib
-import itertools
 import hashlib
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
 from engine.language import expr as ex
+from engine.language.rules import (
+    Condition,
+    Dated,
+    Derived,
+    ExclusiveGroup,
+    Expression,
+    Information,
+    Parameter,
+    Policy,
+    RuleFile,
+    Scorecard,
+    Strict,
+)
 from engine.language.suggest import did_you_mean
+from engine.language.types import check_pack
 from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH, unit_of
 from engine.model.profile import label as field_label
-from engine.language.types import check_pack
-from engine.language.rules import (Condition, Dated, Derived, ExclusiveGroup, Expression, Information, Parameter,
-                                   Policy, RuleFile, Scorecard, Strict)
 
 MAX_FILE_BYTES = 1_000_000
-MAX_NESTING = 40   # YAML levels: the deepest shipped rule is about 12
+MAX_NESTING = 40  # YAML levels: the deepest shipped rule is about 12
 T = TypeVar("T")
 
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
-DEFAULT_RULES = (Path(__file__).resolve().parents[1] / "rules").resolve()   # the shipped pack: engine/rules
+DEFAULT_RULES = (Path(__file__).resolve().parents[1] / "rules").resolve()  # the shipped pack: engine/rules
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class RuleLoadError(Exception):
 
 # --- YAML with line numbers ------------------------------------------------
 
+
 class LineDict(dict):
     line: int = 0
     lines: dict[Any, int]
@@ -65,13 +79,15 @@ class _Loader(yaml.SafeLoader):
         """PyYAML composes recursively: refusing deep nesting here bounds that recursion by MAX_NESTING."""
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
-            raise yaml.MarkedYAMLError("YAML aliases are not allowed in rule files / 规则文件不允许使用 YAML 别名",
-                                       mark)
+            raise yaml.MarkedYAMLError(
+                "YAML aliases are not allowed in rule files / 规则文件不允许使用 YAML 别名", mark
+            )
         self.depth += 1
         try:
             if self.depth > MAX_NESTING:
-                raise yaml.MarkedYAMLError(f"nested deeper than {MAX_NESTING} levels / 嵌套超过 {MAX_NESTING} 层",
-                                           self.peek_event().start_mark)
+                raise yaml.MarkedYAMLError(
+                    f"nested deeper than {MAX_NESTING} levels / 嵌套超过 {MAX_NESTING} 层", self.peek_event().start_mark
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -105,7 +121,7 @@ def read_yaml(path: Path, shown: str) -> Any:
     if len(raw) > MAX_FILE_BYTES:
         raise RuleLoadError([RuleIssue(shown, None, f"file is larger than {MAX_FILE_BYTES} bytes / 文件过大")])
     try:
-        return yaml.load(raw.decode("utf-8"), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(raw.decode("utf-8"), Loader=_Loader)
     except UnicodeDecodeError as e:
         raise RuleLoadError([RuleIssue(shown, None, f"not UTF-8 text: {e} / 文件不是 UTF-8 编码")]) from None
     except yaml.YAMLError as e:
@@ -114,7 +130,7 @@ def read_yaml(path: Path, shown: str) -> Any:
 
 # PyYAML's messages, in Chinese, and which mark is the author's line: for an unclosed bracket or quote
 # the parser notices at the next token (often the next line); the author needs the line that opened it.
-_YAML_ZH: list[tuple[str, str, str, bool]] = [   # (context has, problem has, Chinese, use the context's line)
+_YAML_ZH: list[tuple[str, str, str, bool]] = [  # (context has, problem has, Chinese, use the context's line)
     ("flow mapping", "expected ','", "花括号 {{ 未闭合：缺少 '}}' 或 ','（从第 {open} 行开始）", True),
     ("flow sequence", "expected ','", "方括号 [ 未闭合：缺少 ']' 或 ','（从第 {open} 行开始）", True),
     ("quoted scalar", "", "引号未闭合（从第 {open} 行开始）", True),
@@ -138,7 +154,7 @@ def yaml_issue(error: yaml.YAMLError, text: str, shown: str) -> RuleIssue:
             zh = words.format(open=opened.line + 1 if opened else "?")
             mark = (opened if at_open and opened else found) or mark
             break
-    if " / " in context and not problem:   # our own refusals (aliases, duplicate keys, nesting): "en / zh"
+    if " / " in context and not problem:  # our own refusals (aliases, duplicate keys, nesting): "en / zh"
         en, zh = context.split(" / ", 1)
     line = mark.line + 1 if mark else None
     return RuleIssue(shown, line, f"{zh} / YAML error: {en}" + excerpt(text, mark))
@@ -152,7 +168,7 @@ def excerpt(text: str, mark: Any) -> str:
     if not 0 <= mark.line < len(lines):
         return ""
     source = lines[mark.line][:160]
-    width = sum(2 if ord(c) > 0x2E80 else 1 for c in source[:mark.column])   # CJK takes two columns
+    width = sum(2 if ord(c) > 0x2E80 else 1 for c in source[: mark.column])  # CJK takes two columns
     number = f"{mark.line + 1} | "
     return f"\n    {number}{source}\n    {' ' * len(number)}{' ' * width}^"
 
@@ -162,14 +178,15 @@ def line_of(raw: Any, loc: Iterable[Any]) -> int | None:
     line = getattr(raw, "line", None)
     node = raw
     for part in loc:
-        if isinstance(node, LineDict) and part in node:
-            line, node = node.lines[part], node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, LineDict) and part in node) or (
+            isinstance(node, LineList) and isinstance(part, int) and part < len(node)
+        ):
             line, node = node.lines[part], node[part]
     return line
 
 
 # --- the pack --------------------------------------------------------------
+
 
 @dataclass
 class RulePack:
@@ -178,12 +195,12 @@ class RulePack:
     parameters: dict[str, Parameter]
     derived: dict[str, Derived]
     scorecards: dict[str, Scorecard]
-    policies: dict[str, list[Policy]]          # id -> dated versions
-    order: list[str]                           # derived, scorecard and policy ids in dependency order
-    origin: dict[str, tuple[str, int]]         # id -> (file, line)
+    policies: dict[str, list[Policy]]  # id -> dated versions
+    order: list[str]  # derived, scorecard and policy ids in dependency order
+    origin: dict[str, tuple[str, int]]  # id -> (file, line)
     aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
     exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
-    information: dict[str, Information] = field(default_factory=dict)   # 可咨询 entries by id
+    information: dict[str, Information] = field(default_factory=dict)  # 可咨询 entries by id
     # What evaluations reuse (engine.evaluate.evaluator.prepared): lives and dies with this pack, which is never
     # changed after load, so a reload starts with empty caches.
     memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -232,8 +249,13 @@ def _declared_names(files: list[tuple[str, Any]]) -> tuple[dict[str, str], list[
                 ident = item["id"]
                 line = items.lines[pos] if isinstance(items, LineList) else None
                 if ident in owner and not (section == "policies" == owner[ident][1]):
-                    issues.append(RuleIssue(shown, line, f"id {ident!r} is already defined in {owner[ident][0]}"
-                                                         f" / 标识 {ident!r} 重复定义"))
+                    issues.append(
+                        RuleIssue(
+                            shown,
+                            line,
+                            f"id {ident!r} is already defined in {owner[ident][0]} / 标识 {ident!r} 重复定义",
+                        )
+                    )
                 if ident in FIELDS:
                     issues.append(RuleIssue(shown, line, f"id {ident!r} is a profile field / 标识与企业信息字段重名"))
                 owner.setdefault(ident, (shown, section))
@@ -287,8 +309,10 @@ def attach_lines(obj: Any, raw: Any, line: int | None) -> None:
             obj.line = line
         elif isinstance(obj, list):
             lines = raw.lines if isinstance(raw, LineList) and len(raw) == len(obj) else [line] * len(obj)
-            todo += [(o, r if isinstance(raw, LineList) else None, n) for o, r, n in
-                     zip(obj, raw if isinstance(raw, LineList) else [None] * len(obj), lines)]
+            todo += [
+                (o, r if isinstance(raw, LineList) else None, n)
+                for o, r, n in zip(obj, raw if isinstance(raw, LineList) else [None] * len(obj), lines)
+            ]
         elif hasattr(obj, "__pydantic_fields__"):
             for name, info in type(obj).model_fields.items():
                 key = info.alias or name
@@ -306,8 +330,11 @@ def _rule_keys() -> set[str]:
         model = todo.pop()
         for name, info in model.model_fields.items():
             keys |= {name, info.alias or name}
-        todo += [m for m in Strict.__subclasses__() + Dated.__subclasses__() if m not in todo and m is not model
-                 and not keys.issuperset(m.model_fields)]
+        todo += [
+            m
+            for m in Strict.__subclasses__() + Dated.__subclasses__()
+            if m not in todo and m is not model and not keys.issuperset(m.model_fields)
+        ]
     return keys
 
 
@@ -318,7 +345,7 @@ def schema_message(e: Any, loc: list[Any]) -> str:
     """A pydantic error on a rule file, in Chinese and English, naming the key ("did you mean" for a typo)."""
     where = ".".join(str(p) for p in loc)
     en = e["msg"].removeprefix("Value error, ")
-    if " / " in en:                               # our own validators write "zh / en" or "en / zh" already
+    if " / " in en:  # our own validators write "zh / en" or "en / zh" already
         return f"{where}: {en}"
     key = str(loc[-1]) if loc else ""
     if e["type"] == "extra_forbidden":
@@ -389,8 +416,17 @@ def load_pack(root: Path | str = DEFAULT_RULES) -> RulePack:
 
 
 def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[str, str]) -> RulePack:
-    pack = RulePack(root=root, hash=pack_hash(root), parameters={}, derived={}, scorecards={}, policies={},
-                    order=[], origin={}, aliases=names)
+    pack = RulePack(
+        root=root,
+        hash=pack_hash(root),
+        parameters={},
+        derived={},
+        scorecards={},
+        policies={},
+        order=[],
+        origin={},
+        aliases=names,
+    )
     issues: list[RuleIssue] = []
     for shown, raw, rule_file in parsed:
         for section in SECTIONS:
@@ -406,8 +442,13 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
         for pos, entry in enumerate(rule_file.information):
             line = raw["information"].lines[pos]
             if entry.id in pack.information or entry.id in pack.origin:
-                issues.append(RuleIssue(shown, line, f"information entry {entry.id!r} is already defined"
-                                                     f" / 可咨询条目 {entry.id!r} 重复定义"))
+                issues.append(
+                    RuleIssue(
+                        shown,
+                        line,
+                        f"information entry {entry.id!r} is already defined / 可咨询条目 {entry.id!r} 重复定义",
+                    )
+                )
             pack.information.setdefault(entry.id, entry)
             pack.origin.setdefault(entry.id, (shown, line))
     try:
@@ -430,18 +471,35 @@ def _collect_exclusive(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) 
         for pos, group in enumerate(rule_file.exclusive):
             line = raw["exclusive"].lines[pos]
             if group.id in pack.exclusive:
-                issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} is already defined"
-                                                     f" / 不重复享受组 {group.id!r} 重复定义"))
+                issues.append(
+                    RuleIssue(
+                        shown,
+                        line,
+                        f"exclusive group {group.id!r} is already defined / 不重复享受组 {group.id!r} 重复定义",
+                    )
+                )
             pack.exclusive.setdefault(group.id, group)
             pack.origin.setdefault(f"exclusive:{group.id}", (shown, line))
             for ident in group.policies:
                 if ident not in pack.policies:
                     hint_en, hint_zh = did_you_mean(ident, pack.policies)
-                    issues.append(RuleIssue(shown, line, f"不重复享受组 {group.id!r} 引用了不存在的政策 {ident!r}{hint_zh}"
-                                                         f" / exclusive group {group.id!r}: no policy {ident!r}{hint_en}"))
+                    issues.append(
+                        RuleIssue(
+                            shown,
+                            line,
+                            f"不重复享受组 {group.id!r} 引用了不存在的政策 {ident!r}{hint_zh}"
+                            f" / exclusive group {group.id!r}: no policy {ident!r}{hint_en}",
+                        )
+                    )
             if len(set(group.policies)) != len(group.policies):
-                issues.append(RuleIssue(shown, line, f"exclusive group {group.id!r} lists a policy twice"
-                                                     f" / 不重复享受组 {group.id!r} 重复列出同一政策"))
+                issues.append(
+                    RuleIssue(
+                        shown,
+                        line,
+                        f"exclusive group {group.id!r} lists a policy twice"
+                        f" / 不重复享受组 {group.id!r} 重复列出同一政策",
+                    )
+                )
     return issues
 
 
@@ -454,8 +512,11 @@ def _check_versions(pack: RulePack) -> list[RuleIssue]:
         for a, b in itertools.pairwise(spans):
             if a.valid_to is None or a.valid_to >= b.valid_from:
                 file, line = pack.origin[ident]
-                issues.append(RuleIssue(file, line, f"{ident}: versions from {a.valid_from} and {b.valid_from} overlap"
-                                                    " / 版本有效期重叠"))
+                issues.append(
+                    RuleIssue(
+                        file, line, f"{ident}: versions from {a.valid_from} and {b.valid_from} overlap / 版本有效期重叠"
+                    )
+                )
         for v in versions:
             if v.valid_to is not None and v.valid_to < v.valid_from:
                 file, line = pack.origin[ident]

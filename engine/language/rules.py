@@ -6,14 +6,14 @@ A rule pack is a folder of YAML files. Each file may hold any of the sections
 expressions. Expressions are parsed at load (see engine.language.expr) with the names of
 the whole pack, so a typo is a load error pointing to its line.
 """
+
 from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
-from typing_extensions import Annotated
 
 from engine.language import expr as ex
 
@@ -23,21 +23,26 @@ Status = Literal["confirmed", "assumed", "provisional"]
 def _sane(value: Any) -> Any:
     """Numbers in rule files are finite and within MAX_LITERAL (a NaN or 1e400 is never policy)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{value!r} 不是规则可用的数值（不允许 NaN 或无穷大）"
-                         f" / {value!r} is not a number a rule can use (NaN and infinity are refused)")
+        raise ValueError(
+            f"{value!r} 不是规则可用的数值（不允许 NaN 或无穷大）"
+            f" / {value!r} is not a number a rule can use (NaN and infinity are refused)"
+        )
     if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > ex.MAX_LITERAL:
-        raise ValueError(f"{value:.6g} 超出范围（绝对值不得超过 {ex.MAX_LITERAL:g}）"
-                         f" / {value:.6g} is out of bounds (at most {ex.MAX_LITERAL:g} in absolute value)")
+        raise ValueError(
+            f"{value:.6g} 超出范围（绝对值不得超过 {ex.MAX_LITERAL:g}）"
+            f" / {value:.6g} is out of bounds (at most {ex.MAX_LITERAL:g} in absolute value)"
+        )
     return value
 
 
-Scalar = Annotated[Union[bool, int, float, str, date], AfterValidator(_sane)]
+Scalar = Annotated[bool | int | float | str | date, AfterValidator(_sane)]
 Number = Annotated[float, AfterValidator(_sane)]
 
 
 class Expression:
     """Expression text with its parsed AST, and the line of the rule file it was written on."""
-    __slots__ = ("text", "ast", "line")
+
+    __slots__ = ("ast", "line", "text")
 
     def __init__(self, text: str, ast: ex.Node, line: int | None = None) -> None:
         self.text, self.ast, self.line = text, ast, line
@@ -80,7 +85,7 @@ class Text(Strict):
 
 # A note written as text is for the rule's authors; written as {zh:, en:} it is shown to firms too,
 # in the page's language (engine.authoring / api catalogue pages).
-Note = Union[Text, str]
+Note = Text | str
 
 
 class Source(Strict):
@@ -103,6 +108,7 @@ class Dated(Strict):
 
 # --- parameters ------------------------------------------------------------
 
+
 class ParameterVersion(Dated):
     value: Scalar
     source: Source
@@ -116,8 +122,11 @@ class Parameter(Strict):
     label: Text
     unit: str | None = Field(None, description="万元, 人, 年, ratio (shown as %), ...")
     versions: list[ParameterVersion] = Field(min_length=1)
-    read_by: str | None = Field(None, description="Code that reads this parameter by id rather than through an"
-                                                  " expression, e.g. engine/evaluate/patents.py (lint does not call it unused)")
+    read_by: str | None = Field(
+        None,
+        description="Code that reads this parameter by id rather than through an"
+        " expression, e.g. engine/evaluate/patents.py (lint does not call it unused)",
+    )
 
     def version_on(self, day: date) -> ParameterVersion | None:
         return next((v for v in self.versions if v.in_force(day)), None)
@@ -125,30 +134,39 @@ class Parameter(Strict):
 
 # --- brackets, lookups, derived facts --------------------------------------
 
+
 class Bracket(Strict):
     """One row of a bracket table: every bound given must hold. First matching row wins."""
+
     ge: Number | None = None
     gt: Number | None = None
     le: Number | None = None
     lt: Number | None = None
     value: Scalar | None = None
     points: Number | None = None
-    points_to: Number | None = Field(None, description="Top of an expert-judged range of points (points is its"
-                                                       " bottom): the indicator is scored as the interval")
+    points_to: Number | None = Field(
+        None,
+        description="Top of an expert-judged range of points (points is its"
+        " bottom): the indicator is scored as the interval",
+    )
     status: Status = "confirmed"
-    edge: Status = Field("confirmed", description="Status of which side of the row's bounds the edge lies: a value"
-                                                  " sitting exactly on a bound rests on it (the row itself is confirmed)")
+    edge: Status = Field(
+        "confirmed",
+        description="Status of which side of the row's bounds the edge lies: a value"
+        " sitting exactly on a bound rests on it (the row itself is confirmed)",
+    )
     note: Note | None = None
 
     @model_validator(mode="after")
-    def _range(self) -> "Bracket":
+    def _range(self) -> Bracket:
         if self.points_to is not None and (self.points is None or self.points_to < self.points):
             raise ValueError("points_to needs points at or below it / points_to 须与不大于它的 points 同时给出")
         return self
 
     def bounds(self) -> list[tuple[str, float]]:
-        return [(op, v) for op, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt))
-                if v is not None]
+        return [
+            (op, v) for op, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt)) if v is not None
+        ]
 
     def result(self) -> Scalar | float | None:
         return self.points if self.points is not None else self.value
@@ -185,6 +203,7 @@ class Case(Strict):
 
 class Derived(Strict):
     """A derived fact: exactly one of formula, brackets, lookup or cases."""
+
     id: str
     name_zh: str | None = None
     label: Text
@@ -198,15 +217,18 @@ class Derived(Strict):
     cases: list[Case] | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Derived":
+    def _one_kind(self) -> Derived:
         given = [k for k in ("formula", "brackets", "lookup", "cases") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"a derived fact needs exactly one of formula, brackets, lookup, cases; got {given or 'none'}"
-                             " / 派生事实须且只能有 formula、brackets、lookup、cases 之一")
+            raise ValueError(
+                f"a derived fact needs exactly one of formula, brackets, lookup, cases; got {given or 'none'}"
+                " / 派生事实须且只能有 formula、brackets、lookup、cases 之一"
+            )
         return self
 
 
 # --- scorecards ------------------------------------------------------------
+
 
 class Item(Strict):
     when: Expr
@@ -215,7 +237,7 @@ class Item(Strict):
     label: Text | None = None
 
     @model_validator(mode="after")
-    def _range(self) -> "Item":
+    def _range(self) -> Item:
         if self.points_to is not None and self.points_to < self.points:
             raise ValueError("points_to is below points / points_to 小于 points")
         return self
@@ -226,6 +248,7 @@ class Item(Strict):
 
 class Indicator(Strict):
     """One scored indicator: brackets, best_of alternatives, cases, or items (points per item, capped)."""
+
     id: str
     label: Text
     max: Number = Field(gt=0)
@@ -240,11 +263,13 @@ class Indicator(Strict):
     otherwise: Number | None = Field(None, description="Points when no case matches (cases only)")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Indicator":
+    def _one_kind(self) -> Indicator:
         given = [k for k in ("brackets", "best_of", "cases", "items", "formula") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError(f"an indicator needs exactly one of brackets, best_of, cases, items, formula; got {given or 'none'}"
-                             " / 指标须且只能有 brackets、best_of、cases、items、formula 之一")
+            raise ValueError(
+                f"an indicator needs exactly one of brackets, best_of, cases, items, formula; got {given or 'none'}"
+                " / 指标须且只能有 brackets、best_of、cases、items、formula 之一"
+            )
         return self
 
 
@@ -258,6 +283,7 @@ class Group(Strict):
 
 class Route(Strict):
     """A direct-qualification route: qualifies regardless of the score."""
+
     id: str
     label: Text
     when: Expr
@@ -278,14 +304,16 @@ class Scorecard(Strict):
 
 # --- policies --------------------------------------------------------------
 
+
 class Condition(Strict):
     """A node of a condition tree: a leaf `when`, or all / any / not of children."""
+
     id: str | None = None
     label: Text | None = None
     when: Expr | None = None
-    all: list["Condition"] | None = None
-    any: list["Condition"] | None = None
-    not_: "Condition | None" = Field(None, alias="not")
+    all: list[Condition] | None = None
+    any: list[Condition] | None = None
+    not_: Condition | None = Field(None, alias="not")
     source: Source | None = None
     status: Status = "confirmed"
     note: Note | None = None
@@ -296,31 +324,38 @@ class Condition(Strict):
         return {"when": data} if isinstance(data, str) else data
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Condition":
+    def _one_kind(self) -> Condition:
         given = [k for k in ("when", "all", "any", "not_") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a condition needs exactly one of when, all, any, not"
-                             " / 条件须且只能有 when、all、any、not 之一")
+            raise ValueError(
+                "a condition needs exactly one of when, all, any, not / 条件须且只能有 when、all、any、not 之一"
+            )
         return self
 
-    def children(self) -> list["Condition"]:
+    def children(self) -> list[Condition]:
         return self.all or self.any or ([self.not_] if self.not_ else [])
 
     def test(self) -> Expression:
         """A leaf's expression (validation gives every leaf one; all / any / not have none)."""
         if self.when is None:
-            raise ValueError(f"condition {self.id or ''} has children, not an expression / 该条件为组合条件，没有表达式")
+            raise ValueError(
+                f"condition {self.id or ''} has children, not an expression / 该条件为组合条件，没有表达式"
+            )
         return self.when
 
 
 class Benefit(Strict):
-    kind: Literal["grant", "subsidy", "reward", "interest_subsidy", "premium_subsidy", "priority_access",
-                  "title", "support"]
+    kind: Literal[
+        "grant", "subsidy", "reward", "interest_subsidy", "premium_subsidy", "priority_access", "title", "support"
+    ]
     text: Text
     amount: Expr | None = Field(None, description="万元; may be a formula over facts and parameters")
     cap: Number | None = Field(None, description="万元")
-    up_to: Expr | None = Field(None, description="万元: the document says \"up to N\" and no rule fixes the sum: the"
-                                               " benefit is the range ≤ N, totalled apart from confirmed amounts")
+    up_to: Expr | None = Field(
+        None,
+        description='万元: the document says "up to N" and no rule fixes the sum: the'
+        " benefit is the range ≤ N, totalled apart from confirmed amounts",
+    )
     source: Source | None = None
     status: Status = "confirmed"
 
@@ -329,6 +364,7 @@ class ApplicationItem(Strict):
     """How to apply, one item at a time, each cited: who takes applications (`department`), what to
     hand in (`materials`), by when (`deadline`), where (`channel`). Only what a document states:
     an item nobody has written down is shown as "以主管部门通知为准", never guessed."""
+
     item: Literal["department", "materials", "deadline", "channel"]
     text: Text
     source: Source
@@ -338,6 +374,7 @@ class ApplicationItem(Strict):
 
 class Policy(Dated):
     """A district measure or a designation, in force from `from` to `to` (inclusive)."""
+
     id: str
     name_zh: str | None = None
     kind: Literal["measure", "designation"] = "measure"
@@ -354,6 +391,7 @@ class Policy(Dated):
 class Information(Dated):
     """A measure the document names with nothing a firm could be checked against (可咨询): shown to every
     firm with what is on offer and whom to ask, never as an eligibility decision."""
+
     id: str
     title: Text
     source: Source
@@ -369,6 +407,7 @@ class ExclusiveGroup(Strict):
     Declarative only: `ipcheck rules lint` reports every pair of the group that can be
     eligible together; the evaluator still decides each policy on its own.
     """
+
     id: str
     label: Text | None = None
     policies: list[str] = Field(min_length=2, description="Policy ids")
@@ -378,6 +417,7 @@ class ExclusiveGroup(Strict):
 
 class RuleFile(Strict):
     """One YAML file of the pack."""
+
     parameters: list[Parameter] = []
     derived: list[Derived] = []
     scorecards: list[Scorecard] = []

@@ -1,8 +1,9 @@
-""""Did you mean …" for names, keys, titles, enumeration values and policy ids (both languages)."""
+""" "Did you mean …" for names, keys, titles, enumeration values and policy ids (both languages)."""
+
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def close_to(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -7,33 +7,42 @@ arithmetic on dates or yes/no, names an unknown title, level or enumeration valu
 something other than yes/no as a condition is refused with the file:line of the expression,
 in Chinese and English, so a pack that loads cannot fail on a type at evaluation.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from engine.language import expr as ex
 from engine.language.functions import REGISTRY
-from engine.language.rules import (BracketTable, Condition, Derived, Expression, Indicator, Parameter, Policy,
-                                   Scorecard)
+from engine.language.rules import BracketTable, Condition, Derived, Expression, Indicator, Parameter, Policy, Scorecard
 from engine.language.suggest import did_you_mean
 from engine.model.profile import FIELDS, PRODUCT_FIELDS, TITLES, Level, field_kind, unit_of
 
 NUMERIC = frozenset({"number", "integer", "money", "ratio"})
 TEXTUAL = frozenset({"text", "enum"})
-KIND_WORDS = {"number": ("数值", "number"), "integer": ("整数", "integer"), "money": ("金额（万元）", "money (万元)"),
-              "ratio": ("比例", "ratio"), "date": ("日期", "date"), "bool": ("是/否", "yes/no"),
-              "text": ("文本", "text"), "enum": ("枚举", "enumeration"), "titles": ("称号列表", "list of titles"),
-              "any": ("任意", "any")}
+KIND_WORDS = {
+    "number": ("数值", "number"),
+    "integer": ("整数", "integer"),
+    "money": ("金额（万元）", "money (万元)"),
+    "ratio": ("比例", "ratio"),
+    "date": ("日期", "date"),
+    "bool": ("是/否", "yes/no"),
+    "text": ("文本", "text"),
+    "enum": ("枚举", "enumeration"),
+    "titles": ("称号列表", "list of titles"),
+    "any": ("任意", "any"),
+}
 MONEY_UNITS = {"万元", "元"}
 RATIO_UNITS = {"ratio", "%", "比例"}
 
 
 @dataclass(frozen=True)
 class Type:
-    kind: str                                  # one of KIND_WORDS
-    values: frozenset[str] = frozenset()       # an enumeration's values
+    kind: str  # one of KIND_WORDS
+    values: frozenset[str] = frozenset()  # an enumeration's values
 
     @property
     def zh(self) -> str:
@@ -52,7 +61,7 @@ class Type:
 
 
 BOOL, DATE, TEXT, NUMBER, INTEGER = Type("bool"), Type("date"), Type("text"), Type("number"), Type("integer")
-ANY = Type("any")   # a name whose own definition failed to check: reported there once, accepted elsewhere
+ANY = Type("any")  # a name whose own definition failed to check: reported there once, accepted elsewhere
 LEVELS = frozenset(level.value for level in Level)
 
 
@@ -75,8 +84,9 @@ def field_type(name: str) -> Type:
         return Type("enum", LEVELS)
     if name == "main_product_field":
         return Type("enum", frozenset(PRODUCT_FIELDS))
-    base = {"number": NUMBER, "integer": INTEGER, "bool": BOOL, "date": DATE, "text": TEXT,
-            "titles": Type("titles")}[kind]
+    base = {"number": NUMBER, "integer": INTEGER, "bool": BOOL, "date": DATE, "text": TEXT, "titles": Type("titles")}[
+        kind
+    ]
     return with_unit(base, unit_of(name))
 
 
@@ -99,12 +109,17 @@ def join(types: Iterable[Type], what_en: str, what_zh: str) -> Type:
         kinds = {t.kind for t in found}
         return Type(kinds.pop()) if len(kinds) == 1 else NUMBER
     if all(t.kind in TEXTUAL for t in found):
-        return TEXT if any(t.kind == "text" and not t.values for t in found) else Type("enum", frozenset().union(
-            *(t.values for t in found)))
+        return (
+            TEXT
+            if any(t.kind == "text" and not t.values for t in found)
+            else Type("enum", frozenset().union(*(t.values for t in found)))
+        )
     kinds = {t.kind for t in found}
     if len(kinds) != 1:
-        raise TypeProblem(f"{what_en} mixes values of different types: {', '.join(sorted(KIND_WORDS[k][1] for k in kinds))}",
-                          f"{what_zh}的取值类型不一致：{'、'.join(sorted(KIND_WORDS[k][0] for k in kinds))}")
+        raise TypeProblem(
+            f"{what_en} mixes values of different types: {', '.join(sorted(KIND_WORDS[k][1] for k in kinds))}",
+            f"{what_zh}的取值类型不一致：{'、'.join(sorted(KIND_WORDS[k][0] for k in kinds))}",
+        )
     return found[0]
 
 
@@ -121,7 +136,7 @@ class Checker:
 
     def __init__(self, names: dict[str, Type], constants: dict[str, list[Any]] | None = None) -> None:
         self.names = names
-        self.constants = constants or {}   # parameter -> the values of its versions
+        self.constants = constants or {}  # parameter -> the values of its versions
 
     def of(self, node: ex.Node) -> Type:
         if isinstance(node, ex.Num):
@@ -155,15 +170,18 @@ class Checker:
     def want_bool(self, node: ex.Node, where: str) -> None:
         found = self.of(node)
         if not found.fits("bool"):
-            raise TypeProblem(f"'{where}' needs yes/no values, got {found.en}",
-                              f"'{where}' 需要 是/否 值，实际为{found.zh}")
+            raise TypeProblem(
+                f"'{where}' needs yes/no values, got {found.en}", f"'{where}' 需要 是/否 值，实际为{found.zh}"
+            )
 
     @staticmethod
     def arithmetic(op: str, a: Type, b: Type) -> Type:
         if not (a.numeric and b.numeric):
             bad = a if not a.numeric else b
-            raise TypeProblem(f"arithmetic '{op}' on {bad.en}: only numbers can be added, subtracted, multiplied or"
-                              " divided", f"不能对{bad.zh}做算术运算 '{op}'：只有数值可以加减乘除")
+            raise TypeProblem(
+                f"arithmetic '{op}' on {bad.en}: only numbers can be added, subtracted, multiplied or divided",
+                f"不能对{bad.zh}做算术运算 '{op}'：只有数值可以加减乘除",
+            )
         if op in "+-" and a.kind == b.kind:
             return a
         if op == "*" and a.kind == b.kind == "integer":
@@ -174,12 +192,13 @@ class Checker:
 
     def comparable(self, op: str, left: ex.Node, right: ex.Node) -> None:
         a, b = self.of(left), self.of(right)
-        if a.numeric and b.numeric or a.kind == b.kind == "date" or ANY in (a, b):
+        if (a.numeric and b.numeric) or a.kind == b.kind == "date" or ANY in (a, b):
             return
         if a.kind == b.kind == "bool" or (a.kind in TEXTUAL and b.kind in TEXTUAL):
             if op not in ("==", "!="):
-                raise TypeProblem(f"'{op}' cannot order {a.en}; use == or !=",
-                                  f"{a.zh}不能用 '{op}' 比较大小，只能用 == 或 !=")
+                raise TypeProblem(
+                    f"'{op}' cannot order {a.en}; use == or !=", f"{a.zh}不能用 '{op}' 比较大小，只能用 == 或 !="
+                )
             self.known_values(a, right)
             self.known_values(b, left)
             return
@@ -190,8 +209,10 @@ class Checker:
         """A text literal compared with an enumeration must be one of its values."""
         if enum.kind == "enum" and isinstance(node, ex.Str) and node.value not in enum.values:
             hint_en, hint_zh = did_you_mean(node.value, enum.values)
-            raise TypeProblem(f"{node.value!r} is not one of {', '.join(sorted(enum.values))}{hint_en}",
-                              f"{node.value!r} 不是可选值（{'、'.join(sorted(enum.values))}）之一{hint_zh}")
+            raise TypeProblem(
+                f"{node.value!r} is not one of {', '.join(sorted(enum.values))}{hint_en}",
+                f"{node.value!r} 不是可选值（{'、'.join(sorted(enum.values))}）之一{hint_zh}",
+            )
 
     def call(self, node: ex.Call) -> Type:
         args = [self.of(a) for a in node.args]
@@ -217,10 +238,15 @@ class Checker:
                 raise TypeProblem("starts_with() takes text", "starts_with() 的参数必须是文本")
             return BOOL
         for option, written in zip(options, node.args[1:]):  # one_of(value, options…): each option as with ==
-            if not (subject.numeric and option.numeric or subject.kind == option.kind
-                    or subject.kind in TEXTUAL and option.kind in TEXTUAL):
-                raise TypeProblem(f"one_of(): cannot compare {subject.en} with {option.en}",
-                                  f"one_of()：不能将{subject.zh}与{option.zh}比较")
+            if not (
+                (subject.numeric and option.numeric)
+                or subject.kind == option.kind
+                or (subject.kind in TEXTUAL and option.kind in TEXTUAL)
+            ):
+                raise TypeProblem(
+                    f"one_of(): cannot compare {subject.en} with {option.en}",
+                    f"one_of()：不能将{subject.zh}与{option.zh}比较",
+                )
             self.known_values(subject, written)
         return BOOL
 
@@ -232,25 +258,29 @@ class Checker:
             elif isinstance(arg, ex.Name) and arg.name in self.constants:
                 values = self.constants[arg.name]
             else:
-                raise TypeProblem(f"has_title(): the {what_en} must be written in quotes or be a parameter",
-                                  f"has_title()：{what_zh}须用引号写明或使用参数")
+                raise TypeProblem(
+                    f"has_title(): the {what_en} must be written in quotes or be a parameter",
+                    f"has_title()：{what_zh}须用引号写明或使用参数",
+                )
             for value in values:
                 if value not in table:
                     hint_en, hint_zh = did_you_mean(str(value), table)
-                    raise TypeProblem(f"has_title(): unknown {what_en} {value!r}{hint_en}; known: {', '.join(table)}",
-                                      f"has_title()：未知{what_zh} {value!r}{hint_zh}；可选：{'、'.join(table)}")
+                    raise TypeProblem(
+                        f"has_title(): unknown {what_en} {value!r}{hint_en}; known: {', '.join(table)}",
+                        f"has_title()：未知{what_zh} {value!r}{hint_zh}；可选：{'、'.join(table)}",
+                    )
 
 
 # --- the pack ------------------------------------------------------------------------------------
 
-Problem = tuple[str, int | None, str]   # file, line, message
+Problem = tuple[str, int | None, str]  # file, line, message
 
 
 class PackTypes:
     """The types of every name of a pack, and the type problems found, each at file:line."""
 
     def __init__(self, pack: Any) -> None:
-        self.pack = pack   # an assembled engine.language.loader.RulePack (the loader imports this module)
+        self.pack = pack  # an assembled engine.language.loader.RulePack (the loader imports this module)
         self.names: dict[str, Type] = {name: field_type(name) for name in FIELDS} | {"as_of": DATE}
         self.check = Checker(self.names, {k: [v.value for v in p.versions] for k, p in pack.parameters.items()})
         self.problems: list[Problem] = []
@@ -283,6 +313,7 @@ class PackTypes:
 
     def expect(self, ident: str, expression: Expression, want: str) -> Type | None:
         """Type of an expression that must be yes/no (want='bool') or a number (want='numeric')."""
+
         def work() -> Type:
             found = self.check.of(expression.ast)
             if want == "bool" and not found.fits("bool"):
@@ -290,6 +321,7 @@ class PackTypes:
             if want == "numeric" and not found.numeric:
                 raise TypeProblem(f"a number is needed here, got {found.en}", f"此处需要数值，实际为{found.zh}")
             return found
+
         return self.guard(ident, expression, work)
 
     def parameter(self, param: Parameter) -> None:
@@ -305,20 +337,27 @@ class PackTypes:
         elif rule.lookup is not None:
             key = self.guard(rule.id, rule.lookup.key, lambda: self.check.of(rule.lookup.key.ast))  # type: ignore
             if key is not None and key.kind not in TEXTUAL:
-                self.guard(rule.id, rule.lookup.key, lambda: _fail(f"a lookup key must be text, got {key.en}",
-                                                                   f"查表的键必须是文本，实际为{key.zh}"))
+                self.guard(
+                    rule.id,
+                    rule.lookup.key,
+                    lambda: _fail(f"a lookup key must be text, got {key.en}", f"查表的键必须是文本，实际为{key.zh}"),
+                )
             found = literal_type([r.value for r in rule.lookup.table] + [rule.lookup.default], "the table", "查表")
         else:
             for case in rule.cases or []:
                 self.expect(rule.id, case.when, "bool")
-            found = self.guard(rule.id, None, lambda: literal_type([c.value for c in rule.cases or []],
-                                                                     "the cases", "各情形"))
+            found = self.guard(
+                rule.id, None, lambda: literal_type([c.value for c in rule.cases or []], "the cases", "各情形")
+            )
         self.names[rule.id] = ANY if found is None else with_unit(found, rule.unit)
 
     def brackets(self, ident: str, table: BracketTable) -> Type | None:
         self.expect(ident, table.of, "numeric")
-        return self.guard(ident, table.of, lambda: literal_type(
-            [r.result() for r in table.rows] + [table.otherwise], "the bracket rows", "分档表"))
+        return self.guard(
+            ident,
+            table.of,
+            lambda: literal_type([r.result() for r in table.rows] + [table.otherwise], "the bracket rows", "分档表"),
+        )
 
     def scorecard(self, card: Scorecard) -> None:
         for indicator in (i for g in card.groups for i in g.indicators):
@@ -331,8 +370,11 @@ class PackTypes:
         for table in ([ind.brackets] if ind.brackets else []) + (ind.best_of or []):
             found = self.brackets(ident, table)
             if found is not None and not found.numeric:
-                self.guard(ident, table.of, lambda f=found: _fail(f"points must be numbers, got {f.en}",
-                                                                  f"得分必须是数值，实际为{f.zh}"))
+                self.guard(
+                    ident,
+                    table.of,
+                    lambda f=found: _fail(f"points must be numbers, got {f.en}", f"得分必须是数值，实际为{f.zh}"),
+                )
         for item in (ind.cases or []) + (ind.items or []):
             self.expect(ident, item.when, "bool")
         if ind.formula is not None:

@@ -1,4 +1,5 @@
 """统一社会信用代码 (GB 32100-2015) with its embedded organisation code (GB 11714)."""
+
 from __future__ import annotations
 
 from engine.model.errors import BilingualError
@@ -31,21 +32,21 @@ def validate_credit_code(raw: str) -> str:
     """Return the normalised code or raise CreditCodeError saying what is wrong."""
     code = raw.strip().upper()
     if len(code) != 18:
-        raise CreditCodeError(f"must have 18 characters, got {len(code)}",
-                              f"应为 18 位，实际 {len(code)} 位")
+        raise CreditCodeError(f"must have 18 characters, got {len(code)}", f"应为 18 位，实际 {len(code)} 位")
     bad = sorted({c for c in code if c not in ALPHABET})
     if bad:
-        raise CreditCodeError(f"characters not allowed: {' '.join(bad)}",
-                              f"含有不允许的字符：{' '.join(bad)}")
+        raise CreditCodeError(f"characters not allowed: {' '.join(bad)}", f"含有不允许的字符：{' '.join(bad)}")
     org = code[8:17]
     if org_check_char(org[:8]) != org[8]:
         raise CreditCodeError(
             f"organisation code {org} fails its GB 11714 check (expected {org_check_char(org[:8])})",
-            f"组织机构代码 {org} 校验位错误（应为 {org_check_char(org[:8])}）")
+            f"组织机构代码 {org} 校验位错误（应为 {org_check_char(org[:8])}）",
+        )
     expected = code_check_char(code[:17])
     if code[17] != expected:
-        raise CreditCodeError(f"check character is {code[17]}, expected {expected}",
-                              f"校验码为 {code[17]}，应为 {expected}")
+        raise CreditCodeError(
+            f"check character is {code[17]}, expected {expected}", f"校验码为 {code[17]}，应为 {expected}"
+        )
     return code
 
 

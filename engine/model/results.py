@@ -1,4 +1,5 @@
 """Typed results of an evaluation: what the CLI prints and the API returns."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -6,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Status = Literal["eligible", "ineligible", "undetermined", "error"]   # error: a rule failed (see reasons)
+Status = Literal["eligible", "ineligible", "undetermined", "error"]  # error: a rule failed (see reasons)
 Check = Literal["met", "unmet", "unknown"]
 
 
@@ -19,9 +20,10 @@ class Words(BaseModel):
 
 class Assumption(BaseModel):
     """An assumed or provisional value a result rested on (engine/evaluate/provenance.py)."""
-    kind: str                      # parameter, derived, row, edge, lookup, condition, indicator, route, ...
+
+    kind: str  # parameter, derived, row, edge, lookup, condition, indicator, route, ...
     id: str
-    status: str                    # assumed / provisional
+    status: str  # assumed / provisional
     text: Words
     note: str | None = None
 
@@ -31,9 +33,9 @@ class ConditionResult(BaseModel):
     combinator: Literal["all", "any", "not"] | None = None
     label: Words | None = None
     expression: str | None = None
-    text: Words                                 # the condition in words, with actual values
+    text: Words  # the condition in words, with actual values
     status: Check
-    values: dict[str, Any] = {}                 # every fact the condition read (None = unknown)
+    values: dict[str, Any] = {}  # every fact the condition read (None = unknown)
     threshold: Any = None
     threshold_source: str | None = None
     gap: float | None = None
@@ -41,17 +43,17 @@ class ConditionResult(BaseModel):
     missing: list[str] = []
     source: str | None = None
     rule_status: str = "confirmed"
-    children: list["ConditionResult"] = []
+    children: list[ConditionResult] = []
 
 
 class IndicatorResult(BaseModel):
     id: str
     label: Words
-    points: float | None           # None while unknown or an expert-judged range
+    points: float | None  # None while unknown or an expert-judged range
     max: float
-    low: float = 0                 # the points are within [low, high]: [0, max] while unknown,
-    high: float = 0                # the bottom and top of the range an expert picks from
-    judged: bool = False           # facts known, points within an expert-judged range
+    low: float = 0  # the points are within [low, high]: [0, max] while unknown,
+    high: float = 0  # the bottom and top of the range an expert picks from
+    judged: bool = False  # facts known, points within an expert-judged range
     values: dict[str, Any] = {}
     missing: list[str] = []
     source: str | None = None
@@ -80,16 +82,16 @@ class ScorecardResult(BaseModel):
     id: str
     label: Words
     source: str
-    total: float | None            # None while any indicator is unknown
-    low: float                     # the total is within [low, high]
+    total: float | None  # None while any indicator is unknown
+    low: float  # the total is within [low, high]
     high: float
     pass_at: float | None
     passed: bool | None
     groups: list[GroupResult]
     routes: list[RouteResult] = []
     missing: list[str] = []
-    judged: list[str] = []         # indicators still within an expert-judged range when that leaves the result open
-    assumptions: list[Assumption] = []         # what the total rested on
+    judged: list[str] = []  # indicators still within an expert-judged range when that leaves the result open
+    assumptions: list[Assumption] = []  # what the total rested on
     passed_assumptions: list[Assumption] = []  # what the verdict rested on
     expert_need: float | None = None  # points the judged ranges must add above their bottoms to pass
 
@@ -99,7 +101,7 @@ class BenefitResult(BaseModel):
     text: Words
     amount: float | None = None
     cap: float | None = None
-    up_to: float | None = None     # "up to N": the amount is a range ≤ N (never added to confirmed amounts)
+    up_to: float | None = None  # "up to N": the amount is a range ≤ N (never added to confirmed amounts)
     rule_status: str = "confirmed"
     assumptions: list[Assumption] = []
 
@@ -118,11 +120,12 @@ class Decision(BaseModel):
     conditions: ConditionResult
     benefits: list[BenefitResult] = []
     grants: list[str] = []
-    assumptions: list[Assumption] = []    # the assumed or provisional values the decision rested on
+    assumptions: list[Assumption] = []  # the assumed or provisional values the decision rested on
 
 
 class InformationEntry(BaseModel):
     """A measure with nothing to check (可咨询): what it offers and whom to ask."""
+
     id: str
     title: Words
     citation: str
@@ -140,42 +143,46 @@ class Assessment(BaseModel):
     decisions: list[Decision]
     scorecards: list[ScorecardResult]
     facts: dict[str, Any]
-    strength: "StrengthResult | None" = None
-    improvements: list["Improvement"] = []
-    near_misses: list["NearMiss"] = []
-    patent_counts: list["CountCheck"] = []
-    information: list[InformationEntry] = []   # measures to ask about (可咨询), not decisions
+    strength: StrengthResult | None = None
+    improvements: list[Improvement] = []
+    near_misses: list[NearMiss] = []
+    patent_counts: list[CountCheck] = []
+    information: list[InformationEntry] = []  # measures to ask about (可咨询), not decisions
 
 
 # --- IP strength and "what it would take" (engine/evaluate/strength.py, engine/evaluate/whatif.py) ---------------
 
+
 class FactChange(BaseModel):
     """One change to one profile fact (for titles: a title to obtain)."""
+
     field: str
     field_zh: str
     old: Any = None
     new: Any = None
-    delta: float | None = None          # numeric change; 1 for a yes/no fact or a title
+    delta: float | None = None  # numeric change; 1 for a yes/no fact or a title
     text: Words
 
 
 class Improvement(BaseModel):
     """A single fact change and the points it adds to a score."""
-    target: str                         # the fact or scorecard whose points it raises
+
+    target: str  # the fact or scorecard whose points it raises
     change: FactChange
-    also: list[FactChange] = []         # containing counts that rise with it (e.g. invention patents)
-    gain: float                         # points added
-    per_unit: float                     # gain / |delta|: the ranking key
-    indicators: list[str] = []          # indicators whose points change
+    also: list[FactChange] = []  # containing counts that rise with it (e.g. invention patents)
+    gain: float  # points added
+    per_unit: float  # gain / |delta|: the ranking key
+    indicators: list[str] = []  # indicators whose points change
     text: Words
 
 
 class NearMiss(BaseModel):
     """A policy or designation the firm misses, and the smallest verified set of changes to get it."""
+
     id: str
     title: Words
     changes: list[FactChange]
-    cost: float                         # sum of relative changes (a yes/no fact or title counts 1)
+    cost: float  # sum of relative changes (a yes/no fact or title counts 1)
     text: Words
 
 
@@ -186,13 +193,13 @@ class DimensionScore(BaseModel):
     low: float
     high: float
     max: float
-    applies: bool = True                # False: a dimension this firm is not scored on (服务 for non-service firms)
+    applies: bool = True  # False: a dimension this firm is not scored on (服务 for non-service firms)
 
 
 class StrengthResult(BaseModel):
     scorecard: str
-    score: float | None                 # overall 0-100 (None while any indicator is unknown)
-    score_low: float | None = None      # the overall is within [score_low, score_high]
+    score: float | None  # overall 0-100 (None while any indicator is unknown)
+    score_low: float | None = None  # the overall is within [score_low, score_high]
     score_high: float | None = None
     tier: str | None
     full_marks: float | None
@@ -202,6 +209,7 @@ class StrengthResult(BaseModel):
 
 class CountCheck(BaseModel):
     """A count derived from the patent list, against the profile's own figure."""
+
     field: str
     field_zh: str
     from_list: int
@@ -211,22 +219,24 @@ class CountCheck(BaseModel):
 
 # --- the summary of an assessment (engine/evaluate/summary.py; POST /v1/assess?detail=summary) ----------
 
+
 class DecisionSummary(BaseModel):
     """A decision without its condition tree: status, the one-line reason, amount, what it would take."""
+
     id: str
     kind: Literal["measure", "designation"]
     title: Words
     citation: str
     rule_status: str
     status: Status
-    reasons: Words                      # exactly Decision.reasons
-    amount: float | None = None         # known benefit amounts of an eligible decision (万元, capped)
-    would_take: list[Words] = []        # for a refusal: what each deciding unmet condition needs
-    missing: list[str] = []             # for a pending decision: the facts that would settle it
+    reasons: Words  # exactly Decision.reasons
+    amount: float | None = None  # known benefit amounts of an eligible decision (万元, capped)
+    would_take: list[Words] = []  # for a refusal: what each deciding unmet condition needs
+    missing: list[str] = []  # for a pending decision: the facts that would settle it
 
 
 class StrengthSummary(BaseModel):
-    score: float | None                 # overall 0-100 (None while any indicator is unknown)
+    score: float | None  # overall 0-100 (None while any indicator is unknown)
     score_low: float | None = None
     score_high: float | None = None
     tier: str | None = None

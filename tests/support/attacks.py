@@ -1,5 +1,6 @@
 """Rule edits an author (or an attacker) might drop into the rules folder, each of which must be refused
 at load with its file:line (issue 12). Each is one extra YAML file; `line` is the line of the defect."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ parameters:
 class Attack:
     name: str
     text: str
-    line: int          # where the defect is written
-    expect: str        # a word the message must contain
+    line: int  # where the defect is written
+    expect: str  # a word the message must contain
 
     def drop(self, folder: Path) -> Path:
         path = folder / "zz_attack.yaml"

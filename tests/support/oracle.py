@@ -68,29 +68,31 @@ upper bound of that stack (``_stack_bound``, with a margin: ``STACK_BUDGET``); a
 that alone exceeds it is refused when compiling (``OracleUnsupported``). Each layer's
 fact is asserted into that layer's rulesets, in the same session id.
 """
+
 from __future__ import annotations
 
 import itertools
 import json
 import operator
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from durable import engine as durable_engine
 from durable.lang import avalue, item, value, when_all
 
-from engine.language import expr as ex
 from engine.evaluate.evaluator import Evaluation
+from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies
-from engine.model.profile import FIELDS, LEVEL_RANK, EnterpriseProfile, Level, field_kind
 from engine.language.rules import Condition, Policy
+from engine.model.profile import FIELDS, LEVEL_RANK, EnterpriseProfile, Level, field_kind
 
 ZERO, ONE, KIND, LAYER = "_zero", "_one", "_kind", "_layer"
 RESERVED = {"sid", "id"}  # durable-rules' own keys
-NO_END = 99991231.0       # a title without an end date
+NO_END = 99991231.0  # a title without an end date
 
 
 class OracleUnsupported(Exception):
@@ -103,6 +105,7 @@ class OracleError(Exception):
 
 # --- the one host and its lock ------------------------------------------------
 
+
 class _Host(durable_engine.Host):
     """durable's Host without the background dispatch threads (see the module docstring)."""
 
@@ -113,10 +116,11 @@ class _Host(durable_engine.Host):
 _HOST = _Host()
 _LOCK = threading.Lock()
 _SESSIONS = itertools.count(1)
-_COMPILED: dict[str, "_Compiled"] = {}
+_COMPILED: dict[str, _Compiled] = {}
 
 
 # --- encoding facts -----------------------------------------------------------
+
 
 def encode(value_: Any) -> Any:
     """A fact value as durable-rules receives it; None stays None (the key is left out)."""
@@ -135,11 +139,16 @@ def encode(value_: Any) -> Any:
 
 def _title(title: Any) -> dict[str, Any]:
     rank = LEVEL_RANK[Level(title.level)] if title.level else 0
-    return {"title": title.title, "rank": float(rank), "since": encode(title.valid_from) or 0.0,
-            "until": encode(title.valid_to) or NO_END}
+    return {
+        "title": title.title,
+        "rank": float(rank),
+        "since": encode(title.valid_from) or 0.0,
+        "until": encode(title.valid_to) or NO_END,
+    }
 
 
 # --- three-valued combination ------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Atom:
@@ -153,13 +162,13 @@ class _Const:
 
 @dataclass(frozen=True)
 class _Not:
-    part: "Logic"
+    part: Logic
 
 
 @dataclass(frozen=True)
 class _Junction:
-    decides: bool          # True for any/or (a true part decides), False for all/and
-    parts: tuple["Logic", ...]
+    decides: bool  # True for any/or (a true part decides), False for all/and
+    parts: tuple[Logic, ...]
 
 
 Logic = _Atom | _Const | _Not | _Junction
@@ -182,12 +191,14 @@ def kleene(tree: Logic, atoms: dict[int, bool | None]) -> bool | None:
 
 # --- terms: the operands of comparisons -------------------------------------
 
+
 @dataclass
 class _Term:
     """A compiled operand: a constant, a fact field, or durable-rules arithmetic."""
+
     const: Any = None
     field: str | None = None
-    build: Callable[[], avalue] | None = None   # fresh each call: avalue objects mutate
+    build: Callable[[], avalue] | None = None  # fresh each call: avalue objects mutate
 
     def operand(self) -> Any:
         if self.field is not None:
@@ -201,10 +212,20 @@ class _Term:
         return self.operand()
 
 
-_ARITH: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "-": operator.sub,
-                                                "*": operator.mul, "/": operator.truediv}
-_CMP: dict[str, Callable[[Any, Any], Any]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
-                                              ">=": operator.ge, "==": operator.eq, "!=": operator.ne}
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+}
+_CMP: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
@@ -229,10 +250,11 @@ def _pattern(prefix: str) -> str:
 
 # --- the compiler -------------------------------------------------------------
 
+
 @dataclass
 class _AtomRules:
-    true: value            # the atom holds (facts assumed present)
-    reads: set[str]        # facts it needs
+    true: value  # the atom holds (facts assumed present)
+    reads: set[str]  # facts it needs
     divisors: list[_Term]  # must not be zero
 
 
@@ -318,7 +340,7 @@ class _Compiler:
                 return parts(bound, every) & parts("==", some)
             beyond = "<" if low else ">"
             return parts(beyond, some) | parts(_FLIP[beyond], every)
-        settles_all = (op in (">", ">=")) == low   # min >= r: every argument; max >= r: some argument
+        settles_all = (op in (">", ">=")) == low  # min >= r: every argument; max >= r: some argument
         return parts(op, every if settles_all else some)
 
     def years(self, op: str, call: ex.Call, right: ex.Node) -> value:
@@ -331,8 +353,13 @@ class _Compiler:
         constant = k.build is None and k.field is None
         low = _Term(const=k.const * 10000.0) if constant else _Term(build=lambda: k.arith() * 10000.0)
         high = _Term(const=(k.const + 1) * 10000.0) if constant else _Term(build=lambda: (k.arith() + 1.0) * 10000.0)
-        within = {"<": [("<", low)], "<=": [("<", high)], ">": [(">=", high)], ">=": [(">=", low)],
-                  "==": [(">=", low), ("<", high)]}
+        within = {
+            "<": [("<", low)],
+            "<=": [("<", high)],
+            ">": [(">=", high)],
+            ">=": [(">=", low)],
+            "==": [(">=", low), ("<", high)],
+        }
         if op == "!=":
             return self.compare_terms("<", span, low) | self.compare_terms(">=", span, high)
         return _all([self.compare_terms(o, span, bound) for o, bound in within[op]])
@@ -341,8 +368,10 @@ class _Compiler:
         if isinstance(node, ex.Num):
             return float(node.value).is_integer()
         if isinstance(node, ex.Name) and node.name in self.pack.parameters:
-            return all(isinstance(v.value, (int, float)) and float(v.value).is_integer()
-                       for v in self.pack.parameters[node.name].versions)
+            return all(
+                isinstance(v.value, (int, float)) and float(v.value).is_integer()
+                for v in self.pack.parameters[node.name].versions
+            )
         return False
 
     def compare_terms(self, op: str, left: _Term, right: _Term) -> value:
@@ -383,9 +412,12 @@ class _Compiler:
         self.fact("as_of")
         need = float(LEVEL_RANK[Level(args[1].value)]) if len(args) > 1 else 0.0  # type: ignore[union-attr]
         code = args[0].value  # type: ignore[union-attr]
-        return value("$m", "titles").anyItem((item.title == code) & (item.rank >= need)
-                                             & (item.since <= value("$m", "as_of"))
-                                             & (item.until >= value("$m", "as_of")))
+        return value("$m", "titles").anyItem(
+            (item.title == code)
+            & (item.rank >= need)
+            & (item.since <= value("$m", "as_of"))
+            & (item.until >= value("$m", "as_of"))
+        )
 
     # operands
     def inline(self, node: ex.Node) -> ex.Node:
@@ -408,8 +440,9 @@ class _Compiler:
             if node.op == "/":
                 self.divisors.append(right)
             return _Term(build=lambda: _ARITH[node.op](left.arith(), right.operand()))
-        raise OracleUnsupported(f"cannot compute {type(node).__name__} "
-                                f"{getattr(node, 'func', '')} inside arithmetic in durable-rules")
+        raise OracleUnsupported(
+            f"cannot compute {type(node).__name__} {getattr(node, 'func', '')} inside arithmetic in durable-rules"
+        )
 
     def fact(self, name: str) -> str:
         if name in RESERVED:
@@ -440,27 +473,27 @@ class _Compiler:
 # corrupted the heap (the process then aborts later, e.g. in delete_state). A pack is
 # therefore split into several rulesets, each kept under a static bound of that stack.
 STACK_LIMIT = 64
-STACK_BUDGET = 56       # a margin below the limit
-FACT_KEYS_LIMIT = 253   # more keys in one fact: error 302 (measured with durable-rules 2.0.28)
+STACK_BUDGET = 56  # a margin below the limit
+FACT_KEYS_LIMIT = 253  # more keys in one fact: error 302 (measured with durable-rules 2.0.28)
 
 
 @dataclass
 class _Chunk:
-    name: str                                   # a durable-rules ruleset
-    layer: int                                  # the layer whose fact it receives
-    atoms: set[int]                             # the atoms it decides
-    stack: int                                  # its bound of durable-rules' alpha stack
+    name: str  # a durable-rules ruleset
+    layer: int  # the layer whose fact it receives
+    atoms: set[int]  # the atoms it decides
+    stack: int  # its bound of durable-rules' alpha stack
 
 
 @dataclass
 class _Compiled:
-    trees: dict[int, Logic]                     # id(policy version) -> logic tree
-    layers: list[list[str]]                     # policy ids, each layer reading only earlier layers
-    chunks: list[_Chunk]                        # the rulesets
-    reads: set[str]                             # every fact some rule reads
-    precomputed: set[str]                       # facts taken from the evaluator
-    policies_for_facts: set[str]                # policies those facts read
-    fired: list[tuple[str, int, float]]         # (T|U|seen, atom, layer) of the running evaluation
+    trees: dict[int, Logic]  # id(policy version) -> logic tree
+    layers: list[list[str]]  # policy ids, each layer reading only earlier layers
+    chunks: list[_Chunk]  # the rulesets
+    reads: set[str]  # every fact some rule reads
+    precomputed: set[str]  # facts taken from the evaluator
+    policies_for_facts: set[str]  # policies those facts read
+    fired: list[tuple[str, int, float]]  # (T|U|seen, atom, layer) of the running evaluation
 
 
 def _compile(pack: RulePack) -> _Compiled:
@@ -479,14 +512,20 @@ def _compile(pack: RulePack) -> _Compiled:
     reads = set().union(*(a.reads for a in compiler.atoms)) if compiler.atoms else set()
     keys = reads | {"as_of", "sid", KIND, LAYER, ZERO, ONE}
     if len(keys) > FACT_KEYS_LIMIT:
-        raise OracleUnsupported(f"the pack reads {len(keys)} facts; durable-rules takes at most "
-                                f"{FACT_KEYS_LIMIT} keys in one fact")
+        raise OracleUnsupported(
+            f"the pack reads {len(keys)} facts; durable-rules takes at most {FACT_KEYS_LIMIT} keys in one fact"
+        )
     computed = set(pack.derived) | set(pack.scorecards) | {s + "_passed" for s in pack.scorecards}
     facts = [pack.derived.get(n) or pack.scorecards.get(n.removesuffix("_passed")) for n in reads & computed]
-    compiled = _Compiled(trees=trees, layers=layers, chunks=[], reads=reads,
-                         precomputed=reads & computed,
-                         policies_for_facts=set().union(*(dependencies(f) for f in facts)) & set(pack.policies),
-                         fired=[])
+    compiled = _Compiled(
+        trees=trees,
+        layers=layers,
+        chunks=[],
+        reads=reads,
+        precomputed=reads & computed,
+        policies_for_facts=set().union(*(dependencies(f) for f in facts)) & set(pack.policies),
+        fired=[],
+    )
     # An atom is decided in the first layer whose fact carries the policy results it reads;
     # its value holds for the later layers, whose facts only add results.
     atom_layers = [1 + max((depth[p] for p in a.reads if p in depth), default=-1) for a in compiler.atoms]
@@ -516,17 +555,24 @@ def _register(compiled: _Compiled, atoms: list[_AtomRules], layers: list[int], p
     for n in sorted(range(len(atoms)), key=lambda k: layers[k]):
         rules = _atom_rules(compiled, n, atoms[n])
         if _stack_bound([seen(), *rules]) > STACK_BUDGET:
-            raise OracleUnsupported(f"a condition reading {sorted(atoms[n].reads)} needs more than {STACK_BUDGET} "
-                                    f"alpha nodes on durable-rules' stack (limit {STACK_LIMIT})")
+            raise OracleUnsupported(
+                f"a condition reading {sorted(atoms[n].reads)} needs more than {STACK_BUDGET} "
+                f"alpha nodes on durable-rules' stack (limit {STACK_LIMIT})"
+            )
         if not groups or groups[-1][0] != layers[n] or _stack_bound([*groups[-1][2], *rules]) > STACK_BUDGET:
             groups.append((layers[n], set(), [seen()]))  # durable takes 'run' out of a definition
         groups[-1][1].add(n)
         groups[-1][2].extend(rules)
-    chunks = [_Chunk(f"{prefix}_{k}", layer, members, _stack_bound(rules))
-              for k, (layer, members, rules) in enumerate(groups)]
+    chunks = [
+        _Chunk(f"{prefix}_{k}", layer, members, _stack_bound(rules)) for k, (layer, members, rules) in enumerate(groups)
+    ]
     try:
-        _HOST.register_rulesets({chunk.name: {f"r_{n}": rule for n, rule in enumerate(rules)}
-                                 for chunk, (_, _, rules) in zip(chunks, groups)})
+        _HOST.register_rulesets(
+            {
+                chunk.name: {f"r_{n}": rule for n, rule in enumerate(rules)}
+                for chunk, (_, _, rules) in zip(chunks, groups)
+            }
+        )
     except Exception as e:  # durable-rules reports compile failures as bare error codes
         raise OracleUnsupported(f"durable-rules refused the compiled ruleset: {e}") from e
     return chunks
@@ -569,6 +615,7 @@ def _stack_bound(rules: list[Definition]) -> int:
     def worst(node: dict[str, Any], above: int) -> int:
         here = above + len(node)
         return max([here, *(worst(child, here - 1) for child in node.values())])
+
     return worst(tree, 0)
 
 
@@ -593,10 +640,12 @@ def _divisor(term: _Term, op: str) -> value:
 def _recorder(compiled: _Compiled, tag: str, atom: int) -> Callable[[Any], None]:
     def action(c: Any) -> None:
         compiled.fired.append((tag, atom, c.m[LAYER]))
+
     return action
 
 
 # --- the oracle ---------------------------------------------------------------
+
 
 class OracleEvaluator:
     """Decides a pack's policies with durable-rules: `decide(profile, as_of) -> {policy_id: status}`."""
@@ -636,7 +685,7 @@ class OracleEvaluator:
         decisions: dict[str, str] = {}
         with _LOCK:
             sid = str(next(_SESSIONS))
-            used: list[str] = []   # rulesets that hold a session
+            used: list[str] = []  # rulesets that hold a session
             atoms = _FalseByDefault()
             try:
                 for layer, policies in enumerate(self.compiled.layers):
@@ -669,8 +718,9 @@ class OracleEvaluator:
             atoms[atom] = True if tag == "T" else None
         return atoms
 
-    def _decide(self, ident: str, as_of: date, atoms: dict[int, bool | None], facts: dict[str, Any],
-                decisions: dict[str, str]) -> None:
+    def _decide(
+        self, ident: str, as_of: date, atoms: dict[int, bool | None], facts: dict[str, Any], decisions: dict[str, str]
+    ) -> None:
         policy: Policy | None = self.pack.policy_on(ident, as_of)
         if policy is None:
             facts[ident] = False
