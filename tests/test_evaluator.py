@@ -163,5 +163,7 @@ def test_an_unscored_items_indicator_names_the_facts_it_lacks() -> None:
         data.pop(key, None)
     result = evaluate(parse_profile(data), load_pack(), date(2026, 6, 1))
     unscored = [i for c in result.scorecards for g in c.groups for i in g.indicators if i.points is None]
-    assert unscored and all(i.missing for i in unscored)
-    assert all(d.missing for d in result.decisions if d.status == "undetermined")
+    # an expert-judged range (judged: the experts score within low-high) lacks no fact a firm could give
+    assert unscored and all(i.missing for i in unscored if not i.judged)
+    # undetermined with nothing to ask only while experts must score (the reason says what they must reach)
+    assert all(d.missing or "待专家评分" in d.reasons.zh for d in result.decisions if d.status == "undetermined")

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from engine.authoring.catalogue import build
+from engine.batch.measures import short_name
 from engine.batch.screen import Screening
 from engine.evaluate.evaluator import evaluate
 from engine.evaluate.report import render
@@ -96,8 +97,10 @@ def test_workbook_column(tmp_path: Path) -> None:
         )
     out = tmp_path / "结果.xlsx"
     Screening(PACK, AS_OF).run(source, out)
-    sheet = pd.read_excel(out, sheet_name="innovative_sme", engine="calamine")
-    column = sheet["依据含假设值 rests on assumptions"].fillna("").tolist()
+    sheet = pd.read_excel(out, sheet_name="筛查结果", engine="calamine", header=None)  # row 0: measures, row 1: columns
+    col = sheet.iloc[0].tolist().index(short_name(PACK, "innovative_sme", AS_OF)) + 3
+    assert sheet.iloc[1, col] == "依据含假设值"
+    column = sheet.iloc[2:, col].fillna("").tolist()
     assert all(f"［假设］分档边界 创新型中小企业评价得分：{e}" in column[0] for e in EDGES), column
     assert column[1] == ""
 
@@ -117,6 +120,6 @@ def test_information_entries_in_every_output(client: TestClient, tmp_path: Path)
     source.write_text("name,revenue\nA,100\n", encoding="utf-8")
     out = tmp_path / "结果.xlsx"
     Screening(PACK, AS_OF).run(source, out)
-    sheet = pd.read_excel(out, sheet_name="可咨询 information", engine="calamine")
-    assert title in sheet["措施 measure"].tolist()
+    sheet = pd.read_excel(out, sheet_name="可咨询", engine="calamine")
+    assert title in sheet["措施"].tolist()
     assert all(title in text for text in build(PACK).values())

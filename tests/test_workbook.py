@@ -18,7 +18,7 @@ from engine.language.loader import load_pack
 
 PACK = load_pack(Path(__file__).parent.parent / "rules")
 AS_OF = date(2026, 11, 1)
-QUOTA, BUDGET = "jb_gbt29490_adoption", "jb_high_value_patent_cultivation"
+QUOTA, BUDGET = "jb_gbt29490_adoption", "jb_madrid_registration"  # a budget needs fixed amounts, not caps
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_sheet_names_are_short_unique_and_chinese(run: dict) -> None:
     names = list(run["sheets"])
     s = run["screening"]
     measures = [short_name(PACK, p, AS_OF) for p in s.policies if s.summary.status[p].get("eligible")]
-    assert names == ["汇总", "筛查结果", *[m[:31] for m in measures], "数据问题", "说明"]
+    assert names == ["汇总", "筛查结果", *[m[:31] for m in measures], "可咨询", "数据问题", "说明"]
     assert len(set(names)) == len(names) and not any(p in n for p in PACK.policies for n in names)
 
 
