@@ -33,3 +33,12 @@ rules_option = click.option(
     show_default="the shipped pack",
     help="Rule folder / 规则目录",
 )
+
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Evaluation date YYYY-MM-DD (default today) / 评估日期",
+)

@@ -30,7 +30,7 @@ from engine.authoring.commands import diff_command, test_command
 from engine.authoring.functions_doc import functions_command
 from engine.authoring.lint import summary as lint_summary
 from engine.batch.generate import generate_command
-from engine.cli.common import EXIT_INPUT, fail, pack_or_exit, rules_option
+from engine.cli.common import EXIT_INPUT, as_of_option, fail, pack_or_exit, rules_option
 from engine.cli.screen import policies_command, screen, template_command
 
 
@@ -54,13 +54,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Evaluation date YYYY-MM-DD (default today) / 评估日期",
-)
+@as_of_option
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON")
 @click.option(

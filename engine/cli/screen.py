@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from engine.cli.common import fail, pack_or_exit, rules_option
+from engine.cli.common import as_of_option, fail, pack_or_exit, rules_option
 
 CHUNK_ROWS = 100_000  # engine.batch.tabular.CHUNK_ROWS; the heavy modules load only when a command runs
 SUMMARY_POLICIES = 20  # the terminal summary stays within ~25 lines; the workbook has everything
@@ -44,13 +44,7 @@ def _day(as_of: Any) -> date:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), required=True, help="Output .xlsx / .csv / .parquet / 输出文件"
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Evaluation date YYYY-MM-DD (default today) / 评估日期",
-)
+@as_of_option
 @click.option(
     "--policies",
     default=None,
