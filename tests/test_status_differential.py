@@ -167,3 +167,38 @@ def test_rules_that_fail_for_a_firm_are_errors_as_in_the_explaining_evaluator(tm
         assert {k: o.status for k, o in statuses(profile, pack, runtime.AS_OF).decisions.items()} == want, raw
         if raw.get("revenue") == 100:
             assert want["p_overflow"] == want["p_chain"] == want["c_overflow_or"] == "error"
+
+
+GENERATED_SHORTCUTS = {  # the shapes the code generator writes in its own way (engine/evaluate/status_code.py)
+    "const_and": "employees > 3 and true",
+    "const_or": "false or revenue >= 100",
+    "const_settles": "employees > 3 or true",
+    "one_of_inline": "one_of(industry_code, 'C39', 'I65')",
+    "starts_with_inline": "starts_with(industry_code, 'C', 'M75')",
+    "title_at_level": "has_title('high_tech_enterprise', 'provincial')",
+    "title_any_level": "has_title('high_tech_enterprise')",
+    "negated_sum": "not (-(revenue + net_profit) < 0)",
+}
+
+
+def test_generated_shortcuts_decide_as_the_explaining_evaluator(tmp_path: Path) -> None:
+    """Constant operands, inlined one_of / starts_with and has_title with its level worked out beforehand."""
+    parts = ["policies:\n"]
+    for ident, when in GENERATED_SHORTCUTS.items():
+        parts.append(
+            f"  - id: {ident}\n    title: {{zh: {ident}, en: {ident}}}\n    source: {{document: test}}\n"
+            f'    from: 2020-01-01\n    conditions: {{all: [{{when: "{when}"}}]}}\n'
+        )
+    (tmp_path / "shortcuts.yaml").write_text("".join(parts), encoding="utf-8")
+    pack = load_pack(tmp_path)
+    rows = [
+        {},
+        {"employees": 5, "revenue": 150, "net_profit": -200, "industry_code": "C39", "titles": []},
+        {"employees": 1, "revenue": 50, "net_profit": 10, "industry_code": "M7520"},
+        {"industry_code": "I65", "titles": [{"title": "high_tech_enterprise", "level": "national"}]},
+        {"titles": [{"title": "high_tech_enterprise", "level": "district"}]},
+        {"titles": [{"title": "high_tech_enterprise", "level": "national", "valid_to": "2021-01-01"}]},
+    ]
+    assert_same(pack, date(2025, 3, 1), [parse_profile(r) for r in rows])
+    outcome = statuses(parse_profile(rows[4]), pack, date(2025, 3, 1)).decisions
+    assert (outcome["title_at_level"].status, outcome["title_any_level"].status) == ("ineligible", "eligible")

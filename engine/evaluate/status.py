@@ -1,7 +1,9 @@
 """The status-only evaluator: decisions in microseconds, with no explanation objects.
 
 Compiled once per pack and as-of date (`compiled(pack, as_of)`, kept in the pack's memo) from the
-same rule AST as the explaining evaluator (engine.evaluate.evaluator), into Python closures. It gives,
+same rule AST as the explaining evaluator (engine.evaluate.evaluator): values into generated Python
+code, one function per rule (engine/evaluate/status_code.py), and into closures that work out the
+missing facts on demand (and serve `expression` and `indicators`). It gives,
 for one profile (or a plain mapping of facts, for hypothetical profiles):
 
 - each in-force policy's status, the ids of its unmet and unknown leaves, the facts that would
@@ -28,13 +30,16 @@ import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from math import isfinite
 from types import SimpleNamespace
 from typing import Any
 
 from engine.evaluate.evaluator import _COMPARE, RuleRuntimeError, dependencies_of, lookup_result, prepared
+from engine.evaluate.status_code import Emitter, build
 from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
+from engine.language.functions.has_title import holds
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
@@ -451,37 +456,32 @@ class Statuses:
 
 # --- compiled parts --------------------------------------------------------------------
 
-Node = Callable[[Env, list[int]], int]
-
 
 class _Tree:
-    """A policy's condition tree: node states in a list (slots numbered depth-first), the leaves'
-    ids, and the facts that settle an unknown root (ConditionResult.missing: through unknown nodes)."""
+    """A policy's condition tree: node slots numbered depth-first (the generated code keeps each
+    node's state in the same slot), the leaves' ids, and the facts that settle an unknown root
+    (ConditionResult.missing: through unknown nodes)."""
 
     def __init__(self, policy: Policy, at: At) -> None:
         self.leaves: list[tuple[int, str]] = []
         self.nodes: list[tuple[str, Condition]] = []  # (id, condition) by slot
         self.exprs: dict[int, Compiled] = {}
         self.shape: dict[int, list[int]] = {}
-        self.size = 0
-        root = policy.conditions
-        self.run = self._node(root, root.id or "conditions", at)
+        self.root = policy.conditions
+        self._node(self.root, self.root.id or "conditions", at)
+        self.size = len(self.nodes)
 
-    def _node(self, cond: Condition, ident: str, at: At) -> Node:
-        slot = self.size
-        self.size += 1
+    def _node(self, cond: Condition, ident: str, at: At) -> None:
+        slot = len(self.nodes)
         self.nodes.append((ident, cond))
         if cond.when is not None:
-            part = self.exprs[slot] = compile_expr(cond.when.ast, at)
+            self.exprs[slot] = compile_expr(cond.when.ast, at)
             self.leaves.append((slot, ident))
-            return _leaf(part, slot)
-        kids, self.shape[slot] = [], []
+            return
+        self.shape[slot] = []
         for n, child in enumerate(cond.children()):
-            self.shape[slot].append(self.size)
-            kids.append(self._node(child, child.id or f"{ident}.{n + 1}", at))
-        if cond.not_ is not None:
-            return _negate(kids[0], slot)
-        return _combine(kids, slot, MET if cond.all is not None else UNMET)
+            self.shape[slot].append(len(self.nodes))
+            self._node(child, child.id or f"{ident}.{n + 1}", at)
 
     def deciding(self, states: list[int], slot: int = 0) -> list[int]:
         """Slots of the leaves that decide a node (as evaluator.deciding_leaves picks them)."""
@@ -503,111 +503,44 @@ class _Tree:
         )
 
 
-def _leaf(part: Compiled, slot: int) -> Node:
-    if part.test is not None and part.test[1] in _COMPARE.values():
-        return _compare_leaf(*part.test, slot)
-    test = part.value
-
-    def leaf(env: Env, states: list[int]) -> int:
-        hit = test(env)
-        state = states[slot] = UNKNOWN if hit is None else (MET if hit else UNMET)
-        return state
-
-    return leaf
-
-
-def _compare_leaf(key: str, fn: Callable[[Any, Any], bool], y: Any, slot: int) -> Node:
-    """A leaf `fact op threshold`, in one step (most leaves are)."""
-
-    def leaf(env: Env, states: list[int]) -> int:
-        x = env.get(key)
-        if x is None:
-            state = UNKNOWN
-        else:
-            try:
-                state = MET if fn(x, y) else UNMET
-            except TypeError as e:
-                raise RuleRuntimeError(f"cannot compute {x!r} with {y!r}: {e}") from None
-        states[slot] = state
-        return state
-
-    return leaf
-
-
-def _negate(kid: Node, slot: int) -> Node:
-    def negate(env: Env, states: list[int]) -> int:
-        state = states[slot] = UNMET - kid(env, states)
-        return state
-
-    return negate
-
-
-def _combine(kids: list[Node], slot: int, start: int) -> Node:
-    """`all` (start MET: the worst state) or `any` (start UNMET: the best); every child is evaluated."""
-    if start == MET:
-
-        def all_of(env: Env, states: list[int]) -> int:
-            state = MET
-            for kid in kids:
-                s = kid(env, states)
-                if s > state:
-                    state = s
-            states[slot] = state
-            return state
-
-        return all_of
-
-    def any_of(env: Env, states: list[int]) -> int:
-        state = UNMET
-        for kid in kids:
-            s = kid(env, states)
-            if s < state:
-                state = s
-        states[slot] = state
-        return state
-
-    return any_of
+Step = Callable[[Env, Missing, "Statuses"], None]
 
 
 class _Decide:
     def __init__(self, ident: str, policy: Policy | None, at: At) -> None:
-        self.id = ident
+        self.id, self.policy = ident, policy
         self.tree = None if policy is None else _Tree(policy, at)
-        self.benefits = (
-            []
-            if policy is None
-            else [(compile_expr(b.amount.ast, at).value, b.cap) for b in policy.benefits if b.amount is not None]
-        )
 
-    def __call__(self, env: Env, m: Missing, out: Statuses) -> None:
-        tree = self.tree
-        if tree is None:  # not in force on this date
-            env[self.id] = False
+    def source(self, em: Emitter) -> None:
+        """States of every node, the unmet / unknown leaves, the decision and its amount."""
+        ident, tree = self.id, self.tree
+        if tree is None or self.policy is None:  # not in force on this date
+            em.line(f"env[{ident!r}] = False")
             return
-        states = [MET] * tree.size
-        state = tree.run(env, states)
-        missing = _none
-        if state == UNKNOWN:
-            missing = m.of[self.id] = lambda: tree.missing(env, m, states)
-        env[self.id] = None if state == UNKNOWN else state == MET
-        leaves = tree.leaves
-        out.decisions[self.id] = Outcome(
-            self.id,
-            STATUS[state],
-            tuple([i for s, i in leaves if states[s] == UNMET]),
-            tuple([i for s, i in leaves if states[s] == UNKNOWN]),
-            self.amount(env) if state == MET else None,
-            missing,
-            states,
-        )
-
-    def amount(self, env: Env) -> float | None:
-        known = []
-        for value, cap in self.benefits:
-            v = value(env)
-            if v is not None:
-                known.append(v if cap is None else min(v, cap))
-        return sum(known) if known else None
+        slots: list[str] = []
+        em.tree(tree.root, slots)
+        em.line(f"st = [{', '.join(slots)}]")
+        em.line("um, uk = [], []")
+        for slot, leaf in tree.leaves:
+            em.line(f"if s{slot} == 2: um.append({leaf!r})")
+            em.line(f"elif s{slot} == 1: uk.append({leaf!r})")
+        with em.block("if s0 == 1:"):
+            em.line(f"missing = m.of[{ident!r}] = partial({em.ref(tree.missing)}, env, m, st)")
+            em.line(f"env[{ident!r}] = None")
+        with em.block("else:"):
+            em.line("missing = _none")
+            em.line(f"env[{ident!r}] = s0 == 0")
+        em.line("amount = None")
+        with em.block("if s0 == 0:"):
+            em.line("known = []")
+            for benefit in self.policy.benefits:
+                if benefit.amount is not None:
+                    v = em.expr(benefit.amount.ast)
+                    cut = v if benefit.cap is None else f"min({v}, {em.const(benefit.cap)})"
+                    em.line(f"if {em.unknown(v)}: pass")
+                    em.line(f"else: known.append({cut})")
+            em.line("amount = sum(known) if known else None")
+        em.line(f"out.decisions[{ident!r}] = Outcome({ident!r}, STATUS[s0], tuple(um), tuple(uk), amount, missing, st)")
 
 
 def _none() -> frozenset[str]:
@@ -620,36 +553,61 @@ class _Score:
         self.groups = [(g.max, g.min, [(i.max, compile_indicator(i, at)) for i in g.indicators]) for g in card.groups]
         self.tops = [[compile_indicator_top(i, at) for i in g.indicators] for g in card.groups]
         self.routes = [compile_expr(r.when.ast, at) for r in card.direct_routes]
+        self.miss = {
+            i.id: rule.miss
+            for g, (_, _, rules) in zip(card.groups, self.groups)
+            for i, (_, rule) in zip(g.indicators, rules)
+        }
 
-    def __call__(self, env: Env, m: Missing, out: Statuses) -> None:
-        card, unscored_parts, every = self.card, [], []
-        lows, highs, totals, minima = [], [], [], []
-        for (top_group, minimum, indicators), ranges in zip(self.groups, self.tops):
-            low, high, known = 0, 0, True  # sums from 0, as Python's sum() adds
-            for (top, rule), ranged in zip(indicators, ranges):
-                p = rule.value(env)
-                if p is None:
-                    unscored_parts.append(rule.miss)
-                    known = False
-                    high += top
-                else:
-                    p = float(p)  # max(0.0, min(p, top)), NaN included, without two calls
-                    if top < p:
-                        p = top
-                    if not p > 0.0:
-                        p = 0.0
-                    p_top = p if ranged is None else max(0.0, min(float(ranged.value(env)), top))
-                    low += p
-                    high += p_top
-                    if p_top != p:  # an expert-judged range: no single points yet
-                        known, p = False, None
-                every.append(p)
-            low, high = float(min(low, top_group)), float(min(high, top_group))
-            lows.append(low)
-            highs.append(high)
-            totals.append(low if known else None)
-            if minimum is not None:
-                minima.append((minimum, low, high))
+    def source(self, em: Emitter) -> None:
+        """Each group's low and high sums (clamped points; an expert-judged range adds its top to
+        `high`), then _close_card."""
+        em.line("every, unscored, lows, highs, totals, minima = [], [], [], [], [], []")
+        for group, ranges in zip(self.card.groups, self.tops):
+            em.line("low, high, known = 0, 0, True")  # sums from 0, as Python's sum() adds
+            for ind, ranged in zip(group.indicators, ranges):
+                self._indicator(em, ind, ranged is not None)
+            top = em.const(group.max)
+            em.line(f"low, high = float(min(low, {top})), float(min(high, {top}))")
+            em.line("lows.append(low); highs.append(high); totals.append(low if known else None)")
+            if group.min is not None:
+                em.line(f"minima.append(({em.const(group.min)}, low, high))")
+        hits = [em.expr(r.when.ast) for r in self.card.direct_routes]
+        em.line(f"hits = [{', '.join(f'None if {h} is None else bool({h})' for h in hits)}]")
+        em.line(f"{em.ref(self.close)}(lows, highs, totals, minima, hits, unscored, every, env, m, out)")
+
+    def _indicator(self, em: Emitter, ind: Indicator, ranged: bool) -> None:
+        top = em.const(ind.max)
+        p = em.indicator(ind)
+        with em.block(f"if {em.unknown(p)}:"):
+            em.line(f"unscored.append({em.ref(self.miss[ind.id])}); known = False; high += {top}; every.append(None)")
+        with em.block("else:"):
+            em.line(f"p = float({p})")  # max(0.0, min(p, top)), NaN included, without two calls
+            em.line(f"if {top} < p: p = {top}")
+            em.line("if not p > 0.0: p = 0.0")
+            if ranged:
+                em.line(f"p_top = max(0.0, min(float({em.indicator_top(ind)}), {top}))")
+                em.line("low += p; high += p_top")
+                em.line("if p_top != p: known, p = False, None")  # an expert-judged range: no single points yet
+            else:
+                em.line("low += p; high += p")
+            em.line("every.append(p)")
+
+    def close(
+        self,
+        lows: list[float],
+        highs: list[float],
+        totals: list[float | None],
+        minima: list[tuple[float, float, float]],
+        hits: list[bool | None],
+        unscored_parts: list[Miss],
+        every: list[float | None],
+        env: Env,
+        m: Missing,
+        out: Statuses,
+    ) -> None:
+        """The card's total, interval and pass verdict from its groups' sums, and what it lacks."""
+        card = self.card
         low, high = sum(lows), sum(highs)
         total = sum(totals) if None not in totals else None  # type: ignore[arg-type]
         by_score: bool | None = True if card.pass_at is None else _passes(low, high, card.pass_at)
@@ -657,7 +615,6 @@ class _Score:
             if by_score is not False:
                 ok = _passes(lo, hi, minimum)
                 by_score = False if ok is False else (None if ok is None else by_score)
-        hits = [_known_truth(r.value(env)) for r in self.routes]
         verdicts = [by_score, *hits]
         passed = True if True in verdicts else (None if None in verdicts else False)
 
@@ -672,23 +629,53 @@ class _Score:
         out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, missing, every)
 
 
-def _known_truth(v: Any) -> bool | None:
-    return None if v is None else bool(v)
-
-
 def _passes(low: float, high: float, need: float) -> bool | None:
     return True if low >= need else (False if high < need else None)
 
 
 class _Derive:
     def __init__(self, rule: Derived, at: At) -> None:
-        self.id, self.rule = rule.id, compile_derived(rule, at)
+        self.id, self.derived, self.rule = rule.id, rule, compile_derived(rule, at)
 
-    def __call__(self, env: Env, m: Missing, out: Statuses) -> None:
-        value = env[self.id] = out.facts[self.id] = self.rule.value(env)
-        if value is None:
-            why = self.rule.miss
-            m.of[self.id] = lambda: why(env, m)
+    def source(self, em: Emitter) -> None:
+        ident = self.id
+        v = em.derived(self.derived)
+        em.line(f"value = env[{ident!r}] = out.facts[{ident!r}] = {v}")
+        em.line(f"if value is None: m.of[{ident!r}] = partial({em.ref(self.rule.miss)}, env, m)")
+
+
+def _generate(steps: dict[str, _Derive | _Score | _Decide], at: At, label: str) -> dict[str, Step]:
+    """One generated function per rule (engine/evaluate/status_code.py), compiled once."""
+    space: dict[str, Any] = {
+        "RuleRuntimeError": RuleRuntimeError,
+        "isfinite": isfinite,
+        "has_title": has_title,
+        "holds": holds,
+        "Titles": _Titles,
+        "lookup_result": lookup_result,
+        "SCALAR": SCALAR,
+        "partial": partial,
+        "Outcome": Outcome,
+        "STATUS": STATUS,
+        "_none": _none,
+    }
+    sources, names = [], {}
+    for n, (ident, step) in enumerate(steps.items()):
+        em = Emitter(at.fixed, at.as_of, space)
+        step.source(em)
+        names[ident] = f"step{n}"
+        sources.append(em.function(names[ident], "env, m, out"))
+    build("\n".join(sources), space, label)
+    return {ident: space[name] for ident, name in names.items()}
+
+
+class _Titles:
+    """What has_title reads of a profile."""
+
+    __slots__ = ("titles",)
+
+    def __init__(self, titles: Any) -> None:
+        self.titles = titles
 
 
 # --- the evaluator ---------------------------------------------------------------------
@@ -705,7 +692,7 @@ class StatusEvaluator:
             self.base[ident] = None if version is None else version.value
         at = self.at = At(as_of, dict(self.base))
         self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
-        self.steps: dict[str, Callable[[Env, Missing, Statuses], None]] = {}
+        self.steps: dict[str, _Derive | _Score | _Decide] = {}
         for ident in pack.order:
             if ident in pack.derived:
                 self.steps[ident] = _Derive(pack.derived[ident], at)
@@ -713,33 +700,40 @@ class StatusEvaluator:
                 self.steps[ident] = _Score(pack.scorecards[ident], at)
             else:
                 self.steps[ident] = _Decide(ident, pack.policy_on(ident, as_of), at)
-        self._plans: dict[frozenset[str] | None, tuple[list[Any], list[str], list[str]]] = {}
+        self.code = _generate(self.steps, at, f"<status-only {pack.hash} {as_of}>")
+        self._plans: dict[frozenset[str] | None, tuple[list[tuple[str, Step]], Callable[[Mapping[str, Any]], Env]]] = {}
 
-    def plan(self, targets: Collection[str] | None) -> tuple[list[Any], list[str], list[str]]:
-        """(the steps to run, the profile fields they read, those of them that are enums) for these
-        targets (None: the whole pack)."""
+    def plan(
+        self, targets: Collection[str] | None
+    ) -> tuple[list[tuple[str, Step]], Callable[[Mapping[str, Any]], Env]]:
+        """(the steps to run, a function reading the profile fields they read into an environment)
+        for these targets (None: the whole pack)."""
         key = None if targets is None else frozenset(targets)
         found = self._plans.get(key)
         if found is None:
             order = self.pack.order if key is None else prepared(self.pack).cone(key)
             reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
             fields = sorted(reads & FIELDS.keys() | {"titles"})  # has_title reads the titles
-            levels = [name for name in fields if field_kind(name) == "level"]
-            found = self._plans[key] = ([(i, self.steps[i]) for i in order], fields, levels)
+            found = self._plans[key] = ([(i, self.code[i]) for i in order], self._loader(fields))
         return found
+
+    def _loader(self, fields: list[str]) -> Callable[[Mapping[str, Any]], Env]:
+        """A generated function: the fields' values (absent: None), enums as their value, as the
+        explaining evaluator reads them; parameters are constants of the generated code."""
+        levels = [
+            f"    v = get({name!r}); env[{name!r}] = getattr(v, 'value', v)"
+            for name in fields
+            if field_kind(name) == "level"
+        ]
+        plain = ", ".join(f"{name!r}: get({name!r})" for name in fields if field_kind(name) != "level")
+        source = "\n".join(["def load(get):", f"    env = {{'as_of': as_of, {plain}}}", *levels, "    return env", ""])
+        return build(source, {"as_of": self.as_of}, f"<status-only fields {self.as_of}>")["load"]
 
     def run(self, profile: EnterpriseProfile | Mapping[str, Any], targets: Collection[str] | None = None) -> Statuses:
         """Statuses of `profile` (a profile, or a mapping of field -> value: absent or None = unknown);
         with `targets` (policy, scorecard or derived ids), only those and what they depend on."""
-        steps, fields, levels = self.plan(targets)
-        env = {"as_of": self.as_of}  # parameters are constants of the compiled closures
-        given = profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile
-        get = given.get
-        for name in fields:
-            env[name] = get(name)
-        for name in levels:  # enums as their value, as the explaining evaluator reads them
-            value = env[name]
-            env[name] = getattr(value, "value", value)
+        steps, load = self.plan(targets)
+        env = load((profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile).get)
         m = Missing(env)
         out = Statuses(self.as_of, {}, {}, {}, env, m)
         broken: set[str] = set()

@@ -17,12 +17,16 @@ LEVEL_WORDS = {"national": "国家级", "provincial": "省级", "municipal": "�
 
 
 def has_title(profile: Any, as_of: date, code: str, min_level: str | None = None) -> bool | None:
-    if profile.titles is None:
+    return holds(profile.titles, as_of, code, LEVEL_RANK[Level(min_level)] if min_level else 0)
+
+
+def holds(titles: Any, as_of: date, code: str, need: int) -> bool | None:
+    """has_title on the titles themselves, with the level's rank (0: any level) worked out beforehand."""
+    if titles is None:
         return None
-    need = LEVEL_RANK[Level(min_level)] if min_level else 0
     return any(
         t.title == code and t.active_on(as_of) and (not need or (t.level and LEVEL_RANK[t.level] >= need))
-        for t in profile.titles
+        for t in titles
     )
 
 
