@@ -386,11 +386,21 @@ class Repairer:
     def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
         self.profile, self.pack, self.as_of = profile, pack, as_of
         self.ev, self.base = run(profile, pack, as_of)
+        self.fast = compiled(pack, as_of)
+
+    def truth(self, node: ex.Node) -> bool | None:
+        """An expression's truth on the evaluation's values (Evaluation.truth's, from the status-only
+        evaluator's compiled expression: no missing facts gathered)."""
+        value = self.value(node)
+        return None if value is None else bool(value)
+
+    def value(self, node: ex.Node) -> Any:
+        return self.fast.expression(node).value(self.ev.values)
 
     def state(self, cond: Condition) -> bool | None:
         """A condition's three-valued state (the status Evaluation.check gives it), without its explanation."""
         if cond.when is not None:
-            return self.ev.truth(cond.when.ast)[0]
+            return self.truth(cond.when.ast)
         kids = [self.state(k) for k in cond.children()]
         if cond.not_ is not None:
             return None if kids[0] is None else not kids[0]
@@ -411,7 +421,7 @@ class Repairer:
         return self.pick([c for k in kids for c in self.condition(k, want)])
 
     def expression(self, node: ex.Node, want: bool) -> list[ChangeSet]:
-        value, _ = self.ev.truth(node)
+        value = self.truth(node)
         if value is None or value == want:
             return [{}] if value == want else []
         if isinstance(node, (ex.And, ex.Or)):
@@ -444,7 +454,7 @@ class Repairer:
     def compare(self, node: ex.Compare, want: bool) -> list[ChangeSet]:
         found: list[ChangeSet] = []
         for side, other in ((node.left, node.right), (node.right, node.left)):
-            target = self.ev.eval(other, set())
+            target = self.value(other)
             if not isinstance(target, (int, float)) or isinstance(target, bool):
                 continue
             if isinstance(side, ex.Name) and side.name in self.pack.scorecards:
@@ -462,7 +472,7 @@ class Repairer:
     def equal_text(self, node: ex.Compare) -> list[ChangeSet]:
         for side, other in ((node.left, node.right), (node.right, node.left)):
             if isinstance(side, ex.Name) and side.name in FIELDS and field_kind(side.name) == "text":
-                value = self.ev.eval(other, set())
+                value = self.value(other)
                 if isinstance(value, str):
                     return [{side.name: value}]
         return []
@@ -471,7 +481,7 @@ class Repairer:
         """The comparison with the scorecard's total taken from another status run."""
         total = result.scorecards[card_id].total
         with moved(self.ev, card_id, total):
-            return self.ev.truth(node)[0]
+            return self.truth(node)
 
     def scorecard(self, card_id: str, reached: Callable[[Statuses], bool], steps: int = 3) -> list[ChangeSet]:
         """Greedy: add the change with the largest gain until the scorecard condition holds."""
