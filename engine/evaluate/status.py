@@ -42,6 +42,7 @@ from engine.language.functions import SCALAR, has_title
 from engine.language.functions.has_title import holds
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
 MET, UNKNOWN, UNMET = 0, 1, 2  # ordered so that `all` is a maximum and `any` a minimum (as in vectorized)
@@ -253,36 +254,47 @@ def _call(node: ex.Call, args: list[Compiled], as_of: date) -> Compiled:
     return Compiled(lambda env: fn(*[g(env) for g in getters]), _union(args))
 
 
+class _Closures(Visitor[Compiled]):
+    """An expression AST as closures over an environment of facts, on a date (engine/language/visitor.py)."""
+
+    def __init__(self, at: At) -> None:
+        self.at = at
+
+    def kids(self, node: ex.Node) -> list[Compiled]:
+        return [self.visit(c) for c in ex.children(node)]
+
+    def constant(self, node: ex.Num | ex.Str | ex.DateLit | ex.Bool) -> Compiled:
+        return _constant(node.value)
+
+    on_num = on_str = on_datelit = on_bool = constant
+
+    def on_name(self, node: ex.Name) -> Compiled:
+        return _name(node, self.at.fixed)
+
+    def on_and(self, node: ex.And) -> Compiled:
+        return _logic(self.kids(node), want=False)
+
+    def on_or(self, node: ex.Or) -> Compiled:
+        return _logic(self.kids(node), want=True)
+
+    def on_not(self, node: ex.Not) -> Compiled:
+        return _not(self.kids(node)[0])
+
+    def on_neg(self, node: ex.Neg) -> Compiled:
+        return _neg(self.kids(node)[0])
+
+    def on_binop(self, node: ex.BinOp | ex.Compare) -> Compiled:
+        return _binary(node, *self.kids(node))
+
+    on_compare = on_binop
+
+    def on_call(self, node: ex.Call) -> Compiled:
+        return _call(node, self.kids(node), self.at.as_of)
+
+
 def compile_expr(node: ex.Node, at: At) -> Compiled:
     """An expression AST as closures over an environment of facts, on a date."""
-    if isinstance(node, (ex.Num, ex.Str, ex.DateLit, ex.Bool)):
-        return _constant(node.value)
-    if isinstance(node, ex.Name):
-        return _name(node, at.fixed)
-    kids = [compile_expr(c, at) for c in ex.children(node)]
-    if isinstance(node, ex.And):
-        return _logic(kids, want=False)
-    if isinstance(node, ex.Or):
-        return _logic(kids, want=True)
-    if isinstance(node, ex.Not):
-        return _not(kids[0])
-    if isinstance(node, ex.Neg):
-        return _neg(kids[0])
-    if isinstance(node, (ex.BinOp, ex.Compare)):
-        return _binary(node, kids[0], kids[1])
-    if isinstance(node, ex.Call):
-        return _call(node, kids, at.as_of)
-    raise TypeError(node)
-
-
-def _truth(part: Compiled) -> Callable[[Env], bool | None]:
-    inner = part.value
-
-    def truth(env: Env) -> bool | None:
-        v = inner(env)
-        return None if v is None else bool(v)
-
-    return truth
+    return _Closures(at).visit(node)
 
 
 # --- tables, derived facts and indicators ---------------------------------------------

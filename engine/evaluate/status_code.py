@@ -10,8 +10,8 @@ stop at the first case that holds or is unknown. What is missing stays with the 
 worked out only on demand); tests/test_status_differential.py checks the whole against the
 explaining and the vectorised evaluators.
 
-An `Emitter` writes the statements of one function; `expr` and the table / case / item writers
-return an atom (a local name or a literal) holding the value.
+An `Emitter` (an expression Visitor, engine/language/visitor.py) writes the statements of one
+function; `expr` and the table / case / item writers return an atom (a local name or a literal) holding the value.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ from typing import Any
 
 from engine.language import expr as ex
 from engine.language.rules import BracketTable, Condition, Derived, Indicator
+from engine.language.visitor import Visitor
 from engine.model.profile import LEVEL_RANK, Level
 
 _BOUND = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 _LITERAL = (bool, int, str, type(None))
 
 
-class Emitter:
+class Emitter(Visitor[str]):
     """The body of one generated function: statements, the names it reads from the environment
     (loaded into locals first) and the objects it refers to (globals of the generated module)."""
 
@@ -99,21 +100,36 @@ class Emitter:
     # --- expressions -----------------------------------------------------------------
 
     def expr(self, node: ex.Node) -> str:
-        if isinstance(node, (ex.Num, ex.Str, ex.DateLit, ex.Bool)):
-            return self.const(node.value)
-        if isinstance(node, ex.Name):
-            return self.const(self.fixed[node.name]) if node.name in self.fixed else self.read(node.name)
-        if isinstance(node, (ex.And, ex.Or)):
-            return self.logic([self.expr(c) for c in node.operands], want=isinstance(node, ex.Or))
-        if isinstance(node, (ex.Not, ex.Neg)):
-            a = self.expr(node.operand)
-            op = "not " if isinstance(node, ex.Not) else "-"
-            return self.assign(f"None if {self.unknown(a)} else {op}{a}")
-        if isinstance(node, (ex.BinOp, ex.Compare)):
-            return self.binary(node.op, self.expr(node.left), self.expr(node.right), isinstance(node, ex.Compare))
-        if isinstance(node, ex.Call):
-            return self.call(node, [self.expr(a) for a in node.args])
-        raise TypeError(node)
+        return self.visit(node)
+
+    def constant(self, node: ex.Num | ex.Str | ex.DateLit | ex.Bool) -> str:
+        return self.const(node.value)
+
+    on_num = on_str = on_datelit = on_bool = constant
+
+    def on_name(self, node: ex.Name) -> str:
+        return self.const(self.fixed[node.name]) if node.name in self.fixed else self.read(node.name)
+
+    def on_and(self, node: ex.And | ex.Or) -> str:
+        return self.logic([self.expr(c) for c in node.operands], want=isinstance(node, ex.Or))
+
+    on_or = on_and
+
+    def on_not(self, node: ex.Not) -> str:
+        a = self.expr(node.operand)
+        return self.assign(f"None if {self.unknown(a)} else not {a}")
+
+    def on_neg(self, node: ex.Neg) -> str:
+        a = self.expr(node.operand)
+        return self.assign(f"None if {self.unknown(a)} else -{a}")
+
+    def on_binop(self, node: ex.BinOp | ex.Compare) -> str:
+        return self.binary(node.op, self.expr(node.left), self.expr(node.right), isinstance(node, ex.Compare))
+
+    on_compare = on_binop
+
+    def on_call(self, node: ex.Call) -> str:
+        return self.call(node, [self.expr(a) for a in node.args])
 
     def logic(self, parts: list[str], want: bool) -> str:
         """`or` (want=True) / `and` (want=False), settled by any operand equal to `want` (all are evaluated)."""
