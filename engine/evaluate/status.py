@@ -64,6 +64,13 @@ class Missing:
     def __init__(self, env: Env) -> None:
         self.env = env
         self.of: dict[str, Any] = {}
+        self.leaves: dict[int, frozenset[str]] = {}  # by id of a leaf's Compiled: asked by reasons and `missing`
+
+    def leaf(self, part: Compiled) -> frozenset[str]:
+        found = self.leaves.get(id(part))
+        if found is None:
+            found = self.leaves[id(part)] = part.miss(self.env, self)
+        return found
 
     def name(self, name: str) -> frozenset[str]:
         found = self.of.get(name)
@@ -509,7 +516,7 @@ class _Tree:
 
     def missing(self, env: Env, m: Missing, states: list[int], slot: int = 0) -> frozenset[str]:
         if slot in self.exprs:
-            return self.exprs[slot].miss(env, m)
+            return m.leaf(self.exprs[slot])
         return frozenset().union(
             *(self.missing(env, m, states, kid) for kid in self.shape[slot] if states[kid] == UNKNOWN)
         )
@@ -779,9 +786,7 @@ class StatusEvaluator:
     def deciding_missing(self, outcome: Outcome, result: Statuses) -> list[str]:
         """The facts the deciding unknown leaves of an undetermined outcome miss (what its reason names)."""
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
-        return sorted(
-            set().union(*(tree.exprs[slot].miss(result.values, result.missing) for slot in self._deciding(outcome)))
-        )
+        return sorted(set().union(*(result.missing.leaf(tree.exprs[slot]) for slot in self._deciding(outcome))))
 
     def _deciding(self, outcome: Outcome) -> list[int]:
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]

@@ -39,7 +39,7 @@ def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Assess
     ev.values.update(result.values)
     ev.missing = _Settles(result.missing)  # type: ignore[assignment]
     for card in result.scorecards.values():  # an open verdict may be awaiting the experts: say what they must add
-        if card.passed is None and has_ranges(pack.scorecards[card.id]):
+        if card.passed is None and ranged(pack, card.id):
             scorer = Evaluation(profile, pack, as_of)
             scorer.values.update(result.values)
             scorer.score(pack.scorecards[card.id])
@@ -112,6 +112,14 @@ def strength(fast: StatusEvaluator, result: Statuses) -> StrengthSummary | None:
         score_high=score(result, card.high),
         tier=result.facts.get(TIER),
     )
+
+
+def ranged(pack: RulePack, card_id: str) -> bool:
+    """has_ranges of a pack's scorecard, kept with the pack."""
+    found = pack.memo.setdefault(ranged, {})
+    if card_id not in found:
+        found[card_id] = has_ranges(pack.scorecards[card_id])
+    return found[card_id]
 
 
 def has_ranges(card: Scorecard) -> bool:
