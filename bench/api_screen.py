@@ -3,7 +3,7 @@
     python bench/api_screen.py [--rows 20000] [--input FILE] [--as-of 2025-06-30] [--url URL --token T]
 
 Generates ROWS synthetic applicants (`ipcheck generate --headers zh`, seed 0, as .xlsx: what an
-officer uploads; the CSV of 20,000 rows is over the 10 MB upload limit) unless --input names a table,
+officer uploads; --input a20k.csv times the same rows as CSV) unless --input names a table,
 starts `uvicorn api.app:app_from_env` on loopback with a fresh SQLite database (unless --url
 names a running server), then times: the POST /v1/screens (upload, reading and the row check),
 the run until GET /v1/screens/{id} says done (polled every 20 ms), and the workbook download.

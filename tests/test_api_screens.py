@@ -227,3 +227,26 @@ def test_no_applicant_data_in_logs(client: TestClient, caplog: pytest.LogCapture
     upload(client, b"shoe_size\n1\n")
     logged = caplog.text
     assert "示例甲" not in logged and "91500105MA5U00011E" not in logged and "shoe_size" not in logged
+
+
+def test_an_upload_is_read_once_its_run_screens_what_the_check_read(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload check reads the whole workbook; the run must not parse it a second time (it did:
+    two calamine parses of every 20,000-row upload)."""
+    from engine.batch import tabular
+
+    reads: list[Path] = []
+    original = tabular._xlsx_chunks
+
+    def counted(path: Path, *args: object) -> object:
+        reads.append(path)
+        return original(path, *args)
+
+    monkeypatch.setattr(tabular, "_xlsx_chunks", counted)
+    frame = pd.read_csv(io.StringIO(CSV), dtype=str).fillna("")
+    r = upload(client, workbook(frame.to_dict("records")), name="batch.xlsx")
+    assert r.status_code == 202, r.text
+    status = client.get(f"/v1/screens/{r.json()['id']}", headers=AUTH).json()
+    assert status["status"] == "done" and status["summary"]["rows"] == 4
+    assert len(reads) == 1
