@@ -142,3 +142,13 @@ def test_data_problems_name_the_field_in_chinese(run: dict) -> None:
     assert sheet.iloc[0].tolist() == ["行号", "字段", "值", "说明", "message (English)"]
     fields = sheet.iloc[1:, 1].dropna().astype(str)
     assert len(fields) > 0 and not fields.str.fullmatch(r"[a-z_.0-9()]+").any(), fields.unique()
+
+
+def test_data_problems_show_the_value_as_typed_even_when_it_looks_like_null(tmp_path: Path) -> None:
+    """A revenue typed as N/A was listed with an empty value (the errors file was read with Arrow's
+    default null markers): the officer could not see what was wrong."""
+    source = tmp_path / "申报.csv"
+    source.write_text("企业名称,营业收入,从业人员数\n甲,N/A,10\n乙,null,10\n", encoding="utf-8")
+    Screening(PACK, AS_OF).run(source, tmp_path / "结果.xlsx")
+    sheet = pd.read_excel(tmp_path / "结果.xlsx", sheet_name="数据问题", engine="calamine", keep_default_na=False)
+    assert sheet[sheet["字段"] == "营业收入"]["值"].tolist() == ["N/A", "null"]

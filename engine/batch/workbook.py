@@ -284,6 +284,7 @@ def write_errors(book: Book, errors_csv: Path) -> None:
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in ("field", "field_zh", "value", "message_zh", "message_en")},
             strings_can_be_null=True,
+            null_values=[""],  # only an empty cell is no value: "N/A" or "null" typed by an applicant is shown
         ),
     )
     table = table.slice(0, EXCEL_MAX_ROWS)
