@@ -101,7 +101,7 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     about = book["汇总"].astype(str).values.ravel().tolist()
     assert status["rules_hash"] in about and "2025-06-30" in about  # the workbook names its pack and date
     errors = pd.DataFrame(book["数据问题"].iloc[1:].values, columns=book["数据问题"].iloc[0].tolist())
-    assert errors[["行号", "字段", "值"]].values.tolist() == [[5, "industry_code", "X99"]]
+    assert errors[["行号", "字段", "值"]].values.tolist() == [[5, "国民经济行业代码", "X99"]]
     assert errors["说明"][0] and errors["message (English)"][0]
 
 
