@@ -39,6 +39,7 @@ from engine.language.semantics import (
     BOUND,
     COMPARE,
     MET,
+    RULE_FAILURES,
     UNKNOWN,
     UNMET,
     RuleRuntimeError,
@@ -377,7 +378,7 @@ class BatchEvaluation(Visitor[Vec]):
             self.flagged = np.zeros(self.n, dtype=bool)
             try:
                 self.compute(ident)
-            except Exception as e:
+            except RULE_FAILURES as e:  # as Evaluation.run: programming errors propagate
                 self.flagged[:] = True
                 self.report(ident, e)
                 self.compute_unknown(ident)

@@ -300,7 +300,7 @@ class Evaluation(Visitor[Any]):
                     self.score(self.pack.scorecards[ident])
                 else:
                     self.decide(ident)
-            except Exception as e:
+            except sem.RULE_FAILURES as e:  # a programming error (NameError…) propagates: it is no decision
                 self.fail(ident, e, reported=bool(broken))
         facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(
