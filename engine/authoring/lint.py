@@ -25,6 +25,7 @@ from annotated_types import Ge, Gt, Le, Lt
 
 from engine.authoring.intervals import FULL, Interval, arith, bound, compare, covered_by, hull, satisfying, subtract
 from engine.language import expr as ex
+from engine.language import graph
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of, line_of, pack_files, read_yaml
 from engine.language.rules import BracketTable, Condition, Policy
@@ -562,13 +563,7 @@ class Linter:
 
     # unused
     def check_unused(self) -> None:
-        read: set[str] = set()
-        for item in [
-            *self.pack.derived.values(),
-            *self.pack.scorecards.values(),
-            *(p for versions in self.pack.policies.values() for p in versions),
-        ]:
-            read |= {n.removesuffix("_passed") for n in dependencies(item)}
+        read = set().union(*graph.direct(self.pack).values())
         by_code = {k for k, p in self.pack.parameters.items() if p.read_by}
         for ident in sorted(set(self.pack.parameters) - read - by_code):
             self.add(

@@ -17,6 +17,7 @@ from typing import Any
 from engine.evaluate import provenance as pv
 from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
 from engine.language import expr as ex
+from engine.language import graph
 from engine.language import semantics as sem
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of
@@ -53,15 +54,8 @@ RUNTIME_ERRORS: Counter[str] = Counter()
 
 
 def dependencies_of(pack: RulePack, ident: str) -> set[str]:
-    """The derived, scorecard and policy ids one rule reads directly (cached with the pack)."""
-    table = pack.memo.get(dependencies_of)
-    if table is None:
-        table = pack.memo[dependencies_of] = {}
-        for key, item in [*pack.derived.items(), *pack.scorecards.items()]:
-            table[key] = {d.removesuffix("_passed") for d in dependencies(item)}
-        for key, versions in pack.policies.items():
-            table[key] = {d.removesuffix("_passed") for v in versions for d in dependencies(v)}
-    return table.get(ident, set())
+    """The derived, scorecard and policy ids one rule reads directly (engine.language.graph)."""
+    return graph.reads_of(pack, ident)
 
 
 COMBINATOR_WORDS = {
@@ -124,20 +118,7 @@ class Prepared:
         key = frozenset(targets)
         found = self._cones.get(key)
         if found is None:
-            pack, needed, todo = self.pack, set(), [*key]
-            while todo:
-                ident = todo.pop().removesuffix("_passed")
-                if ident in needed:
-                    continue
-                item = pack.derived.get(ident) or pack.scorecards.get(ident)
-                if item is not None:
-                    todo += dependencies(item)
-                elif ident in pack.policies:
-                    todo += set().union(*(dependencies(v) for v in pack.policies[ident]))
-                else:
-                    continue  # a profile field, parameter or as_of
-                needed.add(ident)
-            found = self._cones[key] = [ident for ident in pack.order if ident in needed]
+            found = self._cones[key] = graph.cone(self.pack, key)
         return found
 
     def on(self, as_of: date) -> OnDate:
