@@ -42,6 +42,7 @@ from engine.language.functions import SCALAR, has_title
 from engine.language.functions.has_title import holds
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.language.semantics import RULE_FAILURES
 from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
@@ -761,7 +762,7 @@ class StatusEvaluator:
                 if broken and dependencies_of(self.pack, ident) & broken:
                     raise RuleRuntimeError(ident)
                 step(env, m, out)
-            except Exception:
+            except RULE_FAILURES:  # as Evaluation.run: programming errors propagate
                 broken.add(ident)
                 self.fail(ident, out)
         return out

@@ -79,9 +79,12 @@ class Emitter(Visitor[str]):
         return self.reads[name]
 
     def function(self, name: str, params: str) -> str:
-        """The function's source: its parameters, the reads, then the body."""
+        """The function's source: its parameters, the reads, then the body; values of the wrong type
+        for an operator are a rule failure, as the closures' (status._binary) and the explaining evaluator's."""
         loads = [f"    {local} = env.get({name!r})" for name, local in self.reads.items()]
-        return "\n".join([f"def {name}({params}):", *loads, *self.lines, ""])
+        body = ["    " + line for line in [*loads, *self.lines]]
+        refuse = "        raise RuleRuntimeError(f'cannot compute: {e}') from None"
+        return "\n".join([f"def {name}({params}):", "    try:", *body, "    except TypeError as e:", refuse, ""])
 
     # --- three-valued helpers ---------------------------------------------------------
 
