@@ -63,6 +63,7 @@ def test_a_programming_error_propagates_from_the_status_evaluator(
     fresh: RulePack, profile: EnterpriseProfile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(status, "has_title", raise_attribute_error)
+    monkeypatch.setattr(status, "holds", raise_attribute_error)  # has_title with its level worked out beforehand
     with pytest.raises(AttributeError, match="a programming error"):
         status.statuses(profile, fresh, AS_OF)
 
