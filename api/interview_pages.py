@@ -27,6 +27,7 @@ from engine import (
     ProfileInputError,
     RulePack,
     answers_from,
+    completed,
     interview,
     question,
     result_summary,
@@ -201,6 +202,7 @@ def mount(app: FastAPI, service: Service) -> None:
             errors=errors or {},
             typed=typed or {},
             given=given_answers(state, lang),
+            implied=[(label(f, lang), shown_value(f, v, lang)) for f, v in progress.implied.items()],
             lists=pick_lists(),
             titles=TITLES,
         )
@@ -215,7 +217,7 @@ def mount(app: FastAPI, service: Service) -> None:
 
     def finish(request: Request, lang: str, state: State, as_of: date, progress: InterviewProgress) -> HTMLResponse:
         pack = pack_of(request)
-        result = engine.assess(state.values, as_of, pack=pack)
+        result = engine.assess(completed(state), as_of, pack=pack)
         return result_page(request, lang, result, state, progress)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -25,8 +25,11 @@ from engine.evaluate.status import compiled
 from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.model.creditcode import division_of
 from engine.model.profile import (
+    CROSS_CHECKS,
     FIELDS,
+    IMPLIED,
     KEY_BY_LABEL,
     LEVEL_WORDS,
     TITLE_LEVELS,
@@ -50,6 +53,7 @@ from engine.model.profile import (
     zero_means_none,
 )
 from engine.model.results import Assessment, Words
+from engine.model.vocabulary import DISTRICTS
 
 BIG = 10.0**9  # a probe value beyond every threshold
 
@@ -66,11 +70,13 @@ class Group:
     none_of: bool = False
 
 
+# Who the firm is. The name settles nothing and is not asked; the district is presumed from the
+# credit code (its registering authority, characters 3-8) and asked only when that is not a district.
 OPENING = Group(
     "opening",
     "企业基本情况",
     "About the firm",
-    ("credit_code", "name", "division_code", "industry_code", "employees", "revenue", "titles"),
+    ("credit_code", "industry_code", "employees", "revenue", "titles"),
 )
 GROUPS: tuple[Group, ...] = (
     Group("size", "企业规模", "Size", ("employees", "revenue", "total_assets")),
@@ -154,6 +160,7 @@ GROUPS: tuple[Group, ...] = (
             "builds_ip_trusteeship_platform",
             "patent_navigation_project",
         ),
+        none_of=True,
     ),
     Group(
         "ip_operation",
@@ -377,6 +384,18 @@ class Step(BaseModel):
     why: Words
     settles: list[str]  # outcome ids this step can settle
     none_of: bool = False
+    count: int = 0  # questions it asks: one per fact; a checklist ("none of these apply", titles) counts one
+    inputs: int = 0  # input fields it shows: a checklist counts each item
+
+
+def questions_in(facts: Iterable[str], none_of: bool) -> int:
+    """How many questions a step asks: one per fact, a "none of these apply" checklist one."""
+    return 1 if none_of else len(list(facts))
+
+
+def inputs_in(facts: Iterable[str]) -> int:
+    """How many input fields a step shows: one per fact, one per title in the titles checklist."""
+    return sum(len(TITLES) if field_kind(f) == "titles" else 1 for f in facts)
 
 
 class Progress(BaseModel):
@@ -387,6 +406,7 @@ class Progress(BaseModel):
     total: int
     open_facts: list[str]  # facts that could still settle an open outcome (K in "回答这 K 个问题")
     asked: int  # facts answered or marked unknown so far
+    implied: dict[str, Any] = {}  # facts the answers settle without asking (never asked)
 
 
 def question(name: str) -> Question:
@@ -467,6 +487,12 @@ def probe_values(name: str, pack: RulePack, as_of: date) -> list[Any]:
     return [o.value for o in opts] if opts else _strings(pack)
 
 
+def _within_whole(name: str, values: list[Any], facts: dict[str, Any]) -> list[Any]:
+    """A part's probes kept within its whole when the whole is known (rd_staff <= employees)."""
+    wholes = [facts[w] for p, w in CROSS_CHECKS if p == name and facts.get(w) is not None]
+    return [min(v, *wholes) for v in values] if wholes and field_kind(name) in ("integer", "number") else values
+
+
 @dataclass
 class Candidate:
     facts: tuple[str, ...]
@@ -486,7 +512,7 @@ def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[s
 
 def score(base: Statuses, facts: tuple[str, ...], group: Group | None, open_missing: dict[str, set[str]]) -> Candidate:
     """What a step could settle: each fact at each end of its range, and the group's facts together."""
-    values = {f: probe_values(f, base.pack, base.as_of) for f in facts}
+    values = {f: _within_whole(f, probe_values(f, base.pack, base.as_of), base.facts) for f in facts}
     updates = [{f: v} for f in facts for v in values[f]]
     if len(facts) > 1:
         updates += [{f: values[f][0] for f in facts}, {f: values[f][-1] for f in facts}]
@@ -539,6 +565,8 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
             questions=[question(f) for f in opening],
             why=why,
             settles=[o for o in ids if state[o][0] is None],
+            count=questions_in(opening, False),
+            inputs=inputs_in(opening),
         )
         progress.done = False
         return progress
@@ -555,6 +583,8 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
         why=_why(pack, shown, bool(best.settles)),
         settles=shown,
         none_of=bool(group and group.none_of),
+        count=questions_in(best.facts, bool(group and group.none_of)),
+        inputs=inputs_in(best.facts),
     )
     progress.done = False
     return progress
@@ -563,7 +593,7 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
 def rank(c: Candidate) -> tuple[float, ...]:
     """Most progress per question: outcomes it settles alone, plus its share of those it helps settle;
     then the most narrowing of open scores; then fewer questions, then the profile's order."""
-    n = len(c.facts)
+    n = questions_in(c.facts, bool(c.group and c.group.none_of))
     return (len(c.settles) + c.touches) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
 
 
@@ -588,13 +618,46 @@ def _why(pack: RulePack, outcomes: list[str], settles: bool = True) -> Words:
     return Words(zh=f"与以下结果有关：{shown_zh}", en=f"Bears on: {shown_en}")
 
 
+def given(answers: Answers) -> dict[str, Any]:
+    return {k: v for k, v in answers.values.items() if k not in answers.unknown}
+
+
 def profile_of(answers: Answers) -> EnterpriseProfile:
-    """The partial profile the answers give (validated like any profile input)."""
-    return parse_profile({k: v for k, v in answers.values.items() if k not in answers.unknown})
+    """The partial profile the answers give (validated like any profile input), with what they imply."""
+    profile = parse_profile(given(answers))
+    return profile.model_copy(update=implied(profile))
+
+
+def implied(profile: EnterpriseProfile) -> dict[str, Any]:
+    """Facts the answers settle without asking (engine.model.profile.IMPLIED, to a fixed point), and
+    the district presumed from the credit code's registering authority."""
+    found: dict[str, Any] = {}
+    if profile.credit_code and profile.division_code is None and division_of(profile.credit_code) in DISTRICTS:
+        found["division_code"] = division_of(profile.credit_code)
+    changed = True
+    while changed:
+        changed = False
+        for name, value, other, its in IMPLIED:
+            known = found[name] if name in found else getattr(profile, name)
+            if known == value and getattr(profile, other) is None and other not in found:
+                found[other] = its
+                changed = True
+    return found
+
+
+def completed(answers: Answers) -> dict[str, Any]:
+    """The answers with the facts they imply: what the result is computed from."""
+    return given(answers) | implied(parse_profile(given(answers)))
 
 
 def interview(answers: Answers, pack: RulePack, as_of: date) -> Progress:
-    return next_step(profile_of(answers), [u for u in answers.unknown if u in FIELDS], pack, as_of)
+    profile = parse_profile(given(answers))
+    extra = implied(profile)
+    unknown = [u for u in answers.unknown if u in FIELDS]
+    progress = next_step(profile.model_copy(update=extra), unknown, pack, as_of)
+    progress.implied = {k: extra[k] for k in sorted(extra, key=list(FIELDS).index)}
+    progress.asked = len({n for n in FIELDS if getattr(profile, n) is not None} | set(unknown))
+    return progress
 
 
 # --- the result in one line ---------------------------------------------------------------------

@@ -466,6 +466,21 @@ CROSS_CHECKS: list[tuple[str, str]] = [
     ("invention_patents_10y", "invention_patents"),
 ]
 
+# Answers that settle other facts (never asked then): (fact, its value, implied fact, the value it
+# takes). Every part of a whole is none when the whole is none (the cross-checks above), and a few
+# facts exist only with another: counts of invention patents by kind, new Madrid registrations,
+# interest and single-patent pledges on pledge loans, penalties of a firm never penalised.
+IMPLIED: tuple[tuple[str, Any, str, Any], ...] = (
+    *((whole, 0, part, 0) for part, whole in CROSS_CHECKS),
+    ("invention_patents", 0, "hvp_strategic_emerging", 0),
+    ("invention_patents", 0, "hvp_overseas_family", 0),
+    ("invention_patents", 0, "hvp_award", 0),
+    ("madrid_registrations", 0, "madrid_registrations_new", 0),
+    ("pledge_loan_amount", 0, "pledge_interest_paid", 0),
+    ("pledge_loan_amount", 0, "hvp_max_pledge_amount", 0),
+    ("ip_penalty_free", True, "ip_penalties_3y", 0),
+)
+
 FIELDS = EnterpriseProfile.model_fields
 KEY_BY_LABEL: dict[str, str] = {f.json_schema_extra["zh"]: name for name, f in FIELDS.items()}  # type: ignore[index]
 
