@@ -33,7 +33,7 @@ from engine import (
     result_summary,
 )
 from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
-from engine.model.results import ConditionResult, Decision, NearMiss, Words
+from engine.model.results import ConditionResult, Decision, NearMiss, ScorecardResult, Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
 
 from .pages import chart_svg, language, page
@@ -276,11 +276,16 @@ def mount(app: FastAPI, service: Service) -> None:
 class Card:
     """One measure or designation on the result page, with what decides it and how to apply."""
 
-    def __init__(self, d: Decision, pack: RulePack, near: dict[str, NearMiss]) -> None:
+    def __init__(
+        self, d: Decision, pack: RulePack, near: dict[str, NearMiss], cards: dict[str, ScorecardResult]
+    ) -> None:
         self.d = d
+        self.expert = expert_target(d.conditions, cards) if d.status == "undetermined" else None
         amounts = [b.amount for b in d.benefits if b.amount is not None]
         self.amount = sum(amounts) if amounts else None
         self.reason = Words(zh=d.reasons.zh.split("；")[0], en=d.reasons.en.split("; ")[0])
+        if self.expert is not None:  # not facts the firm lacks: the panel's scores
+            self.reason = Words(zh="待专家评审打分", en="awaiting the expert panel's scores")
         self.would_take = near[d.id].text if d.id in near else first_would_take(d.conditions)
         policy = pack.policy_on(d.id, d.in_force[0])
         self.application = {a.item: a for a in (policy.application if policy else [])}
@@ -289,6 +294,31 @@ class Card:
     def order(self) -> tuple[int, float, int]:
         rank = {"eligible": 0, "undetermined": 1, "ineligible": 2, "error": 3}[self.d.status]
         return rank, -(self.amount or 0), 0 if self.d.kind == "measure" else 1
+
+
+class ExpertTarget(BaseModel):
+    """What the expert-judged items of an open scorecard must reach together: 专家评分部分需达到 X 分以上."""
+
+    points: float  # the judged items' sum must be at least this
+    out_of: float  # their full marks together
+    items: Words
+    ranges: bool = False  # other items are judged within a range too (counted at its bottom)
+
+
+def expert_target(c: ConditionResult, cards: dict[str, ScorecardResult]) -> ExpertTarget | None:
+    """The expert-judged part a decision waits for (a scorecard open only within its judged ranges)."""
+    for name in c.values:
+        card = cards.get(name.removesuffix("_passed"))
+        if c.status == "unknown" and card is not None and card.judged and card.expert_need is not None:
+            judged = [i for g in card.groups for i in g.indicators if i.id in card.judged]
+            scored = [i for i in judged if i.missing] or judged  # the experts' own scores, else their ranges
+            return ExpertTarget(
+                points=sum(i.low for i in scored) + card.expert_need,
+                out_of=sum(i.max for i in scored),
+                items=Words(zh="、".join(i.label.zh for i in scored), en=", ".join(i.label.en for i in scored)),
+                ranges=len(scored) < len(judged),
+            )
+    return next((t for k in c.children if (t := expert_target(k, cards)) is not None), None)
 
 
 def first_would_take(c: ConditionResult) -> Words | None:
@@ -307,7 +337,8 @@ def result_page(
 ) -> HTMLResponse:
     pack = pack_of(request)
     near = {n.id: n for n in result.near_misses}
-    cards = sorted((Card(d, pack, near) for d in result.decisions), key=lambda c: c.order)
+    scorecards = {s.id: s for s in result.scorecards}
+    cards = sorted((Card(d, pack, near, scorecards) for d in result.decisions), key=lambda c: c.order)
     answers = state.model_dump_json(exclude={"history"} if not state.history else set())
     return page(
         request,

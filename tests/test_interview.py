@@ -208,3 +208,16 @@ def test_the_opening_asks_only_what_can_decide_and_a_checklist_counts_one_questi
     assert opening.count == 5 and opening.inputs == 4 + len(TITLES)
     assert questions_in(["abnormal_operation_list", "tax_violation_3y"], none_of=True) == 1
     assert questions_in(["employees", "revenue"], none_of=False) == 2
+
+
+def test_no_help_text_repeats_its_label() -> None:
+    """A help under a question says something the label does not (or there is none)."""
+    from difflib import SequenceMatcher
+
+    from engine.model.profile import help_text, label
+
+    for name in FIELDS:
+        for lang in ("zh", "en"):
+            said, text = label(name, lang), help_text(name, lang)
+            if text:
+                assert SequenceMatcher(None, said.lower(), text.lower()).ratio() < 0.8, (name, lang, said, text)

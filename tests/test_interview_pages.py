@@ -169,3 +169,13 @@ def test_a_number_answer_in_words(client: TestClient) -> None:
     r = client.post("/interview", data=base | {"revenue": "5,200 万元", "employees.zero": "1", "action": "next"})
     state = json.loads(read(r.text).hidden["state"])
     assert parse_profile(state["values"]).revenue == 5200 and state["values"]["employees"] == 0
+
+
+def test_a_decision_awaiting_the_experts_says_what_their_part_must_reach(pages: list[str]) -> None:
+    """高企 with every fact known but the expert-judged ranges: 专家评分部分需达到 X 分以上 on its card."""
+    result = pages[-1]
+    card = result[result.index('id="d-high_tech_enterprise"') :]
+    card = card[: card.index("</article>")]
+    # 需 ≥ 71; the firm's figures give 34 with the experts' four scores at 0 and their ranges at the bottom
+    assert "专家评分部分需达到 <strong>37</strong> 分以上" in card and "满分 42 分" in card, card[:1500]
+    assert "待专家评审打分" in card and "缺少信息" not in card

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.language import expr as ex
 from engine.language.functions import REGISTRY
-from engine.model.profile import FIELDS, unit_of
+from engine.model.profile import FIELDS, unit_of, unit_words
 from engine.model.results import Words
 
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "−", "*": "×", "/": "÷"}
@@ -30,6 +30,7 @@ def fmt_value(value: Any, unit: str | None = None, lang: str = "zh") -> str:
         if unit in RATIO_UNITS:
             return fmt_number(value, percent=True)
         text = fmt_number(value)
+        unit = unit_words(unit, lang)
         return f"{text} {unit}" if unit else text
     if isinstance(value, date):
         return value.isoformat()

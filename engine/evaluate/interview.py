@@ -367,7 +367,8 @@ class Question(BaseModel):
     field: str
     label: Words
     kind: str  # number, integer, bool, date, text, level, titles
-    unit: str | None = None
+    unit: str | None = None  # Chinese, as the profile model declares it
+    unit_en: str | None = None
     help: Words | None = None
     options: list[Option] = []
     zero_option: bool = False  # "0 / 没有" is an answer of its own
@@ -432,6 +433,7 @@ def question(name: str) -> Question:
         label=Words(zh=label(name, "zh"), en=label(name, "en")),
         kind=field_kind(name),
         unit=unit_of(name),
+        unit_en=unit_of(name, "en"),
         help=Words(zh=zh_help, en=en_help) if said else None,
         options=options(name),
         zero_option=zero_means_none(name),

@@ -26,7 +26,18 @@ from engine.evaluate.status import Statuses, compiled
 from engine.language import expr as ex
 from engine.language.loader import RulePack, expressions_of
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
-from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
+from engine.model.profile import (
+    CROSS_CHECKS,
+    FIELDS,
+    TITLES,
+    TITLES_EN,
+    EnterpriseProfile,
+    Title,
+    field_kind,
+    label,
+    label_zh,
+    unit_of,
+)
 from engine.model.results import FactChange, Improvement, NearMiss, Words
 
 ChangeSet = dict[str, Any]  # field -> new value; "titles" -> tuple of (code, level) to add
@@ -201,6 +212,9 @@ def outcomes(
     return compiled(pack, as_of).run_many([apply(profile, c) for c in candidates], targets)
 
 
+HAIR = 0.011  # the step `reach` rounds amounts to: a change this small only crosses a strict threshold
+
+
 def describe(name: str, old: Any, new: Any) -> FactChange:
     if name == "titles":
         names = "、".join(TITLES[c] for c, _ in new)
@@ -210,7 +224,7 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
             old=None,
             new=[c for c, _ in new],
             delta=1.0,
-            text=Words(zh=f"取得{names}", en=f"obtain {', '.join(c for c, _ in new)}"),
+            text=Words(zh=f"取得{names}", en=f"obtain {', '.join(TITLES_EN[c] for c, _ in new)}"),
         )
     zh, unit = label_zh(name), unit_of(name)
     if isinstance(new, bool) or not isinstance(new, (int, float)):
@@ -222,10 +236,26 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
             delta=1.0,
             text=Words(
                 zh=f"{zh}改为“{fmt_value(new)}”（当前 {fmt_value(old)}）",
-                en=f"set {name} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})",
+                en=f"set {label(name, 'en')} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})",
             ),
         )
     delta = float(new - old) if isinstance(old, (int, float)) else None
+    en_name = label(name, "en")
+    if delta is not None and 0 < abs(delta) <= HAIR and field_kind(name) == "number":
+        # a strict threshold met exactly (or missed by rounding): "above 1,000", not "raise by 0.01"
+        side_zh, side_en = ("高于", "above") if delta > 0 else ("低于", "below")
+        now_zh, now_en = fmt_value(old, unit), fmt_value(old, unit, "en")
+        return FactChange(
+            field=name,
+            field_zh=zh,
+            old=old,
+            new=new,
+            delta=delta,
+            text=Words(
+                zh=f"{zh}需{side_zh} {now_zh}（目前正好 {now_zh}）",
+                en=f"{en_name} {side_en} {now_en} (now exactly that)",
+            ),
+        )
     verb_zh, verb_en = ("增加", "raise") if delta is None or delta >= 0 else ("减少", "lower")
     step = fmt_value(abs(delta), unit) if delta is not None else fmt_value(new, unit)
     return FactChange(
@@ -236,7 +266,7 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
         delta=delta,
         text=Words(
             zh=f"{zh}{verb_zh} {step}（{fmt_value(old, unit)} → {fmt_value(new, unit)}）",
-            en=f"{verb_en} {name} by {fmt_value(abs(delta or 0), unit, 'en')} "
+            en=f"{verb_en} {en_name} by {fmt_value(abs(delta or 0), unit, 'en')} "
             f"({fmt_value(old, unit, 'en')} → {fmt_value(new, unit, 'en')})",
         ),
     )
