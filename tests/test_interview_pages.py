@@ -30,12 +30,15 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.hidden: dict[str, str] = {}
         self._skip = 0
+        self._switch = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag in ("script", "style"):
             self._skip += 1
-        if tag == "input" and a.get("type") == "hidden" and a.get("name") not in self.hidden:
+        if tag == "form":  # the language switch carries the answers too, in the other language
+            self._switch = "lang-form" in (a.get("class") or "")
+        if tag == "input" and a.get("type") == "hidden" and not self._switch and a.get("name") not in self.hidden:
             self.hidden[a["name"] or ""] = a.get("value") or ""
         for key in ("placeholder", "aria-label", "title", "alt"):
             if a.get(key):
@@ -44,6 +47,8 @@ class Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._skip -= 1
+        if tag == "form":
+            self._switch = False
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
@@ -179,3 +184,22 @@ def test_a_decision_awaiting_the_experts_says_what_their_part_must_reach(pages: 
     # 需 ≥ 71; the firm's figures give 34 with the experts' four scores at 0 and their ranges at the bottom
     assert "专家评分部分需达到 <strong>37</strong> 分以上" in card and "满分 42 分" in card, card[:1500]
     assert "待专家评审打分" in card and "缺少信息" not in card
+
+
+def test_switching_language_keeps_the_answers_and_the_step(client: TestClient) -> None:
+    page = read(client.get("/").text)
+    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
+    first = client.post(
+        "/interview",
+        data=base | {"credit_code": FIRM["统一社会信用代码"], "employees": "86", "revenue": "5200", "action": "next"},
+    )
+    step = read(first.text)
+    switched = client.post(
+        "/interview",
+        data={"state": step.hidden["state"], "as_of": step.hidden["as_of"], "lang": "en", "action": "continue"},
+    )
+    again = read(switched.text)
+    assert json.loads(again.hidden["state"]) == json.loads(step.hidden["state"])  # nothing lost
+    assert again.hidden["fields"] == step.hidden["fields"] and again.hidden["lang"] == "en"
+    assert 'lang="en"' in switched.text and "Settled" in switched.text
+    assert 'id="switch-language"' in first.text and 'name="action" value="continue"' in first.text
