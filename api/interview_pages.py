@@ -102,9 +102,13 @@ def apply_step(state: State, step_fields: list[str], form: Any, action: str) -> 
         if action == "skip":
             unknown.append(name)
             continue
-        if form.get("none_of") is not None and field_kind(name) == "bool":
-            values[name] = False if none_of else name in form.getlist("applies")
-            continue
+        if form.get("none_of") is not None:  # a checklist: what is not ticked or typed does not apply
+            if field_kind(name) == "bool":
+                values[name] = False if none_of else name in form.getlist("applies")
+                continue
+            if none_of or not str(form.get(name) or "").strip():
+                values[name] = 0
+                continue
         known, value = read_answer(name, form)
         if known:
             values[name] = value

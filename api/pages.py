@@ -63,6 +63,7 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
             "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
             "fmt_number": fmt_number,
             "unit_words": unit_words,
+            "money": lambda v: fmt_value(v, "万元", lang),  # 12 万元 / CNY 120,000
             "fmt_value": lambda v, lg: fmt_value(v, None, lg),
             **context,
         },

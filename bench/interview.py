@@ -27,7 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.batch.generate import COLUMNS, REFERENCE, generate
 from engine.batch.tabular import raw_cell
-from engine.evaluate.interview import TIER, Answers, inputs_in, interview, outcome_ids, questions_in, statuses
+from engine.evaluate.interview import (
+    TIER,
+    Answers,
+    inputs_in,
+    interview,
+    outcome_ids,
+    questions_answered,
+    questions_in,
+    statuses,
+)
 from engine.language.loader import RulePack, load_pack
 from engine.model.profile import EXPERT_JUDGED, FIELDS, EnterpriseProfile, parse_profile
 
@@ -73,13 +82,13 @@ def simulate(profile: EnterpriseProfile, pack: RulePack, as_of: date, ids: list[
             decisions_at = asked
         if progress.done:
             break
-        asked += progress.step.count
-        inputs += progress.step.inputs
         for q in progress.step.questions:
             if q.field in full:
                 answers.values[q.field] = full[q.field]
             else:
                 answers.unknown.append(q.field)
+        asked += questions_answered(progress.step, full)
+        inputs += progress.step.inputs
     return {
         "settled_at": settled_at if settled_at is not None else asked,
         "inputs_at": inputs_at if inputs_at is not None else inputs,

@@ -13,6 +13,7 @@ from engine.evaluate.evaluator import evaluate
 from engine.evaluate.interview import OPENING, TIER, Answers, completed, interview, outcome_ids, questions_in
 from engine.language.loader import RulePack, load_pack
 from engine.model.profile import EXPERT_JUDGED, FIELDS, TITLES, parse_profile
+from engine.model.results import Words
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 6, 1)
@@ -221,3 +222,20 @@ def test_no_help_text_repeats_its_label() -> None:
             said, text = label(name, lang), help_text(name, lang)
             if text:
                 assert SequenceMatcher(None, said.lower(), text.lower()).ratio() < 0.8, (name, lang, said, text)
+
+
+def test_a_checklist_costs_one_question_plus_each_figure_typed(pack: RulePack) -> None:
+    from engine.evaluate.interview import GROUPS, Step, question, questions_answered
+
+    abroad = next(g for g in GROUPS if g.id == "abroad")
+    step = Step(
+        id=abroad.id,
+        title=Words(zh=abroad.zh, en=abroad.en),
+        questions=[question(f) for f in abroad.facts],
+        why=Words(zh="", en=""),
+        settles=[],
+        none_of=True,
+        count=1,
+    )
+    assert questions_answered(step, dict.fromkeys(abroad.facts, 0)) == 1
+    assert questions_answered(step, dict.fromkeys(abroad.facts, 0) | {"pct_applications": 2}) == 2

@@ -95,7 +95,10 @@ def walk(client: TestClient, truth: dict, limit: int = 80) -> list[str]:
         data: dict = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
         if "none_of" in page.hidden:
             data["none_of"] = "1"
-            data["applies"] = [f for f in fields if truth.get(f)]
+            data["applies"] = [f for f in fields if truth.get(f) and field_kind(f) == "bool"]
+            for name in fields:  # the figures of a checklist's counts and amounts (blank: none)
+                if field_kind(name) != "bool" and truth.get(name):
+                    data |= answer(name, truth)
             data["action"] = "next"
         else:
             for name in fields:
@@ -203,3 +206,17 @@ def test_switching_language_keeps_the_answers_and_the_step(client: TestClient) -
     assert again.hidden["fields"] == step.hidden["fields"] and again.hidden["lang"] == "en"
     assert 'lang="en"' in switched.text and "Settled" in switched.text
     assert 'id="switch-language"' in first.text and 'name="action" value="continue"' in first.text
+
+
+def test_a_checklist_of_counts_takes_none_or_the_figures_typed(client: TestClient) -> None:
+    """'None of these' sets every count to 0; a typed figure is kept, a blank one is 0 (not 不知道)."""
+    from engine.evaluate.interview import GROUPS
+
+    abroad = next(g for g in GROUPS if g.id == "abroad")
+    state = json.dumps({"values": {"credit_code": FIRM["统一社会信用代码"]}, "unknown": [], "history": []})
+    base = {"state": state, "as_of": "2025-06-30", "lang": "zh", "fields": ",".join(abroad.facts), "none_of": "1"}
+    none = json.loads(read(client.post("/interview", data=base | {"action": "none"}).text).hidden["state"])
+    assert all(none["values"][f] == 0 for f in abroad.facts)
+    typed = client.post("/interview", data=base | {"action": "next", "pct_applications": "2"})
+    values = json.loads(read(typed.text).hidden["state"])["values"]
+    assert values["pct_applications"] == "2" and values["madrid_registrations"] == 0

@@ -60,8 +60,9 @@ BIG = 10.0**9  # a probe value beyond every threshold
 
 @dataclass(frozen=True)
 class Group:
-    """Facts asked together as one step. `none_of`: one "none of these apply" answer (each fact
-    at its `clean` value), with per-item exceptions."""
+    """Facts asked together as one step. `none_of`: a checklist with one "none of these apply" answer
+    (each fact at its `clean` value: no, or 0), the exceptions ticked (yes/no) or their figure typed.
+    Which groups are checklists follows the generator's shares: in each, most firms have none."""
 
     id: str
     zh: str
@@ -117,7 +118,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     Group("net_assets", "净资产", "Net assets", ("net_assets_prior", "net_assets_prior2")),
     Group("staff", "人员构成", "Staff", ("rd_staff", "st_staff", "ip_staff")),
-    Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y")),
+    Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y"), none_of=True),
     Group(
         "award", "科技奖励", "S&T awards", ("sci_tech_award_3y", "sci_tech_award_level_3y", "sci_tech_award_rank_3y")
     ),
@@ -126,6 +127,7 @@ GROUPS: tuple[Group, ...] = (
         "知识产权质押融资",
         "IP-pledge loans",
         ("pledge_loan_amount", "pledge_interest_paid", "pledge_collateral_patent_or_trademark"),
+        none_of=True,
     ),
     Group("ip_penalty", "知识产权侵权处罚", "IP-infringement penalties", ("ip_penalty_free", "last_ip_penalty_date")),
     Group(
@@ -138,16 +140,28 @@ GROUPS: tuple[Group, ...] = (
             "designs",
             "software_copyrights",
             "trademarks",
-            "geographical_indications",
-            "collective_certification_marks",
-            "work_copyright_registrations",
         ),
+    ),
+    Group(
+        "other_ip",
+        "其他知识产权",
+        "Other IP",
+        ("geographical_indications", "collective_certification_marks", "work_copyright_registrations"),
+        none_of=True,
+    ),
+    Group(
+        "ip_protection",
+        "知识产权保护与人员",
+        "IP protection and staff",
+        ("ip_disputes_won", "ip_penalties_3y", "patent_attorneys", "ip_service_clients", "invention_patents_10y"),
+        none_of=True,
     ),
     Group(
         "abroad",
         "海外布局",
         "Abroad",
         ("madrid_registrations", "madrid_registrations_new", "pct_applications", "overseas_patent_families"),
+        none_of=True,
     ),
     Group(
         "district_roles",
@@ -166,7 +180,8 @@ GROUPS: tuple[Group, ...] = (
         "ip_operation",
         "知识产权运营",
         "IP operation",
-        ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount", "ip_conversions_3y"),
+        ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount"),
+        none_of=True,
     ),
     Group(
         "quality",
@@ -185,9 +200,13 @@ GROUPS: tuple[Group, ...] = (
         "高价值发明专利情形",
         "High-value patent categories",
         ("hvp_strategic_emerging", "hvp_overseas_family", "hvp_max_pledge_amount", "hvp_award"),
+        none_of=True,
     ),
 )
-CLEAN: dict[str, Any] = {name: False for g in GROUPS if g.none_of for name in g.facts}
+# "Does not apply": no for a yes/no fact, 0 for a count or an amount.
+CLEAN: dict[str, Any] = {
+    name: False if field_kind(name) == "bool" else 0 for g in GROUPS if g.none_of for name in g.facts
+}
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -394,6 +413,15 @@ def questions_in(facts: Iterable[str], none_of: bool) -> int:
     return 1 if none_of else len(list(facts))
 
 
+def questions_answered(step: Step, values: dict[str, Any]) -> int:
+    """How many questions answering a step took: a checklist is one, plus each figure typed in it
+    (an exception that is a count or an amount); any other step one per fact."""
+    if not step.none_of:
+        return step.count
+    typed = [q for q in step.questions if q.kind != "bool" and values.get(q.field, q.clean) != q.clean]
+    return 1 + len(typed)
+
+
 def inputs_in(facts: Iterable[str]) -> int:
     """How many input fields a step shows: one per fact, one per title in the titles checklist."""
     return sum(len(TITLES) if field_kind(f) == "titles" else 1 for f in facts)
@@ -502,6 +530,7 @@ class Candidate:
     settles: set[str]
     touches: float  # the step's share of what each open outcome it cannot settle alone lacks
     narrows: float  # points the open scores' intervals shrink by, on average over the probes
+    expected: float = 0.0  # outcomes settled on average over the step's whole answers (its ends, none)
 
 
 def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> tuple[set[str], float]:
@@ -521,18 +550,21 @@ def score(base: Statuses, facts: tuple[str, ...], group: Group | None, open_miss
         if group is not None and group.none_of:
             updates.append({f: CLEAN[f] for f in facts})
     settles: set[str] = set()
-    narrows = 0.0
+    narrows = expected = 0.0
+    answers = updates if len(facts) == 1 else updates[len(facts) * 2 :]  # whole answers: the group's joint probes
     for update in updates:
         settled, narrowed = _probe(base, update, open_missing)
         settles |= settled
         narrows += narrowed / len(updates)
+        if any(update is a for a in answers):
+            expected += len(settled) / len(answers)
     # an outcome the step cannot settle alone still needs it: its share of what that outcome lacks
     touches = sum(
         len(missing & set(facts)) / len(missing)
         for o, missing in open_missing.items()
         if missing & set(facts) and o not in settles
     )
-    return Candidate(facts, group, settles, touches, narrows)
+    return Candidate(facts, group, settles, touches, narrows, expected)
 
 
 # --- the next step ------------------------------------------------------------------------------
@@ -593,10 +625,11 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
 
 
 def rank(c: Candidate) -> tuple[float, ...]:
-    """Most progress per question: outcomes it settles alone, plus its share of those it helps settle;
-    then the most narrowing of open scores; then fewer questions, then the profile's order."""
+    """Most progress per question: the outcomes its whole answers settle on average (its ends, and
+    "none of these" for a checklist), plus its share of those it helps settle; then the outcomes any
+    answer could settle; then the most narrowing of open scores; then fewer questions, the profile's order."""
     n = questions_in(c.facts, bool(c.group and c.group.none_of))
-    return (len(c.settles) + c.touches) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
+    return (c.expected + c.touches) / n, len(c.settles) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
 
 
 def _candidates(base: Statuses, open_facts: list[str], open_missing: dict[str, set[str]]) -> list[Candidate]:
