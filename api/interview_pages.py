@@ -151,7 +151,7 @@ def shown_value(name: str, value: Any, lang: str) -> str:
         return DISTRICTS.get(str(value), str(value))
     if name == "industry_code":
         return f"{value} {INDUSTRIES.get(str(value), '')}".strip()
-    unit = unit_of(name)
+    unit = unit_of(name, lang)
     return f"{value} {unit}" if unit else str(value)
 
 

@@ -246,17 +246,12 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
         # a strict threshold met exactly (or missed by rounding): "above 1,000", not "raise by 0.01"
         side_zh, side_en = ("高于", "above") if delta > 0 else ("低于", "below")
         now_zh, now_en = fmt_value(old, unit), fmt_value(old, unit, "en")
-        return FactChange(
-            field=name,
-            field_zh=zh,
-            old=old,
-            new=new,
-            delta=delta,
-            text=Words(
-                zh=f"{zh}需{side_zh} {now_zh}（目前正好 {now_zh}）",
-                en=f"{en_name} {side_en} {now_en} (now exactly that)",
-            ),
+        text = Words(
+            zh=f"{zh}需{side_zh} {now_zh}（目前正好 {now_zh}）", en=f"{en_name} {side_en} {now_en} (now exactly that)"
         )
+        if old == 0 and delta > 0:  # more than none
+            text = Words(zh=f"{zh}需大于 0（目前为 0）", en=f"{en_name} above 0 (now none)")
+        return FactChange(field=name, field_zh=zh, old=old, new=new, delta=delta, text=text)
     verb_zh, verb_en = ("增加", "raise") if delta is None or delta >= 0 else ("减少", "lower")
     step = fmt_value(abs(delta), unit) if delta is not None else fmt_value(new, unit)
     return FactChange(
@@ -368,7 +363,7 @@ def improvements(
         also = changes_of(profile, implied(profile, changes))
         unit = abs(change.delta or 1.0) or 1.0
         with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
-        with_en = "".join(f", with {c.field} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
+        with_en = "".join(f", with {label(c.field, 'en')} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
         item = Improvement(
             target=card_id,
             change=change,
