@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from engine import Assessment, fmt_number, fmt_value, strength_chart
-from engine.model.profile import FIELDS, label
+from engine.model.profile import FIELDS, label, unit_words
 from engine.model.words import FOR_FIRMS
 
 from .rulesource import pack_of
@@ -62,6 +62,8 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
             "rule_flag": RULE_FLAG[lang],
             "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
             "fmt_number": fmt_number,
+            "unit_words": unit_words,
+            "money": lambda v: fmt_value(v, "万元", lang),  # 12 万元 / CNY 120,000
             "fmt_value": lambda v, lg: fmt_value(v, None, lg),
             **context,
         },

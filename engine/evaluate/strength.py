@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
@@ -60,9 +61,26 @@ def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None]
     return score
 
 
+def tier_at(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], Any]:
+    """The rules' own tier for a given 0-100 score (the tier's cases over the assessment's facts)."""
+
+    def tier(assessment: Assessment, score: float | None) -> Any:
+        ev = Evaluation(profile, pack, as_of)
+        ev.values.update(assessment.facts)
+        ev.values[SCORE] = score
+        ev.derive(pack.derived[TIER])
+        return ev.values.get(TIER)
+
+    return tier
+
+
 def strength_of(
-    assessment: Assessment, score: Callable[[Assessment, float | None], float | None]
+    assessment: Assessment,
+    score: Callable[[Assessment, float | None], float | None],
+    tier: Callable[[Assessment, float | None], Any] | None = None,
 ) -> StrengthResult | None:
+    """The IP-strength section. While the score is a range, the tier is settled when both ends of
+    the range get the same one (the cut-offs rise with the score, so every score between does too)."""
     card = next((c for c in assessment.scorecards if c.id == CARD), None)
     if card is None:
         return None
@@ -80,12 +98,17 @@ def strength_of(
         for g in card.groups
     ]
     missing = sorted({m for g in card.groups for i in g.indicators for m in i.missing})
+    low, high = score(assessment, card.low), score(assessment, card.high)
+    settled = facts.get(TIER)
+    if settled is None and tier is not None and low is not None and high is not None:
+        ends = tier(assessment, low), tier(assessment, high)
+        settled = ends[0] if ends[0] == ends[1] else None
     return StrengthResult(
         scorecard=CARD,
         score=facts.get(SCORE),
-        score_low=score(assessment, card.low),
-        score_high=score(assessment, card.high),
-        tier=facts.get(TIER),
+        score_low=low,
+        score_high=high,
+        tier=settled,
         full_marks=facts.get(FULL_MARKS),
         dimensions=dims,
         missing=missing,
@@ -98,7 +121,7 @@ def enrich(
     """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
     times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
-        assessment.strength = strength_of(assessment, overall(profile, pack, as_of))
+        assessment.strength = strength_of(assessment, overall(profile, pack, as_of), tier_at(profile, pack, as_of))
         if what_if:
             assessment.improvements = whatif.improvements(
                 profile, pack, as_of, CARD, overall_of(pack, as_of), limit=top, needs=(SCORE,)
