@@ -37,6 +37,7 @@ from python_calamine import CalamineWorkbook
 
 from engine.batch.csvread import PROBLEM, csv_chunks, delimiter_of, detect_encoding, first_records, problem_words
 from engine.batch.headers import resolve
+from engine.batch.isolated import isolated_chunks
 from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
 from engine.batch.xlsxguard import SheetLimits, choose, inspect
@@ -111,6 +112,7 @@ class ReadOptions:
     limits: SheetLimits = field(default_factory=SheetLimits)
     notes: list[RowIssue] = field(default_factory=list)
     first_row: int = 2  # set by the reader: the first data row's number (title rows move it)
+    isolate: bool = False  # read a workbook in a child process with memory and CPU limits (engine.batch.isolated)
 
 
 def read_chunks(
@@ -122,6 +124,8 @@ def read_chunks(
     options = options or ReadOptions()
     if suffix == ".csv":
         yield from _csv_chunks(path, chunk_rows, options)
+    elif suffix == ".xlsx" and options.isolate:
+        yield from isolated_chunks(_xlsx_chunks, path, chunk_rows, options, options.limits)
     elif suffix == ".xlsx":
         yield from _xlsx_chunks(path, chunk_rows, options)
     else:
