@@ -113,6 +113,7 @@ class ReadOptions:
     notes: list[RowIssue] = field(default_factory=list)
     first_row: int = 2  # set by the reader: the first data row's number (title rows move it)
     isolate: bool = False  # read a workbook in a child process with memory and CPU limits (engine.batch.isolated)
+    child_cpu_seconds: float = 0.0  # set by the isolated reader: the child's CPU time (bench/xlsx_isolation.py)
 
 
 def read_chunks(
