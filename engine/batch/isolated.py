@@ -35,7 +35,8 @@ _CONTEXT.set_forkserver_preload(["engine.batch.tabular"])
 
 
 def isolated_chunks(read: Reader, path: Path, chunk_rows: int, options: Any, limits: SheetLimits) -> Chunks:
-    """`read(path, chunk_rows, options)`, run in a limited child; its notes and first row come back into `options`."""
+    """`read(path, chunk_rows, options)`, run in a limited child; its notes, first row and CPU time come back
+    into `options`."""
     with tempfile.TemporaryDirectory(prefix="ipcheck-read-") as tmp:
         out = Path(tmp) / "cells.arrow"
         receive, send = _CONTEXT.Pipe(duplex=False)
@@ -51,9 +52,9 @@ def isolated_chunks(read: Reader, path: Path, chunk_rows: int, options: Any, lim
             raise died(child.exitcode, limits, path)
         if answer[0] == "error":
             raise rebuilt(*answer[1:])
-        _, headers, notes, first_row = answer
+        _, headers, notes, first_row, cpu = answer
         options.notes += notes
-        options.first_row = first_row
+        options.first_row, options.child_cpu_seconds = first_row, cpu
         if headers is None:
             return
         with pa.memory_map(str(out)) as source:
@@ -73,7 +74,8 @@ def _child(read: Reader, path: Path, chunk_rows: int, options: Any, limits: Shee
                 writer.write_table(table)
             if writer is not None:
                 writer.close()
-        send.send(("ok", headers, options.notes, options.first_row))
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        send.send(("ok", headers, options.notes, options.first_row, used.ru_utime + used.ru_stime))
     except TableError as e:
         send.send(("error", type(e).__name__, e.en, e.zh, getattr(e, "sheets", [])))
     except MemoryError:

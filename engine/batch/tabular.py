@@ -113,6 +113,7 @@ class ReadOptions:
     notes: list[RowIssue] = field(default_factory=list)
     first_row: int = 2  # set by the reader: the first data row's number (title rows move it)
     isolate: bool = False  # read a workbook in a child process with memory and CPU limits (engine.batch.isolated)
+    child_cpu_seconds: float = 0.0  # set by the isolated reader: the child's CPU time (bench/xlsx_isolation.py)
 
 
 def read_chunks(
@@ -431,6 +432,17 @@ def _bounds(name: str) -> list[tuple[str, float]]:
     return out
 
 
+BLANK_ROW = ("空行：不作为申报企业筛查", "blank row: not screened as an applicant")
+
+
+def blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows with no cell filled in any column (and no reading problem): blank lines of a CSV, empty rows of a sheet."""
+    filled = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:  # the PROBLEM column too: a record the reader refused is not blank
+        filled |= column.is_valid().to_numpy(zero_copy_only=False)
+    return ~filled
+
+
 _OPS = {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}
 
 
@@ -462,6 +474,8 @@ class ChunkReader:
             if code:
                 zh, en = problem_words(code)
                 self.refuse(chunk, row, [RowIssue(first_row + row, "(row)", "整行", None, zh, en)])
+        for row in np.flatnonzero(blank_rows(table)):  # a blank line in the table is no applicant
+            self.refuse(chunk, int(row), [RowIssue(first_row + int(row), "(row)", "整行", None, *BLANK_ROW)])
         for row in np.flatnonzero(doubt):
             if chunk.valid[row]:
                 self.settle(chunk, texts, int(row))
