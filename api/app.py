@@ -7,15 +7,13 @@ worker processes build identical apps).
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -40,11 +38,21 @@ from engine import (
 
 from . import catalogue, screens, web
 from .auth import Officers
-from .errors import ApiError, on_api_error, on_http_error, on_store_busy, on_validation_error, responses
+from .edges import Timestamp, bool_issue, day_issue, iso_day, parse_bool, read_json
+from .errors import (
+    ApiError,
+    on_api_error,
+    on_http_error,
+    on_store_busy,
+    on_unexpected,
+    on_validation_error,
+    responses,
+)
 from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
 from .runs import Runner
+from .security import SecurityHeaders, mount_docs
 from .service import Service
 from .storage import Store, StoreBusy
 
@@ -68,7 +76,7 @@ class RulesVersion(BaseModel):
     parameters: int
     derived: int
     scorecards: int
-    loaded_at: datetime
+    loaded_at: Timestamp
     watching: bool  # the folder is polled for changes
     poll_seconds: float
     last_reload: ReloadAttempt | None = None
@@ -78,30 +86,6 @@ class Health(BaseModel):
     status: Literal["ok"]
     rules_hash: str
     rule_errors: dict[str, int] = {}  # "file:line" of a rule -> evaluations it failed in, since start (this worker)
-
-
-def read_json(body: bytes) -> Any:
-    """Parse a request body as JSON, with bilingual errors for every way it can be wrong."""
-
-    def bad(en: str, zh: str) -> ApiError:
-        issue = ProfileIssue(field="(body)", field_zh=None, message_en=en, message_zh=zh)
-        return ApiError(422, "invalid_json", en, zh, [issue])
-
-    if not body.strip():
-        raise bad(
-            "the request body is empty; send a profile as a JSON object", "请求内容为空，请提交 JSON 格式的企业信息"
-        )
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        raise bad("the body is not UTF-8 text", "请求内容不是 UTF-8 编码") from None
-    except json.JSONDecodeError as e:
-        raise bad(
-            f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
-            f"JSON 格式错误（第 {e.lineno} 行第 {e.colno} 列）：{e.msg}",
-        ) from None
-    except (ValueError, RecursionError):  # e.g. integers with thousands of digits, absurd nesting
-        raise bad("the JSON is too large or too deeply nested to read", "JSON 数值过大或嵌套过深，无法读取") from None
 
 
 # Query parameters of /v1/assess, read by hand: FastAPI's per-request parameter machinery costs
@@ -128,7 +112,7 @@ ASSESS_PARAMETERS = [
         "in": "query",
         "required": False,
         "description": "Include ranked improvements and near misses (costs many re-evaluations) / 是否给出改进建议",
-        "schema": {"type": "string", "enum": ["true", "false"], "default": "true"},
+        "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"},
         "example": "true",
     },
     {
@@ -147,23 +131,23 @@ ASSESS_PARAMETERS = [
 Detail = Literal["full", "summary"]
 
 
-def assess_query(query: Any) -> tuple[date | None, Lang, Detail]:
+class AssessQuery(NamedTuple):
+    as_of: date | None
+    lang: Lang
+    detail: Detail
+    what_if: bool
+
+
+def assess_query(query: Any) -> AssessQuery:
+    """The query parameters of /v1/assess and /v1/interview, each strictly read, or one 422 naming all wrong ones."""
     issues = []
     as_of_text, lang, detail = query.get("as_of"), query.get("lang", "zh"), query.get("detail", "full")
-    as_of = None
-    if as_of_text is not None:
-        with contextlib.suppress(ValueError):
-            as_of = date.fromisoformat(as_of_text) if len(as_of_text) == 10 else None
-        if as_of is None:
-            issues.append(
-                ProfileIssue(
-                    field="query.as_of",
-                    field_zh="评估日期",
-                    value=as_of_text[:100],
-                    message_en="must be a date YYYY-MM-DD",
-                    message_zh="应为日期 YYYY-MM-DD",
-                )
-            )
+    what_if = parse_bool(query.get("whatif", "true"))
+    if what_if is None:
+        issues.append(bool_issue("query.whatif", "是否给出改进建议", query["whatif"]))
+    as_of = iso_day(as_of_text) if as_of_text is not None else None
+    if as_of_text is not None and as_of is None:
+        issues.append(day_issue("query.as_of", as_of_text))
     if lang not in ("zh", "en"):
         issues.append(
             ProfileIssue(
@@ -186,7 +170,7 @@ def assess_query(query: Any) -> tuple[date | None, Lang, Detail]:
         )
     if issues:
         raise ApiError(422, "invalid_request", "the request is invalid", "请求参数有误", issues)
-    return as_of, lang, detail  # type: ignore[return-value]
+    return AssessQuery(as_of, lang, detail, bool(what_if))  # type: ignore[arg-type]
 
 
 def assess_profile(pack: RulePack, data: Any, as_of: date | None, what_if: bool = True) -> Assessment:
@@ -272,13 +256,12 @@ def api_router(service: Service) -> APIRouter:
         it would take, and the citations; with `detail=summary`, only each decision's status, one-line
         reason, amount and what it would take, and the IP-strength score. Self-checks are not stored. The X-Rules-Hash header and
         `rules_hash` name the rule pack the decisions were made with."""
-        as_of, lang, detail = assess_query(request.query_params)
+        as_of, lang, detail, what_if = assess_query(request.query_params)
         if detail == "summary":
             summary = summarise_profile(pack_of(request), read_json(await request.body()), as_of)
             return Response(
                 summary.model_dump_json(), media_type="application/json", headers={"Content-Language": lang}
             )
-        what_if = request.query_params.get("whatif", "true") != "false"
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
@@ -475,6 +458,8 @@ def create_app(
         title="ipcheck 知识产权政策自评服务",
         version="1.0",
         lifespan=lifespan,
+        docs_url=None,  # mounted by api.security with its own narrow CSP
+        redoc_url=None,  # a second CDN page: /docs and the /api page suffice
         description="Self-check against Chinese IP-support policies encoded as dated, cited rules. "
         "企业自评、政策目录与批量筛查。",
     )
@@ -482,12 +467,15 @@ def create_app(
     app.include_router(api_router(service))
     app.include_router(screens.router(service))
     web.mount(app, service)
+    mount_docs(app)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(StoreBusy, on_store_busy)
     app.add_middleware(BodyLimit, limits=service.limits)
-    app.add_middleware(PinPack, rules=service.rules)  # outermost: even a 413 names the serving pack
+    app.add_middleware(PinPack, rules=service.rules)  # even a 413 names the serving pack
+    app.add_middleware(SecurityHeaders)  # outermost: every response, a 413 or 500 too
+    app.add_exception_handler(Exception, on_unexpected)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +14,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.model.profile import FIELDS, KEY_BY_LABEL, PYDANTIC_ZH, ProfileIssue, label_zh
+from engine.model.profile import FIELDS, KEY_BY_LABEL, ProfileIssue, label_zh, zh_of
 
+log = logging.getLogger("ipcheck.api")
 MAX_SHOWN = 200  # characters of an offending value echoed back
 
 
@@ -40,6 +42,8 @@ class ApiError(Exception):
 
 def safe_value(value: Any) -> Any:
     """The offending value, made JSON-safe and short (NaN and huge inputs must not break the reply)."""
+    if isinstance(value, str):  # a lone surrogate cannot be written out as UTF-8: show it escaped
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8")
     if value is None or (isinstance(value, (bool, int, str)) and len(str(value)) <= MAX_SHOWN):
         return value
     if isinstance(value, float) and math.isfinite(value):
@@ -48,6 +52,7 @@ def safe_value(value: Any) -> Any:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
     except (ValueError, TypeError):
         text = repr(value)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
 
 
@@ -63,7 +68,7 @@ def request_issues(err: RequestValidationError) -> list[ProfileIssue]:
         name = KEY_BY_LABEL.get(loc[-1], loc[-1]) if loc else ""
         ctx = e.get("ctx") or {}
         en = str(ctx.get("en") or e.get("msg", "invalid value"))
-        zh = str(ctx.get("zh") or PYDANTIC_ZH.get(e.get("type", ""), en))
+        zh = str(ctx.get("zh") or zh_of(e.get("type", ""), ctx))
         issues.append(
             ProfileIssue(
                 field=".".join(loc) or "(request)",
@@ -104,6 +109,12 @@ async def on_store_busy(_: Request, exc: Exception) -> JSONResponse:
     )
     response.headers["Retry-After"] = "5"
     return response
+
+
+async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    """A defect of ours: a bilingual 500 with no traceback in the reply (the server log has it)."""
+    log.exception("unexpected error", exc_info=exc)
+    return reply(ApiError(500, "internal_error", "an internal error occurred", "服务内部错误"))
 
 
 HTTP_WORDS = {

@@ -8,7 +8,6 @@ take a step's answers back out and show them again, filled in.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,8 @@ from engine.model.profile import FIELDS, TITLES, field_kind, label, options, uni
 from engine.model.results import ConditionResult, Decision, NearMiss, ScorecardResult, Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
 
+from .edges import iso_day, read_json
+from .errors import ApiError
 from .pages import chart_svg, language, page
 from .rulesource import pack_of
 
@@ -50,10 +51,14 @@ class State(Answers):
 
 
 def read_state(text: str) -> State:
+    """The answers the page carried; one the pages did not write (edited by hand: a key twice, a lone
+    surrogate, a value the profile refuses) starts afresh rather than failing later."""
     try:
-        data = json.loads(text) if text.strip() else {}
-        return State.model_validate(data if isinstance(data, dict) else {})
-    except (ValueError, ProfileInputError):
+        data = read_json(text.encode()) if text.strip() else {}
+        state = State.model_validate(data if isinstance(data, dict) else {})
+        engine.parse_profile(state.values)
+        return state
+    except (ValueError, ApiError):  # ProfileInputError and pydantic's ValidationError are ValueErrors
         return State()
 
 
@@ -364,15 +369,14 @@ def result_page(
 def resumed(body: bytes) -> State | None:
     """A downloaded answers file, read back (None if it is not one)."""
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = read_json(body)
         answers = answers_from({k: v for k, v in data.items() if k in ("values", "unknown")})
+        engine.parse_profile(answers.values)
         return State(values=answers.values, unknown=answers.unknown, history=data.get("history", []))
-    except (ValueError, AttributeError, ProfileInputError):
+    except (ValueError, AttributeError, ApiError):
         return None
 
 
 def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return date.today()
+    """The page's as-of date (YYYY-MM-DD only); today if it is not one."""
+    return iso_day(text) or date.today()

@@ -24,7 +24,9 @@ class Limits:
     upload_rows: int = 20_000
     kept_cells: int = 6_000_000  # an upload as read by its check is kept for its run up to this size (else read again)
     # what an uploaded workbook may ask of the reader (checked before it is read): about 400 MB at most
-    sheet: SheetLimits = SheetLimits(rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20)  # noqa: RUF009 — frozen, shared safely
+    sheet: SheetLimits = SheetLimits(  # noqa: RUF009 — frozen, shared safely
+        rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20, memory_bytes=2 << 30, cpu_seconds=120
+    )
     upload_prefixes: tuple[str, ...] = ("/v1/screens", "/officer")
     # Days a screening run (uploaded file, result workbook, summary, officer name) is kept; then deleted.
     retention_days: int = field(default_factory=lambda: int(os.environ.get("IPCHECK_RETENTION_DAYS", "90")))

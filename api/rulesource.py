@@ -29,6 +29,8 @@ from pydantic import BaseModel
 
 from engine import RuleIssue, RuleLoadError, RulePack, canary, lint_pack, load_pack, pack_hash
 
+from .edges import Timestamp
+
 log = logging.getLogger("ipcheck.rules")
 Trigger = Literal["startup", "watch", "endpoint"]
 ATTEMPTS = 3  # loads tried when the files change under the loader (an editor still saving)
@@ -48,7 +50,7 @@ class ReloadAttempt(BaseModel):
     outcome: Literal["loaded", "unchanged", "rejected"]
     candidate_hash: str  # hash of the rule files that were tried
     serving_hash: str  # hash of the pack serving after the attempt
-    tried_at: datetime
+    tried_at: Timestamp
     trigger: Trigger
     seconds: float  # load + lint time
     message_en: str

@@ -62,8 +62,9 @@ def unreadable(e: TableError, path: Path) -> ScreenInputError:
 
 
 def read_options(limits: Any, sheet: str | None) -> ReadOptions:
-    """How the service reads an upload: the chosen sheet, within the service's workbook limits."""
-    return ReadOptions(sheet=sheet or None, limits=limits.sheet)
+    """How the service reads an upload: the chosen sheet, within the service's workbook limits, a workbook
+    in a child process with a memory and CPU limit (a reader that blows up cannot take the server down)."""
+    return ReadOptions(sheet=sheet or None, limits=limits.sheet, isolate=True)
 
 
 def check_input(path: Path, max_rows: int, options: ReadOptions, ignore_unknown: bool = False) -> TableRead:

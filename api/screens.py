@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine import ProfileIssue, write_template
 
+from .edges import Timestamp, strict_bool, strict_day
 from .errors import ApiError, responses
 from .rulesource import pack_of
 from .runs import temp_dir
@@ -35,8 +36,8 @@ class ScreenStatus(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
     officer: str
-    created_at: datetime
-    finished_at: datetime | None = None
+    created_at: Timestamp
+    finished_at: Timestamp | None = None
     input_sha256: str
     rows: int
     rules_hash: str
@@ -178,29 +179,35 @@ def router(service: Service) -> APIRouter:
             description="xlsx or csv (UTF-8 or GBK); one enterprise per row, "
             "columns named by profile field or Chinese label"
         ),
-        as_of: date | None = Form(None, description="Evaluation date / 评估日期 (default today)"),
+        as_of: str | None = Form(
+            None,
+            description="Evaluation date YYYY-MM-DD / 评估日期 (default today)",
+            json_schema_extra={"format": "date"},
+        ),
         sheet: str | None = Form(None, max_length=31, description="Worksheet, when several hold data / 工作表"),
         quota: list[str] = Form(
             [],
             description="MEASURE=N, the measure by id or Chinese name (e.g. 贯标认证奖励=20): fund the first N / 名额",
         ),
         budget: list[str] = Form([], description="MEASURE=AMOUNT in 万元 / 预算（万元）"),
-        ignore_unknown_columns: bool = Form(
-            False,
-            description="Screen even if some columns are not "
+        ignore_unknown_columns: str | None = Form(
+            None,
+            description="true/false/1/0: screen even if some columns are not "
             "recognised; they are listed in the summary / 忽略无法识别的列",
+            json_schema_extra={"enum": ["true", "false", "1", "0"]},
         ),
     ) -> ScreenStatus:
         """Starts a screening run in the background and answers with its id (202). The run is
         screened with the rule pack serving when it was uploaded, and records that pack's hash."""
         officer = service.officers.who(request)
         pack = pack_of(request)
-        day = as_of or date.today()
+        day = strict_day(as_of, "as_of") or date.today()
+        ignore_unknown = strict_bool(ignore_unknown_columns, "ignore_unknown_columns", "忽略无法识别的列", False)
         try:
             allocations_of(pack, day, quota, budget)  # refuse a bad quota or budget now, not in the run
         except ScreenInputError as e:
             raise bad_file(e) from None
-        asked = {"quota": list(quota), "budget": list(budget), "ignore_unknown": ignore_unknown_columns}
+        asked = {"quota": list(quota), "budget": list(budget), "ignore_unknown": ignore_unknown}
         data = await file.read()
         if len(data) > service.limits.upload_bytes:
             raise ApiError(
@@ -219,7 +226,7 @@ def router(service: Service) -> APIRouter:
                     path,
                     service.limits.upload_rows,  # reads the whole file
                     read_options(service.limits, sheet),
-                    ignore_unknown_columns,
+                    ignore_unknown,
                 )
         except ScreenInputError as e:
             raise bad_file(e) from None

@@ -19,6 +19,7 @@ from engine import ProfileInputError, interview
 from engine.model.profile import FIELDS, TITLE_LEVELS, TITLES, TITLES_EN
 
 from . import catalogue, interview_pages
+from .edges import iso_day
 from .form import LEVEL_ZH, LEVELS, profile_from_form, topics
 from .interview_pages import State, result_page
 from .pages import HERE, language, page, translator
@@ -96,9 +97,8 @@ def mount(app: FastAPI, service: Service) -> None:
         values = {k: form.getlist(k) if k == "titles" else form.get(k) for k in form}
         data = profile_from_form(form)
         errors: dict[str, list[str]] = {}
-        try:
-            as_of = date.fromisoformat(as_of_text) if as_of_text else date.today()
-        except ValueError:
+        as_of = iso_day(as_of_text) if as_of_text else date.today()
+        if as_of is None:
             errors["as_of"] = [translator(lang)("评估日期应为 YYYY-MM-DD", "the as-of date must be YYYY-MM-DD")]
         try:
             profile = engine.parse_profile(data)

@@ -252,3 +252,39 @@ def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(
     sheet = pd.read_excel(saved, engine="calamine", sheet_name="新设立知识产权服务企业支持", header=1)
     assert sheet["支持情况"].tolist() == ["拟支持", "候补"] and sheet["排名"].tolist() == [1, 2]
     page.close()
+
+
+def test_no_page_breaks_the_content_security_policy(server: str, browser: object, tmp_path: Path) -> None:
+    """Every page under the service's CSP (api/security.py) at phone and desktop width: no violation in the
+    console, the scripts still run (the credit code is checked as typed, the officer page charts), the
+    resume link opens its panel without the inline handler it used to have."""
+    for width in (1280, 390):
+        page = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+        page.set_default_timeout(15_000)
+        problems: list[str] = []
+        page.on("console", lambda m, found=problems: found.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e, found=problems: found.append(str(e)))
+        failed: list[str] = []  # the browser's own favicon probe aside, every resource loads
+        page.on(
+            "response", lambda r, bad=failed: bad.append(r.url) if r.status >= 400 and "favicon" not in r.url else None
+        )
+        for path in ("/", "/form", "/policies", "/officer", "/api", "/?lang=en"):
+            response = page.goto(server + path)
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            page.wait_for_load_state("networkidle")
+        page.goto(server + "/")
+        page.fill("#f-credit_code", "91500105MA5U0001")
+        assert "16/18" in page.locator("#credit-code-check").inner_text()  # interview.js runs under the CSP
+        page.click("a[data-opens=resume]")
+        assert page.locator("#resume").get_attribute("open") is not None
+        page.goto(server + "/form")
+        page.fill("#f-as_of", "2025-06-30")
+        page.fill("#f-registration_date", "2024-03-01")
+        page.click("#submit")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#ip-strength-chart svg").count() == 1
+        page.screenshot(path=str(tmp_path / f"result-{width}.png"), full_page=True)
+        assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
+        assert not [p for p in problems if not p.startswith("Failed to load resource")], problems
+        assert not failed, failed
+        page.close()

@@ -237,13 +237,13 @@ def test_an_upload_is_read_once_its_run_screens_what_the_check_read(
     from engine.batch import tabular
 
     reads: list[Path] = []
-    original = tabular._xlsx_chunks
+    original = tabular.isolated_chunks  # the service reads a workbook in a limited child (engine.batch.isolated)
 
-    def counted(path: Path, *args: object) -> object:
+    def counted(read: object, path: Path, *args: object) -> object:
         reads.append(path)
-        return original(path, *args)
+        return original(read, path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tabular, "_xlsx_chunks", counted)
+    monkeypatch.setattr(tabular, "isolated_chunks", counted)
     frame = pd.read_csv(io.StringIO(CSV), dtype=str).fillna("")
     r = upload(client, workbook(frame.to_dict("records")), name="batch.xlsx")
     assert r.status_code == 202, r.text

@@ -116,13 +116,18 @@ def test_a_title_row_is_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> N
 
 
 def test_blank_lines_count_the_same_in_csv_and_xlsx(tmp_path: Path) -> None:
-    csv_rows, _, _ = screen(write(tmp_path, f"{HEADER}\n{GOOD}\n\n{OTHER}\n\n"), tmp_path)
-    xlsx_rows, _, _ = screen(hostile.blank_lines_xlsx(tmp_path / "in.xlsx"), tmp_path)
+    """A blank line mid-table keeps its row number and is no applicant: not screened (it used to come out
+    as an applicant with every fact unknown), reported as a blank row, the same in CSV and xlsx."""
+    csv_rows, csv_errors, _ = screen(write(tmp_path, f"{HEADER}\n{GOOD}\n\n{OTHER}\n\n"), tmp_path)
+    xlsx_rows, xlsx_errors, _ = screen(hostile.blank_lines_xlsx(tmp_path / "in.xlsx"), tmp_path)
     assert (
-        [(r["row"], r["name"]) for r in csv_rows]
-        == [(r["row"], r["name"]) for r in xlsx_rows]
-        == [(2, "示例甲"), (3, None), (4, "示例丙")]
+        [(r["row"], r["name"], r["valid"]) for r in csv_rows]
+        == [(r["row"], r["name"], r["valid"]) for r in xlsx_rows]
+        == [(2, "示例甲", True), (3, None, False), (4, "示例丙", True)]
     )
+    for errors in (csv_errors, xlsx_errors):
+        (blank,) = [e for e in errors if e["row"] == "3"]
+        assert blank["field"] == "(row)" and "空行" in blank["message_zh"] and "blank row" in blank["message_en"]
 
 
 def test_the_service_reads_the_same_dialects(tmp_path: Path) -> None:

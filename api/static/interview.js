@@ -37,3 +37,11 @@
     out.className = "check-result " + (p === null ? "ok" : p ? "bad" : "");
   });
 })();
+
+// "Upload saved answers" opens the resume panel it links to (no inline handler: the pages' CSP forbids them).
+document.querySelectorAll("[data-opens]").forEach(function (link) {
+  link.addEventListener("click", function () {
+    var panel = document.getElementById(link.getAttribute("data-opens"));
+    if (panel) panel.open = true;
+  });
+});

@@ -1,27 +1,30 @@
-"""`ipcheck screen --engine dask`: the same chunk evaluator on each partition of a Dask DataFrame.
+"""`ipcheck screen --engine dask`: the same chunk evaluator on each chunk, on a Dask cluster.
 
-The input becomes a Dask DataFrame of cell texts (CSV and Parquet read by Dask itself, a
-workbook read here and split); every partition is screened by `screen.screen_part`, unchanged,
-on the cluster (a local one by default, or the scheduler at --scheduler). The screening hands
-in itself and its chunk screener (this module does not import engine.batch.screen, which imports it). Parts come back in
-input order and the caller numbers their rows, flags duplicates, ranks and writes, exactly as
-for the local engine.
+The input is read here by the engine's one table reader (engine.batch.tabular.read_chunks: for CSV
+engine.batch.csvread's encoding, delimiter, title-row and bad-record handling; for a workbook the
+guard, the sheet choice and the limits), so a table reads the same under either engine. Each chunk
+is screened by `screen.screen_part`, unchanged, on the cluster (a local one by default, or the
+scheduler at --scheduler), a bounded number of chunks in flight so memory stays that of a few
+chunks. The screening hands in itself and its chunk screener (this module does not import
+engine.batch.screen, which imports it). Parts come back in input order with their final row
+numbers; the caller flags duplicates, ranks and writes, exactly as for the local engine.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from typing import Any, Protocol
 
-import pandas as pd
 import pyarrow as pa
 
-from engine.batch.tabular import TableError, detect_encoding, read_chunks
+from engine.batch.tabular import ReadOptions, TableError, read_chunks
 
-ScreenTable = Callable[[Any, pa.Table], Any]  # (plan, cells) -> a screened part, rows numbered from the first
+ScreenTable = Callable[[Any, pa.Table, int], Any]  # (plan, cells, first row number) -> a screened part
 
 
 class Screener(Protocol):
@@ -29,41 +32,9 @@ class Screener(Protocol):
 
     chunk_rows: int
     scheduler: str | None
+    read: ReadOptions
 
     def plan(self, headers: list[str]) -> Any: ...
-
-
-def screen_frame(screen_table: ScreenTable, plan: Any, frame: pd.DataFrame) -> Any:
-    """Screen one partition (its rows numbered from the first data row; the caller moves them into place)."""
-    return screen_table(plan, pa.Table.from_pandas(frame, preserve_index=False))
-
-
-def read_frame(source: Path, chunk_rows: int) -> tuple[Any, list[str]]:
-    """(Dask DataFrame of the input's cells, the header row): one partition per block or chunk."""
-    import dask.dataframe as dd
-
-    suffix = source.suffix.lower()
-    if suffix == ".xlsx":
-        chunks = list(read_chunks(source, chunk_rows))
-        headers = chunks[0][0] if chunks else []
-        frame = pd.concat([t.to_pandas() for _, t in chunks], ignore_index=True) if chunks else pd.DataFrame()
-        return dd.from_pandas(frame, chunksize=chunk_rows), headers
-    headers = next(iter(read_chunks(source, 1)), ([], None))[0]
-    names = [f"c{i}" for i in range(len(headers))]
-    if suffix == ".csv":
-        frame = dd.read_csv(
-            source,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding=detect_encoding(source),
-            header=0,
-            names=names,
-            blocksize=max(1 << 14, chunk_rows * 200),
-        )
-    else:
-        frame = dd.read_parquet(source)
-    return frame, headers
 
 
 @contextmanager
@@ -83,21 +54,28 @@ def client(scheduler: str | None) -> Iterator[Any]:
 
 
 def dask_parts(screening: Screener, source: Path, screen_table: ScreenTable) -> Iterator[tuple[list[str], Any]]:
-    """(headers, screened part) per partition, in input order, rows numbered in place."""
+    """(headers, screened part) per chunk, in input order, rows numbered as the spreadsheet numbers them."""
     try:
-        import dask
+        from dask.distributed import Client  # noqa: F401 — only to refuse early without dask
     except ImportError:
         raise TableError(
             "--engine dask needs dask: pip install 'ipcheck[dask]'",
             "--engine dask 需要安装 dask：pip install 'ipcheck[dask]'",
         ) from None
-    frame, headers = read_frame(source, screening.chunk_rows)
+    chunks = read_chunks(source, screening.chunk_rows, screening.read)
+    first = next(chunks, None)
+    if first is None:
+        return
+    headers = first[0]
     plan = screening.plan(headers)
-    tasks = [dask.delayed(screen_frame)(screen_table, plan, partition) for partition in frame.to_delayed()]
+    row = screening.read.first_row  # known once the reader has found the header row
     with client(screening.scheduler) as c:
-        futures = c.compute(tasks)
-        offset = 0
-        for future in futures:
-            part = future.result().shifted(offset)
-            offset += part.table.num_rows
-            yield headers, part
+        window = max(2, 2 * len(c.scheduler_info().get("workers", {}) or [0]))
+        pending: deque[Any] = deque()
+        for _, table in chain([first], chunks):
+            pending.append(c.submit(screen_table, plan, table, row, pure=False))
+            row += table.num_rows
+            if len(pending) >= window:
+                yield headers, pending.popleft().result()
+        while pending:
+            yield headers, pending.popleft().result()

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,6 @@ from engine.model.profile import label_zh
 IP_STRENGTH = "ip_strength"  # the default ranking score, 0-100 (rules/ip_strength/)
 TEXT = pa.dictionary(pa.int32(), pa.string())  # status and reason columns: each distinct text stored once
 SHOWN_FACTS = {IP_STRENGTH: pa.float64(), "ip_strength_tier": TEXT}  # beside the decisions, when the pack has them
-FIRST_ROW = 2  # spreadsheet row number of the first data row (the header is row 1)
 STATUS_WORDS = pa.array(["eligible", "undetermined", "ineligible", "invalid", "error"])  # by state, invalid, error
 ERROR = 4  # a rule could not be computed for the row (engine.batch.vectorized: PolicyColumns.error)
 OUTPUTS = (".csv", ".parquet", ".xlsx")
@@ -137,18 +135,6 @@ class Part:
     keys: dict[str, dict[str, np.ndarray]]
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # policy -> deciding leaf -> rows
     up_to: dict[str, tuple[int, float]] = field(default_factory=dict)  # policy -> ("up to N" rows, total of N)
-
-    def shifted(self, offset: int) -> Part:
-        """The same part with row numbers moved by `offset` (chunks screened without knowing their place)."""
-        if offset == 0:
-            return self
-        rows = pa.array(self.table.column("row").to_numpy() + offset)
-        self.table = self.table.set_column(0, "row", rows)
-        for issue in self.issues:
-            issue.row = None if issue.row is None else issue.row + offset
-        for keys in self.keys.values():
-            keys["row"] = keys["row"] + offset
-        return self
 
 
 # --- one chunk, anywhere ------------------------------------------------------------
@@ -572,7 +558,7 @@ class Screening:
         if self.engine == "dask":
             from engine.batch.dask_engine import dask_parts
 
-            yield from dask_parts(self, source, partial(screen_part, first_row=FIRST_ROW))
+            yield from dask_parts(self, source, screen_part)
             return
         if table is None:
             chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))

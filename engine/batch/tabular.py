@@ -37,6 +37,7 @@ from python_calamine import CalamineWorkbook
 
 from engine.batch.csvread import PROBLEM, csv_chunks, delimiter_of, detect_encoding, first_records, problem_words
 from engine.batch.headers import resolve
+from engine.batch.isolated import isolated_chunks
 from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
 from engine.batch.xlsxguard import SheetLimits, choose, inspect
@@ -111,6 +112,8 @@ class ReadOptions:
     limits: SheetLimits = field(default_factory=SheetLimits)
     notes: list[RowIssue] = field(default_factory=list)
     first_row: int = 2  # set by the reader: the first data row's number (title rows move it)
+    isolate: bool = False  # read a workbook in a child process with memory and CPU limits (engine.batch.isolated)
+    child_cpu_seconds: float = 0.0  # set by the isolated reader: the child's CPU time (bench/xlsx_isolation.py)
 
 
 def read_chunks(
@@ -122,6 +125,8 @@ def read_chunks(
     options = options or ReadOptions()
     if suffix == ".csv":
         yield from _csv_chunks(path, chunk_rows, options)
+    elif suffix == ".xlsx" and options.isolate:
+        yield from isolated_chunks(_xlsx_chunks, path, chunk_rows, options, options.limits)
     elif suffix == ".xlsx":
         yield from _xlsx_chunks(path, chunk_rows, options)
     else:
@@ -427,6 +432,17 @@ def _bounds(name: str) -> list[tuple[str, float]]:
     return out
 
 
+BLANK_ROW = ("空行：不作为申报企业筛查", "blank row: not screened as an applicant")
+
+
+def blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows with no cell filled in any column (and no reading problem): blank lines of a CSV, empty rows of a sheet."""
+    filled = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:  # the PROBLEM column too: a record the reader refused is not blank
+        filled |= column.is_valid().to_numpy(zero_copy_only=False)
+    return ~filled
+
+
 _OPS = {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}
 
 
@@ -458,6 +474,8 @@ class ChunkReader:
             if code:
                 zh, en = problem_words(code)
                 self.refuse(chunk, row, [RowIssue(first_row + row, "(row)", "整行", None, zh, en)])
+        for row in np.flatnonzero(blank_rows(table)):  # a blank line in the table is no applicant
+            self.refuse(chunk, int(row), [RowIssue(first_row + int(row), "(row)", "整行", None, *BLANK_ROW)])
         for row in np.flatnonzero(doubt):
             if chunk.valid[row]:
                 self.settle(chunk, texts, int(row))

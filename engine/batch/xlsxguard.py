@@ -37,6 +37,10 @@ class SheetLimits:
     cells: int = 64_000_000  # rows x columns of the rectangle the reader allocates (~32 bytes each)
     unzipped_bytes: int = 4 << 30  # all parts of the zip, inflated
     ratio: int = 100  # inflated / compressed, per part (Apache POI's default)
+    # With ReadOptions.isolate (the service), the read runs in a child process (engine.batch.isolated)
+    # that may map this much memory beyond its own and use this much CPU time.
+    memory_bytes: int = 4 << 30
+    cpu_seconds: int = 300
 
 
 class SheetChoice(TableError):

@@ -431,6 +431,21 @@ class EnterpriseProfile(BaseModel):
     def _level_zh(cls, v: Any) -> Any:
         return LEVEL_ZH.get(v, v) if isinstance(v, str) else v
 
+    @model_validator(mode="before")
+    @classmethod
+    def _one_key_per_fact(cls, data: Any) -> Any:
+        """A fact given by both its English name and its Chinese label: say so, not 'unknown field'."""
+        if isinstance(data, dict):
+            for key in data:
+                name = KEY_BY_LABEL.get(key) if isinstance(key, str) else None
+                if name is not None and name in data:
+                    raise bilingual_error(
+                        f"{name!r} and {key!r} name the same field; give it once",
+                        f"「{name}」与「{key}」是同一信息项，请只填写一次",
+                        field=name,
+                    )
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> EnterpriseProfile:
         for small, big in CROSS_CHECKS:
@@ -557,6 +572,21 @@ PYDANTIC_ZH = {  # pydantic's error types in Chinese
     "bool_parsing": "应为 是/否（true/false）",
     "date_parsing": "应为日期 YYYY-MM-DD",
     "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "date_from_datetime_inexact": "应为日期 YYYY-MM-DD，不能带时间",
+    "date_future": "不能晚于今天",
+    "date_past": "不能早于今天",
+    "datetime_parsing": "应为日期时间",
+    "int_parsing_size": "整数过大",
+    "string_too_long": "文本过长",
+    "string_too_short": "文本过短",
+    "string_pattern_mismatch": "格式不符合要求",
+    "string_unicode": "文本不是有效的 Unicode",
+    "too_long": "项数过多",
+    "too_short": "项数过少",
+    "literal_error": "取值不在允许范围内",
+    "union_tag_invalid": "取值不在允许范围内",
+    "value_error": "取值不符合要求",
+    "json_invalid": "JSON 格式错误",
     "date_type": "应为日期 YYYY-MM-DD",
     "string_type": "应为文本",
     "int_type": "应为整数",
@@ -583,7 +613,7 @@ def describe_errors(err: ValidationError) -> list[ProfileIssue]:
             en, zh = ctx["en"], ctx["zh"]
         else:
             en = e["msg"]
-            zh = PYDANTIC_ZH.get(e["type"]) or _bound_zh(e["type"], ctx) or en
+            zh = zh_of(e["type"], ctx)
         value = e.get("input") if e["type"] != "missing" else None
         if isinstance(value, dict) and "field" in ctx:
             value = value.get(ctx["field"])
@@ -597,6 +627,11 @@ def describe_errors(err: ValidationError) -> list[ProfileIssue]:
             )
         )
     return issues
+
+
+def zh_of(kind: str, ctx: dict[str, Any]) -> str:
+    """A pydantic error in Chinese: never pydantic's English in message_zh."""
+    return PYDANTIC_ZH.get(kind) or _bound_zh(kind, ctx) or "取值不符合要求"
 
 
 def _bound_zh(kind: str, ctx: dict[str, Any]) -> str | None:

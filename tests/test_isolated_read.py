@@ -1,0 +1,99 @@
+"""The second wall (engine.batch.isolated): a workbook read in a child process with a memory and a CPU limit,
+so a reader that blows up fails there, as the same bilingual LimitError (413 in the service), and the
+server keeps answering even when the guard (engine.batch.xlsxguard) lets a dangerous workbook through."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from fastapi.testclient import TestClient
+from hostile import HEADER, ROW, far_cell, sheet_xml, two_sheets, write_xlsx  # tests/hostile.py
+
+from api.app import create_app
+from api.limits import Limits
+from engine.batch.isolated import isolated_chunks
+from engine.batch.tabular import LimitError, ReadOptions, TableError, read_chunks
+from engine.batch.xlsxguard import EXCEL_COLUMNS, EXCEL_ROWS, SheetChoice, SheetLimits
+
+# What a guard that missed everything would let through: the whole Excel grid, any size.
+BLIND = SheetLimits(
+    rows=EXCEL_ROWS,
+    columns=EXCEL_COLUMNS,
+    cells=1 << 62,
+    unzipped_bytes=1 << 40,
+    ratio=1 << 30,
+    memory_bytes=512 << 20,
+    cpu_seconds=60,
+)
+
+
+def spin(path: Path, chunk_rows: int, options: ReadOptions):  # a reader stuck in a loop
+    while True:
+        pass
+    yield  # pragma: no cover
+
+
+def hog(path: Path, chunk_rows: int, options: ReadOptions):  # a reader that wants far too much memory
+    held = [bytearray(64 << 20) for _ in range(1000)]
+    yield [], pa.table({"c0": [str(len(held))]})
+
+
+def test_a_far_cell_the_guard_missed_fails_in_the_child_not_here(tmp_path: Path) -> None:
+    """Read in this process, calamine would ask for 549 GB and abort the test run (SIGABRT)."""
+    path = far_cell(tmp_path / "far.xlsx")
+    with pytest.raises(LimitError) as caught:
+        list(read_chunks(path, options=ReadOptions(limits=BLIND, isolate=True)))
+    assert "512 MB" in caught.value.en and "512 MB" in caught.value.zh and "far.xlsx" in caught.value.en
+
+
+def test_a_reader_over_the_memory_limit_is_a_limit_error(tmp_path: Path) -> None:
+    with pytest.raises(LimitError, match="memory"):
+        list(isolated_chunks(hog, tmp_path / "x.xlsx", 100, ReadOptions(), BLIND))
+
+
+def test_a_reader_over_the_cpu_limit_is_a_limit_error(tmp_path: Path) -> None:
+    started = time.monotonic()
+    limits = SheetLimits(cpu_seconds=1)
+    with pytest.raises(LimitError) as caught:
+        list(isolated_chunks(spin, tmp_path / "x.xlsx", 100, ReadOptions(), limits))
+    assert "1 s of CPU time" in caught.value.en and "CPU 时间超过 1 秒" in caught.value.zh
+    assert time.monotonic() - started < 60
+
+
+def test_isolated_reading_gives_the_same_chunks_notes_and_rows(tmp_path: Path) -> None:
+    rows = [["2025年申报汇总表"], HEADER] + [[*ROW[:1], f"企业{i}", *ROW[2:]] for i in range(7)]
+    path = write_xlsx(tmp_path / "t.xlsx", [("申报企业", sheet_xml(rows), False), ("说明", sheet_xml([]), True)])
+    here, there = ReadOptions(), ReadOptions(isolate=True)
+    local = list(read_chunks(path, 3, here))
+    child = list(read_chunks(path, 3, there))
+    assert [h for h, _ in child] == [h for h, _ in local] and len(child) == 3
+    assert all(a.equals(b) for (_, a), (_, b) in zip(local, child))
+    assert there.first_row == here.first_row == 3 and there.notes == here.notes and there.notes
+
+
+def test_whole_file_errors_come_back_as_their_own_kind(tmp_path: Path) -> None:
+    path = two_sheets(tmp_path / "two.xlsx")
+    with pytest.raises(SheetChoice) as here:
+        list(read_chunks(path))
+    with pytest.raises(SheetChoice) as there:
+        list(read_chunks(path, options=ReadOptions(isolate=True)))
+    assert there.value.sheets == here.value.sheets and there.value.zh == here.value.zh
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(TableError):
+        list(read_chunks(broken, options=ReadOptions(isolate=True)))
+
+
+def test_the_service_survives_a_workbook_its_guard_lets_through(tmp_path: Path) -> None:
+    limits = Limits(sheet=BLIND)
+    app = create_app(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", officer_tokens={"a": "t"}, limits=limits)
+    client = TestClient(app)
+    far = far_cell(tmp_path / "far.xlsx").read_bytes()
+    r = client.post("/v1/screens", headers={"Authorization": "Bearer t"}, files={"file": ("far.xlsx", far)})
+    assert r.status_code == 413, r.text
+    body = r.json()
+    assert body["error"] == "too_large" and "内存" in body["message_zh"] and "memory" in body["message_en"]
+    assert client.get("/healthz").status_code == 200
