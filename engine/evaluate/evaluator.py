@@ -529,7 +529,7 @@ class Evaluation:
         passed: bool | None,
     ) -> tuple[frozenset[pv.Key], frozenset[pv.Key]]:
         """What the total and the verdict rested on (see engine/evaluate/provenance.py)."""
-        own = {("scorecard", card.id)} if pv.unconfirmed(card.status) else set()
+        own = {("scorecard", card.id)} if pv.unconfirmed(card.status_on(self.as_of)) else set()
         total = own.union(*(keys for _, keys, _ in self._stakes))
         stake = sum(st for _, _, st in self._stakes)
         group_stake = [sum(st for g, _, st in self._stakes if g == n) for n in range(len(groups))]

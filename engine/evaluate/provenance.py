@@ -177,7 +177,8 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
         zh, en = f"{card.label.zh}：{item.label.zh}", f"{card.label.en}: {item.label.en}"
     elif kind == "scorecard":
         card = pack.scorecards[owner]
-        status, zh, en = card.status, card.label.zh, card.label.en
+        status, zh, en = card.status_on(as_of), card.label.zh, card.label.en
+        note = next((p.note for p in card.periods if p.in_force(as_of)), None)
     else:  # policy, condition, benefit
         policy = pack.policy_on(owner, as_of)
         if policy is None:  # provenance is only asked of policies in force at as_of
