@@ -28,6 +28,7 @@ from engine.language import expr as ex
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of, line_of, pack_files, read_yaml
 from engine.language.rules import BracketTable, Condition, Policy
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, field_kind
 
 Severity = Literal["error", "warning", "info"]
@@ -82,12 +83,82 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+class RangeOf(Visitor[Interval | None]):
+    """Range of a numeric expression (None: not numeric, or not known to be)."""
+
+    def __init__(self, ranges: Ranges) -> None:
+        self.ranges = ranges
+
+    def on_num(self, node: ex.Num) -> Interval | None:
+        return Interval.point(node.value)
+
+    def on_name(self, node: ex.Name) -> Interval | None:
+        return self.ranges.name(node.name)
+
+    def on_neg(self, node: ex.Neg) -> Interval | None:
+        inner = self.visit(node.operand)
+        return None if inner is None else Interval(-inner.hi, -inner.lo, inner.hi_closed, inner.lo_closed)
+
+    def on_binop(self, node: ex.BinOp) -> Interval | None:
+        left, right = self.visit(node.left), self.visit(node.right)
+        return None if left is None or right is None else arith(node.op, left, right)
+
+    def on_call(self, node: ex.Call) -> Interval | None:
+        """The function's own range reasoning (engine.language.functions), closed at its ends."""
+        bounds = REGISTRY[node.func].bounds
+        if bounds is None:
+            return None
+        found = bounds([None if (a := self.visit(arg)) is None else (a.lo, a.hi) for arg in node.args])
+        return None if found is None else Interval.closed(*found)
+
+    def not_numeric(self, node: ex.Node) -> None:
+        return None
+
+    on_str = on_datelit = on_bool = on_and = on_or = on_not = on_compare = not_numeric
+
+
+class Outcomes(Visitor[frozenset[bool]]):
+    """The known truth values an expression can take ({True}: always; {False}: never)."""
+
+    def __init__(self, ranges: Ranges) -> None:
+        self.ranges = ranges
+
+    def on_bool(self, node: ex.Bool) -> frozenset[bool]:
+        return frozenset({node.value})
+
+    def on_not(self, node: ex.Not) -> frozenset[bool]:
+        return frozenset(not v for v in self.visit(node.operand))
+
+    def on_compare(self, node: ex.Compare) -> frozenset[bool]:
+        return self.ranges._compare(node)
+
+    def on_call(self, node: ex.Call) -> frozenset[bool]:
+        if node.func != "one_of":
+            return BOTH
+        texts, options = self.ranges.texts(node.args[0]), [self.ranges.texts(a) for a in node.args[1:]]
+        if texts is not None and all(o is not None for o in options):
+            allowed = set().union(*options)  # type: ignore[arg-type]
+            return frozenset({False}) if not texts & allowed else (frozenset({True}) if texts <= allowed else BOTH)
+        return BOTH
+
+    def on_and(self, node: ex.And | ex.Or) -> frozenset[bool]:
+        return self.ranges.combine(node.operands, isinstance(node, ex.And))
+
+    on_or = on_and
+
+    def either(self, node: ex.Node) -> frozenset[bool]:
+        return BOTH  # a value used as a condition: its truth is not tracked
+
+    on_num = on_str = on_datelit = on_name = on_neg = on_binop = either
+
+
 class Ranges:
     """Over-approximated numeric ranges and finite text value sets of the pack's names."""
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self._memo: dict[str, Interval | None] = {}
+        self._range, self._truth = RangeOf(self), Outcomes(self)
 
     def field(self, name: str) -> Interval | None:
         if field_kind(name) not in ("number", "integer"):
@@ -136,27 +207,7 @@ class Ranges:
 
     def of(self, node: ex.Node) -> Interval | None:
         """Range of a numeric expression (None: not numeric, or not known to be)."""
-        if isinstance(node, ex.Num):
-            return Interval.point(node.value)
-        if isinstance(node, ex.Name):
-            return self.name(node.name)
-        if isinstance(node, ex.Neg):
-            inner = self.of(node.operand)
-            return None if inner is None else Interval(-inner.hi, -inner.lo, inner.hi_closed, inner.lo_closed)
-        if isinstance(node, ex.BinOp):
-            left, right = self.of(node.left), self.of(node.right)
-            return None if left is None or right is None else arith(node.op, left, right)
-        if isinstance(node, ex.Call):
-            return self._call(node)
-        return None
-
-    def _call(self, node: ex.Call) -> Interval | None:
-        """The function's own range reasoning (engine.language.functions), closed at its ends."""
-        bounds = REGISTRY[node.func].bounds
-        if bounds is None:
-            return None
-        found = bounds([None if (a := self.of(arg)) is None else (a.lo, a.hi) for arg in node.args])
-        return None if found is None else Interval.closed(*found)
+        return self._range.visit(node)
 
     def texts(self, node: ex.Node) -> set[str] | None:
         """The finite set of texts an expression can take, when it is one."""
@@ -171,21 +222,7 @@ class Ranges:
     # --- truth -------------------------------------------------------------
     def outcomes(self, node: ex.Node) -> frozenset[bool]:
         """The known truth values an expression can take ({True}: always; {False}: never)."""
-        if isinstance(node, ex.Bool):
-            return frozenset({node.value})
-        if isinstance(node, ex.Not):
-            return frozenset(not v for v in self.outcomes(node.operand))
-        if isinstance(node, ex.Compare):
-            return self._compare(node)
-        if isinstance(node, ex.Call) and node.func == "one_of":
-            texts, options = self.texts(node.args[0]), [self.texts(a) for a in node.args[1:]]
-            if texts is not None and all(o is not None for o in options):
-                allowed = set().union(*options)  # type: ignore[arg-type]
-                return frozenset({False}) if not texts & allowed else (frozenset({True}) if texts <= allowed else BOTH)
-            return BOTH
-        if isinstance(node, (ex.And, ex.Or)):
-            return self.combine(node.operands, isinstance(node, ex.And))
-        return BOTH
+        return self._truth.visit(node)
 
     def _compare(self, node: ex.Compare) -> frozenset[bool]:
         left, right = self.of(node.left), self.of(node.right)

@@ -45,6 +45,7 @@ from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, expressions_of, walk_conditions
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
 Masks = dict  # provenance key -> row mask: the rows whose result rested on that assumption
@@ -353,7 +354,7 @@ class BatchResult:
 # --- the evaluator -----------------------------------------------------------
 
 
-class BatchEvaluation:
+class BatchEvaluation(Visitor[Vec]):
     """One pack at one date over one chunk of columns; facts computed once, in pack order."""
 
     quiet = False  # as Evaluation.quiet
@@ -452,27 +453,37 @@ class BatchEvaluation:
         return Vec(vec.kind, vec.value, np.asarray(vec.known, dtype=bool) & ~bad)
 
     # --- expressions ------------------------------------------------------
-    def eval(self, node: ex.Node) -> Vec:
-        if isinstance(node, (ex.Num, ex.Str, ex.DateLit, ex.Bool)):
-            return constant(node.value, self.n)
-        if isinstance(node, ex.Name):
-            return self.values.get(node.name) or constant(None, self.n)
-        if isinstance(node, ex.And):
-            return self.logic(node.operands, want=False)
-        if isinstance(node, ex.Or):
-            return self.logic(node.operands, want=True)
-        if isinstance(node, ex.Not):
-            v = self.eval(node.operand)
-            return Vec("bool", ~truthy(v), v.known)
-        if isinstance(node, ex.Neg):
-            return self.negate(self.eval(node.operand))
-        if isinstance(node, ex.Compare):
-            return self.compare(node.op, self.eval(node.left), self.eval(node.right))
-        if isinstance(node, ex.BinOp):
-            return self.flag(self.arith(node.op, self.eval(node.left), self.eval(node.right)))
-        if isinstance(node, ex.Call):
-            return self.call(node)
-        raise TypeError(node)
+    def on_literal(self, node: ex.Num | ex.Str | ex.DateLit | ex.Bool) -> Vec:
+        return constant(node.value, self.n)
+
+    on_num = on_str = on_datelit = on_bool = on_literal
+
+    def on_name(self, node: ex.Name) -> Vec:
+        return self.values.get(node.name) or constant(None, self.n)
+
+    def on_and(self, node: ex.And) -> Vec:
+        return self.logic(node.operands, want=False)
+
+    def on_or(self, node: ex.Or) -> Vec:
+        return self.logic(node.operands, want=True)
+
+    def on_not(self, node: ex.Not) -> Vec:
+        v = self.eval(node.operand)
+        return Vec("bool", ~truthy(v), v.known)
+
+    def on_neg(self, node: ex.Neg) -> Vec:
+        return self.negate(self.eval(node.operand))
+
+    def on_compare(self, node: ex.Compare) -> Vec:
+        return self.compare(node.op, self.eval(node.left), self.eval(node.right))
+
+    def on_binop(self, node: ex.BinOp) -> Vec:
+        return self.flag(self.arith(node.op, self.eval(node.left), self.eval(node.right)))
+
+    def on_call(self, node: ex.Call) -> Vec:
+        return self.call(node)
+
+    eval = Visitor.visit  # an expression as one column (Vec) over all rows
 
     def logic(self, operands: tuple[ex.Node, ...], want: bool) -> Vec:
         decided = np.zeros(self.n, dtype=bool)

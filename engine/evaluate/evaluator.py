@@ -22,6 +22,7 @@ from engine.language import expr as ex
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (
     Assessment,
@@ -249,7 +250,7 @@ def prepared(pack: RulePack) -> Prepared:
     return found
 
 
-class Evaluation:
+class Evaluation(Visitor[Any]):
     """One profile at one date against one pack; facts are computed once, in dependency order."""
 
     quiet = False  # True: a failing rule is not logged or counted (the reload canary reports it itself)
@@ -278,40 +279,51 @@ class Evaluation:
         return self.pack.unit(name)
 
     # --- expressions --------------------------------------------------------
-    def eval(self, node: ex.Node, missing: set[str]) -> Any:
-        """Value of an expression (None = unknown); adds to `missing` the fields that would settle it."""
-        if isinstance(node, (ex.Num, ex.Str, ex.DateLit, ex.Bool)):
-            return node.value
-        if isinstance(node, ex.Name):
-            value = self.values.get(node.name)
-            if value is None:
-                missing |= self.missing.get(node.name, {node.name} if node.name in FIELDS else set())
-            return value
-        if isinstance(node, ex.And):
-            return self._logic(node.operands, missing, want=False)
-        if isinstance(node, ex.Or):
-            return self._logic(node.operands, missing, want=True)
-        if isinstance(node, ex.Not):
-            value = self.eval(node.operand, missing)
-            return None if value is None else not value
-        if isinstance(node, ex.Neg):
-            value = self.eval(node.operand, missing)
-            return None if value is None else -value
-        if isinstance(node, (ex.BinOp, ex.Compare)):
-            left, right = self.eval(node.left, missing), self.eval(node.right, missing)
-            if left is None or right is None:
-                return None
-            try:
-                if isinstance(node, ex.Compare):
-                    return _COMPARE[node.op](left, right)
-                if node.op == "/":
-                    return None if right == 0 else finite(left / right, f"{left!r} / {right!r}")
-                return finite(_ARITH[node.op](left, right), f"{left!r} {node.op} {right!r}")
-            except (TypeError, OverflowError) as e:
-                raise RuleRuntimeError(f"cannot compute {left!r} {node.op} {right!r}: {e}") from None
-        if isinstance(node, ex.Call):
-            return self.call(node, missing)
-        raise TypeError(node)
+    def on_literal(self, node: ex.Num | ex.Str | ex.DateLit | ex.Bool, missing: set[str]) -> Any:
+        return node.value
+
+    on_num = on_str = on_datelit = on_bool = on_literal
+
+    def on_name(self, node: ex.Name, missing: set[str]) -> Any:
+        value = self.values.get(node.name)
+        if value is None:
+            missing |= self.missing.get(node.name, {node.name} if node.name in FIELDS else set())
+        return value
+
+    def on_and(self, node: ex.And, missing: set[str]) -> bool | None:
+        return self._logic(node.operands, missing, want=False)
+
+    def on_or(self, node: ex.Or, missing: set[str]) -> bool | None:
+        return self._logic(node.operands, missing, want=True)
+
+    def on_not(self, node: ex.Not, missing: set[str]) -> bool | None:
+        value = self.eval(node.operand, missing)
+        return None if value is None else not value
+
+    def on_neg(self, node: ex.Neg, missing: set[str]) -> Any:
+        value = self.eval(node.operand, missing)
+        return None if value is None else -value
+
+    def on_binop(self, node: ex.BinOp | ex.Compare, missing: set[str]) -> Any:
+        left, right = self.eval(node.left, missing), self.eval(node.right, missing)
+        if left is None or right is None:
+            return None
+        try:
+            if isinstance(node, ex.Compare):
+                return _COMPARE[node.op](left, right)
+            if node.op == "/":
+                return None if right == 0 else finite(left / right, f"{left!r} / {right!r}")
+            return finite(_ARITH[node.op](left, right), f"{left!r} {node.op} {right!r}")
+        except (TypeError, OverflowError) as e:
+            raise RuleRuntimeError(f"cannot compute {left!r} {node.op} {right!r}: {e}") from None
+
+    on_compare = on_binop
+
+    def on_call(self, node: ex.Call, missing: set[str]) -> Any:
+        return self.call(node, missing)
+
+    # Value of an expression (None = unknown); adds to `missing` the fields that would settle it.
+    eval = Visitor.visit
 
     def _logic(self, operands: tuple[ex.Node, ...], missing: set[str], want: bool) -> bool | None:
         """`or` (want=True) or `and` (want=False): decided by any operand equal to `want`. Every operand

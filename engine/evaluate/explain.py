@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.language import expr as ex
 from engine.language.functions import REGISTRY
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, unit_of
 from engine.model.results import Words
 
@@ -38,7 +39,7 @@ def fmt_value(value: Any, unit: str | None = None, lang: str = "zh") -> str:
     return str(getattr(value, "value", value))
 
 
-class Renderer:
+class Renderer(Visitor[str]):
     """Renders an AST in words, showing parameters as their values (with units)."""
 
     def __init__(
@@ -53,36 +54,52 @@ class Renderer:
         return Words(zh=self.render(node, "zh"), en=self.render(node, "en"))
 
     def render(self, node: ex.Node, lang: str, top: bool = True) -> str:
-        r = lambda n: self.render(n, lang, top=False)  # noqa: E731
-        if isinstance(node, ex.Num):
-            return fmt_number(node.value, node.percent)
-        if isinstance(node, ex.Str):
-            return node.value
-        if isinstance(node, (ex.DateLit, ex.Bool)):
-            return fmt_value(node.value, lang=lang)
-        if isinstance(node, ex.Name):
-            sentinel = object()
-            value = self.param_value(node.name) if self.param_value else sentinel
-            if value is not sentinel and value is not None:
-                return fmt_value(value, self.unit(node.name), lang)
-            zh, en = self.label(node.name)
-            return zh if lang == "zh" else en
-        if isinstance(node, ex.Neg):
-            return f"−{r(node.operand)}"
-        if isinstance(node, (ex.BinOp, ex.Compare)):
-            text = f"{r(node.left)} {OPS[node.op]} {r(node.right)}"
-            return text if top or isinstance(node, ex.Compare) else f"({text})"
-        if isinstance(node, (ex.And, ex.Or)):
-            joiner = {("zh", ex.And): " 且 ", ("zh", ex.Or): " 或 ", ("en", ex.And): " and ", ("en", ex.Or): " or "}[
-                (lang, type(node))
-            ]
-            text = joiner.join(r(o) for o in node.operands)
-            return text if top else f"({text})"
-        if isinstance(node, ex.Not):
-            return f"非（{r(node.operand)}）" if lang == "zh" else f"not ({r(node.operand)})"
-        if isinstance(node, ex.Call):
-            return self.call(node, lang)
-        raise TypeError(node)
+        """An expression in `lang`; `top` is false inside another expression (sums get parentheses)."""
+        return self.visit(node, lang, top)
+
+    def on_num(self, node: ex.Num, lang: str, top: bool) -> str:
+        return fmt_number(node.value, node.percent)
+
+    def on_str(self, node: ex.Str, lang: str, top: bool) -> str:
+        return node.value
+
+    def on_datelit(self, node: ex.DateLit | ex.Bool, lang: str, top: bool) -> str:
+        return fmt_value(node.value, lang=lang)
+
+    on_bool = on_datelit
+
+    def on_name(self, node: ex.Name, lang: str, top: bool) -> str:
+        sentinel = object()
+        value = self.param_value(node.name) if self.param_value else sentinel
+        if value is not sentinel and value is not None:
+            return fmt_value(value, self.unit(node.name), lang)
+        zh, en = self.label(node.name)
+        return zh if lang == "zh" else en
+
+    def on_neg(self, node: ex.Neg, lang: str, top: bool) -> str:
+        return f"−{self.render(node.operand, lang, False)}"
+
+    def on_binop(self, node: ex.BinOp | ex.Compare, lang: str, top: bool) -> str:
+        text = f"{self.render(node.left, lang, False)} {OPS[node.op]} {self.render(node.right, lang, False)}"
+        return text if top or isinstance(node, ex.Compare) else f"({text})"
+
+    on_compare = on_binop
+
+    def on_and(self, node: ex.And | ex.Or, lang: str, top: bool) -> str:
+        joiner = {("zh", ex.And): " 且 ", ("zh", ex.Or): " 或 ", ("en", ex.And): " and ", ("en", ex.Or): " or "}[
+            (lang, type(node))
+        ]
+        text = joiner.join(self.render(o, lang, False) for o in node.operands)
+        return text if top else f"({text})"
+
+    on_or = on_and
+
+    def on_not(self, node: ex.Not, lang: str, top: bool) -> str:
+        inner = self.render(node.operand, lang, False)
+        return f"非（{inner}）" if lang == "zh" else f"not ({inner})"
+
+    def on_call(self, node: ex.Call, lang: str, top: bool) -> str:
+        return self.call(node, lang)
 
     def call(self, node: ex.Call, lang: str) -> str:
         return REGISTRY[node.func].words([self.render(a, lang, top=False) for a in node.args], lang)

@@ -26,6 +26,7 @@ from engine.evaluate.status import Statuses, compiled
 from engine.language import expr as ex
 from engine.language.loader import RulePack, expressions_of
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
+from engine.language.visitor import Visitor
 from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
 from engine.model.results import FactChange, Improvement, NearMiss, Words
 
@@ -380,7 +381,7 @@ def moved_indicators(pack: RulePack, before: Statuses, after: Statuses, card_id:
 # --- near misses of policies -------------------------------------------------
 
 
-class Repairer:
+class Repairer(Visitor[list[ChangeSet]]):
     """Change sets that would turn a condition tree's outcome, from the rule AST."""
 
     def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
@@ -414,18 +415,30 @@ class Repairer:
         value, _ = self.ev.truth(node)
         if value is None or value == want:
             return [{}] if value == want else []
-        if isinstance(node, (ex.And, ex.Or)):
-            kids = [self.expression(o, want) for o in node.operands]
-            return self.combine(kids) if isinstance(node, ex.And) == want else self.pick([c for k in kids for c in k])
-        if isinstance(node, ex.Not):
-            return self.expression(node.operand, not want)
-        if isinstance(node, ex.Name):
-            return self.name(node.name, want)
-        if isinstance(node, ex.Call) and want:
-            return [{"titles": ((code, level),)} for code, level in title_calls(node)][:1]
-        if isinstance(node, ex.Compare):
-            return self.compare(node, want)
-        return []
+        return self.visit(node, want)
+
+    def on_and(self, node: ex.And | ex.Or, want: bool) -> list[ChangeSet]:
+        kids = [self.expression(o, want) for o in node.operands]
+        return self.combine(kids) if isinstance(node, ex.And) == want else self.pick([c for k in kids for c in k])
+
+    on_or = on_and
+
+    def on_not(self, node: ex.Not, want: bool) -> list[ChangeSet]:
+        return self.expression(node.operand, not want)
+
+    def on_name(self, node: ex.Name, want: bool) -> list[ChangeSet]:
+        return self.name(node.name, want)
+
+    def on_call(self, node: ex.Call, want: bool) -> list[ChangeSet]:
+        return [{"titles": ((code, level),)} for code, level in title_calls(node)][:1] if want else []
+
+    def on_compare(self, node: ex.Compare, want: bool) -> list[ChangeSet]:
+        return self.compare(node, want)
+
+    def no_change(self, node: ex.Node, want: bool) -> list[ChangeSet]:
+        return []  # a literal or a number: no fact to change turns it
+
+    on_num = on_str = on_datelit = on_bool = on_neg = on_binop = no_change
 
     def name(self, name: str, want: bool) -> list[ChangeSet]:
         if name in FIELDS and field_kind(name) == "bool":

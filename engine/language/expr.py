@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from engine.language.functions import REGISTRY
+from engine.language.nodes import And, BinOp, Bool, Call, Compare, DateLit, Name, Neg, Node, Not, Num, Or, Str
 from engine.language.suggest import did_you_mean
+from engine.language.visitor import children, depth, names, walk
 from engine.model.errors import BilingualError
 
 MAX_LENGTH = 2000
@@ -47,77 +49,6 @@ class ExprError(BilingualError):
         super().__init__(en, zh, shown=f"{zh}{where_zh} / {en}{where}")
         self.offset = offset
 
-
-# --- AST -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Num:
-    value: float
-    percent: bool = False  # written as 3% (value 0.03): shown back as a percentage
-
-
-@dataclass(frozen=True)
-class Str:
-    value: str
-
-
-@dataclass(frozen=True)
-class DateLit:
-    value: date
-
-
-@dataclass(frozen=True)
-class Bool:
-    value: bool
-
-
-@dataclass(frozen=True)
-class Name:
-    name: str  # canonical id after resolution
-
-
-@dataclass(frozen=True)
-class Call:
-    func: str
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Neg:
-    operand: Node
-
-
-@dataclass(frozen=True)
-class BinOp:
-    op: str  # + - * /
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str  # < <= > >= == !=
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class And:
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: Node
-
-
-Node = Num | Str | DateLit | Bool | Name | Call | Neg | BinOp | Compare | And | Or | Not
 
 # name -> (min args, max args or None), from the function registry (one module per function).
 FUNCTIONS: dict[str, tuple[int, int | None]] = {f.name: (f.min_args, f.max_args) for f in REGISTRY.values()}
@@ -405,44 +336,28 @@ def parse(text: str, resolve: Resolver, known: Iterable[str] = ()) -> Node:
     return node
 
 
-def walk(node: Node) -> list[Node]:
-    """Every node of a tree, outermost first, without recursion."""
-    found, todo = [], [node]
-    while todo:
-        item = todo.pop()
-        found.append(item)
-        todo += reversed(children(item))
-    return found
-
-
-def depth(node: Node) -> int:
-    """Depth of a tree, without recursion (whatever its size)."""
-    deepest, todo = 0, [(node, 1)]
-    while todo:
-        item, level = todo.pop()
-        deepest = max(deepest, level)
-        todo += [(child, level + 1) for child in children(item)]
-    return deepest
-
-
 def _short(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
 
 
-def names(node: Node) -> set[str]:
-    """Every name an expression reads."""
-    if isinstance(node, Name):
-        return {node.name}
-    return set().union(*(names(c) for c in children(node))) if children(node) else set()
-
-
-def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (And, Or)):
-        return node.operands
-    if isinstance(node, (BinOp, Compare)):
-        return (node.left, node.right)
-    if isinstance(node, (Neg, Not)):
-        return (node.operand,)
-    if isinstance(node, Call):
-        return node.args
-    return ()
+__all__ = [  # the AST and its walks live in nodes.py / visitor.py; `ex.Num`, `ex.walk` keep working
+    "And",
+    "BinOp",
+    "Bool",
+    "Call",
+    "Compare",
+    "DateLit",
+    "ExprError",
+    "Name",
+    "Neg",
+    "Node",
+    "Not",
+    "Num",
+    "Or",
+    "Str",
+    "children",
+    "depth",
+    "names",
+    "parse",
+    "walk",
+]

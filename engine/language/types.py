@@ -19,6 +19,7 @@ from engine.language import expr as ex
 from engine.language.functions import REGISTRY
 from engine.language.rules import BracketTable, Condition, Derived, Expression, Indicator, Parameter, Policy, Scorecard
 from engine.language.suggest import did_you_mean
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, PRODUCT_FIELDS, TITLES, Level, field_kind, unit_of
 
 NUMERIC = frozenset({"number", "integer", "money", "ratio"})
@@ -131,41 +132,53 @@ def literal_type(values: Iterable[Any], what_en: str, what_zh: str) -> Type:
     return join((value_type(v) for v in values), what_en, what_zh) if values else NUMBER
 
 
-class Checker:
+class Checker(Visitor[Type]):
     """Infers the type of every expression; `names` grows as derived facts are typed in pack order."""
 
     def __init__(self, names: dict[str, Type], constants: dict[str, list[Any]] | None = None) -> None:
         self.names = names
         self.constants = constants or {}  # parameter -> the values of its versions
 
-    def of(self, node: ex.Node) -> Type:
-        if isinstance(node, ex.Num):
-            return Type("ratio") if node.percent else INTEGER if float(node.value).is_integer() else NUMBER
-        if isinstance(node, ex.Str):
-            return TEXT
-        if isinstance(node, ex.DateLit):
-            return DATE
-        if isinstance(node, ex.Bool):
-            return BOOL
-        if isinstance(node, ex.Name):
-            return self.names.get(node.name, NUMBER)
-        if isinstance(node, (ex.And, ex.Or)):
-            for operand in node.operands:
-                self.want_bool(operand, "and" if isinstance(node, ex.And) else "or")
-            return BOOL
-        if isinstance(node, ex.Not):
-            self.want_bool(node.operand, "not")
-            return BOOL
-        if isinstance(node, ex.Neg):
-            return self.arithmetic("-", self.of(node.operand), INTEGER)
-        if isinstance(node, ex.BinOp):
-            return self.arithmetic(node.op, self.of(node.left), self.of(node.right))
-        if isinstance(node, ex.Compare):
-            self.comparable(node.op, node.left, node.right)
-            return BOOL
-        if isinstance(node, ex.Call):
-            return self.call(node)
-        raise TypeError(node)
+    def on_num(self, node: ex.Num) -> Type:
+        return Type("ratio") if node.percent else INTEGER if float(node.value).is_integer() else NUMBER
+
+    def on_str(self, node: ex.Str) -> Type:
+        return TEXT
+
+    def on_datelit(self, node: ex.DateLit) -> Type:
+        return DATE
+
+    def on_bool(self, node: ex.Bool) -> Type:
+        return BOOL
+
+    def on_name(self, node: ex.Name) -> Type:
+        return self.names.get(node.name, NUMBER)
+
+    def on_and(self, node: ex.And | ex.Or) -> Type:
+        for operand in node.operands:
+            self.want_bool(operand, "and" if isinstance(node, ex.And) else "or")
+        return BOOL
+
+    on_or = on_and
+
+    def on_not(self, node: ex.Not) -> Type:
+        self.want_bool(node.operand, "not")
+        return BOOL
+
+    def on_neg(self, node: ex.Neg) -> Type:
+        return self.arithmetic("-", self.of(node.operand), INTEGER)
+
+    def on_binop(self, node: ex.BinOp) -> Type:
+        return self.arithmetic(node.op, self.of(node.left), self.of(node.right))
+
+    def on_compare(self, node: ex.Compare) -> Type:
+        self.comparable(node.op, node.left, node.right)
+        return BOOL
+
+    def on_call(self, node: ex.Call) -> Type:
+        return self.call(node)
+
+    of = Visitor.visit  # the type of an expression (raises TypeProblem)
 
     def want_bool(self, node: ex.Node, where: str) -> None:
         found = self.of(node)

@@ -88,6 +88,7 @@ from engine.evaluate.evaluator import Evaluation
 from engine.language import expr as ex
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import Condition, Policy
+from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, LEVEL_RANK, EnterpriseProfile, Level, field_kind
 
 ZERO, ONE, KIND, LAYER = "_zero", "_one", "_kind", "_layer"
@@ -258,8 +259,58 @@ class _AtomRules:
     divisors: list[_Term]  # must not be zero
 
 
-class _Compiler:
-    """Rule AST -> logic trees over atoms, and durable-rules conditions for each atom."""
+class _Logic(Visitor[Logic]):
+    """A condition -> a logic tree over atoms (derived formulas inlined)."""
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self.compiler = compiler
+
+    def on_bool(self, node: ex.Bool) -> Logic:
+        return _Const(node.value)
+
+    def on_and(self, node: ex.And | ex.Or) -> Logic:
+        return _Junction(isinstance(node, ex.Or), tuple(self.visit(p) for p in node.operands))
+
+    on_or = on_and
+
+    def on_not(self, node: ex.Not) -> Logic:
+        return _Not(self.visit(node.operand))
+
+    def atom(self, node: ex.Node) -> Logic:
+        formula = self.compiler.formula(node)
+        return self.visit(formula) if formula is not None else _Atom(self.compiler.atom(node))
+
+    on_num = on_str = on_datelit = on_name = on_call = on_neg = on_binop = on_compare = atom
+
+
+class _Truth(Visitor[value]):
+    """An atom -> a durable-rules condition that holds when it is true."""
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self.compiler = compiler
+
+    def on_compare(self, node: ex.Compare) -> value:
+        return self.compiler.compare(node.op, node.left, node.right)
+
+    def on_call(self, node: ex.Call) -> value:
+        if node.func not in ("starts_with", "one_of", "has_title"):
+            return self.unsupported(node)
+        return getattr(self.compiler, "call_" + node.func)(node.args)
+
+    def on_name(self, node: ex.Name) -> value:  # a fact used as a condition: true when not 0 / empty / false
+        name = self.compiler.term(node).field
+        assert name is not None
+        return value("$m", name) != ("" if self.compiler.is_text(name) else 0.0)
+
+    def unsupported(self, node: ex.Node) -> value:
+        raise OracleUnsupported(f"cannot use {type(node).__name__} {getattr(node, 'func', '')} as a condition")
+
+    on_num = on_str = on_datelit = on_bool = on_neg = on_binop = on_and = on_or = on_not = unsupported
+
+
+class _Compiler(Visitor[_Term]):
+    """Rule AST -> logic trees over atoms, and durable-rules conditions for each atom; as a visitor,
+    an arithmetic expression -> a durable-rules term."""
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
@@ -267,6 +318,7 @@ class _Compiler:
         self.index: dict[ex.Node, int] = {}
         self.reads: set[str] = set()
         self.divisors: list[_Term] = []
+        self._logic, self._truth = _Logic(self), _Truth(self)
 
     # logic
     def condition(self, cond: Condition) -> Logic:
@@ -277,16 +329,7 @@ class _Compiler:
         return _Junction(cond.any is not None, tuple(self.condition(c) for c in cond.children()))
 
     def logic(self, node: ex.Node) -> Logic:
-        if isinstance(node, ex.Bool):
-            return _Const(node.value)
-        if isinstance(node, (ex.And, ex.Or)):
-            return _Junction(isinstance(node, ex.Or), tuple(self.logic(p) for p in node.operands))
-        if isinstance(node, ex.Not):
-            return _Not(self.logic(node.operand))
-        formula = self.formula(node)
-        if formula is not None:
-            return self.logic(formula)
-        return _Atom(self.atom(node))
+        return self._logic.visit(node)
 
     def formula(self, node: ex.Node) -> ex.Node | None:
         """The formula of a derived fact named by `node`, which is inlined rather than passed in."""
@@ -305,15 +348,7 @@ class _Compiler:
 
     def truth(self, node: ex.Node) -> value:
         """A durable-rules condition that holds when the atom is true (its facts being present)."""
-        if isinstance(node, ex.Compare):
-            return self.compare(node.op, node.left, node.right)
-        if isinstance(node, ex.Call) and node.func in ("starts_with", "one_of", "has_title"):
-            return getattr(self, "call_" + node.func)(node.args)
-        if isinstance(node, ex.Name):  # a fact used as a condition: true when not 0 / empty / false
-            name = self.term(node).field
-            assert name is not None
-            return value("$m", name) != ("" if self.is_text(name) else 0.0)
-        raise OracleUnsupported(f"cannot use {type(node).__name__} {getattr(node, 'func', '')} as a condition")
+        return self._truth.visit(node)
 
     # comparisons
     def compare(self, op: str, left: ex.Node, right: ex.Node) -> value:
@@ -425,24 +460,34 @@ class _Compiler:
         return node if formula is None else self.inline(formula)
 
     def term(self, node: ex.Node) -> _Term:
-        node = self.inline(node)
-        if isinstance(node, (ex.Num, ex.Str, ex.Bool, ex.DateLit)):
-            return _Term(const=encode(node.value))
-        if isinstance(node, ex.Name):
-            if node.name in FIELDS and field_kind(node.name) == "titles":
-                raise OracleUnsupported("titles can only be read through has_title()")
-            return _Term(field=self.fact(node.name))
-        if isinstance(node, ex.Neg):
-            inner = self.term(node.operand)
-            return _Term(build=lambda: inner.arith() * -1.0)
-        if isinstance(node, ex.BinOp):
-            left, right = self.term(node.left), self.term(node.right)
-            if node.op == "/":
-                self.divisors.append(right)
-            return _Term(build=lambda: _ARITH[node.op](left.arith(), right.operand()))
+        return self.visit(self.inline(node))
+
+    def on_literal(self, node: ex.Num | ex.Str | ex.Bool | ex.DateLit) -> _Term:
+        return _Term(const=encode(node.value))
+
+    on_num = on_str = on_bool = on_datelit = on_literal
+
+    def on_name(self, node: ex.Name) -> _Term:
+        if node.name in FIELDS and field_kind(node.name) == "titles":
+            raise OracleUnsupported("titles can only be read through has_title()")
+        return _Term(field=self.fact(node.name))
+
+    def on_neg(self, node: ex.Neg) -> _Term:
+        inner = self.term(node.operand)
+        return _Term(build=lambda: inner.arith() * -1.0)
+
+    def on_binop(self, node: ex.BinOp) -> _Term:
+        left, right = self.term(node.left), self.term(node.right)
+        if node.op == "/":
+            self.divisors.append(right)
+        return _Term(build=lambda: _ARITH[node.op](left.arith(), right.operand()))
+
+    def not_arithmetic(self, node: ex.Node) -> _Term:
         raise OracleUnsupported(
             f"cannot compute {type(node).__name__} {getattr(node, 'func', '')} inside arithmetic in durable-rules"
         )
+
+    on_call = on_compare = on_and = on_or = on_not = not_arithmetic
 
     def fact(self, name: str) -> str:
         if name in RESERVED:
