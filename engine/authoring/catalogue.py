@@ -18,8 +18,7 @@ from typing import Any
 
 import click
 
-from engine.evaluate.explain import Renderer, fmt_number, fmt_value
-from engine.language import expr as ex
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 from engine.language.rules import (
     Benefit,
@@ -412,7 +411,7 @@ class Catalogue:
 
     def bracket_rows(self, table: BracketTable, owner: str, where: str, source: Source | None, unit: str) -> list[str]:
         of = self.words(table.of)
-        of_unit = self.unit(table.of.ast.name) if isinstance(table.of.ast, ex.Name) else None
+        of_unit = expression_unit(table.of.ast, self.unit)
         rows = []
         for row in table.rows:
             bounds = " 且 ".join(f"{BOUND[op]} {fmt_value(v, of_unit)}" for op, v in row.bounds()) or "其他 any"

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from engine.evaluate import provenance as pv
-from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
 from engine.language import expr as ex
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of
@@ -794,13 +794,10 @@ class Evaluation(Visitor[Any]):
         return Words(zh=f"{subject.zh}需{word_zh} {shown}", en=f"{subject.en} must be {word_en} {shown}")
 
     def _unit_of(self, node: ex.Node) -> str | None:
-        return self.unit(node.name) if isinstance(node, ex.Name) else None
+        return expression_unit(node, self.unit)
 
     def _is_ratio(self, node: ex.Compare) -> bool:
-        right = node.right
-        if isinstance(right, ex.Num):
-            return right.percent
-        return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
+        return is_ratio(node, self.unit)
 
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
