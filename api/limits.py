@@ -20,8 +20,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 @dataclass(frozen=True)
 class Limits:
     body_bytes: int = 64 * 1024  # a profile is a few kB
-    upload_bytes: int = 10 * 1024 * 1024  # an officer's workbook
+    upload_bytes: int = 32 * 1024 * 1024  # an officer's table: 20,000 rows of every field as CSV is about 14 MB
     upload_rows: int = 20_000
+    kept_cells: int = 6_000_000  # an upload as read by its check is kept for its run up to this size (else read again)
     # what an uploaded workbook may ask of the reader (checked before it is read): about 400 MB at most
     sheet: SheetLimits = SheetLimits(rows=100_000, columns=300, cells=12_000_000, unzipped_bytes=256 << 20)  # noqa: RUF009 — frozen, shared safely
     upload_prefixes: tuple[str, ...] = ("/v1/screens", "/officer")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine import RulePack
+from engine import RulePack, TableRead
 
 from .limits import Limits
 from .rulesource import RuleSource
@@ -138,12 +138,12 @@ class Runner:
             self.unsaved.pop(run_id, None)
 
     # --- one run -----------------------------------------------------------------
-    def process(self, run_id: str, pack: RulePack) -> None:
-        """A fresh upload (background task): claim it, screen it."""
+    def process(self, run_id: str, pack: RulePack, table: TableRead | None = None) -> None:
+        """A fresh upload (background task): claim it, screen it (`table`: the upload as its check read it)."""
         if self.store.claim(run_id, self.me):
-            self.screen(run_id, pack)
+            self.screen(run_id, pack, table)
 
-    def screen(self, run_id: str, pack: RulePack | None) -> None:
+    def screen(self, run_id: str, pack: RulePack | None, table: TableRead | None = None) -> None:
         """Screen a claimed run with the pack its upload was pinned to (after a restart: the serving
         pack if it is that one); only the exception type is logged, never row data."""
         run = self.store.get(run_id)
@@ -175,6 +175,7 @@ class Runner:
                     read_options(self.limits, run.sheet),
                     allocations,
                     bool(asked.get("ignore_unknown")),
+                    table,
                 )
             except Exception as e:
                 log.warning("screen run %s failed: %s", run_id, type(e).__name__)

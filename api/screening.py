@@ -25,8 +25,9 @@ from engine import (
     SheetChoice,
     Summary,
     TableError,
+    TableRead,
     policy_id,
-    read_chunks,
+    read_table,
     resolve_headers,
     short_name,
 )
@@ -65,17 +66,14 @@ def read_options(limits: Any, sheet: str | None) -> ReadOptions:
     return ReadOptions(sheet=sheet or None, limits=limits.sheet)
 
 
-def check_input(path: Path, max_rows: int, options: ReadOptions, ignore_unknown: bool = False) -> int:
-    """Number of data rows; raises ScreenInputError for unreadable files (or workbooks over the
-    limits in `options`), headers that name no profile field, or too many rows. Reads the whole
-    file, so a bad byte anywhere is caught here."""
+def check_input(path: Path, max_rows: int, options: ReadOptions, ignore_unknown: bool = False) -> TableRead:
+    """The table, read in full (so a bad byte anywhere is caught here, and the run screens it without
+    reading again); raises ScreenInputError for unreadable files (or workbooks over the limits in
+    `options`), headers that name no profile field, or too many rows."""
     if not path.read_bytes().strip():
         raise ScreenInputError("the file is empty", "文件为空")
     try:
-        headers: list[str] = []
-        rows = 0
-        for headers, table in read_chunks(path, options=options):  # noqa: B007 — the header row is wanted
-            rows += table.num_rows
+        table = read_table(path, options)
     except TableError as e:
         raise unreadable(e, path) from None
     except Exception as e:
@@ -83,14 +81,15 @@ def check_input(path: Path, max_rows: int, options: ReadOptions, ignore_unknown:
             f"the file cannot be read as {path.suffix.lstrip('.')} ({type(e).__name__})",
             f"无法读取该文件（{type(e).__name__}），请上传 UTF-8/GBK 编码的 CSV 或 xlsx 工作簿",
         ) from None
+    rows = table.rows
     if rows == 0:
         raise ScreenInputError("the table has no data rows", "表格没有数据行", field="rows")
-    check_headers(headers, ignore_unknown)
+    check_headers(table.headers, ignore_unknown)
     if rows > max_rows:
         raise ScreenInputError(
             f"{rows} rows is more than the limit of {max_rows}", f"共 {rows} 行，超过 {max_rows} 行的上限", field="rows"
         )
-    return rows
+    return table
 
 
 def check_headers(headers: list[str], ignore_unknown: bool = False) -> None:
@@ -137,15 +136,17 @@ def run_screen(
     options: ReadOptions,
     allocations: list[Allocation] | None = None,
     ignore_unknown: bool = False,
+    table: TableRead | None = None,
 ) -> dict[str, Any]:
     """Screen every row of the input table with `pack` (the run's pinned pack) into the workbook
-    at `output_path` (.xlsx); return the summary stored with the run."""
+    at `output_path` (.xlsx); return the summary stored with the run. `table`: the input as the
+    upload check read it (else it is read again)."""
     with _RUNNING:
         try:
             screening = Screening(
                 pack, as_of, allocations=allocations, read=options, ignore_unknown_columns=ignore_unknown
             )
-            summary = screening.run(input_path, output_path)
+            summary = screening.run(input_path, output_path, table)
         except TableError as e:
             raise unreadable(e, input_path) from None
     return summary_of(summary, pack, as_of) | {

@@ -214,7 +214,7 @@ def router(service: Service) -> APIRouter:
             with temp_dir("upload") as tmp:
                 path = Path(tmp) / f"input{suffix}"
                 path.write_bytes(data)
-                rows = await run_in_threadpool(
+                table = await run_in_threadpool(
                     check_input,
                     path,
                     service.limits.upload_rows,  # reads the whole file
@@ -227,7 +227,7 @@ def router(service: Service) -> APIRouter:
             ScreenRun(
                 officer=officer.name,
                 input_name=f"input{suffix}",
-                rows=rows,
+                rows=table.rows,
                 sheet=sheet,
                 input_sha256=hashlib.sha256(data).hexdigest(),
                 input_bytes=data,
@@ -241,8 +241,9 @@ def router(service: Service) -> APIRouter:
             )
         )
         service.store.purge(service.limits.retention_days)
-        log.info("screen run %s queued by %s: %d rows", run.id, officer.name, rows)
-        background.add_task(service.runner.process, run.id, pack)
+        log.info("screen run %s queued by %s: %d rows", run.id, officer.name, table.rows)
+        kept = table if table.cells <= service.limits.kept_cells else None  # else the run reads the file again
+        background.add_task(service.runner.process, run.id, pack, kept)
         return status_of(run)
 
     @api.get(

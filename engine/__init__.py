@@ -8,7 +8,7 @@ and the public models in `engine.model`, never the layers beneath (see docs/arch
     result.decisions[0].status                          # eligible / ineligible / undetermined
     engine.screen(Path("applicants.xlsx"), Path("decisions.xlsx"), date(2025, 6, 30))
 
-The batch names (`screen`, `Screening`, `Allocation`, `Summary`, `TableError`, `read_chunks`,
+The batch names (`screen`, `Screening`, `Allocation`, `Summary`, `TableError`, `read_chunks`, `read_table`,
 `field_of_header`, `resolve_headers`, `measures`, `policy_id`, `short_name`, `write_template`) load pyarrow, so they are imported on first use: `ipcheck assess` starts fast.
 """
 
@@ -52,7 +52,16 @@ if TYPE_CHECKING:
     from engine.batch.measures import catalogue as measures
     from engine.batch.measures import policy_id, short_name
     from engine.batch.screen import Allocation, Screening, Summary
-    from engine.batch.tabular import LimitError, ReadOptions, TableError, field_of_header, read_chunks, table_shape
+    from engine.batch.tabular import (
+        LimitError,
+        ReadOptions,
+        TableError,
+        TableRead,
+        field_of_header,
+        read_chunks,
+        read_table,
+        table_shape,
+    )
     from engine.batch.template import write_template
     from engine.batch.xlsxguard import SheetChoice, SheetLimits
 
@@ -84,6 +93,7 @@ __all__ = [
     "StrengthResult",
     "Summary",
     "TableError",
+    "TableRead",
     "Text",
     "Words",
     "answers_from",
@@ -106,6 +116,7 @@ __all__ = [
     "question",
     "read_chunks",
     "read_patents",
+    "read_table",
     "render",
     "resolve_headers",
     "result_summary",
@@ -198,7 +209,16 @@ def __getattr__(name: str) -> Any:
         from engine.batch import screen as screening
 
         return getattr(screening, name)
-    if name in ("TableError", "LimitError", "ReadOptions", "read_chunks", "field_of_header", "table_shape"):
+    if name in (
+        "TableError",
+        "LimitError",
+        "ReadOptions",
+        "TableRead",
+        "read_chunks",
+        "read_table",
+        "field_of_header",
+        "table_shape",
+    ):
         from engine.batch import tabular
 
         return getattr(tabular, name)

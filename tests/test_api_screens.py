@@ -101,7 +101,7 @@ def test_csv_run_is_stored_with_its_hashes_and_can_be_fetched(client: TestClient
     about = book["汇总"].astype(str).values.ravel().tolist()
     assert status["rules_hash"] in about and "2025-06-30" in about  # the workbook names its pack and date
     errors = pd.DataFrame(book["数据问题"].iloc[1:].values, columns=book["数据问题"].iloc[0].tolist())
-    assert errors[["行号", "字段", "值"]].values.tolist() == [[5, "industry_code", "X99"]]
+    assert errors[["行号", "字段", "值"]].values.tolist() == [[5, "国民经济行业代码", "X99"]]
     assert errors["说明"][0] and errors["message (English)"][0]
 
 
@@ -227,3 +227,26 @@ def test_no_applicant_data_in_logs(client: TestClient, caplog: pytest.LogCapture
     upload(client, b"shoe_size\n1\n")
     logged = caplog.text
     assert "示例甲" not in logged and "91500105MA5U00011E" not in logged and "shoe_size" not in logged
+
+
+def test_an_upload_is_read_once_its_run_screens_what_the_check_read(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload check reads the whole workbook; the run must not parse it a second time (it did:
+    two calamine parses of every 20,000-row upload)."""
+    from engine.batch import tabular
+
+    reads: list[Path] = []
+    original = tabular._xlsx_chunks
+
+    def counted(path: Path, *args: object) -> object:
+        reads.append(path)
+        return original(path, *args)
+
+    monkeypatch.setattr(tabular, "_xlsx_chunks", counted)
+    frame = pd.read_csv(io.StringIO(CSV), dtype=str).fillna("")
+    r = upload(client, workbook(frame.to_dict("records")), name="batch.xlsx")
+    assert r.status_code == 202, r.text
+    status = client.get(f"/v1/screens/{r.json()['id']}", headers=AUTH).json()
+    assert status["status"] == "done" and status["summary"]["rows"] == 4
+    assert len(reads) == 1

@@ -157,3 +157,7 @@ def test_a_screening_marks_the_rows_a_rule_failed_for(pack, tmp_path: Path) -> N
     rows = book.get_sheet_by_index(0).to_python()
     text = "\n".join(" ".join(str(c) for c in row) for row in rows)
     assert "规则计算出错" in text
+    head = next(r for r in rows if r and r[0] == "措施")  # the per-measure table counts them in its own column
+    col = head.index("规则计算出错（行）")
+    counts = {r[0]: r[col] for r in rows[rows.index(head) + 1 :] if r and r[0]}
+    assert sorted(counts.values()) == [0, 1]

@@ -13,6 +13,7 @@ import pytest
 from engine.batch.generate import generate, write_table
 from engine.batch.measures import short_name
 from engine.batch.screen import Allocation, Screening
+from engine.batch.sheetrows import letters
 from engine.batch.workbook import STATUS_ZH
 from engine.language.loader import load_pack
 
@@ -111,3 +112,43 @@ def test_key_sheet_maps_names_to_ids(run: dict) -> None:
     assert dict(zip(table["标识 id"], table["措施名称"])) == {
         p: short_name(PACK, p, AS_OF) for p in run["screening"].policies
     }
+
+
+def test_texts_are_shared_strings_and_amounts_keep_their_number_format(run: dict) -> None:
+    """Texts repeated on many rows are stored once (the inline texts of 20,000 rows made a 193 MB sheet),
+    the XML is well formed, and the amount cells point at a style with Excel's 0.00 money format
+    (xlsxwriter's private format index was used before)."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(run["book"]) as book:
+        strings, styles = ET.fromstring(book.read("xl/sharedStrings.xml")), ET.fromstring(book.read("xl/styles.xml"))
+        decisions = book.read("xl/worksheets/sheet2.xml").decode()
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    texts = ["".join(t.itertext()) for t in strings.findall("m:si", ns)]
+    assert len(texts) == int(strings.get("uniqueCount"))
+    assert "inlineStr" not in decisions and ET.fromstring(decisions) is not None
+    assert len(texts) < decisions.count('t="s"') / 10  # statuses and reasons repeat: each stored once
+    xfs = styles.find("m:cellXfs", ns).findall("m:xf", ns)
+    assert len(xfs) == int(styles.find("m:cellXfs", ns).get("count"))
+    sheet = run["sheets"]["筛查结果"]
+    amounts = "|".join(letters(i) for i, title in enumerate(sheet.iloc[1]) if title == "金额（万元）")
+    styled = re.findall(rf'<c r="(?:{amounts})\d+" s="(\d+)"><v>', decisions)
+    assert styled and {xfs[int(s)].get("numFmtId") for s in styled} == {"4"}
+
+
+def test_data_problems_name_the_field_in_chinese(run: dict) -> None:
+    sheet = run["sheets"]["数据问题"]
+    assert sheet.iloc[0].tolist() == ["行号", "字段", "值", "说明", "message (English)"]
+    fields = sheet.iloc[1:, 1].dropna().astype(str)
+    assert len(fields) > 0 and not fields.str.fullmatch(r"[a-z_.0-9()]+").any(), fields.unique()
+
+
+def test_data_problems_show_the_value_as_typed_even_when_it_looks_like_null(tmp_path: Path) -> None:
+    """A revenue typed as N/A was listed with an empty value (the errors file was read with Arrow's
+    default null markers): the officer could not see what was wrong."""
+    source = tmp_path / "申报.csv"
+    source.write_text("企业名称,营业收入,从业人员数\n甲,N/A,10\n乙,null,10\n", encoding="utf-8")
+    Screening(PACK, AS_OF).run(source, tmp_path / "结果.xlsx")
+    sheet = pd.read_excel(tmp_path / "结果.xlsx", sheet_name="数据问题", engine="calamine", keep_default_na=False)
+    assert sheet[sheet["字段"] == "营业收入"]["值"].tolist() == ["N/A", "null"]

@@ -136,7 +136,8 @@
     link.download = "screen-" + run.id + ".xlsx";
     link.textContent = words.download;
     link.id = "download";
-    out.appendChild(link);
+    link.className = "button";
+    out.insertBefore(link, out.children[1] || null);  // under the run's status line, before the tables
   }
 
   // Several sheets hold data: the officer picks one and submits again.
@@ -145,7 +146,7 @@
     form.sheet.replaceChildren(...issues.map((issue) => {
       const option = document.createElement("option");
       option.value = issue.value;
-      option.textContent = issue.value + (issue.message_en === "hidden" ? " (" + issue.message_zh + " hidden)" : "");
+      option.textContent = issue.value + (issue.message_en === "hidden" ? "（" + words.hidden + "）" : "");
       return option;
     }));
     sheetField.hidden = false;

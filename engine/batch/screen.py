@@ -53,6 +53,7 @@ from engine.batch.tabular import (
     ReadOptions,
     RowIssue,
     TableError,
+    TableRead,
     check_source,
     map_headers,
     prefetch,
@@ -564,14 +565,19 @@ class Screening:
         return own or (IP_STRENGTH if IP_STRENGTH in self.pack.derived else None)
 
     # --- parts in input order -------------------------------------------------
-    def parts(self, source: Path) -> Iterator[tuple[list[str], Part]]:
-        """(headers, screened part) for each chunk, in input order, row numbers final."""
+    def parts(self, source: Path, table: TableRead | None = None) -> Iterator[tuple[list[str], Part]]:
+        """(headers, screened part) for each chunk, in input order, row numbers final; `table`: the
+        source already read (its chunks are screened as they are)."""
         if self.engine == "dask":
             from engine.batch.dask_engine import dask_parts
 
             yield from dask_parts(self, source, partial(screen_part, first_row=FIRST_ROW))
             return
-        chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))
+        if table is None:
+            chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))
+        else:
+            self.read = table.options
+            chunks = iter([(table.headers, chunk) for chunk in table.chunks])
         first = next(chunks, None)
         if first is None:
             return
@@ -680,10 +686,11 @@ class Screening:
         return chosen
 
     # --- whole files --------------------------------------------------------
-    def run(self, source: Path, output: Path) -> Summary:
+    def run(self, source: Path, output: Path, table: TableRead | None = None) -> Summary:
         """Screen `source` into `output` (+ side files for .csv/.parquet). Everything is written to
         temporary files beside the targets and renamed over them at the end, so a failure leaves
-        the input and any earlier output untouched; an output that is the input is refused."""
+        the input and any earlier output untouched; an output that is the input is refused.
+        `table`: `source` as already read by read_table (not read again)."""
         suffix = output.suffix.lower()
         if suffix not in OUTPUTS:
             raise TableError(
@@ -705,7 +712,7 @@ class Screening:
             with errors_path.open("w", encoding="utf-8-sig", newline="") as errors_file:
                 errors = csv.writer(errors_file)
                 errors.writerow(ERROR_COLUMNS)
-                first_row = self.stream(source, work, errors)
+                first_row = self.stream(source, work, errors, table)
             if staged:
                 self.finish(work, target, first_row, errors_path)
             if not self.excel:
@@ -717,12 +724,12 @@ class Screening:
             files.discard()
         return self.summary
 
-    def stream(self, source: Path, target: Path, errors: Any) -> int:
+    def stream(self, source: Path, target: Path, errors: Any, table: TableRead | None = None) -> int:
         """Screen every chunk into `target` (parquet or csv); returns the first data row number."""
         sink = open_sink(target, self.schema)
         started, done, headers_seen = time.perf_counter(), 0, False
         try:
-            for headers, part in self.parts(source):
+            for headers, part in self.parts(source, table):
                 if not headers_seen:
                     self.write_issues(errors, self.read.notes + map_headers(headers)[1])
                     headers_seen = True

@@ -147,6 +147,34 @@ def table_shape(path: Path) -> tuple[list[str], int]:
     return [_cell_text(v) or "" for v in first[0]], sheet.end[0]  # the last row's index = data rows under row 1
 
 
+@dataclass
+class TableRead:
+    """A table read in full once, with the notes and first row its reading set: the service checks an
+    upload with it and then screens these very chunks, instead of parsing the workbook twice."""
+
+    headers: list[str]
+    chunks: list[pa.Table]
+    options: ReadOptions
+
+    @property
+    def rows(self) -> int:
+        return sum(t.num_rows for t in self.chunks)
+
+    @property
+    def cells(self) -> int:
+        return self.rows * len(self.headers)
+
+
+def read_table(path: Path, options: ReadOptions | None = None, chunk_rows: int = CHUNK_ROWS) -> TableRead:
+    """The whole table (TableError for unreadable files, as read_chunks)."""
+    options = options or ReadOptions()
+    headers: list[str] = []
+    chunks = []
+    for headers, table in read_chunks(path, chunk_rows, options):  # noqa: B007 — the header row is wanted
+        chunks.append(table)
+    return TableRead(headers, chunks, options)
+
+
 def check_source(path: Path) -> None:
     """Refuse a missing file or an unsupported format before anything is written."""
     if not path.is_file():

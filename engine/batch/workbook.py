@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 import xlsxwriter
 
 from engine.batch.measures import catalogue, condition_labels, short_name
-from engine.batch.sheetrows import Column, Rows, splice
+from engine.batch.sheetrows import MONEY, Column, Rows, Strings, splice
 from engine.language.loader import RulePack
 from engine.model.words import INVALID_ZH, RULE_ERROR_IN_TABLE_ZH
 from engine.model.words import STATUS_ZH as DECISION_ZH
@@ -101,13 +101,10 @@ class Book:
         self.colours = {word: self.book.add_format({"bg_color": colour}) for word, colour in STATUS_COLOURS.items()}
         self.taken: set[str] = set()
         self.rows: list[Rows] = []
+        self.strings = Strings()  # the generated cells' texts, added to xlsxwriter's shared strings on close
 
     def sheet(self, title: str) -> Any:
         return self.book.add_worksheet(sheet_name(title, self.taken))
-
-    def style(self, fmt: Any) -> int:
-        """The xf index cells generated outside xlsxwriter use for `fmt` (registers the format)."""
-        return int(fmt._get_xf_index())
 
     def table(self, sheet: Any, header_row: int, headers: list[tuple[str, int]], n_rows: int) -> Rows:
         """A large table: its header, widths, filter and frozen header; rows come through the returned Rows."""
@@ -115,7 +112,7 @@ class Book:
             sheet.write_string(header_row, col, title, self.head)
             sheet.set_column(col, col, width)
         sheet.autofilter(header_row, 0, header_row + max(n_rows, 1), len(headers) - 1)
-        rows = Rows(len(self.book.worksheets()), len(headers), header_row + 2)
+        rows = Rows(len(self.book.worksheets()), len(headers), header_row + 2, self.strings)
         self.rows.append(rows)
         return rows
 
@@ -132,7 +129,7 @@ class Book:
 
     def close(self) -> None:
         self.book.close()
-        splice(self.path, self.rows)
+        splice(self.path, self.rows, self.strings)
 
 
 def write_workbook(path: Path, batches: Iterator[pa.Table], screening: Screened, errors_csv: Path) -> None:
@@ -185,7 +182,6 @@ class Decisions:
             )
             book.colour(sheet, 2, col, n)
         sheet.freeze_panes(2, 3)
-        self.money = book.style(book.money)
 
     def add(self, table: pa.Table) -> None:
         status = _words(STATUS_ZH if self.zh else {})
@@ -197,7 +193,7 @@ class Decisions:
             columns += [
                 Column(status(table.column(f"{p}.status"))),
                 Column(table.column(f"{p}.reason")),
-                Column(table.column(f"{p}.amount"), self.money),
+                Column(table.column(f"{p}.amount"), MONEY),
                 Column(table.column(f"{p}.assumptions")),
             ]
         self.rows.add(columns)
@@ -275,29 +271,35 @@ def write_ranked(book: Book, screening: Screened, p: str, table: pa.Table) -> No
     rows = book.table(sheet, 1, headers, table.num_rows)
     if allocation is not None:
         book.colour(sheet, 2, 1, table.num_rows)
-    money = book.style(book.money)
-    rows.add(
-        [
-            Column(c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c, money if i in money_cols else 0)
-            for i, c in enumerate(columns)
-        ]
-    )
+    rows.add([Column(c, MONEY if i in money_cols else 0) for i, c in enumerate(columns)])
     sheet.freeze_panes(2, 0)
 
 
 def write_errors(book: Book, errors_csv: Path) -> None:
+    """数据问题: per problem the row, the field in Chinese (a column header as the officer typed it when it
+    names no field), the value and what is wrong, in Chinese and English."""
     sheet = book.sheet("数据问题")
     table = pacsv.read_csv(
         errors_csv,
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in ("field", "field_zh", "value", "message_zh", "message_en")},
             strings_can_be_null=True,
+            null_values=[""],  # only an empty cell is no value: "N/A" or "null" typed by an applicant is shown
         ),
     )
     table = table.slice(0, EXCEL_MAX_ROWS)
-    headers = [("行号", 7), ("字段", 18), ("字段名", 22), ("值", 22), ("说明", 50), ("message (English)", 50)]
+    field = pc.coalesce(table.column("field_zh"), table.column("field"))
+    field = pc.if_else(pc.is_in(field, pa.array(["(profile)", "(row)"])), "整行", field)  # checks across fields
+    headers = [("行号", 7), ("字段", 24), ("值", 22), ("说明", 50), ("message (English)", 50)]
     rows = book.table(sheet, 0, headers, table.num_rows)
-    rows.add([Column(table.column(i).combine_chunks()) for i in range(6)])
+    columns = [
+        table.column("row"),
+        field,
+        table.column("value"),
+        table.column("message_zh"),
+        table.column("message_en"),
+    ]
+    rows.add([Column(c) for c in columns])
     sheet.freeze_panes(1, 0)
 
 
@@ -374,6 +376,9 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
         "最常见的缺信息条件",
     ]
     widths = [30, 8, 8, 10, 8, 12, 8, 12, 10, 12, 44, 44]
+    if failed:  # a column only when a rule could not be computed for some row
+        head.append(STATUS_ZH["error"] + "（行）")
+        widths.append(12)
     for col, (title, width) in enumerate(zip(head, widths)):
         sheet.write_string(top, col, title, book.head)
         sheet.set_column(col, col, width)
@@ -396,6 +401,7 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
             unmet,
             unknown,
         ]
+        values += [counts.get("error", 0)] if failed else []
         for col, value in enumerate(values):
             if value is not None:
                 sheet.write(i, col, value, book.money if col in (5, 7, 8, 9) else None)
