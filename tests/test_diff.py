@@ -362,3 +362,26 @@ def test_the_report_opens_with_the_change_and_shows_only_changed_policies(tmp_pa
     page = render_html(report)
     assert page.index("摘要") < page.index("<section>") and "符合→不符合" in page and "@media print" in page
     assert "enough_staff met" not in page and "<script" not in page
+
+
+def test_population_tables_go_through_the_screening_reader(tmp_path: Path) -> None:
+    """One table reader (engine.batch.tabular.read_chunks) for the diff and screening: a workbook, a header
+    with its unit (元 converted to 万元), a synonym, and rejected rows numbered from the first applicant."""
+    import xlsxwriter
+
+    path = tmp_path / "firms.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    rows = [
+        ["企业名称", "营业收入（元）", "职工人数", "持有称号"],
+        ["甲", 1_000_000, 12, "高新技术企业|national"],
+        ["乙", 5, -3],
+    ]
+    for n, row in enumerate(rows):
+        sheet.write_row(n, 0, row)
+    book.close()
+    pop = read_population(path)
+    assert pop.total == 2 and pop.rows == [1] and pop.labels == ["#1 甲"]
+    [firm] = pop.profiles
+    assert firm.revenue == 100 and firm.employees == 12 and firm.titles[0].level == "national"
+    assert [r["row"] for r in pop.rejected] == [2] and "employees" in pop.rejected[0]["issues"][0]

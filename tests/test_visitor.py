@@ -19,7 +19,7 @@ WALKERS = {  # module -> the walkers it defines
     "engine.batch.vectorized": ["BatchEvaluation"],
     "engine.evaluate.explain": ["Renderer"],
     "engine.language.types": ["Checker"],
-    "engine.authoring.lint": ["RangeOf", "Outcomes"],
+    "engine.authoring.lintbase": ["RangeOf", "Outcomes"],
     "engine.evaluate.whatif": ["Repairer"],
     "tests.support.oracle": ["_Compiler", "_Logic", "_Truth"],
 }

@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.language import expr as ex
+from engine.language.graph import rules_of, upstream
 from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.model.profile import FIELDS, TITLES, EnterpriseProfile, Level, ProfileInputError, field_kind, parse_profile
 
@@ -66,19 +67,7 @@ def _years_before(day: date, years: int) -> date:
 
 def reachable(pack: RulePack) -> list[Any]:
     """Every policy version, derived fact and scorecard a policy depends on."""
-    seen: set[str] = set()
-    items: list[Any] = []
-    todo = list(pack.policies)
-    while todo:
-        ident = todo.pop().removesuffix("_passed")
-        if ident in seen:
-            continue
-        seen.add(ident)
-        found = pack.policies.get(ident) or [x for x in (pack.derived.get(ident), pack.scorecards.get(ident)) if x]
-        items += found
-        for item in found:
-            todo += dependencies(item)
-    return items
+    return [item for ident in sorted(upstream(pack, pack.policies)) for item in rules_of(pack, ident)]
 
 
 def boundaries(pack: RulePack) -> Boundaries:

@@ -14,7 +14,6 @@ few example rows are evaluated one by one, for their reasons in words.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
@@ -34,13 +33,14 @@ import pyarrow as pa
 
 from engine.authoring.lint import Finding, lint_pack
 from engine.batch.generate import COLUMNS, generate_arrow
-from engine.batch.tabular import ChunkReader, raw_cell
+from engine.batch.table_error import TableError
+from engine.batch.tabular import SUPPORTED, ChunkReader, raw_cell, read_chunks
 from engine.batch.vectorized import Vec, columns_from_profiles, evaluate_columns, numeric
 from engine.evaluate.evaluator import evaluate
 from engine.language.loader import RulePack, walk_conditions
 from engine.language.rules import Expression
 from engine.model.errors import BilingualError
-from engine.model.profile import FIELDS, KEY_BY_LABEL, EnterpriseProfile, ProfileInputError, parse_profile
+from engine.model.profile import EnterpriseProfile, ProfileInputError, parse_profile
 from engine.model.words import NOT_IN_FORCE_ZH, STATUS_SHORT_ZH
 
 NOT_IN_FORCE = "not_in_force"
@@ -252,38 +252,14 @@ class Population:
         return self.columns
 
 
-def _read_rows(path: Path) -> list[Any]:
+def _json_rows(path: Path) -> list[Any]:
+    """A JSON profile or list of profiles (the API's own format)."""
     try:
-        raw = path.read_bytes()
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DiffInputError(f"{path}: file not found", f"{path}：文件不存在") from None
-    try:
-        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")  # CSV saved by Excel on a Chinese system
-        except UnicodeDecodeError:
-            raise DiffInputError(
-                f"{path}: neither UTF-8 nor GB18030 text", f"{path}：既不是 UTF-8 也不是 GB18030 编码"
-            ) from None
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        headers = reader.fieldnames or []
-        unknown = [h for h in headers if h.strip() not in FIELDS and h.strip() not in KEY_BY_LABEL]
-        if unknown:
-            raise DiffInputError(
-                f"{path}: unknown columns {unknown} (use profile field names or their Chinese labels)",
-                f"{path}：未知的列 {unknown}（请使用企业信息字段名或中文标签）",
-            )
-        rows = []
-        for record in reader:
-            row = {}
-            for header, value in record.items():
-                name = KEY_BY_LABEL.get(header.strip(), header.strip())
-                if value is not None and value.strip():
-                    row[name] = raw_cell(name, value.strip())  # a screening table's cell conventions
-            rows.append(row)
-        return rows
+        raise DiffInputError(f"{path}: not UTF-8 text", f"{path}：不是 UTF-8 编码的文本") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -291,27 +267,70 @@ def _read_rows(path: Path) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
+def _table_population(path: Path) -> Population:
+    """A CSV, workbook or Parquet table read by the one table reader `ipcheck screen` uses
+    (engine.batch.tabular: encodings, headers with units and synonyms, 真/假, `称号|级别; …` titles).
+    Rows are numbered from 1 (the first applicant); an unknown column stops the diff, as a typo would
+    otherwise silently leave a fact unknown for every firm."""
+    try:
+        chunks = list(read_chunks(path))
+    except TableError as e:
+        raise DiffInputError(e.en, e.zh) from None
+    reader = ChunkReader(chunks[0][0] if chunks else [])
+    if reader.header_issues:
+        raise DiffInputError(
+            f"{path}: unknown columns: " + "; ".join(i.message_en for i in reader.header_issues),
+            f"{path}：未知的列：" + "；".join(i.message_zh for i in reader.header_issues),
+        )
+    pop = Population(source=str(path), profiles=[], rows=[], labels=[])
+    for _, table in chunks:
+        chunk = reader.prepare(table, first_row=pop.total + 1)
+        for issue in chunk.issues:
+            _reject(pop, int(issue.row or 0), [f"{issue.field}: {issue.message_zh} / {issue.message_en}"])
+        for row in np.flatnonzero(chunk.valid).tolist():
+            raw = {name: raw_cell(name, texts[row].as_py()) for name, texts in chunk.texts.items()}
+            _add(pop, chunk.first_row + row, {k: v for k, v in raw.items() if v is not None})
+        pop.total += chunk.n
+    pop.rejected.sort(key=lambda r: r["row"])
+    return pop
+
+
+def _reject(pop: Population, row: int, issues: list[str]) -> None:
+    if pop.rejected and pop.rejected[-1]["row"] == row:
+        pop.rejected[-1]["issues"] += issues
+    else:
+        pop.rejected.append({"row": row, "issues": issues})
+
+
+def _add(pop: Population, n: int, raw: Any) -> None:
+    """Validate one row into the population (kept in `rejected` with its issues if it fails)."""
+    try:
+        profile = parse_profile(raw)
+    except ProfileInputError as e:
+        _reject(pop, n, [f"{i.field}: {i.message_zh} / {i.message_en}" for i in e.issues])
+        return
+    pop.profiles.append(profile)
+    pop.rows.append(n)
+    pop.labels.append(
+        f"#{n}"
+        + (f" {profile.name}" if profile.name else "")
+        + (f" ({profile.credit_code})" if profile.credit_code else "")
+    )
+
+
 def make_population(raw_rows: list[Any], source: str) -> Population:
     """Validate every row; rows that fail are kept in `rejected` with their issues, never dropped silently."""
     pop = Population(source=source, profiles=[], rows=[], labels=[], total=len(raw_rows))
     for n, raw in enumerate(raw_rows, start=1):
-        try:
-            profile = parse_profile(raw)
-        except ProfileInputError as e:
-            pop.rejected.append({"row": n, "issues": [f"{i.field}: {i.message_zh} / {i.message_en}" for i in e.issues]})
-            continue
-        pop.profiles.append(profile)
-        pop.rows.append(n)
-        pop.labels.append(
-            f"#{n}"
-            + (f" {profile.name}" if profile.name else "")
-            + (f" ({profile.credit_code})" if profile.credit_code else "")
-        )
+        _add(pop, n, raw)
     return pop
 
 
 def read_population(path: Path) -> Population:
-    return make_population(_read_rows(path), str(path))
+    """Applicants from a table (CSV, XLSX, Parquet) as screening reads it, or else a JSON file of profiles."""
+    if path.suffix.lower() in SUPPORTED:
+        return _table_population(path)
+    return make_population(_json_rows(path), str(path))
 
 
 def generate_population(size: int = 1000, seed: int = 7) -> Population:

@@ -21,6 +21,7 @@ from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult
 from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
 from engine.evaluate.provenance import ASSUMED_TAG, describe
 from engine.language import expr as ex
+from engine.language.graph import upstream
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import Condition
 from engine.model.profile import FIELDS, label_zh
@@ -132,17 +133,7 @@ class Rationale:
         """Profile fields a condition reads, through derived facts, scorecards and policies."""
         key = id(cond)
         if key not in self._fields:
-            seen: set[str] = set()
-            todo = list(dependencies(cond))
-            while todo:
-                name = todo.pop().removesuffix("_passed")
-                if name in seen:
-                    continue
-                seen.add(name)
-                item = self.pack.derived.get(name) or self.pack.scorecards.get(name)
-                versions = [item] if item is not None else self.pack.policies.get(name, [])
-                for version in versions:
-                    todo += dependencies(version)
+            seen = upstream(self.pack, dependencies(cond))
             self._fields[key] = [f for f in FIELDS if f in seen]
         return self._fields[key]
 

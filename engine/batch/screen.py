@@ -62,7 +62,8 @@ from engine.batch.tabular import (
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
 from engine.batch.workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 from engine.evaluate.evaluator import prepared
-from engine.language.loader import RulePack, dependencies, load_pack
+from engine.language.graph import reads_of
+from engine.language.loader import RulePack, load_pack
 from engine.model.profile import label_zh
 
 IP_STRENGTH = "ip_strength"  # the default ranking score, 0-100 (rules/ip_strength/)
@@ -560,7 +561,7 @@ class Screening:
 
     def default_rank_card(self, policy: str) -> str | None:
         """The scorecard a measure's conditions read (the first in pack order), else the IP-strength score."""
-        reads = {n.removesuffix("_passed") for v in self.pack.policies[policy] for n in dependencies(v)}
+        reads = reads_of(self.pack, policy)
         own = next((c for c in self.cards if c in reads), None)
         return own or (IP_STRENGTH if IP_STRENGTH in self.pack.derived else None)
 

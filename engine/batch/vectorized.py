@@ -19,7 +19,6 @@ Lookups, text tests and has_title run the evaluator's own helpers once per disti
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,21 +29,25 @@ import numpy as np
 import pandas as pd
 
 from engine.evaluate import provenance as pv
-from engine.evaluate.evaluator import (
-    _COMPARE,
-    RUNTIME_ERRORS,
-    RuleRuntimeError,
-    bracket_range,
-    bracket_result,
-    dependencies_of,
-    log,
-    lookup_result,
-    prepared,
-)
+from engine.evaluate.evaluator import RUNTIME_ERRORS, dependencies_of, log, prepared
 from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, expressions_of, walk_conditions
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.language.semantics import (
+    ARITH,
+    BOUND,
+    COMPARE,
+    MET,
+    RULE_FAILURES,
+    UNKNOWN,
+    UNMET,
+    RuleRuntimeError,
+    bracket_range,
+    bracket_result,
+    lookup_result,
+    negate,
+)
 from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
@@ -61,9 +64,6 @@ def merge(into: Masks, more: Masks, where: np.ndarray | None = None) -> Masks:
     return into
 
 
-# Condition states, ordered so that `all` is a maximum and `any` a minimum.
-MET, UNKNOWN, UNMET = 0, 1, 2
-
 NUMERIC = {"int", "num", "bool"}
 _EPOCH = date(1970, 1, 1)
 _NUMPY_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -74,7 +74,6 @@ _NUMPY_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": np.equal,
     "!=": np.not_equal,
 }
-_PY_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 @dataclass
@@ -379,7 +378,7 @@ class BatchEvaluation(Visitor[Vec]):
             self.flagged = np.zeros(self.n, dtype=bool)
             try:
                 self.compute(ident)
-            except Exception as e:
+            except RULE_FAILURES as e:  # as Evaluation.run: programming errors propagate
                 self.flagged[:] = True
                 self.report(ident, e)
                 self.compute_unknown(ident)
@@ -498,7 +497,7 @@ class BatchEvaluation(Visitor[Vec]):
     def negate(self, v: Vec) -> Vec:
         if v.kind in NUMERIC:
             return Vec("num" if v.kind == "num" else "int", -numeric(v), v.known)
-        return elementwise(operator.neg, [v], v.known, self.n)
+        return elementwise(negate, [v], v.known, self.n)
 
     def compare(self, op: str, a: Vec, b: Vec) -> Vec:
         known = a.known & b.known
@@ -512,7 +511,7 @@ class BatchEvaluation(Visitor[Vec]):
                     same = map_distinct(text, lambda v: (v == const.scalar) == (op == "=="), self.n)  # noqa: B023
                     return Vec("bool", np.asarray(same.value, dtype=bool), known)
             return Vec("bool", np.asarray(_NUMPY_COMPARE[op](a.value, b.value), dtype=bool), known)
-        return elementwise(_COMPARE[op], [a, b], known, self.n)
+        return elementwise(COMPARE[op], [a, b], known, self.n)
 
     def arith(self, op: str, a: Vec, b: Vec) -> Vec:
         known = a.known & b.known
@@ -525,9 +524,7 @@ class BatchEvaluation(Visitor[Vec]):
             kind = "num" if "num" in (a.kind, b.kind) else "int"
             with np.errstate(over="ignore", invalid="ignore"):  # flagged by `flag`
                 return Vec(kind, {"+": np.add, "-": np.subtract, "*": np.multiply}[op](x, y), known)
-        if op == "/":
-            return elementwise(lambda x, y: None if y == 0 else x / y, [a, b], known, self.n)
-        return elementwise(_PY_ARITH[op], [a, b], known, self.n)
+        return elementwise(ARITH[op], [a, b], known, self.n)
 
     def call(self, node: ex.Call) -> Vec:
         args = [self.eval(a) for a in node.args]
@@ -627,7 +624,7 @@ class BatchEvaluation(Visitor[Vec]):
         for pos, row in enumerate(table.rows):
             hit = pending.copy()
             for op, bound in row.bounds():
-                hit &= {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}[op](x, bound)
+                hit &= _NUMPY_COMPARE[BOUND[op]](x, bound)
             pending &= ~hit
             if pv.unconfirmed(row.status):
                 merge(out, {("row", owner, str(pos)): hit})
@@ -688,7 +685,7 @@ class BatchEvaluation(Visitor[Vec]):
         for pos, row in enumerate(table.rows):
             hit = pending.copy()
             for op, bound in row.bounds():
-                hit &= {"ge": np.greater_equal, "gt": np.greater, "le": np.less_equal, "lt": np.less}[op](x, bound)
+                hit &= _NUMPY_COMPARE[BOUND[op]](x, bound)
             codes[hit] = pos
             pending &= ~hit
         results = [row.top() if top else row.result() for row in table.rows] + [table.otherwise]

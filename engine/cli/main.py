@@ -26,6 +26,7 @@ from engine import (
 )
 from engine import assess as assess_profile
 from engine.authoring.catalogue import docs
+from engine.authoring.checks_doc import checks_command
 from engine.authoring.commands import diff_command, test_command
 from engine.authoring.functions_doc import functions_command
 from engine.authoring.lint import summary as lint_summary
@@ -159,7 +160,7 @@ def lint(folder: Path, strict: bool) -> None:
         sys.exit(1)
 
 
-for command in (diff_command, test_command, docs, functions_command):
+for command in (diff_command, test_command, docs, functions_command, checks_command):
     rules.add_command(command)
 for command in (screen, policies_command, template_command, generate_command):
     main.add_command(command)

@@ -9,8 +9,6 @@ fields that would settle it.
 from __future__ import annotations
 
 import logging
-import math
-import operator
 from collections import Counter
 from collections.abc import Callable, Collection
 from datetime import date
@@ -19,9 +17,18 @@ from typing import Any
 from engine.evaluate import provenance as pv
 from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
 from engine.language import expr as ex
+from engine.language import graph
+from engine.language import semantics as sem
 from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of
-from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Text
+from engine.language.rules import Condition, Derived, Indicator, Policy, Scorecard, Text
+from engine.language.semantics import (  # re-exported: the names the other evaluators import from here
+    RuleRuntimeError,
+    bracket_range,
+    bracket_result,
+    lookup_result,
+    status_of,
+)
 from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
 from engine.model.results import (
@@ -38,15 +45,7 @@ from engine.model.results import (
     Words,
 )
 
-_COMPARE = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+_COMPARE = sem.COMPARE  # the name engine/evaluate/status.py imports; the meaning lives in semantics
 
 
 log = logging.getLogger("ipcheck.rules")
@@ -54,67 +53,9 @@ log = logging.getLogger("ipcheck.rules")
 RUNTIME_ERRORS: Counter[str] = Counter()
 
 
-class RuleRuntimeError(Exception):
-    """A well-typed rule that cannot be computed for one profile (e.g. a product beyond float range)."""
-
-
-def finite(value: Any, what: str) -> Any:
-    """An arithmetic result, refused when it is not a finite number (an overflow, inf - inf)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise RuleRuntimeError(f"{what} gives {value} (beyond the range of numbers)")
-    return value
-
-
 def dependencies_of(pack: RulePack, ident: str) -> set[str]:
-    """The derived, scorecard and policy ids one rule reads directly (cached with the pack)."""
-    table = pack.memo.get(dependencies_of)
-    if table is None:
-        table = pack.memo[dependencies_of] = {}
-        for key, item in [*pack.derived.items(), *pack.scorecards.items()]:
-            table[key] = {d.removesuffix("_passed") for d in dependencies(item)}
-        for key, versions in pack.policies.items():
-            table[key] = {d.removesuffix("_passed") for v in versions for d in dependencies(v)}
-    return table.get(ident, set())
-
-
-def bracket_matches(row: Bracket, value: float) -> bool:
-    return all(_COMPARE[{"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}[op]](value, bound) for op, bound in row.bounds())
-
-
-def bracket_row(table: BracketTable, value: Any) -> Bracket | None:
-    return None if value is None else next((r for r in table.rows if bracket_matches(r, value)), None)
-
-
-def bracket_result(table: BracketTable, value: Any) -> Any:
-    if value is None:
-        return None
-    row = bracket_row(table, value)
-    return table.otherwise if row is None else row.result()
-
-
-def bracket_range(table: BracketTable, value: Any) -> tuple[Any, Any]:
-    """(bottom, top) of the points `value` earns: equal unless its row is an expert-judged range."""
-    if value is None:
-        return None, None
-    row = bracket_row(table, value)
-    return (table.otherwise, table.otherwise) if row is None else (row.result(), row.top())
-
-
-def lookup_result(rule: Derived, key: Any) -> Any:
-    lookup = rule.lookup
-    if lookup is None:
-        raise RuleRuntimeError(f"{rule.id} has no lookup table / 没有查找表")
-    if key is None:
-        return None
-    key = str(key)
-    if lookup.match == "exact":
-        return next((row.value for row in lookup.table if key in row.keys), lookup.default)
-    best = max(
-        ((len(k), row.value) for row in lookup.table for k in row.keys if key.startswith(k)),
-        default=None,
-        key=lambda pair: pair[0],
-    )
-    return lookup.default if best is None else best[1]
+    """The derived, scorecard and policy ids one rule reads directly (engine.language.graph)."""
+    return graph.reads_of(pack, ident)
 
 
 COMBINATOR_WORDS = {
@@ -122,10 +63,6 @@ COMBINATOR_WORDS = {
     "any": Words(zh="满足以下任一条件", en="any of the following"),
     "not": Words(zh="不得满足以下条件", en="none of the following"),
 }
-
-
-def status_of(value: bool | None) -> Check:
-    return "unknown" if value is None else ("met" if value else "unmet")
 
 
 # --- what does not depend on the profile, worked out once --------------------
@@ -181,20 +118,7 @@ class Prepared:
         key = frozenset(targets)
         found = self._cones.get(key)
         if found is None:
-            pack, needed, todo = self.pack, set(), [*key]
-            while todo:
-                ident = todo.pop().removesuffix("_passed")
-                if ident in needed:
-                    continue
-                item = pack.derived.get(ident) or pack.scorecards.get(ident)
-                if item is not None:
-                    todo += dependencies(item)
-                elif ident in pack.policies:
-                    todo += set().union(*(dependencies(v) for v in pack.policies[ident]))
-                else:
-                    continue  # a profile field, parameter or as_of
-                needed.add(ident)
-            found = self._cones[key] = [ident for ident in pack.order if ident in needed]
+            found = self._cones[key] = graph.cone(self.pack, key)
         return found
 
     def on(self, as_of: date) -> OnDate:
@@ -297,25 +221,13 @@ class Evaluation(Visitor[Any]):
         return self._logic(node.operands, missing, want=True)
 
     def on_not(self, node: ex.Not, missing: set[str]) -> bool | None:
-        value = self.eval(node.operand, missing)
-        return None if value is None else not value
+        return sem.invert(self.eval(node.operand, missing))
 
     def on_neg(self, node: ex.Neg, missing: set[str]) -> Any:
-        value = self.eval(node.operand, missing)
-        return None if value is None else -value
+        return sem.negate(self.eval(node.operand, missing))
 
     def on_binop(self, node: ex.BinOp | ex.Compare, missing: set[str]) -> Any:
-        left, right = self.eval(node.left, missing), self.eval(node.right, missing)
-        if left is None or right is None:
-            return None
-        try:
-            if isinstance(node, ex.Compare):
-                return _COMPARE[node.op](left, right)
-            if node.op == "/":
-                return None if right == 0 else finite(left / right, f"{left!r} / {right!r}")
-            return finite(_ARITH[node.op](left, right), f"{left!r} {node.op} {right!r}")
-        except (TypeError, OverflowError) as e:
-            raise RuleRuntimeError(f"cannot compute {left!r} {node.op} {right!r}: {e}") from None
+        return sem.binary(node.op, self.eval(node.left, missing), self.eval(node.right, missing))
 
     on_compare = on_binop
 
@@ -326,23 +238,19 @@ class Evaluation(Visitor[Any]):
     eval = Visitor.visit
 
     def _logic(self, operands: tuple[ex.Node, ...], missing: set[str], want: bool) -> bool | None:
-        """`or` (want=True) or `and` (want=False): decided by any operand equal to `want`. Every operand
-        is evaluated (no short cut), so a rule that fails fails for every firm, as in the batch evaluator."""
+        """`or` (want=True) or `and` (want=False) by semantics.junction; every operand is evaluated. Unknown
+        results bring the fields that would settle the unknown operands."""
         unknown: set[str] = set()
-        saw_unknown = decided = False
+        values = []
         for operand in operands:
             local: set[str] = set()
-            value = self.eval(operand, local)
-            if value is None:
-                saw_unknown, unknown = True, unknown | local
-            elif bool(value) == want:
-                decided = True
-        if decided:
-            return want
-        if saw_unknown:
+            values.append(self.eval(operand, local))
+            if values[-1] is None:
+                unknown |= local
+        found = sem.junction(values, want)
+        if found is None:
             missing |= unknown
-            return None
-        return not want
+        return found
 
     def call(self, node: ex.Call, missing: set[str]) -> Any:
         fn = REGISTRY[node.func]
@@ -356,8 +264,7 @@ class Evaluation(Visitor[Any]):
 
     def truth(self, node: ex.Node) -> tuple[bool | None, set[str]]:
         missing: set[str] = set()
-        value = self.eval(node, missing)
-        return (None if value is None else bool(value)), missing
+        return sem.truth(self.eval(node, missing)), missing
 
     # --- facts --------------------------------------------------------------
     def run(self, targets: Collection[str] | None = None) -> Assessment:
@@ -374,7 +281,7 @@ class Evaluation(Visitor[Any]):
                     self.score(self.pack.scorecards[ident])
                 else:
                     self.decide(ident)
-            except Exception as e:
+            except sem.RULE_FAILURES as e:  # a programming error (NameError…) propagates: it is no decision
                 self.fail(ident, e, reported=bool(broken))
         facts = {k: self.values[k] for k in self.pack.derived if k in self.values}
         return Assessment(
@@ -459,7 +366,7 @@ class Evaluation(Visitor[Any]):
         elif rule.lookup is not None:
             key = self.eval(rule.lookup.key.ast, missing)
             value = lookup_result(rule, key)
-            pos = pv.lookup_row(rule, key)
+            pos = sem.lookup_row(rule.lookup, key)
             if pos is not None and pv.unconfirmed(rule.lookup.table[pos].status):
                 keys.add(("lookup", rule.id, str(pos)))
         else:
@@ -683,15 +590,13 @@ class Evaluation(Visitor[Any]):
         if cond.when is not None:
             return self.check_leaf(cond, ident, label, source)
         kids = [self.check(c, f"{ident}.{n + 1}") for n, c in enumerate(cond.children())]
-        states = [k.status for k in kids]
+        truths = [sem.truth_of(k.status) for k in kids]
         if cond.not_ is not None:
-            combinator, status = "not", {"met": "unmet", "unmet": "met", "unknown": "unknown"}[states[0]]
-        elif cond.all is not None:
-            combinator = "all"
-            status = "unmet" if "unmet" in states else ("unknown" if "unknown" in states else "met")
+            combinator, found = "not", sem.invert(truths[0])
         else:
-            combinator = "any"
-            status = "met" if "met" in states else ("unknown" if "unknown" in states else "unmet")
+            combinator = "all" if cond.all is not None else "any"
+            found = sem.junction(truths, want=combinator == "any")
+        status = sem.status_of(found)
         missing = (
             sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) if status == "unknown" else []
         )

@@ -24,7 +24,8 @@ from engine.evaluate.evaluator import Evaluation
 from engine.evaluate.status import compiled
 from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
-from engine.language.loader import RulePack, dependencies, expressions_of
+from engine.language.graph import downstream
+from engine.language.loader import RulePack, expressions_of
 from engine.model.profile import (
     FIELDS,
     KEY_BY_LABEL,
@@ -282,31 +283,6 @@ def statuses(
 ) -> dict[str, tuple[Any, set[str]]]:
     """Each target's value (None = undetermined) and the profile facts that would settle it."""
     return Statuses(profile, pack, as_of, targets).read()
-
-
-def downstream(pack: RulePack, names: Iterable[str]) -> set[str]:
-    """Every derived fact, scorecard and policy that reads any of `names`, directly or not."""
-    readers = pack.memo.get(downstream)
-    if readers is None:
-        readers = {}
-        for ident in pack.order:
-            item = pack.derived.get(ident) or pack.scorecards.get(ident)
-            deps = (
-                dependencies(item)
-                if item is not None
-                else set().union(*(dependencies(v) for v in pack.policies[ident]))
-            )
-            for dep in deps:
-                readers.setdefault(dep.removesuffix("_passed"), set()).add(ident)
-        pack.memo[downstream] = readers
-    found: set[str] = set()
-    todo = list(names)
-    while todo:
-        for reader in readers.get(todo.pop(), ()):
-            if reader not in found:
-                found.add(reader)
-                todo.append(reader)
-    return found
 
 
 # --- outcomes -----------------------------------------------------------------------------------

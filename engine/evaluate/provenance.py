@@ -17,17 +17,17 @@ Keys are tuples (kind, owner, part); `describe` turns one into words for people.
 
 from __future__ import annotations
 
-import operator
 from datetime import date
 from typing import Any
 
 from engine.evaluate.explain import expression_unit, fmt_value
 from engine.language.loader import RulePack, walk_conditions
 from engine.language.rules import Bracket, BracketTable, Derived, Expression
+from engine.language.semantics import bracket_matches
+from engine.language.semantics import lookup_row as sem_lookup_row
 from engine.model.results import Assumption, Words
 
 Key = tuple[str, ...]
-_HOLDS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
 
 ASSUMED_TAG = {
     "zh": {"assumed": "［假设］", "provisional": "［暂定］"},
@@ -72,7 +72,7 @@ def bracket_keys(owner: str, table: BracketTable, value: Any) -> set[Key]:
     keys: set[Key] = set()
     hit = False
     for pos, row in enumerate(table.rows):
-        if not hit and all(_HOLDS[op](value, bound) for op, bound in row.bounds()):
+        if not hit and bracket_matches(row, value):
             hit = True
             if unconfirmed(row.status):
                 keys.add(("row", owner, str(pos)))
@@ -110,17 +110,8 @@ def score_certain(
 
 
 def lookup_row(rule: Derived, key: Any) -> int | None:
-    """Position of the lookup row `key` matches (as evaluator.lookup_result picks it), None for the default."""
-    lookup = rule.lookup
-    if lookup is None or key is None:
-        return None
-    key = str(key)
-    if lookup.match == "exact":
-        return next((pos for pos, row in enumerate(lookup.table) if key in row.keys), None)
-    best = max(
-        ((len(k), pos) for pos, row in enumerate(lookup.table) for k in row.keys if key.startswith(k)), default=None
-    )
-    return None if best is None else best[1]
+    """Position of the lookup row `key` matches (semantics.lookup_row), None for the default."""
+    return None if rule.lookup is None else sem_lookup_row(rule.lookup, key)
 
 
 KIND_EN = {

@@ -37,6 +37,7 @@ from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.language.semantics import RULE_FAILURES
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
 MET, UNKNOWN, UNMET = 0, 1, 2  # ordered so that `all` is a maximum and `any` a minimum (as in vectorized)
@@ -748,7 +749,7 @@ class StatusEvaluator:
                 if broken and dependencies_of(self.pack, ident) & broken:
                     raise RuleRuntimeError(ident)
                 step(env, m, out)
-            except Exception:
+            except RULE_FAILURES:  # as Evaluation.run: programming errors propagate
                 broken.add(ident)
                 self.fail(ident, out)
         return out

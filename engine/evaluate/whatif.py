@@ -24,6 +24,7 @@ from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.status import Statuses, compiled
 from engine.language import expr as ex
+from engine.language import semantics as sem
 from engine.language.loader import RulePack, expressions_of
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
 from engine.language.visitor import Visitor
@@ -393,10 +394,7 @@ class Repairer(Visitor[list[ChangeSet]]):
         if cond.when is not None:
             return self.ev.truth(cond.when.ast)[0]
         kids = [self.state(k) for k in cond.children()]
-        if cond.not_ is not None:
-            return None if kids[0] is None else not kids[0]
-        settles = cond.all is None  # any: settled by a met child; all: by an unmet one
-        return settles if settles in kids else (None if None in kids else not settles)
+        return sem.invert(kids[0]) if cond.not_ is not None else sem.junction(kids, want=cond.all is None)
 
     def condition(self, cond: Condition, want: bool) -> list[ChangeSet]:
         state = self.state(cond)

@@ -9,12 +9,17 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from engine.language import expr as ex
+from engine.language.graph import (  # noqa: F401 (dependencies, expressions_of, instances_of: re-exported)
+    dependencies,
+    evaluation_order,
+    expressions_of,
+    instances_of,
+)
 from engine.language.rules import (
     Condition,
     Dated,
@@ -35,7 +40,6 @@ from engine.model.profile import label as field_label
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NESTING = 40  # YAML levels: the deepest shipped rule is about 12
-T = TypeVar("T")
 
 SPECIAL_NAMES = {"as_of": "as_of", "评估日期": "as_of"}
 DEFAULT_RULES = (Path(__file__).resolve().parents[1] / "rules").resolve()  # the shipped pack: engine/rules
@@ -356,23 +360,6 @@ def schema_message(e: Any, loc: list[Any]) -> str:
     return f"{where}: {PYDANTIC_ZH.get(e['type'], '取值不符合要求')} / {en}"
 
 
-def instances_of(obj: Any, kind: type[T]) -> Iterator[T]:
-    """Every `kind` inside a rule object, outermost first (walks pydantic models and lists)."""
-    if isinstance(obj, kind):
-        yield obj
-    if isinstance(obj, list):
-        for item in obj:
-            yield from instances_of(item, kind)
-    elif hasattr(obj, "__pydantic_fields__"):
-        for name in type(obj).model_fields:
-            yield from instances_of(getattr(obj, name), kind)
-
-
-def expressions_of(obj: Any) -> Iterator[Expression]:
-    """Every expression inside a rule object."""
-    return instances_of(obj, Expression)
-
-
 def pack_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.y*ml") if p.is_file())
 
@@ -452,7 +439,7 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
             pack.information.setdefault(entry.id, entry)
             pack.origin.setdefault(entry.id, (shown, line))
     try:
-        pack.order = _dependency_order(pack)
+        pack.order = evaluation_order(pack)
     except graphlib.CycleError as e:
         cycle = e.args[1]
         file, line = pack.origin.get(cycle[0], ("?", None))
@@ -522,20 +509,6 @@ def _check_versions(pack: RulePack) -> list[RuleIssue]:
                 file, line = pack.origin[ident]
                 issues.append(RuleIssue(file, line, f"{ident}: ends before it starts / 失效日期早于生效日期"))
     return issues
-
-
-def dependencies(item: Any) -> set[str]:
-    return set().union(*(ex.names(e.ast) for e in expressions_of(item)))
-
-
-def _dependency_order(pack: RulePack) -> list[str]:
-    nodes: dict[str, set[str]] = {}
-    for ident, item in [*pack.derived.items(), *pack.scorecards.items()]:
-        nodes[ident] = dependencies(item)
-    for ident, versions in pack.policies.items():
-        nodes[ident] = set().union(*(dependencies(v) for v in versions))
-    graph = {k: {d.removesuffix("_passed") for d in deps} & nodes.keys() for k, deps in nodes.items()}
-    return list(graphlib.TopologicalSorter(graph).static_order())
 
 
 def walk_conditions(cond: Condition, path: str = "c") -> Iterator[tuple[str, Condition]]:

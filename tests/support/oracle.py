@@ -86,6 +86,7 @@ from durable.lang import avalue, item, value, when_all
 
 from engine.evaluate.evaluator import Evaluation
 from engine.language import expr as ex
+from engine.language import semantics as sem
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import Condition, Policy
 from engine.language.visitor import Visitor
@@ -213,20 +214,10 @@ class _Term:
         return self.operand()
 
 
-_ARITH: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-}
-_CMP: dict[str, Callable[[Any, Any], Any]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+# The operators of engine.language.semantics applied to durable-rules terms; division is plain here because
+# a zero divisor is handled by the atom's `divisors` (the atom is unknown, as semantics.divide makes it).
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {**sem.ARITH, "/": operator.truediv}
+_CMP: dict[str, Callable[[Any, Any], Any]] = sem.COMPARE
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
