@@ -23,13 +23,14 @@ from engine.model.profile import (
     label_zh,
     options,
     unit_of,
+    unit_words,
 )
 
 # (first field of the topic, Chinese heading, English heading)
 TOPICS: list[tuple[str, str, str]] = [
     ("credit_code", "登记信息", "Identity and registration"),
     ("employees", "人员", "People"),
-    ("revenue", "财务（万元）", "Finance (10,000 CNY)"),
+    ("revenue", "财务（万元）", f"Finance ({unit_words('万元', 'en')})"),
     ("invention_patents", "知识产权", "IP holdings"),
     ("titles", "称号与研发能力", "Titles and capability"),
     ("abnormal_operation_list", "合规（近三年）", "Compliance (last three years)"),

@@ -27,12 +27,13 @@ from engine import (
     ProfileInputError,
     RulePack,
     answers_from,
+    completed,
     interview,
     question,
     result_summary,
 )
 from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
-from engine.model.results import ConditionResult, Decision, NearMiss, Words
+from engine.model.results import ConditionResult, Decision, NearMiss, ScorecardResult, Words
 from engine.model.vocabulary import DISTRICTS, INDUSTRIES
 
 from .pages import chart_svg, language, page
@@ -101,9 +102,13 @@ def apply_step(state: State, step_fields: list[str], form: Any, action: str) -> 
         if action == "skip":
             unknown.append(name)
             continue
-        if form.get("none_of") is not None and field_kind(name) == "bool":
-            values[name] = False if none_of else name in form.getlist("applies")
-            continue
+        if form.get("none_of") is not None:  # a checklist: what is not ticked or typed does not apply
+            if field_kind(name) == "bool":
+                values[name] = False if none_of else name in form.getlist("applies")
+                continue
+            if none_of or not str(form.get(name) or "").strip():
+                values[name] = 0
+                continue
         known, value = read_answer(name, form)
         if known:
             values[name] = value
@@ -146,7 +151,7 @@ def shown_value(name: str, value: Any, lang: str) -> str:
         return DISTRICTS.get(str(value), str(value))
     if name == "industry_code":
         return f"{value} {INDUSTRIES.get(str(value), '')}".strip()
-    unit = unit_of(name)
+    unit = unit_of(name, lang)
     return f"{value} {unit}" if unit else str(value)
 
 
@@ -201,6 +206,7 @@ def mount(app: FastAPI, service: Service) -> None:
             errors=errors or {},
             typed=typed or {},
             given=given_answers(state, lang),
+            implied=[(label(f, lang), shown_value(f, v, lang)) for f, v in progress.implied.items()],
             lists=pick_lists(),
             titles=TITLES,
         )
@@ -215,7 +221,7 @@ def mount(app: FastAPI, service: Service) -> None:
 
     def finish(request: Request, lang: str, state: State, as_of: date, progress: InterviewProgress) -> HTMLResponse:
         pack = pack_of(request)
-        result = engine.assess(state.values, as_of, pack=pack)
+        result = engine.assess(completed(state), as_of, pack=pack)
         return result_page(request, lang, result, state, progress)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -274,11 +280,16 @@ def mount(app: FastAPI, service: Service) -> None:
 class Card:
     """One measure or designation on the result page, with what decides it and how to apply."""
 
-    def __init__(self, d: Decision, pack: RulePack, near: dict[str, NearMiss]) -> None:
+    def __init__(
+        self, d: Decision, pack: RulePack, near: dict[str, NearMiss], cards: dict[str, ScorecardResult]
+    ) -> None:
         self.d = d
+        self.expert = expert_target(d.conditions, cards) if d.status == "undetermined" else None
         amounts = [b.amount for b in d.benefits if b.amount is not None]
         self.amount = sum(amounts) if amounts else None
         self.reason = Words(zh=d.reasons.zh.split("；")[0], en=d.reasons.en.split("; ")[0])
+        if self.expert is not None:  # not facts the firm lacks: the panel's scores
+            self.reason = Words(zh="待专家评审打分", en="awaiting the expert panel's scores")
         self.would_take = near[d.id].text if d.id in near else first_would_take(d.conditions)
         policy = pack.policy_on(d.id, d.in_force[0])
         self.application = {a.item: a for a in (policy.application if policy else [])}
@@ -287,6 +298,31 @@ class Card:
     def order(self) -> tuple[int, float, int]:
         rank = {"eligible": 0, "undetermined": 1, "ineligible": 2, "error": 3}[self.d.status]
         return rank, -(self.amount or 0), 0 if self.d.kind == "measure" else 1
+
+
+class ExpertTarget(BaseModel):
+    """What the expert-judged items of an open scorecard must reach together: 专家评分部分需达到 X 分以上."""
+
+    points: float  # the judged items' sum must be at least this
+    out_of: float  # their full marks together
+    items: Words
+    ranges: bool = False  # other items are judged within a range too (counted at its bottom)
+
+
+def expert_target(c: ConditionResult, cards: dict[str, ScorecardResult]) -> ExpertTarget | None:
+    """The expert-judged part a decision waits for (a scorecard open only within its judged ranges)."""
+    for name in c.values:
+        card = cards.get(name.removesuffix("_passed"))
+        if c.status == "unknown" and card is not None and card.judged and card.expert_need is not None:
+            judged = [i for g in card.groups for i in g.indicators if i.id in card.judged]
+            scored = [i for i in judged if i.missing] or judged  # the experts' own scores, else their ranges
+            return ExpertTarget(
+                points=sum(i.low for i in scored) + card.expert_need,
+                out_of=sum(i.max for i in scored),
+                items=Words(zh="、".join(i.label.zh for i in scored), en=", ".join(i.label.en for i in scored)),
+                ranges=len(scored) < len(judged),
+            )
+    return next((t for k in c.children if (t := expert_target(k, cards)) is not None), None)
 
 
 def first_would_take(c: ConditionResult) -> Words | None:
@@ -305,7 +341,8 @@ def result_page(
 ) -> HTMLResponse:
     pack = pack_of(request)
     near = {n.id: n for n in result.near_misses}
-    cards = sorted((Card(d, pack, near) for d in result.decisions), key=lambda c: c.order)
+    scorecards = {s.id: s for s in result.scorecards}
+    cards = sorted((Card(d, pack, near, scorecards) for d in result.decisions), key=lambda c: c.order)
     answers = state.model_dump_json(exclude={"history"} if not state.history else set())
     return page(
         request,

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from engine import Assessment, fmt_number, fmt_value, strength_chart
-from engine.model.profile import FIELDS, label, unit_of
+from engine.model.profile import FIELDS, label, unit_of, unit_words
 from engine.model.words import FOR_FIRMS
 
 from .rulesource import pack_of
@@ -76,6 +76,8 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
             "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
             "shown_values": lambda values, lg: shown_values(values, lg, pack_of(request)),
             "fmt_number": fmt_number,
+            "unit_words": unit_words,
+            "money": lambda v: fmt_value(v, "万元", lang),  # 12 万元 / CNY 120,000
             "fmt_value": lambda v, lg: fmt_value(v, None, lg),
             **context,
         },

@@ -27,9 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.batch.generate import COLUMNS, REFERENCE, generate
 from engine.batch.tabular import raw_cell
-from engine.evaluate.interview import TIER, Answers, interview, outcome_ids, statuses
+from engine.evaluate.interview import (
+    TIER,
+    Answers,
+    inputs_in,
+    interview,
+    outcome_ids,
+    questions_answered,
+    questions_in,
+    statuses,
+)
 from engine.language.loader import RulePack, load_pack
-from engine.model.profile import EXPERT_JUDGED, FIELDS, TITLES, EnterpriseProfile, field_kind, parse_profile
+from engine.model.profile import EXPERT_JUDGED, FIELDS, EnterpriseProfile, parse_profile
 
 TARGETS = {"median": 30, "after10": 0.60, "p95_ms": 100.0}
 
@@ -44,14 +53,21 @@ def firms(n: int, seed: int) -> list[EnterpriseProfile]:
 
 
 def form_inputs() -> int:
-    """Inputs of the full form: one per fact, a checkbox and (where it has levels) a level per title."""
-    return sum(1 for n in FIELDS if field_kind(n) != "titles") + len(TITLES)
+    """Inputs of the full form: one per fact, a checkbox per title (inputs_in, as for an interview step)."""
+    return inputs_in(FIELDS)
+
+
+def form_questions() -> int:
+    """Questions of the full form counted as the interview counts them (questions_in: the titles
+    checklist is one question)."""
+    return questions_in(FIELDS, none_of=False)
 
 
 def simulate(profile: EnterpriseProfile, pack: RulePack, as_of: date, ids: list[str]) -> dict:
     truth = {o: v for o, (v, _) in statuses(profile, pack, as_of, ids).items()}
     full = profile.model_dump(exclude_none=True)
-    answers, asked, trace, times, settled_at, decisions_at = Answers(), 0, [], [], None, None
+    answers, asked, inputs, trace, times, settled_at, decisions_at = Answers(), 0, 0, [], [], None, None
+    inputs_at = None
     while True:
         start = time.perf_counter()
         progress = interview(answers, pack, as_of)
@@ -61,19 +77,21 @@ def simulate(profile: EnterpriseProfile, pack: RulePack, as_of: date, ids: list[
         equal = len(same) / len(ids)
         trace.append((asked, equal))
         if equal == 1.0 and settled_at is None:
-            settled_at = asked
+            settled_at, inputs_at = asked, inputs
         if decisions_at is None and same >= set(ids) - {TIER}:
             decisions_at = asked
         if progress.done:
             break
         for q in progress.step.questions:
-            asked += 1
             if q.field in full:
                 answers.values[q.field] = full[q.field]
             else:
                 answers.unknown.append(q.field)
+        asked += questions_answered(progress.step, full)
+        inputs += progress.step.inputs
     return {
         "settled_at": settled_at if settled_at is not None else asked,
+        "inputs_at": inputs_at if inputs_at is not None else inputs,
         "asked": asked,
         "trace": trace,
         "decisions_at": decisions_at if decisions_at is not None else asked,
@@ -124,11 +142,19 @@ def main() -> int:
     median = statistics.median(settled)
     after = {k: statistics.mean(share_after(r["trace"], k) for r in runs) for k in (5, 10, 15)}
     p95 = pct(times, 0.95)
-    print(f"the full form: {inputs} inputs")
+    print(
+        f"the full form: {inputs} inputs, {form_questions()} questions (a question is one fact; a checklist, "
+        f'"none of these apply" or the titles held, counts one question and one input per item)'
+    )
     print(
         f"questions until every outcome equals the complete profile's: mean {statistics.mean(settled):.1f}, "
-        f"median {median:.0f}, p90 {pct(settled, 0.9):.0f}  ({median / inputs:.0%} of the form's inputs; "
+        f"median {median:.0f}, p90 {pct(settled, 0.9):.0f}  ({median / form_questions():.0%} of the form's questions; "
         f"target median <= {TARGETS['median']}: {'met' if median <= TARGETS['median'] else 'NOT met'})"
+    )
+    fields = [r["inputs_at"] for r in runs]
+    print(
+        f"input fields until then (each checklist item counted): mean {statistics.mean(fields):.1f}, "
+        f"median {statistics.median(fields):.0f}, p90 {pct(fields, 0.9):.0f}  (the form: {inputs})"
     )
     decisions = [r["decisions_at"] for r in runs]
     print(

@@ -26,7 +26,7 @@ from engine.evaluate.chart import strength_chart
 from engine.evaluate.evaluator import RUNTIME_ERRORS, prepared
 from engine.evaluate.evaluator import evaluate as _evaluate  # not `evaluate`: that is the sub-package's name
 from engine.evaluate.explain import fmt_number, fmt_value
-from engine.evaluate.interview import Answers, answers_from, interview, question, result_summary
+from engine.evaluate.interview import Answers, answers_from, completed, interview, question, result_summary
 from engine.evaluate.interview import Progress as InterviewProgress
 from engine.evaluate.interview import Step as InterviewStep
 from engine.evaluate.patents import Patent, PatentListError, apply_counts, derive_counts, read_patents
@@ -99,6 +99,7 @@ __all__ = [
     "answers_from",
     "assess",
     "canary",
+    "completed",
     "default_pack",
     "dependencies",
     "expressions_of",

@@ -171,9 +171,11 @@ INTERVIEW_ANSWERS = {
 
 
 def answer_step(page: object) -> None:
+    filled = False
     for name, value in INTERVIEW_ANSWERS.items():
         if page.locator(f"#f-{name}").count():  # type: ignore[attr-defined]
             page.fill(f"#f-{name}", value)  # type: ignore[attr-defined]
+            filled = True
     for radio in page.locator("input[type=radio][value=false]").all():  # type: ignore[attr-defined]
         name = radio.get_attribute("name")
         radio.check() if name not in INTERVIEW_ANSWERS else page.check(  # type: ignore[attr-defined]
@@ -182,7 +184,7 @@ def answer_step(page: object) -> None:
     for zero in page.locator("input[type=checkbox][name$='.zero']").all():  # type: ignore[attr-defined]
         if zero.get_attribute("name").removesuffix(".zero") not in INTERVIEW_ANSWERS:
             zero.check()
-    page.click("#none" if page.locator("#none").count() else "#next")  # type: ignore[attr-defined]
+    page.click("#none" if page.locator("#none").count() and not filled else "#next")  # type: ignore[attr-defined]
 
 
 def test_interview_from_the_credit_code_to_the_result_on_a_phone(server: str, browser: object, tmp_path: Path) -> None:

@@ -65,3 +65,22 @@ def test_text_is_escaped():
 def test_a_radar_needs_three_axes():
     with pytest.raises(ValueError, match="3"):
         radar_svg([Axis("甲", 1, 1, 2), Axis("乙", 1, 1, 2)], "t")
+
+
+def test_the_title_names_the_tier_once_the_score_range_settles_it(pack):
+    """A range within one band (41–45: C) settles the tier; a range across a cut-off (39–46) does not."""
+    import json
+    from pathlib import Path
+
+    from engine.evaluate.strength import tier_at
+
+    raw = json.loads((Path(__file__).parent.parent / "examples" / "ip_strength_manufacturer.json").read_text("utf-8"))
+    titles = {}
+    for drop in ("ip_disputes_won", "licensing_deals"):
+        profile = parse_profile({k: v for k, v in raw.items() if k != drop})
+        assessed = evaluate(profile, pack, DAY)
+        result = strength_of(assessed, overall(profile, pack, DAY), tier_at(profile, pack, DAY))
+        assert result.score is None
+        titles[drop] = texts(strength_chart(result))[0]
+    assert titles["ip_disputes_won"].endswith("41–45 分 · C 级"), titles
+    assert titles["licensing_deals"].endswith("· ? 级"), titles

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from engine.evaluate.evaluator import evaluate
-from engine.evaluate.interview import OPENING, TIER, Answers, interview, outcome_ids
+from engine.evaluate.interview import OPENING, TIER, Answers, completed, interview, outcome_ids, questions_in
 from engine.language.loader import RulePack, load_pack
-from engine.model.profile import EXPERT_JUDGED, FIELDS, parse_profile
+from engine.model.profile import EXPERT_JUDGED, FIELDS, TITLES, parse_profile
+from engine.model.results import Words
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 6, 1)
@@ -177,3 +178,64 @@ def test_the_status_only_run_agrees_with_the_explaining_evaluator(pack: RulePack
         assert {True: "eligible", False: "ineligible", None: "undetermined"}[value] == d.status, d.id
         assert missing == set(d.missing) or value is not None, d.id
     assert found[TIER][0] == full.facts.get(TIER)
+
+
+def test_answers_that_settle_other_facts_are_not_asked(pack: RulePack) -> None:
+    """0 invention patents: no high-value ones of any kind; no pledge loan: no interest paid on one; the
+    credit code's registering authority gives the district. None of them is asked, each is shown as implied."""
+    answers = Answers(
+        values={
+            "credit_code": "91500105MA5U00011E",
+            "employees": 50,
+            "revenue": 3000,
+            "titles": [],
+            "industry_code": "C34",
+            "invention_patents": 0,
+            "pledge_loan_amount": 0,
+        }
+    )
+    progress = interview(answers, pack, date(2025, 6, 30))
+    implied = {"division_code", "high_value_invention_patents", "invention_patents_10y", "hvp_strategic_emerging"}
+    assert implied | {"hvp_award", "pledge_interest_paid", "hvp_max_pledge_amount"} <= set(progress.implied)
+    assert progress.implied["division_code"] == "500105" and progress.implied["hvp_award"] == 0
+    assert not set(progress.implied) & set(progress.open_facts)
+    assert progress.asked == 7  # what the firm answered, not what follows from it
+    assert completed(answers)["pledge_interest_paid"] == 0
+
+
+def test_the_opening_asks_only_what_can_decide_and_a_checklist_counts_one_question(pack: RulePack) -> None:
+    opening = interview(Answers(), pack, date(2025, 6, 30)).step
+    assert [q.field for q in opening.questions] == ["credit_code", "industry_code", "employees", "revenue", "titles"]
+    assert opening.count == 5 and opening.inputs == 4 + len(TITLES)
+    assert questions_in(["abnormal_operation_list", "tax_violation_3y"], none_of=True) == 1
+    assert questions_in(["employees", "revenue"], none_of=False) == 2
+
+
+def test_no_help_text_repeats_its_label() -> None:
+    """A help under a question says something the label does not (or there is none)."""
+    from difflib import SequenceMatcher
+
+    from engine.model.profile import help_text, label
+
+    for name in FIELDS:
+        for lang in ("zh", "en"):
+            said, text = label(name, lang), help_text(name, lang)
+            if text:
+                assert SequenceMatcher(None, said.lower(), text.lower()).ratio() < 0.8, (name, lang, said, text)
+
+
+def test_a_checklist_costs_one_question_plus_each_figure_typed(pack: RulePack) -> None:
+    from engine.evaluate.interview import GROUPS, Step, question, questions_answered
+
+    abroad = next(g for g in GROUPS if g.id == "abroad")
+    step = Step(
+        id=abroad.id,
+        title=Words(zh=abroad.zh, en=abroad.en),
+        questions=[question(f) for f in abroad.facts],
+        why=Words(zh="", en=""),
+        settles=[],
+        none_of=True,
+        count=1,
+    )
+    assert questions_answered(step, dict.fromkeys(abroad.facts, 0)) == 1
+    assert questions_answered(step, dict.fromkeys(abroad.facts, 0) | {"pct_applications": 2}) == 2

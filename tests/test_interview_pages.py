@@ -30,12 +30,15 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.hidden: dict[str, str] = {}
         self._skip = 0
+        self._switch = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         if tag in ("script", "style"):
             self._skip += 1
-        if tag == "input" and a.get("type") == "hidden" and a.get("name") not in self.hidden:
+        if tag == "form":  # the language switch carries the answers too, in the other language
+            self._switch = "lang-form" in (a.get("class") or "")
+        if tag == "input" and a.get("type") == "hidden" and not self._switch and a.get("name") not in self.hidden:
             self.hidden[a["name"] or ""] = a.get("value") or ""
         for key in ("placeholder", "aria-label", "title", "alt"):
             if a.get(key):
@@ -44,6 +47,8 @@ class Page(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self._skip -= 1
+        if tag == "form":
+            self._switch = False
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
@@ -90,7 +95,10 @@ def walk(client: TestClient, truth: dict, limit: int = 80) -> list[str]:
         data: dict = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
         if "none_of" in page.hidden:
             data["none_of"] = "1"
-            data["applies"] = [f for f in fields if truth.get(f)]
+            data["applies"] = [f for f in fields if truth.get(f) and field_kind(f) == "bool"]
+            for name in fields:  # the figures of a checklist's counts and amounts (blank: none)
+                if field_kind(name) != "bool" and truth.get(name):
+                    data |= answer(name, truth)
             data["action"] = "next"
         else:
             for name in fields:
@@ -169,3 +177,46 @@ def test_a_number_answer_in_words(client: TestClient) -> None:
     r = client.post("/interview", data=base | {"revenue": "5,200 万元", "employees.zero": "1", "action": "next"})
     state = json.loads(read(r.text).hidden["state"])
     assert parse_profile(state["values"]).revenue == 5200 and state["values"]["employees"] == 0
+
+
+def test_a_decision_awaiting_the_experts_says_what_their_part_must_reach(pages: list[str]) -> None:
+    """高企 with every fact known but the expert-judged ranges: 专家评分部分需达到 X 分以上 on its card."""
+    result = pages[-1]
+    card = result[result.index('id="d-high_tech_enterprise"') :]
+    card = card[: card.index("</article>")]
+    # 需 ≥ 71; the firm's figures give 34 with the experts' four scores at 0 and their ranges at the bottom
+    assert "专家评分部分需达到 <strong>37</strong> 分以上" in card and "满分 42 分" in card, card[:1500]
+    assert "待专家评审打分" in card and "缺少信息" not in card
+
+
+def test_switching_language_keeps_the_answers_and_the_step(client: TestClient) -> None:
+    page = read(client.get("/").text)
+    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
+    first = client.post(
+        "/interview",
+        data=base | {"credit_code": FIRM["统一社会信用代码"], "employees": "86", "revenue": "5200", "action": "next"},
+    )
+    step = read(first.text)
+    switched = client.post(
+        "/interview",
+        data={"state": step.hidden["state"], "as_of": step.hidden["as_of"], "lang": "en", "action": "continue"},
+    )
+    again = read(switched.text)
+    assert json.loads(again.hidden["state"]) == json.loads(step.hidden["state"])  # nothing lost
+    assert again.hidden["fields"] == step.hidden["fields"] and again.hidden["lang"] == "en"
+    assert 'lang="en"' in switched.text and "Settled" in switched.text
+    assert 'id="switch-language"' in first.text and 'name="action" value="continue"' in first.text
+
+
+def test_a_checklist_of_counts_takes_none_or_the_figures_typed(client: TestClient) -> None:
+    """'None of these' sets every count to 0; a typed figure is kept, a blank one is 0 (not 不知道)."""
+    from engine.evaluate.interview import GROUPS
+
+    abroad = next(g for g in GROUPS if g.id == "abroad")
+    state = json.dumps({"values": {"credit_code": FIRM["统一社会信用代码"]}, "unknown": [], "history": []})
+    base = {"state": state, "as_of": "2025-06-30", "lang": "zh", "fields": ",".join(abroad.facts), "none_of": "1"}
+    none = json.loads(read(client.post("/interview", data=base | {"action": "none"}).text).hidden["state"])
+    assert all(none["values"][f] == 0 for f in abroad.facts)
+    typed = client.post("/interview", data=base | {"action": "next", "pct_applications": "2"})
+    values = json.loads(read(typed.text).hidden["state"])["values"]
+    assert values["pct_applications"] == "2" and values["madrid_registrations"] == 0

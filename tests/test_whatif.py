@@ -247,3 +247,17 @@ def test_every_improvement_is_verified_and_ranked(pack, counts, navigation):
         new = tuple((c, None) for c in imp.change.new) if imp.change.field == "titles" else imp.change.new
         after = score(evaluate(whatif.apply(firm, {imp.change.field: new}), pack, DAY))
         assert imp.gain > 0 and after - before == pytest.approx(imp.gain, abs=1e-3)
+
+
+def test_a_hair_over_a_strict_threshold_reads_as_above_not_plus_a_hundredth() -> None:
+    """ "增加 0.01 万元" is not what a person understands: a strict threshold met exactly says "above"."""
+    from engine.evaluate.whatif import describe
+
+    change = describe("revenue", 1000.0, 1000.01)
+    assert "0.01" not in change.text.zh and "需高于 1,000 万元（目前正好 1,000 万元）" in change.text.zh, change.text
+    assert change.text.en == "Operating revenue above CNY 10,000,000 (now exactly that)", change.text.en
+    none = describe("copyright_pledge_loan_amount", 0.0, 0.01)
+    assert none.text.zh == "版权质押融资金额需大于 0（目前为 0）", none.text
+    plain = describe("rd_expense", 90.0, 100.0)
+    assert plain.text.zh.startswith("研发费用增加 10 万元") and "R&D expense" in plain.text.en, plain.text
+    assert "_" not in plain.text.en and "_" not in describe("own_brand", False, True).text.en

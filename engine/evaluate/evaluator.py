@@ -30,7 +30,7 @@ from engine.language.semantics import (  # re-exported: the names the other eval
     status_of,
 )
 from engine.language.visitor import Visitor
-from engine.model.profile import FIELDS, EnterpriseProfile, label_zh
+from engine.model.profile import FIELDS, EnterpriseProfile, asked_of_firm, label_zh
 from engine.model.results import (
     Assessment,
     BenefitResult,
@@ -413,8 +413,18 @@ class Evaluation(Visitor[Any]):
         total_keys, passed_keys = self.card_provenance(card, groups, routes, by_score, passed)
         unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
         missing = unscored.union(*(set(r.missing) for r in routes))
-        # awaiting the experts only: every fact known, the verdict open within the judged ranges
-        judged = [i for g in groups for i in g.indicators if i.judged] if passed is None and not missing else []
+        # awaiting the experts only: every fact a firm can give known, the verdict open within the judged
+        # ranges and the experts' own scores (EXPERT_JUDGED facts, never the firm's to give)
+        judged = (
+            [
+                i
+                for g in groups
+                for i in g.indicators
+                if i.judged or (i.missing and not any(map(asked_of_firm, i.missing)))
+            ]
+            if passed is None and not any(map(asked_of_firm, missing))
+            else []
+        )
         need = None if not judged or card.pass_at is None else card.pass_at - low
         result = ScorecardResult(
             id=card.id,

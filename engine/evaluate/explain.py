@@ -10,7 +10,7 @@ from engine.language import expr as ex
 from engine.language.functions import REGISTRY
 from engine.language.types import RATIO_UNITS
 from engine.language.visitor import Visitor
-from engine.model.profile import FIELDS, unit_of
+from engine.model.profile import FIELDS, unit_of, unit_words
 from engine.model.results import Words
 
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "−", "*": "×", "/": "÷"}
@@ -55,7 +55,10 @@ def fmt_value(value: Any, unit: str | None = None, lang: str = "zh") -> str:
     if isinstance(value, (int, float)):
         if unit in RATIO_UNITS:
             return fmt_number(value, percent=True)
+        if lang != "zh" and unit == "万元":  # an English reader counts money in yuan, not in 万
+            return f"CNY {fmt_number(value * 10_000)}"
         text = fmt_number(value)
+        unit = unit_words(unit, lang)
         return f"{text} {unit}" if unit else text
     if isinstance(value, date):
         return value.isoformat()

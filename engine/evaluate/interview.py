@@ -26,8 +26,11 @@ from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
 from engine.language.graph import downstream
 from engine.language.loader import RulePack, expressions_of
+from engine.model.creditcode import division_of
 from engine.model.profile import (
+    CROSS_CHECKS,
     FIELDS,
+    IMPLIED,
     KEY_BY_LABEL,
     LEVEL_WORDS,
     TITLE_LEVELS,
@@ -51,14 +54,16 @@ from engine.model.profile import (
     zero_means_none,
 )
 from engine.model.results import Assessment, Words
+from engine.model.vocabulary import DISTRICTS
 
 BIG = 10.0**9  # a probe value beyond every threshold
 
 
 @dataclass(frozen=True)
 class Group:
-    """Facts asked together as one step. `none_of`: one "none of these apply" answer (each fact
-    at its `clean` value), with per-item exceptions."""
+    """Facts asked together as one step. `none_of`: a checklist with one "none of these apply" answer
+    (each fact at its `clean` value: no, or 0), the exceptions ticked (yes/no) or their figure typed.
+    Which groups are checklists follows the generator's shares: in each, most firms have none."""
 
     id: str
     zh: str
@@ -67,11 +72,13 @@ class Group:
     none_of: bool = False
 
 
+# Who the firm is. The name settles nothing and is not asked; the district is presumed from the
+# credit code (its registering authority, characters 3-8) and asked only when that is not a district.
 OPENING = Group(
     "opening",
     "企业基本情况",
     "About the firm",
-    ("credit_code", "name", "division_code", "industry_code", "employees", "revenue", "titles"),
+    ("credit_code", "industry_code", "employees", "revenue", "titles"),
 )
 GROUPS: tuple[Group, ...] = (
     Group("size", "企业规模", "Size", ("employees", "revenue", "total_assets")),
@@ -112,7 +119,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     Group("net_assets", "净资产", "Net assets", ("net_assets_prior", "net_assets_prior2")),
     Group("staff", "人员构成", "Staff", ("rd_staff", "st_staff", "ip_staff")),
-    Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y")),
+    Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y"), none_of=True),
     Group(
         "award", "科技奖励", "S&T awards", ("sci_tech_award_3y", "sci_tech_award_level_3y", "sci_tech_award_rank_3y")
     ),
@@ -121,6 +128,7 @@ GROUPS: tuple[Group, ...] = (
         "知识产权质押融资",
         "IP-pledge loans",
         ("pledge_loan_amount", "pledge_interest_paid", "pledge_collateral_patent_or_trademark"),
+        none_of=True,
     ),
     Group("ip_penalty", "知识产权侵权处罚", "IP-infringement penalties", ("ip_penalty_free", "last_ip_penalty_date")),
     Group(
@@ -133,16 +141,28 @@ GROUPS: tuple[Group, ...] = (
             "designs",
             "software_copyrights",
             "trademarks",
-            "geographical_indications",
-            "collective_certification_marks",
-            "work_copyright_registrations",
         ),
+    ),
+    Group(
+        "other_ip",
+        "其他知识产权",
+        "Other IP",
+        ("geographical_indications", "collective_certification_marks", "work_copyright_registrations"),
+        none_of=True,
+    ),
+    Group(
+        "ip_protection",
+        "知识产权保护与人员",
+        "IP protection and staff",
+        ("ip_disputes_won", "ip_penalties_3y", "patent_attorneys", "ip_service_clients", "invention_patents_10y"),
+        none_of=True,
     ),
     Group(
         "abroad",
         "海外布局",
         "Abroad",
         ("madrid_registrations", "madrid_registrations_new", "pct_applications", "overseas_patent_families"),
+        none_of=True,
     ),
     Group(
         "district_roles",
@@ -155,12 +175,14 @@ GROUPS: tuple[Group, ...] = (
             "builds_ip_trusteeship_platform",
             "patent_navigation_project",
         ),
+        none_of=True,
     ),
     Group(
         "ip_operation",
         "知识产权运营",
         "IP operation",
-        ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount", "ip_conversions_3y"),
+        ("ip_insurance_premium", "licensing_deals", "copyright_pledge_loan_amount"),
+        none_of=True,
     ),
     Group(
         "quality",
@@ -179,9 +201,13 @@ GROUPS: tuple[Group, ...] = (
         "高价值发明专利情形",
         "High-value patent categories",
         ("hvp_strategic_emerging", "hvp_overseas_family", "hvp_max_pledge_amount", "hvp_award"),
+        none_of=True,
     ),
 )
-CLEAN: dict[str, Any] = {name: False for g in GROUPS if g.none_of for name in g.facts}
+# "Does not apply": no for a yes/no fact, 0 for a count or an amount.
+CLEAN: dict[str, Any] = {
+    name: False if field_kind(name) == "bool" else 0 for g in GROUPS if g.none_of for name in g.facts
+}
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -336,7 +362,8 @@ class Question(BaseModel):
     field: str
     label: Words
     kind: str  # number, integer, bool, date, text, level, titles
-    unit: str | None = None
+    unit: str | None = None  # Chinese, as the profile model declares it
+    unit_en: str | None = None
     help: Words | None = None
     options: list[Option] = []
     zero_option: bool = False  # "0 / 没有" is an answer of its own
@@ -353,6 +380,27 @@ class Step(BaseModel):
     why: Words
     settles: list[str]  # outcome ids this step can settle
     none_of: bool = False
+    count: int = 0  # questions it asks: one per fact; a checklist ("none of these apply", titles) counts one
+    inputs: int = 0  # input fields it shows: a checklist counts each item
+
+
+def questions_in(facts: Iterable[str], none_of: bool) -> int:
+    """How many questions a step asks: one per fact, a "none of these apply" checklist one."""
+    return 1 if none_of else len(list(facts))
+
+
+def questions_answered(step: Step, values: dict[str, Any]) -> int:
+    """How many questions answering a step took: a checklist is one, plus each figure typed in it
+    (an exception that is a count or an amount); any other step one per fact."""
+    if not step.none_of:
+        return step.count
+    typed = [q for q in step.questions if q.kind != "bool" and values.get(q.field, q.clean) != q.clean]
+    return 1 + len(typed)
+
+
+def inputs_in(facts: Iterable[str]) -> int:
+    """How many input fields a step shows: one per fact, one per title in the titles checklist."""
+    return sum(len(TITLES) if field_kind(f) == "titles" else 1 for f in facts)
 
 
 class Progress(BaseModel):
@@ -363,6 +411,7 @@ class Progress(BaseModel):
     total: int
     open_facts: list[str]  # facts that could still settle an open outcome (K in "回答这 K 个问题")
     asked: int  # facts answered or marked unknown so far
+    implied: dict[str, Any] = {}  # facts the answers settle without asking (never asked)
 
 
 def question(name: str) -> Question:
@@ -388,6 +437,7 @@ def question(name: str) -> Question:
         label=Words(zh=label(name, "zh"), en=label(name, "en")),
         kind=field_kind(name),
         unit=unit_of(name),
+        unit_en=unit_of(name, "en"),
         help=Words(zh=zh_help, en=en_help) if said else None,
         options=options(name),
         zero_option=zero_means_none(name),
@@ -443,6 +493,12 @@ def probe_values(name: str, pack: RulePack, as_of: date) -> list[Any]:
     return [o.value for o in opts] if opts else _strings(pack)
 
 
+def _within_whole(name: str, values: list[Any], facts: dict[str, Any]) -> list[Any]:
+    """A part's probes kept within its whole when the whole is known (rd_staff <= employees)."""
+    wholes = [facts[w] for p, w in CROSS_CHECKS if p == name and facts.get(w) is not None]
+    return [min(v, *wholes) for v in values] if wholes and field_kind(name) in ("integer", "number") else values
+
+
 @dataclass
 class Candidate:
     facts: tuple[str, ...]
@@ -450,6 +506,7 @@ class Candidate:
     settles: set[str]
     touches: float  # the step's share of what each open outcome it cannot settle alone lacks
     narrows: float  # points the open scores' intervals shrink by, on average over the probes
+    expected: float = 0.0  # outcomes settled on average over the step's whole answers (its ends, none)
 
 
 def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> tuple[set[str], float]:
@@ -462,25 +519,28 @@ def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[s
 
 def score(base: Statuses, facts: tuple[str, ...], group: Group | None, open_missing: dict[str, set[str]]) -> Candidate:
     """What a step could settle: each fact at each end of its range, and the group's facts together."""
-    values = {f: probe_values(f, base.pack, base.as_of) for f in facts}
+    values = {f: _within_whole(f, probe_values(f, base.pack, base.as_of), base.facts) for f in facts}
     updates = [{f: v} for f in facts for v in values[f]]
     if len(facts) > 1:
         updates += [{f: values[f][0] for f in facts}, {f: values[f][-1] for f in facts}]
         if group is not None and group.none_of:
             updates.append({f: CLEAN[f] for f in facts})
     settles: set[str] = set()
-    narrows = 0.0
+    narrows = expected = 0.0
+    answers = updates if len(facts) == 1 else updates[len(facts) * 2 :]  # whole answers: the group's joint probes
     for update in updates:
         settled, narrowed = _probe(base, update, open_missing)
         settles |= settled
         narrows += narrowed / len(updates)
+        if any(update is a for a in answers):
+            expected += len(settled) / len(answers)
     # an outcome the step cannot settle alone still needs it: its share of what that outcome lacks
     touches = sum(
         len(missing & set(facts)) / len(missing)
         for o, missing in open_missing.items()
         if missing & set(facts) and o not in settles
     )
-    return Candidate(facts, group, settles, touches, narrows)
+    return Candidate(facts, group, settles, touches, narrows, expected)
 
 
 # --- the next step ------------------------------------------------------------------------------
@@ -515,6 +575,8 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
             questions=[question(f) for f in opening],
             why=why,
             settles=[o for o in ids if state[o][0] is None],
+            count=questions_in(opening, False),
+            inputs=inputs_in(opening),
         )
         progress.done = False
         return progress
@@ -531,16 +593,19 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
         why=_why(pack, shown, bool(best.settles)),
         settles=shown,
         none_of=bool(group and group.none_of),
+        count=questions_in(best.facts, bool(group and group.none_of)),
+        inputs=inputs_in(best.facts),
     )
     progress.done = False
     return progress
 
 
 def rank(c: Candidate) -> tuple[float, ...]:
-    """Most progress per question: outcomes it settles alone, plus its share of those it helps settle;
-    then the most narrowing of open scores; then fewer questions, then the profile's order."""
-    n = len(c.facts)
-    return (len(c.settles) + c.touches) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
+    """Most progress per question: the outcomes its whole answers settle on average (its ends, and
+    "none of these" for a checklist), plus its share of those it helps settle; then the outcomes any
+    answer could settle; then the most narrowing of open scores; then fewer questions, the profile's order."""
+    n = questions_in(c.facts, bool(c.group and c.group.none_of))
+    return (c.expected + c.touches) / n, len(c.settles) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
 
 
 def _candidates(base: Statuses, open_facts: list[str], open_missing: dict[str, set[str]]) -> list[Candidate]:
@@ -564,13 +629,46 @@ def _why(pack: RulePack, outcomes: list[str], settles: bool = True) -> Words:
     return Words(zh=f"与以下结果有关：{shown_zh}", en=f"Bears on: {shown_en}")
 
 
+def given(answers: Answers) -> dict[str, Any]:
+    return {k: v for k, v in answers.values.items() if k not in answers.unknown}
+
+
 def profile_of(answers: Answers) -> EnterpriseProfile:
-    """The partial profile the answers give (validated like any profile input)."""
-    return parse_profile({k: v for k, v in answers.values.items() if k not in answers.unknown})
+    """The partial profile the answers give (validated like any profile input), with what they imply."""
+    profile = parse_profile(given(answers))
+    return profile.model_copy(update=implied(profile))
+
+
+def implied(profile: EnterpriseProfile) -> dict[str, Any]:
+    """Facts the answers settle without asking (engine.model.profile.IMPLIED, to a fixed point), and
+    the district presumed from the credit code's registering authority."""
+    found: dict[str, Any] = {}
+    if profile.credit_code and profile.division_code is None and division_of(profile.credit_code) in DISTRICTS:
+        found["division_code"] = division_of(profile.credit_code)
+    changed = True
+    while changed:
+        changed = False
+        for name, value, other, its in IMPLIED:
+            known = found[name] if name in found else getattr(profile, name)
+            if known == value and getattr(profile, other) is None and other not in found:
+                found[other] = its
+                changed = True
+    return found
+
+
+def completed(answers: Answers) -> dict[str, Any]:
+    """The answers with the facts they imply: what the result is computed from."""
+    return given(answers) | implied(parse_profile(given(answers)))
 
 
 def interview(answers: Answers, pack: RulePack, as_of: date) -> Progress:
-    return next_step(profile_of(answers), [u for u in answers.unknown if u in FIELDS], pack, as_of)
+    profile = parse_profile(given(answers))
+    extra = implied(profile)
+    unknown = [u for u in answers.unknown if u in FIELDS]
+    progress = next_step(profile.model_copy(update=extra), unknown, pack, as_of)
+    progress.implied = {k: extra[k] for k in sorted(extra, key=list(FIELDS).index)}
+    progress.asked = len({n for n in FIELDS if getattr(profile, n) is not None} | set(unknown))
+    return progress
 
 
 # --- the result in one line ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from typing import Any
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
@@ -62,10 +63,28 @@ def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None]
     return score
 
 
+def tier_at(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], Any]:
+    """The rules' own tier for a given 0-100 score (the tier's cases over the assessment's facts)."""
+
+    def tier(assessment: Assessment, score: float | None) -> Any:
+        ev = Evaluation(profile, pack, as_of)
+        ev.values.update(assessment.facts)
+        ev.values[SCORE] = score
+        ev.derive(pack.derived[TIER])
+        return ev.values.get(TIER)
+
+    return tier
+
+
 def strength_of(
-    assessment: Assessment, score: Callable[[Assessment, float | None], float | None], pending: Iterable[str] = ()
+    assessment: Assessment,
+    score: Callable[[Assessment, float | None], float | None],
+    tier: Callable[[Assessment, float | None], Any] | None = None,
+    pending: Iterable[str] = (),
 ) -> StrengthResult | None:
-    """The IP-strength section; `pending`: the unknown facts that would say whether an apart dimension applies."""
+    """The IP-strength section. While the score is a range, the tier is settled when both ends of
+    the range get the same one (the cut-offs rise with the score, so every score between does too).
+    `pending`: the unknown facts that would say whether an apart dimension (服务) applies."""
     card = next((c for c in assessment.scorecards if c.id == CARD), None)
     if card is None:
         return None
@@ -75,12 +94,17 @@ def strength_of(
     missing = {m for g in card.groups for i in g.indicators for m in i.missing}
     missing |= {m for c, on in apart if on is not False for g in c.groups for i in g.indicators for m in i.missing}
     missing |= {m for c, on in apart if on is None for m in pending}
+    low, high = score(assessment, card.low), score(assessment, card.high)
+    settled = facts.get(TIER)
+    if settled is None and tier is not None and low is not None and high is not None:
+        ends = tier(assessment, low), tier(assessment, high)
+        settled = ends[0] if ends[0] == ends[1] else None
     return StrengthResult(
         scorecard=CARD,
         score=facts.get(SCORE),
-        score_low=score(assessment, card.low),
-        score_high=score(assessment, card.high),
-        tier=facts.get(TIER),
+        score_low=low,
+        score_high=high,
+        tier=settled,
         full_marks=sum(g.max for g in card.groups),
         dimensions=dims,
         missing=sorted(missing),
@@ -112,7 +136,9 @@ def enrich(
     """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
     times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
-        assessment.strength = strength_of(assessment, overall(profile, pack, as_of), unknown_inputs(profile, pack))
+        assessment.strength = strength_of(
+            assessment, overall(profile, pack, as_of), tier_at(profile, pack, as_of), unknown_inputs(profile, pack)
+        )
         if what_if:
             assessment.improvements = whatif.improvements(
                 profile, pack, as_of, CARD, overall_of(pack, as_of), limit=top, needs=(SCORE,)

@@ -28,7 +28,18 @@ from engine.language import semantics as sem
 from engine.language.loader import RulePack, expressions_of
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
 from engine.language.visitor import Visitor
-from engine.model.profile import CROSS_CHECKS, FIELDS, TITLES, EnterpriseProfile, Title, field_kind, label_zh, unit_of
+from engine.model.profile import (
+    CROSS_CHECKS,
+    FIELDS,
+    TITLES,
+    TITLES_EN,
+    EnterpriseProfile,
+    Title,
+    field_kind,
+    label,
+    label_zh,
+    unit_of,
+)
 from engine.model.results import FactChange, Improvement, NearMiss, Words
 
 ChangeSet = dict[str, Any]  # field -> new value; "titles" -> tuple of (code, level) to add
@@ -203,6 +214,9 @@ def outcomes(
     return compiled(pack, as_of).run_many([apply(profile, c) for c in candidates], targets)
 
 
+HAIR = 0.011  # the step `reach` rounds amounts to: a change this small only crosses a strict threshold
+
+
 def describe(name: str, old: Any, new: Any) -> FactChange:
     if name == "titles":
         names = "、".join(TITLES[c] for c, _ in new)
@@ -212,7 +226,7 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
             old=None,
             new=[c for c, _ in new],
             delta=1.0,
-            text=Words(zh=f"取得{names}", en=f"obtain {', '.join(c for c, _ in new)}"),
+            text=Words(zh=f"取得{names}", en=f"obtain {', '.join(TITLES_EN[c] for c, _ in new)}"),
         )
     zh, unit = label_zh(name), unit_of(name)
     if isinstance(new, bool) or not isinstance(new, (int, float)):
@@ -224,10 +238,21 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
             delta=1.0,
             text=Words(
                 zh=f"{zh}改为“{fmt_value(new)}”（当前 {fmt_value(old)}）",
-                en=f"set {name} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})",
+                en=f"set {label(name, 'en')} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})",
             ),
         )
     delta = float(new - old) if isinstance(old, (int, float)) else None
+    en_name = label(name, "en")
+    if delta is not None and 0 < abs(delta) <= HAIR and field_kind(name) == "number":
+        # a strict threshold met exactly (or missed by rounding): "above 1,000", not "raise by 0.01"
+        side_zh, side_en = ("高于", "above") if delta > 0 else ("低于", "below")
+        now_zh, now_en = fmt_value(old, unit), fmt_value(old, unit, "en")
+        text = Words(
+            zh=f"{zh}需{side_zh} {now_zh}（目前正好 {now_zh}）", en=f"{en_name} {side_en} {now_en} (now exactly that)"
+        )
+        if old == 0 and delta > 0:  # more than none
+            text = Words(zh=f"{zh}需大于 0（目前为 0）", en=f"{en_name} above 0 (now none)")
+        return FactChange(field=name, field_zh=zh, old=old, new=new, delta=delta, text=text)
     verb_zh, verb_en = ("增加", "raise") if delta is None or delta >= 0 else ("减少", "lower")
     step = fmt_value(abs(delta), unit) if delta is not None else fmt_value(new, unit)
     return FactChange(
@@ -238,7 +263,7 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
         delta=delta,
         text=Words(
             zh=f"{zh}{verb_zh} {step}（{fmt_value(old, unit)} → {fmt_value(new, unit)}）",
-            en=f"{verb_en} {name} by {fmt_value(abs(delta or 0), unit, 'en')} "
+            en=f"{verb_en} {en_name} by {fmt_value(abs(delta or 0), unit, 'en')} "
             f"({fmt_value(old, unit, 'en')} → {fmt_value(new, unit, 'en')})",
         ),
     )
@@ -339,7 +364,7 @@ def improvements(
         also = changes_of(profile, implied(profile, changes))
         unit = abs(change.delta or 1.0) or 1.0
         with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
-        with_en = "".join(f", with {c.field} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
+        with_en = "".join(f", with {label(c.field, 'en')} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
         item = Improvement(
             target=card_id,
             change=change,

@@ -50,6 +50,11 @@ def validate_credit_code(raw: str) -> str:
     return code
 
 
+def division_of(code: str) -> str:
+    """The 6-digit administrative division of the registering authority (characters 3-8)."""
+    return code[2:8]
+
+
 def make_credit_code(division: str, org8: str, authority: str = "9", entity: str = "1") -> str:
     """Build a valid code from its parts (used by examples and the generator)."""
     org = org8 + org_check_char(org8)

@@ -466,6 +466,21 @@ CROSS_CHECKS: list[tuple[str, str]] = [
     ("invention_patents_10y", "invention_patents"),
 ]
 
+# Answers that settle other facts (never asked then): (fact, its value, implied fact, the value it
+# takes). Every part of a whole is none when the whole is none (the cross-checks above), and a few
+# facts exist only with another: counts of invention patents by kind, new Madrid registrations,
+# interest and single-patent pledges on pledge loans, penalties of a firm never penalised.
+IMPLIED: tuple[tuple[str, Any, str, Any], ...] = (
+    *((whole, 0, part, 0) for part, whole in CROSS_CHECKS),
+    ("invention_patents", 0, "hvp_strategic_emerging", 0),
+    ("invention_patents", 0, "hvp_overseas_family", 0),
+    ("invention_patents", 0, "hvp_award", 0),
+    ("madrid_registrations", 0, "madrid_registrations_new", 0),
+    ("pledge_loan_amount", 0, "pledge_interest_paid", 0),
+    ("pledge_loan_amount", 0, "hvp_max_pledge_amount", 0),
+    ("ip_penalty_free", True, "ip_penalties_3y", 0),
+)
+
 FIELDS = EnterpriseProfile.model_fields
 KEY_BY_LABEL: dict[str, str] = {f.json_schema_extra["zh"]: name for name, f in FIELDS.items()}  # type: ignore[index]
 
@@ -474,8 +489,33 @@ def label_zh(name: str) -> str:
     return FIELDS[name].json_schema_extra["zh"]  # type: ignore[index]
 
 
-def unit_of(name: str) -> str | None:
-    return FIELDS[name].json_schema_extra["unit"]  # type: ignore[index]
+def unit_of(name: str, lang: str = "zh") -> str | None:
+    """The field's unit in Chinese (as declared) or English (UNITS_EN); None when it has none."""
+    unit = FIELDS[name].json_schema_extra["unit"]  # type: ignore[index]
+    return unit_words(unit, lang) if unit else None
+
+
+# The units in English: counts of things need no word of their own.
+UNITS_EN: dict[str, str] = {
+    "万元": "10k CNY",
+    "元": "CNY",
+    "人": "people",
+    "件": "",
+    "项": "",
+    "次": "times",
+    "年": "years",
+    "家": "clients",
+    "级": "",
+    "名": "",
+    "分": "points",
+}
+
+
+def unit_words(unit: str | None, lang: str = "zh") -> str | None:
+    """A unit in the page's language (the rule files' and profile's units are Chinese)."""
+    if unit is None or lang == "zh":
+        return unit
+    return UNITS_EN.get(unit, unit)
 
 
 FieldKind = Literal["number", "integer", "bool", "date", "text", "level", "titles"]
@@ -673,11 +713,11 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
         "近三年从合格机构投资者获得的股权融资",
         "From qualified investors",
     ),
-    "niche_years": ("Years in its market niche", "从事目前细分市场的年数", "Years in the current niche market"),
+    "niche_years": ("Years in its market niche", None, None),
     "strategic_emerging": (
         "Main product in a strategic emerging industry",
-        "主导产品属于国家战略性新兴产业",
-        "Main product belongs to a strategic emerging industry",
+        "如新一代信息技术、高端装备、新材料、生物、新能源汽车等",
+        "e.g. new-generation IT, high-end equipment, new materials, biotech, new-energy vehicles",
     ),
     "invention_patents": ("Valid invention patents", "已授权且有效的发明专利", "Granted and in force"),
     "high_value_invention_patents": (
@@ -696,14 +736,14 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
     "utility_models": ("Utility-model patents", None, None),
     "designs": ("Design patents", None, None),
     "software_copyrights": ("Software copyrights", None, None),
-    "trademarks": ("Registered trademarks", "有效的注册商标", "In force"),
+    "trademarks": ("Registered trademarks", "已注册且在有效期内", "Registered and in force"),
     "madrid_registrations": ("Madrid international registrations", None, None),
     "pct_applications": ("PCT applications", None, None),
     "geographical_indications": ("Geographical indications", None, None),
     "ip_conversions_3y": (
         "Technology transfers, last three years",
-        "近三年科技成果转化项数",
-        "Results transferred into products in the last three years",
+        "近三年把科技成果转化为产品、服务或工艺的项数",
+        "Results turned into products, services or processes in the last three years",
     ),
     "titles": (
         "Titles held",
@@ -715,7 +755,11 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
         "经认定的最高级别研发机构（技术中心、工程中心等）",
         "Highest recognised R&D institution",
     ),
-    "has_rd_institution": ("Has an R&D institution", "设有研发机构（含与高校共建）", "Runs an R&D institution"),
+    "has_rd_institution": (
+        "Has an R&D institution",
+        "含与高校、科研院所共建的",
+        "Including one run jointly with a university or institute",
+    ),
     "digitalisation_level": (
         "Digitalisation level",
         "中小企业数字化水平评测等级（1–4 级）",
@@ -723,33 +767,29 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
     ),
     "abnormal_operation_list": (
         "On the abnormal-operation list",
-        "目前被列入经营异常名录",
-        "Currently on the list of abnormal operation",
+        "市场监管部门的经营异常名录，目前仍在名录中",
+        "The market regulator's list; currently on it",
     ),
     "serious_dishonesty_list": (
         "On the serious-dishonesty list",
-        "被列入严重违法失信主体名单",
-        "On the list of seriously dishonest entities",
+        "可在“信用中国”网站查询",
+        "Searchable on the Credit China website",
     ),
     "major_accident_3y": (
         "Major accident, last three years",
-        "近三年发生重大安全、质量或环境污染事故",
-        "Major safety, quality or environmental accident in the last three years",
+        "安全生产、产品质量或环境污染方面的重大事故",
+        "In work safety, product quality or pollution",
     ),
     "tax_violation_3y": (
         "Tax evasion, last three years",
-        "近三年有偷漏税等违法行为",
-        "Tax evasion in the last three years",
+        "被税务机关认定偷税、逃税等",
+        "As found by the tax authority",
     ),
-    "last_ip_penalty_date": (
-        "Date of the last IP-infringement penalty",
-        "最近一次因知识产权侵权受行政处罚的日期",
-        "Date of the latest administrative penalty for IP infringement",
-    ),
+    "last_ip_penalty_date": ("Date of the last IP-infringement penalty", None, None),
     "ip_penalty_free": (
         "Never penalised for IP infringement",
-        "从未因知识产权侵权受过行政处罚",
-        "Never penalised for IP infringement",
+        "指行政机关因侵犯他人专利、商标、著作权等作出的处罚",
+        "Administrative penalties for infringing others' patents, trademarks or copyrights",
     ),
     "pledge_loan_amount": (
         "IP-pledge loans",
@@ -762,57 +802,49 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
         "为专利、商标等投保知识产权保险所付保费",
         "Premium paid for IP insurance",
     ),
-    "licensing_deals": ("IP licences and transfers", "知识产权许可、转让的次数", "Number of IP licences and transfers"),
-    "ip_operation_body": ("IP operation body", "属于知识产权运营机构", "An IP operation body"),
+    "licensing_deals": (
+        "IP licences and transfers",
+        "许可他人使用或转让本企业知识产权的次数",
+        "Times the firm licensed or sold its IP to others",
+    ),
+    "ip_operation_body": (
+        "IP operation body",
+        "经认定或备案的知识产权运营服务机构",
+        "A recognised or registered IP operation service body",
+    ),
     "leading_enterprise": (
         "Leading enterprise of its industry",
         "被认定为行业龙头骨干企业",
         "Recognised as a leading or backbone enterprise",
     ),
-    "builds_industry_ip_database": (
-        "Builds an industry IP database",
-        "正在或已建设产业知识产权数据库",
-        "Builds an industry IP database",
-    ),
-    "builds_ip_trusteeship_platform": (
-        "Builds an IP trusteeship platform",
-        "建设知识产权专业托管服务平台",
-        "Builds an IP trusteeship service platform",
-    ),
+    "builds_industry_ip_database": ("Builds an industry IP database", None, None),
+    "builds_ip_trusteeship_platform": ("Builds an IP trusteeship platform", None, None),
     "gbt29490_reward_received": (
         "Already received the district's GB/T 29490 reward",
-        "已领取过江北区的一次性贯标奖励",
-        "Has received the district's one-off reward",
+        "江北区对贯标认证的奖励只发一次",
+        "The district pays it once only",
     ),
     "patent_navigation_project": (
         "Runs a patent navigation project",
-        "开展专利导航项目",
-        "Runs a patent navigation project",
+        "围绕产业或企业的专利分析，用于指导研发和专利布局",
+        "Patent analysis that guides R&D and filing strategy",
     ),
-    "collective_certification_marks": (
-        "Collective and certification marks",
-        "持有的集体商标、证明商标",
-        "Registered collective and certification marks held",
-    ),
+    "collective_certification_marks": ("Collective and certification marks", None, None),
     "gi_mark_user": (
         "Uses the geographical-indication mark",
-        "获准使用地理标志专用标志",
-        "Authorised to use the geographical-indication special mark",
+        "经批准在产品上使用地理标志专用标志",
+        "Approved to put the special GI mark on its products",
     ),
     "madrid_registrations_new": (
         "Madrid registrations obtained last year",
         "上一自然年度新获得的",
         "Obtained in the last calendar year",
     ),
-    "pledge_collateral_patent_or_trademark": (
-        "Pledge secured on a patent or trademark",
-        "质押物为发明专利、实用新型专利或商标",
-        "Secured on an invention or utility-model patent or a trademark",
-    ),
+    "pledge_collateral_patent_or_trademark": ("Pledge secured on a patent or trademark", None, None),
     "work_copyright_registrations": (
         "Registered copyrights in works",
-        "作品著作权登记（不含软件）",
-        "Registered copyrights in works (not software)",
+        "文字、美术、摄影、视听等作品的著作权登记，不含软件",
+        "Works such as texts, art, photos or films; not software",
     ),
     "copyright_pledge_loan_amount": (
         "Copyright-pledge loans",
@@ -832,20 +864,24 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
     "invention_patents_10y": ("Invention patents maintained over 10 years", None, None),
     "ip_disputes_won": ("IP disputes won, last three years", None, None),
     "ip_penalties_3y": ("IP-infringement penalties, last three years", None, None),
-    "ip_budget": ("IP budget", "最近一年知识产权工作经费", "IP work budget, latest year"),
+    "ip_budget": (
+        "IP budget",
+        "最近一年用于专利申请、维护和管理等的费用",
+        "Last year's spending on filing, maintaining and managing IP",
+    ),
     "patent_attorneys": ("Licensed patent attorneys", None, None),
     "ip_service_clients": ("IP service clients per year", None, None),
     "prohibited_products": (
         "Main products prohibited or restricted",
-        "主导产品属于国家禁止、限制或淘汰类",
-        "Prohibited, restricted or obsolete under national industrial policy",
+        "按《产业结构调整指导目录》判断",
+        "Under the national Catalogue for Guiding Industrial Restructuring",
     ),
     "sci_tech_award_3y": (
         "S&T award, last three years",
-        "近三年获得政府科学技术奖",
-        "A government science and technology award in the last three years",
+        "各级政府颁发的科学技术奖",
+        "Awarded by a government at any level",
     ),
-    "sci_tech_award_level_3y": ("Level of that award", "所获最高科技奖励的级别", "Level of the highest such award"),
+    "sci_tech_award_level_3y": ("Level of that award", None, None),
     "sci_tech_award_rank_3y": (
         "Rank among the award's winners",
         "本企业在获奖单位中的排名",
@@ -863,8 +899,8 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
     ),
     "quality_award_provincial": (
         "Provincial or higher quality award",
-        "获得省级及以上质量奖",
-        "Holds a provincial-or-higher quality award",
+        "如重庆市市长质量管理奖",
+        "e.g. the Chongqing Mayor's Quality Award",
     ),
     "quality_system_certified": (
         "Quality management system certified",
@@ -884,14 +920,10 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
     ),
     "key_supported_field": (
         "Core technology in a key supported field",
-        "核心技术属于《国家重点支持的高新技术领域》",
-        "Within the national key supported high-tech fields",
+        "电子信息、生物与新医药、航空航天、新材料、高技术服务、新能源与节能、资源与环境、先进制造与自动化",
+        "Electronics, biotech and medicine, aerospace, new materials, high-tech services, new energy, environment, advanced manufacturing",
     ),
-    "major_violation_1y": (
-        "Major accident or violation, last year",
-        "申请前一年内发生重大安全、质量事故或严重环境违法",
-        "Major safety or quality accident or severe environmental violation in the year before",
-    ),
+    "major_violation_1y": ("Major accident or violation, last year", None, None),
     "hte_tech_level_score": (
         "Expert score: technology level",
         "专家评审给出，0–8 分",
@@ -914,11 +946,7 @@ GUIDE: dict[str, tuple[str, str | None, str | None]] = {
     ),
     "hvp_strategic_emerging": ("Invention patents in strategic emerging industries", None, None),
     "hvp_overseas_family": ("Invention patents with a family member granted abroad", None, None),
-    "hvp_max_pledge_amount": (
-        "Largest pledge on a single invention patent",
-        "单件发明专利获得的最高质押融资额",
-        "Highest pledge financing on a single invention patent",
-    ),
+    "hvp_max_pledge_amount": ("Largest pledge on a single invention patent", None, None),
     "hvp_award": ("Invention patents that won a China Patent Award or national S&T award", None, None),
 }
 # Scored by the expert panel, never known to the firm: never asked, shown as what they would need.
