@@ -369,11 +369,21 @@ class Evaluation(Visitor[Any]):
             pos = sem.lookup_row(rule.lookup, key)
             if pos is not None and pv.unconfirmed(rule.lookup.table[pos].status):
                 keys.add(("lookup", rule.id, str(pos)))
+            if pos is not None and (reason := rule.lookup.table[pos].reason) is not None:
+                self.pending[rule.id] = Words(zh=reason.zh, en=reason.en)
         else:
             value = self.first_case(rule, missing)
         if hasattr(self, "prov"):  # a bare Evaluation (interview.py's tier probe) derives values only
             self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
+            if value is None and not missing:
+                self.inherit_pending(rule.id)
         self.set_fact(rule.id, value, missing)
+
+    def inherit_pending(self, ident: str) -> None:
+        """A fact open with no field missing is open for the known reasons of the facts it reads."""
+        found = [self.pending[d] for d in sorted(dependencies_of(self.pack, ident)) if d in self.pending]
+        if found and ident not in self.pending:
+            self.pending[ident] = Words(zh="；".join(w.zh for w in found), en="; ".join(w.en for w in found))
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
         found = [self.truth(case.when.ast) for case in rule.cases or []]  # all of them, as the batch does
@@ -582,6 +592,10 @@ class Evaluation(Visitor[Any]):
         self.prov[ident] = frozenset(own | self.relied(ident, policy.conditions, result))
         self.set_fact(ident, value, set(result.missing))
         self.decisions[ident] = self.decision(policy, result)
+        if value is None and not result.missing:
+            open_ = [leaf.would_take for leaf in deciding_leaves(result) if leaf.status == "unknown"]
+            if open_ and all(open_):  # open for a known reason: the policies reading this one say it too
+                self.pending[ident] = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
 
     def relied(self, ident: str, cond: Condition, result: ConditionResult) -> set[pv.Key]:
         """Assumptions on the deciding path of a condition tree (provenance.py says which children count)."""

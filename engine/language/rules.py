@@ -187,6 +187,11 @@ class LookupRow(Strict):
     value: Scalar
     status: Status = "confirmed"
     note: Note | None = None
+    reason: Text | None = Field(
+        None,
+        description="Why a fact that depends on this row stays open with every field known (e.g. an industry"
+        " code too coarse to decide a sector): the decision says this instead of a generic unknown",
+    )
 
 
 class Lookup(Strict):
