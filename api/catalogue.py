@@ -81,6 +81,35 @@ class PolicyDetail(BaseModel):
     parameters: list[ParameterOut]
 
 
+class IndicatorOut(BaseModel):
+    id: str
+    label: Words
+    max: float
+    status: str
+    why: Words | None = None
+    citation: str | None = None
+
+
+class DimensionOut(BaseModel):
+    id: str
+    label: Words
+    max: float
+    why: Words | None = None
+    indicators: list[IndicatorOut]
+
+
+class ScorecardOut(BaseModel):
+    """A scoring of ipcheck's own design (status assumed), shown with why each item weighs what it does."""
+
+    id: str
+    label: Words
+    status: str
+    citation: str
+    why: Words | None = None
+    periods: list[tuple[date, date | None, str]] = []
+    dimensions: list[DimensionOut]
+
+
 def words(text: Any) -> Words:
     return Words(zh=text.zh, en=text.en)
 
@@ -192,3 +221,39 @@ def detail(pack: RulePack, ident: str) -> PolicyDetail | None:
         versions=[version_out(pack, p) for p in ordered],
         parameters=parameters_of(pack, ordered),
     )
+
+
+def own_designs(pack: RulePack) -> list[ScorecardOut]:
+    """The scorecards that say why they weigh what they weigh (ipcheck's own designs, e.g. IP strength)."""
+    return [
+        ScorecardOut(
+            id=card.id,
+            label=words(card.label),
+            status=card.status,
+            citation=card.source.cite(),
+            why=words(card.why) if card.why else None,
+            periods=[(p.valid_from, p.valid_to, p.status) for p in card.periods],
+            dimensions=[
+                DimensionOut(
+                    id=g.id,
+                    label=words(g.label),
+                    max=g.max,
+                    why=words(g.why) if g.why else None,
+                    indicators=[
+                        IndicatorOut(
+                            id=i.id,
+                            label=words(i.label),
+                            max=i.max,
+                            status=i.status,
+                            why=words(i.why) if i.why else None,
+                            citation=i.source.cite() if i.source else None,
+                        )
+                        for i in g.indicators
+                    ],
+                )
+                for g in card.groups
+            ],
+        )
+        for card in pack.scorecards.values()
+        if card.why is not None
+    ]

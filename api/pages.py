@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from engine import Assessment, fmt_number, fmt_value, strength_chart
-from engine.model.profile import FIELDS, label, unit_words
+from engine.model.profile import FIELDS, label, unit_of, unit_words
 from engine.model.words import FOR_FIRMS
 
 from .rulesource import pack_of
@@ -42,6 +42,19 @@ def field_name(name: str, lang: str, pack: Any = None) -> str:
     return zh if lang == "zh" else en
 
 
+def shown_values(values: dict[str, Any], lang: str, pack: Any) -> tuple[list[str], list[str]]:
+    """A condition's known values as "label = value unit": what the firm entered (profile fields) and what
+    the rules derived from it (named by their Chinese or English label, never by id)."""
+    entered, derived = [], []
+    for name, value in values.items():
+        if value is None:
+            continue
+        unit = unit_of(name) if name in FIELDS else pack.unit(name)
+        text = f"{field_name(name, lang, pack)} = {fmt_value(value, unit, lang)}"
+        (entered if name in FIELDS else derived).append(text)
+    return entered, derived
+
+
 def chart_svg(assessment: Assessment, lang: str = "zh") -> Markup | None:
     """The IP-strength radar chart, when the pack has an IP-strength scorecard."""
     return Markup(strength_chart(assessment.strength, lang)) if assessment.strength else None
@@ -61,6 +74,7 @@ def page(request: Request, name: str, lang: str, status: int = 200, **context: A
             "status_words": STATUS_WORDS[lang],
             "rule_flag": RULE_FLAG[lang],
             "field_name": lambda name, lg: field_name(name, lg, pack_of(request)),
+            "shown_values": lambda values, lg: shown_values(values, lg, pack_of(request)),
             "fmt_number": fmt_number,
             "unit_words": unit_words,
             "money": lambda v: fmt_value(v, "万元", lang),  # 12 万元 / CNY 120,000

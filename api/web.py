@@ -118,7 +118,8 @@ def mount(app: FastAPI, service: Service) -> None:
     async def policies(request: Request, lang: str | None = None) -> HTMLResponse:
         pack = pack_of(request)
         details = [catalogue.detail(pack, p.id) for p in catalogue.summaries(pack)]
-        return page(request, "policies.html", language(lang), policies=details)
+        designs = catalogue.own_designs(pack)
+        return page(request, "policies.html", language(lang), policies=details, designs=designs)
 
     @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
     async def api_page(request: Request, lang: str | None = None) -> HTMLResponse:

@@ -52,7 +52,7 @@ BASE: dict[str, Any] = {
 }
 AT_EDGE = BASE | {"rd_expense": 130, "main_revenue": 4400}
 FAR = BASE | {"rd_expense": 260, "main_revenue": 4480}
-EDGES = ["上年度研发费用总额占营业收入总额比重：≥ 0.02", "上年度主营业务收入增长率：≥ 1.1"]
+EDGES = ["上年度研发费用总额占营业收入总额比重：≥ 2%", "上年度主营业务收入增长率：≥ 110%"]
 PACK = load_pack(DEFAULT_RULES)
 
 

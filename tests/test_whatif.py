@@ -53,17 +53,17 @@ def test_improvements_only_raise_facts_and_never_touch_size_normalisers(pack, fi
 
 
 def test_smallest_change_reaching_the_next_bracket(pack, firm):
-    # pledge 300 万元 sits in the ≥100 bracket (2 points); the next bracket is ≥500 (4 points):
-    # +200 万元 for +2 points, 0.01 points per 万元.
+    # IP budget 12 万元 sits in the ≥5 bracket (1 point); the next bracket is ≥20 (3 points):
+    # +8 万元 for +2 points, 0.25 points per 万元.
     found = {i.change.field: i for i in whatif.improvements(firm, pack, DAY, CARD, limit=100)}
-    pledge = found["pledge_loan_amount"]
-    assert pledge.change.new == 500 and pledge.gain == pytest.approx(2)
-    assert pledge.per_unit == pytest.approx(0.01)
+    budget = found["ip_budget"]
+    assert budget.change.new == 20 and budget.gain == pytest.approx(2)
+    assert budget.per_unit == pytest.approx(0.25)
 
 
 def test_a_contained_count_raises_its_container(pack, firm):
     # 高价值发明专利 2 → 3 must not exceed 有效发明专利 (8): no implied change; with 0 invention patents it rises too.
-    poor = firm.model_copy(update={"invention_patents": 0, "high_value_invention_patents": 0})
+    poor = firm.model_copy(update={"invention_patents": 0, "high_value_invention_patents": 0, "hvp_overseas_family": 0})
     found = {i.change.field: i for i in whatif.improvements(poor, pack, DAY, CARD, limit=100)}
     hv = found["high_value_invention_patents"]
     assert [(c.field, c.new) for c in hv.also] == [("invention_patents", 1)]

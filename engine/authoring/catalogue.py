@@ -18,8 +18,7 @@ from typing import Any
 
 import click
 
-from engine.evaluate.explain import Renderer, fmt_number, fmt_value
-from engine.language import expr as ex
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value
 from engine.language.loader import DEFAULT_RULES, RuleLoadError, RulePack, load_pack
 from engine.language.rules import (
     Benefit,
@@ -139,7 +138,7 @@ class Catalogue:
         what: str,
         value: str,
         source: Source | None,
-        note: str | None,
+        note: Any,
     ) -> None:
         """A row of the closing table, for a value inside the rule `owner` (an id)."""
         if status != "confirmed":
@@ -326,14 +325,31 @@ class Catalogue:
             (0, f"依据 source：{cite(card.source)}"),
             (0, f"状态 status：{STATUS_ZH[card.status]} {card.status}"),
         ]
+        facts += [
+            (
+                0,
+                f"{period.valid_from} 起 from"
+                + (f" 至 to {period.valid_to}" if period.valid_to else "")
+                + f"：{STATUS_ZH[period.status]} {period.status}"
+                + (f"（{note_of(period.note)}）" if period.note else ""),
+            )
+            for period in card.periods
+        ]
+        if card.why is not None:
+            facts.append((0, f"为何 why：{card.why.zh} / {card.why.en}"))
         if card.pass_at is not None:
             facts.append((0, f"总分达标线 pass at：≥ {fmt_number(card.pass_at)}"))
-        self.to_confirm(card.status, "评分表 scorecard", card.id, f"`{card.id}`", card.label.zh, "", card.source, None)
+        for status in sorted({card.status, *(p.status for p in card.periods)}):
+            self.to_confirm(
+                status, "评分表 scorecard", card.id, f"`{card.id}`", card.label.zh, "", card.source, card.why
+            )
         blocks: list[Block] = [Heading(3, f"{card.label.zh} / {card.label.en}"), Bullets(facts)]
         for group in card.groups:
             minimum = f"，最低 min {fmt_number(group.min)}" if group.min is not None else ""
             blocks.append(Para(f"{group.label.zh} / {group.label.en}（满分 max {fmt_number(group.max)}{minimum}）"))
-            items: list[tuple[int, str]] = []
+            items: list[tuple[int, str]] = (
+                [] if group.why is None else [(0, f"为何 why：{group.why.zh} / {group.why.en}")]
+            )
             for ind in group.indicators:
                 items += self.indicator(card, ind)
             blocks.append(Bullets(items))
@@ -366,9 +382,16 @@ class Catalogue:
             f" — 依据 {cite(ind.source)}" if ind.source else ""
         )
         self.to_confirm(
-            ind.status, "指标 indicator", card.id, where, ind.label.zh, "", ind.source or card.source, ind.note
+            ind.status,
+            "指标 indicator",
+            card.id,
+            where,
+            ind.label.zh,
+            "",
+            ind.source or card.source,
+            ind.note or ind.why,
         )
-        lines = [(0, head)]
+        lines = [(0, head)] + ([] if ind.why is None else [(1, f"为何 why：{ind.why.zh} / {ind.why.en}")])
         tables = ([ind.brackets] if ind.brackets else []) + (ind.best_of or [])
         for n, table in enumerate(tables):
             prefix = f"取高 best of #{n + 1}: " if ind.best_of else ""
@@ -376,7 +399,8 @@ class Catalogue:
                 (1, prefix + line) for line in self.bracket_rows(table, card.id, where, ind.source or card.source, "分")
             ]
         for case in ind.cases or []:
-            lines.append((1, f"{self.words(case.when)} → {fmt_number(case.points)} 分"))
+            label = f"（{case.label.zh}）" if case.label else ""
+            lines.append((1, f"{self.words(case.when)}{label} → {fmt_number(case.points)} 分"))
         if ind.cases is not None:
             lines.append((1, f"其他 otherwise → {fmt_number(ind.otherwise or 0)} 分"))
         for item in ind.items or []:
@@ -387,7 +411,7 @@ class Catalogue:
 
     def bracket_rows(self, table: BracketTable, owner: str, where: str, source: Source | None, unit: str) -> list[str]:
         of = self.words(table.of)
-        of_unit = self.unit(table.of.ast.name) if isinstance(table.of.ast, ex.Name) else None
+        of_unit = expression_unit(table.of.ast, self.unit)
         rows = []
         for row in table.rows:
             bounds = " 且 ".join(f"{BOUND[op]} {fmt_value(v, of_unit)}" for op, v in row.bounds()) or "其他 any"

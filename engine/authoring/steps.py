@@ -193,6 +193,19 @@ def scored(outcome: dict[str, Assessment], name: str, points: str) -> None:
         assert got == pytest.approx(float(points)), f"{name}: {got} != {points}"
 
 
+DIMENSION_STATE = {"计分": True, "不适用": False, "待定": None}
+
+
+@then(parsers.parse('维度 "{name}" 为 "{state}"'))
+def dimension_state(outcome: dict[str, Assessment], name: str, state: str) -> None:
+    """Whether a dimension is scored for this firm (计分), not (不适用) or pending (待定)."""
+    strength = outcome["result"].strength
+    assert strength is not None, "no IP-strength section"
+    dim = next((d for d in strength.dimensions if name in (d.id, d.label.zh)), None)
+    assert dim is not None, f"no dimension named {name!r}"
+    assert dim.applies is DIMENSION_STATE[state], f"{name}: applies = {dim.applies}"
+
+
 def _improvement_names(imp: Any) -> set[str]:
     titles = {TITLES.get(code, code) for code in imp.change.new} if imp.change.field == "titles" else set()
     return {imp.change.field, imp.change.field_zh} | titles

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, PolicyColumns, Vec, to_python
-from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
 from engine.evaluate.provenance import ASSUMED_TAG, describe
 from engine.language import expr as ex
 from engine.language.graph import upstream
@@ -111,7 +111,7 @@ class Rationale:
             head = "不满足：" if self.lang == "zh" else "not met: "
             return Coded(np.where(rows, 0, -1), [head + self.subject(cond)])
         percent = self.is_ratio(node)
-        unit = self.unit(node.left.name) if isinstance(node.left, ex.Name) else None
+        unit = expression_unit(node.left, self.unit)
         left = self.formatted(ev.eval(node.left), rows, unit, percent)
         right = self.formatted(ev.eval(node.right), rows, unit, percent)
         subject, op = self.render.render(node.left, self.lang), NEGATED[node.op]
@@ -138,10 +138,7 @@ class Rationale:
         return self._fields[key]
 
     def is_ratio(self, node: ex.Compare) -> bool:
-        right = node.right
-        if isinstance(right, ex.Num):
-            return right.percent
-        return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
+        return is_ratio(node, self.unit)
 
     def formatted(self, vec: Vec, rows: np.ndarray, unit: str | None, percent: bool) -> Coded:
         """Values as text at `rows`, formatted once per distinct value."""

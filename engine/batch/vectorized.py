@@ -736,7 +736,7 @@ class BatchEvaluation(Visitor[Vec]):
         passed: Vec,
     ) -> None:
         """Evaluation.card_provenance over rows."""
-        own: Masks = {("scorecard", card.id): self.everywhere} if pv.unconfirmed(card.status) else {}
+        own: Masks = {("scorecard", card.id): self.everywhere} if pv.unconfirmed(card.status_on(self.as_of)) else {}
         total: Masks = dict(own)
         for _, keys, _ in self._stakes:
             merge(total, keys)

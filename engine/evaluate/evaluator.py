@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from engine.evaluate import provenance as pv
-from engine.evaluate.explain import RATIO_UNITS, Renderer, fmt_number, fmt_value
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
 from engine.language import expr as ex
 from engine.language import graph
 from engine.language import semantics as sem
@@ -369,11 +369,21 @@ class Evaluation(Visitor[Any]):
             pos = sem.lookup_row(rule.lookup, key)
             if pos is not None and pv.unconfirmed(rule.lookup.table[pos].status):
                 keys.add(("lookup", rule.id, str(pos)))
+            if pos is not None and (reason := rule.lookup.table[pos].reason) is not None:
+                self.pending[rule.id] = Words(zh=reason.zh, en=reason.en)
         else:
             value = self.first_case(rule, missing)
         if hasattr(self, "prov"):  # a bare Evaluation (interview.py's tier probe) derives values only
             self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
+            if value is None and not missing:
+                self.inherit_pending(rule.id)
         self.set_fact(rule.id, value, missing)
+
+    def inherit_pending(self, ident: str) -> None:
+        """A fact open with no field missing is open for the known reasons of the facts it reads."""
+        found = [self.pending[d] for d in sorted(dependencies_of(self.pack, ident)) if d in self.pending]
+        if found and ident not in self.pending:
+            self.pending[ident] = Words(zh="；".join(w.zh for w in found), en="; ".join(w.en for w in found))
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
         found = [self.truth(case.when.ast) for case in rule.cases or []]  # all of them, as the batch does
@@ -458,7 +468,7 @@ class Evaluation(Visitor[Any]):
         passed: bool | None,
     ) -> tuple[frozenset[pv.Key], frozenset[pv.Key]]:
         """What the total and the verdict rested on (see engine/evaluate/provenance.py)."""
-        own = {("scorecard", card.id)} if pv.unconfirmed(card.status) else set()
+        own = {("scorecard", card.id)} if pv.unconfirmed(card.status_on(self.as_of)) else set()
         total = own.union(*(keys for _, keys, _ in self._stakes))
         stake = sum(st for _, _, st in self._stakes)
         group_stake = [sum(st for g, _, st in self._stakes if g == n) for n in range(len(groups))]
@@ -582,6 +592,10 @@ class Evaluation(Visitor[Any]):
         self.prov[ident] = frozenset(own | self.relied(ident, policy.conditions, result))
         self.set_fact(ident, value, set(result.missing))
         self.decisions[ident] = self.decision(policy, result)
+        if value is None and not result.missing:
+            open_ = [leaf.would_take for leaf in deciding_leaves(result) if leaf.status == "unknown"]
+            if open_ and all(open_):  # open for a known reason: the policies reading this one say it too
+                self.pending[ident] = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
 
     def relied(self, ident: str, cond: Condition, result: ConditionResult) -> set[pv.Key]:
         """Assumptions on the deciding path of a condition tree (provenance.py says which children count)."""
@@ -709,13 +723,10 @@ class Evaluation(Visitor[Any]):
         return Words(zh=f"{subject.zh}需{word_zh} {shown}", en=f"{subject.en} must be {word_en} {shown}")
 
     def _unit_of(self, node: ex.Node) -> str | None:
-        return self.unit(node.name) if isinstance(node, ex.Name) else None
+        return expression_unit(node, self.unit)
 
     def _is_ratio(self, node: ex.Compare) -> bool:
-        right = node.right
-        if isinstance(right, ex.Num):
-            return right.percent
-        return isinstance(right, ex.Name) and self.unit(right.name) in RATIO_UNITS
+        return is_ratio(node, self.unit)
 
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]

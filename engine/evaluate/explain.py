@@ -8,12 +8,37 @@ from typing import Any
 
 from engine.language import expr as ex
 from engine.language.functions import REGISTRY
+from engine.language.types import RATIO_UNITS
 from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, unit_of, unit_words
 from engine.model.results import Words
 
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "−", "*": "×", "/": "÷"}
-RATIO_UNITS = {"ratio", "%"}
+
+
+def expression_unit(node: ex.Node, unit: Callable[[str], str | None]) -> str | None:
+    """The unit of an expression's value, from the units of the names it reads (the profile model's and the
+    rule pack's): a sum keeps the unit its terms share, a product by a plain number or a ratio keeps the
+    other's, and a quotient of two values in one unit (万元 ÷ 万元, 人 ÷ 人) is a ratio, shown as %."""
+    if isinstance(node, ex.Name):
+        return unit(node.name)
+    if isinstance(node, ex.Num):
+        return "ratio" if node.percent else None
+    if not isinstance(node, ex.BinOp):
+        return None
+    a, b = expression_unit(node.left, unit), expression_unit(node.right, unit)
+    if node.op in ("+", "-"):
+        return a if a == b else None
+    if node.op == "*":
+        return a if b is None or b in RATIO_UNITS else b if a is None or a in RATIO_UNITS else None
+    if a is not None and a == b:
+        return "ratio"
+    return a if b is None else None
+
+
+def is_ratio(node: ex.Compare, unit: Callable[[str], str | None]) -> bool:
+    """A comparison of ratios (either side): its values and threshold are shown as percentages."""
+    return any(expression_unit(side, unit) in RATIO_UNITS for side in (node.left, node.right))
 
 
 def fmt_number(value: float, percent: bool = False) -> str:

@@ -20,8 +20,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from engine.evaluate.explain import expression_unit, fmt_value
 from engine.language.loader import RulePack, walk_conditions
-from engine.language.rules import Bracket, BracketTable, Derived
+from engine.language.rules import Bracket, BracketTable, Derived, Expression
 from engine.language.semantics import bracket_matches
 from engine.language.semantics import lookup_row as sem_lookup_row
 from engine.model.results import Assumption, Words
@@ -144,9 +145,10 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
         rule = pack.derived[owner]
         status, zh, en, note = rule.status, rule.label.zh, rule.label.en, rule.note
     elif kind in ("row", "edge"):
-        row, (what_zh, what_en) = _bracket_row(pack, owner, int(part[0]))
+        row, (what_zh, what_en), of = _bracket_row(pack, owner, int(part[0]))
         status = row.status if kind == "row" else row.edge
-        bounds = " ".join(f"{SIGN[op]} {v:g}" for op, v in row.bounds()) or "*"
+        unit = expression_unit(of.ast, pack.unit)
+        bounds = " ".join(f"{SIGN[op]} {fmt_value(v, unit)}" for op, v in row.bounds()) or "*"
         result = row.result()
         shown = f"{result:g}" if isinstance(result, float) else str(result)
         zh, en, note = f"{what_zh}：{bounds} → {shown}", f"{what_en}: {bounds} → {shown}", row.note
@@ -168,7 +170,8 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
         zh, en = f"{card.label.zh}：{item.label.zh}", f"{card.label.en}: {item.label.en}"
     elif kind == "scorecard":
         card = pack.scorecards[owner]
-        status, zh, en = card.status, card.label.zh, card.label.en
+        status, zh, en = card.status_on(as_of), card.label.zh, card.label.en
+        note = next((p.note for p in card.periods if p.in_force(as_of)), None)
     else:  # policy, condition, benefit
         policy = pack.policy_on(owner, as_of)
         if policy is None:  # provenance is only asked of policies in force at as_of
@@ -194,20 +197,19 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
     )
 
 
-def _bracket_row(pack: RulePack, owner: str, pos: int) -> tuple[Bracket, tuple[str, str]]:
+def _bracket_row(pack: RulePack, owner: str, pos: int) -> tuple[Bracket, tuple[str, str], Expression]:
+    """The row, what it belongs to in words, and the table's `of` (whose unit the bounds are in)."""
     if owner in pack.derived:
         rule = pack.derived[owner]
         if rule.brackets is None:  # an edge position is only recorded for bracket tables
             raise LookupError(f"{owner} has no bracket table")
-        return rule.brackets.rows[pos], (rule.label.zh, rule.label.en)
+        return rule.brackets.rows[pos], (rule.label.zh, rule.label.en), rule.brackets.of
     card_id, ind_id, *table = owner.split(".")
     card = pack.scorecards[card_id]
     ind = next(i for g in card.groups for i in g.indicators if i.id == ind_id)
-    tables = ind.best_of or [ind.brackets]
-    return tables[int(table[0]) if table else 0].rows[pos], (
-        f"{card.label.zh}：{ind.label.zh}",
-        f"{card.label.en}: {ind.label.en}",
-    )  # type: ignore[union-attr]
+    found: BracketTable = (ind.best_of or [ind.brackets])[int(table[0]) if table else 0]  # type: ignore[assignment]
+    words = (f"{card.label.zh}：{ind.label.zh}", f"{card.label.en}: {ind.label.en}")
+    return found.rows[pos], words, found.of
 
 
 def described(pack: RulePack, as_of: date, keys: set[Key] | frozenset[Key]) -> list[Assumption]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.provenance import ASSUMED_TAG
+from engine.evaluate.strength import APART
 from engine.model.profile import FIELDS, label_zh, unit_of
 from engine.model.results import (
     Assessment,
@@ -42,7 +43,7 @@ def render(assessment: Assessment, lang: str = "zh") -> str:
     for card in assessment.scorecards:
         if card.id == shown:
             lines += strength_lines(assessment, card, lang) + [""]
-        else:
+        elif card.id not in APART or shown is None:  # an apart card is a dimension of the strength section
             lines += scorecard_lines(card, lang) + [""]
     for decision in assessment.decisions:
         lines += decision_lines(decision, lang) + [""]
@@ -166,20 +167,25 @@ def strength_lines(a: Assessment, card: ScorecardResult, lang: str) -> list[str]
     tier = s.tier or ("待定" if zh else "undetermined")
     head = f"◆ 知识产权实力：{score} 分（0–100）  等级 {tier}" if zh else f"◆ IP strength: {score} (0-100)  tier {tier}"
     lines = [head + f"  ({card.source}){RULE_STATUS[lang]['assumed']}"]
-    if s.full_marks is not None and s.full_marks != 100:
-        raw = fmt_number(card.total) if card.total is not None else f"{fmt_number(card.low)}–{fmt_number(card.high)}"
-        lines.append(
-            f"  原始分 {raw} / {fmt_number(s.full_marks)}，按满分折算为百分制"
-            if zh
-            else f"  raw {raw} / {fmt_number(s.full_marks)}, rescaled to 0-100"
-        )
-    for dim, group in zip(s.dimensions, card.groups):
+    groups = card.groups + [g for c in a.scorecards if c.id in APART for g in c.groups]
+    for dim, group in zip(s.dimensions, groups):
         name = dim.label.zh if zh else dim.label.en
-        if not dim.applies:
+        if dim.applies is False:
             lines.append(f"  {name}: {'不适用（仅评价知识产权服务企业）' if zh else 'n/a (IP service firms only)'}")
             continue
+        if dim.applies is None:
+            lines.append(
+                f"  {name}: "
+                + (
+                    "待定（是否属于知识产权服务企业未知；不计入综合分）"
+                    if zh
+                    else "pending (IP service firm or not is unknown; outside the score)"
+                )
+            )
+            continue
         pts = fmt_number(dim.points) if dim.points is not None else f"{fmt_number(dim.low)}–{fmt_number(dim.high)}"
-        lines.append(f"  {name}: {pts} / {fmt_number(dim.max)}")
+        apart = ("（单独评分，不计入综合分）" if zh else " (scored apart, outside the score)") if dim.apart else ""
+        lines.append(f"  {name}: {pts} / {fmt_number(dim.max)}{apart}")
         for i in group.indicators:
             p = indicator_points(i, zh)
             used = (

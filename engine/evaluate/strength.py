@@ -6,21 +6,23 @@ rules/ip_strength/; this module only names them and gathers the results.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 from engine.evaluate import whatif
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.status import Statuses, compiled
-from engine.language.loader import RulePack
+from engine.language import expr as ex
+from engine.language.loader import RulePack, expressions_of
 from engine.language.rules import Expression
-from engine.model.profile import EnterpriseProfile
-from engine.model.results import Assessment, DimensionScore, StrengthResult
+from engine.model.profile import FIELDS, EnterpriseProfile
+from engine.model.results import Assessment, DimensionScore, GroupResult, StrengthResult
 
-CARD, SCORE, TIER, FULL_MARKS = "ip_strength_card", "ip_strength", "ip_strength_tier", "ip_strength_full_marks"
-# Dimensions scored only for some firms: group id -> the derived yes/no fact saying it applies.
-APPLIES_WHEN = {"service": "is_ip_service_firm"}
+CARD, SCORE, TIER = "ip_strength_card", "ip_strength", "ip_strength_tier"
+# Scored apart from the 0-100 score, only for some firms: scorecard id -> the yes/no fact saying it applies
+# (unknown: the dimension is pending, the score is not).
+APART = {"ip_service_card": "is_ip_service_firm"}
 
 
 def score_formula(pack: RulePack) -> Expression:
@@ -78,26 +80,20 @@ def strength_of(
     assessment: Assessment,
     score: Callable[[Assessment, float | None], float | None],
     tier: Callable[[Assessment, float | None], Any] | None = None,
+    pending: Iterable[str] = (),
 ) -> StrengthResult | None:
     """The IP-strength section. While the score is a range, the tier is settled when both ends of
-    the range get the same one (the cut-offs rise with the score, so every score between does too)."""
+    the range get the same one (the cut-offs rise with the score, so every score between does too).
+    `pending`: the unknown facts that would say whether an apart dimension (服务) applies."""
     card = next((c for c in assessment.scorecards if c.id == CARD), None)
     if card is None:
         return None
     facts = assessment.facts
-    dims = [
-        DimensionScore(
-            id=g.id,
-            label=g.label,
-            points=g.points,
-            low=g.low,
-            high=g.high,
-            max=g.max,
-            applies=facts.get(APPLIES_WHEN[g.id]) is not False if g.id in APPLIES_WHEN else True,
-        )
-        for g in card.groups
-    ]
-    missing = sorted({m for g in card.groups for i in g.indicators for m in i.missing})
+    apart = [(c, facts.get(APART[c.id])) for c in assessment.scorecards if c.id in APART]
+    dims = [dimension(g, True) for g in card.groups] + [dimension(g, on, True) for c, on in apart for g in c.groups]
+    missing = {m for g in card.groups for i in g.indicators for m in i.missing}
+    missing |= {m for c, on in apart if on is not False for g in c.groups for i in g.indicators for m in i.missing}
+    missing |= {m for c, on in apart if on is None for m in pending}
     low, high = score(assessment, card.low), score(assessment, card.high)
     settled = facts.get(TIER)
     if settled is None and tier is not None and low is not None and high is not None:
@@ -109,9 +105,28 @@ def strength_of(
         score_low=low,
         score_high=high,
         tier=settled,
-        full_marks=facts.get(FULL_MARKS),
+        full_marks=sum(g.max for g in card.groups),
         dimensions=dims,
-        missing=missing,
+        missing=sorted(missing),
+    )
+
+
+def unknown_inputs(profile: EnterpriseProfile, pack: RulePack) -> set[str]:
+    """The profile facts, unknown in `profile`, that the apart dimensions' applies-facts read."""
+    reads = {
+        n
+        for fact in APART.values()
+        if fact in pack.derived
+        for e in expressions_of(pack.derived[fact])
+        for n in ex.names(e.ast)
+    }
+    return {n for n in reads if n in FIELDS and getattr(profile, n) is None}
+
+
+def dimension(g: GroupResult, applies: bool | None, apart: bool = False) -> DimensionScore:
+    """A group as a dimension; `applies` None: pending (whether the firm is scored on it is unknown)."""
+    return DimensionScore(
+        id=g.id, label=g.label, points=g.points, low=g.low, high=g.high, max=g.max, applies=applies, apart=apart
     )
 
 
@@ -121,7 +136,9 @@ def enrich(
     """Add the IP-strength section and, unless `what_if` is off (it re-evaluates the pack many
     times), the ranked improvements and the narrowest policy misses."""
     if CARD in pack.scorecards and SCORE in pack.derived:
-        assessment.strength = strength_of(assessment, overall(profile, pack, as_of), tier_at(profile, pack, as_of))
+        assessment.strength = strength_of(
+            assessment, overall(profile, pack, as_of), tier_at(profile, pack, as_of), unknown_inputs(profile, pack)
+        )
         if what_if:
             assessment.improvements = whatif.improvements(
                 profile, pack, as_of, CARD, overall_of(pack, as_of), limit=top, needs=(SCORE,)

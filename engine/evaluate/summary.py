@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.evaluate.evaluator import Evaluation, RuleRuntimeError, missing_words, reasons_of
+from engine.evaluate.evaluator import Evaluation, RuleRuntimeError, deciding_leaves, missing_words, reasons_of
 from engine.evaluate.status import Missing, Outcome, Statuses, StatusEvaluator, compiled
 from engine.evaluate.strength import CARD, SCORE, TIER, overall_of
 from engine.language.loader import RulePack
 from engine.language.rules import Scorecard
 from engine.model.profile import EnterpriseProfile
-from engine.model.results import AssessmentSummary, DecisionSummary, StrengthSummary
+from engine.model.results import AssessmentSummary, ConditionResult, DecisionSummary, StrengthSummary
 
 _CHECK = {"eligible": "met", "ineligible": "unmet", "undetermined": "unknown"}
 
@@ -55,6 +55,12 @@ def summarise(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Assess
     )
 
 
+def explained_leaves(ev: Evaluation, ident: str) -> list[ConditionResult]:
+    """The open deciding leaves of one decision, from the explaining evaluator (with its pending reasons)."""
+    whole = next(d for d in Evaluation(ev.profile, ev.pack, ev.as_of).run([ident]).decisions if d.id == ident)
+    return [leaf for leaf in deciding_leaves(whole.conditions) if leaf.status == "unknown"]
+
+
 def decision(fast: StatusEvaluator, ev: Evaluation, result: Statuses, outcome: Outcome) -> DecisionSummary:
     policy = ev.pack.policy_on(outcome.id, ev.as_of)
     if policy is None:  # the status run decides only versions in force: a mismatch is a defect, said as such
@@ -85,6 +91,10 @@ def decision(fast: StatusEvaluator, ev: Evaluation, result: Statuses, outcome: O
             )
             for ident, cond in fast.deciding(outcome)
         ]
+        if outcome.status == "undetermined" and not all(leaf.would_take for leaf in leaves):
+            # open with every fact known for a reason further down (e.g. an industry code too coarse to
+            # classify the firm): the explaining evaluator follows it, as it words a failure above
+            leaves = explained_leaves(ev, outcome.id)
         reason = reasons_of(_CHECK[outcome.status], leaves)  # type: ignore[arg-type]
         would_take = [leaf.would_take for leaf in leaves if leaf.would_take is not None and leaf.status == "unmet"]
     return DecisionSummary(

@@ -187,6 +187,11 @@ class LookupRow(Strict):
     value: Scalar
     status: Status = "confirmed"
     note: Note | None = None
+    reason: Text | None = Field(
+        None,
+        description="Why a fact that depends on this row stays open with every field known (e.g. an industry"
+        " code too coarse to decide a sector): the decision says this instead of a generic unknown",
+    )
 
 
 class Lookup(Strict):
@@ -255,6 +260,7 @@ class Indicator(Strict):
     source: Source | None = None
     status: Status = "confirmed"
     note: Note | None = None
+    why: Text | None = Field(None, description="Why the indicator is there and weighs its max (ipcheck's own designs)")
     brackets: BracketTable | None = None
     best_of: list[BracketTable] | None = None
     cases: list[Item] | None = None
@@ -278,6 +284,7 @@ class Group(Strict):
     label: Text
     max: Number = Field(gt=0)
     min: Number | None = Field(None, description="Group minimum score required to pass")
+    why: Text | None = Field(None, description="Why the dimension weighs its max (ipcheck's own designs)")
     indicators: list[Indicator] = Field(min_length=1)
 
 
@@ -291,15 +298,29 @@ class Route(Strict):
     status: Status = "confirmed"
 
 
+class StatusPeriod(Dated):
+    """The status of a scoring over a dated period (e.g. provisional once its document is replaced)."""
+
+    status: Status
+    note: Note | None = None
+
+
 class Scorecard(Strict):
     id: str
     name_zh: str | None = None
     label: Text
     source: Source
     status: Status = "confirmed"
+    periods: list[StatusPeriod] = Field(
+        [], description="Dated status of the scoring itself; outside every period `status` holds"
+    )
+    why: Text | None = Field(None, description="Why this scoring exists (ipcheck's own designs)")
     pass_at: Number | None = Field(None, description="Total score needed to pass (≥)")
     groups: list[Group] = Field(min_length=1)
     direct_routes: list[Route] = []
+
+    def status_on(self, day: date) -> Status:
+        return next((p.status for p in self.periods if p.in_force(day)), self.status)
 
 
 # --- policies --------------------------------------------------------------

@@ -193,7 +193,8 @@ class DimensionScore(BaseModel):
     low: float
     high: float
     max: float
-    applies: bool = True  # False: a dimension this firm is not scored on (服务 for non-service firms)
+    applies: bool | None = True  # False: not scored for this firm (服务 for non-service firms); None: pending
+    apart: bool = False  # scored apart from the overall 0-100 score (服务)
 
 
 class StrengthResult(BaseModel):
