@@ -60,7 +60,6 @@ if TYPE_CHECKING:
         field_of_header,
         read_chunks,
         read_table,
-        table_shape,
     )
     from engine.batch.template import write_template
     from engine.batch.xlsxguard import SheetChoice, SheetLimits
@@ -126,7 +125,6 @@ __all__ = [
     "short_name",
     "strength_chart",
     "summarise",
-    "table_shape",
     "write_template",
 ]
 
@@ -218,7 +216,6 @@ def __getattr__(name: str) -> Any:
         "read_chunks",
         "read_table",
         "field_of_header",
-        "table_shape",
     ):
         from engine.batch import tabular
 

@@ -191,3 +191,24 @@ def test_a_database_from_before_gets_the_new_columns(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{path}")
     run = store.get("a")
     assert run is not None and run.officer == "alice" and run.sheet is None
+
+
+def test_every_workbook_read_in_the_product_passes_the_guard_first() -> None:
+    """The product opens xlsx files with calamine in one function, which asks the guard (xlsxguard.inspect
+    through `choose`) first. `table_shape`, an unused public reader that went straight to calamine, would
+    have let a far-cell file abort the process."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    readers = []
+    for path in [*root.joinpath("engine").rglob("*.py"), *root.joinpath("api").rglob("*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                calls = {
+                    n.value.id for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                }
+                names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                if "CalamineWorkbook" in calls:
+                    readers.append((path.name, node.name, "inspect" in names))
+    assert readers == [("tabular.py", "_xlsx_chunks", True)]

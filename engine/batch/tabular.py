@@ -133,25 +133,6 @@ def read_chunks(
         yield from _parquet_chunks(path, chunk_rows)
 
 
-def table_shape(path: Path) -> tuple[list[str], int]:
-    """(headers, number of data rows), reading the whole file (a bad byte anywhere is found) but, for a
-    workbook, without converting its cells."""
-    check_source(path)
-    if path.suffix.lower() != ".xlsx":
-        headers, rows = [], 0
-        for headers, table in read_chunks(path):  # noqa: B007 — the header row is wanted
-            rows += table.num_rows
-        return headers, rows
-    try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        first = sheet.to_python(skip_empty_area=False, nrows=1)  # as _xlsx_chunks reads it
-    except Exception as e:  # calamine reports corrupt or foreign files in many ways
-        raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
-    if not first or sheet.end is None:
-        return [], 0
-    return [_cell_text(v) or "" for v in first[0]], sheet.end[0]  # the last row's index = data rows under row 1
-
-
 @dataclass
 class TableRead:
     """A table read in full once, with the notes and first row its reading set: the service checks an
