@@ -50,13 +50,26 @@ def multipart(path: Path, as_of: str) -> tuple[bytes, str]:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """CPU time (user + system) a process has used so far, from /proc (0 where unavailable): the server's
-    own work, which the machine's load does not inflate the way it inflates wall time."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, TypeError):
+    """CPU time (user + system) the server and every process under it (the forkserver and the child reading a
+    workbook) have used so far, from /proc (0 where unavailable): the service's own work, which the machine's
+    load does not inflate the way it inflates wall time."""
+    if pid is None:
         return 0.0
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (
+            int(fields[1]),
+            sum(int(f) for f in fields[11:15]),
+        )  # ppid, own + waited children
+    tree, total = {pid}, 0
+    for _ in range(8):  # a few levels: server -> forkserver -> reader
+        tree |= {p for p, (parent, _) in stats.items() if parent in tree}
+    total = sum(stats[p][1] for p in tree if p in stats)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def screen(url: str, token: str, path: Path, as_of: str, pid: int | None = None) -> dict[str, Any]:
