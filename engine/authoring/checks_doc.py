@@ -7,12 +7,12 @@ the markers there (tests/test_lint_registry.py fails when that section is stale)
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import click
 
 from engine.authoring.checks import REGISTRY
+from engine.authoring.docsections import with_section, write_or_print
 from engine.authoring.lintbase import Check
 
 BEGIN = "<!-- lint checks: generated from engine/authoring/checks by `ipcheck rules checks --write docs/rules.md` -->"
@@ -42,10 +42,7 @@ def reference() -> str:
 
 def with_reference(text: str) -> str:
     """The document with its lint-checks section replaced (appended if it has none)."""
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        return before + reference() + rest.split(END, 1)[1]
-    return text.rstrip("\n") + "\n\n" + reference() + "\n"
+    return with_section(text, BEGIN, END, reference())
 
 
 @click.command("checks")
@@ -58,12 +55,4 @@ def with_reference(text: str) -> str:
 )
 def checks_command(target: Path | None) -> None:
     """The lint checks: what, why, example, codes / 规则检查项说明"""
-    if target is None:
-        click.echo(reference())
-        return
-    try:
-        target.write_text(with_reference(target.read_text(encoding="utf-8")), encoding="utf-8")
-    except OSError as e:
-        click.echo(f"{target}: 无法写入 / cannot write: {e.strerror}", err=True)
-        sys.exit(2)
-    click.echo(f"wrote {target}")
+    write_or_print(target, reference, with_reference)

@@ -7,11 +7,11 @@ section between the markers there (tests/test_functions.py fails when that secti
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import click
 
+from engine.authoring.docsections import with_section, write_or_print
 from engine.language.functions import REGISTRY, Function
 
 BEGIN = (
@@ -57,10 +57,7 @@ def reference() -> str:
 
 def with_reference(text: str) -> str:
     """The document with its functions section replaced (appended if it has none)."""
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        return before + reference() + rest.split(END, 1)[1]
-    return text.rstrip("\n") + "\n\n" + reference() + "\n"
+    return with_section(text, BEGIN, END, reference())
 
 
 @click.command("functions")
@@ -73,12 +70,4 @@ def with_reference(text: str) -> str:
 )
 def functions_command(target: Path | None) -> None:
     """The rule language's functions: what, why, example / 规则语言的函数说明"""
-    if target is None:
-        click.echo(reference())
-        return
-    try:
-        target.write_text(with_reference(target.read_text(encoding="utf-8")), encoding="utf-8")
-    except OSError as e:
-        click.echo(f"{target}: 无法写入 / cannot write: {e.strerror}", err=True)
-        sys.exit(2)
-    click.echo(f"wrote {target}")
+    write_or_print(target, reference, with_reference)
