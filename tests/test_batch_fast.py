@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
@@ -64,3 +65,27 @@ def test_title_cells_are_split_and_validated_once_across_chunks(monkeypatch: pyt
     assert calls == []  # the second chunk reuses the first one's verdicts
     assert list(second.columns["titles"].value) == list(first.columns["titles"].value)
     assert [len(t) for t in first.columns["titles"].value] == [2, 0]
+
+
+def test_title_verdicts_as_arrays_are_has_titles() -> None:
+    """The batch's has_title (array comparisons over every distinct title seen) gives functions.has_title's
+    verdict for each title: code, level at or above, in force on the date (bounds included), no level."""
+    from datetime import date as day
+
+    from engine.batch import vectorized
+    from engine.language.functions.has_title import holds
+    from engine.model.profile import LEVEL_RANK, Level, Title
+
+    titles = [
+        Title(title=code, level=level, valid_from=start, valid_to=end)
+        for code in ("high_tech_enterprise", "specialized_sme", "innovative_sme")
+        for level in (None, Level.district, Level.provincial, Level.national)
+        for start, end in ((None, None), (day(2024, 1, 1), day(2025, 6, 30)), (day(2025, 7, 1), None))
+    ]
+    vectorized.held_titles(vectorized.from_objects(vectorized.object_array([tuple(titles)]), np.ones(1, dtype=bool)))
+    ids = [vectorized._TITLE_IDS[(t.title, t.level, t.valid_from, t.valid_to)] for t in titles]
+    for as_of in (day(2023, 12, 31), day(2025, 6, 30), day(2025, 7, 1)):
+        for args in (("specialized_sme",), ("specialized_sme", "provincial"), ("innovative_sme", "district")):
+            need = LEVEL_RANK[Level(args[1])] if len(args) > 1 else 0
+            got = vectorized._holds_by_id(as_of, args)[ids]
+            assert got.tolist() == [bool(holds([t], as_of, args[0], need)) for t in titles], (as_of, args)

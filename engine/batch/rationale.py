@@ -17,17 +17,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, PolicyColumns, Vec, to_python
-from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
-from engine.evaluate.provenance import ASSUMED_TAG, describe
+from engine.batch.vectorized import (
+    UNKNOWN,
+    UNMET,
+    BatchEvaluation,
+    BatchResult,
+    PolicyColumns,
+    Vec,
+    map_distinct,
+    to_python,
+)
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio, with_reason
+from engine.evaluate.provenance import ASSUMED_TAG, describe, lookup_row
 from engine.language import expr as ex
 from engine.language.graph import upstream
 from engine.language.loader import RulePack, dependencies
-from engine.language.rules import Condition
+from engine.language.rules import Condition, Derived
 from engine.model.profile import FIELDS, label_zh
 
 NEGATED = {">=": "<", ">": "≤", "<=": ">", "<": "≥", "==": "≠", "!=": "="}
 SEP = {"zh": "；", "en": "; "}
+_REASON = "\x00"  # marks a reason among the labels of unknown_text's flags (a field label never starts so)
 
 
 class Rationale:
@@ -36,7 +46,8 @@ class Rationale:
     def __init__(self, pack: RulePack, as_of: date, lang: str = "zh") -> None:
         self.pack, self.as_of, self.lang = pack, as_of, lang
         self.render = Renderer(pack.label, self.unit, self.param_value)
-        self._fields: dict[str, list[str]] = {}
+        self._fields: dict[int, list[str]] = {}
+        self._lookups: dict[int, list[Derived]] = {}
 
     def unit(self, name: str) -> str | None:
         return self.pack.unit(name)
@@ -118,16 +129,49 @@ class Rationale:
         return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
 
     def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
-        """'<condition>: missing <fields>' per row, the fields being those read and empty in that row."""
-        head = self.subject(cond) + ("：缺少 " if self.lang == "zh" else ": missing ")
-        sep = "、" if self.lang == "zh" else ", "
+        """'<condition>: missing <fields>' per row, the fields being those read and empty in that row; where
+        none is, the condition with why it is open (a lookup row's reason, worded as the assessment words it)."""
+        subject, lang = self.subject(cond), self.lang
+        head = subject + ("：缺少 " if lang == "zh" else ": missing ")
+        sep = "、" if lang == "zh" else ", "
         idx = np.flatnonzero(rows)
         flags = [
             (self.field_label(name), ~np.asarray(ev.values[name].known, dtype=bool)[idx])
             for name in self.fields_read(cond)
         ]
-        joined = flagged(flags, idx, len(rows), sep.join, none="")
-        return Coded(joined.codes, [head + t if t else head.rstrip("：: ") for t in joined.table])
+        reasons = [(_REASON + text, flag[idx]) for text, flag in self.open_reasons(ev, cond)]
+
+        def text(labels: list[str]) -> str:
+            fields = [label for label in labels if not label.startswith(_REASON)]
+            if fields:
+                return head + sep.join(fields)
+            why = SEP[lang].join(label[len(_REASON) :] for label in labels)
+            return with_reason(subject, why, lang) if why else subject
+
+        return flagged(flags + reasons, idx, len(rows), text, none=subject)
+
+    def open_reasons(self, ev: BatchEvaluation, cond: Condition) -> list[tuple[str, np.ndarray]]:
+        """(reason, rows) of the lookup rows with a `reason` that the condition's facts rest on, by fact id
+        (as the assessment orders them): why it is open in a row where no field it reads is empty."""
+        found = []
+        for rule in self.reasoned_lookups(cond):
+            pos = map_distinct(ev.eval(rule.lookup.key.ast), lambda key, r=rule: lookup_row(r, key), ev.n)  # type: ignore[union-attr]
+            at = to_python(pos)
+            for n, row in enumerate(rule.lookup.table):  # type: ignore[union-attr]
+                if row.reason is not None:
+                    found.append((row.reason.zh if self.lang == "zh" else row.reason.en, pos.known & (at == n)))
+        return found
+
+    def reasoned_lookups(self, cond: Condition) -> list[Derived]:
+        key = id(cond)
+        if key not in self._lookups:
+            seen = upstream(self.pack, dependencies(cond))
+            self._lookups[key] = [
+                rule
+                for ident, rule in sorted(self.pack.derived.items())
+                if ident in seen and rule.lookup is not None and any(r.reason for r in rule.lookup.table)
+            ]
+        return self._lookups[key]
 
     def fields_read(self, cond: Condition) -> list[str]:
         """Profile fields a condition reads, through derived facts, scorecards and policies."""

@@ -49,7 +49,7 @@ from engine.language.semantics import (
     negate,
 )
 from engine.language.visitor import Visitor
-from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
+from engine.model.profile import FIELDS, LEVEL_RANK, EnterpriseProfile, Level, field_kind
 
 Masks = dict  # provenance key -> row mask: the rows whose result rested on that assumption
 
@@ -566,8 +566,9 @@ class BatchEvaluation(Visitor[Vec]):
     def titles_test(self, node: ex.Call, args: list[Vec]) -> Vec:
         """has_title at the as-of date.
 
-        With literal arguments, functions.has_title runs once per distinct title held by anyone (ever);
-        a row holds the title when any of its titles does (has_title's own `any`).
+        With literal arguments, functions.has_title's tests (code, level, in force) are array comparisons over
+        the distinct titles held by anyone (ever); a row holds the title when any of its titles does (has_title's
+        own `any`).
         """
         titles = self.values["titles"]
         check = lambda held, *rest: has_title(SimpleNamespace(titles=list(held)), self.as_of, *rest)  # noqa: E731
@@ -960,25 +961,42 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     return Vec("bool", sure, sure | (high < need))
 
 
-# Distinct titles seen by this process get a stable id; has_title's verdict per (as_of, args) is
-# kept as a boolean array over those ids, extended only for titles not seen before.
+# Distinct titles seen by this process get a stable id; what has_title asks of a title (its code, its
+# level's rank, whether it is in force on a date) is kept as arrays over those ids, so that a test is one
+# comparison of arrays however many rows and chunks hold the titles.
 _TITLE_IDS: dict[Any, int] = {}
 _TITLES: list[Any] = []
-_HOLDS: dict[tuple[date, tuple[str, ...]], np.ndarray] = {}  # (as_of, args) -> held, by title id
+_FACTS: dict[str, np.ndarray] = {}  # "code" / "rank" -> by title id (extended for titles not seen before)
+_ACTIVE: dict[date, np.ndarray] = {}  # as_of -> in force on that date, by title id
 
 
-def holds(title: Any, as_of: date, args: tuple[str, ...]) -> bool:
-    """functions.has_title for one held title."""
-    return bool(has_title(SimpleNamespace(titles=[title]), as_of, *args))
+def _title_facts() -> dict[str, np.ndarray]:
+    done = len(_FACTS.get("rank", ()))
+    if done < len(_TITLES):
+        more = _TITLES[done:]
+        _FACTS["code"] = np.concatenate(
+            [_FACTS.get("code", np.zeros(0, dtype=object)), object_array(t.title for t in more)]
+        )
+        ranks = np.array([LEVEL_RANK[t.level] if t.level else 0 for t in more], dtype=np.int64)
+        _FACTS["rank"] = np.concatenate([_FACTS.get("rank", np.zeros(0, dtype=np.int64)), ranks])
+    return _FACTS
+
+
+def _active(as_of: date) -> np.ndarray:
+    done = _ACTIVE.get(as_of, np.zeros(0, dtype=bool))
+    if len(done) < len(_TITLES):
+        if len(_ACTIVE) >= 64 and as_of not in _ACTIVE:
+            _ACTIVE.clear()
+        more = np.array([t.active_on(as_of) for t in _TITLES[len(done) :]], dtype=bool)
+        done = _ACTIVE[as_of] = np.concatenate([done, more])
+    return done
 
 
 def _holds_by_id(as_of: date, args: tuple[str, ...]) -> np.ndarray:
-    """has_title's verdict for every title id so far."""
-    done = _HOLDS.get((as_of, args), np.zeros(0, dtype=bool))
-    if len(done) < len(_TITLES):
-        more = [holds(t, as_of, args) for t in _TITLES[len(done) :]]
-        done = _HOLDS[(as_of, args)] = np.concatenate([done, np.array(more, dtype=bool)])
-    return done
+    """has_title's verdict (functions.has_title.holds, a title at a time) for every title id so far."""
+    facts, need = _title_facts(), LEVEL_RANK[Level(args[1])] if len(args) > 1 else 0
+    found = (facts["code"] == args[0]) & _active(as_of)
+    return found & (facts["rank"] >= need) if need else found
 
 
 def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:

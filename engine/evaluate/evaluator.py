@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from engine.evaluate import provenance as pv
-from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio
+from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio, with_reason
 from engine.language import expr as ex
 from engine.language import graph
 from engine.language import semantics as sem
@@ -673,7 +673,8 @@ class Evaluation(Visitor[Any]):
         if open_:
             result.would_take = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
             result.text = Words(
-                zh=f"{result.text.zh}（{result.would_take.zh}）", en=f"{result.text.en} ({result.would_take.en})"
+                zh=with_reason(result.text.zh, result.would_take.zh, "zh"),
+                en=with_reason(result.text.en, result.would_take.en, "en"),
             )
         return result
 

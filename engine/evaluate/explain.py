@@ -41,6 +41,12 @@ def is_ratio(node: ex.Compare, unit: Callable[[str], str | None]) -> bool:
     return any(expression_unit(side, unit) in RATIO_UNITS for side in (node.left, node.right))
 
 
+def with_reason(text: str, reason: str, lang: str) -> str:
+    """A condition open with every fact known, with why (a lookup row's `reason`, e.g. an industry code too
+    coarse to pick a 300号 sector): the one wording of the assessment, the summary and the batch."""
+    return f"{text}（{reason}）" if lang == "zh" else f"{text} ({reason})"
+
+
 def fmt_number(value: float, percent: bool = False) -> str:
     if percent:
         return f"{round(value * 100, 2):g}%"
