@@ -89,3 +89,16 @@ def test_title_verdicts_as_arrays_are_has_titles() -> None:
             need = LEVEL_RANK[Level(args[1])] if len(args) > 1 else 0
             got = vectorized._holds_by_id(as_of, args)[ids]
             assert got.tolist() == [bool(holds([t], as_of, args[0], need)) for t in titles], (as_of, args)
+
+
+def test_cells_are_trimmed_and_blanks_are_null_in_clean_and_padded_columns() -> None:
+    """tabular._strings compares no cell of a clean column; a padded or blank one still reads as before."""
+    import pyarrow as pa
+
+    from engine.batch.tabular import _strings
+
+    assert _strings(pa.array(["a", " b ", "  ", None, "", "\t c\n"])).to_pylist() == ["a", "b", None, None, None, "c"]
+    assert _strings(pa.array(["x", "y"])).to_pylist() == ["x", "y"]
+    assert _strings(pa.chunked_array([["a "], [" "]])).to_pylist() == ["a", None]
+    assert _strings(pa.array([None, None], pa.string())).to_pylist() == [None, None]
+    assert _strings(pa.array([1, 20])).to_pylist() == ["1", "20"]

@@ -27,7 +27,15 @@ from engine.batch.vectorized import (
     map_distinct,
     to_python,
 )
-from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio, with_reason
+from engine.evaluate.explain import (
+    Renderer,
+    expression_unit,
+    fmt_number,
+    fmt_value,
+    fmt_values,
+    is_ratio,
+    with_reason,
+)
 from engine.evaluate.provenance import ASSUMED_TAG, describe, lookup_row
 from engine.language import expr as ex
 from engine.language.graph import upstream
@@ -190,17 +198,20 @@ class Rationale:
         known = np.asarray(vec.known)[idx]
         codes, uniques = pd.factorize(np.asarray(vec.value)[idx])
         codes = np.where(known, codes, len(uniques))
-        values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool)))) + [None]
+        values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool))))
         lang = self.lang
-
-        def show(v: Any) -> str:
-            if percent and isinstance(v, (int, float)) and not isinstance(v, bool):
-                return fmt_number(v, True)
-            return fmt_value(v, unit, lang)
-
+        if percent:
+            texts = [
+                fmt_number(v, True)
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+                else fmt_value(v, unit, lang)
+                for v in values
+            ]
+        else:
+            texts = fmt_values(values, unit, lang)
         out = np.full(len(rows), -1, dtype=np.int64)
         out[idx] = codes
-        return Coded(out, [show(v) for v in values])
+        return Coded(out, [*texts, fmt_value(None, unit, lang)])
 
 
 @dataclass

@@ -358,7 +358,11 @@ def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
         column = pc.cast(column, pa.string())
     text = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    lengths = pc.binary_length(text)  # read from the offsets: a clean column's cells are not compared
+    shortest = pc.min(lengths).as_py()
+    if shortest is None or shortest > 0:
+        return text
+    return pc.if_else(pc.equal(lengths, 0), pa.scalar(None, pa.string()), text)
 
 
 def rescaled(text: pa.Array, factor: float) -> pa.Array:

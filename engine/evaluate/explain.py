@@ -50,7 +50,23 @@ def with_reason(text: str, reason: str, lang: str) -> str:
 def fmt_number(value: float, percent: bool = False) -> str:
     if percent:
         return f"{round(value * 100, 2):g}%"
+    return _plain(value)
+
+
+def _plain(value: float) -> str:
+    """A number with thousands separators and at most two decimals (fmt_number's wording)."""
     return f"{round(value, 2):,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
+
+
+def fmt_values(values: list[Any], unit: str | None = None, lang: str = "zh") -> list[str]:
+    """fmt_value of each value, a column at a time (the batch's reasons): for plain numbers one format each,
+    without fmt_value's checks per value."""
+    if unit in RATIO_UNITS or not all(type(v) in (int, float) for v in values):
+        return [fmt_value(v, unit, lang) for v in values]
+    if lang != "zh" and unit == "万元":
+        return ["CNY " + _plain(v * 10_000) for v in values]
+    word = unit_words(unit, lang)
+    return [f"{_plain(v)} {word}" for v in values] if word else [_plain(v) for v in values]
 
 
 def fmt_value(value: Any, unit: str | None = None, lang: str = "zh") -> str:
