@@ -145,15 +145,28 @@ def lookup_row(lookup: Lookup, key: Any) -> int | None:
     `prefix` the row with the longest key the text starts with (the first such row on a tie)."""
     if key is None:
         return None
-    key = str(key)
+    key, first = str(key), _first_rows(lookup)
     if lookup.match == "exact":
-        return next((pos for pos, row in enumerate(lookup.table) if key in row.keys), None)
-    best = max(
-        ((len(k), pos) for pos, row in enumerate(lookup.table) for k in row.keys if key.startswith(k)),
-        default=None,
-        key=lambda pair: pair[0],
-    )
-    return None if best is None else best[1]
+        return first.get(key)
+    # the longest listed key the text starts with: a text has one prefix of each length
+    return next((first[key[:n]] for n in range(len(key), -1, -1) if key[:n] in first), None)
+
+
+_FIRST_ROWS: dict[int, tuple[Lookup, dict[str, int]]] = {}  # id -> (the lookup, kept so the id stays its own; index)
+
+
+def _first_rows(lookup: Lookup) -> dict[str, int]:
+    """Each key a lookup lists -> the first row listing it (worked out once per lookup table)."""
+    found = _FIRST_ROWS.get(id(lookup))
+    if found is None or found[0] is not lookup:
+        if len(_FIRST_ROWS) >= 1024:  # packs come and go with reloads: bounded
+            _FIRST_ROWS.clear()
+        index: dict[str, int] = {}
+        for pos, row in enumerate(lookup.table):
+            for k in row.keys:
+                index.setdefault(k, pos)
+        found = _FIRST_ROWS[id(lookup)] = (lookup, index)
+    return found[1]
 
 
 def lookup_result(rule: Derived, key: Any) -> Any:
