@@ -191,9 +191,10 @@ def interview_example(pack: RulePack) -> dict[str, Any]:
     return interview_step(pack, EXAMPLE_INTERVIEW, EXAMPLE_AS_OF).model_dump(mode="json")
 
 
-def summarise_profile(pack: RulePack, data: Any, as_of: date | None) -> AssessmentSummary:
+def summarise_profile(pack: RulePack, data: Any, as_of: date | None) -> bytes:
+    """The summary as JSON (AssessmentSummary's schema, built without result models)."""
     try:
-        return engine.summarise(data, as_of, pack=pack)
+        return engine.summary_json(data, as_of, pack=pack)
     except ProfileInputError as e:
         raise ApiError(422, "invalid_profile", "the profile is invalid", "企业信息有误", e.issues) from None
 
@@ -259,9 +260,7 @@ def api_router(service: Service) -> APIRouter:
         as_of, lang, detail, what_if = assess_query(request.query_params)
         if detail == "summary":
             summary = summarise_profile(pack_of(request), read_json(await request.body()), as_of)
-            return Response(
-                summary.model_dump_json(), media_type="application/json", headers={"Content-Language": lang}
-            )
+            return Response(summary, media_type="application/json", headers={"Content-Language": lang})
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
         return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})

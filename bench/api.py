@@ -132,7 +132,7 @@ import engine
 profiles = [engine.parse_profile(p) for p in json.loads(sys.argv[1])]
 pack, day, what_if, rounds = engine.default_pack(), date(2025, 6, 30), sys.argv[2] == "on", int(sys.argv[3])
 for mode in ("summary", "full"):
-    run = (lambda p: engine.summarise(p, day, pack=pack)) if mode == "summary" else \\
+    run = (lambda p: engine.summary_json(p, day, pack=pack)) if mode == "summary" else \\
         (lambda p: engine.assess(p, day, pack=pack, what_if=what_if).model_dump_json())
     for p in profiles:
         run(p)

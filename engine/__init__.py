@@ -33,6 +33,7 @@ from engine.evaluate.patents import Patent, PatentListError, apply_counts, deriv
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
 from engine.evaluate.summary import summarise as _summarise
+from engine.evaluate.summary import summary_json as _summary_json
 from engine.language.loader import (
     DEFAULT_RULES,
     RuleIssue,
@@ -125,6 +126,7 @@ __all__ = [
     "short_name",
     "strength_chart",
     "summarise",
+    "summary_json",
     "write_template",
 ]
 
@@ -162,11 +164,7 @@ def assess(
     counts derived from it (PatentListError if invalid); the checks are in `patent_counts`."""
     pack = pack or default_pack()
     day = as_of or date.today()
-    checked = (
-        profile
-        if isinstance(profile, EnterpriseProfile)
-        else parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
-    )
+    checked = _checked(profile)
     checks = []
     if patents is not None:
         listed = read_patents(patents) if isinstance(patents, Path) else patents
@@ -182,12 +180,20 @@ def summarise(
     """What `assess` decides, without the condition trees, report or what-if (several times cheaper):
     each decision's status, its one-line reason (word for word), amount, what it would take and
     the facts that would settle it, and the IP-strength score. `profile` as for `assess`."""
-    checked = (
-        profile
-        if isinstance(profile, EnterpriseProfile)
-        else parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
-    )
-    return _summarise(checked, pack or default_pack(), as_of or date.today())
+    return _summarise(_checked(profile), pack or default_pack(), as_of or date.today())
+
+
+def summary_json(
+    profile: EnterpriseProfile | Mapping[str, Any], as_of: date | None = None, *, pack: RulePack | None = None
+) -> bytes:
+    """`summarise` as JSON bytes (the API's summary mode), built from plain data without result models."""
+    return _summary_json(_checked(profile), pack or default_pack(), as_of or date.today())
+
+
+def _checked(profile: EnterpriseProfile | Mapping[str, Any]) -> EnterpriseProfile:
+    if isinstance(profile, EnterpriseProfile):
+        return profile
+    return parse_profile(dict(profile) if isinstance(profile, Mapping) else profile)
 
 
 def screen(

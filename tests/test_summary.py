@@ -13,7 +13,7 @@ from api.app import create_app
 from engine.authoring.boundaries import boundaries
 from engine.evaluate.evaluator import deciding_leaves, evaluate
 from engine.evaluate.strength import enrich
-from engine.evaluate.summary import summarise
+from engine.evaluate.summary import summarise, summary_json
 from engine.language.loader import load_pack
 from engine.model.profile import EnterpriseProfile, parse_profile
 
@@ -67,6 +67,14 @@ def test_summary_agrees_on_the_examples(index: int) -> None:
         assert_summary_agrees(parse_profile(raw), date(2025, 6, 30))
 
 
+def test_the_plain_data_summary_is_byte_for_byte_the_models_json() -> None:
+    """The API's summary is built without result models: the models' validation of the same data (types
+    coerced, defaults filled, fields in order) must leave its JSON unchanged, with and without missing facts."""
+    cases = [(p, d) for p, d in boundaries(PACK).valid_cases(60, seed=5)] + [(EnterpriseProfile(), date(2025, 6, 30))]
+    for profile, as_of in cases:
+        assert summary_json(profile, PACK, as_of) == summarise(profile, PACK, as_of).model_dump_json().encode()
+
+
 def test_an_empty_profile_is_summarised_with_what_would_settle_it() -> None:
     summary = summarise(EnterpriseProfile(), PACK, date(2025, 6, 30))
     pending = [d for d in summary.decisions if d.status == "undetermined"]
@@ -90,6 +98,7 @@ def test_api_summary_mode(client: TestClient) -> None:
         (d["id"], d["status"], d["reasons"]) for d in whole["decisions"]
     ]
     assert len(summary.content) * 5 < len(full.content)
+    assert summary.content == summarise(parse_profile(profile), PACK, date(2025, 6, 30)).model_dump_json().encode()
 
 
 def test_api_refuses_an_unknown_detail_in_both_languages(client: TestClient) -> None:
