@@ -1,7 +1,7 @@
 """Batch screening behind the service's narrow interface: `check_input` and `run_screen`.
 
 Both are the engine's screening path, the one `ipcheck screen` runs: engine.batch.tabular reads the
-table (xlsx through calamine, CSV as UTF-8 or GBK, Chinese or English headers, rows validated
+table (xlsx through fastexcel, CSV as UTF-8 or GBK, Chinese or English headers, rows validated
 by the profile model, bad rows kept with their error entries), engine.batch.vectorized screens it
 column-wise and engine.batch.workbook writes the workbook (decisions, a sheet per policy with
 rationale, summary, errors). This module only adds the service's own limits: every header

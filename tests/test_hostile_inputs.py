@@ -194,9 +194,9 @@ def test_a_database_from_before_gets_the_new_columns(tmp_path: Path) -> None:
 
 
 def test_every_workbook_read_in_the_product_passes_the_guard_first() -> None:
-    """The product opens xlsx files with calamine in one function, which asks the guard (xlsxguard.inspect
-    through `choose`) first. `table_shape`, an unused public reader that went straight to calamine, would
-    have let a far-cell file abort the process."""
+    """The product opens xlsx files with fastexcel (calamine) in one function, and the one function that calls
+    it asks the guard (xlsxguard.inspect through `choose`) first. `table_shape`, an unused public reader that
+    went straight to calamine, would have let a far-cell file abort the process."""
     import ast
 
     root = Path(__file__).resolve().parent.parent
@@ -209,6 +209,8 @@ def test_every_workbook_read_in_the_product_passes_the_guard_first() -> None:
                     n.value.id for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
                 }
                 names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-                if "CalamineWorkbook" in calls:
+                if calls & {"CalamineWorkbook", "fastexcel", "python_calamine"}:
+                    readers.append((path.name, node.name))
+                if "sheet_text" in names and not isinstance(node, ast.AsyncFunctionDef) and node.name != "sheet_text":
                     readers.append((path.name, node.name, "inspect" in names))
-    assert readers == [("tabular.py", "_xlsx_chunks", True)]
+    assert sorted(readers) == [("tabular.py", "_xlsx_chunks", True), ("xlsxread.py", "sheet_text")]

@@ -694,7 +694,7 @@ class Screening:
         files = Staged()
         try:
             target = files.path(output)
-            work = files.scratch(output.parent, ".parquet") if staged else target
+            work = files.scratch(output.parent, STAGED) if staged else target
             errors_path = files.scratch(output.parent, ".csv") if self.excel else files.path(sides[0])
             with errors_path.open("w", encoding="utf-8-sig", newline="") as errors_file:
                 errors = csv.writer(errors_file)
@@ -724,7 +724,7 @@ class Screening:
                 sink.write(part.table)
                 self.write_issues(errors, sorted(part.issues, key=lambda i: i.row or 0))
                 done += part.table.num_rows
-                if target.suffix == ".parquet" and self.excel and done > EXCEL_MAX_ROWS:
+                if target.suffix == STAGED and self.excel and done > EXCEL_MAX_ROWS:
                     raise TableError(
                         f"more than {EXCEL_MAX_ROWS} rows do not fit in one Excel sheet; use .csv or .parquet",
                         f"超过 {EXCEL_MAX_ROWS} 行，超出 Excel 单表上限，请输出 .csv 或 .parquet",
@@ -742,22 +742,23 @@ class Screening:
 
     def finish(self, staged: Path, output: Path, first_row: int, errors_path: Path) -> None:
         """Add ranking columns and write the final file from the staged decisions."""
-        total = pq.ParquetFile(staged).metadata.num_rows
-        ranks = self.allocate(total, first_row)
-        batches = _with_ranks(staged, ranks, first_row, self.chunk_rows)
-        if self.excel:
-            write_workbook(output, batches, self, errors_path)
-            return
-        first = next(batches, None)
-        schema = first.schema if first is not None else _ranked_schema(self.schema, ranks)
-        sink = open_sink(output, schema)
-        try:
-            if first is not None:
-                sink.write(first)
-            for table in batches:
-                sink.write(table)
-        finally:
-            sink.close()
+        with pa.memory_map(str(staged)) as source:
+            decisions = pa.ipc.open_stream(source)
+            ranks = self.allocate(self.summary.rows, first_row)  # every row read has its decision row
+            batches = _with_ranks(decisions, ranks, first_row)
+            if self.excel:
+                write_workbook(output, batches, self, errors_path)
+                return
+            first = next(batches, None)
+            schema = first.schema if first is not None else _ranked_schema(self.schema, ranks)
+            sink = open_sink(output, schema)
+            try:
+                if first is not None:
+                    sink.write(first)
+                for table in batches:
+                    sink.write(table)
+            finally:
+                sink.close()
 
 
 def _placed(chunks: Iterator[tuple[list[str], pa.Table]], row: int) -> Iterator[tuple[int, pa.Table]]:
@@ -791,10 +792,10 @@ def _ranked_schema(schema: pa.Schema, ranks: dict[str, Any]) -> pa.Schema:
 
 
 def _with_ranks(
-    staged: Path, ranks: dict[str, tuple[np.ndarray, np.ndarray]], first_row: int, batch_rows: int
+    staged: pa.ipc.RecordBatchStreamReader, ranks: dict[str, tuple[np.ndarray, np.ndarray]], first_row: int
 ) -> Iterator[pa.Table]:
     words = np.array([None, "funded", "waiting"], dtype=object)
-    for batch in pq.ParquetFile(staged).iter_batches(batch_size=batch_rows):
+    for batch in staged:
         table = pa.Table.from_batches([batch])
         at = table.column("row").to_numpy() - first_row
         for p, (rank, funded) in ranks.items():
@@ -804,12 +805,25 @@ def _with_ranks(
         yield table
 
 
+# The decisions wait here for the ranking: an Arrow IPC stream (a chunk's dictionaries may differ) with LZ4, written and read back at memory speed
+# (staging them as Parquet cost ~0.7 s of the officer's 20,000-row upload in encoding and decoding).
+STAGED = ".arrow"
+
+
 class _Sink:
-    """A parquet or CSV writer that writes in a background thread, one table behind (pyarrow releases the GIL)."""
+    """A Parquet, CSV or staging (STAGED) writer that writes in a background thread, one table behind (pyarrow
+    releases the GIL)."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.csv = path.suffix.lower() != ".parquet"
-        self.writer: Any = pacsv.CSVWriter(path, schema) if self.csv else pq.ParquetWriter(path, schema)
+        suffix = path.suffix.lower()
+        self.csv = suffix not in (".parquet", STAGED)
+        self.writer: Any = (
+            pacsv.CSVWriter(path, schema)
+            if self.csv
+            else pa.ipc.new_stream(path, schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
+            if suffix == STAGED
+            else pq.ParquetWriter(path, schema)
+        )
         self.thread = ThreadPoolExecutor(max_workers=1)
         self.pending: Any = None
 

@@ -22,18 +22,15 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import ValidationError
-from python_calamine import CalamineWorkbook
 
 from engine.batch.csvread import PROBLEM, csv_chunks, delimiter_of, detect_encoding, first_records, problem_words
 from engine.batch.headers import resolve
@@ -41,6 +38,7 @@ from engine.batch.isolated import isolated_chunks
 from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
 from engine.batch.xlsxguard import SheetLimits, choose, inspect
+from engine.batch.xlsxread import sheet_text
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (
     CROSS_CHECKS,
@@ -256,72 +254,20 @@ def _csv_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[t
         yield headers, table
 
 
-def _cell_text(value: Any) -> str | None:
-    """A spreadsheet cell as the text a person typed (12.0 -> '12', a date -> 2020-01-05)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
-    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)  # before calamine sees it
+    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)  # before the reader sees it
     options.notes += [RowIssue(None, "sheet", "工作表", name, zh, en) for name, zh, en in notes]
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-    except Exception as e:  # calamine reports corrupt or foreign files in many ways
-        raise TableError(f"{path}: cannot read the workbook: {e}", f"{path}：无法读取工作簿：{e}") from None
+    columns = sheet_text(path, sheet.name)
+    rows = len(columns[0]) if columns else 0
     if not rows:
         raise TableError(f"{path}: the sheet {sheet.name!r} is empty", f"{path}：工作表 {sheet.name!r} 为空")
-    at = header_row([[_cell_text(v) or "" for v in row] for row in rows[:10]])
-    headers = [_cell_text(v) or "" for v in rows[at]]
+    top = [[text or "" for text in row] for row in zip(*(column[:10].to_pylist() for column in columns))]
+    at = header_row(top)
+    headers = top[at]
     check_header(path, headers, options, at)
-    width = len(headers)
-    for start in range(at + 1, len(rows), chunk_rows):
-        part = [
-            row + [""] * (width - len(row)) if len(row) < width else row[:width]
-            for row in rows[start : start + chunk_rows]
-        ]
-        columns = list(zip(*part)) if part else [()] * width
-        arrays = [_column_text(columns[i]) for i in range(width)]
-        yield headers, pa.table(arrays, names=[f"c{i}" for i in range(width)])
-
-
-def _column_text(values: tuple[Any, ...]) -> pa.Array:
-    """A column of cells as text (the text _cell_text gives cell by cell), converted by Arrow when the column
-    holds only text or only numbers besides its blank cells (the common case), cell by cell otherwise."""
-    cells = np.array(values, dtype=object)
-    blank = cells == ""
-    given = cells[~blank]
-    for typ in (pa.float64(), pa.string()):
-        try:
-            typed = pa.array(given, type=typ)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            continue
-        text = typed if typ == pa.string() else _number_text(typed)
-        out = np.full(len(cells), None, dtype=object)
-        out[~blank] = text.to_numpy(zero_copy_only=False)
-        return pa.array(out, type=pa.string())
-    return pa.array([_cell_text(v) for v in values], type=pa.string())
-
-
-def _number_text(numbers: pa.Array) -> pa.Array:
-    """Numbers as typed: 12.0 -> '12', 186.4 -> '186.4' (shortest round-trip form); NaN -> null."""
-    values = numbers.to_numpy(zero_copy_only=False)
-    finite = np.isfinite(values)
-    whole = finite & (values == np.round(values)) & (np.abs(values) < 1e15)
-    as_int = pc.cast(pa.array(np.where(whole, values, 0).astype(np.int64)), pa.string())
-    as_float = pc.cast(numbers, pa.string())
-    text = pc.if_else(pa.array(whole), as_int, as_float)
-    return pc.if_else(pa.array(np.isnan(values)), pa.scalar(None, pa.string()), text)
+    names = [f"c{i}" for i in range(len(headers))]
+    for start in range(at + 1, rows, chunk_rows):
+        yield headers, pa.table([column[start : start + chunk_rows] for column in columns], names=names)
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[list[str], pa.Table]]:

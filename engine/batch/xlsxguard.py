@@ -1,6 +1,6 @@
 """Look at an untrusted xlsx before the reader does: sizes, dimensions and sheets, within limits.
 
-The xlsx reader (calamine) allocates the whole rectangle from A1 to the farthest cell at once:
+The xlsx reader (calamine, inside fastexcel) allocates the whole rectangle from A1 to the farthest cell at once:
 one cell at XFD1048576 asks for 549 GB and aborts the process, and a few MB of zip can hold
 gigabytes of sheet XML. So before any sheet is read this module checks, against `SheetLimits`:
 - the zip's declared uncompressed sizes (total) and compression ratio (per part);
