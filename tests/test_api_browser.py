@@ -244,7 +244,12 @@ def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(
     page.locator("#download").wait_for()
     text = page.locator("#run").inner_text()
     assert "新设立知识产权服务企业支持" in text and "1 / 候补 1" in text  # one funded, one waiting
-    assert page.locator("#run svg.chart").count() >= 1
+    bars = page.locator("#run figure.bars")
+    assert "新设立知识产权服务企业支持" in bars.inner_text()  # the chart names measures in Chinese
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone its names keep a readable size
+    assert bars.locator(".name").first.evaluate("n => parseFloat(getComputedStyle(n).fontSize)") >= 12
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#file-name").inner_text() == "batch.csv"  # the Chinese file button shows the choice
     with page.expect_download() as result:
         page.click("#download")
     saved = tmp_path / "result.xlsx"
