@@ -40,8 +40,11 @@ BROKEN = {  # edit -> (line of the problem, words that must appear)
     "yaml-syntax": (("        value: 3\n", "        value: [3\n"), 19, "方括号 [ 未闭合"),  # the line that opened it
     "unknown-name": (("< new_firm_max_years", "< new_firm_max_yearz"), 46, "new_firm_max_yearz"),
     "lint-error": (
-        ("when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0"),
-        61,
+        (
+            "when: division_code == jiangbei_division_code",
+            "when: division_code == jiangbei_division_code and employees < 0",
+        ),
+        40,
         "never-holds",
     ),
 }
@@ -185,14 +188,22 @@ def test_reload_endpoint_loads_or_refuses(still: TestClient, rules: Path) -> Non
     r = still.post("/v1/rules/reload", headers=AUTH)
     assert r.status_code == 200 and r.json()["last_reload"]["outcome"] == "unchanged"
 
-    edit(rules, "when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0")
+    edit(
+        rules,
+        "when: division_code == jiangbei_division_code",
+        "when: division_code == jiangbei_division_code and employees < 0",
+    )
     r = still.post("/v1/rules/reload", headers=AUTH)
     body = r.json()
     assert body["last_reload"]["outcome"] == "rejected" and body["rules_hash"] == good == r.headers["x-rules-hash"]
-    assert [p["where"] for p in body["last_reload"]["problems"]] == [f"{RULE}:61"]
+    assert [p["where"] for p in body["last_reload"]["problems"]] == [f"{RULE}:40"]
     assert still.get("/v1/rules/version").json()["last_reload"] == body["last_reload"]
 
-    edit(rules, "when: not serious_dishonesty_list and employees < 0", "when: not serious_dishonesty_list")
+    edit(
+        rules,
+        "when: division_code == jiangbei_division_code and employees < 0",
+        "when: division_code == jiangbei_division_code",
+    )
     edit(rules, MAX_YEARS, "        value: 1\n")
     assert status_of(still) == ("eligible", good)  # no watcher: nothing changes until asked
     r = still.post("/v1/rules/reload", headers=AUTH)
@@ -317,10 +328,14 @@ def test_runs_before_and_after_a_reload_use_their_own_packs(still: TestClient, r
 
 
 def test_a_pack_with_lint_errors_refuses_to_start(rules: Path, tmp_path: Path) -> None:
-    edit(rules, "when: not serious_dishonesty_list", "when: not serious_dishonesty_list and employees < 0")
+    edit(
+        rules,
+        "when: division_code == jiangbei_division_code",
+        "when: division_code == jiangbei_division_code and employees < 0",
+    )
     with pytest.raises(RuleLoadError) as err:
         make_client(rules, tmp_path, poll=0)
-    assert f"{RULE}:61" in str(err.value)
+    assert f"{RULE}:40" in str(err.value)
 
 
 # --- a real server, two workers ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from engine.language.rules import (
     Derived,
     Expression,
     Indicator,
+    Exclusion,
     Information,
     Policy,
     Scorecard,
@@ -165,6 +166,9 @@ class Catalogue:
         body += self.section("措施 / Measures", measures, self.policy)
         body += self.section("认定 / Designations", designations, self.policy)
         body += self.section(
+            "排除条件（统一声明）/ Exclusions (declared once)", list(pack.exclusions.values()), self.exclusion
+        )
+        body += self.section(
             "可咨询（无可判定条件）/ To ask about (nothing to check)", list(pack.information.values()), self.information
         )
         body += self.section("评分表 / Scorecards", list(pack.scorecards.values()), self.scorecard)
@@ -244,6 +248,31 @@ class Catalogue:
             blocks += [Para("待遇 / Benefits"), Bullets([(0, self.benefit(p, b)) for b in p.benefits])]
         return blocks
 
+    def exclusion(self, e: Exclusion) -> list[Block]:
+        period = f"{e.valid_from} 起" + (f"，至 {e.valid_to}" if e.valid_to else "，未定终止日期")
+        names = list(self.pack.policies) if e.policies == "all" else e.policies
+        facts = [
+            (0, f"标识 id `{e.id}`（{self.where('exclusion:' + e.id)}）"),
+            (0, f"条件 condition：{self.words(e.when)}"),
+            (0, f"依据 source：{cite(e.source)}"),
+            (0, f"有效期 in force：{period}"),
+            (0, f"状态 status：{STATUS_ZH[e.status]} {e.status}"),
+            (0, "适用于 applies to：" + "、".join(f"{self.pack.label(n)[0]}（`{n}`）" for n in names)),
+        ]
+        if e.note:
+            facts.append((0, f"说明 note：{e.note}"))
+        self.to_confirm(
+            e.status,
+            "排除条件 exclusion",
+            "exclusion:" + e.id,
+            f"`{e.id}`",
+            e.label.zh,
+            self.words(e.when),
+            e.source,
+            note_of(e.note, e.source.note),
+        )
+        return [Heading(3, f"{e.label.zh} / {e.label.en}"), Bullets(facts)]
+
     def information(self, e: Information) -> list[Block]:
         period = f"{e.valid_from} 起" + (f"，至 {e.valid_to}" if e.valid_to else "，未定终止日期")
         facts = [
@@ -287,6 +316,9 @@ class Catalogue:
             }[kind]
             text = f"{cond.label.zh} / {cond.label.en}（{default}）" if cond.label else default
         source = f" — 依据 {cite(cond.source)}" if cond.source else ""
+        if any(e.id == cond.id for e in self.pack.exclusions_of(p.id)):  # listed once, in its own section
+            where = self.where("exclusion:" + path)
+            return f"{text}{status_tag(cond.status)}{source}（统一排除条件 exclusion `{path}`，{where}）"
         shown = self.words(cond.when) if cond.when is not None else ""
         self.to_confirm(
             cond.status,
@@ -400,7 +432,20 @@ class Catalogue:
             ]
         for case in ind.cases or []:
             label = f"（{case.label.zh}）" if case.label else ""
-            lines.append((1, f"{self.words(case.when)}{label} → {fmt_number(case.points)} 分"))
+            note = f"（{note_of(case.note)}）" if case.note else ""
+            lines.append(
+                (1, f"{self.words(case.when)}{label} → {fmt_number(case.points)} 分{status_tag(case.status)}{note}")
+            )
+            self.to_confirm(
+                case.status,
+                "情形 case",
+                card.id,
+                where,
+                ind.label.zh,
+                f"{self.words(case.when)} → {fmt_number(case.points)} 分",
+                ind.source or card.source,
+                case.note,
+            )
         if ind.cases is not None:
             lines.append((1, f"其他 otherwise → {fmt_number(ind.otherwise or 0)} 分"))
         for item in ind.items or []:
@@ -481,7 +526,18 @@ class Catalogue:
             if d.lookup.default is not None:
                 rule.append((1, f"其他 default → {fmt_value(d.lookup.default)}"))
         for case in d.cases or []:
-            rule.append((0, f"若 {self.words(case.when)} → {fmt_value(case.value)}"))
+            note = f"（{note_of(case.note)}）" if case.note else ""
+            rule.append((0, f"若 {self.words(case.when)} → {fmt_value(case.value)}{status_tag(case.status)}{note}"))
+            self.to_confirm(
+                case.status,
+                "情形 case",
+                d.id,
+                where,
+                d.label.zh,
+                f"{self.words(case.when)} → {fmt_value(case.value)}",
+                d.source,
+                case.note,
+            )
         return [Heading(3, f"{d.label.zh} / {d.label.en}"), Bullets(facts + rule)]
 
     # --- parameters ---------------------------------------------------------

@@ -24,6 +24,7 @@ from engine.language.rules import (
     Condition,
     Dated,
     Derived,
+    Exclusion,
     ExclusiveGroup,
     Expression,
     Information,
@@ -205,12 +206,17 @@ class RulePack:
     aliases: dict[str, str] = field(default_factory=dict)  # every written name -> canonical id
     exclusive: dict[str, ExclusiveGroup] = field(default_factory=dict)  # 不重复享受 groups by id
     information: dict[str, Information] = field(default_factory=dict)  # 可咨询 entries by id
+    exclusions: dict[str, Exclusion] = field(default_factory=dict)  # conditions declared once, by id
     # What evaluations reuse (engine.evaluate.evaluator.prepared): lives and dies with this pack, which is never
     # changed after load, so a reload starts with empty caches.
     memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def policy_on(self, policy_id: str, day: Any) -> Policy | None:
         return next((p for p in self.policies[policy_id] if p.in_force(day)), None)
+
+    def exclusions_of(self, policy_id: str) -> list[Exclusion]:
+        """The declared exclusions a policy carries (the loader added them to its conditions)."""
+        return [e for e in self.exclusions.values() if e.policies == "all" or policy_id in e.policies]
 
     def label(self, name: str) -> tuple[str, str]:
         """(zh, en) label of any name an expression can read."""
@@ -425,6 +431,7 @@ def _assemble(root: Path, parsed: list[tuple[str, Any, RuleFile]], names: dict[s
                     getattr(pack, section)[item.id] = item
     issues += _check_versions(pack)
     issues += _collect_exclusive(pack, parsed)
+    issues += _apply_exclusions(pack, parsed)
     for shown, raw, rule_file in parsed:
         for pos, entry in enumerate(rule_file.information):
             line = raw["information"].lines[pos]
@@ -488,6 +495,60 @@ def _collect_exclusive(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) 
                     )
                 )
     return issues
+
+
+def _apply_exclusions(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) -> list[RuleIssue]:
+    """Add each declared exclusion to the root `all` of every version of the policies it names."""
+    issues = []
+    for shown, raw, rule_file in parsed:
+        for pos, exclusion in enumerate(rule_file.exclusions):
+            line = raw["exclusions"].lines[pos]
+            say = lambda zh, en: issues.append(  # noqa: E731
+                RuleIssue(shown, line, f"排除条件 {exclusion.id!r}：{zh} / exclusion {exclusion.id!r}: {en}")
+            )
+            if exclusion.id in pack.exclusions:
+                say("重复定义", "is already defined")
+            pack.exclusions.setdefault(exclusion.id, exclusion)
+            pack.origin.setdefault(f"exclusion:{exclusion.id}", (shown, line))
+            targets = list(pack.policies) if exclusion.policies == "all" else exclusion.policies
+            for ident in targets:
+                if ident not in pack.policies:
+                    hint_en, hint_zh = did_you_mean(ident, pack.policies)
+                    say(f"引用了不存在的政策 {ident!r}{hint_zh}", f"no policy {ident!r}{hint_en}")
+                    continue
+                for version in pack.policies[ident]:
+                    problem = _exclusion_problem(exclusion, version)
+                    if problem:
+                        say(*problem)
+                    elif _overlaps(exclusion, version):
+                        version.conditions.all.append(exclusion.condition())  # type: ignore[union-attr]
+    return issues
+
+
+def _overlaps(a: Dated, b: Dated) -> bool:
+    return (a.valid_to is None or b.valid_from <= a.valid_to) and (b.valid_to is None or a.valid_from <= b.valid_to)
+
+
+def _exclusion_problem(exclusion: Exclusion, policy: Policy) -> tuple[str, str] | None:
+    """Why the exclusion cannot be added to this policy version (None: it can, or it is not in force then)."""
+    if not _overlaps(exclusion, policy):
+        return None
+    if policy.conditions.all is None:
+        return (f"政策 {policy.id!r} 的条件须以 all 列出", f"policy {policy.id!r} must list its conditions under `all`")
+    inside = exclusion.valid_from <= policy.valid_from and (
+        exclusion.valid_to is None or (policy.valid_to is not None and policy.valid_to <= exclusion.valid_to)
+    )
+    if not inside:
+        return (
+            f"只覆盖政策 {policy.id!r}（{policy.valid_from} 起）有效期的一部分：请按排除条件的日期拆分政策版本",
+            f"covers only part of policy {policy.id!r} (from {policy.valid_from}): split the policy version at its dates",
+        )
+    if any(ident == exclusion.id for ident, _ in walk_conditions(policy.conditions)):
+        return (
+            f"政策 {policy.id!r} 已有同名条件：删去政策中的副本，由排除条件统一添加",
+            f"policy {policy.id!r} already has a condition with this id: remove the copy, the exclusion adds it",
+        )
+    return None
 
 
 def _check_versions(pack: RulePack) -> list[RuleIssue]:

@@ -204,6 +204,8 @@ class Lookup(Strict):
 class Case(Strict):
     when: Expr
     value: Scalar
+    status: Status = "confirmed"
+    note: Note | None = None
 
 
 class Derived(Strict):
@@ -240,6 +242,12 @@ class Item(Strict):
     points: Number
     points_to: Number | None = Field(None, description="Top of an expert-judged range (points is its bottom)")
     label: Text | None = None
+    status: Status = Field(
+        "confirmed",
+        description="Status of the case (indicator cases): a firm the case decides rests on it; the points"
+        " at stake are the step to the neighbouring cases (the doubt is which of them applies)",
+    )
+    note: Note | None = None
 
     @model_validator(mode="after")
     def _range(self) -> Item:
@@ -436,6 +444,28 @@ class ExclusiveGroup(Strict):
     note: Note | None = None
 
 
+class Exclusion(Dated):
+    """A condition the documents imply for several policies (e.g. not on the 严重失信 list), declared once.
+
+    The loader adds it, as the last condition of the root `all`, to every version of each policy it names
+    (`policies: all` names every policy) in force within its own period, so every evaluator, the lint
+    checks and the catalogue see it as an ordinary condition of that policy.
+    """
+
+    id: str
+    label: Text
+    when: Expr
+    status: Status = "confirmed"
+    source: Source
+    note: Note | None = None
+    policies: list[str] | Literal["all"] = Field(description="Policy ids that carry it, or `all`")
+
+    def condition(self) -> Condition:
+        return Condition(
+            id=self.id, label=self.label, when=self.when, status=self.status, source=self.source, note=self.note
+        )
+
+
 class RuleFile(Strict):
     """One YAML file of the pack."""
 
@@ -445,3 +475,4 @@ class RuleFile(Strict):
     policies: list[Policy] = []
     exclusive: list[ExclusiveGroup] = Field([], description="Benefits that may not be combined (不重复享受)")
     information: list[Information] = Field([], description="Measures with no conditions to check (可咨询)")
+    exclusions: list[Exclusion] = Field([], description="Conditions declared once for the policies they name")

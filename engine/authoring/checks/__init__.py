@@ -6,7 +6,16 @@ docs/rules.md` regenerates its reference (tests/test_lint_registry.py fails when
 
 from __future__ import annotations
 
-from engine.authoring.checks import brackets, conditions, exclusive, overflow, periods, sources, unused
+from engine.authoring.checks import (
+    brackets,
+    conditions,
+    exclusions,
+    exclusive,
+    overflow,
+    periods,
+    sources,
+    unused,
+)
 from engine.authoring.lintbase import Check
 
 # In the order they run (findings are sorted afterwards: errors first, then by file and line).
@@ -16,6 +25,7 @@ REGISTRY: list[Check] = [
     conditions.CHECK,
     periods.CHECK,
     exclusive.CHECK,
+    exclusions.CHECK,
     unused.CHECK,
     overflow.CHECK,
 ]
