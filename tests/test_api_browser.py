@@ -103,6 +103,7 @@ def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_p
     page.fill("#f-division_code", "500105")
     page.fill("#f-industry_code", "M7520")
     page.select_option("#f-serious_dishonesty_list", "false")
+    page.select_option("#f-ip_penalty_free", "true")
     page.fill("#f-employees", "12")
     page.click("#submit")
     badge = page.locator('[data-decision="jb_new_ip_service_firm"]')
@@ -220,8 +221,8 @@ def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(
 
     table = tmp_path / "batch.csv"
     table.write_text(
-        "企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从业人员数（人）\n"
-        "甲（示例）,2024-03-01,500105,M7520,否,12\n丙（示例）,2024-05-01,500105,M7520,否,8\n",
+        "企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从未受知识产权侵权处罚,从业人员数（人）\n"
+        "甲（示例）,2024-03-01,500105,M7520,否,是,12\n丙（示例）,2024-05-01,500105,M7520,否,是,8\n",
         encoding="utf-8",
     )
     page = browser.new_page()  # type: ignore[attr-defined]
