@@ -239,3 +239,49 @@ def test_a_checklist_costs_one_question_plus_each_figure_typed(pack: RulePack) -
     )
     assert questions_answered(step, dict.fromkeys(abroad.facts, 0)) == 1
     assert questions_answered(step, dict.fromkeys(abroad.facts, 0) | {"pct_applications": 2}) == 2
+
+
+def test_the_tier_is_settled_once_the_score_range_lies_in_one_band(pack: RulePack) -> None:
+    """The interview's tier while the score is a range: the tier of both ends when they agree (a
+    range [10, 36] is D), unknown when they straddle a cut-off. It used to stay unknown until every
+    indicator was known, so the interview asked all of them."""
+    from engine.evaluate.interview import Statuses
+    from engine.evaluate.strength import CARD
+
+    cuts = sorted((pack.parameters[f"ip_tier_{t}_min"].version_on(AS_OF).value, t.upper()) for t in "abc")
+
+    def band(score: float) -> str:
+        return next((t for cut, t in reversed(cuts) if score >= cut), "D")
+
+    full = truth("ip_strength_manufacturer.json")
+    seen = set()
+    for dropped in (["pct_applications"], ["trademarks", "own_brand"], ["ip_budget", "ip_staff", "licensing_deals"]):
+        profile = parse_profile({k: v for k, v in full.items() if k not in dropped})
+        found = Statuses(profile, pack, AS_OF, [TIER])
+        card = found.base.scorecards[CARD]
+        assert card.low < card.high, dropped
+        want = band(card.low) if band(card.low) == band(card.high) else None
+        assert found.value(found.base, TIER) == want, (dropped, card.low, card.high)
+        seen.add(want is None)
+    assert seen == {True, False}, "both a settled and an open tier are checked"
+
+
+def test_the_prior_file_is_current() -> None:
+    """engine/evaluate/interview_prior.json is what `python -m engine.batch.prior` writes."""
+    from engine.batch.prior import text
+    from engine.evaluate.prior import PRIOR_FILE
+
+    assert PRIOR_FILE.read_text(encoding="utf-8") == text(), "run: python -m engine.batch.prior"
+
+
+def test_the_priors_answers_are_sized_to_the_firm_and_their_shares_add_up() -> None:
+    from engine.evaluate.prior import MOST, answers
+
+    small = answers(("rd_expense", "rd_staff"), {"revenue": 1000, "employees": 20}, AS_OF)
+    large = answers(("rd_expense", "rd_staff"), {"revenue": 4000, "employees": 80}, AS_OF)
+    assert len(small) <= MOST and abs(sum(share for _, share in small) - 1) < 1e-9
+    top = max(a["rd_expense"] for a, _ in small)
+    assert max(a["rd_expense"] for a, _ in large) == pytest.approx(4 * top, rel=0.01)
+    assert all(isinstance(a["rd_staff"], int) and a["rd_staff"] <= 80 for a, _ in large)
+    flags = answers(("legal_person",), {}, AS_OF)
+    assert {a["legal_person"] for a, _ in flags} <= {True, False}

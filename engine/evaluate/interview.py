@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from engine.evaluate.evaluator import Evaluation
-from engine.evaluate.status import compiled
+from engine.evaluate.prior import answers as prior_answers
+from engine.evaluate.status import StatusEvaluator, compiled
 from engine.evaluate.strength import CARD, TIER
 from engine.language import expr as ex
 from engine.language.graph import downstream
@@ -121,6 +121,13 @@ GROUPS: tuple[Group, ...] = (
     Group("staff", "人员构成", "Staff", ("rd_staff", "st_staff", "ip_staff")),
     Group("equity", "股权融资", "Equity financing", ("equity_financing_2y", "equity_financing_3y"), none_of=True),
     Group(
+        "direct_routes",
+        "科技奖励、研发机构与股权融资（近三年）",
+        "S&T awards, R&D institutions and equity financing (last three years)",
+        ("sci_tech_award_3y", "has_rd_institution", "equity_financing_3y"),
+        none_of=True,
+    ),
+    Group(
         "award", "科技奖励", "S&T awards", ("sci_tech_award_3y", "sci_tech_award_level_3y", "sci_tech_award_rank_3y")
     ),
     Group(
@@ -195,6 +202,22 @@ GROUPS: tuple[Group, ...] = (
         "知识产权分类（高企口径）",
         "IP by class (high-tech enterprise)",
         ("class1_ip", "class1_ip_self_developed", "class1_high_value_ip", "class2_ip"),
+    ),
+    Group(
+        "ip_use",
+        "知识产权运用与海外布局",
+        "IP use and protection abroad",
+        (
+            "licensing_deals",
+            "pledge_loan_amount",
+            "patent_navigation_project",
+            "gi_mark_user",
+            "collective_certification_marks",
+            "pct_applications",
+            "madrid_registrations",
+            "hvp_overseas_family",
+        ),
+        none_of=True,
     ),
     Group(
         "hvp",
@@ -282,15 +305,14 @@ class Statuses:
         card = result.scorecards.get(CARD)
         if card is None:
             return None
-        ends = []
+        ends = set()
         for total in (card.low, card.high):
-            ev = Evaluation.__new__(Evaluation)
-            ev.values, ev.missing = dict(result.values) | {CARD: total}, {}
-            for ident in self.pack.order:
-                if ident in self.pack.derived and ident in downstream(self.pack, [CARD]):
-                    ev.derive(self.pack.derived[ident])
-            ends.append(ev.values.get(TIER))
-        return ends[0] if ends[0] == ends[1] else None
+            env = dict(result.values)
+            env[CARD] = total
+            for ident, rule in _from_card(self.fast):
+                env[ident] = rule.value(env)
+            ends.add(env.get(TIER))
+        return ends.pop() if len(ends) == 1 else None
 
     def changed(self, update: dict[str, Any], targets: list[str]) -> tuple[dict[str, Any], float]:
         """The targets' values with the facts in `update` set, and how many points the open scores'
@@ -302,6 +324,17 @@ class Statuses:
             if c in result.scorecards
         )
         return {t: self.value(result, t) for t in targets}, narrowed
+
+
+def _from_card(fast: StatusEvaluator) -> list[tuple[str, Any]]:
+    """The derived facts computed from the IP-strength score, in the pack's order, as the
+    status-only evaluator compiled them (each with a `value(env)`)."""
+    found = fast.pack.memo.get((_from_card, fast.as_of))
+    if found is None:
+        after = downstream(fast.pack, [CARD])
+        found = [(i, fast.steps[i].rule) for i in fast.pack.order if i in after and i in fast.pack.derived]
+        fast.pack.memo[(_from_card, fast.as_of)] = found
+    return found
 
 
 def statuses(
@@ -503,10 +536,11 @@ def _within_whole(name: str, values: list[Any], facts: dict[str, Any]) -> list[A
 class Candidate:
     facts: tuple[str, ...]
     group: Group | None
-    settles: set[str]
+    settles: set[str]  # outcomes some answer settles (each fact at each end of its range)
     touches: float  # the step's share of what each open outcome it cannot settle alone lacks
-    narrows: float  # points the open scores' intervals shrink by, on average over the probes
-    expected: float = 0.0  # outcomes settled on average over the step's whole answers (its ends, none)
+    narrows: float  # points the open scores' intervals shrink by, expected under the prior
+    expected: float = 0.0  # outcomes settled, expected under the prior (engine.evaluate.prior)
+    questions: float = 1.0  # questions it asks, expected under the prior (a checklist: 1 + figures typed)
 
 
 def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[str]]) -> tuple[set[str], float]:
@@ -518,29 +552,35 @@ def _probe(base: Statuses, update: dict[str, Any], open_missing: dict[str, set[s
 
 
 def score(base: Statuses, facts: tuple[str, ...], group: Group | None, open_missing: dict[str, set[str]]) -> Candidate:
-    """What a step could settle: each fact at each end of its range, and the group's facts together."""
+    """What a step could settle (each fact at each end of its range, and the group's facts together),
+    and what it settles on average over the answers firms give (the prior's sample, sized to this firm)."""
     values = {f: _within_whole(f, probe_values(f, base.pack, base.as_of), base.facts) for f in facts}
-    updates = [{f: v} for f in facts for v in values[f]]
+    ends = [{f: v} for f in facts for v in values[f]]
     if len(facts) > 1:
-        updates += [{f: values[f][0] for f in facts}, {f: values[f][-1] for f in facts}]
-        if group is not None and group.none_of:
-            updates.append({f: CLEAN[f] for f in facts})
+        ends += [{f: values[f][0] for f in facts}, {f: values[f][-1] for f in facts}]
     settles: set[str] = set()
-    narrows = expected = 0.0
-    answers = updates if len(facts) == 1 else updates[len(facts) * 2 :]  # whole answers: the group's joint probes
-    for update in updates:
+    for update in ends:
+        settles |= _probe(base, update, open_missing)[0]
+    none_of = bool(group and group.none_of)
+    narrows = 0.0
+    questions = 1.0 if none_of else float(len(facts))
+    chance: dict[str, float] = {}  # each outcome's chance to be settled by the answer
+    for answer, share in prior_answers(facts, base.facts, base.as_of):
+        update = {f: v for f, v in answer.items() if v is not None}
+        update = {f: _within_whole(f, [v], base.facts | update)[0] for f, v in update.items()}
         settled, narrowed = _probe(base, update, open_missing)
-        settles |= settled
-        narrows += narrowed / len(updates)
-        if any(update is a for a in answers):
-            expected += len(settled) / len(answers)
-    # an outcome the step cannot settle alone still needs it: its share of what that outcome lacks
+        for o in settled:
+            chance[o] = chance.get(o, 0.0) + share
+        narrows += share * narrowed
+        if none_of:
+            questions += share * sum(1 for f, v in update.items() if field_kind(f) != "bool" and v != CLEAN[f])
+    # when the answer leaves an outcome open, the step still gives its share of what that outcome lacks
     touches = sum(
-        len(missing & set(facts)) / len(missing)
+        (1 - chance.get(o, 0.0)) * len(missing & set(facts)) / len(missing)
         for o, missing in open_missing.items()
-        if missing & set(facts) and o not in settles
+        if missing & set(facts)
     )
-    return Candidate(facts, group, settles, touches, narrows, expected)
+    return Candidate(facts, group, settles, touches, narrows, sum(chance.values()), questions)
 
 
 # --- the next step ------------------------------------------------------------------------------
@@ -601,22 +641,22 @@ def next_step(profile: EnterpriseProfile, unknown: Iterable[str], pack: RulePack
 
 
 def rank(c: Candidate) -> tuple[float, ...]:
-    """Most progress per question: the outcomes its whole answers settle on average (its ends, and
-    "none of these" for a checklist), plus its share of those it helps settle; then the outcomes any
-    answer could settle; then the most narrowing of open scores; then fewer questions, the profile's order."""
-    n = questions_in(c.facts, bool(c.group and c.group.none_of))
+    """Most progress per question: the outcomes its answers settle, expected under the prior, plus
+    its share of those it helps settle; then the outcomes any answer could settle; then the most
+    narrowing of open scores; then fewer questions, the profile's order."""
+    n = c.questions
     return (c.expected + c.touches) / n, len(c.settles) / n, c.narrows / n, -n, -list(FIELDS).index(c.facts[0])
 
 
 def _candidates(base: Statuses, open_facts: list[str], open_missing: dict[str, set[str]]) -> list[Candidate]:
-    grouped: set[str] = set()
+    checklisted: set[str] = set()
     out = []
     for group in GROUPS:
         facts = tuple(f for f in group.facts if f in open_facts)
         if len(facts) > 1:
-            grouped |= set(facts)
+            checklisted |= set(facts)
             out.append(score(base, facts, group, open_missing))
-    out += [score(base, (f,), None, open_missing) for f in open_facts if f not in grouped]
+    out += [score(base, (f,), None, open_missing) for f in open_facts if f not in checklisted]
     return out
 
 

@@ -503,9 +503,10 @@ def _apply_exclusions(pack: RulePack, parsed: list[tuple[str, Any, RuleFile]]) -
     for shown, raw, rule_file in parsed:
         for pos, exclusion in enumerate(rule_file.exclusions):
             line = raw["exclusions"].lines[pos]
-            say = lambda zh, en: issues.append(  # noqa: E731
-                RuleIssue(shown, line, f"排除条件 {exclusion.id!r}：{zh} / exclusion {exclusion.id!r}: {en}")
-            )
+
+            def say(zh: str, en: str, shown: str = shown, line: int = line, ident: str = exclusion.id) -> None:
+                issues.append(RuleIssue(shown, line, f"排除条件 {ident!r}：{zh} / exclusion {ident!r}: {en}"))
+
             if exclusion.id in pack.exclusions:
                 say("重复定义", "is already defined")
             pack.exclusions.setdefault(exclusion.id, exclusion)
