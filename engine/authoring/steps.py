@@ -311,6 +311,19 @@ def rests_on(outcome: dict[str, Assessment], pack: RulePack, name: str, items: s
     assert len(texts) == len(wanted) and all(any(w in t for t in texts) for w in wanted), texts
 
 
+@then(parsers.parse('"{name}" 的依据含假设值包括 "{items}"'))
+def rests_on_at_least(outcome: dict[str, Assessment], pack: RulePack, name: str, items: str) -> None:
+    """These assumptions among others (each named by part of its text; ／-separated)."""
+    texts = _assumptions_of(outcome, pack, name)
+    assert all(any(w in t for t in texts) for w in items.split("／")), texts
+
+
+@then(parsers.parse('"{name}" 的依据不含假设值 "{item}"'))
+def rests_not_on(outcome: dict[str, Assessment], pack: RulePack, name: str, item: str) -> None:
+    texts = _assumptions_of(outcome, pack, name)
+    assert not any(item in t for t in texts), texts
+
+
 @then(parsers.parse('"{name}" 的依据不含假设值'))
 def rests_on_nothing_assumed(outcome: dict[str, Assessment], pack: RulePack, name: str) -> None:
     assert _assumptions_of(outcome, pack, name) == []

@@ -640,6 +640,19 @@ class BatchEvaluation(Visitor[Vec]):
                 )
         return out
 
+    def case_masks(self, owner: str, cases: list[Any]) -> Masks:
+        """Rows an assumed case decided (provenance.first_case per row)."""
+        if all(not pv.unconfirmed(c.status) for c in cases):
+            return {}
+        out: Masks = {}
+        pending = np.ones(self.n, dtype=bool)
+        for pos, case in enumerate(cases):
+            hit, known = self.truth(case.when.ast)
+            if pv.unconfirmed(case.status):
+                merge(out, {("case", owner, str(pos)): pending & hit})
+            pending &= known & ~hit
+        return out
+
     # --- derived facts ----------------------------------------------------
     def derive(self, rule: Derived) -> Vec:
         keys: Masks = {("derived", rule.id): self.everywhere} if pv.unconfirmed(rule.status) else {}
@@ -651,6 +664,7 @@ class BatchEvaluation(Visitor[Vec]):
             for n, row in enumerate(rule.lookup.table):
                 if pv.unconfirmed(row.status):
                     merge(keys, {("lookup", rule.id, str(n)): pos.known & (to_python(pos) == n)})
+        merge(keys, self.case_masks(rule.id, rule.cases or []))
         self.prov[rule.id] = keys
         if rule.formula is not None:
             return self.eval(rule.formula.ast)
@@ -793,6 +807,7 @@ class BatchEvaluation(Visitor[Vec]):
         tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
         for n, table in enumerate(tables):
             merge(keys, self.bracket_masks(f"{self._card}.{ind.id}" + (f".{n}" if ind.best_of else ""), table))
+        merge(keys, self.case_masks(f"{self._card}.{ind.id}", ind.cases or []))
         self._stakes.append((self._group, keys, self.stake(ind, keys)))
         if raw.kind not in NUMERIC or top.kind not in NUMERIC:
             raise RuleRuntimeError(f"indicator {ind.id} gives non-numeric points")
@@ -802,15 +817,13 @@ class BatchEvaluation(Visitor[Vec]):
     def stake(self, ind: Indicator, keys: Masks) -> np.ndarray:
         """provenance.indicator_stake per row."""
         other = np.zeros(self.n, dtype=bool)
-        edge = np.zeros(self.n)
-        tables = ind.best_of or [ind.brackets]
+        step = np.zeros(self.n)
         for key, mask in keys.items():
-            if key[0] != "edge":
+            if key[0] not in ("edge", "case"):
                 other |= mask
             else:
-                table = tables[int(key[1].split(".")[2]) if ind.best_of else 0]
-                edge = np.maximum(edge, np.where(mask, pv.edge_stake(table, int(key[2])), 0.0))  # type: ignore[arg-type]
-        return np.where(other, float(ind.max), edge)
+                step = np.maximum(step, np.where(mask, pv.key_stake(ind, key), 0.0))
+        return np.where(other, float(ind.max), step)
 
     def indicator_points(self, ind: Indicator) -> tuple[Vec, Vec]:
         if ind.brackets is not None:

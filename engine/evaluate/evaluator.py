@@ -373,6 +373,7 @@ class Evaluation(Visitor[Any]):
                 self.pending[rule.id] = Words(zh=reason.zh, en=reason.en)
         else:
             value = self.first_case(rule, missing)
+            keys |= self.case_keys(rule.id, rule.cases or [])
         if hasattr(self, "prov"):  # a bare Evaluation (interview.py's tier probe) derives values only
             self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
             if value is None and not missing:
@@ -384,6 +385,13 @@ class Evaluation(Visitor[Any]):
         found = [self.pending[d] for d in sorted(dependencies_of(self.pack, ident)) if d in self.pending]
         if found and ident not in self.pending:
             self.pending[ident] = Words(zh="；".join(w.zh for w in found), en="; ".join(w.en for w in found))
+
+    def case_keys(self, owner: str, cases: list[Any]) -> set[pv.Key]:
+        """The assumed case that decided, if one did (provenance.first_case)."""
+        if all(not pv.unconfirmed(c.status) for c in cases):
+            return set()
+        pos = pv.first_case([self.truth(c.when.ast)[0] for c in cases])
+        return set() if pos is None or not pv.unconfirmed(cases[pos].status) else {("case", owner, str(pos))}
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
         found = [self.truth(case.when.ast) for case in rule.cases or []]  # all of them, as the batch does
@@ -528,6 +536,7 @@ class Evaluation(Visitor[Any]):
             for n, table in enumerate(tables):
                 owner = f"{card_id}.{ind.id}" + (f".{n}" if ind.best_of else "")
                 keys |= pv.bracket_keys(owner, table, self.eval(table.of.ast, set()))
+            keys |= self.case_keys(f"{card_id}.{ind.id}", ind.cases or [])
             self._stakes.append((group, keys, pv.indicator_stake(ind, keys)))
         clip = lambda v: max(0.0, min(float(v), ind.max))  # noqa: E731
         known = low is not None

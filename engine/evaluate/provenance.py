@@ -8,8 +8,9 @@ A result carries a value only if it actually rested on it:
   assumed (which side of its bounds the edge lies) only when the value sits exactly on one of its
   bounds, so a value far from the edge carries no flag;
 - a lookup row marked assumed when the key matched it;
+- a case (of a derived fact or an indicator) marked assumed when it is the case that decided;
 - a scorecard's pass or fail only when the assumed points could change it: the points at stake
-  (an assumed edge: the step to the next row; any other assumption: the indicator's maximum)
+  (an assumed edge or case: the step to its neighbouring rows; any other assumption: the indicator's maximum)
   are within the margin of the total or of a group minimum.
 
 Keys are tuples (kind, owner, part); `describe` turns one into words for people.
@@ -40,6 +41,7 @@ KIND_ZH = {
     "row": "分档",
     "edge": "分档边界",
     "lookup": "查表行",
+    "case": "情形",
     "condition": "条件",
     "indicator": "评分指标",
     "route": "直通条件",
@@ -65,6 +67,22 @@ def edge_stake(table: BracketTable, pos: int) -> float:
     return float(max(steps, default=0))
 
 
+def case_stake(ind: Any, pos: int) -> float:
+    """Points an assumed case can move: the step to its neighbouring cases (`otherwise` after the last)."""
+    points = [float(c.points) for c in ind.cases] + [float(ind.otherwise or 0)]
+    return float(max(abs(points[pos] - points[p]) for p in (pos - 1, pos + 1) if 0 <= p < len(points)))
+
+
+def first_case(hits: list[bool | None]) -> int | None:
+    """Position of the case that decides (first true; None when an unknown comes first or none holds)."""
+    for pos, hit in enumerate(hits):
+        if hit is None:
+            return None
+        if hit:
+            return pos
+    return None
+
+
 def bracket_keys(owner: str, table: BracketTable, value: Any) -> set[Key]:
     """Keys of the row `value` falls in (if assumed) and of assumed edges it sits on."""
     if value is None:
@@ -82,13 +100,20 @@ def bracket_keys(owner: str, table: BracketTable, value: Any) -> set[Key]:
 
 
 def indicator_stake(ind: Any, keys: set[Key]) -> float:
-    """Points the indicator's assumptions could move: its maximum, or only the edge steps if all are edges."""
+    """Points the indicator's assumptions could move: its maximum, or only the steps if all are edges or cases."""
     if not keys:
         return 0.0
-    if any(k[0] != "edge" for k in keys):
+    if any(k[0] not in ("edge", "case") for k in keys):
         return float(ind.max)
+    return max(key_stake(ind, k) for k in keys)
+
+
+def key_stake(ind: Any, key: Key) -> float:
+    """The step an assumed edge or case of the indicator can move."""
+    if key[0] == "case":
+        return case_stake(ind, int(key[2]))
     tables = ind.best_of or [ind.brackets]
-    return max(edge_stake(tables[int(k[1].split(".")[2]) if ind.best_of else 0], int(k[2])) for k in keys)
+    return edge_stake(tables[int(key[1].split(".")[2]) if ind.best_of else 0], int(key[2]))
 
 
 def score_certain(
@@ -120,6 +145,7 @@ KIND_EN = {
     "row": "bracket row",
     "edge": "bracket edge",
     "lookup": "lookup row",
+    "case": "case",
     "condition": "condition",
     "indicator": "indicator",
     "route": "direct route",
@@ -162,6 +188,14 @@ def describe(pack: RulePack, as_of: date, key: Key) -> Assumption:
             f"{rule.label.en}: {', '.join(row.keys)} → {row.value}",
             row.note,
         )
+    elif kind == "case":
+        case, (what_zh, what_en) = _case(pack, owner, int(part[0]))
+        status, note = case.status, case.note
+        result = getattr(case, "points", None)
+        shown = f"{result:g} 分" if result is not None else str(getattr(case, "value", ""))
+        label = getattr(case, "label", None)
+        zh = f"{what_zh}：{label.zh if label else case.when.text} → {shown}"
+        en = f"{what_en}: {label.en if label else case.when.text} → {shown.replace(' 分', ' points')}"
     elif kind in ("indicator", "route"):
         card = pack.scorecards[owner]
         items = [i for g in card.groups for i in g.indicators] if kind == "indicator" else card.direct_routes
@@ -210,6 +244,17 @@ def _bracket_row(pack: RulePack, owner: str, pos: int) -> tuple[Bracket, tuple[s
     found: BracketTable = (ind.best_of or [ind.brackets])[int(table[0]) if table else 0]  # type: ignore[assignment]
     words = (f"{card.label.zh}：{ind.label.zh}", f"{card.label.en}: {ind.label.en}")
     return found.rows[pos], words, found.of
+
+
+def _case(pack: RulePack, owner: str, pos: int) -> tuple[Any, tuple[str, str]]:
+    """A case of a derived fact (owner: its id) or of an indicator (owner: card.indicator), and whose it is."""
+    if owner in pack.derived:
+        rule = pack.derived[owner]
+        return (rule.cases or [])[pos], (rule.label.zh, rule.label.en)
+    card_id, ind_id = owner.split(".")
+    card = pack.scorecards[card_id]
+    ind = next(i for g in card.groups for i in g.indicators if i.id == ind_id)
+    return (ind.cases or [])[pos], (f"{card.label.zh}：{ind.label.zh}", f"{card.label.en}: {ind.label.en}")
 
 
 def described(pack: RulePack, as_of: date, keys: set[Key] | frozenset[Key]) -> list[Assumption]:
