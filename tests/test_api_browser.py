@@ -103,6 +103,7 @@ def test_fill_the_form_and_read_the_decision(server: str, browser: object, tmp_p
     page.fill("#f-division_code", "500105")
     page.fill("#f-industry_code", "M7520")
     page.select_option("#f-serious_dishonesty_list", "false")
+    page.select_option("#f-ip_penalty_free", "true")
     page.fill("#f-employees", "12")
     page.click("#submit")
     badge = page.locator('[data-decision="jb_new_ip_service_firm"]')
@@ -220,8 +221,8 @@ def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(
 
     table = tmp_path / "batch.csv"
     table.write_text(
-        "企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从业人员数（人）\n"
-        "甲（示例）,2024-03-01,500105,M7520,否,12\n丙（示例）,2024-05-01,500105,M7520,否,8\n",
+        "企业名称,成立日期,注册地行政区划代码,国民经济行业代码,列入严重失信主体名单,从未受知识产权侵权处罚,从业人员数（人）\n"
+        "甲（示例）,2024-03-01,500105,M7520,否,是,12\n丙（示例）,2024-05-01,500105,M7520,否,是,8\n",
         encoding="utf-8",
     )
     page = browser.new_page()  # type: ignore[attr-defined]
@@ -244,7 +245,12 @@ def test_officer_sets_a_quota_by_chinese_name_and_downloads_the_template(
     page.locator("#download").wait_for()
     text = page.locator("#run").inner_text()
     assert "新设立知识产权服务企业支持" in text and "1 / 候补 1" in text  # one funded, one waiting
-    assert page.locator("#run svg.chart").count() >= 1
+    bars = page.locator("#run figure.bars")
+    assert "新设立知识产权服务企业支持" in bars.inner_text()  # the chart names measures in Chinese
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone its names keep a readable size
+    assert bars.locator(".name").first.evaluate("n => parseFloat(getComputedStyle(n).fontSize)") >= 12
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("#file-name").inner_text() == "batch.csv"  # the Chinese file button shows the choice
     with page.expect_download() as result:
         page.click("#download")
     saved = tmp_path / "result.xlsx"

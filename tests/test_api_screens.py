@@ -19,11 +19,11 @@ from engine.language.loader import load_pack
 
 AUTH = {"Authorization": "Bearer s3cret"}
 CSV = (
-    "统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单\n"
-    "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否\n"
-    ",示例乙,2015-06-18,500105,C3484,,\n"
-    ",示例丙,2024-01-01,500105,M7520,是,\n"
-    ",坏行,2024-01-01,500105,X99,,\n"
+    "统一社会信用代码,企业名称,成立日期,注册地行政区划代码,国民经济行业代码,主营知识产权服务,列入严重失信主体名单,从未受知识产权侵权处罚\n"
+    "91500105MA5U00011E,示例甲,2024-03-01,500105,M7520,是,否,是\n"
+    ",示例乙,2015-06-18,500105,C3484,,,\n"
+    ",示例丙,2024-01-01,500105,M7520,是,,是\n"
+    ",坏行,2024-01-01,500105,X99,,,\n"
 )
 
 
@@ -140,10 +140,11 @@ def test_xlsx_with_numeric_codes_and_real_dates(client: TestClient) -> None:
             "ip_service_business",
             "serious_dishonesty_list",
             "employees",
+            "ip_penalty_free",
         ],
     )
     sheet.write_datetime(1, 0, datetime(2024, 3, 1), day)
-    sheet.write_row(1, 1, [500105, "M7520", True, False, 12.0])
+    sheet.write_row(1, 1, [500105, "M7520", True, False, 12.0, True])
     book.close()
     run_id = upload(client, buffer.getvalue(), name="one.xlsx").json()["id"]
     summary = client.get(f"/v1/screens/{run_id}", headers=AUTH).json()["summary"]

@@ -428,6 +428,7 @@ def test_typed_parquet_reads_like_text(tmp_path: Path) -> None:
             "industry_code": ["M7520", "C39", None],
             "ip_service_business": [True, False, None],
             "serious_dishonesty_list": [False, False, True],
+            "ip_penalty_free": [True, True, None],
             "employees": pa.array([12.0, 300.0, None]),
             "revenue": pa.array([320.5, 1e4, 0.0]),
         }

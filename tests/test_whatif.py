@@ -61,6 +61,16 @@ def test_smallest_change_reaching_the_next_bracket(pack, firm):
     assert budget.per_unit == pytest.approx(0.25)
 
 
+def test_a_ratio_condition_gets_the_numerator_it_needs(pack, firm):
+    # Pledge financing 5% of revenue (450 of 9,000 万元) scores 2; `pledge_loan_amount >= revenue * 10%` scores 3:
+    # the loan must reach 900 万元, +1 point. Revenue (the other side) is never proposed: it would only fall.
+    low = firm.model_copy(update={"pledge_loan_amount": firm.revenue * 0.05})
+    found = {i.change.field: i for i in whatif.improvements(low, pack, DAY, CARD, limit=100)}
+    pledge = found["pledge_loan_amount"]
+    assert pledge.change.new == pytest.approx(firm.revenue * 0.10) and pledge.gain == pytest.approx(1)
+    assert "revenue" not in found
+
+
 def test_a_contained_count_raises_its_container(pack, firm):
     # 高价值发明专利 2 → 3 must not exceed 有效发明专利 (8): no implied change; with 0 invention patents it rises too.
     poor = firm.model_copy(update={"invention_patents": 0, "high_value_invention_patents": 0, "hvp_overseas_family": 0})

@@ -42,6 +42,13 @@
     }
   }
 
+  // The file chooser's button is a label in the page's language; the chosen file's name is shown beside it.
+  const file = document.getElementById("file");
+  const chosen = document.getElementById("file-name");
+  file.addEventListener("change", () => {
+    chosen.textContent = file.files.length ? file.files[0].name : chosen.dataset.none;
+  });
+
   function nameOf(summary, policy) {
     return (summary.names || {})[policy] || policy;
   }
@@ -101,17 +108,36 @@
     return node;
   }
 
-  // Horizontal bars: one per measure, its name on the left.
+  // Horizontal bars, one per measure: HTML rather than SVG, so the names keep their size and wrap on a
+  // phone (an SVG scaled to 390 px made them unreadable). Widths through the CSSOM, which the CSP allows.
   function bars(title, items) {
     const max = Math.max(1, ...items.map(([, n]) => n));
-    const root = svg(640, 28 + items.length * 20, title);
-    items.forEach(([label, n], i) => {
-      const y = 24 + i * 20;
-      add(root, "text", { x: 236, y: y + 12, "text-anchor": "end" }, label);
-      add(root, "rect", { x: 242, y: y + 2, width: Math.max(1, 340 * n / max), height: 13, class: "bar" });
-      add(root, "text", { x: 246 + 340 * n / max, y: y + 12 }, String(n));
+    const figure = document.createElement("figure");
+    figure.className = "bars";
+    figure.setAttribute("role", "img");
+    figure.setAttribute("aria-label", title);
+    const caption = document.createElement("figcaption");
+    caption.textContent = title;
+    const list = document.createElement("ol");
+    items.forEach(([label, n]) => {
+      const item = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = label;
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      const fill = document.createElement("span");
+      fill.className = "fill";
+      fill.style.width = (85 * n / max) + "%";  // the count stays beside the longest bar
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = String(n);
+      bar.append(fill, count);
+      item.append(name, bar);
+      list.appendChild(item);
     });
-    return root;
+    figure.append(caption, list);
+    return figure;
   }
 
   // Vertical columns: the IP-strength histogram.

@@ -99,14 +99,17 @@ def reach(ev: Evaluation, node: ex.Node, name: str, target: float) -> list[float
 
 def comparisons(node: ex.Node) -> list[tuple[ex.Node, ex.Node]]:
     """(side, what it is compared with) for every comparison inside `node` whose other side reads no
-    profile field (a threshold)."""
-    found = []
+    profile field (a threshold). Facts on both sides (a ratio such as `pledge_loan_amount >= revenue * 10%`)
+    give their difference compared with 0, so solving for either fact finds the value that meets the other."""
+    found: list[tuple[ex.Node, ex.Node]] = []
     if isinstance(node, ex.Compare):
         found += [
             (side, other)
             for side, other in ((node.left, node.right), (node.right, node.left))
             if not (ex.names(other) & set(FIELDS))
         ]
+        if not found:
+            found.append((ex.BinOp("-", node.left, node.right), ex.Num(0.0)))
     for child in ex.children(node):
         found += comparisons(child)
     return found
