@@ -33,7 +33,7 @@ from engine import (
 )
 from engine.model.profile import FIELDS, TITLES, field_kind, label, options, unit_of
 from engine.model.results import ConditionResult, Decision, NearMiss, ScorecardResult, Words
-from engine.model.vocabulary import DISTRICTS, INDUSTRIES
+from engine.model.vocabulary import DISTRICTS, INDUSTRIES, district_name
 
 from .edges import iso_day, read_json
 from .errors import ApiError
@@ -142,6 +142,32 @@ def edit_step(fields: list[str]) -> InterviewStep:
     )
 
 
+def again_step(fields: list[str]) -> InterviewStep:
+    return InterviewStep(
+        id="again",
+        title=Words(zh="请修改", en="Please correct"),
+        questions=[question(f) for f in fields],
+        why=Words(zh="", en=""),
+        settles=[],
+    )
+
+
+def typed_in(form: Any, fields: list[str]) -> dict[str, Any]:
+    """What the person has typed or ticked on a step not yet sent (to show it again, not to apply it)."""
+    typed: dict[str, Any] = {}
+    for name in fields:
+        kind = field_kind(name)
+        if kind == "titles":
+            typed[name] = read_answer(name, form)[1]
+        elif form.get("none_of") is not None and kind == "bool":
+            typed[name] = name in form.getlist("applies")
+        elif kind in ("integer", "number") and form.get(f"{name}.zero"):
+            typed[name] = 0
+        elif (raw := str(form.get(name) or "").strip()) and raw != "unknown":
+            typed[name] = raw
+    return typed
+
+
 def shown_value(name: str, value: Any, lang: str) -> str:
     """An answer in words, as the person gave it."""
     kind = field_kind(name)
@@ -153,7 +179,7 @@ def shown_value(name: str, value: Any, lang: str) -> str:
         if option.value == value or str(option.value).lower() == str(value).lower():
             return option.zh if lang == "zh" else option.en
     if name == "division_code":
-        return DISTRICTS.get(str(value), str(value))
+        return district_name(str(value), lang) or str(value)
     if name == "industry_code":
         return f"{value} {INDUSTRIES.get(str(value), '')}".strip()
     unit = unit_of(name, lang)
@@ -179,10 +205,10 @@ def given_answers(state: State, lang: str) -> list[Given]:
     return out
 
 
-def pick_lists() -> dict[str, list[str]]:
+def pick_lists(lang: str = "zh") -> dict[str, list[str]]:
     """Searchable lists for the coded facts (a browser's own datalist filters as one types)."""
     return {
-        "division_code": [f"{code} {name}" for code, name in DISTRICTS.items()],
+        "division_code": [f"{code} {district_name(code, lang)}" for code in DISTRICTS],
         "industry_code": [f"{code} {name}" for code, name in INDUSTRIES.items()],
     }
 
@@ -212,17 +238,30 @@ def mount(app: FastAPI, service: Service) -> None:
             typed=typed or {},
             given=given_answers(state, lang),
             implied=[(label(f, lang), shown_value(f, v, lang)) for f, v in progress.implied.items()],
-            lists=pick_lists(),
+            lists=pick_lists(lang),
             titles=TITLES,
         )
 
-    def proceed(request: Request, lang: str, state: State, as_of_text: str) -> HTMLResponse:
+    def proceed(
+        request: Request, lang: str, state: State, as_of_text: str, typed: dict[str, Any] | None = None
+    ) -> HTMLResponse:
         pack = pack_of(request)
         as_of = parse_day(as_of_text)
         progress = interview(state, pack, as_of)
         if progress.done:
             return finish(request, lang, state, as_of, progress)
-        return step_page(request, lang, state, progress, progress.step, as_of_text)  # type: ignore[arg-type]
+        return step_page(request, lang, state, progress, progress.step, as_of_text, typed=typed)  # type: ignore[arg-type]
+
+    def switched(request: Request, lang: str, state: State, form: Any, fields: list[str], as_of: str) -> HTMLResponse:
+        """The same step in the other language, with what was typed on it (not yet sent) still there."""
+        lang = "en" if lang == "zh" else "zh"
+        typed = typed_in(form, fields)
+        kind = str(form.get("step") or "")
+        if kind not in ("edit", "again"):  # the engine's own step: the same answers give the same step
+            return proceed(request, lang, state, as_of, typed)
+        progress = interview(state, pack_of(request), parse_day(as_of))
+        shown = edit_step(fields) if kind == "edit" else again_step(fields)
+        return step_page(request, lang, state, progress, shown, as_of, typed=typed)
 
     def finish(request: Request, lang: str, state: State, as_of: date, progress: InterviewProgress) -> HTMLResponse:
         pack = pack_of(request)
@@ -248,6 +287,8 @@ def mount(app: FastAPI, service: Service) -> None:
         if action == "continue":
             return proceed(request, lang, state, as_of_text)
         fields = [f for f in str(form.get("fields") or "").split(",") if f in FIELDS]
+        if action == "switch":
+            return switched(request, lang, state, form, fields, as_of_text)
         pack = pack_of(request)
         if action in ("back", "edit") or action.startswith("edit:"):
             index = int(action.split(":")[1]) if ":" in action else len(state.history) - 1
@@ -270,15 +311,8 @@ def mount(app: FastAPI, service: Service) -> None:
                     issue.message_zh if lang == "zh" else issue.message_en
                 )
             progress = interview(state, pack, parse_day(as_of_text))
-            again = InterviewStep(
-                id="again",
-                title=Words(zh="请修改", en="Please correct"),
-                questions=[question(f) for f in fields],
-                why=Words(zh="", en=""),
-                settles=[],
-            )
             typed = {f: form.get(f) for f in fields}
-            return step_page(request, lang, state, progress, again, as_of_text, errors, typed, status=422)
+            return step_page(request, lang, state, progress, again_step(fields), as_of_text, errors, typed, status=422)
         return proceed(request, lang, new, as_of_text)
 
 

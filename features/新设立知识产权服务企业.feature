@@ -1,6 +1,6 @@
 # language: zh-CN
 # 江北府办发〔2023〕6号 二（一）2：对新设立的知识产权服务企业，按规定给予政策支持。
-# 规则（rules/jiangbei/new_ip_service_firm.yaml）：注册地行政区划代码 = 500105；
+# 规则（rules/jiangbei/new_ip_service_firm.yaml）：注册地为江北区；
 # 成立日期至评估日期的整年数 < 3（“新设立”年限，假设）；行业代码以 M752 开头（中类 752 仅含小类 7520）或主营知识产权服务；
 # 未列入严重失信主体名单、回溯 3 年内未受知识产权侵权处罚（两项排除条件均为假设，统一声明于
 # rules/jiangbei/exclusions.yaml 的 exclusions，由加载器加到所列各项措施）。整年数按周年计：周年当日即满一年。

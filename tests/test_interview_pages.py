@@ -191,21 +191,49 @@ def test_a_decision_awaiting_the_experts_says_what_their_part_must_reach(pages: 
 
 def test_switching_language_keeps_the_answers_and_the_step(client: TestClient) -> None:
     page = read(client.get("/").text)
-    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields")}
+    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields", "step")}
     first = client.post(
         "/interview",
         data=base | {"credit_code": FIRM["统一社会信用代码"], "employees": "86", "revenue": "5200", "action": "next"},
     )
     step = read(first.text)
-    switched = client.post(
-        "/interview",
-        data={"state": step.hidden["state"], "as_of": step.hidden["as_of"], "lang": "en", "action": "continue"},
-    )
+    switched = client.post("/interview", data=step.hidden | {"action": "switch"})
     again = read(switched.text)
     assert json.loads(again.hidden["state"]) == json.loads(step.hidden["state"])  # nothing lost
     assert again.hidden["fields"] == step.hidden["fields"] and again.hidden["lang"] == "en"
     assert 'lang="en"' in switched.text and "Settled" in switched.text
-    assert 'id="switch-language"' in first.text and 'name="action" value="continue"' in first.text
+    # the switch is a button of the step form (its form attribute): no script needed
+    assert re.search(r'<button[^>]*form="step-form"[^>]*value="switch"[^>]*id="switch-language"', first.text)
+
+
+def test_switching_language_on_the_edit_page_keeps_the_edits_in_progress(client: TestClient) -> None:
+    """修改回答: what was changed but not yet sent stays on the page in the other language, and the
+    answers being changed are not lost (they used to be: the switch re-chose a step without them)."""
+    page = read(client.get("/").text)
+    base = {k: page.hidden[k] for k in ("state", "as_of", "lang", "fields", "step")}
+    opening = {"credit_code": FIRM["统一社会信用代码"], "employees": "86", "revenue": "5200", "action": "next"}
+    step = read(client.post("/interview", data=base | opening).text)
+    edit = client.post("/interview", data={**step.hidden, "action": "edit:0"})
+    shown = read(edit.text)
+    assert shown.hidden["step"] == "edit" and 'value="86"' in edit.text
+    fields = shown.hidden["fields"].split(",")
+    typed = {
+        "credit_code": FIRM["统一社会信用代码"],
+        "employees": "120",
+        "revenue": "5200",
+        "titles": ["iso9001_certified"],
+    }
+    switched = client.post("/interview", data={**shown.hidden, **typed, "action": "switch"})
+    again = read(switched.text)
+    assert 'lang="en"' in switched.text and again.hidden["step"] == "edit" and again.hidden["lang"] == "en"
+    assert again.hidden["fields"].split(",") == fields
+    assert 'value="120"' in switched.text and "Change your answers" in switched.text
+    assert re.search(r'value="iso9001_certified"\s+checked', switched.text)
+    assert json.loads(again.hidden["state"]) == json.loads(shown.hidden["state"])  # nothing applied yet
+    sent = client.post("/interview", data={**again.hidden, **typed, "action": "next"})
+    assert json.loads(read(sent.text).hidden["state"])["values"]["employees"] == "120"
+    back = client.post("/interview", data={**again.hidden, **typed, "action": "switch"})
+    assert 'lang="zh-CN"' in back.text and "修改回答" in back.text and 'value="120"' in back.text
 
 
 def test_a_checklist_of_counts_takes_none_or_the_figures_typed(client: TestClient) -> None:
@@ -220,3 +248,29 @@ def test_a_checklist_of_counts_takes_none_or_the_figures_typed(client: TestClien
     typed = client.post("/interview", data=base | {"action": "next", "pct_applications": "2"})
     values = json.loads(read(typed.text).hidden["state"])["values"]
     assert values["pct_applications"] == "2" and values["madrid_registrations"] == 0
+
+
+def test_the_registered_district_reads_as_its_name_in_either_language() -> None:
+    """注册地为江北区 / registered in Jiangbei District, never the code 500105 (and 注册地在重庆市 for the
+    province prefix); every district has an English name."""
+    from datetime import date
+
+    from engine.evaluate.evaluator import evaluate
+    from engine.language.loader import load_pack
+    from engine.model.vocabulary import DISTRICTS, DISTRICTS_EN
+
+    assert DISTRICTS_EN.keys() == DISTRICTS.keys() and not any(
+        re.search(r"[\u4e00-\u9fff]", n) for n in DISTRICTS_EN.values()
+    )
+    profile = parse_profile(
+        json.loads((ROOT / "examples" / "specialized_manufacturer.json").read_text(encoding="utf-8"))
+    )
+    found = evaluate(profile.model_copy(update={"division_code": "500105"}), load_pack(), date(2026, 6, 1))
+    texts = [(c.text.zh, c.text.en) for d in found.decisions for c in _leaves(d.conditions)]
+    assert ("注册地为江北区", "registered in Jiangbei District") in texts
+    assert ("注册地在重庆市", "registered in Chongqing") in texts
+    assert not [t for t in texts if "500105" in t[0] + t[1]]
+
+
+def _leaves(c):
+    return [c] if not c.children else [leaf for k in c.children for leaf in _leaves(k)]

@@ -700,11 +700,12 @@ class Evaluation(Visitor[Any]):
         if not numeric:
             return
         percent = self._is_ratio(node)
-        show = lambda v: fmt_number(v, percent) if percent else fmt_value(v, self._unit_of(node.left))  # noqa: E731
+        unit = self._unit_of(node.left)
+        show = lambda v, lang="zh": fmt_number(v, percent) if percent else fmt_value(v, unit, lang)  # noqa: E731
         subject = self.dated.words(node.left)
         cmp = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}[node.op]
         base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
-        base_en = f"{subject.en} is {show(actual)}; needs {cmp} {show(threshold)}"
+        base_en = f"{subject.en} is {show(actual, 'en')}; needs {cmp} {show(threshold, 'en')}"
         if result.status != "unmet" or node.op in ("==", "!="):
             result.text = Words(
                 zh=base_zh if result.status == "met" else result.text.zh,
@@ -713,11 +714,10 @@ class Evaluation(Visitor[Any]):
             return
         gap = abs(threshold - actual)
         result.gap = gap
-        gap_text = fmt_number(gap, percent) if percent else fmt_value(gap, self._unit_of(node.left))
         more = node.op in (">", ">=")
         result.text = Words(
-            zh=f"{base_zh}，{'还差' if more else '超出'} {gap_text}",
-            en=f"{base_en}, {'short by' if more else 'over by'} {gap_text}",
+            zh=f"{base_zh}，{'还差' if more else '超出'} {show(gap)}",
+            en=f"{base_en}, {'short by' if more else 'over by'} {show(gap, 'en')}",
         )
         result.would_take = self.would_take(node, actual, threshold, more)
 
@@ -739,10 +739,13 @@ class Evaluation(Visitor[Any]):
                 )
         subject = self.dated.words(left)
         unit = self._unit_of(left)
-        shown = fmt_number(threshold, True) if self._is_ratio(node) else fmt_value(threshold, unit)
+        ratio = self._is_ratio(node)
+        shown = {
+            lang: fmt_number(threshold, True) if ratio else fmt_value(threshold, unit, lang) for lang in ("zh", "en")
+        }
         word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
         word_en = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}[node.op]
-        return Words(zh=f"{subject.zh}需{word_zh} {shown}", en=f"{subject.en} must be {word_en} {shown}")
+        return Words(zh=f"{subject.zh}需{word_zh} {shown['zh']}", en=f"{subject.en} must be {word_en} {shown['en']}")
 
     def _unit_of(self, node: ex.Node) -> str | None:
         return expression_unit(node, self.unit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from math import isfinite
 from typing import Any
 
 from engine.language import expr as ex
@@ -12,7 +13,9 @@ from engine.language.types import RATIO_UNITS
 from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, unit_of, unit_words
 from engine.model.results import Words
+from engine.model.vocabulary import district_name
 
+DIVISION = "division_code"  # the registered district: its code is shown as the district's name
 OPS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠", "+": "+", "-": "−", "*": "×", "/": "÷"}
 
 
@@ -48,6 +51,8 @@ def with_reason(text: str, reason: str, lang: str) -> str:
 
 
 def fmt_number(value: float, percent: bool = False) -> str:
+    if not isfinite(value):  # e.g. a huge amount in 万元 shown in yuan: words, not an OverflowError
+        return "∞" if value > 0 else "−∞" if value < 0 else "NaN"
     if percent:
         return f"{round(value * 100, 2):g}%"
     return _plain(value)
@@ -130,8 +135,25 @@ class Renderer(Visitor[str]):
         return f"−{self.render(node.operand, lang, False)}"
 
     def on_binop(self, node: ex.BinOp | ex.Compare, lang: str, top: bool) -> str:
+        place = self.district(node, lang)
+        if place is not None:
+            return place
         text = f"{self.render(node.left, lang, False)} {OPS[node.op]} {self.render(node.right, lang, False)}"
         return text if top or isinstance(node, ex.Compare) else f"({text})"
+
+    def district(self, node: ex.BinOp | ex.Compare, lang: str) -> str | None:
+        """`division_code == <a district's code>` in words: 注册地为江北区 / registered in Jiangbei District."""
+        if node.op not in ("==", "!=") or not isinstance(node.left, ex.Name) or node.left.name != DIVISION:
+            return None
+        code = node.right.value if isinstance(node.right, ex.Str) else None
+        if isinstance(node.right, ex.Name) and self.param_value:
+            code = self.param_value(node.right.name)
+        name = district_name(str(code), lang) if code is not None else None
+        if name is None:
+            return None
+        if lang == "zh":
+            return f"注册地{'为' if node.op == '==' else '不是'}{name}"
+        return f"{'registered' if node.op == '==' else 'not registered'} in {name}"
 
     on_compare = on_binop
 
@@ -152,6 +174,12 @@ class Renderer(Visitor[str]):
         return self.call(node, lang)
 
     def call(self, node: ex.Call, lang: str) -> str:
+        if node.func == "starts_with" and isinstance(node.args[0], ex.Name) and node.args[0].name == DIVISION:
+            prefix = node.args[1]
+            code = self.param_value(prefix.name) if isinstance(prefix, ex.Name) and self.param_value else None
+            name = district_name(str(prefix.value if isinstance(prefix, ex.Str) else code), lang)
+            if name is not None:
+                return f"注册地在{name}" if lang == "zh" else f"registered in {name}"
         return REGISTRY[node.func].words([self.render(a, lang, top=False) for a in node.args], lang)
 
 

@@ -49,6 +49,61 @@ DISTRICTS: dict[str, str] = {
     "500243": "彭水苗族土家族自治县",
 }
 
+# Their names in English (the districts' and counties' own romanised names).
+DISTRICTS_EN: dict[str, str] = {
+    "500101": "Wanzhou District",
+    "500102": "Fuling District",
+    "500103": "Yuzhong District",
+    "500104": "Dadukou District",
+    "500105": "Jiangbei District",
+    "500106": "Shapingba District",
+    "500107": "Jiulongpo District",
+    "500108": "Nan'an District",
+    "500109": "Beibei District",
+    "500110": "Qijiang District",
+    "500111": "Dazu District",
+    "500112": "Yubei District",
+    "500113": "Banan District",
+    "500114": "Qianjiang District",
+    "500115": "Changshou District",
+    "500116": "Jiangjin District",
+    "500117": "Hechuan District",
+    "500118": "Yongchuan District",
+    "500119": "Nanchuan District",
+    "500120": "Bishan District",
+    "500151": "Tongliang District",
+    "500152": "Tongnan District",
+    "500153": "Rongchang District",
+    "500154": "Kaizhou District",
+    "500155": "Liangping District",
+    "500156": "Wulong District",
+    "500229": "Chengkou County",
+    "500230": "Fengdu County",
+    "500231": "Dianjiang County",
+    "500233": "Zhong County",
+    "500235": "Yunyang County",
+    "500236": "Fengjie County",
+    "500237": "Wushan County",
+    "500238": "Wuxi County",
+    "500240": "Shizhu Tujia Autonomous County",
+    "500241": "Xiushan Tujia and Miao Autonomous County",
+    "500242": "Youyang Tujia and Miao Autonomous County",
+    "500243": "Pengshui Miao and Tujia Autonomous County",
+}
+
+
+# The province-level prefix of those codes.
+PROVINCES: dict[str, tuple[str, str]] = {"50": ("重庆市", "Chongqing")}
+
+
+def district_name(code: str, lang: str = "zh") -> str | None:
+    """A district's (or, for a two-digit prefix, the province's) name in Chinese or English; None for
+    a code that is neither."""
+    if code in PROVINCES:
+        return PROVINCES[code][0 if lang == "zh" else 1]
+    return (DISTRICTS if lang == "zh" else DISTRICTS_EN).get(code)
+
+
 # GB/T 4754-2017 sections and divisions (and the classes the rule pack names).
 INDUSTRIES: dict[str, str] = {
     "A": "农、林、牧、渔业",

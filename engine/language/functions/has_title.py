@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from engine.language.functions import Function
-from engine.model.profile import LEVEL_RANK, TITLES, Level
+from engine.model.profile import LEVEL_RANK, TITLES, TITLES_EN, Level
 
 LEVEL_WORDS = {"national": "国家级", "provincial": "省级", "municipal": "地市级", "district": "区县级"}
 
@@ -34,7 +34,8 @@ def words(args: list[str], lang: str) -> str:
     title = TITLES.get(args[0], args[0])
     if lang == "zh":
         return f"持有有效的{title}{f'（{LEVEL_WORDS.get(args[1], args[1])}及以上）' if len(args) > 1 else ''}称号"
-    return f"holds a valid {title} title" + (f" ({args[1]} or higher)" if len(args) > 1 else "")
+    title_en = TITLES_EN.get(args[0], args[0])
+    return f"holds a valid {title_en} title" + (f" ({args[1]} or higher)" if len(args) > 1 else "")
 
 
 FUNCTION = Function(
