@@ -13,7 +13,7 @@ from engine.language.types import RATIO_UNITS
 RNG = np.random.default_rng(7)
 NUMBERS: list[object] = [
     0, 1, -1, 7, 1000, 1234567, -98765, 0.5, 0.005, 0.015, 0.125, 2.675, 1.005, 99.995, 1e-9, -0.004,
-    12345.678, 1e15 + 0.5, *RNG.normal(0, 5000, 200).tolist(), *RNG.integers(-10**9, 10**9, 50).tolist(),
+    12345.678, 1e15 + 0.5, 1e305, -1e305, float("inf"), float("nan"), *RNG.normal(0, 5000, 200).tolist(), *RNG.integers(-10**9, 10**9, 50).tolist(),
 ]  # fmt: skip
 
 

@@ -51,15 +51,15 @@ def with_reason(text: str, reason: str, lang: str) -> str:
 
 
 def fmt_number(value: float, percent: bool = False) -> str:
-    if not isfinite(value):  # e.g. a huge amount in 万元 shown in yuan: words, not an OverflowError
-        return "∞" if value > 0 else "−∞" if value < 0 else "NaN"
-    if percent:
+    if percent and isfinite(value):
         return f"{round(value * 100, 2):g}%"
     return _plain(value)
 
 
 def _plain(value: float) -> str:
     """A number with thousands separators and at most two decimals (fmt_number's wording)."""
+    if not isfinite(value):  # e.g. a huge amount in 万元 shown in yuan: words, not an OverflowError
+        return "∞" if value > 0 else "−∞" if value < 0 else "NaN"
     return f"{round(value, 2):,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{int(value):,}"
 
 
