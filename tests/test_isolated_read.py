@@ -49,6 +49,21 @@ def test_a_far_cell_the_guard_missed_fails_in_the_child_not_here(tmp_path: Path)
     assert "512 MB" in caught.value.en and "512 MB" in caught.value.zh and "far.xlsx" in caught.value.en
 
 
+def test_the_guard_s_verdict_wins_over_the_read_it_runs_beside(tmp_path: Path) -> None:
+    """In the child the reader starts while the guard scans; a far cell the guard refuses must still be refused
+    with the guard's words (the cell and the limit), not as a reader that ran out of memory — whichever of the
+    two finishes first, and also when the read kills the child before the guard answers (the parent asks the
+    guard again)."""
+    path = far_cell(tmp_path / "far.xlsx")
+    limits = SheetLimits(memory_bytes=512 << 20)
+    with pytest.raises(LimitError) as here:
+        list(read_chunks(path, options=ReadOptions(limits=limits)))
+    with pytest.raises(LimitError) as there:
+        list(read_chunks(path, options=ReadOptions(limits=limits, isolate=True)))
+    assert there.value.en == here.value.en and there.value.zh == here.value.zh
+    assert "last column" in there.value.en and "512 MB" not in there.value.en
+
+
 def test_a_reader_over_the_memory_limit_is_a_limit_error(tmp_path: Path) -> None:
     with pytest.raises(LimitError, match="memory"):
         list(isolated_chunks(hog, tmp_path / "x.xlsx", 100, ReadOptions(), BLIND))

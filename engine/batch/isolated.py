@@ -34,9 +34,17 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["engine.batch.tabular"])
 
 
-def isolated_chunks(read: Reader, path: Path, chunk_rows: int, options: Any, limits: SheetLimits) -> Chunks:
+def isolated_chunks(
+    read: Reader,
+    path: Path,
+    chunk_rows: int,
+    options: Any,
+    limits: SheetLimits,
+    explain: Callable[[Path], Any] | None = None,
+) -> Chunks:
     """`read(path, chunk_rows, options)`, run in a limited child; its notes, first row and CPU time come back
-    into `options`."""
+    into `options`. `explain(path)`, run here when the child was killed, may raise the more precise error (the
+    guard's, when the child's reader ran into the limits before its guard could refuse the file)."""
     with tempfile.TemporaryDirectory(prefix="ipcheck-read-") as tmp:
         out = Path(tmp) / "cells.arrow"
         receive, send = _CONTEXT.Pipe(duplex=False)
@@ -49,6 +57,8 @@ def isolated_chunks(read: Reader, path: Path, chunk_rows: int, options: Any, lim
             answer = None
         child.join()
         if answer is None or answer[0] == "died":
+            if explain is not None:
+                explain(path)
             raise died(child.exitcode, limits, path)
         if answer[0] == "error":
             raise rebuilt(*answer[1:])

@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from queue import Empty, Queue
 from typing import Any
@@ -37,8 +38,8 @@ from engine.batch.headers import resolve
 from engine.batch.isolated import isolated_chunks
 from engine.batch.table_error import LimitError, TableError  # noqa: F401 — re-exported, the readers' errors
 from engine.batch.vectorized import Vec, days, kind_of_field, object_array
-from engine.batch.xlsxguard import SheetLimits, choose, inspect
-from engine.batch.xlsxread import sheet_text
+from engine.batch.xlsxguard import SheetLimits, inspect
+from engine.batch.xlsxread import guarded_sheet
 from engine.model.creditcode import ALPHABET, CODE_WEIGHTS, ORG_WEIGHTS
 from engine.model.profile import (
     CROSS_CHECKS,
@@ -124,7 +125,8 @@ def read_chunks(
     if suffix == ".csv":
         yield from _csv_chunks(path, chunk_rows, options)
     elif suffix == ".xlsx" and options.isolate:
-        yield from isolated_chunks(_xlsx_chunks, path, chunk_rows, options, options.limits)
+        explain = partial(inspect, limits=options.limits)  # a child killed by its limits: did the guard refuse?
+        yield from isolated_chunks(_xlsx_chunks, path, chunk_rows, options, options.limits, explain)
     elif suffix == ".xlsx":
         yield from _xlsx_chunks(path, chunk_rows, options)
     else:
@@ -255,9 +257,8 @@ def _csv_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[t
 
 
 def _xlsx_chunks(path: Path, chunk_rows: int, options: ReadOptions) -> Iterator[tuple[list[str], pa.Table]]:
-    sheet, notes = choose(inspect(path, options.limits), options.sheet, path.name)  # before the reader sees it
+    sheet, notes, columns = guarded_sheet(path, options.sheet, options.limits, limited=options.isolate)
     options.notes += [RowIssue(None, "sheet", "工作表", name, zh, en) for name, zh, en in notes]
-    columns = sheet_text(path, sheet.name)
     rows = len(columns[0]) if columns else 0
     if not rows:
         raise TableError(f"{path}: the sheet {sheet.name!r} is empty", f"{path}：工作表 {sheet.name!r} 为空")
