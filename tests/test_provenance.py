@@ -8,6 +8,7 @@ from every assumed edge.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -15,12 +16,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from engine.authoring.catalogue import build
 from engine.batch.measures import short_name
 from engine.batch.screen import Screening
+from engine.cli.main import main
 from engine.evaluate.evaluator import evaluate
 from engine.evaluate.report import render
 from engine.language.loader import DEFAULT_RULES, load_pack
@@ -65,6 +68,20 @@ def test_text_report(firm: dict[str, Any], flagged: bool) -> None:
     text = section(render(evaluate(parse_profile(firm), PACK, AS_OF)), "■ 创新型中小企业", "\n\n")
     assert "→ 符合" in text
     assert all((f"［假设］分档边界 创新型中小企业评价得分：{e}" in text) == flagged for e in EDGES), text
+
+
+@pytest.mark.parametrize("firm, flagged", [(AT_EDGE, True), (FAR, False)])
+def test_cli_report_and_json(tmp_path: Path, firm: dict[str, Any], flagged: bool) -> None:
+    """`ipcheck assess` as a firm runs it: the ［假设］ lines in the report, the assumptions in --json."""
+    source = tmp_path / "firm.json"
+    source.write_text(json.dumps(firm, ensure_ascii=False), encoding="utf-8")
+    report = CliRunner().invoke(main, ["assess", str(source), "--as-of", AS_OF.isoformat()])
+    assert report.exit_code == 0, report.output
+    text = section(report.output, "■ 创新型中小企业", "\n\n")
+    assert all((f"［假设］分档边界 创新型中小企业评价得分：{e}" in text) == flagged for e in EDGES), text
+    data = json.loads(CliRunner().invoke(main, ["assess", str(source), "--as-of", AS_OF.isoformat(), "--json"]).output)
+    decision = next(d for d in data["decisions"] if d["id"] == "innovative_sme")
+    assert sorted(a["kind"] for a in decision["assumptions"]) == (["edge", "edge"] if flagged else [])
 
 
 @pytest.fixture(scope="module")

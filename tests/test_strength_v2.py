@@ -3,6 +3,7 @@ indicator and weight, 服务 apart from the 0-100 score and pending (not the sco
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -82,3 +83,13 @@ def test_catalogue_and_policies_page_show_why(pack: RulePack, tmp_path: Path) ->
     page = client.get("/policies").text
     assert 'id="s-ip_strength_card"' in page and indicator.why.zh in page  # type: ignore[union-attr]
     assert "ipcheck 自行设计" in page
+
+
+def test_policies_page_max_column_never_wraps(tmp_path: Path) -> None:
+    """The 满分 header broke into 满 / 分 (main has overflow-wrap: anywhere); screenshots at 1280 and 390 px."""
+    client = TestClient(create_app(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    page = client.get("/policies").text
+    assert '<th class="max">满分</th>' in page and '<td class="max">10</td>' in page
+    css = client.get("/static/style.css").text
+    assert re.search(r"th\.max, td\.max \{[^}]*white-space: nowrap", css)
+    assert re.search(r"\.flag \{[^}]*white-space: nowrap", css)
