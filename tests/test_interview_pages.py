@@ -274,3 +274,35 @@ def test_the_registered_district_reads_as_its_name_in_either_language() -> None:
 
 def _leaves(c):
     return [c] if not c.children else [leaf for k in c.children for leaf in _leaves(k)]
+
+
+CHINESE = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff“”（）、，。：；]*")
+
+
+def test_edit_pages_and_the_english_pages_leak_nothing(client: TestClient, pages: list[str]) -> None:
+    """Every 修改回答 page of the walk, and every step, edit page and the result in English: no identifier;
+    no Chinese on an English step or edit page (but the switch back to 中文). The English result still
+    quotes its Chinese sources (document names, some condition-group labels): identifiers only there."""
+    last = read(pages[-2])  # the last step: its state holds every answer and the steps they came in
+    history = json.loads(last.hidden["state"])["history"]
+    base = {k: last.hidden[k] for k in ("state", "as_of", "fields", "step")}
+    shown = []
+    for index in range(len(history)):
+        for lang in ("zh", "en"):
+            r = client.post("/interview", data=base | {"lang": lang, "action": f"edit:{index}"})
+            assert r.status_code == 200 and 'value="edit"' in r.text
+            shown.append((f"edit {index} {lang}", lang, r.text))
+    for n, html in enumerate(pages[:-1]):
+        step = read(html)
+        r = client.post("/interview", data=step.hidden | {"action": "switch"})
+        shown.append((f"step {n} en", "en", r.text))
+    result = client.post("/interview", data=base | {"lang": "en", "action": "result"})
+    assert 'id="summary"' in result.text
+    shown.append(("result en", "en-result", result.text))
+    for where, lang, html in shown:
+        page = read(html)
+        found = leaks(page) if lang == "zh" else IDENTIFIER.findall(" ".join(page.text))
+        assert not found, (where, sorted(set(found))[:20])
+        if lang == "en":
+            chinese = {w for w in CHINESE.findall(" ".join(page.text)) if w != "中文"}
+            assert not chinese, (where, sorted(chinese)[:20])

@@ -30,7 +30,7 @@ from engine.language.semantics import (  # re-exported: the names the other eval
     status_of,
 )
 from engine.language.visitor import Visitor
-from engine.model.profile import FIELDS, EnterpriseProfile, asked_of_firm, label_zh
+from engine.model.profile import FIELDS, EnterpriseProfile, asked_of_firm, label, label_zh
 from engine.model.results import (
     Assessment,
     BenefitResult,
@@ -855,7 +855,7 @@ def missing_words(fields: list[str]) -> Words:
     """The reason of a pending decision: the facts that would settle it."""
     return Words(
         zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
-        en="missing facts: " + ", ".join(fields),
+        en="missing facts: " + ", ".join(label(f, "en") if f in FIELDS else f for f in fields),
     )
 
 

@@ -1015,7 +1015,7 @@ LEVEL_WORDS: dict[str, tuple[str, str]] = {
 }
 PRODUCT_FIELDS_EN = {
     "gap_filling": "Fills a gap or strengthens a weak link",
-    "industrial_foundation": "Industrial foundations (六基)",
+    "industrial_foundation": "Industrial foundations (the six basics)",
     "chain_leader_supplier": "Supplier of an industry-chain leader",
     "other": "Other",
 }
