@@ -91,5 +91,5 @@ def test_policies_page_max_column_never_wraps(tmp_path: Path) -> None:
     page = client.get("/policies").text
     assert '<th class="max">满分</th>' in page and '<td class="max">10</td>' in page
     css = client.get("/static/style.css").text
-    assert re.search(r"th\.max, td\.max \{[^}]*white-space: nowrap", css)
+    assert re.search(r"thead th, td\.max \{[^}]*white-space: nowrap", css)
     assert re.search(r"\.flag \{[^}]*white-space: nowrap", css)
