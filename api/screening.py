@@ -166,6 +166,7 @@ def summary_of(s: Summary, pack: RulePack, as_of: date) -> dict[str, Any]:
         "rows": s.rows,
         "valid": s.rows - s.invalid,
         "invalid": s.invalid,
+        "blank": s.blank,
         "duplicates": s.duplicates,
         "error_entries": s.errors,
         "rules_hash": pack.hash,

@@ -88,6 +88,7 @@ EXAMPLE_STATUS = {
         "rows": 2,
         "valid": 2,
         "invalid": 0,
+        "blank": 0,
         "duplicates": 0,
         "error_entries": 0,
         "rules_hash": "0123456789abcdef",

@@ -208,7 +208,9 @@ def test_interview_from_the_credit_code_to_the_result_on_a_phone(server: str, br
     page.wait_for_load_state()
     summary = page.locator("#summary-eligible").inner_text()
     # an amount where the document states one; "up to N" ceilings and 按规定 support are never summed as money
-    assert re.search(r"符合 \d+ 项(，预计可获 [\d,.]+ 万元|；另有 \d+ 项按规定给予支持)", summary), summary
+    assert re.search(r"符合 \d+ 项(，预计可获 [\d,.]+ 万元|，均按规定给予支持|，其中 \d+ 项按规定给予支持)", summary), (
+        summary
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "result.png"), full_page=True)
     page.close()

@@ -118,7 +118,7 @@ def test_a_title_row_is_skipped_and_rows_keep_their_numbers(tmp_path: Path) -> N
 def test_blank_lines_count_the_same_in_csv_and_xlsx(tmp_path: Path) -> None:
     """A blank line mid-table keeps its row number and is no applicant: not screened (it used to come out
     as an applicant with every fact unknown), reported as a blank row, the same in CSV and xlsx."""
-    csv_rows, csv_errors, _ = screen(write(tmp_path, f"{HEADER}\n{GOOD}\n\n{OTHER}\n\n"), tmp_path)
+    csv_rows, csv_errors, said = screen(write(tmp_path, f"{HEADER}\n{GOOD}\n\n{OTHER}\n\n"), tmp_path)
     xlsx_rows, xlsx_errors, _ = screen(hostile.blank_lines_xlsx(tmp_path / "in.xlsx"), tmp_path)
     assert (
         [(r["row"], r["name"], r["valid"]) for r in csv_rows]
@@ -128,6 +128,10 @@ def test_blank_lines_count_the_same_in_csv_and_xlsx(tmp_path: Path) -> None:
     for errors in (csv_errors, xlsx_errors):
         (blank,) = [e for e in errors if e["row"] == "3"]
         assert blank["field"] == "(row)" and "空行" in blank["message_zh"] and "blank row" in blank["message_en"]
+    # counted apart: an officer told "数据有误 1" looks for a wrong value that is not there
+    assert "数据有误 invalid: 1（其中空行 of which blank: 1）" in said
+    summary = list(csv.reader(io.StringIO((tmp_path / "out.csv.summary.csv").read_text(encoding="utf-8-sig"))))
+    assert ["rows 行", "of which blank rows 其中空行", "1", ""] in summary
 
 
 def test_the_service_reads_the_same_dialects(tmp_path: Path) -> None:
@@ -148,3 +152,15 @@ def test_the_service_reads_the_same_dialects(tmp_path: Path) -> None:
     assert r.status_code == 202, r.text
     summary = client.get(f"/v1/screens/{r.json()['id']}", headers={"Authorization": "Bearer t"}).json()["summary"]
     assert summary["rows"] == 2 and summary["invalid"] == 1
+
+
+def test_the_workbook_summary_counts_blank_rows_apart(tmp_path: Path) -> None:
+    import pandas as pd
+
+    out = tmp_path / "out.xlsx"
+    source = hostile.blank_lines_xlsx(tmp_path / "in.xlsx")
+    result = CliRunner().invoke(main, ["screen", str(source), "-o", str(out), "--as-of", "2025-06-30"])
+    assert result.exit_code == 0, result.output
+    facts = pd.read_excel(out, sheet_name="汇总", engine="calamine", header=None).iloc[:, :2].dropna()
+    shown = dict(zip(facts[0], facts[1]))
+    assert shown["数据有误（行）"] == 1 and shown["其中空行（行）"] == 1

@@ -306,3 +306,13 @@ def test_edit_pages_and_the_english_pages_leak_nothing(client: TestClient, pages
         if lang == "en":
             chinese = {w for w in CHINESE.findall(" ".join(page.text)) if w != "中文"}
             assert not chinese, (where, sorted(chinese)[:20])
+
+
+def test_the_summary_does_not_count_support_as_provided_twice(pages: list[str]) -> None:
+    """符合 N 项 then, without an amount, 均 / 其中 M 项按规定给予支持 — never "另有" (it read as N + M)."""
+    headline = re.search(r'id="summary-eligible">(.*?)</p>', pages[-1], re.S)[1]
+    text = re.sub(r"<[^>]+>", "", headline)
+    eligible = int(re.search(r"符合 (\d+) 项", text)[1])
+    if "预计可获" not in text:
+        assert "另有" not in text
+        assert eligible == 0 or re.search(r"，(均|其中 \d+ 项)按规定给予支持", text), text

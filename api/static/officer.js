@@ -57,7 +57,8 @@
   function summary(s) {
     const rows = [["valid", s.valid], ["invalid", s.invalid], ["duplicates", s.duplicates],
       ["entries", s.error_entries]].filter(([, n]) => n !== undefined);
-    const nodes = [rows.map(([key, n]) => words[key] + " " + n).join(" · ")];
+    const nodes = [rows.map(([key, n]) => words[key] + " " + n +
+      (key === "invalid" && s.blank ? "（" + words.blank + " " + s.blank + "）" : "")).join(" · ")];
     if ((s.skipped_columns || []).length) nodes.push(words.skipped + "：" + s.skipped_columns.join("、"));
     nodes.push(table(s));
     const policies = Object.keys(s.policies);

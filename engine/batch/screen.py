@@ -135,6 +135,7 @@ class Part:
     keys: dict[str, dict[str, np.ndarray]]
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)  # policy -> deciding leaf -> rows
     up_to: dict[str, tuple[int, float]] = field(default_factory=dict)  # policy -> ("up to N" rows, total of N)
+    blank: int = 0  # of the invalid rows, those with nothing in them
 
 
 # --- one chunk, anywhere ------------------------------------------------------------
@@ -192,7 +193,7 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
         "duplicate_of": pa.nulls(n, pa.int64()),
         "errors": np.zeros(n, dtype=np.int32),
     }
-    part = Part(pa.table({}), chunk.issues, {}, {}, {}, {})
+    part = Part(pa.table({}), chunk.issues, {}, {}, {}, {}, blank=chunk.blank)
     ranked = dict(plan.ranked)
     invalid = _invalid_reasons(chunk, plan.lang)
     for p in plan.policies:
@@ -334,6 +335,7 @@ def _ranking_keys(
 class Summary:
     rows: int = 0
     invalid: int = 0
+    blank: int = 0  # of the invalid rows, the empty ones (a blank line is no applicant, not a data error)
     duplicates: int = 0
     errors: int = 0
     status: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -348,6 +350,7 @@ class Summary:
     def absorb(self, part: Part) -> None:
         self.rows += part.table.num_rows
         self.invalid += int((~part.table.column("valid").to_numpy(zero_copy_only=False)).sum())
+        self.blank += part.blank
         for p, counts in part.status.items():
             mine = self.status.setdefault(p, {})
             for word, count in zip(STATUS_WORDS.to_pylist(), counts.tolist()):
@@ -376,6 +379,7 @@ class Summary:
         out: list[tuple[str, str, int, float | None]] = [
             ("rows 行", "total 合计", self.rows, None),
             ("rows 行", "invalid 数据有误", self.invalid, None),
+            ("rows 行", "of which blank rows 其中空行", self.blank, None),
             ("rows 行", "duplicate credit codes 信用代码重复", self.duplicates, None),
             ("rows 行", "error entries 错误条目", self.errors, None),
         ]

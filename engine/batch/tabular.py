@@ -78,6 +78,7 @@ class Chunk:
     valid: np.ndarray  # False where the model refused the row
     texts: dict[str, pa.Array] = field(default_factory=dict)  # the trimmed cell texts, by field
     issues: list[RowIssue] = field(default_factory=list)
+    blank: int = 0  # rows with nothing in them (refused, with the 空行 reason): counted apart in the summary
 
 
 # --- headers -------------------------------------------------------------------
@@ -406,7 +407,9 @@ class ChunkReader:
             if code:
                 zh, en = problem_words(code)
                 self.refuse(chunk, row, [RowIssue(first_row + row, "(row)", "整行", None, zh, en)])
-        for row in np.flatnonzero(blank_rows(table)):  # a blank line in the table is no applicant
+        blank = np.flatnonzero(blank_rows(table))
+        chunk.blank = len(blank)
+        for row in blank:  # a blank line in the table is no applicant
             self.refuse(chunk, int(row), [RowIssue(first_row + int(row), "(row)", "整行", None, *BLANK_ROW)])
         for row in np.flatnonzero(doubt):
             if chunk.valid[row]:

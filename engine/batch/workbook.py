@@ -347,6 +347,7 @@ def write_summary(book: Book, sheet: Any, screening: Screened) -> None:
         ("评估日期", screening.as_of.isoformat()),
         ("申报企业（行）", s.rows),
         ("数据有误（行）", s.invalid),
+        ("其中空行（行）", s.blank),
         ("信用代码重复（行）", s.duplicates),
         ("错误条目", s.errors),
         ("未读取的列", "、".join(s.skipped_columns) or "无"),

@@ -138,7 +138,9 @@ def summary_lines(screening: Any, summary: Any, output: Path, seconds: float) ->
 
     lines = [
         f"{summary.rows:,} 行 / rows screened in {seconds:.1f} s -> {output}",
-        f"数据有误 invalid: {summary.invalid} · 信用代码重复 duplicates: {summary.duplicates} · "
+        f"数据有误 invalid: {summary.invalid}"
+        + (f"（其中空行 of which blank: {summary.blank}）" if summary.blank else "")
+        + f" · 信用代码重复 duplicates: {summary.duplicates} · "
         f"错误条目 error entries: {summary.errors}",
     ]
     if summary.skipped_columns:
