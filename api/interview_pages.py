@@ -9,8 +9,8 @@ take a step's answers back out and show them again, filled in.
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections.abc import Collection
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
