@@ -9,6 +9,7 @@ take a step's answers back out and show them again, filled in.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -327,6 +328,9 @@ class Card:
         amounts = [b.amount for b in d.benefits if b.amount is not None]
         self.amount = sum(amounts) if amounts else None
         self.reason = Words(zh=d.reasons.zh.split("；")[0], en=d.reasons.en.split("; ")[0])
+        specific = own_condition(d.conditions, pack.exclusions) if d.status == "eligible" else None
+        if specific is not None:  # not "registered in Jiangbei", which every district measure shares
+            self.reason = specific
         if self.expert is not None:  # not facts the firm lacks: the panel's scores
             self.reason = Words(zh="待专家评审打分", en="awaiting the expert panel's scores")
         self.would_take = near[d.id].text if d.id in near else first_would_take(d.conditions)
@@ -362,6 +366,18 @@ def expert_target(c: ConditionResult, cards: dict[str, ScorecardResult]) -> Expe
                 ranges=len(scored) < len(judged),
             )
     return next((t for k in c.children if (t := expert_target(k, cards)) is not None), None)
+
+
+def own_condition(c: ConditionResult, shared: Collection[str]) -> Words | None:
+    """What sets an eligible measure apart, as its one-line reason: its last met condition that is
+    neither one of the pack's exclusions (`shared`, which the loader appends) nor about where the firm
+    is registered (the rule files state the shared prerequisites — district, legal personality —
+    first and the measure's own condition after them)."""
+    if c.status != "met" or c.id in shared:
+        return None
+    if not c.children:
+        return c.text if set(c.values) - {"division_code"} else None
+    return next((w for k in reversed(c.children) if (w := own_condition(k, shared)) is not None), None)
 
 
 def first_would_take(c: ConditionResult) -> Words | None:

@@ -140,6 +140,7 @@ def test_shipped_measure_for_a_new_ip_service_firm() -> None:
             "registration_date": "2024-03-01",
             "industry_code": "7520",
             "serious_dishonesty_list": False,
+            "ip_penalty_free": True,  # the district's exclusions apply to this measure too
         }
     )
     d = next(x for x in evaluate(profile, pack, DAY).decisions if x.id == "jb_new_ip_service_firm")

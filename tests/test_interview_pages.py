@@ -316,3 +316,26 @@ def test_the_summary_does_not_count_support_as_provided_twice(pages: list[str]) 
     if "预计可获" not in text:
         assert "另有" not in text
         assert eligible == 0 or re.search(r"，(均|其中 \d+ 项)按规定给予支持", text), text
+
+
+def test_an_eligible_card_gives_what_sets_the_measure_apart_as_its_reason(client: TestClient) -> None:
+    """Not 注册地为江北区 (every district measure asks it) but the condition of the measure itself."""
+    state = {
+        "values": {
+            "credit_code": FIRM["统一社会信用代码"],
+            "division_code": "500105",
+            "ip_insurance_premium": 12,
+            "ip_penalty_free": True,
+            "serious_dishonesty_list": False,
+            "abnormal_operation_list": False,
+            "legal_person": True,
+        },
+        "unknown": [],
+        "history": [],
+    }
+    data = {"state": json.dumps(state), "as_of": "2025-06-30", "lang": "zh", "action": "result"}
+    html = client.post("/interview", data=data).text
+    card = html[html.index('id="d-jb_ip_insurance_premium"') :]
+    card = card[: card.index("</article>")]
+    assert "符合" in card and "注册地为江北区" not in re.sub(r"<details.*?</details>", "", card, flags=re.S)
+    assert "保险" in re.search(r"原因.*?</p>", card, re.S)[0]
