@@ -500,3 +500,23 @@ def test_clean_generated_rows_all_parse_and_screen_without_errors(tmp_path: Path
     statuses = set(table.column("innovative_sme.status").to_pylist())
     assert statuses == {"eligible", "ineligible", "undetermined"}
     assert generate(50, seed=5)["revenue"].tolist() == generate(50, seed=5)["revenue"].tolist()
+
+
+def test_a_fresh_process_screens_a_table_without_titles(tmp_path: Path) -> None:
+    """The batch has_title keeps every title seen so far per process; in a process that had seen none (a new
+    CLI run, a Dask worker) it failed with KeyError 'code' on the first table without a titles column."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "in.csv"
+    source.write_text("企业名称,注册地行政区划代码,国民经济行业代码\n甲公司,500105,M7520\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    run = subprocess.run(
+        [sys.executable, "-m", "engine", "screen", str(source), "-o", str(out), "--as-of", "2025-06-30"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert read_output(out).num_rows == 1

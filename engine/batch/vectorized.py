@@ -979,19 +979,19 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
 # comparison of arrays however many rows and chunks hold the titles.
 _TITLE_IDS: dict[Any, int] = {}
 _TITLES: list[Any] = []
-_FACTS: dict[str, np.ndarray] = {}  # "code" / "rank" -> by title id (extended for titles not seen before)
+# "code" / "rank" -> by title id (extended for titles not seen before); empty until a title is seen: a table
+# without any title still asks has_title (every answer False)
+_FACTS: dict[str, np.ndarray] = {"code": np.zeros(0, dtype=object), "rank": np.zeros(0, dtype=np.int64)}
 _ACTIVE: dict[date, np.ndarray] = {}  # as_of -> in force on that date, by title id
 
 
 def _title_facts() -> dict[str, np.ndarray]:
-    done = len(_FACTS.get("rank", ()))
+    done = len(_FACTS["rank"])
     if done < len(_TITLES):
         more = _TITLES[done:]
-        _FACTS["code"] = np.concatenate(
-            [_FACTS.get("code", np.zeros(0, dtype=object)), object_array(t.title for t in more)]
-        )
+        _FACTS["code"] = np.concatenate([_FACTS["code"], object_array(t.title for t in more)])
         ranks = np.array([LEVEL_RANK[t.level] if t.level else 0 for t in more], dtype=np.int64)
-        _FACTS["rank"] = np.concatenate([_FACTS.get("rank", np.zeros(0, dtype=np.int64)), ranks])
+        _FACTS["rank"] = np.concatenate([_FACTS["rank"], ranks])
     return _FACTS
 
 
