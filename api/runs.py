@@ -146,7 +146,7 @@ class Runner:
     def screen(self, run_id: str, pack: RulePack | None, table: TableRead | None = None) -> None:
         """Screen a claimed run with the pack its upload was pinned to (after a restart: the serving
         pack if it is that one); only the exception type is logged, never row data."""
-        run = self.store.get(run_id)
+        run = self.store.get(run_id, "input_bytes")
         if run is None:
             return
         pack = pack or self.rules.pack

@@ -293,11 +293,11 @@ def router(service: Service) -> APIRouter:
         officer = service.officers.who(request)
         return [status_of(run) for run in service.store.recent(limit, None if officer.supervisor else officer.name)]
 
-    def find(request: Request, run_id: str) -> ScreenRun:
-        """The run, if this officer may see it: their own, or any for a supervisor. Another officer's
-        run is 404 like a missing one, so run ids reveal nothing."""
+    def find(request: Request, run_id: str, *files: str) -> ScreenRun:
+        """The run (with the stored `files` named), if this officer may see it: their own, or any for a
+        supervisor. Another officer's run is 404 like a missing one, so run ids reveal nothing."""
         officer = service.officers.who(request)
-        run = service.store.get(run_id)
+        run = service.store.get(run_id, *files)
         if run is None or not officer.may_see(run.officer):
             raise ApiError(404, "unknown_run", f"no screening run {run_id!r}", f"没有编号为 {run_id!r} 的筛查任务")
         return run
@@ -335,7 +335,7 @@ def router(service: Service) -> APIRouter:
         keyed by row number and credit code), a sheet per policy with the reasons and the unmet and
         unknown conditions, a summary sheet and an errors sheet (row, field, value, message in
         Chinese and English)."""
-        run = find(request, run_id)
+        run = find(request, run_id, "result_bytes")
         if run.status != "done" or run.result_bytes is None:
             raise ApiError(
                 409,
@@ -372,7 +372,7 @@ def router(service: Service) -> APIRouter:
     )
     async def input_file(request: Request, run_id: str) -> Response:
         """The file as uploaded (its SHA-256 is the run's input_sha256), to replay or audit the run."""
-        run = find(request, run_id)
+        run = find(request, run_id, "input_bytes")
         kind = XLSX_TYPE if run.input_name.endswith(".xlsx") else "text/csv"
         return Response(
             run.input_bytes,

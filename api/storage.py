@@ -162,10 +162,14 @@ class Store:
 
         return self.retry(write)
 
-    def get(self, run_id: str) -> ScreenRun | None:
+    def get(self, run_id: str, *files: str) -> ScreenRun | None:
+        """The run without its stored files unless named ("input_bytes", "result_bytes"): a status poll every
+        100 ms would otherwise read a 7.7 MB upload back each time, while the same server screens it."""
+        deferred = [defer(getattr(ScreenRun, f)) for f in ("input_bytes", "result_bytes") if f not in files]
+
         def read() -> ScreenRun | None:
             with self.session() as s:
-                return s.get(ScreenRun, run_id)
+                return s.get(ScreenRun, run_id, options=deferred)
 
         return self.retry(read)
 

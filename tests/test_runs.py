@@ -237,6 +237,20 @@ def test_an_abandoned_run_is_taken_up_and_screened_to_the_same_result(db_url: st
     assert service.store.get(left).attempts == 2 and service.store.get(left).claimed_by == service.runner.me
 
 
+def test_a_status_read_leaves_the_stored_files_in_the_database(db_url: str) -> None:
+    """The run page polls the status every second (bench/api_screen.py every 100 ms): each poll read the whole
+    upload and workbook back from the database while the same server was screening."""
+    from sqlalchemy import inspect
+
+    client = app(db_url)
+    run_id = upload(client, ALICE).json()["id"]
+    store = client.app.state.service.store  # type: ignore[attr-defined]
+    assert {"input_bytes", "result_bytes"} <= inspect(store.get(run_id)).unloaded
+    assert store.get(run_id, "input_bytes").input_bytes == CSV
+    assert client.get(f"/v1/screens/{run_id}/input", headers=ALICE).content == CSV
+    assert client.get(f"/v1/screens/{run_id}/result", headers=ALICE).content.startswith(b"PK")
+
+
 def test_retries_are_bounded_and_a_changed_pack_is_a_reason(db_url: str) -> None:
     client = app(db_url, run_stale=5)
     service = client.app.state.service  # type: ignore[attr-defined]

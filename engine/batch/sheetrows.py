@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 MAX_TEXT = 32_767  # Excel's limit per cell
 MONEY = 4  # SpreadsheetML's built-in number format 4: #,##0.00
+SLICE = 2_048  # rows turned into XML at a time: compressing one slice overlaps building the next
 SHARED_STRINGS = "xl/sharedStrings.xml"
 STYLES = "xl/styles.xml"
 
@@ -168,9 +170,37 @@ class Rows:
         self.writer.close()
         self.handle.seek(0)
         row, style = self.first_row, [styles.get(f, 0) for f in self.formats]
-        for batch in pa.ipc.open_stream(self.handle):
-            out.write(rows_xml(pa.Table.from_batches([batch]), row, self.text, style, base))
-            row += batch.num_rows
+        with Behind(out) as behind:
+            for batch in pa.ipc.open_stream(self.handle):
+                for start in range(0, batch.num_rows, SLICE):
+                    piece = pa.Table.from_batches([batch.slice(start, SLICE)])
+                    behind.write(rows_xml(piece, row, self.text, style, base))
+                    row += piece.num_rows
+
+
+class Behind:
+    """Writes to a zip entry in a worker thread, one piece behind the caller: zlib compresses a piece (off the
+    GIL) while Arrow's kernels (off the GIL too) build the next, so both cores work on the splice."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future[int] | None = None
+
+    def write(self, data: bytes) -> None:
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.pool.submit(self.out.write, data)
+
+    def __enter__(self) -> Behind:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self.pending is not None:
+                self.pending.result()
+        finally:
+            self.pool.shutdown()
 
 
 def splice(path: Path, parts: list[Rows], strings: Strings) -> None:
