@@ -395,9 +395,11 @@ def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         good = pack_hash(rules)
-        all_agree(
-            proc, base, lambda b: b["rules_hash"] == good, seconds=300
-        )  # both workers up (a busy machine starts slowly: each loads the pack and runs its canary)
+        # Both workers up before the edit (a busy machine starts slowly: each loads the pack and runs its
+        # canary); a worker still starting when the files break refuses to start and never logs a reload.
+        # The responses alone cannot tell: ten requests may all reach one worker.
+        logged(log, "Application startup complete", times=2, seconds=300)
+        all_agree(proc, base, lambda b: b["rules_hash"] == good, seconds=300)
         edit(rules, "< new_firm_max_years", "< new_firm_max_yearz")
         broken = pack_hash(rules)
         version = all_agree(proc, base, lambda b: (b["last_reload"] or {}).get("candidate_hash") == broken)
