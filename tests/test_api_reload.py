@@ -83,10 +83,15 @@ def still(rules: Path, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def edit(folder: Path, old: str, new: str) -> None:
+    """Save the rule file as editors that write a copy and rename it do: a watcher poll between truncating and
+    writing the file in place (a loaded machine can hold that gap for longer than the debounce) would see an
+    empty file and serve a pack without the policy (a case the debounce leaves open: its own issue)."""
     path = folder / RULE
     text = path.read_text(encoding="utf-8")
     assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    saved = path.with_suffix(".saving")
+    saved.write_text(text.replace(old, new, 1), encoding="utf-8")
+    os.replace(saved, path)
 
 
 def status_of(client: Any) -> tuple[str, str]:
