@@ -133,24 +133,19 @@ def take_back(state: State, index: int) -> tuple[State, list[str]]:
     ), fields
 
 
-def edit_step(fields: list[str]) -> InterviewStep:
-    return InterviewStep(
-        id="edit",
-        title=Words(zh="修改回答", en="Change your answers"),
-        questions=[question(f) for f in fields],
-        why=Words(zh="修改后点“下一步”，结果会随之更新。", en="Change what you need; the result follows."),
-        settles=[],
-    )
+# The pages' own steps (not the engine's): changing earlier answers, correcting refused ones.
+OWN_STEPS = {
+    "edit": (
+        Words(zh="修改回答", en="Change your answers"),
+        Words(zh="修改后点“下一步”，结果会随之更新。", en="Change what you need; the result follows."),
+    ),
+    "again": (Words(zh="请修改", en="Please correct"), Words(zh="", en="")),
+}
 
 
-def again_step(fields: list[str]) -> InterviewStep:
-    return InterviewStep(
-        id="again",
-        title=Words(zh="请修改", en="Please correct"),
-        questions=[question(f) for f in fields],
-        why=Words(zh="", en=""),
-        settles=[],
-    )
+def own_step(kind: str, fields: list[str]) -> InterviewStep:
+    title, why = OWN_STEPS[kind]
+    return InterviewStep(id=kind, title=title, questions=[question(f) for f in fields], why=why, settles=[])
 
 
 def typed_in(form: Any, fields: list[str]) -> dict[str, Any]:
@@ -258,11 +253,10 @@ def mount(app: FastAPI, service: Service) -> None:
         lang = "en" if lang == "zh" else "zh"
         typed = typed_in(form, fields)
         kind = str(form.get("step") or "")
-        if kind not in ("edit", "again"):  # the engine's own step: the same answers give the same step
+        if kind not in OWN_STEPS:  # the engine's own step: the same answers give the same step
             return proceed(request, lang, state, as_of, typed)
         progress = interview(state, pack_of(request), parse_day(as_of))
-        shown = edit_step(fields) if kind == "edit" else again_step(fields)
-        return step_page(request, lang, state, progress, shown, as_of, typed=typed)
+        return step_page(request, lang, state, progress, own_step(kind, fields), as_of, typed=typed)
 
     def finish(request: Request, lang: str, state: State, as_of: date, progress: InterviewProgress) -> HTMLResponse:
         pack = pack_of(request)
@@ -298,7 +292,7 @@ def mount(app: FastAPI, service: Service) -> None:
             typed = {f: state.values[f] for f in state.history[index] if f in state.values}
             state, fields = take_back(state, index)
             progress = interview(state, pack, parse_day(as_of_text))
-            return step_page(request, lang, state, progress, edit_step(fields), as_of_text, typed=typed)
+            return step_page(request, lang, state, progress, own_step("edit", fields), as_of_text, typed=typed)
         if action == "result":
             return finish(request, lang, state, parse_day(as_of_text), interview(state, pack, parse_day(as_of_text)))
         new = apply_step(state, fields, form, action)
@@ -313,7 +307,9 @@ def mount(app: FastAPI, service: Service) -> None:
                 )
             progress = interview(state, pack, parse_day(as_of_text))
             typed = {f: form.get(f) for f in fields}
-            return step_page(request, lang, state, progress, again_step(fields), as_of_text, errors, typed, status=422)
+            return step_page(
+                request, lang, state, progress, own_step("again", fields), as_of_text, errors, typed, status=422
+            )
         return proceed(request, lang, new, as_of_text)
 
 

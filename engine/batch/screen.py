@@ -29,7 +29,7 @@ import sys
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,6 +45,7 @@ from engine.batch.csvread import PROBLEM
 from engine.batch.headers import resolve
 from engine.batch.outputs import Staged, neutral_row, neutral_table, output_error, refuse_overwrite
 from engine.batch.rationale import Coded, Rationale
+from engine.batch.sheetrows import Behind
 from engine.batch.tabular import (
     CHUNK_ROWS,
     Chunk,
@@ -815,35 +816,28 @@ STAGED = ".arrow"
 
 
 class _Sink:
-    """A Parquet, CSV or staging (STAGED) writer that writes in a background thread, one table behind (pyarrow
-    releases the GIL)."""
+    """A Parquet, CSV or staging (STAGED) writer that writes one table behind the caller (sheetrows.Behind)."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         suffix = path.suffix.lower()
         self.csv = suffix not in (".parquet", STAGED)
-        self.writer: Any = (
-            pacsv.CSVWriter(path, schema)
-            if self.csv
-            else pa.ipc.new_stream(path, schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
-            if suffix == STAGED
-            else pq.ParquetWriter(path, schema)
-        )
-        self.thread = ThreadPoolExecutor(max_workers=1)
-        self.pending: Any = None
+        if self.csv:
+            self.writer: Any = pacsv.CSVWriter(path, schema)
+        elif suffix == STAGED:
+            self.writer = pa.ipc.new_stream(path, schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
+        else:
+            self.writer = pq.ParquetWriter(path, schema)
+        self.behind = Behind(self.writer.write_table)
 
     def write(self, table: pa.Table) -> None:
-        if self.pending is not None:
-            self.pending.result()
         if self.csv:
             table = neutral_table(table)  # no live formula in a CSV a spreadsheet opens
-        self.pending = self.thread.submit(self.writer.write_table, table)
+        self.behind.write(table)
 
     def close(self) -> None:
         try:
-            if self.pending is not None:
-                self.pending.result()
+            self.behind.close()
         finally:
-            self.thread.shutdown()
             self.writer.close()
 
 

@@ -16,10 +16,11 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -170,7 +171,7 @@ class Rows:
         self.writer.close()
         self.handle.seek(0)
         row, style = self.first_row, [styles.get(f, 0) for f in self.formats]
-        with Behind(out) as behind:
+        with Behind(out.write) as behind:
             for batch in pa.ipc.open_stream(self.handle):
                 for start in range(0, batch.num_rows, SLICE):
                     piece = pa.Table.from_batches([batch.slice(start, SLICE)])
@@ -179,28 +180,32 @@ class Rows:
 
 
 class Behind:
-    """Writes to a zip entry in a worker thread, one piece behind the caller: zlib compresses a piece (off the
-    GIL) while Arrow's kernels (off the GIL too) build the next, so both cores work on the splice."""
+    """Calls `write` in a worker thread, one piece behind the caller: zlib (a zip entry) or pyarrow (a Parquet or
+    CSV writer) works on one piece off the GIL while the caller builds the next, so both cores are busy."""
 
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out = out
+    def __init__(self, write: Callable[[Any], Any]) -> None:
+        self.write_now = write
         self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending: Future[int] | None = None
+        self.pending: Future[Any] | None = None
 
-    def write(self, data: bytes) -> None:
+    def write(self, piece: Any) -> None:
         if self.pending is not None:
             self.pending.result()
-        self.pending = self.pool.submit(self.out.write, data)
+        self.pending = self.pool.submit(self.write_now, piece)
 
-    def __enter__(self) -> Behind:
-        return self
-
-    def __exit__(self, *_: object) -> None:
+    def close(self) -> None:
+        """Wait for the last piece (its error, if any, is raised here)."""
         try:
             if self.pending is not None:
                 self.pending.result()
         finally:
             self.pool.shutdown()
+
+    def __enter__(self) -> Behind:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def splice(path: Path, parts: list[Rows], strings: Strings) -> None:
