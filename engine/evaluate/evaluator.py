@@ -33,6 +33,7 @@ from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, asked_of_firm, label, label_zh
 from engine.model.results import (
     Assessment,
+    Assumption,
     BenefitResult,
     Check,
     ConditionResult,
@@ -43,6 +44,7 @@ from engine.model.results import (
     RouteResult,
     ScorecardResult,
     Words,
+    made,
 )
 
 _COMPARE = sem.COMPARE  # the name engine/evaluate/status.py imports; the meaning lives in semantics
@@ -77,11 +79,24 @@ class OnDate:
     parameters as their values, so they depend on the date, never on the firm."""
 
     def __init__(self, pack: RulePack, as_of: date, unit: Callable[[str], str | None]) -> None:
+        self.pack, self.as_of = pack, as_of
         self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
         self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
         self.render = Renderer(pack.label, unit, self.values.get)
         self._texts: dict[int, tuple[ex.Node, Words]] = {}
         self._sources: dict[int, tuple[ex.Node, str | None]] = {}
+        self._assumptions: dict[pv.Key, Assumption] = {}
+
+    def described(self, keys: Collection[pv.Key]) -> list[Assumption]:
+        """provenance.described, each key worked out once per pack and date: the words of an assumption name
+        the rules and the parameters in force, never the firm. The Assumption objects are shared, not copied."""
+        found = []
+        for key in sorted(keys):
+            assumption = self._assumptions.get(key)
+            if assumption is None:
+                assumption = self._assumptions[key] = pv.describe(self.pack, self.as_of, key)
+            found.append(assumption)
+        return found
 
     def words(self, node: ex.Node) -> Words:
         entry = self._texts.get(id(node))
@@ -133,7 +148,7 @@ class Prepared:
         """A rule's own bilingual text (label, title) as a result's words."""
         entry = self._by_object.get(id(text))
         if entry is None:
-            entry = self._by_object[id(text)] = (text, Words(zh=text.zh, en=text.en))
+            entry = self._by_object[id(text)] = (text, made(Words, zh=text.zh, en=text.en))
         return entry[1]
 
     def names(self, node: ex.Node) -> frozenset[str]:
@@ -370,7 +385,7 @@ class Evaluation(Visitor[Any]):
             if pos is not None and pv.unconfirmed(rule.lookup.table[pos].status):
                 keys.add(("lookup", rule.id, str(pos)))
             if pos is not None and (reason := rule.lookup.table[pos].reason) is not None:
-                self.pending[rule.id] = Words(zh=reason.zh, en=reason.en)
+                self.pending[rule.id] = made(Words, zh=reason.zh, en=reason.en)
         else:
             value = self.first_case(rule, missing)
             keys |= self.case_keys(rule.id, rule.cases or [])
@@ -384,7 +399,7 @@ class Evaluation(Visitor[Any]):
         """A fact open with no field missing is open for the known reasons of the facts it reads."""
         found = [self.pending[d] for d in sorted(dependencies_of(self.pack, ident)) if d in self.pending]
         if found and ident not in self.pending:
-            self.pending[ident] = Words(zh="；".join(w.zh for w in found), en="; ".join(w.en for w in found))
+            self.pending[ident] = made(Words, zh="；".join(w.zh for w in found), en="; ".join(w.en for w in found))
 
     def case_keys(self, owner: str, cases: list[Any]) -> set[pv.Key]:
         """The assumed case that decided, if one did (provenance.first_case)."""
@@ -420,7 +435,8 @@ class Evaluation(Visitor[Any]):
         for route in card.direct_routes:
             hit, why = self.truth(route.when.ast)
             routes.append(
-                RouteResult(
+                made(
+                    RouteResult,
                     id=route.id,
                     label=self.prepared.words(route.label),
                     status=status_of(hit),
@@ -444,22 +460,23 @@ class Evaluation(Visitor[Any]):
             else []
         )
         need = None if not judged or card.pass_at is None else card.pass_at - low
-        result = ScorecardResult(
+        result = made(  # the engine's own values, floats as float (engine.model.results.made)
+            ScorecardResult,
             id=card.id,
             label=self.prepared.words(card.label),
             source=card.source.cite(),
-            total=total,
-            low=low,
-            high=high,
-            pass_at=card.pass_at,
+            total=_float(total),
+            low=float(low),
+            high=float(high),
+            pass_at=_float(card.pass_at),
             passed=passed,
             groups=groups,
             routes=routes,
             missing=sorted(missing) if passed is None else [],
             judged=[i.id for i in judged],
-            expert_need=need,
-            assumptions=pv.described(self.pack, self.as_of, total_keys),
-            passed_assumptions=pv.described(self.pack, self.as_of, passed_keys),
+            expert_need=_float(need),
+            assumptions=self.dated.described(total_keys),
+            passed_assumptions=self.dated.described(passed_keys),
         )
         if judged:
             self.pending[card.id + "_passed"] = judged_words(result, judged)
@@ -515,14 +532,15 @@ class Evaluation(Visitor[Any]):
         low = min(sum(i.low for i in indicators), group.max)
         high = min(sum(i.high for i in indicators), group.max)
         points = low if all(i.points is not None for i in indicators) else None
-        return GroupResult(
+        return made(
+            GroupResult,
             id=group.id,
             label=self.prepared.words(group.label),
-            points=points,
-            low=low,
-            high=high,
-            max=group.max,
-            min=group.min,
+            points=_float(points),
+            low=float(low),
+            high=float(high),
+            max=float(group.max),
+            min=_float(group.min),
             indicators=indicators,
         )
 
@@ -538,14 +556,16 @@ class Evaluation(Visitor[Any]):
                 keys |= pv.bracket_keys(owner, table, self.eval(table.of.ast, set()))
             keys |= self.case_keys(f"{card_id}.{ind.id}", ind.cases or [])
             self._stakes.append((group, keys, pv.indicator_stake(ind, keys)))
-        clip = lambda v: max(0.0, min(float(v), ind.max))  # noqa: E731
+        top = float(ind.max)
+        clip = lambda v: max(0.0, min(float(v), top))  # noqa: E731
         known = low is not None
-        low, high = (clip(low), clip(high)) if known else (0.0, ind.max)
-        return IndicatorResult(
+        low, high = (clip(low), clip(high)) if known else (0.0, top)
+        return made(
+            IndicatorResult,
             id=ind.id,
             label=self.prepared.words(ind.label),
             points=low if known and low == high else None,
-            max=ind.max,
+            max=top,
             low=low,
             high=high,
             judged=known and low != high,
@@ -604,7 +624,7 @@ class Evaluation(Visitor[Any]):
         if value is None and not result.missing:
             open_ = [leaf.would_take for leaf in deciding_leaves(result) if leaf.status == "unknown"]
             if open_ and all(open_):  # open for a known reason: the policies reading this one say it too
-                self.pending[ident] = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
+                self.pending[ident] = made(Words, zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
 
     def relied(self, ident: str, cond: Condition, result: ConditionResult) -> set[pv.Key]:
         """Assumptions on the deciding path of a condition tree (provenance.py says which children count)."""
@@ -634,9 +654,8 @@ class Evaluation(Visitor[Any]):
             sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) if status == "unknown" else []
         )
         text = label or COMBINATOR_WORDS[combinator]
-        # constructed, not validated: every value is the engine's own, of the field's type (about a third of
-        # an assessment's CPU was this validation)
-        return ConditionResult.model_construct(
+        return made(
+            ConditionResult,
             id=ident,
             combinator=combinator,
             label=label,
@@ -652,14 +671,15 @@ class Evaluation(Visitor[Any]):
             gap=None,
             would_take=None,
             expression=None,
-        )  # every field given: model_construct would copy the defaults
+        )
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
         test = cond.test()
         node = test.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        result = ConditionResult.model_construct(  # as in check: the engine's own values
+        result = made(
+            ConditionResult,
             id=ident,
             label=label,
             expression=test.text,
@@ -680,8 +700,9 @@ class Evaluation(Visitor[Any]):
             self.measure_gap(node, result)
         open_ = [self.pending[n] for n in self.prepared.leaf_reads(node) if n in self.pending] if hit is None else []
         if open_:
-            result.would_take = Words(zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
-            result.text = Words(
+            result.would_take = made(Words, zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
+            result.text = made(
+                Words,
                 zh=with_reason(result.text.zh, result.would_take.zh, "zh"),
                 en=with_reason(result.text.en, result.would_take.en, "en"),
             )
@@ -707,15 +728,17 @@ class Evaluation(Visitor[Any]):
         base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
         base_en = f"{subject.en} is {show(actual, 'en')}; needs {cmp} {show(threshold, 'en')}"
         if result.status != "unmet" or node.op in ("==", "!="):
-            result.text = Words(
+            result.text = made(
+                Words,
                 zh=base_zh if result.status == "met" else result.text.zh,
                 en=base_en if result.status == "met" else result.text.en,
             )
             return
         gap = abs(threshold - actual)
-        result.gap = gap
+        result.gap = float(gap)
         more = node.op in (">", ">=")
-        result.text = Words(
+        result.text = made(
+            Words,
             zh=f"{base_zh}，{'还差' if more else '超出'} {show(gap)}",
             en=f"{base_en}, {'short by' if more else 'over by'} {show(gap, 'en')}",
         )
@@ -732,7 +755,8 @@ class Evaluation(Visitor[Any]):
                 unit = self._unit_of(left.left)
                 verb_zh, verb_en = ("提高到", "raise to") if more else ("降低到", "lower to")
                 bound = ("超过" if strict else "不少于") if more else ("低于" if strict else "不超过")
-                return Words(
+                return made(
+                    Words,
                     zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
                     en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
                     f"{fmt_value(target, unit, 'en')}",
@@ -745,7 +769,9 @@ class Evaluation(Visitor[Any]):
         }
         word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
         word_en = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}[node.op]
-        return Words(zh=f"{subject.zh}需{word_zh} {shown['zh']}", en=f"{subject.en} must be {word_en} {shown['en']}")
+        return made(
+            Words, zh=f"{subject.zh}需{word_zh} {shown['zh']}", en=f"{subject.en} must be {word_en} {shown['en']}"
+        )
 
     def _unit_of(self, node: ex.Node) -> str | None:
         return expression_unit(node, self.unit)
@@ -759,7 +785,8 @@ class Evaluation(Visitor[Any]):
         benefits = (
             [self.benefit(b, policy.id, n, keys) for n, b in enumerate(policy.benefits)] if status == "eligible" else []
         )
-        return Decision(
+        return made(
+            Decision,
             id=policy.id,
             kind=policy.kind,
             title=self.prepared.words(policy.title),
@@ -768,12 +795,12 @@ class Evaluation(Visitor[Any]):
             in_force=(policy.valid_from, policy.valid_to),
             rule_status=policy.status,
             status=status,
-            missing=result.missing,
+            missing=list(result.missing),
             reasons=reasons(result),  # type: ignore[arg-type]
             conditions=result,
             benefits=benefits,
-            grants=policy.grants if status == "eligible" else [],
-            assumptions=pv.described(self.pack, self.as_of, keys),
+            grants=list(policy.grants) if status == "eligible" else [],
+            assumptions=self.dated.described(keys),
         )
 
     def benefit(self, benefit: Any, policy_id: str, position: int, decided: frozenset[pv.Key]) -> BenefitResult:
@@ -787,15 +814,21 @@ class Evaluation(Visitor[Any]):
         for expr in (benefit.amount, benefit.up_to):
             if expr is not None:
                 keys |= self.reads(expr.ast)
-        return BenefitResult(
+        return made(
+            BenefitResult,
             kind=benefit.kind,
             text=self.prepared.words(benefit.text),
-            amount=amount,
-            cap=benefit.cap,
-            up_to=up_to,
+            amount=_float(amount),
+            cap=_float(benefit.cap),
+            up_to=_float(up_to),
             rule_status=benefit.status,
-            assumptions=pv.described(self.pack, self.as_of, keys),
+            assumptions=self.dated.described(keys),
         )
+
+
+def _float(value: Any) -> float | None:
+    """A number as a float field holds it (validation would convert it), None as None."""
+    return None if value is None else float(value)
 
 
 def information(pack: RulePack, as_of: date) -> list[InformationEntry]:
@@ -826,16 +859,19 @@ def reasons_of(status: Check, leaves: list[ConditionResult]) -> Words:
     if status == "unknown":
         fields = sorted({m for leaf in leaves for m in leaf.missing})
         if not fields and leaves and all(leaf.would_take for leaf in leaves):  # open for a known reason
-            return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
+            return made(
+                Words, zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves)
+            )
         if not fields:  # e.g. an industry whose SME size rules are not encoded
-            return Words(
+            return made(
+                Words,
                 zh="无法判定：所需情形未被现有规则覆盖（" + "；".join(leaf.text.zh for leaf in leaves) + "）",
                 en="cannot decide: the case is not covered by the encoded rules ("
                 + "; ".join(leaf.text.en for leaf in leaves)
                 + ")",
             )
         return missing_words(fields)
-    return Words(zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
+    return made(Words, zh="；".join(leaf.text.zh for leaf in leaves), en="; ".join(leaf.text.en for leaf in leaves))
 
 
 def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
@@ -844,7 +880,8 @@ def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
     items_en = ", ".join(f"{i.label.en} ({fmt_number(i.low)}-{fmt_number(i.high)})" for i in judged)
     span = f"{fmt_number(card.low)}–{fmt_number(card.high)}"
     need = fmt_number(card.expert_need) if card.expert_need is not None else "?"
-    return Words(
+    return made(
+        Words,
         zh=f"待专家评分：{items_zh}；总分 {span} 分，需 ≥ {fmt_number(card.pass_at)}，"
         f"专家评分部分需在各区间下限之上再得 {need} 分",
         en=f"awaiting the experts' scores: {items_en}; total {span}, needs ≥ {fmt_number(card.pass_at)}: "
@@ -854,7 +891,8 @@ def judged_words(card: ScorecardResult, judged: list[IndicatorResult]) -> Words:
 
 def missing_words(fields: list[str]) -> Words:
     """The reason of a pending decision: the facts that would settle it."""
-    return Words(
+    return made(
+        Words,
         zh="缺少信息：" + "、".join(label_zh(f) if f in FIELDS else f for f in fields),
         en="missing facts: " + ", ".join(label(f, "en") if f in FIELDS else f for f in fields),
     )
