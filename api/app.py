@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -447,6 +448,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.rules.start()
         service.runner.start()
+        # In the background: a server that answers self-checks need not wait for the batch modules.
+        threading.Thread(target=engine.prepare_screening, name="ipcheck-prepare", daemon=True).start()
         try:
             yield
         finally:

@@ -114,6 +114,7 @@ __all__ = [
     "pack_hash",
     "parse_profile",
     "policy_id",
+    "prepare_screening",
     "question",
     "read_chunks",
     "read_patents",
@@ -206,6 +207,15 @@ def screen(
     from engine.batch.screen import Screening
 
     return Screening(pack or default_pack(), as_of or date.today(), **options).run(source, output)
+
+
+def prepare_screening() -> None:
+    """Load what a screening run needs (the batch modules, the process server the workbook readers are
+    forked from) now, e.g. while a server starts, so the first upload does not wait for it."""
+    from engine.batch import screen  # noqa: F401 — imported for its side effect: loaded once
+    from engine.batch.isolated import start_server
+
+    start_server()
 
 
 def __getattr__(name: str) -> Any:

@@ -4,6 +4,8 @@ server keeps answering even when the guard (engine.batch.xlsxguard) lets a dange
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from api.limits import Limits
 from engine.batch.isolated import isolated_chunks
 from engine.batch.tabular import LimitError, ReadOptions, TableError, read_chunks
 from engine.batch.xlsxguard import EXCEL_COLUMNS, EXCEL_ROWS, SheetChoice, SheetLimits
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # What a guard that missed everything would let through: the whole Excel grid, any size.
 BLIND = SheetLimits(
@@ -112,3 +116,22 @@ def test_the_service_survives_a_workbook_its_guard_lets_through(tmp_path: Path) 
     body = r.json()
     assert body["error"] == "too_large" and "内存" in body["message_zh"] and "memory" in body["message_en"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_service_starts_the_reader_process_server_at_startup(tmp_path: Path) -> None:
+    """The first upload after a start must not wait for the process server the readers are forked from (it
+    imports the batch modules: 1–2.5 s on the project machine); a fresh interpreter, so no earlier test has
+    started it already."""
+    script = f"""
+import multiprocessing.forkserver as fs, time
+from fastapi.testclient import TestClient
+from api.app import create_app
+assert fs._forkserver._forkserver_pid is None
+with TestClient(create_app(database_url="sqlite:///{tmp_path}/db.sqlite3", officer_tokens={{}}, poll_seconds=0)):
+    deadline = time.monotonic() + 30
+    while fs._forkserver._forkserver_pid is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print("started" if fs._forkserver._forkserver_pid else "not started")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.stdout.strip() == "started", done.stderr[-2000:]
