@@ -8,6 +8,7 @@ import io
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from click.testing import CliRunner
@@ -164,3 +165,13 @@ def test_the_workbook_summary_counts_blank_rows_apart(tmp_path: Path) -> None:
     facts = pd.read_excel(out, sheet_name="汇总", engine="calamine", header=None).iloc[:, :2].dropna()
     shown = dict(zip(facts[0], facts[1]))
     assert shown["数据有误（行）"] == 1 and shown["其中空行（行）"] == 1
+
+
+def test_a_cell_is_long_by_its_characters_not_its_bytes() -> None:
+    """The byte count (from the offsets) only decides whether characters are counted at all."""
+    from engine.batch.csvread import _long
+
+    assert not _long(pa.array(["甲" * MAX_CELL, "a", None]))  # 3 bytes a character: over MAX_CELL bytes
+    assert _long(pa.array(["甲" * (MAX_CELL + 1), None]))
+    assert _long(pa.array(["x" * (MAX_CELL + 1)])) and not _long(pa.array(["x" * MAX_CELL]))
+    assert not _long(pa.array([None, None], type=pa.string()))

@@ -134,7 +134,10 @@ def fast(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, 
 
 
 def _long(column: pa.Array) -> bool:
-    """Any cell longer than MAX_CELL characters."""
+    """Any cell longer than MAX_CELL characters (counted only when some cell has more bytes than that)."""
+    most_bytes = pc.max(pc.binary_length(column)).as_py()  # read from the offsets
+    if most_bytes is None or most_bytes <= MAX_CELL:
+        return False
     biggest = pc.max(pc.utf8_length(column)).as_py()
     return biggest is not None and biggest > MAX_CELL
 

@@ -27,6 +27,7 @@ from engine.batch.vectorized import (
     map_distinct,
     to_python,
 )
+from engine.batch.wording import number_texts
 from engine.evaluate.explain import (
     Renderer,
     expression_unit,
@@ -134,7 +135,9 @@ class Rationale:
         left = self.formatted(ev.eval(node.left), rows, unit, percent)
         right = self.formatted(ev.eval(node.right), rows, unit, percent)
         subject, op = self.render.render(node.left, self.lang), NEGATED[node.op]
-        return combine([left, right], lambda pair: f"{subject} {pair[0]} {op} {pair[1]}", len(rows))
+        return combine(
+            [left, right], lambda pair: pc.binary_join_element_wise(subject, pair[0], op, pair[1], " "), len(rows)
+        )
 
     def unknown_text(self, ev: BatchEvaluation, cond: Condition, rows: np.ndarray) -> Coded:
         """'<condition>: missing <fields>' per row, the fields being those read and empty in that row; where
@@ -193,25 +196,30 @@ class Rationale:
         return is_ratio(node, self.unit)
 
     def formatted(self, vec: Vec, rows: np.ndarray, unit: str | None, percent: bool) -> Coded:
-        """Values as text at `rows`, formatted once per distinct value."""
+        """Values as text at `rows`, formatted once per distinct value (numbers in Arrow: engine.batch.wording)."""
         idx = np.flatnonzero(rows)
         known = np.asarray(vec.known)[idx]
         codes, uniques = pd.factorize(np.asarray(vec.value)[idx])
         codes = np.where(known, codes, len(uniques))
-        values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool))))
         lang = self.lang
-        if percent:
-            texts = [
-                fmt_number(v, True)
-                if isinstance(v, (int, float)) and not isinstance(v, bool)
-                else fmt_value(v, unit, lang)
-                for v in values
-            ]
+        unknown = pa.array([fmt_value(None, unit, lang)], type=pa.string())
+        if vec.kind in ("int", "num"):
+            texts = number_texts(np.asarray(uniques, dtype=np.float64), unit, lang, percent)
         else:
-            texts = fmt_values(values, unit, lang)
+            values = list(to_python(Vec(vec.kind, np.asarray(uniques), np.ones(len(uniques), dtype=bool))))
+            if percent:
+                words = [
+                    fmt_number(v, True)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)
+                    else fmt_value(v, unit, lang)
+                    for v in values
+                ]
+            else:
+                words = fmt_values(values, unit, lang)
+            texts = pa.array(words, type=pa.string())
         out = np.full(len(rows), -1, dtype=np.int64)
         out[idx] = codes
-        return Coded(out, [*texts, fmt_value(None, unit, lang)])
+        return Coded(out, pa.concat_arrays([texts, unknown]))
 
 
 @dataclass
@@ -219,12 +227,15 @@ class Coded:
     """Text per row as codes into a table of distinct texts (-1 = no text): cheap to build and join."""
 
     codes: np.ndarray
-    table: list[str]
+    table: pa.Array  # of strings (a list of str is taken as one)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.table, pa.Array):
+            self.table = pa.array(self.table, type=pa.string())
 
     def arrow(self) -> pa.Array:
         """As a dictionary-encoded string column (each distinct text stored once)."""
-        codes = pa.array(self.codes.astype(np.int32), mask=self.codes < 0, type=pa.int32())
-        return pa.DictionaryArray.from_arrays(codes, pa.array(self.table, type=pa.string()))
+        return pa.DictionaryArray.from_arrays(with_nulls(self.codes.astype(np.int32), self.codes < 0), self.table)
 
 
 def with_nulls(values: np.ndarray, absent: np.ndarray, typ: pa.DataType = pa.int64()) -> pa.Array:
@@ -251,10 +262,10 @@ def flagged(
             codes = out.copy()
             codes[idx[flag]] = 0
             parts.append(Coded(codes, [label]))
-        joined = combine(parts, join, n)
+        joined = combine(parts, lambda texts: pa.array([join(t) for t in zip(*texts)], type=pa.string()), n)
         if none is not None:
             joined.codes[idx[joined.codes[idx] < 0]] = len(joined.table)
-            joined.table.append(none)
+            joined.table = pa.concat_arrays([joined.table, pa.array([none], type=pa.string())])
         return joined
     key = np.zeros(len(idx), dtype=np.int64)
     for bit, (_, flag) in enumerate(flags):
@@ -269,31 +280,28 @@ def flagged(
     return Coded(out, [t or "" for t in table])
 
 
-def combine(parts: list[Coded], join: Callable[[list[str]], str], n: int) -> Coded:
-    """Row-wise join of several coded texts (absent parts skipped), built once per distinct combination."""
+def combine(parts: list[Coded], join: Callable[[list[Any]], pa.Array], n: int) -> Coded:
+    """Row-wise join of several coded texts, built once per distinct combination: `join` gets, per part present
+    somewhere, the texts of the distinct combinations (Arrow arrays, null where a combination lacks the part;
+    Python lists of str when more than 62 flags made the parts) and returns their joined texts."""
     plan = _combinations(parts, n)
     if plan is None:
         return Coded(np.full(n, -1, dtype=np.int64), [])
     codes, present, first = plan
     if first is None:
-        return Coded(codes, [join([text]) for text in present[0].table])
-    picked = [[p.table[c] if c >= 0 else None for c in p.codes[first].tolist()] for p in present]
-    return Coded(codes, [join([t for t in texts if t is not None]) for texts in zip(*picked)])
+        return Coded(codes, join([present[0].table]))
+    return Coded(codes, join([p.table.take(with_nulls(p.codes[first], p.codes[first] < 0)) for p in present]))
 
 
 def joined(parts: list[Coded], sep: str, n: int) -> pa.Array:
-    """combine(parts, sep.join, n).arrow(), the distinct texts joined by Arrow instead of one by one."""
-    plan = _combinations(parts, n)
-    if plan is None:
-        return Coded(np.full(n, -1, dtype=np.int64), []).arrow()
-    codes, present, first = plan
-    if first is None:  # sep.join of one text is the text
-        return Coded(codes, present[0].table).arrow()
-    columns = [
-        pa.array(p.table, type=pa.string()).take(with_nulls(p.codes[first], p.codes[first] < 0)) for p in present
-    ]
-    table = pc.binary_join_element_wise(*columns, sep, null_handling="skip")
-    return pa.DictionaryArray.from_arrays(with_nulls(codes.astype(np.int32), codes < 0), table)
+    """Row-wise join of coded texts with `sep` (absent parts skipped), as a dictionary-encoded column."""
+    return combine(parts, lambda texts: _sep_joined(texts, sep), n).arrow()
+
+
+def _sep_joined(texts: list[pa.Array], sep: str) -> pa.Array:
+    if len(texts) == 1:  # sep.join of one text is the text
+        return texts[0]
+    return pc.binary_join_element_wise(*texts, sep, null_handling="skip")
 
 
 def _combinations(parts: list[Coded], n: int) -> tuple[np.ndarray, list[Coded], np.ndarray | None] | None:
