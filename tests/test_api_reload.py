@@ -24,8 +24,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import api.rulesource
-from api import heap
 import api.runs
+from api import heap
 from api.app import create_app
 from api.rulesource import PinPack, RuleSource
 from engine.language.loader import RuleLoadError, pack_hash
