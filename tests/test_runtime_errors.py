@@ -136,6 +136,9 @@ def test_an_overflow_is_an_error_decision_named_by_its_rule_and_counted(pack) ->
     decisions = {d.id: d for d in evaluate(firm, pack, AS_OF).decisions}
     failed = decisions["p_overflow"]
     assert failed.status == "error" and "ops.yaml:" in failed.reasons.zh and "规则计算出错" in failed.reasons.zh
+    # in semantics.finite's words, whichever evaluator's closures computed it (the status evaluator's said
+    # "x and y give inf" while the explaining evaluator did not compute with them)
+    assert "gives inf (beyond the range of numbers)" in failed.reasons.en
     assert decisions["p_chain"].status == "error"  # it reads the failed policy
     assert decisions["c_overflow_or"].status == "error"  # no short cut hides a failure
     assert decisions["p_add"].status == "eligible"  # the rest is decided as usual

@@ -15,7 +15,7 @@ from engine.language.nodes import NODE_TYPES
 from engine.language.visitor import HANDLERS, Visitor
 
 WALKERS = {  # module -> the walkers it defines
-    "engine.evaluate.evaluator": ["Evaluation"],
+    "engine.evaluate.closures": ["_Closures"],
     "engine.batch.vectorized": ["BatchEvaluation"],
     "engine.evaluate.explain": ["Renderer"],
     "engine.language.types": ["Checker"],

@@ -15,11 +15,11 @@ from datetime import date
 from typing import Any
 
 from engine.evaluate import provenance as pv
+from engine.evaluate.closures import At, Compiled, Missing, compile_expr
 from engine.evaluate.explain import Renderer, expression_unit, fmt_number, fmt_value, is_ratio, with_reason
 from engine.language import expr as ex
 from engine.language import graph
 from engine.language import semantics as sem
-from engine.language.functions import REGISTRY
 from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.language.rules import Condition, Derived, Indicator, Policy, Scorecard, Text
 from engine.language.semantics import (  # re-exported: the names the other evaluators import from here
@@ -29,7 +29,6 @@ from engine.language.semantics import (  # re-exported: the names the other eval
     lookup_result,
     status_of,
 )
-from engine.language.visitor import Visitor
 from engine.model.profile import FIELDS, EnterpriseProfile, asked_of_firm, label, label_zh
 from engine.model.results import (
     Assessment,
@@ -72,6 +71,7 @@ COMBINATOR_WORDS = {
 # entry, so an id cannot be reused while its entry exists.
 
 MAX_DATES = 64  # as-of dates kept per pack (the service mostly uses today; tests use many)
+MAX_CLOSURES = 50_000  # compiled expressions kept per pack and date (the shipped pack has a few thousand)
 
 
 class OnDate:
@@ -83,9 +83,30 @@ class OnDate:
         self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
         self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
         self.render = Renderer(pack.label, unit, self.values.get)
+        self.at = At(as_of, {"as_of": as_of, **self.values})
+        self._closures: dict[int, tuple[ex.Node, Compiled]] = {}
         self._texts: dict[int, tuple[ex.Node, Words]] = {}
         self._sources: dict[int, tuple[ex.Node, str | None]] = {}
         self._assumptions: dict[pv.Key, Assumption] = {}
+        self._reading: dict[int, tuple[Any, tuple[frozenset[pv.Key], tuple[str, ...]]]] = {}
+        # the names whose values carry provenance of their own (Evaluation.prov)
+        self.ruled = {*pack.derived, *pack.policies, *pack.scorecards, *(c + "_passed" for c in pack.scorecards)}
+
+    def reading(
+        self, owner: ex.Node | Any, names: Callable[[], Collection[str]]
+    ) -> tuple[frozenset[pv.Key], tuple[str, ...]]:
+        """What `owner` (an expression or a rule object) reading `names` rests on whatever the firm: the keys of the
+        assumed parameters in force it reads, and the facts it reads whose own provenance it takes on."""
+        entry = self._reading.get(id(owner))
+        if entry is None:
+            read = set(names())
+            assumed = frozenset(
+                ("parameter", n)
+                for n in read
+                if (version := self.versions.get(n)) is not None and pv.unconfirmed(version.status)
+            )
+            entry = self._reading[id(owner)] = (owner, (assumed, tuple(sorted(read & self.ruled))))
+        return entry[1]
 
     def described(self, keys: Collection[pv.Key]) -> list[Assumption]:
         """provenance.described, each key worked out once per pack and date: the words of an assumption name
@@ -97,6 +118,16 @@ class OnDate:
                 assumption = self._assumptions[key] = pv.describe(self.pack, self.as_of, key)
             found.append(assumption)
         return found
+
+    def closures(self, node: ex.Node) -> Compiled:
+        """An expression compiled for this date (engine/evaluate/closures.py). Nodes made outside the pack (what-if
+        builds a few) would fill the cache, so it is emptied past MAX_CLOSURES."""
+        entry = self._closures.get(id(node))
+        if entry is None:
+            if len(self._closures) >= MAX_CLOSURES:
+                self._closures.clear()
+            entry = self._closures[id(node)] = (node, compile_expr(node, self.at))
+        return entry[1]
 
     def words(self, node: ex.Node) -> Words:
         entry = self._texts.get(id(node))
@@ -189,7 +220,7 @@ def prepared(pack: RulePack) -> Prepared:
     return found
 
 
-class Evaluation(Visitor[Any]):
+class Evaluation:
     """One profile at one date against one pack; facts are computed once, in dependency order."""
 
     quiet = False  # True: a failing rule is not logged or counted (the reload canary reports it itself)
@@ -218,64 +249,16 @@ class Evaluation(Visitor[Any]):
         return self.pack.unit(name)
 
     # --- expressions --------------------------------------------------------
-    def on_literal(self, node: ex.Num | ex.Str | ex.DateLit | ex.Bool, missing: set[str]) -> Any:
-        return node.value
-
-    on_num = on_str = on_datelit = on_bool = on_literal
-
-    def on_name(self, node: ex.Name, missing: set[str]) -> Any:
-        value = self.values.get(node.name)
+    def eval(self, node: ex.Node, missing: set[str]) -> Any:
+        """Value of an expression (None = unknown); adds to `missing` the fields that would settle it. Computed by
+        the expression's closures (engine/evaluate/closures.py, compiled once per pack and date)."""
+        part = self.dated.closures(node)
+        value = part.value(self.values)
         if value is None:
-            missing |= self.missing.get(node.name, {node.name} if node.name in FIELDS else set())
+            settles = Missing(self.values)
+            settles.of = self.missing
+            missing |= part.miss(self.values, settles)
         return value
-
-    def on_and(self, node: ex.And, missing: set[str]) -> bool | None:
-        return self._logic(node.operands, missing, want=False)
-
-    def on_or(self, node: ex.Or, missing: set[str]) -> bool | None:
-        return self._logic(node.operands, missing, want=True)
-
-    def on_not(self, node: ex.Not, missing: set[str]) -> bool | None:
-        return sem.invert(self.eval(node.operand, missing))
-
-    def on_neg(self, node: ex.Neg, missing: set[str]) -> Any:
-        return sem.negate(self.eval(node.operand, missing))
-
-    def on_binop(self, node: ex.BinOp | ex.Compare, missing: set[str]) -> Any:
-        return sem.binary(node.op, self.eval(node.left, missing), self.eval(node.right, missing))
-
-    on_compare = on_binop
-
-    def on_call(self, node: ex.Call, missing: set[str]) -> Any:
-        return self.call(node, missing)
-
-    # Value of an expression (None = unknown); adds to `missing` the fields that would settle it.
-    eval = Visitor.visit
-
-    def _logic(self, operands: tuple[ex.Node, ...], missing: set[str], want: bool) -> bool | None:
-        """`or` (want=True) or `and` (want=False) by semantics.junction; every operand is evaluated. Unknown
-        results bring the fields that would settle the unknown operands."""
-        unknown: set[str] = set()
-        values = []
-        for operand in operands:
-            local: set[str] = set()
-            values.append(self.eval(operand, local))
-            if values[-1] is None:
-                unknown |= local
-        found = sem.junction(values, want)
-        if found is None:
-            missing |= unknown
-        return found
-
-    def call(self, node: ex.Call, missing: set[str]) -> Any:
-        fn = REGISTRY[node.func]
-        args = [self.eval(a, missing) for a in node.args]
-        if fn.reads is None:
-            return fn.scalar(*args)
-        result = fn.scalar(self.profile, self.as_of, *args)
-        if result is None:
-            missing.add(fn.reads)
-        return result
 
     def truth(self, node: ex.Node) -> tuple[bool | None, set[str]]:
         missing: set[str] = set()
@@ -356,18 +339,20 @@ class Evaluation(Visitor[Any]):
 
     def reads(self, node: ex.Node) -> set[pv.Key]:
         """The assumptions an expression rests on: assumed parameters it reads, and those of the facts it reads."""
-        keys: set[pv.Key] = set()
-        for name in self.prepared.names(node):
-            if name in self.dated.versions:
-                version = self.dated.versions[name]
-                if version is not None and pv.unconfirmed(version.status):
-                    keys.add(("parameter", name))
-            else:
-                keys |= self.prov.get(name, frozenset())
-        return keys
+        return self._rested(*self.dated.reading(node, lambda: self.prepared.names(node)))
 
     def reads_all(self, item: Any) -> set[pv.Key]:
-        return set().union(*(self.reads(node) for node in self.prepared.expressions(item)))
+        """reads() of every expression of a rule object (derived fact, indicator)."""
+        names = lambda: set().union(*map(self.prepared.names, self.prepared.expressions(item)))  # noqa: E731
+        return self._rested(*self.dated.reading(item, names))
+
+    def _rested(self, assumed: frozenset[pv.Key], facts: tuple[str, ...]) -> set[pv.Key]:
+        keys = set(assumed)
+        for name in facts:
+            found = self.prov.get(name)
+            if found:
+                keys |= found
+        return keys
 
     def derive(self, rule: Derived) -> None:
         missing: set[str] = set()
@@ -474,9 +459,9 @@ class Evaluation(Visitor[Any]):
             routes=routes,
             missing=sorted(missing) if passed is None else [],
             judged=[i.id for i in judged],
-            expert_need=_float(need),
             assumptions=self.dated.described(total_keys),
             passed_assumptions=self.dated.described(passed_keys),
+            expert_need=_float(need),
         )
         if judged:
             self.pending[card.id + "_passed"] = judged_words(result, judged)
@@ -655,22 +640,22 @@ class Evaluation(Visitor[Any]):
         )
         text = label or COMBINATOR_WORDS[combinator]
         return made(
-            ConditionResult,
+            ConditionResult,  # every field, in declared order (made's fast path)
             id=ident,
             combinator=combinator,
             label=label,
+            expression=None,
             text=text,
-            status=status,  # type: ignore[arg-type]
-            missing=missing,
-            source=source,
-            rule_status=cond.status,
-            children=kids,
+            status=status,
             values={},
             threshold=None,
             threshold_source=None,
             gap=None,
             would_take=None,
-            expression=None,
+            missing=missing,
+            source=source,
+            rule_status=cond.status,
+            children=kids,
         )
 
     def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
@@ -679,22 +664,22 @@ class Evaluation(Visitor[Any]):
         hit, why = self.truth(node)
         status = status_of(hit)
         result = made(
-            ConditionResult,
+            ConditionResult,  # every field, in declared order (made's fast path)
             id=ident,
+            combinator=None,
             label=label,
             expression=test.text,
             text=self.dated.words(node),
             status=status,
             values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
-            missing=sorted(why) if hit is None else [],
-            source=source,
-            rule_status=cond.status,
-            children=[],
-            combinator=None,
             threshold=None,
             threshold_source=None,
             gap=None,
             would_take=None,
+            missing=sorted(why) if hit is None else [],
+            source=source,
+            rule_status=cond.status,
+            children=[],
         )
         if isinstance(node, ex.Compare):
             self.measure_gap(node, result)

@@ -1,8 +1,9 @@
 """What the rule language means, in one place: operators, three-valued logic, brackets and lookups.
 
-The explaining evaluator (engine/evaluate/evaluator.py) applies these scalar definitions directly. The
-other evaluators differ in mechanics only: the status evaluator compiles them into closures, the
-vectorised one (engine/batch/vectorized.py) runs numpy over columns and falls back to these very
+The evaluators differ in mechanics only: the explaining and the status evaluators compute with closures
+built from these definitions (engine/evaluate/closures.py; the status evaluator's generated code inlines
+them), the bracket and lookup rows and three-valued junctions of the explaining evaluator are these very
+functions, the vectorised one (engine/batch/vectorized.py) runs numpy over columns and falls back to these very
 functions row by row where numpy cannot mirror them; tests/test_semantics.py checks the vectorised
 operators against the definitions here, value by value, unknowns and NaN included.
 

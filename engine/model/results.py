@@ -260,7 +260,7 @@ Assessment.model_rebuild()
 
 M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
-_PLANS: dict[type, tuple[tuple[tuple[str, Any, bool], ...], set[str]]] = {}
+_PLANS: dict[type, tuple[tuple[str, ...], dict[str, Any], set[str]]] = {}
 
 
 def made(cls: type[M], **values: Any) -> M:
@@ -268,27 +268,27 @@ def made(cls: type[M], **values: Any) -> M:
     went to validating and to model_construct's alias look-ups): each value must already be what validation
     would make of it (floats as float, lists the result's own), which tests/test_results_made.py checks for
     whole assessments. Omitted fields take their defaults (mutable ones copied); the fields are stored in
-    declared order, the order of the JSON."""
-    fields, every = _PLANS.get(cls) or _plan(cls)
+    declared order, the order of the JSON (every field given in that order is the fast path)."""
+    names, defaults, every = _PLANS.get(cls) or _plan(cls)
+    if len(values) != len(names) or tuple(values) != names:
+        unknown = values.keys() - every
+        if unknown:
+            raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+        values = {name: values[name] if name in values else copy(defaults[name]) for name in names}
     m = cls.__new__(cls)
-    _set(
-        m,
-        "__dict__",
-        {name: values.pop(name) if name in values else (copy(d) if mutable else d) for name, d, mutable in fields},
-    )
-    if values:
-        raise TypeError(f"{cls.__name__} has no fields {sorted(values)}")
+    _set(m, "__dict__", values)
     _set(m, "__pydantic_fields_set__", every)  # shared: every field is in it, so setting one adds nothing
     _set(m, "__pydantic_extra__", None)
     _set(m, "__pydantic_private__", None)
     return m
 
 
-def _plan(cls: type[BaseModel]) -> tuple[tuple[tuple[str, Any, bool], ...], set[str]]:
-    """(name, default, whether the default is mutable) of each field, in declared order; and every name."""
-    fields = tuple(
-        (name, None if f.is_required() else f.default, isinstance(f.default, (list, dict, set)))
-        for name, f in cls.__pydantic_fields__.items()
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, ...], dict[str, Any], set[str]]:
+    """The field names in declared order, the defaults of the optional ones, and every name."""
+    fields = cls.__pydantic_fields__
+    found = _PLANS[cls] = (
+        tuple(fields),
+        {name: f.default for name, f in fields.items() if not f.is_required()},
+        set(fields),
     )
-    found = _PLANS[cls] = (fields, set(cls.__pydantic_fields__))
     return found
