@@ -37,7 +37,7 @@ from engine import (
     render,
 )
 
-from . import catalogue, screens, web
+from . import catalogue, heap, screens, web
 from .auth import Officers
 from .edges import Timestamp, bool_issue, day_issue, iso_day, parse_bool, read_json
 from .errors import (
@@ -420,6 +420,12 @@ EXAMPLE_REJECTED = {
 }
 
 
+def prepare() -> None:
+    """Load what screening runs need, then take all that the server now holds out of the collector's sight."""
+    engine.prepare_screening()
+    heap.settle_at_start()
+
+
 def create_app(
     rules_dir: Path | str | None = None,
     database_url: str | None = None,
@@ -449,7 +455,7 @@ def create_app(
         service.rules.start()
         service.runner.start()
         # In the background: a server that answers self-checks need not wait for the batch modules.
-        threading.Thread(target=engine.prepare_screening, name="ipcheck-prepare", daemon=True).start()
+        threading.Thread(target=prepare, name="ipcheck-prepare", daemon=True).start()
         try:
             yield
         finally:

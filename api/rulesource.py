@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from engine import RuleIssue, RuleLoadError, RulePack, canary, lint_pack, load_pack, pack_hash
 
+from . import heap
 from .edges import Timestamp
 
 log = logging.getLogger("ipcheck.rules")
@@ -142,6 +143,14 @@ class RuleSource:
 
     def reload(self, trigger: Trigger = "endpoint") -> ReloadAttempt:
         """Load and lint the folder; swap it in if good, else keep the serving pack. Blocking."""
+        attempt = self._reload(trigger)
+        if attempt.outcome == "loaded":
+            # Here, where nothing of this server holds the old pack any more: it is collected now (or, if a
+            # request still holds it, at the next swap), and the new one is frozen out of the collector's walks.
+            heap.settle()
+        return attempt
+
+    def _reload(self, trigger: Trigger) -> ReloadAttempt:
         with self._lock:
             started = time.perf_counter()
             serving = self.served.pack

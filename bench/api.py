@@ -115,9 +115,10 @@ async def run(
     latencies: list[float] = []
     cpu_before = server_cpu_seconds(pid) if pid else None
     started = time.perf_counter()
-    errors = await asyncio.gather(
-        *(client(host, port, payloads, Budget(count // clients, seconds), latencies) for _ in range(clients))
-    )
+    # One budget shared by every client: a connection served by the less busy worker takes more requests,
+    # as real clients would, instead of idling once it has done its even share.
+    shared = Budget(count, seconds)
+    errors = await asyncio.gather(*(client(host, port, payloads, shared, latencies) for _ in range(clients)))
     elapsed = time.perf_counter() - started
     cpu_after = server_cpu_seconds(pid) if pid else None
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before

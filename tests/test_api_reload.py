@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 
 import api.rulesource
 import api.runs
+from api import heap
 from api.app import create_app
 from api.rulesource import PinPack, RuleSource
 from engine.language.loader import RuleLoadError, pack_hash
@@ -430,3 +431,21 @@ def test_real_server_with_two_workers_reloads_each(tmp_path: Path) -> None:
     assert text.count(f"rule pack {broken} rejected") == 2, text  # once per worker
     assert text.count(f"{RULE}:46") >= 2 and text.count(f"rule pack {fixed} loaded") == 2, text
     assert "91500105MA5U00011E" not in text and EXAMPLE["name"] not in text  # no applicant data in the log
+
+
+def test_a_swapped_pack_is_collected_and_the_new_one_frozen(tmp_path: Path) -> None:
+    """api.heap: the serving pack is frozen out of the collector's walks, and a swap unfreezes first, so the
+    pack it replaces is collected rather than kept for the life of the process."""
+    import weakref
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    source = RuleSource(rules, poll_seconds=0)
+    old = weakref.ref(source.pack)
+    heap.settle()
+    assert heap.frozen() > 0
+    edited = rules / "national" / "sme_size.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert source.reload().outcome == "loaded"
+    assert old() is None, "the replaced pack is still alive"
+    assert heap.frozen() > 0

@@ -84,7 +84,10 @@ class Book:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.book = xlsxwriter.Workbook(
-            str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+            str(path),
+            # in_memory: the sheets xlsxwriter lays out are small (the large ones are spliced in), so no temporary
+            # file per sheet (36 opened and removed per workbook, ≈ 0.15 s)
+            {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
         )
         self.head = self.book.add_format(
             {
