@@ -102,3 +102,35 @@ def test_cells_are_trimmed_and_blanks_are_null_in_clean_and_padded_columns() -> 
     assert _strings(pa.chunked_array([["a "], [" "]])).to_pylist() == ["a", None]
     assert _strings(pa.array([None, None], pa.string())).to_pylist() == [None, None]
     assert _strings(pa.array([1, 20])).to_pylist() == ["1", "20"]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["12", "0x10", "7"],  # Arrow's integer parsing reads hexadecimal; the model does not
+        ["12", " 16 ", "7"],  # padded: trimmed, then parsed
+        ["12", "", "7"],  # blank: unknown
+        ["12", "1_000", "+5"],  # not shaped like a number: the model decides (it reads both)
+        ["12", "16.0", "7"],
+        ["12", "16", "7"],  # clean: parsed as it stands, untrimmed
+        ["12", "-5", "99999999999999999999"],  # signed, and digits beyond int64
+    ],
+)
+def test_number_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> None:
+    """Each row of a number column is valid, with the model's value, exactly when parse_profile takes it alone."""
+    import pyarrow as pa
+
+    from engine.batch import tabular
+    from engine.model.profile import ProfileInputError, parse_profile
+
+    for field in ("employees", "revenue"):  # an integer and a number field, each alone in its row
+        reader = tabular.ChunkReader([field, "name"])
+        chunk = reader.prepare(pa.table({"c0": cells, "c1": ["甲"] * len(cells)}), 2)
+        for row, cell in enumerate(cells):
+            try:
+                value = getattr(parse_profile({field: cell.strip()} if cell.strip() else {}), field)
+                expected = (True, None if value is None else float(value))
+            except ProfileInputError:
+                expected = (False, None)
+            got = chunk.columns[field]
+            assert (bool(chunk.valid[row]), float(got.value[row]) if got.known[row] else None) == expected, cell

@@ -59,7 +59,7 @@ from engine.batch.tabular import (
     prefetch,
     read_chunks,
 )
-from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, to_python
+from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, Vec, to_python
 from engine.batch.workbook import EXCEL_MAX_ROWS, STATUS_ZH, write_workbook
 from engine.evaluate.evaluator import prepared
 from engine.language.graph import reads_of
@@ -202,9 +202,7 @@ def screen_part(plan: Plan, table: pa.Table, first_row: int) -> Part:
     for c in plan.cards:
         data.update(_card_columns(part, result, c, chunk.valid))
     for f in plan.facts:
-        values = to_python(ev.values[f])
-        values[~np.asarray(chunk.valid, dtype=bool)] = None
-        data[f] = [None if v is None else float(v) for v in values] if SHOWN_FACTS[f] == pa.float64() else values
+        data[f] = _fact_column(ev.values[f], chunk.valid, SHOWN_FACTS[f])
     schema = schema_of(plan)
     part.table = pa.table(
         {name: _array(data[name], typ) for name, typ in zip(schema.names, schema.types)}, schema=schema
@@ -249,6 +247,16 @@ def _policy_columns(
         f"{p}.unknown": rationale.leaf_ids(columns, decided, UNKNOWN),
         f"{p}.assumptions": rationale.assumptions(result, p, chunk.valid),
     }
+
+
+def _fact_column(vec: Vec, valid: np.ndarray, typ: pa.DataType) -> Any:
+    """A derived fact shown beside the decisions, blank for invalid rows."""
+    shown = np.asarray(vec.known, dtype=bool) & valid
+    if typ == pa.float64() and vec.kind in ("int", "num"):
+        return np.where(shown, np.asarray(vec.value, dtype=float), np.nan)  # _array: NaN is null
+    values = to_python(vec)
+    values[~shown] = None
+    return [None if v is None else float(v) for v in values] if typ == pa.float64() else values
 
 
 def _error_reasons(invalid: Coded, error: np.ndarray, lang: str) -> Coded:

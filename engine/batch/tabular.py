@@ -313,6 +313,33 @@ def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(lengths, 0), pa.scalar(None, pa.string()), text)
 
 
+def _cast_numbers(name: str, text: pa.Array) -> pa.Array | None:
+    """The cells of a number field parsed in one go, or None if one is not a number as the model writes it.
+    Arrow's integer parsing also reads hexadecimal (0x10), which the model refuses: an integer column is
+    parsed in one go only when all its cells are plain digits (signed ones go the cell-shape way)."""
+    integer = KIND[name] == "integer"
+    if integer and not pc.all(pc.ascii_is_decimal(text)).as_py():
+        return None
+    try:
+        return pc.cast(text, pa.int64() if integer else pa.float64())
+    except pa.ArrowInvalid:  # a cell that is no number, or digits beyond int64
+        return None
+
+
+def _clean_numbers(name: str, column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, pa.Array] | None:
+    """(text, parsed values) of a number field's column whose every cell parses as it stands: such text has no
+    surrounding spaces and no blank cell (Arrow's number parsing refuses both), so it needs no trimming.
+    None for other fields and columns."""
+    if KIND[name] not in ("number", "integer") or name in _VALIDATED:
+        return None
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not pa.types.is_string(column.type):
+        return None
+    values = _cast_numbers(name, column)
+    return None if values is None else (column, values)
+
+
 def rescaled(text: pa.Array, factor: float) -> pa.Array:
     """Number cells converted to the field's unit (元 -> 万元: / 10000); other cells unchanged for the model
     to refuse. Dividing by a whole number keeps 12345 元 at 1.2345 万元, not 1.2345000000000002."""
@@ -342,10 +369,13 @@ def titles_cell(text: str) -> list[dict[str, str]]:
     return [title_entry(entry) for entry in split_titles(text)]
 
 
+_TITLE_SEP = re.compile(r"[;；\n]")
+
+
 def split_titles(text: str) -> list[str]:
     if text.strip().lower() in _NO_TITLES:
         return []
-    return [e.strip() for e in re.split(r"[;；\n]", text) if e.split("|")[0].strip()]
+    return [e.strip() for e in _TITLE_SEP.split(text) if e.partition("|")[0].strip()]
 
 
 def title_entry(entry: str) -> dict[str, str]:
@@ -389,13 +419,21 @@ class ChunkReader:
 
     def prepare(self, table: pa.Table, first_row: int) -> Chunk:
         n = table.num_rows
-        texts = {name: _strings(table.column(pos)) for name, pos in self.mapping.items()}
+        parsed = {name: _clean_numbers(name, table.column(pos)) for name, pos in self.mapping.items()}
+        parsed = {name: pair for name, pair in parsed.items() if pair is not None and name not in self.factors}
+        texts = {
+            name: parsed[name][0] if name in parsed else _strings(table.column(pos))
+            for name, pos in self.mapping.items()
+        }
         for name, factor in self.factors.items():
             texts[name] = rescaled(texts[name], factor)
         columns: dict[str, Vec] = {}
         doubt = np.zeros(n, dtype=bool)
         for name, text in texts.items():
-            columns[name], doubtful = self.convert(name, text)
+            if name in parsed:
+                columns[name], doubtful = self._numbers(name, text, parsed[name][1])
+            else:
+                columns[name], doubtful = self.convert(name, text)
             doubt |= doubtful
         for small, big in CROSS_CHECKS:
             if small in columns and big in columns:
@@ -421,7 +459,7 @@ class ChunkReader:
         present = text.is_valid().to_numpy(zero_copy_only=False)
         kind = KIND[name]
         if kind in ("number", "integer") and name not in _VALIDATED:
-            return self._numbers(name, text, present)
+            return self._numbers(name, text)
         if name == "credit_code":
             return self._credit_codes(text, present)
         if kind == "titles":
@@ -431,12 +469,14 @@ class ChunkReader:
             return Vec("str", values, present), np.zeros(len(present), dtype=bool)
         return self._distinct(name, text, present)
 
-    def _numbers(self, name: str, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
+    def _numbers(self, name: str, text: pa.Array, parsed: pa.Array | None = None) -> tuple[Vec, np.ndarray]:
+        """`parsed`: the column as _clean_numbers parsed it (None: parse it here)."""
+        present = text.is_valid().to_numpy(zero_copy_only=False)
         integer = KIND[name] == "integer"
-        try:  # a clean column parses in one go
-            values = pc.cast(text, pa.int64() if integer else pa.float64())
+        values = parsed if parsed is not None else _cast_numbers(name, text)
+        if values is not None:  # a clean column parses in one go
             shaped = present
-        except pa.ArrowInvalid:  # otherwise only the cells shaped like numbers
+        else:  # otherwise only the cells shaped like numbers
             shaped = pc.fill_null(pc.match_substring_regex(text, _INT_TEXT if integer else _FLOAT_TEXT), False)
             shaped = shaped.to_numpy(zero_copy_only=False)
             values = pc.cast(pc.if_else(pa.array(shaped), text, pa.scalar(None, pa.string())), pa.float64())
@@ -456,14 +496,13 @@ class ChunkReader:
         """Validate each distinct text once through the model (cached across chunks)."""
         encoded = pc.dictionary_encode(text)
         dictionary = encoded.dictionary.to_pylist()
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
         verdicts = self.verdicts.setdefault(name, {})
         for raw in dictionary:
             if raw not in verdicts:
                 verdicts[raw] = self._verdict(name, raw)
         ok = np.array([verdicts[r][0] for r in dictionary] + [False], dtype=bool)
         plain = [verdicts[r][1] for r in dictionary] + [None]
-        codes = np.where(present, np.nan_to_num(indices, nan=len(dictionary)).astype(np.int64), len(dictionary))
+        codes = _codes(encoded, len(dictionary))
         kind = kind_of_field(name)
         good = ok[codes]
         if kind == "date":
@@ -484,12 +523,12 @@ class ChunkReader:
             cells.clear()
         table = []
         for cell in encoded.dictionary.to_pylist():
-            if cell not in cells:
-                cells[cell] = self._held(cell)
-            table.append(cells[cell])
+            held = cells.get(cell, cells)  # `cells` itself: not seen yet
+            if held is cells:
+                held = cells[cell] = self._held(cell)
+            table.append(held)
         ok = [held is not None for held in table]
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
-        codes = np.where(present, np.nan_to_num(indices, nan=len(table)).astype(np.int64), len(table))
+        codes = _codes(encoded, len(table))
         good = np.array(ok + [False], dtype=bool)[codes]
         table.append(None)
         return _seeded(Vec("titles", object_array(table)[codes], good), codes, table), present & ~good
@@ -537,6 +576,11 @@ class ChunkReader:
             return
         for name, vec in chunk.columns.items():
             store(vec, row, getattr(profile, name))
+
+
+def _codes(encoded: pa.DictionaryArray, blank: int) -> np.ndarray:
+    """The dictionary code of each cell, `blank` for a blank cell."""
+    return encoded.indices.fill_null(blank).to_numpy().astype(np.int64)
 
 
 def _seeded(vec: Vec, codes: np.ndarray, distinct: list[Any]) -> Vec:
