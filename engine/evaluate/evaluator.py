@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,11 +22,9 @@ from engine.language import expr as ex
 from engine.language import graph
 from engine.language import semantics as sem
 from engine.language.loader import RulePack, dependencies, expressions_of
-from engine.language.rules import Condition, Derived, Indicator, Policy, Scorecard, Text
+from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard, Source, Text
 from engine.language.semantics import (  # re-exported: the names the other evaluators import from here
     RuleRuntimeError,
-    bracket_range,
-    bracket_result,
     lookup_result,
     status_of,
 )
@@ -150,6 +149,18 @@ class OnDate:
         return entry[1]
 
 
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """A node of a policy's condition tree as every evaluation shows it, whatever the firm (Prepared.tree)."""
+
+    cond: Condition
+    id: str  # its own id, or its position (conditions.2.1)
+    label: Words | None
+    source: str | None  # citation
+    combinator: str | None  # all / any / not; None for a leaf
+    kids: tuple[Shape, ...]
+
+
 class Prepared:
     """What every evaluation on one pack reads from the rules alone."""
 
@@ -180,6 +191,81 @@ class Prepared:
         entry = self._by_object.get(id(text))
         if entry is None:
             entry = self._by_object[id(text)] = (text, made(Words, zh=text.zh, en=text.en))
+        return entry[1]
+
+    def tree(self, policy: Policy) -> Shape:
+        """The shape of a policy version's condition tree."""
+        entry = self._by_object.get(("tree", id(policy)))
+        if entry is None:
+            entry = self._by_object[("tree", id(policy))] = (policy, self._shape(policy.conditions, "conditions"))
+        return entry[1]
+
+    def _shape(self, cond: Condition, path: str) -> Shape:
+        ident = cond.id or path
+        combinator = (
+            None
+            if cond.when is not None
+            else "not"
+            if cond.not_ is not None
+            else "all"
+            if cond.all is not None
+            else "any"
+        )
+        return Shape(
+            cond=cond,
+            id=ident,
+            label=self.words(cond.label) if cond.label else None,
+            source=cond.source.cite() if cond.source else None,
+            combinator=combinator,
+            kids=tuple(self._shape(c, f"{ident}.{n + 1}") for n, c in enumerate(cond.children())),
+        )
+
+    def gauge(self, node: ex.Compare) -> tuple[bool, str | None]:
+        """(whether a comparison is of ratios, shown as %; the unit of its left side)."""
+        key = ("gauge", id(node))
+        entry = self._by_object.get(key)
+        if entry is None:
+            unit = self.pack.unit
+            entry = self._by_object[key] = (node, (is_ratio(node, unit), expression_unit(node.left, unit)))
+        return entry[1]
+
+    def table(self, table: BracketTable) -> tuple[Callable[[Any], tuple[Any, Any]], bool]:
+        """(the table as a function of its input: the (bottom, top) of the points or value of the row it falls in, as
+        semantics.bracket_range; whether any row or edge of it is assumed: provenance looks only at those)."""
+        entry = self._by_object.get(id(table))
+        if entry is None:
+            rows = [
+                ([(sem.COMPARE[sem.BOUND[op]], bound) for op, bound in row.bounds()], (row.result(), row.top()))
+                for row in table.rows
+            ]
+            otherwise = (table.otherwise, table.otherwise)
+
+            def ranged(value: Any) -> tuple[Any, Any]:
+                if value is None:
+                    return None, None
+                for tests, found in rows:
+                    for test, bound in tests:
+                        if not test(value, bound):
+                            break
+                    else:
+                        return found
+                return otherwise
+
+            assumed = any(pv.unconfirmed(r.status) or pv.unconfirmed(r.edge) for r in table.rows)
+            entry = self._by_object[id(table)] = (table, (ranged, assumed))
+        return entry[1]
+
+    def assumed_cases(self, cases: list[Any]) -> bool:
+        """Whether any of a rule's cases is assumed (`cases` is the rule's own list)."""
+        entry = self._by_object.get(id(cases))
+        if entry is None:
+            entry = self._by_object[id(cases)] = (cases, any(pv.unconfirmed(c.status) for c in cases))
+        return entry[1]
+
+    def cite(self, source: Source) -> str:
+        entry = self._by_object.get(id(source))
+        if entry is None:
+            entry = self._by_object[id(source)] = (source, source.cite())
         return entry[1]
 
     def names(self, node: ex.Node) -> frozenset[str]:
@@ -361,8 +447,10 @@ class Evaluation:
             value = self.eval(rule.formula.ast, missing)
         elif rule.brackets is not None:
             of = self.eval(rule.brackets.of.ast, missing)
-            value = bracket_result(rule.brackets, of)
-            keys |= pv.bracket_keys(rule.id, rule.brackets, of)
+            ranged, assumed = self.prepared.table(rule.brackets)
+            value = ranged(of)[0]
+            if assumed:
+                keys |= pv.bracket_keys(rule.id, rule.brackets, of)
         elif rule.lookup is not None:
             key = self.eval(rule.lookup.key.ast, missing)
             value = lookup_result(rule, key)
@@ -373,7 +461,8 @@ class Evaluation:
                 self.pending[rule.id] = made(Words, zh=reason.zh, en=reason.en)
         else:
             value = self.first_case(rule, missing)
-            keys |= self.case_keys(rule.id, rule.cases or [])
+            if rule.cases:
+                keys |= self.case_keys(rule.id, rule.cases)
         if hasattr(self, "prov"):  # a bare Evaluation (interview.py's tier probe) derives values only
             self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
             if value is None and not missing:
@@ -388,7 +477,7 @@ class Evaluation:
 
     def case_keys(self, owner: str, cases: list[Any]) -> set[pv.Key]:
         """The assumed case that decided, if one did (provenance.first_case)."""
-        if all(not pv.unconfirmed(c.status) for c in cases):
+        if not self.prepared.assumed_cases(cases):
             return set()
         pos = pv.first_case([self.truth(c.when.ast)[0] for c in cases])
         return set() if pos is None or not pv.unconfirmed(cases[pos].status) else {("case", owner, str(pos))}
@@ -537,9 +626,11 @@ class Evaluation:
             keys |= self.reads_all(ind)
             tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
             for n, table in enumerate(tables):
-                owner = f"{card_id}.{ind.id}" + (f".{n}" if ind.best_of else "")
-                keys |= pv.bracket_keys(owner, table, self.eval(table.of.ast, set()))
-            keys |= self.case_keys(f"{card_id}.{ind.id}", ind.cases or [])
+                if self.prepared.table(table)[1]:
+                    owner = f"{card_id}.{ind.id}" + (f".{n}" if ind.best_of else "")
+                    keys |= pv.bracket_keys(owner, table, self.eval(table.of.ast, set()))
+            if ind.cases:
+                keys |= self.case_keys(f"{card_id}.{ind.id}", ind.cases)
             self._stakes.append((group, keys, pv.indicator_stake(ind, keys)))
         top = float(ind.max)
         clip = lambda v: max(0.0, min(float(v), top))  # noqa: E731
@@ -556,16 +647,16 @@ class Evaluation:
             judged=known and low != high,
             values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
             missing=[] if known else sorted(missing),
-            source=ind.source.cite() if ind.source else None,
+            source=self.prepared.cite(ind.source) if ind.source else None,
             rule_status=ind.status,
         )
 
     def indicator_points(self, ind: Indicator, missing: set[str]) -> tuple[Any, Any]:
         """(bottom, top) of the points; equal unless an expert-judged range; (None, None) while unknown."""
         if ind.brackets is not None:
-            return bracket_range(ind.brackets, self.eval(ind.brackets.of.ast, missing))
+            return self.prepared.table(ind.brackets)[0](self.eval(ind.brackets.of.ast, missing))
         if ind.best_of is not None:
-            found = [bracket_range(t, self.eval(t.of.ast, missing)) for t in ind.best_of]
+            found = [self.prepared.table(t)[0](self.eval(t.of.ast, missing)) for t in ind.best_of]
             known = [(lo or 0, hi or 0) for lo, hi in found if lo is not None] or [(0, 0)]
             best = (max(lo for lo, _ in known), max(hi for _, hi in known))
             return best if all(lo is not None for lo, _ in found) or best[0] >= ind.max else (None, None)
@@ -600,7 +691,7 @@ class Evaluation:
         if policy is None:
             self.set_fact(ident, False, set())
             return
-        result = self.check(policy.conditions, policy.conditions.id or "conditions")
+        result = self.check(self.prepared.tree(policy))
         value = {"met": True, "unmet": False, "unknown": None}[result.status]
         own = {("policy", ident)} if pv.unconfirmed(policy.status) else set()
         self.prov[ident] = frozenset(own | self.relied(ident, policy.conditions, result))
@@ -621,31 +712,26 @@ class Evaluation:
                 keys |= self.relied(ident, child, res)
         return keys
 
-    def check(self, cond: Condition, path: str) -> ConditionResult:
-        ident = cond.id or path
-        label = self.prepared.words(cond.label) if cond.label else None
-        source = cond.source.cite() if cond.source else None
-        if cond.when is not None:
-            return self.check_leaf(cond, ident, label, source)
-        kids = [self.check(c, f"{ident}.{n + 1}") for n, c in enumerate(cond.children())]
-        truths = [sem.truth_of(k.status) for k in kids]
-        if cond.not_ is not None:
-            combinator, found = "not", sem.invert(truths[0])
+    def check(self, shape: Shape) -> ConditionResult:
+        if shape.combinator is None:
+            return self.check_leaf(shape.cond, shape.id, shape.label, shape.source)
+        kids = [self.check(k) for k in shape.kids]
+        combinator = shape.combinator
+        if combinator == "not":
+            found = sem.invert(sem.truth_of(kids[0].status))
         else:
-            combinator = "all" if cond.all is not None else "any"
-            found = sem.junction(truths, want=combinator == "any")
+            found = sem.junction([sem.truth_of(k.status) for k in kids], want=combinator == "any")
         status = sem.status_of(found)
         missing = (
-            sorted(set().union(*(set(k.missing) for k in kids if k.status == "unknown"))) if status == "unknown" else []
+            sorted(set().union(*(k.missing for k in kids if k.status == "unknown"))) if status == "unknown" else []
         )
-        text = label or COMBINATOR_WORDS[combinator]
         return made(
             ConditionResult,  # every field, in declared order (made's fast path)
-            id=ident,
+            id=shape.id,
             combinator=combinator,
-            label=label,
+            label=shape.label,
             expression=None,
-            text=text,
+            text=shape.label or COMBINATOR_WORDS[combinator],
             status=status,
             values={},
             threshold=None,
@@ -653,8 +739,8 @@ class Evaluation:
             gap=None,
             would_take=None,
             missing=missing,
-            source=source,
-            rule_status=cond.status,
+            source=shape.source,
+            rule_status=shape.cond.status,
             children=kids,
         )
 
@@ -663,71 +749,69 @@ class Evaluation:
         node = test.ast
         hit, why = self.truth(node)
         status = status_of(hit)
-        result = made(
+        reads = self.prepared.leaf_reads(node)
+        text = self.dated.words(node)
+        threshold = threshold_source = gap = would_take = None
+        if isinstance(node, ex.Compare):
+            text, threshold, threshold_source, gap, would_take = self.measure_gap(node, status, text)
+        open_ = [self.pending[n] for n in reads if n in self.pending] if hit is None else []
+        if open_:
+            would_take = made(Words, zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
+            text = made(
+                Words,
+                zh=with_reason(text.zh, would_take.zh, "zh"),
+                en=with_reason(text.en, would_take.en, "en"),
+            )
+        return made(
             ConditionResult,  # every field, in declared order (made's fast path)
             id=ident,
             combinator=None,
             label=label,
             expression=test.text,
-            text=self.dated.words(node),
+            text=text,
             status=status,
-            values={n: self._shown(n) for n in self.prepared.leaf_reads(node)},
-            threshold=None,
-            threshold_source=None,
-            gap=None,
-            would_take=None,
+            values={n: self._shown(n) for n in reads},
+            threshold=threshold,
+            threshold_source=threshold_source,
+            gap=gap,
+            would_take=would_take,
             missing=sorted(why) if hit is None else [],
             source=source,
             rule_status=cond.status,
             children=[],
         )
-        if isinstance(node, ex.Compare):
-            self.measure_gap(node, result)
-        open_ = [self.pending[n] for n in self.prepared.leaf_reads(node) if n in self.pending] if hit is None else []
-        if open_:
-            result.would_take = made(Words, zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
-            result.text = made(
-                Words,
-                zh=with_reason(result.text.zh, result.would_take.zh, "zh"),
-                en=with_reason(result.text.en, result.would_take.en, "en"),
-            )
-        return result
 
     def _shown(self, name: str) -> Any:
         value = self.values.get(name)
         return value.isoformat() if isinstance(value, date) else value
 
-    def measure_gap(self, node: ex.Compare, result: ConditionResult) -> None:
-        """Threshold, gap and what it would take, for a comparison against a threshold."""
+    def measure_gap(
+        self, node: ex.Compare, status: Check, text: Words
+    ) -> tuple[Words, Any, str | None, float | None, Words | None]:
+        """For a comparison against a threshold: (its text with the values, the threshold, the threshold's
+        citation, the gap, what it would take)."""
         actual, threshold = self.eval(node.left, set()), self.eval(node.right, set())
-        result.threshold_source = self.dated.threshold_source(node.right)
-        result.threshold = threshold.isoformat() if isinstance(threshold, date) else threshold
+        source = self.dated.threshold_source(node.right)
+        shown = threshold.isoformat() if isinstance(threshold, date) else threshold
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (actual, threshold))
         if not numeric:
-            return
-        percent = self._is_ratio(node)
-        unit = self._unit_of(node.left)
+            return text, shown, source, None, None
+        percent, unit = self.prepared.gauge(node)
         show = lambda v, lang="zh": fmt_number(v, percent) if percent else fmt_value(v, unit, lang)  # noqa: E731
         subject = self.dated.words(node.left)
         cmp = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}[node.op]
         base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
         base_en = f"{subject.en} is {show(actual, 'en')}; needs {cmp} {show(threshold, 'en')}"
-        if result.status != "unmet" or node.op in ("==", "!="):
-            result.text = made(
-                Words,
-                zh=base_zh if result.status == "met" else result.text.zh,
-                en=base_en if result.status == "met" else result.text.en,
-            )
-            return
+        if status != "unmet" or node.op in ("==", "!="):
+            return (made(Words, zh=base_zh, en=base_en) if status == "met" else text), shown, source, None, None
         gap = abs(threshold - actual)
-        result.gap = float(gap)
         more = node.op in (">", ">=")
-        result.text = made(
+        text = made(
             Words,
             zh=f"{base_zh}，{'还差' if more else '超出'} {show(gap)}",
             en=f"{base_en}, {'short by' if more else 'over by'} {show(gap, 'en')}",
         )
-        result.would_take = self.would_take(node, actual, threshold, more)
+        return text, shown, source, float(gap), self.would_take(node, actual, threshold, more)
 
     def would_take(self, node: ex.Compare, actual: float, threshold: float, more: bool) -> Words:
         strict = node.op in (">", "<")
@@ -747,8 +831,7 @@ class Evaluation:
                     f"{fmt_value(target, unit, 'en')}",
                 )
         subject = self.dated.words(left)
-        unit = self._unit_of(left)
-        ratio = self._is_ratio(node)
+        ratio, unit = self.prepared.gauge(node)
         shown = {
             lang: fmt_number(threshold, True) if ratio else fmt_value(threshold, unit, lang) for lang in ("zh", "en")
         }
@@ -760,9 +843,6 @@ class Evaluation:
 
     def _unit_of(self, node: ex.Node) -> str | None:
         return expression_unit(node, self.unit)
-
-    def _is_ratio(self, node: ex.Compare) -> bool:
-        return is_ratio(node, self.unit)
 
     def decision(self, policy: Policy, result: ConditionResult) -> Decision:
         status = {"met": "eligible", "unmet": "ineligible", "unknown": "undetermined"}[result.status]
