@@ -422,8 +422,12 @@ EXAMPLE_REJECTED = {
 
 
 def prepare() -> None:
-    """Load what screening runs need, then take all that the server now holds out of the collector's sight."""
-    engine.prepare_screening()
+    """Load what screening runs need, then take all that the server now holds out of the collector's sight.
+    A failure here only costs the first upload the wait: it is logged, not raised."""
+    try:
+        engine.prepare_screening()
+    except Exception as e:  # e.g. a process started from a script without a __main__ guard cannot fork servers
+        log.warning("could not prepare for screening runs at start (%s: %s)", type(e).__name__, e)
     heap.settle_at_start()
 
 

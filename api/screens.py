@@ -238,7 +238,6 @@ def router(service: Service) -> APIRouter:
                 rows=table.rows,
                 sheet=sheet,
                 input_sha256=hashlib.sha256(data).hexdigest(),
-                input_bytes=data,
                 rules_hash=pack.hash,
                 as_of=day,
                 options=asked,
@@ -246,7 +245,8 @@ def router(service: Service) -> APIRouter:
                 created_at=now(),
                 claimed_by=service.runner.me,
                 heartbeat_at=now(),
-            )
+            ),
+            data,
         )
         service.store.purge(service.limits.retention_days)
         log.info("screen run %s queued by %s: %d rows", run.id, officer.name, table.rows)

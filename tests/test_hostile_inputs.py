@@ -189,8 +189,13 @@ def test_a_database_from_before_gets_the_new_columns(tmp_path: Path) -> None:
             "'x', x'00', 1, 'h', '2025-06-30', NULL, NULL, NULL, NULL)"
         )
     store = Store(f"sqlite:///{path}")
-    run = store.get("a")
+    run = store.get("a", "input_bytes", "result_bytes")
     assert run is not None and run.officer == "alice" and run.sheet is None
+    assert run.input_bytes == b"\x00" and run.result_bytes is None  # moved to their own table, columns dropped
+    with sqlite3.connect(path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(screen_runs)")}
+    assert not {"input_bytes", "result_bytes"} & columns
+    assert Store(f"sqlite:///{path}").get("a", "input_bytes").input_bytes == b"\x00"  # a second start: nothing to move
 
 
 def test_every_workbook_read_in_the_product_passes_the_guard_first() -> None:

@@ -4,6 +4,7 @@ server keeps answering even when the guard (engine.batch.xlsxguard) lets a dange
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -43,6 +44,33 @@ def spin(path: Path, chunk_rows: int, options: ReadOptions):  # a reader stuck i
 def hog(path: Path, chunk_rows: int, options: ReadOptions):  # a reader that wants far too much memory
     held = [bytearray(64 << 20) for _ in range(1000)]
     yield [], pa.table({"c0": [str(len(held))]})
+
+
+class Panic(BaseException):
+    """As pyo3's PanicException: what the Rust reader raises when it panics on a broken file."""
+
+
+def panics(path: Path, chunk_rows: int, options: ReadOptions):
+    raise Panic("index out of bounds")
+    yield  # pragma: no cover
+
+
+def exits(path: Path, chunk_rows: int, options: ReadOptions):  # a child that cannot carry on, without a word
+    os._exit(3)
+    yield  # pragma: no cover
+
+
+def test_a_reader_that_fails_or_exits_is_not_blamed_on_the_memory_limit(tmp_path: Path) -> None:
+    """A panic in the reader, or a child exiting by itself, was reported as "needed more than 4096 MB of
+    memory": wrong, and it sent the officer looking for a smaller file."""
+    with pytest.raises(TableError) as panicked:
+        list(isolated_chunks(panics, tmp_path / "x.xlsx", 100, ReadOptions(), BLIND))
+    assert not isinstance(panicked.value, LimitError)
+    assert "cannot be read (Panic)" in panicked.value.en and "无法读取该工作簿（Panic）" in panicked.value.zh
+    with pytest.raises(TableError) as exited:
+        list(isolated_chunks(exits, tmp_path / "x.xlsx", 100, ReadOptions(), BLIND))
+    assert not isinstance(exited.value, LimitError) and "exit code 3" in exited.value.en
+    assert "MB" not in exited.value.zh and "意外退出" in exited.value.zh
 
 
 def test_a_far_cell_the_guard_missed_fails_in_the_child_not_here(tmp_path: Path) -> None:

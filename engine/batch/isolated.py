@@ -97,6 +97,10 @@ def _child(read: Reader, path: Path, chunk_rows: int, options: Any, limits: Shee
         send.send(("error", type(e).__name__, e.en, e.zh, getattr(e, "sheets", [])))
     except MemoryError:
         send.send(("died",))
+    except BaseException as e:  # e.g. the Rust reader panicking on a broken file (pyo3's PanicException)
+        kind = type(e).__name__
+        en, zh = f"{path.name}: the workbook cannot be read ({kind})", f"{path.name}：无法读取该工作簿（{kind}）"
+        send.send(("error", "TableError", en, zh, []))
 
 
 def limit(limits: SheetLimits) -> None:
@@ -115,9 +119,16 @@ def mapped_bytes() -> int:
     return 0
 
 
-def died(exitcode: int | None, limits: SheetLimits, path: Path) -> LimitError:
+def died(exitcode: int | None, limits: SheetLimits, path: Path) -> TableError:
     """Why the child is gone, as the limit it ran into: CPU time (SIGXCPU), else memory (an allocation
-    refused under RLIMIT_AS aborts the reader, or the kernel killed it)."""
+    refused under RLIMIT_AS aborts the reader, or the kernel killed it). A child that exited by itself
+    without answering ran into no limit: it could not start (say so, rather than blame the file's size)."""
+    if exitcode is not None and exitcode > 0:
+        return TableError(
+            f"{path.name}: the process reading the workbook stopped unexpectedly (exit code {exitcode}); "
+            "nothing was read",
+            f"{path.name}：读取工作簿的进程意外退出（退出码 {exitcode}），未读取任何数据",
+        )
     if exitcode == -signal.SIGXCPU:
         return LimitError(
             f"{path.name}: reading the workbook took more than {limits.cpu_seconds} s of CPU time",

@@ -80,7 +80,7 @@ def _likely_sheet(path: Path, wanted: str | None) -> str | None:
 def _read_into(read: dict[str, Any], path: Path, sheet: str) -> None:
     try:
         read["columns"] = sheet_text(path, sheet)
-    except Exception as e:  # handed to the caller once the guard has passed the workbook
+    except BaseException as e:  # handed to the caller once the guard has passed the workbook (a panic too)
         read["error"] = e
 
 
