@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.explain import fmt_number, fmt_value
@@ -350,13 +350,45 @@ def improvements(
 
     Each probe evaluates only the scorecard and `needs` (the other ids `measure` reads) with what they
     depend on; a custom measure without `needs` gets the whole pack evaluated."""
+    found = gains(profile, pack, as_of, card_id, measure, needs)
+    if found is None:
+        return []
+    base, kept = found
+    best = [improvement(profile, pack, card_id, base, g.unit, g.gain, g.changes, g.after) for g in ranked(kept, limit)]
+    return sorted(best, key=lambda i: (-i.per_unit, -i.gain, i.change.field))
+
+
+class Gain(NamedTuple):
+    """A fact's best single change, not yet described."""
+
+    per_unit: float  # Improvement.per_unit
+    unit: float  # |delta|, 1 for a yes/no fact or a title
+    gain: float
+    changes: ChangeSet
+    after: Statuses
+
+
+def ranked(kept: list[Gain], limit: int) -> list[Gain]:
+    """In the order of the improvements they make (Improvement.gain is the gain rounded to 4 places)."""
+    return sorted(kept, key=lambda g: (-g.per_unit, -round(g.gain, 4), next(iter(g.changes))))[:limit]
+
+
+def gains(
+    profile: EnterpriseProfile,
+    pack: RulePack,
+    as_of: date,
+    card_id: str,
+    measure: Measure | None = None,
+    needs: Collection[str] | None = None,
+) -> tuple[Statuses, list[Gain]] | None:
+    """The status run of the profile, and the best single change of each fact that raises the measure (None
+    when the measure is unknown)."""
     targets = {card_id, *(needs or ())} if needs is not None or measure is None else None
     measure = measure or score_measure(card_id)
     ev, base = run(profile, pack, as_of, targets)
     before = measure(base)
     if before is None:
-        return []
-    best: dict[str, Improvement] = {}
+        return None
     card = pack.scorecards[card_id]
     points = compiled(pack, as_of).indicators(card_id)
     unchanged = local_points(ev, points, {})
@@ -372,7 +404,7 @@ def improvements(
                 continue
             seen.add((field, signature))
         probes.append(changes)
-    kept: dict[str, tuple[float, float, float, ChangeSet, Statuses]] = {}  # field -> its best change, undescribed
+    kept: dict[str, Gain] = {}
     for changes, after in zip(probes, outcomes(profile, pack, as_of, probes, targets)):
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
@@ -380,11 +412,9 @@ def improvements(
         ((name, new),) = changes.items()
         unit = abs(delta_of(name, None if name == "titles" else getattr(profile, name), new) or 1.0) or 1.0
         per_unit = round(gain / unit, 4)
-        if name not in kept or (per_unit, -unit) > (kept[name][0], -kept[name][1]):
-            kept[name] = (per_unit, unit, gain, changes, after)
-    best = [improvement(profile, pack, card_id, base, *found[1:]) for found in kept.values()]
-    ranked = sorted(best, key=lambda i: (-i.per_unit, -i.gain, i.change.field))
-    return ranked[:limit]
+        if name not in kept or (per_unit, -unit) > (kept[name].per_unit, -kept[name].unit):
+            kept[name] = Gain(per_unit, unit, gain, changes, after)
+    return base, list(kept.values())
 
 
 def improvement(
@@ -556,13 +586,12 @@ class Repairer(Visitor[list[ChangeSet]]):
         """Greedy: add the change with the largest gain until the scorecard condition holds."""
         changes: ChangeSet = {}
         for _ in range(steps):
-            profile = apply(self.profile, changes)
-            options = improvements(profile, self.pack, self.as_of, card_id, limit=50)
+            found = gains(apply(self.profile, changes), self.pack, self.as_of, card_id)
+            options = ranked(found[1], 50) if found is not None else []
             if not options:
                 return []
-            best = max(options, key=lambda i: i.gain)
-            new = best.change.new
-            changes[best.change.field] = tuple((c, None) for c in new) if best.change.field == "titles" else new
+            ((field, new),) = max(options, key=lambda g: round(g.gain, 4)).changes.items()
+            changes[field] = tuple((c, None) for c, _ in new) if field == "titles" else new  # a title at any level
             if reached(compiled(self.pack, self.as_of).run(apply(self.profile, changes), {card_id})):
                 return [changes]
         return []
