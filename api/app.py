@@ -264,7 +264,8 @@ def api_router(service: Service) -> APIRouter:
             return Response(summary, media_type="application/json", headers={"Content-Language": lang})
         result = assess_profile(pack_of(request), read_json(await request.body()), as_of, what_if)
         out = AssessmentOut(**result.__dict__, lang=lang, report=render(result, lang))
-        return Response(out.model_dump_json(), media_type="application/json", headers={"Content-Language": lang})
+        body = out.__pydantic_serializer__.to_json(out)  # model_dump_json's bytes, not decoded and encoded again
+        return Response(body, media_type="application/json", headers={"Content-Language": lang})
 
     interview_body = {
         "requestBody": {

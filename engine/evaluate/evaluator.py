@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from engine.evaluate import provenance as pv
@@ -44,9 +45,6 @@ from engine.model.results import (
     Words,
     made,
 )
-
-_COMPARE = sem.COMPARE  # the name engine/evaluate/status.py imports; the meaning lives in semantics
-
 
 log = logging.getLogger("ipcheck.rules")
 # Rule failures since the process started, by "file:line" of the rule (shown in /healthz).
@@ -321,11 +319,14 @@ class Evaluation:
         self.prov: dict[str, frozenset[pv.Key]] = {}  # fact -> the assumed values it rested on
         self.errors: dict[str, str] = {}  # rule id -> why it could not be computed for this profile
         self.failures: dict[str, str] = {}  # the same, for the rules that failed themselves (not by reading one)
+        given, values = vars(profile), self.values
         for name in FIELDS:
-            value = getattr(profile, name)
-            self.values[name] = value.value if hasattr(value, "value") else value
+            value = given[name]
             if value is None:
+                values[name] = None
                 self.missing[name] = {name}
+            else:
+                values[name] = value.value if isinstance(value, Enum) else value  # a level as its code
         self.prepared = prepared(pack)
         self.dated = self.prepared.on(as_of)
         self.values.update(self.dated.values)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
 from engine.evaluate.explain import fmt_number, fmt_value
@@ -176,11 +176,17 @@ def flag_names(node: ex.Node) -> set[str]:
 # --- applying changes --------------------------------------------------------
 
 
+# a count -> (position in CROSS_CHECKS, the count, a count containing it)
+_CONTAINERS = {
+    small: [(n, s, big) for n, (s, big) in enumerate(CROSS_CHECKS) if s == small] for small, _ in CROSS_CHECKS
+}
+
+
 def implied(profile: EnterpriseProfile, changes: ChangeSet) -> ChangeSet:
     """Counts that contain a changed count (CROSS_CHECKS) rise with it, so the profile stays consistent."""
     extra: ChangeSet = {}
-    for small, big in CROSS_CHECKS:
-        new, container = changes.get(small), changes.get(big, getattr(profile, big))
+    for _, small, big in sorted(pair for name in changes for pair in _CONTAINERS.get(name, ())):  # CROSS_CHECKS order
+        new, container = changes[small], changes.get(big, getattr(profile, big))
         if isinstance(new, (int, float)) and isinstance(container, (int, float)) and new > container:
             extra[big] = new
     return extra
@@ -220,6 +226,14 @@ def outcomes(
 HAIR = 0.011  # the step `reach` rounds amounts to: a change this small only crosses a strict threshold
 
 
+def delta_of(name: str, old: Any, new: Any) -> float | None:
+    """FactChange.delta of a change: the numeric change (None from an unknown value); 1 for a yes/no fact,
+    a text or a title."""
+    if name == "titles" or isinstance(new, bool) or not isinstance(new, (int, float)):
+        return 1.0
+    return float(new - old) if isinstance(old, (int, float)) else None
+
+
 def describe(name: str, old: Any, new: Any) -> FactChange:
     if name == "titles":
         names = "、".join(TITLES[c] for c, _ in new)
@@ -244,7 +258,7 @@ def describe(name: str, old: Any, new: Any) -> FactChange:
                 en=f"set {label(name, 'en')} to {fmt_value(new, lang='en')} (now {fmt_value(old, lang='en')})",
             ),
         )
-    delta = float(new - old) if isinstance(old, (int, float)) else None
+    delta = delta_of(name, old, new)
     en_name = label(name, "en")
     if delta is not None and 0 < abs(delta) <= HAIR and field_kind(name) == "number":
         # a strict threshold met exactly (or missed by rounding): "above 1,000", not "raise by 0.01"
@@ -336,13 +350,45 @@ def improvements(
 
     Each probe evaluates only the scorecard and `needs` (the other ids `measure` reads) with what they
     depend on; a custom measure without `needs` gets the whole pack evaluated."""
+    found = gains(profile, pack, as_of, card_id, measure, needs)
+    if found is None:
+        return []
+    base, kept = found
+    best = [improvement(profile, pack, card_id, base, g.unit, g.gain, g.changes, g.after) for g in ranked(kept, limit)]
+    return sorted(best, key=lambda i: (-i.per_unit, -i.gain, i.change.field))
+
+
+class Gain(NamedTuple):
+    """A fact's best single change, not yet described."""
+
+    per_unit: float  # Improvement.per_unit
+    unit: float  # |delta|, 1 for a yes/no fact or a title
+    gain: float
+    changes: ChangeSet
+    after: Statuses
+
+
+def ranked(kept: list[Gain], limit: int) -> list[Gain]:
+    """In the order of the improvements they make (Improvement.gain is the gain rounded to 4 places)."""
+    return sorted(kept, key=lambda g: (-g.per_unit, -round(g.gain, 4), next(iter(g.changes))))[:limit]
+
+
+def gains(
+    profile: EnterpriseProfile,
+    pack: RulePack,
+    as_of: date,
+    card_id: str,
+    measure: Measure | None = None,
+    needs: Collection[str] | None = None,
+) -> tuple[Statuses, list[Gain]] | None:
+    """The status run of the profile, and the best single change of each fact that raises the measure (None
+    when the measure is unknown)."""
     targets = {card_id, *(needs or ())} if needs is not None or measure is None else None
     measure = measure or score_measure(card_id)
     ev, base = run(profile, pack, as_of, targets)
     before = measure(base)
     if before is None:
-        return []
-    best: dict[str, Improvement] = {}
+        return None
     card = pack.scorecards[card_id]
     points = compiled(pack, as_of).indicators(card_id)
     unchanged = local_points(ev, points, {})
@@ -358,33 +404,47 @@ def improvements(
                 continue
             seen.add((field, signature))
         probes.append(changes)
+    kept: dict[str, Gain] = {}
     for changes, after in zip(probes, outcomes(profile, pack, as_of, probes, targets)):
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
         ((name, new),) = changes.items()
-        change = describe(name, None if name == "titles" else getattr(profile, name), new)
-        also = changes_of(profile, implied(profile, changes))
-        unit = abs(change.delta or 1.0) or 1.0
-        with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
-        with_en = "".join(f", with {label(c.field, 'en')} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
-        item = Improvement(
-            target=card_id,
-            change=change,
-            also=also,
-            gain=round(gain, 4),
-            per_unit=round(gain / unit, 4),
-            indicators=moved_indicators(pack, base, after, card_id),
-            text=Words(
-                zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
-                en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points",
-            ),
-        )
-        kept = best.get(name)
-        if kept is None or (item.per_unit, -unit) > (kept.per_unit, -abs(kept.change.delta or 1.0)):
-            best[name] = item
-    ranked = sorted(best.values(), key=lambda i: (-i.per_unit, -i.gain, i.change.field))
-    return ranked[:limit]
+        unit = abs(delta_of(name, None if name == "titles" else getattr(profile, name), new) or 1.0) or 1.0
+        per_unit = round(gain / unit, 4)
+        if name not in kept or (per_unit, -unit) > (kept[name].per_unit, -kept[name].unit):
+            kept[name] = Gain(per_unit, unit, gain, changes, after)
+    return base, list(kept.values())
+
+
+def improvement(
+    profile: EnterpriseProfile,
+    pack: RulePack,
+    card_id: str,
+    base: Statuses,
+    unit: float,
+    gain: float,
+    changes: ChangeSet,
+    after: Statuses,
+) -> Improvement:
+    """One ranked change, described (only the best change of each fact is)."""
+    ((name, new),) = changes.items()
+    change = describe(name, None if name == "titles" else getattr(profile, name), new)
+    also = changes_of(profile, implied(profile, changes))
+    with_zh = "".join(f"，同时{c.field_zh}增至 {fmt_value(c.new, unit_of(c.field))}" for c in also)
+    with_en = "".join(f", with {label(c.field, 'en')} at {fmt_value(c.new, unit_of(c.field), 'en')}" for c in also)
+    return Improvement(
+        target=card_id,
+        change=change,
+        also=also,
+        gain=round(gain, 4),
+        per_unit=round(gain / unit, 4),
+        indicators=moved_indicators(pack, base, after, card_id),
+        text=Words(
+            zh=f"{change.text.zh}{with_zh}，可加 {fmt_number(gain)} 分",
+            en=f"{change.text.en}{with_en}: +{fmt_number(gain)} points",
+        ),
+    )
 
 
 def change_order(changes: ChangeSet) -> tuple[str, float, str]:
@@ -526,13 +586,12 @@ class Repairer(Visitor[list[ChangeSet]]):
         """Greedy: add the change with the largest gain until the scorecard condition holds."""
         changes: ChangeSet = {}
         for _ in range(steps):
-            profile = apply(self.profile, changes)
-            options = improvements(profile, self.pack, self.as_of, card_id, limit=50)
+            found = gains(apply(self.profile, changes), self.pack, self.as_of, card_id)
+            options = ranked(found[1], 50) if found is not None else []
             if not options:
                 return []
-            best = max(options, key=lambda i: i.gain)
-            new = best.change.new
-            changes[best.change.field] = tuple((c, None) for c in new) if best.change.field == "titles" else new
+            ((field, new),) = max(options, key=lambda g: round(g.gain, 4)).changes.items()
+            changes[field] = tuple((c, None) for c, _ in new) if field == "titles" else new  # a title at any level
             if reached(compiled(self.pack, self.as_of).run(apply(self.profile, changes), {card_id})):
                 return [changes]
         return []
