@@ -134,3 +134,31 @@ def test_number_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> 
                 expected = (False, None)
             got = chunk.columns[field]
             assert (bool(chunk.valid[row]), float(got.value[row]) if got.known[row] else None) == expected, cell
+
+
+def test_title_cells_split_by_arrow_hold_what_split_titles_gives() -> None:
+    """ChunkReader._held_cells (Arrow's split) equals _held (split_titles) cell by cell, odd spaces included."""
+    import pyarrow as pa
+
+    from engine.batch import tabular
+
+    cells = [
+        "high_tech_enterprise|national|2024-01-01; innovative_sme",
+        " 高新技术企业 | national |2023-01-01|2026-01-01 ；专精特新中小企业|provincial\n",
+        "|national|2024-01-01; innovative_sme|provincial",
+        "innovative_sme|provincial;;  ; |x",
+        "无",
+        " None ",
+        "innovative_sme",
+        "high_tech_enterprise|nationwide|2024-01-01",
+        "high_tech_enterprise|national|2024-13-01",
+        "high_tech_enterprise|national|2024-01-01\u3000; innovative_sme|provincial",
+        "\x1chigh_tech_enterprise|national",
+        "high_tech_enterprise|national|2024-01-01\r",
+        "|",
+        ";",
+    ]
+    fresh = tabular.ChunkReader(["titles"])
+    got = fresh._held_cells(pa.array(cells))
+    assert got == [tabular.ChunkReader(["titles"])._held(cell) for cell in cells]
+    assert got[0] is not None and got[7] is None and got[12] == ()

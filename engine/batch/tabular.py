@@ -370,6 +370,9 @@ def titles_cell(text: str) -> list[dict[str, str]]:
 
 
 _TITLE_SEP = re.compile(r"[;；\n]")
+# Whitespace that str.strip() removes and Arrow's ASCII trimming does not (or that only one of them counts):
+# a title cell holding any is split by split_titles itself.
+_ODD_SPACE = r"[\x0b\x0c\x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
 def split_titles(text: str) -> list[str]:
@@ -521,29 +524,62 @@ class ChunkReader:
         cells = self.verdicts.setdefault("titles.cell", {})  # a cell's titles, or None if one is invalid
         if len(cells) > MAX_TITLE_CELLS:  # bounded: cells can be nearly all distinct
             cells.clear()
-        table = []
-        for cell in encoded.dictionary.to_pylist():
-            held = cells.get(cell, cells)  # `cells` itself: not seen yet
-            if held is cells:
-                held = cells[cell] = self._held(cell)
-            table.append(held)
+        distinct = encoded.dictionary.to_pylist()
+        new = [i for i, cell in enumerate(distinct) if cell not in cells]
+        if new:
+            cells.update(zip((distinct[i] for i in new), self._held_cells(encoded.dictionary.take(new))))
+        table = [cells[cell] for cell in distinct]
         ok = [held is not None for held in table]
         codes = _codes(encoded, len(table))
         good = np.array(ok + [False], dtype=bool)[codes]
         table.append(None)
         return _seeded(Vec("titles", object_array(table)[codes], good), codes, table), present & ~good
 
+    def _held_cells(self, cells: pa.Array) -> list[tuple[Title, ...] | None]:
+        """_held of each cell: cells written `称号|级别|...` with only plain spaces are split into entries by
+        Arrow, as split_titles splits them; the others (无, a title without a level, unusual spaces) by _held."""
+        split = pc.fill_null(pc.match_substring(cells, "|"), False)
+        split = pc.and_(split, pc.invert(pc.fill_null(pc.match_substring_regex(cells, _ODD_SPACE), True)))
+        chosen = np.flatnonzero(split.to_numpy(zero_copy_only=False))
+        out: list[tuple[Title, ...] | None] = [None] * len(cells)
+        for i in np.flatnonzero(~split.to_numpy(zero_copy_only=False)).tolist():
+            out[i] = self._held(cells[i].as_py())
+        if not len(chosen):
+            return out
+        lists = pc.split_pattern_regex(cells.take(chosen), _TITLE_SEP.pattern)
+        owner = pc.list_parent_indices(lists).to_numpy()
+        entries = pc.ascii_trim_whitespace(pc.list_flatten(lists))
+        kept = pc.and_(pc.greater(pc.binary_length(entries), 0), pc.invert(pc.starts_with(entries, "|")))
+        kept = kept.to_numpy(zero_copy_only=False)  # an entry with a title before its first '|'
+        owner, entries = owner[kept], entries.filter(pa.array(kept))
+        encoded = pc.dictionary_encode(entries)
+        known = self.verdicts.setdefault("titles.entry", {})
+        titles = [known[e] if e in known else self._entry(e) for e in encoded.dictionary.to_pylist()]
+        held = [titles[i] for i in encoded.indices.to_numpy().tolist()]
+        bad = np.zeros(len(chosen), dtype=bool)
+        bad[owner[[t is None for t in held]]] = True
+        ends = np.searchsorted(owner, np.arange(1, len(chosen) + 1))  # owner is sorted: a cell's entries in a run
+        start = 0
+        for i, end, refused in zip(chosen.tolist(), ends.tolist(), bad.tolist()):
+            out[i] = None if refused else tuple(held[start:end])
+            start = end
+        return out
+
+    def _entry(self, entry: str) -> Title | None:
+        """One title entry validated through the model's Title (kept across chunks)."""
+        try:
+            title = Title.model_validate(title_entry(entry))
+        except ValidationError:
+            title = None
+        self.verdicts.setdefault("titles.entry", {})[entry] = title
+        return title
+
     def _held(self, cell: str) -> tuple[Title, ...] | None:
         """The titles of one cell, each distinct entry validated once through the model's Title."""
         entries = self.verdicts.setdefault("titles.entry", {})
         held = []
         for entry in split_titles(cell):
-            if entry not in entries:
-                try:
-                    entries[entry] = Title.model_validate(title_entry(entry))
-                except ValidationError:
-                    entries[entry] = None
-            held.append(entries[entry])
+            held.append(entries[entry] if entry in entries else self._entry(entry))
         return tuple(held) if all(t is not None for t in held) else None
 
     @staticmethod
