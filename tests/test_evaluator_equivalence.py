@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from engine.authoring.boundaries import boundaries
-from engine.evaluate.evaluator import Evaluation, evaluate
+from engine.evaluate.evaluator import Evaluation, evaluate, prepared
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
 from engine.evaluate.whatif import Repairer
@@ -95,3 +95,17 @@ def test_titles_to_obtain_keep_the_order_the_conditions_name_them(pack: RulePack
     for a, b in ((first, second), (second, first)):
         merged = repair.combine([[{"titles": (a,)}], [{"titles": (b, a)}]])
         assert merged == [{"titles": (a, b)}]
+
+
+def test_the_expressions_kept_compiled_are_the_packs_own(pack: RulePack) -> None:
+    """The evaluator keeps every expression it computes compiled, per pack and date. What-if computes a few of
+    its own (has_title of a title to obtain): made afresh per assessment, they were compiled and kept again on
+    every call (bounded only by clearing at 50,000 a date), so the same assessments again must add none."""
+    day = date(2025, 6, 30)
+    cases = [p for p, _ in generated(pack, 30, seed=5)]
+    for profile in cases:
+        enrich(evaluate(profile, pack, day), profile, pack, day, what_if=True)
+    kept = len(prepared(pack).on(day)._closures)
+    for profile in cases:
+        enrich(evaluate(profile, pack, day), profile, pack, day, what_if=True)
+    assert len(prepared(pack).on(day)._closures) == kept

@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import cache
 from itertools import product
 from typing import Any, NamedTuple
 
@@ -167,6 +168,13 @@ def title_calls(node: ex.Node) -> Iterator[tuple[str, str | None]]:
         yield node.args[0].value, level
     for child in ex.children(node):
         yield from title_calls(child)
+
+
+@cache
+def title_test(code: str) -> ex.Call:
+    """`has_title('code')`, one node per code: the evaluator keeps each node it computes compiled (per pack and
+    date), so a node made afresh for every assessment would be compiled and kept every time."""
+    return ex.Call("has_title", (ex.Str(code),))
 
 
 def flag_names(node: ex.Node) -> set[str]:
@@ -332,7 +340,7 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
                 if ev.values.get(name) is not None:
                     seen[(name, not ev.values[name])] = {name: not ev.values[name]}
             for code, level in found.titles:
-                if ev.profile.titles is not None and not ev.eval(ex.Call("has_title", (ex.Str(code),)), set()):
+                if ev.profile.titles is not None and not ev.eval(title_test(code), set()):
                     seen[("titles", code)] = {"titles": ((code, level),)}
     return list(seen.values())
 
