@@ -574,7 +574,8 @@ class Screening:
             yield from dask_parts(self, source, screen_part)
             return
         if table is None:
-            chunks = prefetch(read_chunks(source, self.chunk_rows, self.read))
+            # one chunk read ahead keeps the screening fed (reading is the faster side) and the peak low
+            chunks = prefetch(read_chunks(source, self.chunk_rows, self.read), depth=1)
         else:
             self.read = table.options
             chunks = iter([(table.headers, chunk) for chunk in table.chunks])

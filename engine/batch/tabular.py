@@ -422,22 +422,24 @@ class ChunkReader:
 
     def prepare(self, table: pa.Table, first_row: int) -> Chunk:
         n = table.num_rows
-        parsed = {name: _clean_numbers(name, table.column(pos)) for name, pos in self.mapping.items()}
-        parsed = {name: pair for name, pair in parsed.items() if pair is not None and name not in self.factors}
-        texts = {
-            name: parsed[name][0] if name in parsed else _strings(table.column(pos))
-            for name, pos in self.mapping.items()
-        }
-        for name, factor in self.factors.items():
-            texts[name] = rescaled(texts[name], factor)
+        texts: dict[str, pa.Array] = {}
         columns: dict[str, Vec] = {}
         doubt = np.zeros(n, dtype=bool)
-        for name, text in texts.items():
-            if name in parsed:
-                columns[name], doubtful = self._numbers(name, text, parsed[name][1])
-            else:
-                columns[name], doubtful = self.convert(name, text)
+        for name, pos in self.mapping.items():
+            clean = None if name in self.factors else _clean_numbers(name, table.column(pos))
+            if clean is None:
+                texts[name] = _strings(table.column(pos))
+                continue
+            texts[name] = clean[0]  # converted at once: the parsed column is not kept beside the others
+            columns[name], doubtful = self._numbers(name, *clean)
             doubt |= doubtful
+        for name, factor in self.factors.items():
+            texts[name] = rescaled(texts[name], factor)
+        for name, text in texts.items():
+            if name not in columns:
+                columns[name], doubtful = self.convert(name, text)
+                doubt |= doubtful
+        columns = {name: columns[name] for name in texts}  # in the table's order
         for small, big in CROSS_CHECKS:
             if small in columns and big in columns:
                 a, b = columns[small], columns[big]
