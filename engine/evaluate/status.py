@@ -3,7 +3,8 @@
 Compiled once per pack and as-of date (`compiled(pack, as_of)`, kept in the pack's memo) from the
 same rule AST as the explaining evaluator (engine.evaluate.evaluator): values into generated Python
 code, one function per rule (engine/evaluate/status_code.py), and into closures that work out the
-missing facts on demand (and serve `expression` and `indicators`). It gives,
+missing facts on demand (and serve `expression` and `indicators`; engine/evaluate/closures.py, which the
+explaining evaluator computes with too). It gives,
 for one profile (or a plain mapping of facts, for hypothetical profiles):
 
 - each in-force policy's status, the ids of its unmet and unknown leaves, the facts that would
