@@ -232,22 +232,10 @@ class Prepared:
         semantics.bracket_range; whether any row or edge of it is assumed: provenance looks only at those)."""
         entry = self._by_object.get(id(table))
         if entry is None:
-            rows = [
-                ([(sem.COMPARE[sem.BOUND[op]], bound) for op, bound in row.bounds()], (row.result(), row.top()))
-                for row in table.rows
-            ]
-            otherwise = (table.otherwise, table.otherwise)
+            find = sem.bracket_finder(table, lambda row: (row.result(), row.top()), (table.otherwise, table.otherwise))
 
             def ranged(value: Any) -> tuple[Any, Any]:
-                if value is None:
-                    return None, None
-                for tests, found in rows:
-                    for test, bound in tests:
-                        if not test(value, bound):
-                            break
-                    else:
-                        return found
-                return otherwise
+                return (None, None) if value is None else find(value)
 
             assumed = any(pv.unconfirmed(r.status) or pv.unconfirmed(r.edge) for r in table.rows)
             entry = self._by_object[id(table)] = (table, (ranged, assumed))

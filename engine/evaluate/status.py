@@ -27,7 +27,6 @@ when asked for. tests/test_status_differential.py checks it against both other e
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -52,13 +51,12 @@ from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.functions.has_title import holds
 from engine.language.loader import RulePack, dependencies
-from engine.language.rules import BracketTable, Condition, Derived, Indicator, Policy, Scorecard
-from engine.language.semantics import RULE_FAILURES
+from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard
+from engine.language.semantics import RULE_FAILURES, bracket_finder
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
 MET, UNKNOWN, UNMET = 0, 1, 2  # ordered so that `all` is a maximum and `any` a minimum (as in vectorized)
 STATUS = ("eligible", "undetermined", "ineligible")
-_BOUND = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
 
 
 # --- tables, derived facts and indicators ---------------------------------------------
@@ -67,24 +65,13 @@ _BOUND = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operato
 def _table(table: BracketTable, at: At, top: bool = False) -> Compiled:
     """A bracket table: the first row whose every bound holds, else `otherwise` (unknown if its input is);
     `top`: the top of an expert-judged range (points_to) instead of its bottom."""
-    rows = [
-        ([(_BOUND[op], bound) for op, bound in row.bounds()], row.top() if top else row.result()) for row in table.rows
-    ]
-    otherwise = table.otherwise
+    find = bracket_finder(table, Bracket.top if top else Bracket.result, table.otherwise)
     part = compile_expr(table.of.ast, at)
     read, key = part.value, part.name
 
     def value(env: Env) -> Any:
         v = env.get(key) if key is not None else read(env)  # a plain fact is read in place
-        if v is None:
-            return None
-        for tests, result in rows:
-            for test, bound in tests:
-                if not test(v, bound):
-                    break
-            else:
-                return result
-        return otherwise
+        return None if v is None else find(v)
 
     return Compiled(value, part.miss)
 

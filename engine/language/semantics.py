@@ -126,6 +126,23 @@ def bracket_row(table: BracketTable, value: Any) -> Bracket | None:
     return None if value is None else next((r for r in table.rows if bracket_matches(r, value)), None)
 
 
+def bracket_finder(table: BracketTable, pick: Callable[[Bracket], Any], otherwise: Any) -> Callable[[Any], Any]:
+    """bracket_row's choice as a function of a known value, with the rows' bounds resolved once (the compiled
+    evaluators' form): `pick(row)` of the first row whose bounds hold, else `otherwise`."""
+    rows = [([(COMPARE[BOUND[op]], bound) for op, bound in row.bounds()], pick(row)) for row in table.rows]
+
+    def find(value: Any) -> Any:
+        for tests, found in rows:
+            for test, bound in tests:
+                if not test(value, bound):
+                    break
+            else:
+                return found
+        return otherwise
+
+    return find
+
+
 def bracket_result(table: BracketTable, value: Any) -> Any:
     if value is None:
         return None
