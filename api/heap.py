@@ -29,8 +29,3 @@ def settle() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
-
-
-def frozen() -> int:
-    """How many objects the collector does not walk (/healthz-style checks and tests)."""
-    return gc.get_freeze_count()

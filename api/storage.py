@@ -159,8 +159,8 @@ class Store:
     def move_files_out(self) -> None:
         """A database made before the files had their own table: copy them there, then drop the old columns
         (each worker starting at the same moment may try; what one has done, the others skip)."""
+        have = {c["name"] for c in inspect(self.engine).get_columns(ScreenRun.__tablename__)}
         for attribute, kind in FILES.items():
-            have = {c["name"] for c in inspect(self.engine).get_columns(ScreenRun.__tablename__)}
             if attribute not in have:
                 continue
             try:
