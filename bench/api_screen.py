@@ -164,7 +164,7 @@ def main() -> None:
 
 
 def report(name: str, size: int, first: dict[str, Any], timed: list[dict[str, Any]], floor: float) -> None:
-    run, rows = first["run"], first["run"]["rows"]
+    run, rows, runs = first["run"], first["run"]["rows"], timed or [first]
     print(
         f"POST /v1/screens {name} ({size / 1e6:.1f} MB, "
         f"{rows} rows), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
@@ -174,15 +174,15 @@ def report(name: str, size: int, first: dict[str, Any], timed: list[dict[str, An
         f"{first['ready']:.2f} s after the POST, server CPU {first['cpu']:.2f} s"
     )
     for name, key in (("upload answered", "upload"), ("result ready", "ready"), ("server CPU", "cpu")):
-        values = [t[key] for t in timed or [first]]
+        values = [t[key] for t in runs]
         target = " (target: result ready ≤ 5 s)" if key == "ready" else ""
         print(
             f"  {name}: median {statistics.median(values):.2f} s, {min(values):.2f}–{max(values):.2f} s "
             f"over {len(values)} runs{target}"
         )
-    last = (timed or [first])[-1]
+    last = runs[-1]
     print(f"  workbook {last['bytes'] / 1e6:.1f} MB downloaded in {last['download']:.2f} s")
-    cpu = statistics.median(t["cpu"] for t in timed or [first])
+    cpu = statistics.median(t["cpu"] for t in runs)
     if cpu:
         print(
             f"  I/O floor measured in this run (parse the upload, compress the result): {floor:.2f} s CPU; "
