@@ -135,6 +135,14 @@ policies:
     conditions:
       all:
         - when: years_between(registration_date, as_of) < 3
+  - id: demo_dated_scored
+    title: {zh: 新设立且评分合格, en: Newly founded and scored}
+    source: {document: test}
+    from: 2020-01-01
+    conditions:
+      all:
+        - when: years_between(registration_date, as_of) < 3
+        - when: demo_card_passed
 """
 
 
@@ -192,6 +200,16 @@ def test_what_cannot_change_is_not_a_near_miss(demo):
     assert "demo_dated" not in ids  # the founding date cannot be moved
     unknown = base_firm(employees=None)
     assert "demo_measure" not in {m.id for m in whatif.near_misses(unknown, demo, DAY)}
+
+
+def test_a_part_that_cannot_be_met_spares_the_search_of_the_others(demo, monkeypatch):
+    # the founding date cannot be moved, so the scorecard's greedy search (many re-evaluations) is not run
+    def searched(*args):
+        raise AssertionError("the scorecard was searched")
+
+    repair = whatif.Repairer(base_firm(), demo, DAY)
+    monkeypatch.setattr(whatif.Repairer, "scorecard", searched)
+    assert repair.condition(demo.policies["demo_dated_scored"][0].conditions, True) == []
 
 
 def test_near_misses_respect_the_change_limit(demo):

@@ -14,7 +14,7 @@ such as R&D staff or revenue).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import cache
@@ -512,7 +512,7 @@ class Repairer(Visitor[list[ChangeSet]]):
             return self.condition(cond.not_, not want)
         kids = cond.children()
         if (cond.all is not None) == want:
-            return self.combine([self.condition(k, want) for k in kids])
+            return self.combine(self.condition(k, want) for k in kids)
         return self.pick([c for k in kids for c in self.condition(k, want)])
 
     def expression(self, node: ex.Node, want: bool) -> list[ChangeSet]:
@@ -522,7 +522,7 @@ class Repairer(Visitor[list[ChangeSet]]):
         return self.visit(node, want)
 
     def on_and(self, node: ex.And | ex.Or, want: bool) -> list[ChangeSet]:
-        kids = [self.expression(o, want) for o in node.operands]
+        kids = (self.expression(o, want) for o in node.operands)
         return self.combine(kids) if isinstance(node, ex.And) == want else self.pick([c for k in kids for c in k])
 
     on_or = on_and
@@ -604,11 +604,16 @@ class Repairer(Visitor[list[ChangeSet]]):
                 return [changes]
         return []
 
-    def combine(self, options: list[list[ChangeSet]]) -> list[ChangeSet]:
-        if any(not o for o in options):
-            return []
+    def combine(self, options: Iterable[list[ChangeSet]]) -> list[ChangeSet]:
+        """Every union of one option of each part; none as soon as a part has none (the later parts,
+        a scorecard's greedy search among them, are then not worked out)."""
+        found: list[list[ChangeSet]] = []
+        for option in options:
+            if not option:
+                return []
+            found.append(option)
         merged = []
-        for parts in product(*options):
+        for parts in product(*found):
             union: ChangeSet = {}
             for part in parts:
                 for k, v in part.items():
