@@ -289,3 +289,23 @@ def test_a_hair_over_a_strict_threshold_reads_as_above_not_plus_a_hundredth() ->
     plain = describe("rd_expense", 90.0, 100.0)
     assert plain.text.zh.startswith("研发费用增加 10 万元") and "R&D expense" in plain.text.en, plain.text
     assert "_" not in plain.text.en and "_" not in describe("own_brand", False, True).text.en
+
+
+def test_the_pre_check_works_out_again_only_the_indicators_a_change_moves(pack) -> None:
+    """Differential: the card's points under each candidate change, worked out for the indicators reading a
+    changed fact only, are every indicator's points worked out afresh."""
+    from engine.authoring.boundaries import boundaries
+    from engine.evaluate.status import compiled
+
+    card = pack.scorecards[CARD]
+    reads = whatif.readers(pack, CARD)
+    for profile, as_of in boundaries(pack).valid_cases(40, seed=3):
+        ev, _ = whatif.run(profile, pack, as_of, {CARD})
+        points = compiled(pack, as_of).indicators(CARD)
+        unchanged = tuple(value(ev.values) for value in points)
+        for changes in whatif.candidate_changes(ev, card):
+            if "titles" in changes:
+                continue  # the pre-check is for facts; a title is always re-evaluated
+            moved = changes | whatif.implied(profile, changes)
+            fresh = tuple(value({**ev.values, **moved}) for value in points)
+            assert whatif.local_points(ev, points, unchanged, reads, moved) == fresh, moved

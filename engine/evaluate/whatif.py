@@ -26,7 +26,7 @@ from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.status import Statuses, compiled
 from engine.language import expr as ex
 from engine.language import semantics as sem
-from engine.language.loader import RulePack, expressions_of
+from engine.language.loader import RulePack, dependencies, expressions_of
 from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
 from engine.language.visitor import Visitor
 from engine.model.profile import (
@@ -399,7 +399,8 @@ def gains(
         return None
     card = pack.scorecards[card_id]
     points = compiled(pack, as_of).indicators(card_id)
-    unchanged = local_points(ev, points, {})
+    unchanged = tuple(value(ev.values) for value in points)
+    reads = readers(pack, card_id)
     seen: set[tuple[str, tuple[Any, ...]]] = set()
     probes = []
     for changes in sorted(candidate_changes(ev, card), key=change_order):
@@ -407,7 +408,7 @@ def gains(
         if field != "titles":
             # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
             # exactly as a smaller change of the same fact already did.
-            signature = local_points(ev, points, changes | implied(profile, changes))
+            signature = local_points(ev, points, unchanged, reads, changes | implied(profile, changes))
             if signature == unchanged or (field, signature) in seen:
                 continue
             seen.add((field, signature))
@@ -462,11 +463,35 @@ def change_order(changes: ChangeSet) -> tuple[str, float, str]:
     return field, number, repr(value)
 
 
-def local_points(ev: Evaluation, points: list[Callable[[dict[str, Any]], Any]], changes: ChangeSet) -> tuple[Any, ...]:
+def readers(pack: RulePack, card_id: str) -> dict[str, list[int]]:
+    """The positions of a scorecard's indicators that read each name (kept with the pack)."""
+    memo = pack.memo.setdefault(readers, {})
+    found = memo.get(card_id)
+    if found is None:
+        found = memo[card_id] = {}
+        for k, ind in enumerate(i for g in pack.scorecards[card_id].groups for i in g.indicators):
+            for name in dependencies(ind):
+                found.setdefault(name, []).append(k)
+    return found
+
+
+def local_points(
+    ev: Evaluation,
+    points: list[Callable[[dict[str, Any]], Any]],
+    unchanged: tuple[Any, ...],
+    reads: dict[str, list[int]],
+    changes: ChangeSet,
+) -> tuple[Any, ...]:
     """The card's indicator points (compiled, engine.evaluate.status) with `changes` moved into the
-    evaluation's values (derived facts held)."""
-    env = {**ev.values, **changes} if changes else ev.values
-    return tuple(value(env) for value in points)
+    evaluation's values (derived facts held): only the indicators reading a changed fact are worked out again."""
+    moved = {k for name in changes for k in reads.get(name, ())}
+    if not moved:
+        return unchanged
+    env = {**ev.values, **changes}
+    found = list(unchanged)
+    for k in moved:
+        found[k] = points[k](env)
+    return tuple(found)
 
 
 def moved_indicators(pack: RulePack, before: Statuses, after: Statuses, card_id: str) -> list[str]:
