@@ -309,3 +309,29 @@ def test_the_pre_check_works_out_again_only_the_indicators_a_change_moves(pack) 
             moved = changes | whatif.implied(profile, changes)
             fresh = tuple(value({**ev.values, **moved}) for value in points)
             assert whatif.local_points(ev, points, unchanged, reads, moved) == fresh, moved
+
+
+def test_probes_read_what_the_explaining_evaluator_computes(pack) -> None:
+    """Differential: an expression probed with a fact moved (the status run's values, compiled closures) has the
+    value the explaining evaluator gives it on the same profile with that fact changed."""
+    from engine.authoring.boundaries import boundaries
+    from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
+
+    for profile, as_of in boundaries(pack).valid_cases(30, seed=4):
+        probe, _ = whatif.run(profile, pack, as_of)
+        full = Evaluation(profile, pack, as_of)
+        full.run()
+        for ind in (i for g in pack.scorecards[CARD].groups for i in g.indicators):
+            found = whatif.shape(pack, ind)
+            for node, _ in found.targets(probe):
+                for name in found.numeric[id(node)]:
+                    x = probe.values.get(name)
+                    if not isinstance(x, (int, float)):
+                        continue
+                    full.values[name] = x + 1
+                    try:
+                        want = full.eval(node, set())
+                    except RuleRuntimeError:
+                        want = None
+                    full.values[name] = x
+                    assert probe.moved(node, name, x + 1) == want, (ind.id, name)

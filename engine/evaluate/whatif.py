@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from itertools import product
 from typing import Any, NamedTuple
 
-from engine.evaluate.evaluator import Evaluation, RuleRuntimeError
+from engine.evaluate.evaluator import RuleRuntimeError
 from engine.evaluate.explain import fmt_number, fmt_value
 from engine.evaluate.status import Statuses, compiled
 from engine.language import expr as ex
@@ -52,22 +51,28 @@ MAX_VERIFIED = 8  # candidate sets re-evaluated per missed policy
 # --- probing expressions ---------------------------------------------------
 
 
-@contextmanager
-def moved(ev: Evaluation, name: str, value: Any) -> Iterator[None]:
-    old = ev.values.get(name)
-    ev.values[name] = value
-    try:
-        yield
-    finally:
-        ev.values[name] = old
+class Probe:
+    """A status run's values, read through the pack's compiled expressions (engine/evaluate/status.py):
+    single expressions worked out on them, or with one fact moved, and no explanation built."""
 
+    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date, result: Statuses) -> None:
+        self.profile, self.pack, self.as_of = profile, pack, as_of
+        self.fast = compiled(pack, as_of)
+        self.values = dict(result.values)
 
-def probe(ev: Evaluation, node: ex.Node, name: str, value: Any) -> Any:
-    with moved(ev, name, value):
+    def value(self, node: ex.Node) -> Any:
+        return self.fast.expression(node).value(self.values)
+
+    def moved(self, node: ex.Node, name: str, value: Any) -> Any:
+        """The expression's value with `name` moved to `value` (None when a rule fails for it)."""
+        values, old = self.values, self.values.get(name)
+        values[name] = value
         try:
-            return ev.eval(node, set())
+            return self.fast.expression(node).value(values)
         except RuleRuntimeError:
             return None
+        finally:
+            values[name] = old
 
 
 def divisors(node: ex.Node) -> set[str]:
@@ -82,12 +87,12 @@ def numeric_fields(node: ex.Node) -> list[str]:
     return sorted(n for n in ex.names(node) - skip if n in FIELDS and field_kind(n) in NUMERIC)
 
 
-def reach(ev: Evaluation, node: ex.Node, name: str, target: float) -> list[float]:
+def reach(ev: Probe, node: ex.Node, name: str, target: float) -> list[float]:
     """Values of `name` near where `node` equals `target` (linear solve from two probes)."""
     x0 = ev.values.get(name)
     if not isinstance(x0, (int, float)) or isinstance(x0, bool):
         return []
-    f0, f1 = probe(ev, node, name, x0), probe(ev, node, name, x0 + 1)
+    f0, f1 = ev.moved(node, name, x0), ev.moved(node, name, x0 + 1)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (f0, f1)) or f1 == f0:
         return []
     x = x0 + (target - f0) / (f1 - f0)
@@ -116,14 +121,6 @@ def comparisons(node: ex.Node) -> list[tuple[ex.Node, ex.Node]]:
     return found
 
 
-def thresholds(ev: Evaluation, node: ex.Node) -> Iterator[tuple[ex.Node, float]]:
-    """(side, value it is compared with) for every numeric comparison inside `node`."""
-    for side, other in comparisons(node):
-        value = ev.eval(other, set())
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield side, float(value)
-
-
 def table_targets(table: BracketTable) -> Iterator[tuple[ex.Node, float]]:
     for row in table.rows:
         for _, bound in row.bounds():
@@ -144,11 +141,11 @@ class Shape:
         self.flags = sorted(set().union(*(flag_names(n) for n in nodes)))
         self.titles = list(dict.fromkeys(t for n in nodes for t in title_calls(n)))
 
-    def targets(self, ev: Evaluation) -> list[tuple[ex.Node, float | None]]:
+    def targets(self, ev: Probe) -> list[tuple[ex.Node, float | None]]:
         """Expressions and the values they could be moved to; None = a plain formula (step by one)."""
         found = [t for t in self.bounds if t[1] is not None]
         for side, other in self.compared:
-            value = ev.eval(other, set())
+            value = ev.value(other)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 found.append((side, float(value)))
         return found + [t for t in self.bounds if t[1] is None]
@@ -211,13 +208,11 @@ def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
 
 def run(
     profile: EnterpriseProfile, pack: RulePack, as_of: date, targets: Collection[str] | None = None
-) -> tuple[Evaluation, Statuses]:
-    """Statuses of the pack, or of only `targets` and what they depend on, with an Evaluation holding
-    the same values for probing single expressions (no explanation is built)."""
+) -> tuple[Probe, Statuses]:
+    """Statuses of the pack, or of only `targets` and what they depend on, with their values for
+    probing single expressions."""
     result = compiled(pack, as_of).run(profile, targets)
-    ev = Evaluation(profile, pack, as_of)
-    ev.values.update(result.values)
-    return ev, result
+    return Probe(profile, pack, as_of, result), result
 
 
 def outcomes(
@@ -323,7 +318,7 @@ def score_measure(card: str) -> Measure:
     return measure
 
 
-def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
+def candidate_changes(ev: Probe, card: Scorecard) -> list[ChangeSet]:
     """Every single-fact change the scorecard's expressions suggest, upwards only."""
     seen: dict[tuple[str, Any], ChangeSet] = {}
     for group in card.groups:
@@ -340,7 +335,7 @@ def candidate_changes(ev: Evaluation, card: Scorecard) -> list[ChangeSet]:
                 if ev.values.get(name) is not None:
                     seen[(name, not ev.values[name])] = {name: not ev.values[name]}
             for code, level in found.titles:
-                if ev.profile.titles is not None and not ev.eval(title_test(code), set()):
+                if ev.profile.titles is not None and not ev.value(title_test(code)):
                     seen[("titles", code)] = {"titles": ((code, level),)}
     return list(seen.values())
 
@@ -476,7 +471,7 @@ def readers(pack: RulePack, card_id: str) -> dict[str, list[int]]:
 
 
 def local_points(
-    ev: Evaluation,
+    ev: Probe,
     points: list[Callable[[dict[str, Any]], Any]],
     unchanged: tuple[Any, ...],
     reads: dict[str, list[int]],
@@ -509,16 +504,10 @@ class Repairer(Visitor[list[ChangeSet]]):
     def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
         self.profile, self.pack, self.as_of = profile, pack, as_of
         self.ev, self.base = run(profile, pack, as_of)
-        self.fast = compiled(pack, as_of)
 
     def truth(self, node: ex.Node) -> bool | None:
-        """An expression's truth on the evaluation's values (Evaluation.truth's, from the status-only
-        evaluator's compiled expression: no missing facts gathered)."""
-        value = self.value(node)
-        return None if value is None else bool(value)
-
-    def value(self, node: ex.Node) -> Any:
-        return self.fast.expression(node).value(self.ev.values)
+        """An expression's truth on the profile's values (Evaluation.truth's, without the missing facts)."""
+        return sem.truth(self.ev.value(node))
 
     def state(self, cond: Condition) -> bool | None:
         """A condition's three-valued state (the status Evaluation.check gives it), without its explanation."""
@@ -586,7 +575,7 @@ class Repairer(Visitor[list[ChangeSet]]):
     def compare(self, node: ex.Compare, want: bool) -> list[ChangeSet]:
         found: list[ChangeSet] = []
         for side, other in ((node.left, node.right), (node.right, node.left)):
-            target = self.value(other)
+            target = self.ev.value(other)
             if not isinstance(target, (int, float)) or isinstance(target, bool):
                 continue
             if isinstance(side, ex.Name) and side.name in self.pack.scorecards:
@@ -594,7 +583,9 @@ class Repairer(Visitor[list[ChangeSet]]):
                 continue
             for name in numeric_fields(side):
                 hits = [
-                    v for v in reach(self.ev, side, name, float(target)) if probe_truth(self.ev, node, name, v) == want
+                    v
+                    for v in reach(self.ev, side, name, float(target))
+                    if sem.truth(self.ev.moved(node, name, v)) == want
                 ]
                 found += [{name: hits[0]}] if hits else []
         if want and node.op == "==":
@@ -604,16 +595,14 @@ class Repairer(Visitor[list[ChangeSet]]):
     def equal_text(self, node: ex.Compare) -> list[ChangeSet]:
         for side, other in ((node.left, node.right), (node.right, node.left)):
             if isinstance(side, ex.Name) and side.name in FIELDS and field_kind(side.name) == "text":
-                value = self.value(other)
+                value = self.ev.value(other)
                 if isinstance(value, str):
                     return [{side.name: value}]
         return []
 
     def total_holds(self, result: Statuses, card_id: str, node: ex.Compare) -> bool | None:
         """The comparison with the scorecard's total taken from another status run."""
-        total = result.scorecards[card_id].total
-        with moved(self.ev, card_id, total):
-            return self.truth(node)
+        return sem.truth(self.ev.moved(node, card_id, result.scorecards[card_id].total))
 
     def scorecard(self, card_id: str, reached: Callable[[Statuses], bool], steps: int = 3) -> list[ChangeSet]:
         """Greedy: add the change with the largest gain until the scorecard condition holds."""
@@ -649,11 +638,6 @@ class Repairer(Visitor[list[ChangeSet]]):
     def pick(self, options: list[ChangeSet]) -> list[ChangeSet]:
         unique = {repr(sorted(o.items())): o for o in options}
         return sorted(unique.values(), key=lambda o: (len(o), cost(self.profile, o)))[:MAX_ALTERNATIVES]
-
-
-def probe_truth(ev: Evaluation, node: ex.Node, name: str, value: Any) -> bool | None:
-    result = probe(ev, node, name, value)
-    return None if result is None else bool(result)
 
 
 def near_misses(
