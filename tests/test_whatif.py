@@ -335,3 +335,26 @@ def test_probes_read_what_the_explaining_evaluator_computes(pack) -> None:
                         want = None
                     full.values[name] = x
                     assert probe.moved(node, name, x + 1) == want, (ind.id, name)
+
+
+def test_candidates_are_run_as_mappings_of_the_fields_as_the_changed_profile_would_be(pack) -> None:
+    """Differential: outcomes() runs each change set as a mapping of fields, not a profile copy; the statuses
+    are those of the profile with the changes applied (implied counts and added titles among them)."""
+    from engine.authoring.boundaries import boundaries
+    from engine.evaluate.status import compiled
+
+    for profile, as_of in boundaries(pack).valid_cases(20, seed=6):
+        ev, _ = whatif.run(profile, pack, as_of)
+        candidates = whatif.candidate_changes(ev, pack.scorecards[CARD])
+        for changes, got in zip(candidates, whatif.outcomes(profile, pack, as_of, candidates, None)):
+            want = compiled(pack, as_of).run(whatif.apply(profile, changes))
+            assert seen(got) == seen(want), changes
+
+
+def seen(result):
+    """What a status run says: values, decisions and scores, with what settles them."""
+    return (
+        result.values,
+        {k: (d.status, d.unmet, d.unknown, d.amount, d.missing) for k, d in result.decisions.items()},
+        {k: (c.total, c.low, c.high, c.passed, c.points, c.missing) for k, c in result.scorecards.items()},
+    )

@@ -197,13 +197,18 @@ def implied(profile: EnterpriseProfile, changes: ChangeSet) -> ChangeSet:
     return extra
 
 
-def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
+def update_of(profile: EnterpriseProfile, changes: ChangeSet) -> dict[str, Any]:
+    """The fields a change set gives new values, those it implies among them."""
     update = {k: v for k, v in changes.items() if k != "titles"}
     update |= implied(profile, update)
     if "titles" in changes:
         extra = [Title(title=code, level=level) for code, level in changes["titles"]]
         update["titles"] = [*(profile.titles or []), *extra]
-    return profile.model_copy(update=update)
+    return update
+
+
+def apply(profile: EnterpriseProfile, changes: ChangeSet) -> EnterpriseProfile:
+    return profile.model_copy(update=update_of(profile, changes))
 
 
 def run(
@@ -223,7 +228,8 @@ def outcomes(
     targets: Collection[str] | None,
 ) -> list[Statuses]:
     """Status runs of the profile under each candidate change set, as one batch."""
-    return compiled(pack, as_of).run_many([apply(profile, c) for c in candidates], targets)
+    given = vars(profile)  # the status evaluator reads a profile's fields, or a mapping of them: no copy validated
+    return compiled(pack, as_of).run_many([given | update_of(profile, c) for c in candidates], targets)
 
 
 HAIR = 0.011  # the step `reach` rounds amounts to: a change this small only crosses a strict threshold
@@ -504,17 +510,24 @@ class Repairer(Visitor[list[ChangeSet]]):
     def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
         self.profile, self.pack, self.as_of = profile, pack, as_of
         self.ev, self.base = run(profile, pack, as_of)
+        self.states: dict[int, bool | None] = {}  # by id of a condition of the pack
 
     def truth(self, node: ex.Node) -> bool | None:
         """An expression's truth on the profile's values (Evaluation.truth's, without the missing facts)."""
         return sem.truth(self.ev.value(node))
 
     def state(self, cond: Condition) -> bool | None:
-        """A condition's three-valued state (the status Evaluation.check gives it), without its explanation."""
+        """A condition's three-valued state (the status Evaluation.check gives it), without its explanation;
+        kept, as the repair asks it again of every part it goes down to."""
+        if id(cond) in self.states:
+            return self.states[id(cond)]
         if cond.when is not None:
-            return self.truth(cond.when.ast)
-        kids = [self.state(k) for k in cond.children()]
-        return sem.invert(kids[0]) if cond.not_ is not None else sem.junction(kids, want=cond.all is None)
+            found = self.truth(cond.when.ast)
+        else:
+            kids = [self.state(k) for k in cond.children()]
+            found = sem.invert(kids[0]) if cond.not_ is not None else sem.junction(kids, want=cond.all is None)
+        self.states[id(cond)] = found
+        return found
 
     def condition(self, cond: Condition, want: bool) -> list[ChangeSet]:
         state = self.state(cond)
