@@ -18,6 +18,7 @@ from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +40,7 @@ from engine import (
 
 from . import catalogue, heap, screens, web
 from .auth import Officers
+from .direct import Direct
 from .edges import Timestamp, bool_issue, day_issue, iso_day, parse_bool, read_json
 from .errors import (
     ApiError,
@@ -130,6 +132,7 @@ ASSESS_PARAMETERS = [
 
 
 Detail = Literal["full", "summary"]
+DIRECT = ("/v1/assess", "/v1/interview")  # the self-check's hot paths, answered past FastAPI's router (api.direct)
 
 
 class AssessQuery(NamedTuple):
@@ -477,7 +480,8 @@ def create_app(
         "企业自评、政策目录与批量筛查。",
     )
     app.state.service = service
-    app.include_router(api_router(service))
+    api = api_router(service)
+    app.include_router(api)
     app.include_router(screens.router(service))
     web.mount(app, service)
     mount_docs(app)
@@ -485,6 +489,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(StoreBusy, on_store_busy)
+    app.add_middleware(Direct, routes=[r for r in api.routes if isinstance(r, APIRoute) and r.path in DIRECT])
     app.add_middleware(BodyLimit, limits=service.limits)
     app.add_middleware(PinPack, rules=service.rules)  # even a 413 names the serving pack
     app.add_middleware(SecurityHeaders)  # outermost: every response, a 413 or 500 too

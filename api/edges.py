@@ -22,6 +22,9 @@ from .errors import ApiError
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SURROGATE = re.compile("[\ud800-\udfff]")
+# Where a body can hold a lone surrogate once parsed: a \uD800-\uDFFF escape, one encoded in UTF-8 (json.loads
+# decodes with surrogatepass), or any UTF-16/32 body (recognised by its NUL bytes). Else no walk is needed.
+SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]|\x00")
 TRUE, FALSE = ("true", "1"), ("false", "0")
 
 
@@ -120,8 +123,16 @@ def read_json(body: bytes) -> Any:
         raise bad(
             "the request body is empty; send a profile as a JSON object", "请求内容为空，请提交 JSON 格式的企业信息"
         )
+    twice: list[Pairs] = []
+
+    def hook(items: list[tuple[str, Any]]) -> Pairs:
+        found = pairs(items)
+        if found.twice:
+            twice.append(found)
+        return found
+
     try:
-        data = json.loads(body, object_pairs_hook=pairs)
+        data = json.loads(body, object_pairs_hook=hook)
     except UnicodeDecodeError:
         raise bad("the body is not UTF-8 text", "请求内容不是 UTF-8 编码") from None
     except json.JSONDecodeError as e:
@@ -131,7 +142,7 @@ def read_json(body: bytes) -> Any:
         ) from None
     except (ValueError, RecursionError):  # e.g. integers with thousands of digits, absurd nesting
         raise bad("the JSON is too large or too deeply nested to read", "JSON 数值过大或嵌套过深，无法读取") from None
-    issues = list(strict_issues(data, ""))
+    issues = list(strict_issues(data, "")) if twice or SURROGATE_BYTES.search(body) else []
     if issues:
         raise ApiError(422, "invalid_json", "the JSON cannot be accepted as sent", "JSON 内容有误", issues)
     return data

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.direct import Direct
 from api.limits import Limits
 from engine import rule_errors
 from engine.language.loader import load_pack
@@ -169,6 +172,18 @@ def test_version_and_health(client: TestClient) -> None:
 def test_unknown_route_and_method(client: TestClient) -> None:
     assert client.get("/v1/nothing").json()["message_zh"] == "未找到"
     assert client.get("/v1/assess").status_code == 405
+
+
+def test_the_self_check_is_answered_past_fastapis_router(client: TestClient) -> None:
+    # FastAPI >= 0.16x keeps an included router whole in app.routes: the hot routes must come from it
+    direct = next(m for m in client.app.user_middleware if m.cls is Direct)  # type: ignore[attr-defined]
+    assert sorted(r.path for r in direct.kwargs["routes"]) == ["/v1/assess", "/v1/interview"]
+
+    async def policy(request: Request, policy_id: str) -> Response:
+        return Response(policy_id)
+
+    with pytest.raises(ValueError, match="Request alone"):
+        Direct(client.app, [APIRoute("/v1/policies/{policy_id}", policy)])
 
 
 def test_openapi_has_an_example_for_every_endpoint(client: TestClient) -> None:

@@ -59,6 +59,9 @@ def issue(r: httpx.Response) -> dict[str, Any]:
         ("/v1/assess", rb'{"name": "\ud800"}', "name"),
         ("/v1/assess", rb'{"\u4f01\u4e1a\u540d\u79f0": "ok\udfff"}', "企业名称"),
         ("/v1/assess", rb'{"\ud800": 1}', "\ufffd"),
+        # not escaped: json.loads decodes with surrogatepass, UTF-8 or UTF-16 alike
+        ("/v1/assess", '{"name": "\ud800"}'.encode("utf-8", "surrogatepass"), "name"),
+        ("/v1/assess", '{"name": "\udc00"}'.encode("utf-16", "surrogatepass"), "name"),
         ("/v1/interview", rb'{"values": {"name": "\ud83d"}}', "values.name"),
         ("/v1/interview", rb'{"values": {}, "unknown": ["name", "\udc00"]}', "unknown.1"),
     ],
