@@ -144,6 +144,28 @@ def test_compiled_once_per_pack_and_date() -> None:
     assert compiled(pack, day) is not compiled(pack, date(2025, 6, 2))
 
 
+def test_dates_with_the_same_rules_in_force_share_one_compilation_and_keep_their_own_date() -> None:
+    """The code is shared by the dates of one set of rules in force, yet each date is its own: a firm
+    registered three years before the second day is new on the first and not on the second, and a title
+    that lapses on the first day holds on it and not after (years_between(…, as_of) and has_title)."""
+    pack, first, second = pools.MAIN_PACK, date(2025, 6, 1), date(2025, 6, 2)
+    assert compiled(pack, first).rules is compiled(pack, second).rules
+    assert compiled(pack, first).rules is not compiled(pack, date(2019, 6, 1)).rules  # other versions in force
+    lapsing = [
+        {"title": code, "level": "national", "valid_to": "2025-06-01"}
+        for code in ("innovative_sme", "high_tech_enterprise", "specialized_sme", "little_giant")
+    ]
+    profile = parse_profile(
+        {"registration_date": "2022-06-02", "industry_code": "M7520", "employees": 20, "titles": lapsing}
+    )
+    on_first, on_second = fast(profile, pack, first), fast(profile, pack, second)
+    assert on_first != on_second
+    assert on_first == explained(profile, pack, first)
+    assert on_second == explained(profile, pack, second)
+    assert on_first["decisions"]["jb_new_ip_service_firm"][0] != on_second["decisions"]["jb_new_ip_service_firm"][0]
+    assert on_first["scorecards"]["innovative_sme_score"] != on_second["scorecards"]["innovative_sme_score"]
+
+
 def test_items_indicator_reports_its_missing_facts() -> None:
     """An `items` indicator left open by unknown items names them (the explaining evaluator used to drop them)."""
     result = evaluate(EnterpriseProfile(), pools.TEST_PACK, date(2025, 3, 1))

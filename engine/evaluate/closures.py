@@ -67,9 +67,10 @@ Miss = Callable[[Env, Missing], frozenset[str]]
 @dataclass(frozen=True)
 class At:
     """What a compiled pack fixes: the as-of date and the names whose values do not depend on the
-    profile (parameters in force, the as-of date)."""
+    profile (parameters in force, the as-of date). `as_of` None: a compilation shared by every date
+    with the same rules in force (engine.evaluate.status), which reads the date from the environment."""
 
-    as_of: date
+    as_of: date | None
     fixed: Mapping[str, Any]
 
 
@@ -213,18 +214,18 @@ def _binary(node: ex.BinOp | ex.Compare, left: Compiled, right: Compiled) -> Com
     return Compiled(value, _union([left, right]))
 
 
-def _call(node: ex.Call, args: list[Compiled], as_of: date) -> Compiled:
+def _call(node: ex.Call, args: list[Compiled], as_of: date | None) -> Compiled:
     getters = [a.value for a in args]
     if node.func == "has_title":
         fixed = [a.const for a in args]
-        if _VARIABLE not in fixed:
+        constant = _VARIABLE not in fixed
 
-            def value(env: Env) -> bool | None:
-                return has_title(SimpleNamespace(titles=env.get("titles")), as_of, *fixed)
-        else:
-
-            def value(env: Env) -> bool | None:
-                return has_title(SimpleNamespace(titles=env.get("titles")), as_of, *[g(env) for g in getters])
+        def value(env: Env) -> bool | None:
+            return has_title(
+                SimpleNamespace(titles=env.get("titles")),
+                env["as_of"] if as_of is None else as_of,
+                *(fixed if constant else [g(env) for g in getters]),
+            )
 
         def miss(env: Env, m: Missing) -> frozenset[str]:
             found = _union(args)(env, m)

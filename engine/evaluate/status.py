@@ -1,6 +1,6 @@
 """The status-only evaluator: decisions in microseconds, with no explanation objects.
 
-Compiled once per pack and as-of date (`compiled(pack, as_of)`, kept in the pack's memo) from the
+Compiled once per pack and set of rules in force (`compiled(pack, as_of)`, kept in the pack's memo) from the
 same rule AST as the explaining evaluator (engine.evaluate.evaluator): values into generated Python
 code, one function per rule (engine/evaluate/status_code.py), and into closures that work out the
 missing facts on demand (and serve `expression` and `indicators`; engine/evaluate/closures.py, which the
@@ -444,17 +444,22 @@ class _Titles:
 # --- the evaluator ---------------------------------------------------------------------
 
 
-class StatusEvaluator:
-    """A pack on one as-of date, compiled: statuses, scores and derived facts of a profile."""
+Plan = tuple[list[tuple[str, Step]], Callable[[Callable[[str], Any], date], Env]]
+
+
+class InForce:
+    """The rules of a pack in force on a date, compiled: one generated function per rule. Every date with
+    the same parameter and policy versions in force shares it (the date itself, which only
+    `years_between(…, as_of)` and has_title read, comes from the environment): a year of as-of dates
+    is a handful of compilations, not one each."""
 
     def __init__(self, pack: RulePack, as_of: date) -> None:
-        self.pack, self.as_of = pack, as_of
-        self.base: Env = {"as_of": as_of}
+        self.pack = pack
+        self.fixed: Env = {}
         for ident, param in pack.parameters.items():
             version = param.version_on(as_of)
-            self.base[ident] = None if version is None else version.value
-        at = self.at = At(as_of, dict(self.base))
-        self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
+            self.fixed[ident] = None if version is None else version.value
+        at = At(None, self.fixed)
         self.steps: dict[str, _Derive | _Score | _Decide] = {}
         for ident in pack.order:
             if ident in pack.derived:
@@ -463,12 +468,18 @@ class StatusEvaluator:
                 self.steps[ident] = _Score(pack.scorecards[ident], at)
             else:
                 self.steps[ident] = _Decide(ident, pack.policy_on(ident, as_of), at)
-        self.code = _generate(self.steps, at, f"<status-only {pack.hash} {as_of}>")
-        self._plans: dict[frozenset[str] | None, tuple[list[tuple[str, Step]], Callable[[Mapping[str, Any]], Env]]] = {}
+        self.code = _generate(self.steps, at, f"<status-only {pack.hash} in force on {as_of}>")
+        self._plans: dict[frozenset[str] | None, Plan] = {}
 
-    def plan(
-        self, targets: Collection[str] | None
-    ) -> tuple[list[tuple[str, Step]], Callable[[Mapping[str, Any]], Env]]:
+    @staticmethod
+    def key(pack: RulePack, as_of: date) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """What a compilation depends on besides the date: the parameter and policy versions in force."""
+        return (
+            tuple(id(param.version_on(as_of)) for param in pack.parameters.values()),
+            tuple(id(pack.policy_on(ident, as_of)) for ident in pack.policies),
+        )
+
+    def plan(self, targets: Collection[str] | None) -> Plan:
         """(the steps to run, a function reading the profile fields they read into an environment)
         for these targets (None: the whole pack)."""
         key = None if targets is None else frozenset(targets)
@@ -477,26 +488,43 @@ class StatusEvaluator:
             order = self.pack.order if key is None else prepared(self.pack).cone(key)
             reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
             fields = sorted(reads & FIELDS.keys() | {"titles"})  # has_title reads the titles
-            found = self._plans[key] = ([(i, self.code[i]) for i in order], self._loader(fields))
+            found = self._plans[key] = ([(i, self.code[i]) for i in order], _loader(fields))
         return found
 
-    def _loader(self, fields: list[str]) -> Callable[[Mapping[str, Any]], Env]:
-        """A generated function: the fields' values (absent: None), enums as their value, as the
-        explaining evaluator reads them; parameters are constants of the generated code."""
-        levels = [
-            f"    v = get({name!r}); env[{name!r}] = getattr(v, 'value', v)"
-            for name in fields
-            if field_kind(name) == "level"
-        ]
-        plain = ", ".join(f"{name!r}: get({name!r})" for name in fields if field_kind(name) != "level")
-        source = "\n".join(["def load(get):", f"    env = {{'as_of': as_of, {plain}}}", *levels, "    return env", ""])
-        return build(source, {"as_of": self.as_of}, f"<status-only fields {self.as_of}>")["load"]
+
+def _loader(fields: list[str]) -> Callable[[Callable[[str], Any], date], Env]:
+    """A generated function: the as-of date and the fields' values (absent: None), enums as their value,
+    as the explaining evaluator reads them; parameters are constants of the generated code."""
+    levels = [
+        f"    v = get({name!r}); env[{name!r}] = getattr(v, 'value', v)"
+        for name in fields
+        if field_kind(name) == "level"
+    ]
+    plain = ", ".join(f"{name!r}: get({name!r})" for name in fields if field_kind(name) != "level")
+    source = "\n".join(
+        ["def load(get, as_of):", f"    env = {{'as_of': as_of, {plain}}}", *levels, "    return env", ""]
+    )
+    return build(source, {}, "<status-only fields>")["load"]
+
+
+class StatusEvaluator:
+    """A pack on one as-of date, compiled: statuses, scores and derived facts of a profile."""
+
+    def __init__(self, pack: RulePack, as_of: date, rules: InForce | None = None) -> None:
+        self.pack, self.as_of = pack, as_of
+        self.rules = rules or InForce(pack, as_of)
+        self.steps, self.code = self.rules.steps, self.rules.code
+        self.at = At(as_of, {"as_of": as_of, **self.rules.fixed})  # expression(): the date fixed, as in evaluator
+        self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
+
+    def plan(self, targets: Collection[str] | None) -> Plan:
+        return self.rules.plan(targets)
 
     def run(self, profile: EnterpriseProfile | Mapping[str, Any], targets: Collection[str] | None = None) -> Statuses:
         """Statuses of `profile` (a profile, or a mapping of field -> value: absent or None = unknown);
         with `targets` (policy, scorecard or derived ids), only those and what they depend on."""
-        steps, load = self.plan(targets)
-        env = load((profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile).get)
+        steps, load = self.rules.plan(targets)
+        env = load((profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile).get, self.as_of)
         m = Missing(env)
         out = Statuses(self.as_of, {}, {}, {}, env, m)
         broken: set[str] = set()
@@ -567,13 +595,21 @@ def _reads(pack: RulePack) -> dict[str, set[str]]:
 
 
 def compiled(pack: RulePack, as_of: date) -> StatusEvaluator:
-    """The pack compiled for `as_of`, kept with the pack (at most 64 dates)."""
+    """The pack compiled for `as_of`, kept with the pack (at most 64 dates, sharing the compilations of
+    the rules in force: InForce)."""
     cache = pack.memo.setdefault(StatusEvaluator, {})
     found = cache.get(as_of)
     if found is None:
         if len(cache) >= 64:
             cache.clear()
-        found = cache[as_of] = StatusEvaluator(pack, as_of)
+        shared = pack.memo.setdefault(InForce, {})
+        key = InForce.key(pack, as_of)
+        rules = shared.get(key)
+        if rules is None:
+            if len(shared) >= 64:
+                shared.clear()
+            rules = shared[key] = InForce(pack, as_of)
+        found = cache[as_of] = StatusEvaluator(pack, as_of, rules)
     return found
 
 

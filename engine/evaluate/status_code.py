@@ -35,7 +35,7 @@ class Emitter(Visitor[str]):
     """The body of one generated function: statements, the names it reads from the environment
     (loaded into locals first) and the objects it refers to (globals of the generated module)."""
 
-    def __init__(self, fixed: Mapping[str, Any], as_of: date, space: dict[str, Any]) -> None:
+    def __init__(self, fixed: Mapping[str, Any], as_of: date | None, space: dict[str, Any]) -> None:
         self.fixed, self.as_of, self.space = fixed, as_of, space
         self.lines: list[str] = []
         self.depth = 1
@@ -159,10 +159,11 @@ class Emitter(Visitor[str]):
         fixed = [self.consts[a] for a in args if a in self.consts]
         if node.func == "has_title":
             titles = self.read("titles")
+            day = self.read("as_of") if self.as_of is None else self.const(self.as_of)  # At.as_of
             need = _rank(fixed) if len(fixed) == len(args) else None
             if need is not None:  # the level's rank worked out here, not per profile
-                return self.assign(f"holds({titles}, {self.const(self.as_of)}, {args[0]}, {need})")
-            return self.assign(f"has_title(Titles({titles}), {self.const(self.as_of)}, {', '.join(args)})")
+                return self.assign(f"holds({titles}, {day}, {args[0]}, {need})")
+            return self.assign(f"has_title(Titles({titles}), {day}, {', '.join(args)})")
         text, prefixes = args[0] if args else "", [self.consts.get(a) for a in args[1:]]
         if node.func == "starts_with" and text not in self.consts and _texts(prefixes):
             # str.startswith takes the prefixes as a tuple: one call for all
