@@ -358,3 +358,16 @@ def seen(result):
         {k: (d.status, d.unmet, d.unknown, d.amount, d.missing) for k, d in result.decisions.items()},
         {k: (c.total, c.low, c.high, c.passed, c.points, c.missing) for k, c in result.scorecards.items()},
     )
+
+
+def test_the_repair_starts_from_the_states_the_status_run_gave_the_conditions(pack) -> None:
+    """Differential: every condition's state read back from a status run (StatusEvaluator.states) is the one the
+    repair would work out from the values."""
+    from engine.authoring.boundaries import boundaries
+
+    for profile, as_of in boundaries(pack).valid_cases(60, seed=8):
+        repair = whatif.Repairer(profile, pack, as_of)
+        fresh = whatif.Repairer(profile, pack, as_of)
+        for outcome in repair.base.decisions.values():
+            for cond, state in repair.ev.fast.states(outcome):
+                assert fresh.state(cond) == state, (outcome.id, cond.id)

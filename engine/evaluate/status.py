@@ -52,11 +52,12 @@ from engine.language.functions import SCALAR, has_title
 from engine.language.functions.has_title import holds
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard
-from engine.language.semantics import RULE_FAILURES, bracket_finder
+from engine.language.semantics import CODE, RULE_FAILURES, Truth, bracket_finder
 from engine.model.profile import FIELDS, EnterpriseProfile, field_kind
 
 MET, UNKNOWN, UNMET = 0, 1, 2  # ordered so that `all` is a maximum and `any` a minimum (as in vectorized)
 STATUS = ("eligible", "undetermined", "ineligible")
+_TRUTHS = {code: truth for truth, code in CODE.items()}
 
 
 # --- tables, derived facts and indicators ---------------------------------------------
@@ -559,6 +560,12 @@ class StatusEvaluator:
         """The facts the deciding unknown leaves of an undetermined outcome miss (what its reason names)."""
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
         return sorted(set().union(*(result.missing.leaf(tree.exprs[slot]) for slot in self._deciding(outcome))))
+
+    def states(self, outcome: Outcome) -> list[tuple[Condition, Truth]]:
+        """Every condition of an outcome's tree with its state, in tree order (none for a failed decision):
+        what-if's repair starts from them rather than working each out again."""
+        tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
+        return [(cond, _TRUTHS[code]) for (_, cond), code in zip(tree.nodes, outcome._states)]
 
     def _deciding(self, outcome: Outcome) -> list[int]:
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]

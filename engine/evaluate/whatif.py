@@ -26,7 +26,7 @@ from engine.evaluate.status import Statuses, compiled
 from engine.language import expr as ex
 from engine.language import semantics as sem
 from engine.language.loader import RulePack, dependencies, expressions_of
-from engine.language.rules import BracketTable, Condition, Indicator, Scorecard
+from engine.language.rules import BracketTable, Condition, Indicator, Policy, Scorecard
 from engine.language.visitor import Visitor
 from engine.model.profile import (
     CROSS_CHECKS,
@@ -92,7 +92,10 @@ def reach(ev: Probe, node: ex.Node, name: str, target: float) -> list[float]:
     x0 = ev.values.get(name)
     if not isinstance(x0, (int, float)) or isinstance(x0, bool):
         return []
-    f0, f1 = ev.moved(node, name, x0), ev.moved(node, name, x0 + 1)
+    if isinstance(node, ex.Name):  # the fact itself (what probing it would give)
+        f0, f1 = x0, x0 + 1
+    else:
+        f0, f1 = ev.moved(node, name, x0), ev.moved(node, name, x0 + 1)
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (f0, f1)) or f1 == f0:
         return []
     x = x0 + (target - f0) / (f1 - f0)
@@ -529,6 +532,13 @@ class Repairer(Visitor[list[ChangeSet]]):
         self.states[id(cond)] = found
         return found
 
+    def policy(self, policy: Policy) -> list[ChangeSet]:
+        """Change sets that would meet a policy's conditions, from the states the status run gave them."""
+        outcome = self.base.decisions.get(policy.id)
+        if outcome is not None:
+            self.states.update((id(cond), state) for cond, state in self.ev.fast.states(outcome))
+        return self.condition(policy.conditions, True)
+
     def condition(self, cond: Condition, want: bool) -> list[ChangeSet]:
         state = self.state(cond)
         if state is None or state == want:
@@ -581,7 +591,7 @@ class Repairer(Visitor[list[ChangeSet]]):
             return self.scorecard(card, lambda a: a.scorecards[card].passed is True)
         policy = self.pack.policy_on(name, self.as_of) if name in self.pack.policies else None
         if policy is not None:
-            return self.condition(policy.conditions, True)
+            return self.policy(policy)
         rule = self.pack.derived.get(name)
         return self.expression(rule.formula.ast, True) if rule is not None and rule.formula is not None else []
 
@@ -665,9 +675,7 @@ def near_misses(
         policy = pack.policy_on(outcome.id, as_of)
         if policy is None:  # a decision is only made for a version in force: nothing to repair otherwise
             continue
-        candidates = [
-            c for c in repair.condition(policy.conditions, True)[:MAX_VERIFIED] if c and len(c) <= max_changes
-        ]
+        candidates = [c for c in repair.policy(policy)[:MAX_VERIFIED] if c and len(c) <= max_changes]
         verified = outcomes(profile, pack, as_of, candidates, {outcome.id})
         changes = next(
             (c for c, after in zip(candidates, verified) if after.decisions[outcome.id].status == "eligible"), None

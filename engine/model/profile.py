@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import Enum
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -536,6 +537,7 @@ def unit_words(unit: str | None, lang: str = "zh") -> str | None:
 FieldKind = Literal["number", "integer", "bool", "date", "text", "level", "titles"]
 
 
+@cache  # what-if asks it of the same few fields for every candidate change
 def field_kind(name: str) -> FieldKind:
     ann = str(FIELDS[name].annotation)
     for token, kind in (
