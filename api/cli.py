@@ -77,6 +77,7 @@ def serve(
         workers=workers,
         log_level="info",
         server_header=False,
+        http="api.oneshot:OneSendProtocol",  # head and body in one send (api/oneshot.py)
         log_config=log_config(),
     )
 

@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+HTTP = "api.oneshot:OneSendProtocol"  # what `ipcheck serve` uses (api/cli.py)
 
 
 def free_port() -> int:
@@ -44,6 +45,8 @@ def start_server(tmp: str, workers: int = 1, env: dict[str, str] | None = None) 
             "--workers",
             str(workers),
             "--no-access-log",
+            "--http",
+            HTTP,
             "--log-level",
             "warning",
         ],

@@ -3,6 +3,7 @@ security headers on every response (api/edges.py, api/security.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -21,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.limits import Limits
+from api.oneshot import HEAD_END, HeadHeld, OneSendProtocol
 from api.security import INLINE_SCRIPT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,7 +274,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     app = create_app(database_url=f"sqlite:///{db}", officer_tokens={"alice": "s3cret"}, poll_seconds=0)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=OneSendProtocol)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
@@ -293,3 +296,65 @@ def test_a_surrogate_keeps_the_keep_alive_connection(live: str) -> None:
         second = http.post("/v1/assess?as_of=2025-06-30&whatif=false", json={"name": "示例"})
         assert second.status_code == 200
         assert http._transport._pool.connections and len(http._transport._pool.connections) == 1  # type: ignore[attr-defined]
+
+
+# --- one send per response (api.oneshot) --------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
+
+
+def test_a_response_head_goes_out_with_its_body_or_at_the_next_loop_turn() -> None:
+    async def scenario() -> list[list[bytes]]:
+        seen = []
+        for then in ("body", "turn", "close"):
+            sent = Recorder()
+            held = HeadHeld(sent, asyncio.get_running_loop())  # type: ignore[arg-type]
+            held.write(HEAD)
+            assert sent.writes == []
+            if then == "body":
+                held.write(b"{}")
+            elif then == "turn":  # e.g. a streamed body that comes later: the head is not kept waiting
+                await asyncio.sleep(0)
+            else:
+                held.close()
+            await asyncio.sleep(0)
+            seen.append(sent.writes)
+        return seen
+
+    assert asyncio.run(scenario()) == [[HEAD + b"{}"], [HEAD], [HEAD]]
+
+
+def test_a_live_response_arrives_whole_and_as_before(live: str, client: TestClient) -> None:
+    body = json.dumps({"name": "示例"}).encode()
+    port = int(live.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        for _ in range(2):  # keep-alive: the second response too
+            s.sendall(
+                b"POST /v1/assess?as_of=2025-06-30&detail=summary HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
+            got = b""
+            while HEAD_END not in got or len(got.partition(HEAD_END)[2]) < int(
+                re.search(rb"content-length: (\d+)", got).group(1)  # type: ignore[union-attr]
+            ):
+                got += s.recv(1 << 16)
+            head, _, answer = got.partition(HEAD_END)
+            assert head.startswith(b"HTTP/1.1 200 OK") and b"x-rules-hash: " in head
+            expected = client.post("/v1/assess?as_of=2025-06-30&detail=summary", content=body)
+            assert answer == expected.content
