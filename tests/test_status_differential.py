@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from engine.authoring.boundaries import boundaries
 from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
-from engine.evaluate.evaluator import evaluate
+from engine.evaluate.evaluator import evaluate, prepared
 from engine.evaluate.status import compiled, statuses
 from engine.language.loader import RulePack, load_pack
 from engine.model.profile import FIELDS, EnterpriseProfile, parse_profile
@@ -164,6 +164,19 @@ def test_dates_with_the_same_rules_in_force_share_one_compilation_and_keep_their
     assert on_second == explained(profile, pack, second)
     assert on_first["decisions"]["jb_new_ip_service_firm"][0] != on_second["decisions"]["jb_new_ip_service_firm"][0]
     assert on_first["scorecards"]["innovative_sme_score"] != on_second["scorecards"]["innovative_sme_score"]
+
+
+def test_the_explaining_evaluator_shares_its_compiled_rules_the_same_way() -> None:
+    """Its per-date part (evaluator.OnDate) is shared likewise, and an assessment on the second day, after one
+    on the first, is byte for byte the one a fresh pack gives on the second day alone."""
+    pack, first, second = pools.MAIN_PACK, date(2025, 6, 1), date(2025, 6, 2)
+    assert prepared(pack).on(first) is prepared(pack).on(second)
+    assert prepared(pack).on(first) is not prepared(pack).on(date(2019, 6, 1))
+    lapsing = [{"title": "innovative_sme", "valid_to": "2025-06-01"}]
+    profile = parse_profile({"registration_date": "2022-06-02", "industry_code": "M7520", "titles": lapsing})
+    evaluate(profile, pack, first)
+    fresh = load_pack(pack.root)
+    assert evaluate(profile, pack, second).model_dump_json() == evaluate(profile, fresh, second).model_dump_json()
 
 
 def test_items_indicator_reports_its_missing_facts() -> None:

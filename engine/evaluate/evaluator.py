@@ -72,15 +72,17 @@ MAX_CLOSURES = 50_000  # compiled expressions kept per pack and date (the shippe
 
 
 class OnDate:
-    """A pack on one as-of date: parameter values and the rules in words. The words show
-    parameters as their values, so they depend on the date, never on the firm."""
+    """A pack on one as-of date: parameter values, compiled expressions and the rules in words. The words
+    show parameters as their values, so they depend on the date, never on the firm. Shared by every date
+    with the same versions in force (RulePack.versions_on): the date itself is read from the evaluation's
+    values, and `as_of` is the first of those dates."""
 
     def __init__(self, pack: RulePack, as_of: date, unit: Callable[[str], str | None]) -> None:
         self.pack, self.as_of = pack, as_of
         self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
         self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
         self.render = Renderer(pack.label, unit, self.values.get)
-        self.at = At(as_of, {"as_of": as_of, **self.values})
+        self.at = At(None, dict(self.values))
         self._closures: dict[int, tuple[ex.Node, Compiled]] = {}
         self._texts: dict[int, tuple[ex.Node, Words]] = {}
         self._sources: dict[int, tuple[ex.Node, str | None]] = {}
@@ -165,6 +167,7 @@ class Prepared:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self._dates: dict[date, OnDate] = {}
+        self._in_force: dict[Any, OnDate] = {}  # RulePack.versions_on -> the OnDate its dates share
         self._by_object: dict[Any, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
         self._cones: dict[frozenset[str], list[str]] = {}
 
@@ -181,7 +184,12 @@ class Prepared:
         if found is None:
             if len(self._dates) >= MAX_DATES:
                 self._dates.clear()
-            found = self._dates[as_of] = OnDate(self.pack, as_of, self.pack.unit)
+                self._in_force.clear()
+            key = self.pack.versions_on(as_of)
+            found = self._in_force.get(key)
+            if found is None:
+                found = self._in_force[key] = OnDate(self.pack, as_of, self.pack.unit)
+            self._dates[as_of] = found
         return found
 
     def words(self, text: Text) -> Words:

@@ -450,9 +450,8 @@ Plan = tuple[list[tuple[str, Step]], Callable[[Callable[[str], Any], date], Env]
 
 class InForce:
     """The rules of a pack in force on a date, compiled: one generated function per rule. Every date with
-    the same parameter and policy versions in force shares it (the date itself, which only
-    `years_between(…, as_of)` and has_title read, comes from the environment): a year of as-of dates
-    is a handful of compilations, not one each."""
+    the same versions in force (RulePack.versions_on) shares it; the date itself, which only
+    `years_between(…, as_of)` and has_title read, comes from the environment."""
 
     def __init__(self, pack: RulePack, as_of: date) -> None:
         self.pack = pack
@@ -471,14 +470,6 @@ class InForce:
                 self.steps[ident] = _Decide(ident, pack.policy_on(ident, as_of), at)
         self.code = _generate(self.steps, at, f"<status-only {pack.hash} in force on {as_of}>")
         self._plans: dict[frozenset[str] | None, Plan] = {}
-
-    @staticmethod
-    def key(pack: RulePack, as_of: date) -> tuple[tuple[int, ...], tuple[int, ...]]:
-        """What a compilation depends on besides the date: the parameter and policy versions in force."""
-        return (
-            tuple(id(param.version_on(as_of)) for param in pack.parameters.values()),
-            tuple(id(pack.policy_on(ident, as_of)) for ident in pack.policies),
-        )
 
     def plan(self, targets: Collection[str] | None) -> Plan:
         """(the steps to run, a function reading the profile fields they read into an environment)
@@ -610,7 +601,7 @@ def compiled(pack: RulePack, as_of: date) -> StatusEvaluator:
         if len(cache) >= 64:
             cache.clear()
         shared = pack.memo.setdefault(InForce, {})
-        key = InForce.key(pack, as_of)
+        key = pack.versions_on(as_of)
         rules = shared.get(key)
         if rules is None:
             if len(shared) >= 64:

@@ -8,6 +8,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -213,6 +214,16 @@ class RulePack:
 
     def policy_on(self, policy_id: str, day: Any) -> Policy | None:
         return next((p for p in self.policies[policy_id] if p.in_force(day)), None)
+
+    def versions_on(self, day: date) -> tuple[tuple[int, ...], ...]:
+        """What of the pack changes with the date (the parameter and policy versions and the scorecards'
+        status periods in force, by identity): dates that agree on it evaluate alike but for the date
+        itself, so the evaluators compile once per value of it, not once per date."""
+        return (
+            tuple(id(param.version_on(day)) for param in self.parameters.values()),
+            tuple(id(self.policy_on(ident, day)) for ident in self.policies),
+            tuple(id(next((p for p in card.periods if p.in_force(day)), None)) for card in self.scorecards.values()),
+        )
 
     def exclusions_of(self, policy_id: str) -> list[Exclusion]:
         """The declared exclusions a policy carries (the loader added them to its conditions)."""
