@@ -49,7 +49,13 @@ Case = tuple[EnterpriseProfile, date]
 
 def generate(pack: RulePack, n: int, seed: int) -> list[Case]:
     """n valid profiles with their as-of dates, drawn from the pack's boundary values."""
-    return boundaries(pack).valid_cases(n, seed)
+    cases = boundaries(pack).valid_cases(n, seed)
+    days = {d for _, d in cases}
+    print(
+        f"{len(cases)} boundary profiles on {len(days)} as-of dates, "
+        f"{len({pack.versions_on(d) for d in days})} sets of rules in force (one compilation each)"
+    )
+    return cases
 
 
 Decide = Callable[[EnterpriseProfile, date], dict[str, str]]
