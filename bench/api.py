@@ -174,7 +174,7 @@ async def run(
     shared = Budget(count, seconds)
     # Connections arrive 2 ms apart, as clients do, not in one burst: a burst lands in the accept queue at once
     # and the first worker to wake takes most of it (20 / 12 of 32, or worse), for good on keep-alive.
-    split = asyncio.create_task(split_after(STAGGER * clients + 0.5, pid, port))  # every client has connected
+    split = asyncio.create_task(split_after(STAGGER * clients + 1.5, pid, port))  # every client has connected
     errors = await asyncio.gather(
         *(client(host, port, payloads, shared, latencies, STAGGER * i) for i in range(clients))
     )
@@ -254,7 +254,9 @@ def report(
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
     if split:
-        print(f"  connections per worker: {' / '.join(map(str, split))} (of {args.clients}; the rest not yet accepted)")
+        print(
+            f"  connections per worker: {' / '.join(map(str, split))} (of {args.clients}; the rest not yet connected or accepted)"
+        )
     return per
 
 
