@@ -54,6 +54,7 @@ def serve(
     from sqlalchemy.exc import SQLAlchemyError
 
     from .app import app_from_env
+    from .oneshot import UVICORN_HTTP
 
     if rules is not None:
         os.environ["IPCHECK_RULES"] = str(rules.resolve())
@@ -77,7 +78,7 @@ def serve(
         workers=workers,
         log_level="info",
         server_header=False,
-        http="api.oneshot:OneSendProtocol",  # head and body in one send (api/oneshot.py)
+        http=UVICORN_HTTP,  # head and body in one send (api/oneshot.py)
         log_config=log_config(),
     )
 

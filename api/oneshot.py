@@ -18,6 +18,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEAD_END = b"\r\n\r\n"
+UVICORN_HTTP = "api.oneshot:OneSendProtocol"  # uvicorn's `--http` / `http=` naming it (ipcheck serve, benches, tests)
 
 
 class HeadHeld:

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.oneshot import UVICORN_HTTP
+
 CHROMIUM = Path(os.environ.get("IPCHECK_CHROMIUM", "/usr/bin/chromium"))
 ARGS = [
     "--headless",
@@ -62,6 +64,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             str(port),
             "--log-level",
             "warning",
+            "--http",
+            UVICORN_HTTP,  # as `ipcheck serve` runs it: every page, upload and download through it
         ],
         cwd=ROOT,
         env=env,
