@@ -459,7 +459,7 @@ class InForce:
         for ident, param in pack.parameters.items():
             version = param.version_on(as_of)
             self.fixed[ident] = None if version is None else version.value
-        at = At(None, self.fixed)
+        at = self.at = At(None, self.fixed)
         self.steps: dict[str, _Derive | _Score | _Decide] = {}
         for ident in pack.order:
             if ident in pack.derived:
@@ -470,6 +470,7 @@ class InForce:
                 self.steps[ident] = _Decide(ident, pack.policy_on(ident, as_of), at)
         self.code = _generate(self.steps, at, f"<status-only {pack.hash} in force on {as_of}>")
         self._plans: dict[frozenset[str] | None, Plan] = {}
+        self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
 
     def plan(self, targets: Collection[str] | None) -> Plan:
         """(the steps to run, a function reading the profile fields they read into an environment)
@@ -482,6 +483,13 @@ class InForce:
             fields = sorted(reads & FIELDS.keys() | {"titles"})  # has_title reads the titles
             found = self._plans[key] = ([(i, self.code[i]) for i in order], _loader(fields))
         return found
+
+    def expression(self, node: ex.Node) -> Compiled:
+        """Any expression of the pack, compiled (kept); its environment holds the date, as a run's values do."""
+        found = self._expressions.get(id(node))
+        if found is None:
+            found = self._expressions[id(node)] = (node, compile_expr(node, self.at))
+        return found[1]
 
 
 def _loader(fields: list[str]) -> Callable[[Callable[[str], Any], date], Env]:
@@ -502,15 +510,10 @@ def _loader(fields: list[str]) -> Callable[[Callable[[str], Any], date], Env]:
 class StatusEvaluator:
     """A pack on one as-of date, compiled: statuses, scores and derived facts of a profile."""
 
-    def __init__(self, pack: RulePack, as_of: date, rules: InForce | None = None) -> None:
-        self.pack, self.as_of = pack, as_of
-        self.rules = rules or InForce(pack, as_of)
-        self.steps, self.code = self.rules.steps, self.rules.code
-        self.at = At(as_of, {"as_of": as_of, **self.rules.fixed})  # expression(): the date fixed, as in evaluator
-        self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
-
-    def plan(self, targets: Collection[str] | None) -> Plan:
-        return self.rules.plan(targets)
+    def __init__(self, pack: RulePack, as_of: date, rules: InForce) -> None:
+        self.pack, self.as_of, self.rules = pack, as_of, rules
+        self.steps = rules.steps
+        self.expression = rules.expression  # any expression of the pack, compiled (shared by the dates)
 
     def run(self, profile: EnterpriseProfile | Mapping[str, Any], targets: Collection[str] | None = None) -> Statuses:
         """Statuses of `profile` (a profile, or a mapping of field -> value: absent or None = unknown);
@@ -562,13 +565,6 @@ class StatusEvaluator:
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
         want = STATUS.index(outcome.status)
         return [slot for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
-
-    def expression(self, node: ex.Node) -> Compiled:
-        """Any expression of the pack, compiled for this date (kept)."""
-        found = self._expressions.get(id(node))
-        if found is None:
-            found = self._expressions[id(node)] = (node, compile_expr(node, self.at))
-        return found[1]
 
     def indicators(self, card_id: str) -> list[Value]:
         """Raw points of each indicator of a scorecard, as functions of an environment of values."""
