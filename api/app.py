@@ -52,6 +52,7 @@ from .errors import (
     responses,
 )
 from .examples import EXAMPLE_AS_OF, EXAMPLE_INTERVIEW, EXAMPLE_PROFILE, EXAMPLE_PROFILE_ZH
+from .head import HeadAsGet
 from .limits import BodyLimit, Limits
 from .rulesource import PinPack, ReloadAttempt, RuleSource, Served, pack_of, served_of
 from .runs import Runner
@@ -492,6 +493,7 @@ def create_app(
     app.add_middleware(Direct, routes=[r for r in api.routes if isinstance(r, APIRoute) and r.path in DIRECT])
     app.add_middleware(BodyLimit, limits=service.limits)
     app.add_middleware(PinPack, rules=service.rules)  # even a 413 names the serving pack
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)  # outermost: every response, a 413 or 500 too
     app.add_exception_handler(Exception, on_unexpected)
 

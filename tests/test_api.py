@@ -174,6 +174,21 @@ def test_unknown_route_and_method(client: TestClient) -> None:
     assert client.get("/v1/assess").status_code == 405
 
 
+@pytest.mark.parametrize("path", ["/", "/interview", "/healthz", "/v1/policies", "/docs"])
+def test_head_is_answered_as_get_without_the_body(client: TestClient, path: str) -> None:
+    # uptime monitors probe with HEAD; FastAPI's GET routes alone answered it with 405
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+
+
+def test_head_of_a_post_only_route_is_still_refused(client: TestClient) -> None:
+    assert client.head("/v1/assess").status_code == 405
+
+
 def test_the_self_check_is_answered_past_fastapis_router(client: TestClient) -> None:
     # FastAPI >= 0.16x keeps an included router whole in app.routes: the hot routes must come from it
     direct = next(m for m in client.app.user_middleware if m.cls is Direct)  # type: ignore[attr-defined]
