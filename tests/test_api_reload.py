@@ -84,9 +84,8 @@ def still(rules: Path, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def edit(folder: Path, old: str, new: str) -> None:
-    """Save the rule file as editors that write a copy and rename it do: a watcher poll between truncating and
-    writing the file in place (a loaded machine can hold that gap for longer than the debounce) would see an
-    empty file and serve a pack without the policy (a case the debounce leaves open: its own issue)."""
+    """Save the rule file as editors that write a copy and rename it do (saving in place, truncate then write:
+    test_a_file_emptied_mid_save_is_never_served)."""
     path = folder / RULE
     text = path.read_text(encoding="utf-8")
     assert old in text, old
@@ -159,6 +158,22 @@ def test_broken_edit_keeps_the_last_good_pack_and_says_why(
     edit(rules, MAX_YEARS, "        value: 1\n")  # ...together with a real change
     version = wait_version(client, tried(rules))
     assert version["last_reload"]["outcome"] == "loaded" and version["last_reload"]["problems"] == []
+    assert status_of(client) == ("ineligible", pack_hash(rules))
+
+
+def test_a_file_emptied_mid_save_is_never_served(client: TestClient, rules: Path) -> None:
+    # an editor saving in place truncates, then writes; a poll in between saw an empty file and served a pack
+    # without its policy (every firm's decision on it gone) until the next poll
+    good = pack_hash(rules)
+    text = (rules / RULE).read_text(encoding="utf-8")
+    (rules / RULE).write_text("", encoding="utf-8")
+    attempt = wait_version(client, tried(rules))["last_reload"]
+    assert attempt["outcome"] == "rejected" and attempt["serving_hash"] == good
+    [problem] = attempt["problems"]
+    assert problem["where"] == f"{RULE}:1" and "规则文件为空" in problem["message"]
+    assert status_of(client) == ("eligible", good)
+    (rules / RULE).write_text(text.replace(MAX_YEARS, "        value: 1\n", 1), encoding="utf-8")
+    assert wait_version(client, tried(rules))["last_reload"]["outcome"] == "loaded"
     assert status_of(client) == ("ineligible", pack_hash(rules))
 
 

@@ -60,6 +60,15 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     assert "YAML" in issue and (":3:" in issue or ":2:" in issue)
 
 
+@pytest.mark.parametrize("text", ["", "\n  \n", "# 只有注释\n"])
+def test_an_empty_rule_file_is_refused(tmp_path: Path, text: str) -> None:
+    # an editor saving by truncate-then-write shows the watcher an empty file for a moment; a pack
+    # without that file's rules (a whole policy gone) loaded and linted clean and would have served
+    write(tmp_path, POLICY % "employees < 100")
+    [issue] = issues_of(write(tmp_path, text, "b.yaml"))
+    assert issue.startswith(f"{tmp_path / 'b.yaml'}:1:") and "规则文件为空" in issue and "empty" in issue
+
+
 @pytest.mark.parametrize(
     "text, fragment",
     [

@@ -305,8 +305,9 @@ def guessed_names(path: Path) -> set[str]:
 
 
 def _validate(shown: str, raw: Any, names: dict[str, str]) -> tuple[RuleFile | None, list[RuleIssue]]:
-    if raw is None:
-        return RuleFile(), []
+    if raw is None:  # no section at all: an editor mid-save (truncate, then write) would drop every rule it held
+        message = "rule file is empty (delete the file to remove its rules) / 规则文件为空（如要删除其中的规则，请删除该文件）"
+        return None, [RuleIssue(shown, 1, message)]
     if not isinstance(raw, dict):
         return None, [RuleIssue(shown, 1, "a rule file must be a mapping of sections / 规则文件顶层必须是映射")]
     try:
