@@ -33,15 +33,30 @@ def score_formula(pack: RulePack) -> Expression:
     return formula
 
 
+def _probe(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment], Evaluation]:
+    """One evaluator for the probes of one assessment (its section asks two or four), made at the first: each
+    probe sets the assessment's facts and its own input again before reading, so it finds the values a fresh
+    evaluator would. Another assessment (tests score several) gets a fresh one: its facts may be fewer."""
+    kept: list[tuple[Assessment, Evaluation]] = []
+
+    def probe(assessment: Assessment) -> Evaluation:
+        if not kept or kept[0][0] is not assessment:
+            kept[:] = [(assessment, Evaluation(profile, pack, as_of))]
+        return kept[0][1]
+
+    return probe
+
+
 def overall(
     profile: EnterpriseProfile, pack: RulePack, as_of: date
 ) -> Callable[[Assessment, float | None], float | None]:
     """The rules' own formula for the 0-100 score, applied to a raw total (default: total, else the known part)."""
     formula = score_formula(pack)
+    probe = _probe(profile, pack, as_of)
 
     def score(assessment: Assessment, raw: float | None = None) -> float | None:
         card = next(c for c in assessment.scorecards if c.id == CARD)
-        ev = Evaluation(profile, pack, as_of)
+        ev = probe(assessment)
         ev.values.update(assessment.facts)
         ev.values[CARD] = raw if raw is not None else (card.total if card.total is not None else card.low)
         return ev.eval(formula.ast, set())
@@ -65,9 +80,10 @@ def overall_of(pack: RulePack, as_of: date) -> Callable[[Statuses, float | None]
 
 def tier_at(profile: EnterpriseProfile, pack: RulePack, as_of: date) -> Callable[[Assessment, float | None], Any]:
     """The rules' own tier for a given 0-100 score (the tier's cases over the assessment's facts)."""
+    probe = _probe(profile, pack, as_of)
 
     def tier(assessment: Assessment, score: float | None) -> Any:
-        ev = Evaluation(profile, pack, as_of)
+        ev = probe(assessment)
         ev.values.update(assessment.facts)
         ev.values[SCORE] = score
         ev.derive(pack.derived[TIER])
@@ -113,14 +129,22 @@ def strength_of(
 
 def unknown_inputs(profile: EnterpriseProfile, pack: RulePack) -> set[str]:
     """The profile facts, unknown in `profile`, that the apart dimensions' applies-facts read."""
-    reads = {
-        n
-        for fact in APART.values()
-        if fact in pack.derived
-        for e in expressions_of(pack.derived[fact])
-        for n in ex.names(e.ast)
-    }
-    return {n for n in reads if n in FIELDS and getattr(profile, n) is None}
+    return {n for n in apart_inputs(pack) if getattr(profile, n) is None}
+
+
+def apart_inputs(pack: RulePack) -> frozenset[str]:
+    """The profile fields the apart dimensions' applies-facts read (kept with the pack: the rules alone say)."""
+    found = pack.memo.get(apart_inputs)
+    if found is None:
+        reads = {
+            n
+            for fact in APART.values()
+            if fact in pack.derived
+            for e in expressions_of(pack.derived[fact])
+            for n in ex.names(e.ast)
+        }
+        found = pack.memo[apart_inputs] = frozenset(n for n in reads if n in FIELDS)
+    return found
 
 
 def dimension(g: GroupResult, applies: bool | None, apart: bool = False) -> DimensionScore:
