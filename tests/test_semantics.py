@@ -107,3 +107,9 @@ def test_division_by_zero_is_unknown_and_overflow_fails() -> None:
         sem.binary("*", 1e308, 10)
     with pytest.raises(sem.RuleRuntimeError, match="cannot compute"):
         sem.binary("<", "a", 1)
+
+
+@pytest.mark.filterwarnings("error")  # numpy's "invalid value encountered in cast" on NaN -> int64
+def test_unknown_whole_numbers_come_back_as_none_without_a_cast_warning() -> None:
+    vec = Vec("int", np.array([3.0, np.nan, 7.0]), np.array([True, False, True]))
+    assert list(to_python(vec)) == [3, None, 7] and all(type(v) is int for v in to_python(vec)[[0, 2]])

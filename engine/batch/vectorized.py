@@ -185,16 +185,17 @@ def from_objects(values: np.ndarray, known: np.ndarray) -> Vec:
 
 def to_python(vec: Vec) -> np.ndarray:
     """An object array of the Python values the single-profile evaluator would see (None = unknown)."""
+    known = np.asarray(vec.known, dtype=bool)
     if vec.kind == "int":
-        out = vec.value.astype(np.int64).astype(object)
+        with np.errstate(invalid="ignore"):  # NaN or inf in an unknown row's filler or a row in error: never read
+            out = vec.value.astype(np.int64).astype(object)
     elif vec.kind in ("num", "bool"):
         out = vec.value.astype(object)
     elif vec.kind == "date":
         out = vec.value.astype("datetime64[D]").astype(object)
     else:
         out = np.array(vec.value, dtype=object, copy=True)
-    out = np.array(out, dtype=object, copy=True)
-    out[~np.asarray(vec.known, dtype=bool)] = None
+    out[~known] = None
     return out
 
 
