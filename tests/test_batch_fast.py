@@ -67,6 +67,25 @@ def test_title_cells_are_split_and_validated_once_across_chunks(monkeypatch: pyt
     assert [len(t) for t in first.columns["titles"].value] == [2, 0]
 
 
+def test_verdicts_kept_across_chunks_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the per-entry title cache grew by every distinct entry of a file (a million rows: a million Title objects)
+    import pyarrow as pa
+
+    from engine.batch import tabular
+
+    monkeypatch.setattr(tabular, "MAX_VERDICTS", 3)
+    caches = ("titles.cell", "titles.entry", "registration_date")
+    reader = tabular.ChunkReader(["credit_code", "titles", "registration_date"])
+    for start in range(0, 40, 4):
+        cells = [f"high_tech_enterprise|national|2024-01-{d:02d}" for d in range(start % 28 + 1, start % 28 + 5)]
+        chunk = pa.table({"c0": [""] * 4, "c1": cells, "c2": [f"2020年1月{d}日" for d in range(1, 5)]})
+        got = reader.prepare(chunk, 2 + start)
+        fresh = tabular.ChunkReader(["credit_code", "titles", "registration_date"]).prepare(chunk, 2 + start)
+        assert list(got.columns["titles"].value) == list(fresh.columns["titles"].value)
+        assert list(got.columns["registration_date"].value) == list(fresh.columns["registration_date"].value)
+        assert {name: len(kept) <= 3 + 4 for name, kept in reader.verdicts.items()} == dict.fromkeys(caches, True)
+
+
 def test_title_verdicts_as_arrays_are_has_titles() -> None:
     """The batch's has_title (array comparisons over every distinct title seen) gives functions.has_title's
     verdict for each title: code, level at or above, in force on the date (bounds included), no level."""

@@ -296,7 +296,9 @@ KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}
 
 
-MAX_TITLE_CELLS = 200_000  # distinct title cells whose verdicts are kept across chunks
+MAX_VERDICTS = (
+    200_000  # distinct texts per cache whose verdicts are kept across chunks (cells can be nearly all distinct)
+)
 
 
 def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -418,7 +420,15 @@ class ChunkReader:
     def __init__(self, headers: list[str]) -> None:
         self.mapping, self.header_issues = map_headers(headers)
         self.factors = resolve(list(headers)).factors  # declared units other than the field's own
-        self.verdicts: dict[str, dict[Any, tuple[bool, Any]]] = {}
+        self.verdicts: dict[str, dict[Any, Any]] = {}
+
+    def kept(self, name: str) -> dict[Any, Any]:
+        """The verdicts cached under `name`, emptied once past MAX_VERDICTS: a chunk repeats earlier chunks'
+        values far more often than older ones, and a million distinct cells would otherwise all stay."""
+        found = self.verdicts.setdefault(name, {})
+        if len(found) > MAX_VERDICTS:
+            found.clear()
+        return found
 
     def prepare(self, table: pa.Table, first_row: int) -> Chunk:
         n = table.num_rows
@@ -501,7 +511,7 @@ class ChunkReader:
         """Validate each distinct text once through the model (cached across chunks)."""
         encoded = pc.dictionary_encode(text)
         dictionary = encoded.dictionary.to_pylist()
-        verdicts = self.verdicts.setdefault(name, {})
+        verdicts = self.kept(name)
         for raw in dictionary:
             if raw not in verdicts:
                 verdicts[raw] = self._verdict(name, raw)
@@ -523,9 +533,8 @@ class ChunkReader:
     def _titles(self, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Titles: each distinct entry validated once through the model's Title (the list adds no rule)."""
         encoded = pc.dictionary_encode(text)
-        cells = self.verdicts.setdefault("titles.cell", {})  # a cell's titles, or None if one is invalid
-        if len(cells) > MAX_TITLE_CELLS:  # bounded: cells can be nearly all distinct
-            cells.clear()
+        cells = self.kept("titles.cell")  # a cell's titles, or None if one is invalid
+        self.kept("titles.entry")  # bounded here, once per chunk: its readers add to it entry by entry
         distinct = encoded.dictionary.to_pylist()
         new = [i for i, cell in enumerate(distinct) if cell not in cells]
         if new:
