@@ -27,12 +27,12 @@ when asked for. tests/test_status_differential.py checks it against both other e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import cache, partial
 from math import isfinite
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.evaluate.closures import (  # Compiled, Missing, At: the names the other modules import from here
     _NOTHING,
@@ -50,6 +50,7 @@ from engine.evaluate.status_code import Emitter, build
 from engine.language import expr as ex
 from engine.language.functions import SCALAR, has_title
 from engine.language.functions.has_title import holds
+from engine.language.graph import downstream
 from engine.language.loader import RulePack, dependencies
 from engine.language.rules import Bracket, BracketTable, Condition, Derived, Indicator, Policy, Scorecard
 from engine.language.semantics import CODE, RULE_FAILURES, Truth, bracket_finder
@@ -216,6 +217,7 @@ class Statuses:
     facts: dict[str, Any]  # derived facts (None = unknown)
     values: Env  # every name's value: fields, parameters, facts, scores, policies
     missing: Missing  # what settles each unknown name
+    broken: set[str] = field(default_factory=set)  # the rules that failed (StatusEvaluator.fail)
 
 
 # --- compiled parts --------------------------------------------------------------------
@@ -323,14 +325,17 @@ class _Score:
             for i, (_, rule) in zip(g.indicators, rules)
         }
 
-    def source(self, em: Emitter) -> None:
+    def source(self, em: Emitter, given: bool = False) -> None:
         """Each group's low and high sums (clamped points; an expert-judged range adds its top to
-        `high`), then _close_card."""
+        `high`), then _close_card; `given`: the indicators' raw points are read from `raw` (in card order)
+        instead of worked out (StatusEvaluator.rescore)."""
         em.line("every, unscored, lows, highs, totals, minima = [], [], [], [], [], []")
+        k = 0
         for group, ranges in zip(self.card.groups, self.tops):
             em.line("low, high, known = 0, 0, True")  # sums from 0, as Python's sum() adds
             for ind, ranged in zip(group.indicators, ranges):
-                self._indicator(em, ind, ranged is not None)
+                self._indicator(em, ind, ranged is not None, f"raw[{k}]" if given else em.indicator(ind))
+                k += 1
             top = em.const(group.max)
             em.line(f"low, high = float(min(low, {top})), float(min(high, {top}))")
             em.line("lows.append(low); highs.append(high); totals.append(low if known else None)")
@@ -340,9 +345,9 @@ class _Score:
         em.line(f"hits = [{', '.join(f'None if {h} is None else bool({h})' for h in hits)}]")
         em.line(f"{em.ref(self.close)}(lows, highs, totals, minima, hits, unscored, every, env, m, out)")
 
-    def _indicator(self, em: Emitter, ind: Indicator, ranged: bool) -> None:
+    def _indicator(self, em: Emitter, ind: Indicator, ranged: bool, p: str) -> None:
+        """One indicator's clamped points (`p` holds its raw points) into the group's sums."""
         top = em.const(ind.max)
-        p = em.indicator(ind)
         with em.block(f"if {em.unknown(p)}:"):
             em.line(f"unscored.append({em.ref(self.miss[ind.id])}); known = False; high += {top}; every.append(None)")
         with em.block("else:"):
@@ -408,9 +413,9 @@ class _Derive:
         em.line(f"if value is None: m.of[{ident!r}] = partial({em.ref(self.rule.miss)}, env, m)")
 
 
-def _generate(steps: dict[str, _Derive | _Score | _Decide], at: At, label: str) -> dict[str, Step]:
-    """One generated function per rule (engine/evaluate/status_code.py), compiled once."""
-    space: dict[str, Any] = {
+def _space() -> dict[str, Any]:
+    """The globals the generated code refers to."""
+    return {
         "RuleRuntimeError": RuleRuntimeError,
         "isfinite": isfinite,
         "has_title": has_title,
@@ -423,6 +428,11 @@ def _generate(steps: dict[str, _Derive | _Score | _Decide], at: At, label: str) 
         "STATUS": STATUS,
         "_none": _none,
     }
+
+
+def _generate(steps: dict[str, _Derive | _Score | _Decide], at: At, label: str) -> dict[str, Step]:
+    """One generated function per rule (engine/evaluate/status_code.py), compiled once."""
+    space = _space()
     sources, names = [], {}
     for n, (ident, step) in enumerate(steps.items()):
         em = Emitter(at.fixed, at.as_of, space)
@@ -448,6 +458,15 @@ class _Titles:
 Plan = tuple[list[tuple[str, Step]], Callable[[Callable[[str], Any], date], Env]]
 
 
+class Rescoring(NamedTuple):
+    """A scorecard of a plan re-scored from its indicators' raw points (StatusEvaluator.rescore)."""
+
+    others: frozenset[str]  # the names the plan's other rules read (and the titles)
+    card: Callable[[Sequence[Any], Env, Missing, Statuses], None]  # its step with the raw points given
+    later: list[tuple[str, Step]]  # the plan's steps that read it, directly or not
+    again: frozenset[str]  # the names of the rules worked out again (a card's `_passed` too)
+
+
 class InForce:
     """The rules of a pack in force on a date, compiled: one generated function per rule. Every date with
     the same versions in force (RulePack.versions_on) shares it; the date itself, which only
@@ -471,6 +490,7 @@ class InForce:
         self.code = _generate(self.steps, at, f"<status-only {pack.hash} in force on {as_of}>")
         self._plans: dict[frozenset[str] | None, Plan] = {}
         self._expressions: dict[int, tuple[ex.Node, Compiled]] = {}
+        self._rescoring: dict[tuple[frozenset[str] | None, str], Rescoring] = {}
 
     def plan(self, targets: Collection[str] | None) -> Plan:
         """(the steps to run, a function reading the profile fields they read into an environment)
@@ -481,7 +501,28 @@ class InForce:
             order = self.pack.order if key is None else prepared(self.pack).cone(key)
             reads = set().union(*(_reads(self.pack).get(ident, ()) for ident in order))
             fields = sorted(reads & FIELDS.keys() | {"titles"})  # has_title reads the titles
-            found = self._plans[key] = ([(i, self.code[i]) for i in order], _loader(fields))
+            found = self._plans[key] = ([(i, self.code[i]) for i in order], _loader(tuple(fields)))
+        return found
+
+    def rescoring(self, targets: Collection[str] | None, card_id: str) -> Rescoring:
+        """What StatusEvaluator.rescore needs for a scorecard in a plan (worked out once)."""
+        key = (None if targets is None else frozenset(targets), card_id)
+        found = self._rescoring.get(key)
+        if found is None:
+            space = _space()
+            em = Emitter(self.at.fixed, self.at.as_of, space)
+            self.steps[card_id].source(em, given=True)  # type: ignore[call-arg]
+            build(em.function("rescore", "raw, env, m, out"), space, f"<status-only {card_id} from points>")
+            steps, _ = self.plan(targets)
+            after = downstream(self.pack, (card_id,))
+            others = set().union(*(_reads(self.pack)[i] for i, _ in steps if i != card_id))
+            again = after | {card_id}
+            found = self._rescoring[key] = Rescoring(
+                frozenset(others | {"titles"}),  # has_title's reads are not among the names
+                space["rescore"],
+                [(i, step) for i, step in steps if i in after],
+                frozenset(again | {i + "_passed" for i in again}),
+            )
         return found
 
     def expression(self, node: ex.Node) -> Compiled:
@@ -492,7 +533,8 @@ class InForce:
         return found[1]
 
 
-def _loader(fields: list[str]) -> Callable[[Callable[[str], Any], date], Env]:
+@cache
+def _loader(fields: tuple[str, ...]) -> Callable[[Callable[[str], Any], date], Env]:
     """A generated function: the as-of date and the fields' values (absent: None), enums as their value,
     as the explaining evaluator reads them; parameters are constants of the generated code."""
     levels = [
@@ -522,7 +564,11 @@ class StatusEvaluator:
         env = load((profile.__dict__ if isinstance(profile, EnterpriseProfile) else profile).get, self.as_of)
         m = Missing(env)
         out = Statuses(self.as_of, {}, {}, {}, env, m)
-        broken: set[str] = set()
+        self._steps(steps, env, m, out)
+        return out
+
+    def _steps(self, steps: Iterable[tuple[str, Step]], env: Env, m: Missing, out: Statuses) -> None:
+        broken = out.broken
         for ident, step in steps:
             try:
                 if broken and dependencies_of(self.pack, ident) & broken:
@@ -531,6 +577,29 @@ class StatusEvaluator:
             except RULE_FAILURES:  # as Evaluation.run: programming errors propagate
                 broken.add(ident)
                 self.fail(ident, out)
+
+    def rescore(
+        self,
+        base: Statuses,
+        card_id: str,
+        raw: Sequence[Any],
+        update: Mapping[str, Any],
+        targets: Collection[str] | None = None,
+    ) -> Statuses | None:
+        """`run` of the base's profile with `update` (field -> new value), the scorecard's indicators' raw points
+        on the updated values given (`raw`, in card order: what-if has worked them out for its pre-check) instead
+        of worked out again, then the rules after it. `base` is the profile's run for the same targets. None where
+        that is not exactly the run: a rule other than the card reads a changed field (or the titles), or a rule
+        failed in the base run."""
+        plan = self.rules.rescoring(targets, card_id)
+        changed = update.keys() & base.values.keys()  # the fields the run would read
+        if base.broken or card_id not in base.scorecards or not plan.others.isdisjoint(changed):
+            return None
+        env = base.values | _loader(tuple(sorted(changed)))(update.get, self.as_of)
+        m = Missing(env)  # what the rules worked out again leave unknown is theirs afresh, as in a run
+        m.of = {name: why for name, why in base.missing.of.items() if name not in plan.again}
+        out = Statuses(self.as_of, dict(base.decisions), dict(base.scorecards), dict(base.facts), env, m)
+        self._steps([(card_id, partial(plan.card, raw)), *plan.later], env, m, out)
         return out
 
     def fail(self, ident: str, out: Statuses) -> None:

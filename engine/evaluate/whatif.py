@@ -235,6 +235,34 @@ def outcomes(
     return compiled(pack, as_of).run_many([given | update_of(profile, c) for c in candidates], targets)
 
 
+class Probed(NamedTuple):
+    """A candidate change set, with the card's raw indicator points under it where the pre-check worked them
+    out (local_points)."""
+
+    changes: ChangeSet
+    points: tuple[Any, ...] | None
+
+
+def rescored(
+    profile: EnterpriseProfile,
+    pack: RulePack,
+    as_of: date,
+    base: Statuses,
+    card_id: str,
+    probes: list[Probed],
+    targets: Collection[str] | None,
+) -> list[Statuses]:
+    """Status runs of the profile under each probe: the card re-scored from the points the pre-check worked
+    out where that is exactly the run (StatusEvaluator.rescore: about a quarter of a run's time), a run otherwise."""
+    fast = compiled(pack, as_of)
+    found = [
+        None if raw is None else fast.rescore(base, card_id, raw, update_of(profile, changes), targets)
+        for changes, raw in probes
+    ]
+    rest = iter(outcomes(profile, pack, as_of, [c for (c, _), f in zip(probes, found) if f is None], targets))
+    return [f if f is not None else next(rest) for f in found]
+
+
 HAIR = 0.011  # the step `reach` rounds amounts to: a change this small only crosses a strict threshold
 
 
@@ -406,9 +434,10 @@ def gains(
     unchanged = tuple(value(ev.values) for value in points)
     reads = readers(pack, card_id)
     seen: set[tuple[str, tuple[Any, ...]]] = set()
-    probes = []
+    probes: list[Probed] = []
     for changes in sorted(candidate_changes(ev, card), key=change_order):
         ((field, _),) = changes.items()
+        signature = None
         if field != "titles":
             # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
             # exactly as a smaller change of the same fact already did.
@@ -416,9 +445,9 @@ def gains(
             if signature == unchanged or (field, signature) in seen:
                 continue
             seen.add((field, signature))
-        probes.append(changes)
+        probes.append(Probed(changes, signature))
     kept: dict[str, Gain] = {}
-    for changes, after in zip(probes, outcomes(profile, pack, as_of, probes, targets)):
+    for (changes, _), after in zip(probes, rescored(profile, pack, as_of, base, card_id, probes, targets)):
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
