@@ -77,17 +77,20 @@ class OnDate:
     with the same versions in force (RulePack.versions_on): the date itself is read from the evaluation's
     values, and `as_of` is the first of those dates."""
 
-    def __init__(self, pack: RulePack, as_of: date, unit: Callable[[str], str | None]) -> None:
-        self.pack, self.as_of = pack, as_of
+    def __init__(self, prepared: Prepared, as_of: date) -> None:
+        pack = self.pack = prepared.pack
+        self.prepared, self.as_of = prepared, as_of
         self.versions = {ident: p.version_on(as_of) for ident, p in pack.parameters.items()}
         self.values = {ident: None if v is None else v.value for ident, v in self.versions.items()}
-        self.render = Renderer(pack.label, unit, self.values.get)
+        self.render = Renderer(pack.label, pack.unit, self.values.get)
         self.at = At(None, dict(self.values))
         self._closures: dict[int, tuple[ex.Node, Compiled]] = {}
         self._texts: dict[int, tuple[ex.Node, Words]] = {}
         self._sources: dict[int, tuple[ex.Node, str | None]] = {}
         self._assumptions: dict[pv.Key, Assumption] = {}
         self._reading: dict[int, tuple[Any, tuple[frozenset[pv.Key], tuple[str, ...]]]] = {}
+        self._leaves: dict[int, tuple[Condition, Leaf]] = {}
+        self._scored: dict[tuple[int, str], tuple[Indicator, Scored]] = {}
         # the names whose values carry provenance of their own (Evaluation.prov)
         self.ruled = {*pack.derived, *pack.policies, *pack.scorecards, *(c + "_passed" for c in pack.scorecards)}
 
@@ -148,6 +151,107 @@ class OnDate:
             entry = self._sources[id(node)] = (node, cited)
         return entry[1]
 
+    def leaf(self, cond: Condition) -> Leaf:
+        """A condition leaf's plan: what every evaluation of it shows, whatever the firm."""
+        entry = self._leaves.get(id(cond))
+        if entry is None:
+            entry = self._leaves[id(cond)] = (cond, self._leaf(cond))
+        return entry[1]
+
+    def _leaf(self, cond: Condition) -> Leaf:
+        test = cond.test()
+        node, prepared = test.ast, self.prepared
+        gauge = None
+        if isinstance(node, ex.Compare):
+            percent, unit = prepared.gauge(node)
+            left, right = self.closures(node.left), self.closures(node.right)
+            source, subject = self.threshold_source(node.right), self.words(node.left)
+            gauge = Gauge(node, left, right, source, percent, unit, subject, SIGNS[node.op])
+        return Leaf(
+            cond=cond,
+            test=self.closures(node),
+            expression=test.text,
+            reads=prepared.leaf_reads(node),
+            text=self.words(node),
+            label=prepared.words(cond.label) if cond.label else None,
+            source=cond.source.cite() if cond.source else None,
+            gauge=gauge,
+        )
+
+    def scored(self, ind: Indicator, card_id: str) -> Scored:
+        """An indicator's plan in the scorecard `card_id`: what every scoring of it shows, whatever the firm."""
+        entry = self._scored.get((id(ind), card_id))
+        if entry is None:
+            entry = self._scored[id(ind), card_id] = (ind, self._scored_plan(ind, card_id))
+        return entry[1]
+
+    def _scored_plan(self, ind: Indicator, card_id: str) -> Scored:
+        prepared, owner = self.prepared, f"{card_id}.{ind.id}"
+        names = lambda: set().union(*map(prepared.names, prepared.expressions(ind)))  # noqa: E731  as reads_all
+        assumed, facts = self.reading(ind, names)
+        own = {("indicator", card_id, ind.id)} if pv.unconfirmed(ind.status) else set()
+        tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
+        return Scored(
+            assumed=frozenset(own | assumed),
+            facts=facts,
+            tables=tuple(
+                (owner + (f".{n}" if ind.best_of else ""), table, self.closures(table.of.ast))
+                for n, table in enumerate(tables)
+                if prepared.table(table)[1]
+            ),
+            cases=owner if ind.cases else None,
+            label=prepared.words(ind.label),
+            reads=prepared.indicator_reads(ind),
+            source=prepared.cite(ind.source) if ind.source else None,
+            top=float(ind.max),
+        )
+
+
+SIGNS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}  # a comparison as the texts show it
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    """A comparison leaf's parts that its gap and what it would take are worded from (Evaluation.measure_gap)."""
+
+    node: ex.Compare
+    left: Compiled
+    right: Compiled  # the threshold
+    source: str | None  # the threshold's citation
+    percent: bool  # shown as %
+    unit: str | None  # of the left side
+    subject: Words  # the left side in words
+    sign: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """An indicator of a scorecard on one set of rules in force, as far as it does not depend on the firm
+    (score_indicator): what its provenance rests on and what its result shows."""
+
+    assumed: frozenset[pv.Key]  # its own key if assumed, and the assumed parameters it reads
+    facts: tuple[str, ...]  # the facts whose provenance it takes on
+    tables: tuple[tuple[str, BracketTable, Compiled], ...]  # (owner, table, its input) of its assumed tables
+    cases: str | None  # the owner of its cases' keys, if it has cases
+    label: Words
+    reads: list[str]  # the facts it shows
+    source: str | None  # citation
+    top: float  # its maximum
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A condition leaf on one set of rules in force, as far as it does not depend on the firm (check_leaf)."""
+
+    cond: Condition
+    test: Compiled
+    expression: str
+    reads: list[str]  # the facts it shows
+    text: Words
+    label: Words | None
+    source: str | None  # citation
+    gauge: Gauge | None  # for a comparison
+
 
 @dataclass(frozen=True, slots=True)
 class Shape:
@@ -188,7 +292,7 @@ class Prepared:
             key = self.pack.versions_on(as_of)
             found = self._in_force.get(key)
             if found is None:
-                found = self._in_force[key] = OnDate(self.pack, as_of, self.pack.unit)
+                found = self._in_force[key] = OnDate(self, as_of)
             self._dates[as_of] = found
         return found
 
@@ -335,7 +439,10 @@ class Evaluation:
     def eval(self, node: ex.Node, missing: set[str]) -> Any:
         """Value of an expression (None = unknown); adds to `missing` the fields that would settle it. Computed by
         the expression's closures (engine/evaluate/closures.py, compiled once per pack and date)."""
-        part = self.dated.closures(node)
+        return self.computed(self.dated.closures(node), missing)
+
+    def computed(self, part: Compiled, missing: set[str]) -> Any:
+        """eval() of a compiled expression."""
         value = part.value(self.values)
         if value is None:
             settles = Missing(self.values)
@@ -343,9 +450,26 @@ class Evaluation:
             missing |= part.miss(self.values, settles)
         return value
 
+    def value(self, node: ex.Node) -> Any:
+        """eval() where the facts that would settle it are not wanted: they are not worked out."""
+        return self.dated.closures(node).value(self.values)
+
     def truth(self, node: ex.Node) -> tuple[bool | None, set[str]]:
         missing: set[str] = set()
         return sem.truth(self.eval(node, missing)), missing
+
+    def first_open(self, cases: list[Any], missing: set[str]) -> tuple[Any, bool]:
+        """(the first case whose condition holds, None if none does; False if one before it is unknown), after
+        computing all of them (as the batch does, so a failing rule fails for every firm). `missing` gets what
+        would settle the unknown one, worked out for that one only."""
+        hits = [sem.truth(self.value(case.when.ast)) for case in cases]
+        for case, hit in zip(cases, hits):
+            if hit is None:
+                missing |= self.truth(case.when.ast)[1]
+                return None, False
+            if hit:
+                return case, True
+        return None, True
 
     # --- facts --------------------------------------------------------------
     def run(self, targets: Collection[str] | None = None) -> Assessment:
@@ -476,18 +600,12 @@ class Evaluation:
         """The assumed case that decided, if one did (provenance.first_case)."""
         if not self.prepared.assumed_cases(cases):
             return set()
-        pos = pv.first_case([self.truth(c.when.ast)[0] for c in cases])
+        pos = pv.first_case([sem.truth(self.value(c.when.ast)) for c in cases])
         return set() if pos is None or not pv.unconfirmed(cases[pos].status) else {("case", owner, str(pos))}
 
     def first_case(self, rule: Derived, missing: set[str]) -> Any:
-        found = [self.truth(case.when.ast) for case in rule.cases or []]  # all of them, as the batch does
-        for case, (hit, why) in zip(rule.cases or [], found):
-            if hit is None:
-                missing |= why
-                return None
-            if hit:
-                return case.value
-        return None
+        case = self.first_open(rule.cases or [], missing)[0]
+        return None if case is None else case.value
 
     # --- scorecards ---------------------------------------------------------
     def score(self, card: Scorecard) -> None:
@@ -616,35 +734,33 @@ class Evaluation:
         )
 
     def score_indicator(self, ind: Indicator, card_id: str = "", group: int = 0) -> IndicatorResult:
+        plan = self.dated.scored(ind, card_id)
         missing: set[str] = set()
         low, high = self.indicator_points(ind, missing)
         if card_id:
-            keys = {("indicator", card_id, ind.id)} if pv.unconfirmed(ind.status) else set()
-            keys |= self.reads_all(ind)
-            tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
-            for n, table in enumerate(tables):
-                if self.prepared.table(table)[1]:
-                    owner = f"{card_id}.{ind.id}" + (f".{n}" if ind.best_of else "")
-                    keys |= pv.bracket_keys(owner, table, self.eval(table.of.ast, set()))
-            if ind.cases:
-                keys |= self.case_keys(f"{card_id}.{ind.id}", ind.cases)
+            keys = self._rested(plan.assumed, plan.facts)
+            for owner, table, of in plan.tables:
+                keys |= pv.bracket_keys(owner, table, of.value(self.values))
+            if plan.cases is not None:
+                keys |= self.case_keys(plan.cases, ind.cases)  # type: ignore[arg-type]
             self._stakes.append((group, keys, pv.indicator_stake(ind, keys)))
-        top = float(ind.max)
+        top = plan.top
         clip = lambda v: max(0.0, min(float(v), top))  # noqa: E731
         known = low is not None
         low, high = (clip(low), clip(high)) if known else (0.0, top)
+        values = self.values
         return made(
             IndicatorResult,
             id=ind.id,
-            label=self.prepared.words(ind.label),
+            label=plan.label,
             points=low if known and low == high else None,
             max=top,
             low=low,
             high=high,
             judged=known and low != high,
-            values={n: self.values.get(n) for n in self.prepared.indicator_reads(ind)},
+            values={n: values.get(n) for n in plan.reads},
             missing=[] if known else sorted(missing),
-            source=self.prepared.cite(ind.source) if ind.source else None,
+            source=plan.source,
             rule_status=ind.status,
         )
 
@@ -661,13 +777,11 @@ class Evaluation:
             value = self.eval(ind.formula.ast, missing)
             return value, value
         if ind.cases is not None:
-            found = [self.truth(case.when.ast) for case in ind.cases]  # all of them, as the batch does
-            for case, (hit, why) in zip(ind.cases, found):
-                if hit is None:
-                    missing |= why
-                    return None, None
-                if hit:
-                    return case.points, case.top()
+            case, known = self.first_open(ind.cases, missing)
+            if not known:
+                return None, None
+            if case is not None:
+                return case.points, case.top()
             return ind.otherwise or 0, ind.otherwise or 0
         earned, top, unknown = 0.0, 0.0, False
         for item in ind.items or []:
@@ -711,7 +825,7 @@ class Evaluation:
 
     def check(self, shape: Shape) -> ConditionResult:
         if shape.combinator is None:
-            return self.check_leaf(shape.cond, shape.id, shape.label, shape.source)
+            return self.check_leaf(shape.cond, shape.id)
         kids = [self.check(k) for k in shape.kids]
         combinator = shape.combinator
         if combinator == "not":
@@ -741,16 +855,15 @@ class Evaluation:
             children=kids,
         )
 
-    def check_leaf(self, cond: Condition, ident: str, label: Words | None, source: str | None) -> ConditionResult:
-        test = cond.test()
-        node = test.ast
-        hit, why = self.truth(node)
+    def check_leaf(self, cond: Condition, ident: str) -> ConditionResult:
+        leaf = self.dated.leaf(cond)
+        why: set[str] = set()
+        hit = sem.truth(self.computed(leaf.test, why))
         status = status_of(hit)
-        reads = self.prepared.leaf_reads(node)
-        text = self.dated.words(node)
+        reads, text = leaf.reads, leaf.text
         threshold = threshold_source = gap = would_take = None
-        if isinstance(node, ex.Compare):
-            text, threshold, threshold_source, gap, would_take = self.measure_gap(node, status, text)
+        if leaf.gauge is not None:
+            text, threshold, threshold_source, gap, would_take = self.measure_gap(leaf.gauge, status, text)
         open_ = [self.pending[n] for n in reads if n in self.pending] if hit is None else []
         if open_:
             would_take = made(Words, zh="；".join(w.zh for w in open_), en="; ".join(w.en for w in open_))
@@ -763,8 +876,8 @@ class Evaluation:
             ConditionResult,  # every field, in declared order (made's fast path)
             id=ident,
             combinator=None,
-            label=label,
-            expression=test.text,
+            label=leaf.label,
+            expression=leaf.expression,
             text=text,
             status=status,
             values={n: self._shown(n) for n in reads},
@@ -773,7 +886,7 @@ class Evaluation:
             gap=gap,
             would_take=would_take,
             missing=sorted(why) if hit is None else [],
-            source=source,
+            source=leaf.source,
             rule_status=cond.status,
             children=[],
         )
@@ -783,38 +896,37 @@ class Evaluation:
         return value.isoformat() if isinstance(value, date) else value
 
     def measure_gap(
-        self, node: ex.Compare, status: Check, text: Words
+        self, gauge: Gauge, status: Check, text: Words
     ) -> tuple[Words, Any, str | None, float | None, Words | None]:
         """For a comparison against a threshold: (its text with the values, the threshold, the threshold's
         citation, the gap, what it would take)."""
-        actual, threshold = self.eval(node.left, set()), self.eval(node.right, set())
-        source = self.dated.threshold_source(node.right)
+        actual, threshold = gauge.left.value(self.values), gauge.right.value(self.values)
+        source = gauge.source
         shown = threshold.isoformat() if isinstance(threshold, date) else threshold
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (actual, threshold))
-        if not numeric:
+        if not numeric or status == "unknown":  # an unknown leaf shows its own text
             return text, shown, source, None, None
-        percent, unit = self.prepared.gauge(node)
+        percent, unit, subject, op = gauge.percent, gauge.unit, gauge.subject, gauge.node.op
         show = lambda v, lang="zh": fmt_number(v, percent) if percent else fmt_value(v, unit, lang)  # noqa: E731
-        subject = self.dated.words(node.left)
-        cmp = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "=", "!=": "≠"}[node.op]
-        base_zh = f"{subject.zh}为 {show(actual)}，需 {cmp} {show(threshold)}"
-        base_en = f"{subject.en} is {show(actual, 'en')}; needs {cmp} {show(threshold, 'en')}"
-        if status != "unmet" or node.op in ("==", "!="):
+        base_zh = f"{subject.zh}为 {show(actual)}，需 {gauge.sign} {show(threshold)}"
+        base_en = f"{subject.en} is {show(actual, 'en')}; needs {gauge.sign} {show(threshold, 'en')}"
+        if status != "unmet" or op in ("==", "!="):
             return (made(Words, zh=base_zh, en=base_en) if status == "met" else text), shown, source, None, None
         gap = abs(threshold - actual)
-        more = node.op in (">", ">=")
+        more = op in (">", ">=")
         text = made(
             Words,
             zh=f"{base_zh}，{'还差' if more else '超出'} {show(gap)}",
             en=f"{base_en}, {'short by' if more else 'over by'} {show(gap, 'en')}",
         )
-        return text, shown, source, float(gap), self.would_take(node, actual, threshold, more)
+        return text, shown, source, float(gap), self.would_take(gauge, actual, threshold, more)
 
-    def would_take(self, node: ex.Compare, actual: float, threshold: float, more: bool) -> Words:
+    def would_take(self, gauge: Gauge, actual: float, threshold: float, more: bool) -> Words:
+        node = gauge.node
         strict = node.op in (">", "<")
         left = node.left
         if isinstance(left, ex.BinOp) and left.op == "/" and isinstance(left.left, ex.Name):
-            denominator = self.eval(left.right, set())
+            denominator = self.value(left.right)
             if isinstance(denominator, (int, float)) and denominator:
                 target = threshold * denominator
                 zh, en = self.pack.label(left.left.name)
@@ -823,19 +935,20 @@ class Evaluation:
                 bound = ("超过" if strict else "不少于") if more else ("低于" if strict else "不超过")
                 return made(
                     Words,
-                    zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.eval(left.left, set()), unit)}）",
+                    zh=f"将{zh}{verb_zh}{bound} {fmt_value(target, unit)}（当前 {fmt_value(self.value(left.left), unit)}）",
                     en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
                     f"{fmt_value(target, unit, 'en')}",
                 )
-        subject = self.dated.words(left)
-        ratio, unit = self.prepared.gauge(node)
+        ratio, unit = gauge.percent, gauge.unit
         shown = {
             lang: fmt_number(threshold, True) if ratio else fmt_value(threshold, unit, lang) for lang in ("zh", "en")
         }
         word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
         word_en = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}[node.op]
         return made(
-            Words, zh=f"{subject.zh}需{word_zh} {shown['zh']}", en=f"{subject.en} must be {word_en} {shown['en']}"
+            Words,
+            zh=f"{gauge.subject.zh}需{word_zh} {shown['zh']}",
+            en=f"{gauge.subject.en} must be {word_en} {shown['en']}",
         )
 
     def _unit_of(self, node: ex.Node) -> str | None:

@@ -148,15 +148,7 @@ def decision(fast: StatusEvaluator, leaves: _Leaves, result: Statuses, outcome: 
         reason, would_take = missing_words(fields), []
     else:
         ev = leaves.with_pending() if outcome.status == "undetermined" else leaves.ev
-        found = [
-            ev.check_leaf(
-                cond,
-                ident,
-                ev.prepared.words(cond.label) if cond.label else None,
-                cond.source.cite() if cond.source else None,
-            )
-            for ident, cond in fast.deciding(outcome)
-        ]
+        found = [ev.check_leaf(cond, ident) for ident, cond in fast.deciding(outcome)]
         if outcome.status == "undetermined" and not all(leaf.would_take for leaf in found):
             # open with every fact known for a reason further down (e.g. an industry code too coarse to
             # classify the firm): the explaining evaluator follows it, as it words a failure above
