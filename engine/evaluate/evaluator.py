@@ -458,11 +458,14 @@ class Evaluation:
         missing: set[str] = set()
         return sem.truth(self.eval(node, missing)), missing
 
-    def first_open(self, cases: list[Any], missing: set[str]) -> tuple[Any, bool]:
-        """(the first case whose condition holds, None if none does; False if one before it is unknown), after
-        computing all of them (as the batch does, so a failing rule fails for every firm). `missing` gets what
-        would settle the unknown one, worked out for that one only."""
-        hits = [sem.truth(self.value(case.when.ast)) for case in cases]
+    def hits(self, cases: list[Any]) -> list[bool | None]:
+        """The truth of every case's condition: all of them, as the batch does, so a failing rule fails for
+        every firm. Computed once for the value and the provenance alike."""
+        return [sem.truth(self.value(case.when.ast)) for case in cases]
+
+    def first_open(self, cases: list[Any], hits: list[bool | None], missing: set[str]) -> tuple[Any, bool]:
+        """(the first case whose condition holds, None if none does; False if one before it is unknown).
+        `missing` gets what would settle the unknown one, worked out for that one only."""
         for case, hit in zip(cases, hits):
             if hit is None:
                 missing |= self.truth(case.when.ast)[1]
@@ -476,7 +479,7 @@ class Evaluation:
         """The assessment; with `targets`, only those ids and what they depend on are evaluated
         (what-if probes need one score or one decision), each exactly as in a full run."""
         for ident in self.pack.order if targets is None else self.prepared.cone(targets):
-            broken = dependencies_of(self.pack, ident) & self.errors.keys()
+            broken = dependencies_of(self.pack, ident) & self.errors.keys() if self.errors else set()
             try:
                 if broken:
                     raise RuleRuntimeError(self.errors[min(broken)])
@@ -530,7 +533,7 @@ class Evaluation:
             id=policy.id,
             kind=policy.kind,
             title=self.prepared.words(policy.title),
-            citation=policy.source.cite(),
+            citation=self.prepared.cite(policy.source),
             quote=policy.source.quote,
             in_force=(policy.valid_from, policy.valid_to),
             rule_status=policy.status,
@@ -581,9 +584,11 @@ class Evaluation:
             if pos is not None and (reason := rule.lookup.table[pos].reason) is not None:
                 self.pending[rule.id] = made(Words, zh=reason.zh, en=reason.en)
         else:
-            value = self.first_case(rule, missing)
+            hits = self.hits(rule.cases or [])
+            case = self.first_open(rule.cases or [], hits, missing)[0]
+            value = None if case is None else case.value
             if rule.cases:
-                keys |= self.case_keys(rule.id, rule.cases)
+                keys |= self.case_keys(rule.id, rule.cases, hits)
         if hasattr(self, "prov"):  # a bare Evaluation (interview.py's tier probe) derives values only
             self.prov[rule.id] = frozenset(keys | self.reads_all(rule))
             if value is None and not missing:
@@ -596,16 +601,12 @@ class Evaluation:
         if found and ident not in self.pending:
             self.pending[ident] = made(Words, zh="；".join(w.zh for w in found), en="; ".join(w.en for w in found))
 
-    def case_keys(self, owner: str, cases: list[Any]) -> set[pv.Key]:
-        """The assumed case that decided, if one did (provenance.first_case)."""
+    def case_keys(self, owner: str, cases: list[Any], hits: list[bool | None]) -> set[pv.Key]:
+        """The assumed case that decided, if one did (provenance.first_case); `hits` as self.hits(cases)."""
         if not self.prepared.assumed_cases(cases):
             return set()
-        pos = pv.first_case([sem.truth(self.value(c.when.ast)) for c in cases])
+        pos = pv.first_case(hits)
         return set() if pos is None or not pv.unconfirmed(cases[pos].status) else {("case", owner, str(pos))}
-
-    def first_case(self, rule: Derived, missing: set[str]) -> Any:
-        case = self.first_open(rule.cases or [], missing)[0]
-        return None if case is None else case.value
 
     # --- scorecards ---------------------------------------------------------
     def score(self, card: Scorecard) -> None:
@@ -634,7 +635,7 @@ class Evaluation:
             )
         passed = self._any([by_score, *[{"met": True, "unmet": False}.get(r.status) for r in routes]])
         total_keys, passed_keys = self.card_provenance(card, groups, routes, by_score, passed)
-        unscored = set().union(*(set(i.missing) for g in groups for i in g.indicators))
+        unscored = {m for g in groups for i in g.indicators for m in i.missing}
         missing = unscored.union(*(set(r.missing) for r in routes))
         # awaiting the experts only: every fact a firm can give known, the verdict open within the judged
         # ranges and the experts' own scores (EXPERT_JUDGED facts, never the firm's to give)
@@ -736,13 +737,14 @@ class Evaluation:
     def score_indicator(self, ind: Indicator, card_id: str = "", group: int = 0) -> IndicatorResult:
         plan = self.dated.scored(ind, card_id)
         missing: set[str] = set()
-        low, high = self.indicator_points(ind, missing)
+        hits = self.hits(ind.cases) if ind.cases is not None else []
+        low, high = self.indicator_points(ind, missing, hits)
         if card_id:
             keys = self._rested(plan.assumed, plan.facts)
             for owner, table, of in plan.tables:
                 keys |= pv.bracket_keys(owner, table, of.value(self.values))
             if plan.cases is not None:
-                keys |= self.case_keys(plan.cases, ind.cases)  # type: ignore[arg-type]
+                keys |= self.case_keys(plan.cases, ind.cases, hits)  # type: ignore[arg-type]
             self._stakes.append((group, keys, pv.indicator_stake(ind, keys)))
         top = plan.top
         clip = lambda v: max(0.0, min(float(v), top))  # noqa: E731
@@ -764,8 +766,9 @@ class Evaluation:
             rule_status=ind.status,
         )
 
-    def indicator_points(self, ind: Indicator, missing: set[str]) -> tuple[Any, Any]:
-        """(bottom, top) of the points; equal unless an expert-judged range; (None, None) while unknown."""
+    def indicator_points(self, ind: Indicator, missing: set[str], hits: list[bool | None]) -> tuple[Any, Any]:
+        """(bottom, top) of the points; equal unless an expert-judged range; (None, None) while unknown.
+        `hits`: self.hits(ind.cases) for an indicator scored by cases."""
         if ind.brackets is not None:
             return self.prepared.table(ind.brackets)[0](self.eval(ind.brackets.of.ast, missing))
         if ind.best_of is not None:
@@ -777,7 +780,7 @@ class Evaluation:
             value = self.eval(ind.formula.ast, missing)
             return value, value
         if ind.cases is not None:
-            case, known = self.first_open(ind.cases, missing)
+            case, known = self.first_open(ind.cases, hits, missing)
             if not known:
                 return None, None
             if case is not None:
@@ -965,7 +968,7 @@ class Evaluation:
             id=policy.id,
             kind=policy.kind,
             title=self.prepared.words(policy.title),
-            citation=policy.source.cite(),
+            citation=self.prepared.cite(policy.source),
             quote=policy.source.quote,
             in_force=(policy.valid_from, policy.valid_to),
             rule_status=policy.status,
