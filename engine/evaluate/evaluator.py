@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -222,6 +222,21 @@ class Gauge:
     unit: str | None  # of the left side
     subject: Words  # the left side in words
     sign: str
+    thresholds: dict[tuple[type, Any], tuple[str, str]] = field(default_factory=dict)  # said(), by value
+
+    def show(self, value: float, lang: str = "zh") -> str:
+        """A value of either side in words."""
+        return fmt_number(value, self.percent) if self.percent else fmt_value(value, self.unit, lang)
+
+    def said(self, threshold: float) -> tuple[str, str]:
+        """The threshold in words (zh, en), kept by value: most thresholds are the same for every firm."""
+        key = (threshold.__class__, threshold)
+        found = self.thresholds.get(key)
+        if found is None:
+            found = (self.show(threshold), self.show(threshold, "en"))
+            if len(self.thresholds) < 16:  # a threshold computed from the firm's facts is not worth keeping
+                self.thresholds[key] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -909,10 +924,10 @@ class Evaluation:
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (actual, threshold))
         if not numeric or status == "unknown":  # an unknown leaf shows its own text
             return text, shown, source, None, None
-        percent, unit, subject, op = gauge.percent, gauge.unit, gauge.subject, gauge.node.op
-        show = lambda v, lang="zh": fmt_number(v, percent) if percent else fmt_value(v, unit, lang)  # noqa: E731
-        base_zh = f"{subject.zh}为 {show(actual)}，需 {gauge.sign} {show(threshold)}"
-        base_en = f"{subject.en} is {show(actual, 'en')}; needs {gauge.sign} {show(threshold, 'en')}"
+        subject, op, show = gauge.subject, gauge.node.op, gauge.show
+        need_zh, need_en = gauge.said(threshold)
+        base_zh = f"{subject.zh}为 {show(actual)}，需 {gauge.sign} {need_zh}"
+        base_en = f"{subject.en} is {show(actual, 'en')}; needs {gauge.sign} {need_en}"
         if status != "unmet" or op in ("==", "!="):
             return (made(Words, zh=base_zh, en=base_en) if status == "met" else text), shown, source, None, None
         gap = abs(threshold - actual)
@@ -942,16 +957,11 @@ class Evaluation:
                     en=f"{verb_en} {en} to {'over' if strict and more else 'under' if strict else 'at least' if more else 'at most'} "
                     f"{fmt_value(target, unit, 'en')}",
                 )
-        ratio, unit = gauge.percent, gauge.unit
-        shown = {
-            lang: fmt_number(threshold, True) if ratio else fmt_value(threshold, unit, lang) for lang in ("zh", "en")
-        }
+        need_zh, need_en = gauge.said(threshold)
         word_zh = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[node.op]
         word_en = {">": "above", ">=": "at least", "<": "below", "<=": "at most"}[node.op]
         return made(
-            Words,
-            zh=f"{gauge.subject.zh}需{word_zh} {shown['zh']}",
-            en=f"{gauge.subject.en} must be {word_en} {shown['en']}",
+            Words, zh=f"{gauge.subject.zh}需{word_zh} {need_zh}", en=f"{gauge.subject.en} must be {word_en} {need_en}"
         )
 
     def _unit_of(self, node: ex.Node) -> str | None:
