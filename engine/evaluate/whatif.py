@@ -236,10 +236,11 @@ def outcomes(
 
 
 class Probed(NamedTuple):
-    """A candidate change set, with the card's raw indicator points under it where the pre-check worked them
-    out (local_points)."""
+    """A candidate change set, the fields it gives new values (update_of), and the card's raw indicator points
+    under it where the pre-check worked them out (local_points)."""
 
     changes: ChangeSet
+    update: dict[str, Any]
     points: tuple[Any, ...] | None
 
 
@@ -252,15 +253,13 @@ def rescored(
     probes: list[Probed],
     targets: Collection[str] | None,
 ) -> list[Statuses]:
-    """Status runs of the profile under each probe: the card re-scored from the points the pre-check worked
-    out where that is exactly the run (StatusEvaluator.rescore: about a quarter of a run's time), a run otherwise."""
-    fast = compiled(pack, as_of)
-    found = [
-        None if raw is None else fast.rescore(base, card_id, raw, update_of(profile, changes), targets)
-        for changes, raw in probes
+    """Status runs of the profile under each probe (as `outcomes` runs them): the card re-scored from the points
+    the pre-check worked out where that is exactly the run (StatusEvaluator.rescore), a run otherwise."""
+    fast, given = compiled(pack, as_of), vars(profile)
+    return [
+        (raw is not None and fast.rescore(base, card_id, raw, update, targets)) or fast.run(given | update, targets)
+        for _, update, raw in probes
     ]
-    rest = iter(outcomes(profile, pack, as_of, [c for (c, _), f in zip(probes, found) if f is None], targets))
-    return [f if f is not None else next(rest) for f in found]
 
 
 HAIR = 0.011  # the step `reach` rounds amounts to: a change this small only crosses a strict threshold
@@ -437,17 +436,17 @@ def gains(
     probes: list[Probed] = []
     for changes in sorted(candidate_changes(ev, card), key=change_order):
         ((field, _),) = changes.items()
-        signature = None
+        update, signature = update_of(profile, changes), None
         if field != "titles":
             # Cheap pre-check on the card's own indicators: skip changes that move nothing, or move it
             # exactly as a smaller change of the same fact already did.
-            signature = local_points(ev, points, unchanged, reads, changes | implied(profile, changes))
+            signature = local_points(ev, points, unchanged, reads, update)
             if signature == unchanged or (field, signature) in seen:
                 continue
             seen.add((field, signature))
-        probes.append(Probed(changes, signature))
+        probes.append(Probed(changes, update, signature))
     kept: dict[str, Gain] = {}
-    for (changes, _), after in zip(probes, rescored(profile, pack, as_of, base, card_id, probes, targets)):
+    for (changes, _, _), after in zip(probes, rescored(profile, pack, as_of, base, card_id, probes, targets)):
         gain = (measure(after) or 0.0) - before
         if gain <= 1e-9:
             continue
