@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from engine.authoring.boundaries import boundaries
-from engine.evaluate.evaluator import Evaluation, evaluate, prepared
+from engine.evaluate.evaluator import Evaluation, evaluate, information, prepared
 from engine.evaluate.report import render
 from engine.evaluate.strength import enrich
 from engine.evaluate.whatif import Repairer
@@ -68,6 +68,16 @@ def test_enrichment_is_independent_of_caches(pack: RulePack, cold_pack: RulePack
     first = [assessed(p, pack, d, what_if) for p, d in cases]
     assert [assessed(p, pack, d, what_if) for p, d in reversed(cases)][::-1] == first
     assert [assessed(p, cold_pack, d, what_if) for p, d in cases] == first
+
+
+def test_information_kept_per_date_is_the_dates_own(pack: RulePack) -> None:
+    # Kept per date (not per set of rules in force: an entry's own dates decide it); each assessment its own list.
+    days = sorted({d for _, d in generated(pack, 60, seed=5)})
+    profile = generated(pack, 1, seed=3)[0][0]
+    for d in [*days, *reversed(days)]:
+        first, second = evaluate(profile, pack, d), evaluate(profile, pack, d)
+        assert first.information == information(pack, d) == second.information
+        assert first.information is not second.information
 
 
 def test_a_targeted_run_gives_its_targets_as_a_full_run(pack: RulePack) -> None:

@@ -289,6 +289,7 @@ class Prepared:
         self._in_force: dict[Any, OnDate] = {}  # RulePack.versions_on -> the OnDate its dates share
         self._by_object: dict[Any, tuple[Any, Any]] = {}  # id(rule object) -> (the object, what it gives)
         self._cones: dict[frozenset[str], list[str]] = {}
+        self._information: dict[date, list[InformationEntry]] = {}
 
     def cone(self, targets: Collection[str]) -> list[str]:
         """`targets` (derived, scorecard and policy ids) and all they depend on, in evaluation order."""
@@ -304,12 +305,21 @@ class Prepared:
             if len(self._dates) >= MAX_DATES:
                 self._dates.clear()
                 self._in_force.clear()
+                self._information.clear()
             key = self.pack.versions_on(as_of)
             found = self._in_force.get(key)
             if found is None:
                 found = self._in_force[key] = OnDate(self, as_of)
             self._dates[as_of] = found
         return found
+
+    def information(self, as_of: date) -> list[InformationEntry]:
+        """information(), made once per date (on() bounds the dates kept): the entries are the same for every
+        firm, shared by the assessments, which only read them."""
+        found = self._information.get(as_of)
+        if found is None:
+            found = self._information[as_of] = information(self.pack, as_of)
+        return list(found)
 
     def words(self, text: Text) -> Words:
         """A rule's own bilingual text (label, title) as a result's words."""
@@ -515,7 +525,7 @@ class Evaluation:
             decisions=list(self.decisions.values()),
             scorecards=list(self.scorecards.values()),
             facts=facts,
-            information=information(self.pack, self.as_of) if targets is None else [],
+            information=self.prepared.information(self.as_of) if targets is None else [],
         )
 
     def fail(self, ident: str, error: Exception, reported: bool) -> None:
@@ -878,7 +888,7 @@ class Evaluation:
         why: set[str] = set()
         hit = sem.truth(self.computed(leaf.test, why))
         status = status_of(hit)
-        reads, text = leaf.reads, leaf.text
+        reads, text, values = leaf.reads, leaf.text, self.values
         threshold = threshold_source = gap = would_take = None
         if leaf.gauge is not None:
             text, threshold, threshold_source, gap, would_take = self.measure_gap(leaf.gauge, status, text)
@@ -898,7 +908,7 @@ class Evaluation:
             expression=leaf.expression,
             text=text,
             status=status,
-            values={n: self._shown(n) for n in reads},
+            values={n: v.isoformat() if isinstance(v := values.get(n), date) else v for n in reads},  # dates as text
             threshold=threshold,
             threshold_source=threshold_source,
             gap=gap,
@@ -908,10 +918,6 @@ class Evaluation:
             rule_status=cond.status,
             children=[],
         )
-
-    def _shown(self, name: str) -> Any:
-        value = self.values.get(name)
-        return value.isoformat() if isinstance(value, date) else value
 
     def measure_gap(
         self, gauge: Gauge, status: Check, text: Words
