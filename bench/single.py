@@ -18,6 +18,11 @@ of profiles on which its statuses agree with the explaining evaluator's; and, wh
 With --ipcheck-only, durable-rules is left out and ipcheck is timed three ways: the assessment,
 with the IP-strength section, and with improvements and near misses (what-if; target ≤ 5 ms CPU).
 --quick: 300 profiles.
+
+With --calls, nothing is timed: each of ipcheck's paths is counted in Python and C function calls per
+profile, a figure that does not depend on the machine's speed (the shared machine's speed varies by up
+to 2x within an hour, so timings cannot show a change of 10 %; the count can, and it is the same in
+every run of the same code, rules and seed).
 """
 
 from __future__ import annotations
@@ -154,6 +159,43 @@ def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:
     return 0
 
 
+def calls(work: Callable[[], object]) -> int:
+    """Python and C function calls made by `work` (sys.setprofile sees every one; the count is exact)."""
+    count = 0
+
+    def tally(frame: Any, event: str, arg: Any) -> None:
+        nonlocal count
+        if event == "call" or event == "c_call":
+            count += 1
+
+    sys.setprofile(tally)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def counted(pack: RulePack, cases: list[Case]) -> int:
+    """Function calls per profile of each path, once every as-of date is compiled (bench --calls)."""
+    from engine.evaluate.summary import summary_json
+
+    paths: dict[str, Callable[[EnterpriseProfile, date], object]] = {
+        "assessment (explaining evaluator)": lambda p, d: evaluate(p, pack, d),
+        "assessment + IP strength": lambda p, d: enrich(evaluate(p, pack, d), p, pack, d, what_if=False),
+        "assessment + IP strength + what-if": lambda p, d: enrich(evaluate(p, pack, d), p, pack, d, what_if=True),
+        "summary (POST /v1/assess?detail=summary)": lambda p, d: summary_json(p, pack, d),
+        "status-only, whole pack": lambda p, d: compiled(pack, d).run(p),
+        "status-only, 中小企业划型 + 专精特新": lambda p, d: compiled(pack, d).run(p, TWO_POLICIES),
+    }
+    for what, path in paths.items():
+        for profile, as_of in cases:  # warm up: compilations and per-date caches are not counted
+            path(profile, as_of)
+        total = calls(lambda: [path(profile, as_of) for profile, as_of in cases])  # noqa: B023
+        print(f"{total / len(cases):9,.0f} function calls per profile: {what}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=2000, help="profiles to evaluate (default 2000)")
@@ -163,9 +205,14 @@ def main() -> int:
         "--ipcheck-only", action="store_true", help="time ipcheck alone, also with strength and what-if"
     )
     parser.add_argument("--quick", action="store_true", help="300 profiles")
+    parser.add_argument("--calls", action="store_true", help="count function calls per profile instead of timing")
     args = parser.parse_args()
     if args.quick:
         args.n = 300
+    if args.calls:
+        pack = load_pack(args.rules)
+        print(f"Python {platform.python_version()}, pack {pack.hash}, {args.n} profiles (seed {args.seed})")
+        return counted(pack, generate(pack, args.n, args.seed))
     if args.ipcheck_only:
         pack = load_pack(args.rules)
         print(
