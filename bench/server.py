@@ -11,7 +11,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HTTP = "api.oneshot:OneSendProtocol"  # what `ipcheck serve` uses (api/cli.py)
+sys.path.insert(0, str(ROOT))  # the protocol of this checkout
+from api.oneshot import UVICORN_HTTP  # noqa: E402  what `ipcheck serve` uses (api/cli.py)
 
 
 def free_port() -> int:
@@ -46,7 +47,7 @@ def start_server(tmp: str, workers: int = 1, env: dict[str, str] | None = None) 
             str(workers),
             "--no-access-log",
             "--http",
-            HTTP,
+            UVICORN_HTTP,
             "--log-level",
             "warning",
         ],

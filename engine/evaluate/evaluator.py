@@ -110,6 +110,11 @@ class OnDate:
             entry = self._reading[id(owner)] = (owner, (assumed, tuple(sorted(read & self.ruled))))
         return entry[1]
 
+    def reading_all(self, item: Any) -> tuple[frozenset[pv.Key], tuple[str, ...]]:
+        """reading() of every expression of a rule object (derived fact, indicator)."""
+        prepared = self.prepared
+        return self.reading(item, lambda: set().union(*map(prepared.names, prepared.expressions(item))))
+
     def described(self, keys: Collection[pv.Key]) -> list[Assumption]:
         """provenance.described, each key worked out once per pack and date: the words of an assumption name
         the rules and the parameters in force, never the firm. The Assumption objects are shared, not copied."""
@@ -187,8 +192,7 @@ class OnDate:
 
     def _scored_plan(self, ind: Indicator, card_id: str) -> Scored:
         prepared, owner = self.prepared, f"{card_id}.{ind.id}"
-        names = lambda: set().union(*map(prepared.names, prepared.expressions(ind)))  # noqa: E731  as reads_all
-        assumed, facts = self.reading(ind, names)
+        assumed, facts = self.reading_all(ind)
         own = {("indicator", card_id, ind.id)} if pv.unconfirmed(ind.status) else set()
         tables = ind.best_of or ([ind.brackets] if ind.brackets is not None else [])
         return Scored(
@@ -578,8 +582,7 @@ class Evaluation:
 
     def reads_all(self, item: Any) -> set[pv.Key]:
         """reads() of every expression of a rule object (derived fact, indicator)."""
-        names = lambda: set().union(*map(self.prepared.names, self.prepared.expressions(item)))  # noqa: E731
-        return self._rested(*self.dated.reading(item, names))
+        return self._rested(*self.dated.reading_all(item))
 
     def _rested(self, assumed: frozenset[pv.Key], facts: tuple[str, ...]) -> set[pv.Key]:
         keys = set(assumed)

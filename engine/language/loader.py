@@ -222,7 +222,7 @@ class RulePack:
         return (
             tuple(id(param.version_on(day)) for param in self.parameters.values()),
             tuple(id(self.policy_on(ident, day)) for ident in self.policies),
-            tuple(id(next((p for p in card.periods if p.in_force(day)), None)) for card in self.scorecards.values()),
+            tuple(id(card.period_on(day)) for card in self.scorecards.values()),
         )
 
     def exclusions_of(self, policy_id: str) -> list[Exclusion]:

@@ -327,8 +327,13 @@ class Scorecard(Strict):
     groups: list[Group] = Field(min_length=1)
     direct_routes: list[Route] = []
 
+    def period_on(self, day: date) -> StatusPeriod | None:
+        """The status period in force on `day`, if any."""
+        return next((p for p in self.periods if p.in_force(day)), None)
+
     def status_on(self, day: date) -> Status:
-        return next((p.status for p in self.periods if p.in_force(day)), self.status)
+        period = self.period_on(day)
+        return self.status if period is None else period.status
 
 
 # --- policies --------------------------------------------------------------
