@@ -75,6 +75,10 @@ def test_an_empty_rule_file_is_refused(tmp_path: Path, text: str) -> None:
         ("a: &x [1]\nb: *x\n", "aliases are not allowed"),
         ("policies: []\npolicies: []\n", "duplicate key"),
         ("x: !!python/object/apply:os.system ['true']\n", "YAML error"),
+        ("{a: 1}: 2\n", "a key must be a plain value"),  # crashed the linter with a TypeError
+        ("policies:\n  ? [a]\n  : 1\n", "键必须是简单的值"),
+        ("policies:\n  - {from: 2023-02-30}\n", "无效的值 '2023-02-30'：不是有效的日期或数字"),  # was a ValueError
+        ("x: !!int 'ten'\n", "invalid value 'ten'"),
     ],
 )
 def test_hostile_yaml_is_refused(tmp_path: Path, text: str, fragment: str) -> None:
