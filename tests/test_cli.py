@@ -61,3 +61,28 @@ def test_broken_rules_exit_with_the_line(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text("derived:\n  - {id: x, label: {zh: 甲, en: x}, formula: 'nope +'}\n")
     result = run("assess", str(EXAMPLES / "new_ip_service_firm.json"), "--rules", str(tmp_path))
     assert result.exit_code == 3 and "x.yaml:2:" in result.output
+
+
+def test_every_command_and_rules_subcommand_loads() -> None:
+    """The batch, generate and authoring commands are imported when used (engine.cli.common.LazyGroup): each
+    named one must resolve to a command with its help."""
+    import click
+
+    ctx = click.Context(main)
+    rules = main.get_command(ctx, "rules")
+    for group in (main, rules):
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None and command.name == name and command.help, name
+    assert {"screen", "generate", "template", "policies"} <= set(main.list_commands(ctx))
+    assert {"diff", "test", "docs", "functions", "checks", "lint"} <= set(rules.list_commands(ctx))
+
+
+def test_the_command_line_starts_without_the_table_libraries() -> None:
+    """`ipcheck assess` and `ipcheck rules lint` need neither pandas nor pyarrow (≈1 s to import)."""
+    import subprocess
+    import sys
+
+    code = "import sys, api.cli; print(sorted({'pandas', 'pyarrow', 'numpy'} & set(sys.modules)))"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "[]"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,3 +44,21 @@ as_of_option = click.option(
     default=None,
     help="Evaluation date YYYY-MM-DD (default today) / 评估日期",
 )
+
+
+class LazyGroup(click.Group):
+    """A command group whose commands named in `lazy` ("module:attribute") are imported only when run or listed
+    by --help: `ipcheck assess` does not load pyarrow and pandas, which the batch, generate and diff commands need."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attribute = self.lazy.pop(name).split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)

@@ -25,14 +25,8 @@ from engine import (
     strength_chart,
 )
 from engine import assess as assess_profile
-from engine.authoring.catalogue import docs
-from engine.authoring.checks_doc import checks_command
-from engine.authoring.commands import diff_command, test_command
-from engine.authoring.functions_doc import functions_command
 from engine.authoring.lint import summary as lint_summary
-from engine.batch.generate import generate_command
-from engine.cli.common import EXIT_INPUT, as_of_option, fail, pack_or_exit, rules_option
-from engine.cli.screen import policies_command, screen, template_command
+from engine.cli.common import EXIT_INPUT, LazyGroup, as_of_option, fail, pack_or_exit, rules_option
 
 
 def read_profiles(path: Path) -> list[Any]:
@@ -48,7 +42,16 @@ def read_profiles(path: Path) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "screen": "engine.cli.screen:screen",
+        "policies": "engine.cli.screen:policies_command",
+        "template": "engine.cli.screen:template_command",
+        "generate": "engine.batch.generate:generate_command",
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 def main() -> None:
     """ipcheck: IP support policies as code / 知识产权政策合规评估"""
 
@@ -130,7 +133,16 @@ def schema() -> None:
     click.echo(json.dumps(EnterpriseProfile.model_json_schema(by_alias=False), ensure_ascii=False, indent=2))
 
 
-@main.group()
+@main.group(
+    cls=LazyGroup,
+    lazy={
+        "diff": "engine.authoring.commands:diff_command",
+        "test": "engine.authoring.commands:test_command",
+        "docs": "engine.authoring.catalogue:docs",
+        "functions": "engine.authoring.functions_doc:functions_command",
+        "checks": "engine.authoring.checks_doc:checks_command",
+    },
+)
 def rules() -> None:
     """Work with rule packs / 规则包"""
 
@@ -158,9 +170,3 @@ def lint(folder: Path, strict: bool) -> None:
     )
     if errors or (strict and warnings):
         sys.exit(1)
-
-
-for command in (diff_command, test_command, docs, functions_command, checks_command):
-    rules.add_command(command)
-for command in (screen, policies_command, template_command, generate_command):
-    main.add_command(command)
