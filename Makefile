@@ -32,3 +32,4 @@ bench: install  ## every benchmark; each prints its figures
 	$(BIN)/python bench/single.py
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/startup.py
