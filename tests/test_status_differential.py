@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from engine.authoring.boundaries import boundaries
 from engine.batch.vectorized import UNKNOWN, UNMET, evaluate_profiles, to_python
 from engine.evaluate.evaluator import evaluate, prepared
-from engine.evaluate.status import compiled, statuses
+from engine.evaluate.status import STATUS, compiled, statuses
 from engine.language.loader import RulePack, load_pack
 from engine.model.profile import FIELDS, EnterpriseProfile, parse_profile
 from tests import test_batch_differential as pools
@@ -237,3 +237,24 @@ def test_generated_shortcuts_decide_as_the_explaining_evaluator(tmp_path: Path) 
     assert_same(pack, date(2025, 3, 1), [parse_profile(r) for r in rows])
     outcome = statuses(parse_profile(rows[4]), pack, date(2025, 3, 1)).decisions
     assert (outcome["title_at_level"].status, outcome["title_any_level"].status) == ("ineligible", "eligible")
+
+
+def test_deciding_leaves_kept_by_states_are_the_ones_worked_out() -> None:
+    """_Tree.deciding_in keeps each states vector's deciding leaves (the summary asks for them per refused or
+    pending decision): the kept answer is the walk's, and the store stays bounded."""
+    pack = pools.MAIN_PACK
+    cases = boundaries(pack).valid_cases(200, 3)
+    for profile, as_of in cases:
+        fast_run = compiled(pack, as_of)
+        for outcome in fast_run.run(profile).decisions.values():
+            tree = fast_run.steps[outcome.id].tree
+            if tree is None or outcome.status == "error":
+                continue
+            want = STATUS.index(outcome.status)
+            walked = tuple(s for s in tree.deciding(outcome._states) if outcome._states[s] == want)
+            assert tree.deciding_in(outcome._states, want) == walked
+            assert tree.deciding_in(list(outcome._states), want) == walked  # asked again: the kept answer
+    tree = next(step.tree for step in compiled(pack, cases[0][1]).steps.values() if getattr(step, "tree", None))
+    for n in range(5000):
+        tree.deciding_in([n % 3] * tree.size, n)
+    assert len(tree._deciding) <= 4096

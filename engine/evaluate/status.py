@@ -234,6 +234,7 @@ class _Tree:
         self.exprs: dict[int, Compiled] = {}
         self.shape: dict[int, list[int]] = {}
         self.root = policy.conditions
+        self._deciding: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._node(self.root, self.root.id or "conditions", at)
         self.size = len(self.nodes)
 
@@ -260,6 +261,17 @@ class _Tree:
             if cond.any is None or states[kid] == states[slot]
             for leaf in self.deciding(states, kid)
         ]
+
+    def deciding_in(self, states: list[int], want: int) -> tuple[int, ...]:
+        """Slots of the leaves in state `want` that decide the root, kept by the nodes' states (firms share few
+        of them: the summary asks this of every refused or pending decision)."""
+        key = (want, *states)
+        found = self._deciding.get(key)
+        if found is None:
+            if len(self._deciding) >= 4096:
+                self._deciding.clear()
+            found = self._deciding[key] = tuple(slot for slot in self.deciding(states) if states[slot] == want)
+        return found
 
     def missing(self, env: Env, m: Missing, states: list[int], slot: int = 0) -> frozenset[str]:
         if slot in self.exprs:
@@ -630,10 +642,9 @@ class StatusEvaluator:
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
         return [(cond, _TRUTHS[code]) for (_, cond), code in zip(tree.nodes, outcome._states)]
 
-    def _deciding(self, outcome: Outcome) -> list[int]:
+    def _deciding(self, outcome: Outcome) -> tuple[int, ...]:
         tree = self.steps[outcome.id].tree  # type: ignore[attr-defined]
-        want = STATUS.index(outcome.status)
-        return [slot for slot in tree.deciding(outcome._states) if outcome._states[slot] == want]
+        return tree.deciding_in(outcome._states, STATUS.index(outcome.status))  # type: ignore[no-any-return]
 
     def indicators(self, card_id: str) -> list[Value]:
         """Raw points of each indicator of a scorecard, as functions of an environment of values."""
