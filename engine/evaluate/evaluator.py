@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -438,7 +438,11 @@ class Evaluation:
 
     quiet = False  # True: a failing rule is not logged or counted (the reload canary reports it itself)
 
-    def __init__(self, profile: EnterpriseProfile, pack: RulePack, as_of: date) -> None:
+    def __init__(
+        self, profile: EnterpriseProfile, pack: RulePack, as_of: date, seeded: Mapping[str, Any] | None = None
+    ) -> None:
+        """`seeded`: a status-only run's values of the same profile and date (engine.evaluate.summary), taken
+        instead of reading the profile's fields again; the caller supplies what settles each unknown."""
         self.profile, self.pack, self.as_of = profile, pack, as_of
         self.values: dict[str, Any] = {"as_of": as_of}
         self.missing: dict[str, set[str]] = {}
@@ -449,7 +453,7 @@ class Evaluation:
         self.errors: dict[str, str] = {}  # rule id -> why it could not be computed for this profile
         self.failures: dict[str, str] = {}  # the same, for the rules that failed themselves (not by reading one)
         given, values = vars(profile), self.values
-        for name in FIELDS:
+        for name in FIELDS if seeded is None else ():
             value = given[name]
             if value is None:
                 values[name] = None
@@ -459,6 +463,8 @@ class Evaluation:
         self.prepared = prepared(pack)
         self.dated = self.prepared.on(as_of)
         self.values.update(self.dated.values)
+        if seeded is not None:
+            self.values.update(seeded)
 
     # --- names --------------------------------------------------------------
     def unit(self, name: str) -> str | None:

@@ -79,8 +79,7 @@ class _Leaves:
     @property
     def ev(self) -> Evaluation:
         if self._ev is None:
-            self._ev = Evaluation(self.profile, self.pack, self.as_of)
-            self._ev.values.update(self.result.values)
+            self._ev = Evaluation(self.profile, self.pack, self.as_of, seeded=self.result.values)
             self._ev.missing = _Settles(self.result.missing)  # type: ignore[assignment]
         return self._ev
 
