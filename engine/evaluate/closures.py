@@ -35,8 +35,10 @@ Value = Callable[[Env], Any]
 class Missing:
     """The facts that would settle each unknown value, worked out only when asked for.
 
-    `of` maps a name to a set, or to a thunk giving it (derived facts, scores, policies);
-    a profile field that is unknown is its own reason."""
+    `of` maps a name to a set, or to a function giving it when called with this Missing (derived facts,
+    scores, policies): the functions hold no reference to it, so a run's objects make no reference cycle and
+    are freed as soon as they are dropped, not by the cycle collector (whose full passes walk the whole pack).
+    A profile field that is unknown is its own reason."""
 
     def __init__(self, env: Env) -> None:
         self.env = env
@@ -54,7 +56,7 @@ class Missing:
         if found is None:
             return frozenset((name,)) if name in FIELDS else _NOTHING
         if callable(found):
-            found = self.of[name] = frozenset(found())
+            found = self.of[name] = frozenset(found(self))
         return found
 
 

@@ -273,11 +273,11 @@ class _Tree:
             found = self._deciding[key] = tuple(slot for slot in self.deciding(states) if states[slot] == want)
         return found
 
-    def missing(self, env: Env, m: Missing, states: list[int], slot: int = 0) -> frozenset[str]:
+    def missing(self, env: Env, states: list[int], m: Missing, slot: int = 0) -> frozenset[str]:
         if slot in self.exprs:
             return m.leaf(self.exprs[slot])
         return frozenset().union(
-            *(self.missing(env, m, states, kid) for kid in self.shape[slot] if states[kid] == UNKNOWN)
+            *(self.missing(env, states, m, kid) for kid in self.shape[slot] if states[kid] == UNKNOWN)
         )
 
 
@@ -303,7 +303,8 @@ class _Decide:
             em.line(f"if s{slot} == 2: um.append({leaf!r})")
             em.line(f"elif s{slot} == 1: uk.append({leaf!r})")
         with em.block("if s0 == 1:"):
-            em.line(f"missing = m.of[{ident!r}] = partial({em.ref(tree.missing)}, env, m, st)")
+            em.line(f"m.of[{ident!r}] = why = partial({em.ref(tree.missing)}, env, st)")
+            em.line("missing = partial(why, m)")
             em.line(f"env[{ident!r}] = None")
         with em.block("else:"):
             em.line("missing = _none")
@@ -321,7 +322,7 @@ class _Decide:
         em.line(f"out.decisions[{ident!r}] = Outcome({ident!r}, STATUS[s0], tuple(um), tuple(uk), amount, missing, st)")
 
 
-def _none() -> frozenset[str]:
+def _none(*_: Missing) -> frozenset[str]:
     return _NOTHING
 
 
@@ -399,15 +400,21 @@ class _Score:
         verdicts = [by_score, *hits]
         passed = True if True in verdicts else (None if None in verdicts else False)
 
-        def unscored() -> frozenset[str]:
-            return frozenset().union(*(why(env, m) for why in unscored_parts))
-
-        def missing() -> frozenset[str]:
-            return unscored().union(*(r.miss(env, m) for r, hit in zip(self.routes, hits) if hit is None))
-
+        unscored = partial(_unscored, env, unscored_parts)
+        missing = partial(_card_missing, env, unscored_parts, [r for r, hit in zip(self.routes, hits) if hit is None])
         env[card.id], env[card.id + "_passed"] = total, passed
         m.of[card.id], m.of[card.id + "_passed"] = unscored, missing
-        out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, missing, every)
+        out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, partial(missing, m), every)
+
+
+def _unscored(env: Env, parts: list[Miss], m: Missing) -> frozenset[str]:
+    """What a card's unscored indicators miss."""
+    return frozenset().union(*(why(env, m) for why in parts))
+
+
+def _card_missing(env: Env, parts: list[Miss], open_routes: list[Compiled], m: Missing) -> frozenset[str]:
+    """What settles a card's open pass verdict: its unscored indicators and its open direct routes."""
+    return _unscored(env, parts, m).union(*(r.miss(env, m) for r in open_routes))
 
 
 def _passes(low: float, high: float, need: float) -> bool | None:
@@ -422,7 +429,7 @@ class _Derive:
         ident = self.id
         v = em.derived(self.derived)
         em.line(f"value = env[{ident!r}] = out.facts[{ident!r}] = {v}")
-        em.line(f"if value is None: m.of[{ident!r}] = partial({em.ref(self.rule.miss)}, env, m)")
+        em.line(f"if value is None: m.of[{ident!r}] = partial({em.ref(self.rule.miss)}, env)")
 
 
 def _space() -> dict[str, Any]:
