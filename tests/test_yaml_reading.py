@@ -105,3 +105,24 @@ def test_deep_nesting_is_refused_at_its_line(text: str) -> None:
         parse_yaml(text, "a.yaml")
     [issue] = err.value.issues
     assert "嵌套超过" in str(issue) and "nested deeper than" in str(issue) and issue.line is not None
+
+
+def test_without_libyaml_the_reference_parser_reads_the_pack_alone() -> None:
+    """PyYAML built without libyaml (a source build, some platforms) has no yaml.cyaml: the engine must still
+    import and read the pack, to the same data, rather than fail at import as it once did."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.modules['yaml._yaml'] = None\n"  # as if PyYAML had been built without libyaml
+        "import yaml; assert not yaml.__with_libyaml__\n"
+        "from engine.language import loader\n"
+        "assert loader._LOADERS == (loader._Loader,)\n"
+        "print(loader.load_pack().hash)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    from engine.language.loader import load_pack
+
+    assert run.stdout.strip() == load_pack().hash

@@ -116,16 +116,22 @@ class _Loader(_Guarded, yaml.SafeLoader):
     one whose errors are worded (yaml_issue)."""
 
 
-class _FastLoader(_Guarded, yaml.cyaml.CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
-    """The same loader on libyaml's scanner and parser (C, about 4x faster on the pack): events come from C,
-    composition (with its guards) and construction are the Python ones above. libyaml's parser is a state
-    machine, so a hostile file cannot recurse in C."""
+if yaml.__with_libyaml__:  # PyYAML built without libyaml (a source build, some platforms): the reference alone
 
-    def __init__(self, stream: str) -> None:
-        yaml.cyaml.CParser.__init__(self, stream)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        yaml.resolver.Resolver.__init__(self)
+    class _FastLoader(_Guarded, yaml.cyaml.CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+        """The same loader on libyaml's scanner and parser (C, about 4x faster on the pack): events come from C,
+        composition (with its guards) and construction are the Python ones above. libyaml's parser is a state
+        machine, so a hostile file cannot recurse in C."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _LOADERS: tuple[type, ...] = (_Loader, _FastLoader)
+else:
+    _LOADERS = (_Loader,)
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -152,7 +158,7 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return out
 
 
-for _cls in (_Loader, _FastLoader):
+for _cls in _LOADERS:
     _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
     _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
@@ -176,10 +182,11 @@ _DIVERGE = re.compile("[\t?\ufeff]")
 def parse_yaml(text: str, shown: str) -> Any:
     """A rule file's YAML with line numbers. libyaml reads it unless the text holds a character on which the two
     parsers are known to differ; a file libyaml refuses, or one with such a character, is read by PyYAML's own
-    parser, the reference: its error is the one worded for the author, and what it accepts is what is loaded."""
-    if not _DIVERGE.search(text):
+    parser, the reference: its error is the one worded for the author, and what it accepts is what is loaded.
+    Without libyaml (PyYAML built without it), the reference reads every file."""
+    if len(_LOADERS) > 1 and not _DIVERGE.search(text):
         try:
-            return yaml.load(text, Loader=_FastLoader)
+            return yaml.load(text, Loader=_LOADERS[1])
         except yaml.YAMLError:
             pass
     try:
