@@ -14,7 +14,9 @@ Also timed on the same profiles, in CPU time per profile: the status-only evalua
 (enterprise_size) + 专精特新 (specialized_sme) with what they read (target ≤ 50 µs), with the count
 of profiles on which its statuses agree with the explaining evaluator's; and, when the optional
 `peers` extra is installed, GoRules zen-engine on a JDM model of the same two policies
-(bench/zen_model.py), with its agreement count and the ratio.
+(bench/zen_model.py), with its agreement count and the ratio, and what zen-engine costs per call whatever the
+model (a decision of one comparison on the same inputs: from zen-engine 0.38.4 on, its Python binding costs
+about 30x what 0.37 did, gorules/zen#441).
 With --ipcheck-only, durable-rules is left out and ipcheck is timed three ways: the assessment,
 with the IP-strength section, and with improvements and near misses (what-if; target ≤ 5 ms CPU).
 --quick: 300 profiles.
@@ -132,14 +134,32 @@ def zen_peer(pack: RulePack, cases: list[Case]) -> Decide | None:
     except ImportError:
         print("zen-engine is not installed (pip install -e '.[peers]'); the peer comparison is left out")
         return None
-    from zen_model import Model, zen_input
+    from zen_model import Model, one_expression, zen_input
 
     engine, decisions = zen.ZenEngine(), {}
     for _, as_of in cases:
         if as_of not in decisions:
             decisions[as_of] = engine.create_decision(Model(pack, as_of).jdm())
     inputs = {id(p): zen_input(p) for p, _ in cases}  # its own input format, made beforehand
+    per_call(engine.create_decision(one_expression()), list(inputs.values()), len(Model(pack, cases[0][1]).entries))
     return lambda p, d: decisions[d].evaluate(inputs[id(p)])["result"]
+
+
+def per_call(decision: Any, inputs: list[dict[str, Any]], size: int) -> None:
+    """What zen-engine costs per call whatever the model: a decision of one comparison on the same inputs."""
+    from importlib.metadata import version
+
+    for data in inputs:
+        decision.evaluate(data)
+    begin = time.process_time()
+    for data in inputs:
+        decision.evaluate(data)
+    spent = (time.process_time() - begin) / len(inputs)
+    print(
+        f"zen-engine {version('zen-engine')}: a decision of one comparison costs {spent * 1e6:.0f} µs CPU per call on "
+        f"the same inputs (its Python binding, the input's conversion; gorules/zen#441: about 30x more from 0.38.4 "
+        f"on than in 0.37); the model below has {size} expressions, each null-guarded for three-valued logic"
+    )
 
 
 def ipcheck_only(pack: RulePack, cases: list[Case]) -> int:

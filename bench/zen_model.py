@@ -227,36 +227,43 @@ class Model:
                 else "null",
             ),
         ]
-        expressions = [{"id": str(n), "key": k, "value": v} for n, (k, v) in enumerate(self.entries)]
-        return json.dumps(
-            {
-                "nodes": [
-                    {"id": "in", "type": "inputNode", "name": "profile", "position": {"x": 0, "y": 0}},
-                    {
-                        "id": "rules",
-                        "type": "expressionNode",
-                        "name": "rules",
-                        "position": {"x": 200, "y": 0},
-                        "content": {"expressions": expressions},
-                    },
-                    {
-                        "id": "decide",
-                        "type": "expressionNode",
-                        "name": "decide",
-                        "position": {"x": 400, "y": 0},
-                        "content": {
-                            "expressions": [{"id": f"o{n}", "key": k, "value": v} for n, (k, v) in enumerate(out)]
-                        },
-                    },
-                    {"id": "out", "type": "outputNode", "name": "decision", "position": {"x": 600, "y": 0}},
-                ],
-                "edges": [
-                    {"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"},
-                    {"id": "e2", "sourceId": "rules", "targetId": "decide", "type": "edge"},
-                    {"id": "e3", "sourceId": "decide", "targetId": "out", "type": "edge"},
-                ],
-            }
-        )
+        return graph(self.entries, out)
+
+
+def graph(entries: list[tuple[str, str]], out: list[tuple[str, str]]) -> str:
+    """A JDM decision: input -> an expression node of `entries` -> an expression node of `out` -> output."""
+
+    def node(ident: str, x: int, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+        expressions = [{"id": f"{ident}{n}", "key": k, "value": v} for n, (k, v) in enumerate(pairs)]
+        return {
+            "id": ident,
+            "type": "expressionNode",
+            "name": ident,
+            "position": {"x": x, "y": 0},
+            "content": {"expressions": expressions},
+        }
+
+    return json.dumps(
+        {
+            "nodes": [
+                {"id": "in", "type": "inputNode", "name": "profile", "position": {"x": 0, "y": 0}},
+                node("rules", 200, entries),
+                node("decide", 400, out),
+                {"id": "out", "type": "outputNode", "name": "decision", "position": {"x": 600, "y": 0}},
+            ],
+            "edges": [
+                {"id": "e1", "sourceId": "in", "targetId": "rules", "type": "edge"},
+                {"id": "e2", "sourceId": "rules", "targetId": "decide", "type": "edge"},
+                {"id": "e3", "sourceId": "decide", "targetId": "out", "type": "edge"},
+            ],
+        }
+    )
+
+
+def one_expression() -> str:
+    """The same graph with one comparison: what zen-engine costs per call whatever the model (its Python binding,
+    the input's conversion, the graph's walk)."""
+    return graph([("big", "revenue != null and revenue > 1000")], [("big", "big")])
 
 
 def zen_input(profile: EnterpriseProfile) -> dict[str, Any]:
