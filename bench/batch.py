@@ -1,6 +1,6 @@
 """Batch screening benchmark: N synthetic applicants, CSV in, Parquet out, against the whole pack.
 
-    python bench/batch.py [--n 1000000] [--seed 0] [--sample 2000] [--chunk-rows 100000] [--rules DIR]
+    python bench/batch.py [--n 1000000] [--seed 0] [--sample 2000] [--chunk-rows 50000] [--rules DIR]
                           [--policies a,b] [--quick]
 
 Prints the end-to-end rate (reading, validating, evaluating, rationale, writing), the peak
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.batch.tabular import raw_cell  # noqa: E402
+from engine.batch.tabular import CHUNK_ROWS, raw_cell  # noqa: E402
 from engine.evaluate.evaluator import evaluate  # noqa: E402
 from engine.language.loader import load_pack  # noqa: E402
 from engine.model.profile import parse_profile  # noqa: E402
@@ -124,7 +124,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sample", type=int, default=2000)
-    parser.add_argument("--chunk-rows", type=int, default=100_000)
+    parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help="default: the screener's own")
     parser.add_argument("--rules", type=Path, default=ROOT / "rules", help="rule folder (default: the pack)")
     parser.add_argument("--policies", help="screen only these policies (comma-separated ids)")
     parser.add_argument("--quick", action="store_true", help="50,000 rows, 300 sampled")

@@ -86,3 +86,12 @@ def test_the_command_line_starts_without_the_table_libraries() -> None:
     code = "import sys, api.cli; print(sorted({'pandas', 'pyarrow', 'numpy'} & set(sys.modules)))"
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "[]"
+
+
+def test_the_command_line_chunk_size_is_the_screeners() -> None:
+    """engine.cli.screen repeats the default chunk size so that `ipcheck --help` need not import the batch modules;
+    the two must not drift apart."""
+    from engine.batch.tabular import CHUNK_ROWS
+    from engine.cli.screen import CHUNK_ROWS as SHOWN
+
+    assert SHOWN == CHUNK_ROWS

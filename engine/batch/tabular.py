@@ -52,7 +52,10 @@ from engine.model.profile import (
     parse_profile,
 )
 
-CHUNK_ROWS = 100_000
+# Rows read, checked, evaluated and written at a time. 50,000 rather than 100,000: the same work in 6-10 % less CPU
+# (fewer fresh pages for the kernel to zero: ~20 % of the CPU went to clearing pages at 100,000) and 30 % less
+# peak memory (1,000,000 rows: 1.31-1.35 GB against 1.88-1.91 GB); 25,000 saves memory again but no more CPU.
+CHUNK_ROWS = 50_000
 SUPPORTED = (".csv", ".xlsx", ".parquet")
 
 
