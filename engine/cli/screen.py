@@ -14,7 +14,7 @@ import click
 
 from engine.cli.common import as_of_option, fail, pack_or_exit, rules_option
 
-CHUNK_ROWS = 50_000  # engine.batch.tabular.CHUNK_ROWS (tests/test_cli.py); the heavy modules load only when a command runs
+CHUNK_ROWS = 50_000  # engine.batch.tabular.CHUNK_ROWS (tests/test_cli.py): the batch loads when a command runs
 SUMMARY_POLICIES = 20  # the terminal summary stays within ~25 lines; the workbook has everything
 
 
