@@ -258,3 +258,66 @@ def test_deciding_leaves_kept_by_states_are_the_ones_worked_out() -> None:
     for n in range(5000):
         tree.deciding_in([n % 3] * tree.size, n)
     assert len(tree._deciding) <= 4096
+
+
+CLAMPED_CARD = """
+scorecards:
+  - id: odd
+    name_zh: 分值取整测试
+    label: {zh: 分值取整测试, en: Clamping test}
+    source: {document: test}
+    pass_at: 10
+    groups:
+      - id: g
+        label: {zh: 组, en: Group}
+        max: 30
+        indicators:
+          - id: over_and_under
+            label: {zh: 超出上下限, en: Beyond the bounds}
+            max: 20
+            brackets:
+              of: invention_patents
+              rows: [{ge: 10, points: 25}, {ge: 5, points: -0.0}, {ge: 1, points: -5}]
+              otherwise: 0
+          - id: within
+            label: {zh: 区间内, en: Within}
+            max: 10
+            brackets:
+              of: employees
+              rows: [{ge: 100, points: 10}, {ge: 10, points: 2.5}]
+              otherwise: 0
+          - id: by_case
+            label: {zh: 按情形, en: By case}
+            max: 5
+            cases:
+              - {when: rd_staff >= 10, points: 7}
+              - {when: rd_staff >= 5, points: 5}
+            otherwise: 0
+          - id: negative_zero
+            label: {zh: 负零, en: Negative zero}
+            max: 5
+            brackets:
+              of: invention_patents
+              rows: [{ge: 5, points: -0.0}, {ge: 1, points: 3.0}]
+              otherwise: 0.0
+"""
+
+
+def test_indicator_points_are_clamped_as_the_explaining_evaluator_clamps_them(tmp_path: Path) -> None:
+    """The generated code skips the clamp where every value an indicator can take is a float within [0, max]
+    (status._clamped); points above the max, negative, -0.0 or worked out by cases still go through it."""
+    (tmp_path / "card.yaml").write_text(CLAMPED_CARD, encoding="utf-8")
+    pack = load_pack(tmp_path)
+    rows = [
+        {},
+        *(
+            {"invention_patents": n, "employees": e, "rd_staff": s}
+            for n in (0, 1, 5, 10)
+            for e, s in ((5, 3), (50, 6), (500, 12))
+        ),
+    ]
+    profiles = [parse_profile(r) for r in rows]
+    assert_same(pack, date(2025, 3, 1), profiles)
+    points = {tuple(statuses(p, pack, date(2025, 3, 1)).scorecards["odd"].points) for p in profiles[1:]}
+    assert {(20.0, 0.0, 0.0, 0.0), (0.0, 2.5, 5.0, 3.0), (0.0, 10.0, 5.0, 0.0)} <= points
+    assert all(str(p) != "-0.0" for row in points for p in row)

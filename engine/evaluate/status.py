@@ -31,7 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, partial
-from math import isfinite
+from math import copysign, isfinite
 from typing import Any, NamedTuple
 
 from engine.evaluate.closures import (  # Compiled, Missing, At: the names the other modules import from here
@@ -341,39 +341,49 @@ class _Score:
     def source(self, em: Emitter, given: bool = False) -> None:
         """Each group's low and high sums (clamped points; an expert-judged range adds its top to
         `high`), then _close_card; `given`: the indicators' raw points are read from `raw` (in card order)
-        instead of worked out (StatusEvaluator.rescore)."""
-        em.line("every, unscored, lows, highs, totals, minima = [], [], [], [], [], []")
-        k = 0
-        for group, ranges in zip(self.card.groups, self.tops):
+        instead of worked out (StatusEvaluator.rescore). Each indicator's and group's figures are locals,
+        gathered into lists once at the end."""
+        em.line("unscored = []")
+        k, groups = 0, []
+        for n, (group, ranges) in enumerate(zip(self.card.groups, self.tops)):
             em.line("low, high, known = 0, 0, True")  # sums from 0, as Python's sum() adds
             for ind, ranged in zip(group.indicators, ranges):
-                self._indicator(em, ind, ranged is not None, f"raw[{k}]" if given else em.indicator(ind))
+                self._indicator(em, ind, ranged is not None, f"raw[{k}]" if given else em.indicator(ind), k)
                 k += 1
             top = em.const(group.max)
-            em.line(f"low, high = float(min(low, {top})), float(min(high, {top}))")
-            em.line("lows.append(low); highs.append(high); totals.append(low if known else None)")
-            if group.min is not None:
-                em.line(f"minima.append(({em.const(group.min)}, low, high))")
+            # float(min(x, top)) without the calls: min keeps x unless top < x
+            em.line(f"lo{n} = float({top} if {top} < low else low); hi{n} = float({top} if {top} < high else high)")
+            em.line(f"tot{n} = lo{n} if known else None")
+            groups.append((n, group.min))
+        em.line(f"every = [{', '.join(f'e{i}' for i in range(k))}]")
+        em.line(f"lows = [{', '.join(f'lo{n}' for n, _ in groups)}]")
+        em.line(f"highs = [{', '.join(f'hi{n}' for n, _ in groups)}]")
+        em.line(f"totals = [{', '.join(f'tot{n}' for n, _ in groups)}]")
+        minima = [f"({em.const(least)}, lo{n}, hi{n})" for n, least in groups if least is not None]
+        em.line(f"minima = [{', '.join(minima)}]")
         hits = [em.expr(r.when.ast) for r in self.card.direct_routes]
         em.line(f"hits = [{', '.join(f'None if {h} is None else bool({h})' for h in hits)}]")
         em.line(f"{em.ref(self.close)}(lows, highs, totals, minima, hits, unscored, every, env, m, out)")
 
-    def _indicator(self, em: Emitter, ind: Indicator, ranged: bool, p: str) -> None:
-        """One indicator's clamped points (`p` holds its raw points) into the group's sums."""
+    def _indicator(self, em: Emitter, ind: Indicator, ranged: bool, p: str, k: int) -> None:
+        """One indicator's clamped points (`p` holds its raw points) into the group's sums and local e{k}."""
         top = em.const(ind.max)
         with em.block(f"if {em.unknown(p)}:"):
-            em.line(f"unscored.append({em.ref(self.miss[ind.id])}); known = False; high += {top}; every.append(None)")
+            em.line(f"unscored.append({em.ref(self.miss[ind.id])}); known = False; high += {top}; e{k} = None")
         with em.block("else:"):
-            em.line(f"p = float({p})")  # max(0.0, min(p, top)), NaN included, without two calls
-            em.line(f"if {top} < p: p = {top}")
-            em.line("if not p > 0.0: p = 0.0")
+            if _clamped(em.choices.get(p), ind.max):
+                em.line(f"p = {p}")  # every value it can take is a float within [0, top] already
+            else:
+                em.line(f"p = float({p})")  # max(0.0, min(p, top)), NaN included, without two calls
+                em.line(f"if {top} < p: p = {top}")
+                em.line("if not p > 0.0: p = 0.0")
             if ranged:
                 em.line(f"p_top = max(0.0, min(float({em.indicator_top(ind)}), {top}))")
                 em.line("low += p; high += p_top")
                 em.line("if p_top != p: known, p = False, None")  # an expert-judged range: no single points yet
             else:
                 em.line("low += p; high += p")
-            em.line("every.append(p)")
+            em.line(f"e{k} = p")
 
     def close(
         self,
@@ -405,6 +415,14 @@ class _Score:
         env[card.id], env[card.id + "_passed"] = total, passed
         m.of[card.id], m.of[card.id + "_passed"] = unscored, missing
         out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, partial(missing, m), every)
+
+
+def _clamped(values: list[Any] | None, top: float) -> bool:
+    """Whether clamping an indicator's points to [0, top] leaves each of these values as it is: floats in
+    [0, top], not -0.0 (which the clamp makes 0.0)."""
+    return values is not None and all(
+        v is None or (v.__class__ is float and 0.0 <= v <= top and copysign(1.0, v) > 0) for v in values
+    )
 
 
 def _unscored(env: Env, parts: list[Miss], m: Missing) -> frozenset[str]:

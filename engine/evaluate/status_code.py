@@ -41,6 +41,7 @@ class Emitter(Visitor[str]):
         self.depth = 1
         self.reads: dict[str, str] = {}
         self.consts: dict[str, Any] = {}  # atom -> its value, for atoms that are constants
+        self.choices: dict[str, list[Any]] = {}  # atom -> the constants it may hold besides None (tables, cases)
         self.count = 0
 
     # --- writing -------------------------------------------------------------------
@@ -183,10 +184,12 @@ class Emitter(Visitor[str]):
             v = self.assign(v)
         t = self.temp()
         self.line(f"if {v} is None: {t} = None")
-        for row in table.rows:
+        results = [row.top() if top else row.result() for row in table.rows]
+        for row, result in zip(table.rows, results):
             tests = " and ".join(f"{v} {_BOUND[op]} {self.const(bound)}" for op, bound in row.bounds()) or "True"
-            self.line(f"elif {tests}: {t} = {self.const(row.top() if top else row.result())}")
+            self.line(f"elif {tests}: {t} = {self.const(result)}")
         self.line(f"else: {t} = {self.const(table.otherwise)}")
+        self.choices[t] = [*results, table.otherwise]
         return t
 
     def cases(self, cases: list[tuple[ex.Node, Any]], otherwise: Any) -> str:
@@ -201,6 +204,7 @@ class Emitter(Visitor[str]):
             self.depth += 1
         self.line(f"{t} = {self.const(otherwise)}")
         self.depth = depth
+        self.choices[t] = [*(result for _, result in cases), otherwise]
         return t
 
     def items(self, items: list[tuple[ex.Node, float]], top: float) -> str:
