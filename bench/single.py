@@ -136,12 +136,13 @@ def zen_peer(pack: RulePack, cases: list[Case]) -> Decide | None:
         return None
     from zen_model import Model, one_expression, zen_input
 
-    engine, decisions = zen.ZenEngine(), {}
+    engine, decisions, size = zen.ZenEngine(), {}, 0
     for _, as_of in cases:
         if as_of not in decisions:
-            decisions[as_of] = engine.create_decision(Model(pack, as_of).jdm())
+            model = Model(pack, as_of)
+            decisions[as_of], size = engine.create_decision(model.jdm()), len(model.entries)
     inputs = {id(p): zen_input(p) for p, _ in cases}  # its own input format, made beforehand
-    per_call(engine.create_decision(one_expression()), list(inputs.values()), len(Model(pack, cases[0][1]).entries))
+    per_call(engine.create_decision(one_expression()), list(inputs.values()), size)
     return lambda p, d: decisions[d].evaluate(inputs[id(p)])["result"]
 
 

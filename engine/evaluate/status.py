@@ -411,7 +411,7 @@ class _Score:
         passed = True if True in verdicts else (None if None in verdicts else False)
 
         unscored = partial(_unscored, env, unscored_parts)
-        missing = partial(_card_missing, env, unscored_parts, [r for r, hit in zip(self.routes, hits) if hit is None])
+        missing = partial(_card_missing, env, unscored_parts, self.routes, hits)
         env[card.id], env[card.id + "_passed"] = total, passed
         m.of[card.id], m.of[card.id + "_passed"] = unscored, missing
         out.scorecards[card.id] = CardOutcome(card.id, total, low, high, passed, partial(missing, m), every)
@@ -430,9 +430,11 @@ def _unscored(env: Env, parts: list[Miss], m: Missing) -> frozenset[str]:
     return frozenset().union(*(why(env, m) for why in parts))
 
 
-def _card_missing(env: Env, parts: list[Miss], open_routes: list[Compiled], m: Missing) -> frozenset[str]:
+def _card_missing(
+    env: Env, parts: list[Miss], routes: list[Compiled], hits: list[bool | None], m: Missing
+) -> frozenset[str]:
     """What settles a card's open pass verdict: its unscored indicators and its open direct routes."""
-    return _unscored(env, parts, m).union(*(r.miss(env, m) for r in open_routes))
+    return _unscored(env, parts, m).union(*(r.miss(env, m) for r, hit in zip(routes, hits) if hit is None))
 
 
 def _passes(low: float, high: float, need: float) -> bool | None:

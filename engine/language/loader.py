@@ -129,9 +129,10 @@ if yaml.__with_libyaml__:  # PyYAML built without libyaml (a source build, some 
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
-    _LOADERS: tuple[type, ...] = (_Loader, _FastLoader)
+    _FAST: type | None = _FastLoader
 else:
-    _LOADERS = (_Loader,)
+    _FAST = None
+_LOADERS: tuple[type, ...] = (_Loader,) if _FAST is None else (_Loader, _FAST)
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -184,9 +185,9 @@ def parse_yaml(text: str, shown: str) -> Any:
     parsers are known to differ; a file libyaml refuses, or one with such a character, is read by PyYAML's own
     parser, the reference: its error is the one worded for the author, and what it accepts is what is loaded.
     Without libyaml (PyYAML built without it), the reference reads every file."""
-    if len(_LOADERS) > 1 and not _DIVERGE.search(text):
+    if _FAST is not None and not _DIVERGE.search(text):
         try:
-            return yaml.load(text, Loader=_LOADERS[1])
+            return yaml.load(text, Loader=_FAST)
         except yaml.YAMLError:
             pass
     try:
