@@ -155,6 +155,39 @@ def test_number_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> 
             assert (bool(chunk.valid[row]), float(got.value[row]) if got.known[row] else None) == expected, cell
 
 
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["2024-02-29", "2023-02-29", "2024-13-01", "2024-01-00"],  # Arrow rolls 2023-02-29 over to March 1st
+        ["0000-01-01", "0001-01-01", "9999-12-31", "1969-12-31"],  # before year 1, the first day, the future
+        [str(date.today()), str(date.fromordinal(date.today().toordinal() + 1)), "", "2024-01-05"],
+        ["2024/1/5", "2024年1月5日", " 2024-01-05 ", "2024-1-5"],  # other ways of writing a date: the model's way
+        ["20240105", "2024-01-05 00:00:00", "2024-01-05T08:00", "１９９９-０１-０１"],
+    ],
+)
+def test_date_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> None:
+    """Each row of a date column is valid, with the model's date, exactly when parse_profile takes it alone
+    (tabular.ChunkReader._dates reads 2024-01-31 with Arrow and must agree with the model on every cell)."""
+    import pyarrow as pa
+
+    from engine.batch import tabular
+    from engine.model.profile import ProfileInputError, parse_profile
+
+    for field in ("registration_date", "last_ip_penalty_date"):
+        reader = tabular.ChunkReader([field, "name"])
+        chunk = reader.prepare(pa.table({"c0": cells, "c1": ["甲"] * len(cells)}), 2)
+        for row, cell in enumerate(cells):
+            text = cell.strip()
+            try:
+                value = getattr(parse_profile({field: tabular.raw_cell(field, text)} if text else {}), field)
+                expected = (True, value)
+            except ProfileInputError:
+                expected = (False, None)
+            got = chunk.columns[field]
+            shown = date.fromordinal(date(1970, 1, 1).toordinal() + int(got.value[row])) if got.known[row] else None
+            assert (bool(chunk.valid[row]), shown) == expected, cell
+
+
 def test_title_cells_split_by_arrow_hold_what_split_titles_gives() -> None:
     """ChunkReader._held_cells (Arrow's split) equals _held (split_titles) cell by cell, odd spaces included."""
     import pyarrow as pa

@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import partial
 from pathlib import Path
 from queue import Empty, Queue
@@ -293,6 +294,8 @@ _FLOAT_TEXT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _DATE_TEXT = re.compile(
     r"^(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$"
 )
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_FIRST_DAY = days(date(1, 1, 1))  # the model's (Python's) first date
 _BOOL_ZH = {"是": "true", "否": "false", "有": "true", "无": "false", "真": "true", "假": "false"}
 _NO_TITLES = {"无", "none", "-", "—"}
 KIND = {name: field_kind(name) for name in FIELDS}
@@ -482,6 +485,8 @@ class ChunkReader:
             return self._credit_codes(text, present)
         if kind == "titles":
             return self._titles(text, present)
+        if kind == "date" and name not in _VALIDATED:
+            return self._dates(name, text, present)
         if kind == "text" and name not in _VALIDATED and not FIELDS[name].metadata:
             values = text.to_numpy(zero_copy_only=False)
             return Vec("str", values, present), np.zeros(len(present), dtype=bool)
@@ -509,6 +514,24 @@ class ChunkReader:
         values = upper.to_numpy(zero_copy_only=False)
         good = credit_codes_ok(upper)
         return Vec("str", values, good), present & ~good
+
+    def _dates(self, name: str, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
+        """Dates written as the model writes them (2024-01-31) read by Arrow, the others through the model.
+
+        Arrow's parsing rolls 2023-02-29 over to March and reads year 0: a cell is taken only when its day of
+        the month is as written, from year 1 on and not after today (the model's own bounds); any other cell,
+        2024/1/31 included, is validated through the model once per distinct text (_distinct)."""
+        iso = pc.if_else(pc.fill_null(pc.match_substring_regex(text, _ISO_DATE), False), text, None)
+        parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+        as_written = pc.equal(pc.day(parsed), pc.cast(pc.utf8_slice_codeunits(iso, 8, 10), pa.int64()))
+        fast = pc.fill_null(as_written, False).to_numpy(zero_copy_only=False)  # not rolled over to the next month
+        number = pc.cast(parsed, pa.date32()).cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        number = number.astype(np.int64)
+        fast &= (number >= _FIRST_DAY) & (number <= days(date.today()))
+        if fast.all():
+            return Vec("date", number, fast), np.zeros(len(fast), dtype=bool)
+        rest, doubt = self._distinct(name, pc.if_else(pa.array(fast), None, text), present & ~fast)
+        return Vec("date", np.where(fast, number, rest.value), fast | rest.known), doubt
 
     def _distinct(self, name: str, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Validate each distinct text once through the model (cached across chunks)."""
