@@ -188,6 +188,36 @@ def test_date_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> No
             assert (bool(chunk.valid[row]), shown) == expected, cell
 
 
+@pytest.mark.parametrize(
+    ("field", "cells"),
+    [
+        ("legal_person", ["是", " 是 ", "否", "\t否", "  ", "", "true", "maybe", "是"]),
+        ("rd_institution_level", ["国家级", " national ", "provincial", " ", "县级", "national"]),
+        ("industry_code", ["M7320", " M7320", "7320", "M73200", " ", "C1311 "]),
+    ],
+)
+def test_coded_cells_read_as_the_profile_model_reads_them(field: str, cells: list[str]) -> None:
+    """A field validated once per distinct text (its column trimmed through its dictionary: _coded_strings) gives
+    each row the model's verdict and value, padded and blank cells included, texts that trim alike together."""
+    import pyarrow as pa
+
+    from engine.batch import tabular
+    from engine.model.profile import ProfileInputError, parse_profile
+
+    reader = tabular.ChunkReader([field, "name"])
+    chunk = reader.prepare(pa.table({"c0": cells, "c1": ["甲"] * len(cells)}), 2)
+    for row, cell in enumerate(cells):
+        text = cell.strip()
+        try:
+            value = getattr(parse_profile({field: tabular.raw_cell(field, text)} if text else {}), field)
+            expected = (True, getattr(value, "value", value))
+        except ProfileInputError:
+            expected = (False, None)
+        got = chunk.columns[field]
+        assert (bool(chunk.valid[row]), got.value[row] if got.known[row] else None) == expected, cell
+        assert chunk.texts[field][row].as_py() == (text or None)  # what a refused row's message quotes
+
+
 def test_title_cells_split_by_arrow_hold_what_split_titles_gives() -> None:
     """ChunkReader._held_cells (Arrow's split) equals _held (split_titles) cell by cell, odd spaces included."""
     import pyarrow as pa

@@ -302,6 +302,26 @@ KIND = {name: field_kind(name) for name in FIELDS}
 _VALIDATED = {f for v in EnterpriseProfile.__pydantic_decorators__.field_validators.values() for f in v.info.fields}
 
 
+def _route(name: str) -> str:
+    """How ChunkReader.convert types a field's cells: column-wise checks where they can vouch for the model,
+    else "distinct" (each distinct text through the model, cached)."""
+    kind = KIND[name]
+    if kind in ("number", "integer") and name not in _VALIDATED:
+        return "numbers"
+    if name == "credit_code":
+        return "credit codes"
+    if kind == "titles":
+        return "titles"
+    if kind == "date" and name not in _VALIDATED:
+        return "dates"
+    if kind == "text" and name not in _VALIDATED and not FIELDS[name].metadata:
+        return "as given"
+    return "distinct"
+
+
+ROUTE = {name: _route(name) for name in FIELDS}
+
+
 MAX_VERDICTS = (
     200_000  # distinct texts per cache whose verdicts are kept across chunks (cells can be nearly all distinct)
 )
@@ -319,6 +339,16 @@ def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if shortest is None or shortest > 0:
         return text
     return pc.if_else(pc.equal(lengths, 0), pa.scalar(None, pa.string()), text)
+
+
+def _coded_strings(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    """_strings's cells, dictionary-encoded: each distinct text is trimmed once instead of every cell (a yes/no
+    column holds a handful), and texts that trim alike (是 and ' 是 ') share one entry."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    distinct = pc.dictionary_encode(_strings(encoded.dictionary))  # blank texts null
+    return pa.DictionaryArray.from_arrays(distinct.indices.take(encoded.indices), distinct.dictionary)
 
 
 def _cast_numbers(name: str, text: pa.Array) -> pa.Array | None:
@@ -444,7 +474,9 @@ class ChunkReader:
         for name, pos in self.mapping.items():
             clean = None if name in self.factors else _clean_numbers(name, table.column(pos))
             if clean is None:
-                texts[name] = _strings(table.column(pos))
+                column = table.column(pos)
+                coded = ROUTE[name] == "distinct" and name not in self.factors  # rescaled() reads plain text
+                texts[name] = _coded_strings(column) if coded else _strings(column)
                 continue
             texts[name] = clean[0]  # converted at once: the parsed column is not kept beside the others
             columns[name], doubtful = self._numbers(name, *clean)
@@ -478,16 +510,16 @@ class ChunkReader:
     def convert(self, name: str, text: pa.Array) -> tuple[Vec, np.ndarray]:
         """(typed column, rows the cheap checks could not vouch for)."""
         present = text.is_valid().to_numpy(zero_copy_only=False)
-        kind = KIND[name]
-        if kind in ("number", "integer") and name not in _VALIDATED:
+        route = ROUTE[name]
+        if route == "numbers":
             return self._numbers(name, text)
-        if name == "credit_code":
+        if route == "credit codes":
             return self._credit_codes(text, present)
-        if kind == "titles":
+        if route == "titles":
             return self._titles(text, present)
-        if kind == "date" and name not in _VALIDATED:
+        if route == "dates":
             return self._dates(name, text, present)
-        if kind == "text" and name not in _VALIDATED and not FIELDS[name].metadata:
+        if route == "as given":
             values = text.to_numpy(zero_copy_only=False)
             return Vec("str", values, present), np.zeros(len(present), dtype=bool)
         return self._distinct(name, text, present)
@@ -535,7 +567,7 @@ class ChunkReader:
 
     def _distinct(self, name: str, text: pa.Array, present: np.ndarray) -> tuple[Vec, np.ndarray]:
         """Validate each distinct text once through the model (cached across chunks)."""
-        encoded = pc.dictionary_encode(text)
+        encoded = text if pa.types.is_dictionary(text.type) else pc.dictionary_encode(text)
         dictionary = encoded.dictionary.to_pylist()
         verdicts = self.kept(name)
         for raw in dictionary:
