@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -168,24 +169,12 @@ def test_number_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> 
 def test_date_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> None:
     """Each row of a date column is valid, with the model's date, exactly when parse_profile takes it alone
     (tabular.ChunkReader._dates reads 2024-01-31 with Arrow and must agree with the model on every cell)."""
-    import pyarrow as pa
-
-    from engine.batch import tabular
-    from engine.model.profile import ProfileInputError, parse_profile
-
     for field in ("registration_date", "last_ip_penalty_date"):
-        reader = tabular.ChunkReader([field, "name"])
-        chunk = reader.prepare(pa.table({"c0": cells, "c1": ["甲"] * len(cells)}), 2)
+        chunk = prepared_alone(field, cells)
         for row, cell in enumerate(cells):
-            text = cell.strip()
-            try:
-                value = getattr(parse_profile({field: tabular.raw_cell(field, text)} if text else {}), field)
-                expected = (True, value)
-            except ProfileInputError:
-                expected = (False, None)
             got = chunk.columns[field]
             shown = date.fromordinal(date(1970, 1, 1).toordinal() + int(got.value[row])) if got.known[row] else None
-            assert (bool(chunk.valid[row]), shown) == expected, cell
+            assert (bool(chunk.valid[row]), shown) == model_reads(field, cell), cell
 
 
 @pytest.mark.parametrize(
@@ -199,23 +188,33 @@ def test_date_cells_read_as_the_profile_model_reads_them(cells: list[str]) -> No
 def test_coded_cells_read_as_the_profile_model_reads_them(field: str, cells: list[str]) -> None:
     """A field validated once per distinct text (its column trimmed through its dictionary: _coded_strings) gives
     each row the model's verdict and value, padded and blank cells included, texts that trim alike together."""
+    chunk = prepared_alone(field, cells)
+    for row, cell in enumerate(cells):
+        got = chunk.columns[field]
+        assert (bool(chunk.valid[row]), got.value[row] if got.known[row] else None) == model_reads(field, cell), cell
+        assert chunk.texts[field][row].as_py() == (cell.strip() or None)  # what a refused row's message quotes
+
+
+def prepared_alone(field: str, cells: list[str]) -> Any:
+    """A chunk of one field's cells (with a name beside them) as ChunkReader prepares it."""
     import pyarrow as pa
 
     from engine.batch import tabular
+
+    return tabular.ChunkReader([field, "name"]).prepare(pa.table({"c0": cells, "c1": ["甲"] * len(cells)}), 2)
+
+
+def model_reads(field: str, cell: str) -> tuple[bool, Any]:
+    """(valid, value) of a cell given alone to parse_profile, in its table form (tabular.raw_cell)."""
+    from engine.batch import tabular
     from engine.model.profile import ProfileInputError, parse_profile
 
-    reader = tabular.ChunkReader([field, "name"])
-    chunk = reader.prepare(pa.table({"c0": cells, "c1": ["甲"] * len(cells)}), 2)
-    for row, cell in enumerate(cells):
-        text = cell.strip()
-        try:
-            value = getattr(parse_profile({field: tabular.raw_cell(field, text)} if text else {}), field)
-            expected = (True, getattr(value, "value", value))
-        except ProfileInputError:
-            expected = (False, None)
-        got = chunk.columns[field]
-        assert (bool(chunk.valid[row]), got.value[row] if got.known[row] else None) == expected, cell
-        assert chunk.texts[field][row].as_py() == (text or None)  # what a refused row's message quotes
+    text = cell.strip()
+    try:
+        value = getattr(parse_profile({field: tabular.raw_cell(field, text)} if text else {}), field)
+    except ProfileInputError:
+        return False, None
+    return True, getattr(value, "value", value)
 
 
 def test_title_cells_split_by_arrow_hold_what_split_titles_gives() -> None:
