@@ -243,3 +243,14 @@ def test_title_cells_split_by_arrow_hold_what_split_titles_gives() -> None:
     got = fresh._held_cells(pa.array(cells))
     assert got == [tabular.ChunkReader(["titles"])._held(cell) for cell in cells]
     assert got[0] is not None and got[7] is None and got[12] == ()
+
+
+def test_object_arrays_keep_each_value_whole() -> None:
+    """vectorized.object_array (np.fromiter) keeps tuples, lists, empty tuples and None as single elements."""
+    from engine.batch.vectorized import object_array
+
+    values = [("a", "b"), (), None, ["x", "y"], "text", 3, ((1, 2), (3, 4))]
+    for given in (values, iter(values), (v for v in values)):
+        got = object_array(given)
+        assert got.shape == (len(values),) and all(a is b for a, b in zip(got, values))
+    assert object_array([]).shape == (0,) and object_array([(1, 2), (3, 4)]).shape == (2,)

@@ -144,12 +144,8 @@ def _typed(kind: str, values: list[Any]) -> np.ndarray:
 
 
 def object_array(values: Iterable[Any]) -> np.ndarray:
-    """A 1-d object array (element by element, so tuples stay elements)."""
-    values = list(values)
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        out[i] = v
-    return out
+    """A 1-d object array, element by element, so tuples stay elements (np.array would make them rows)."""
+    return np.fromiter(values, dtype=object)
 
 
 def constant(value: Any, n: int) -> Vec:
