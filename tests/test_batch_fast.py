@@ -254,3 +254,35 @@ def test_object_arrays_keep_each_value_whole() -> None:
         got = object_array(given)
         assert got.shape == (len(values),) and all(a is b for a, b in zip(got, values))
     assert object_array([]).shape == (0,) and object_array([(1, 2), (3, 4)]).shape == (2,)
+
+
+def test_day_numbers_give_the_calendar_date_from_year_1_to_9999() -> None:
+    """vectorized.civil (integer arithmetic) gives every day's year, month and day as Python's date does."""
+    from engine.batch.vectorized import civil, days
+
+    first, last = days(date(1, 1, 1)), days(date(9999, 12, 31))
+    numbers = np.arange(first, last + 1)
+    year, month_day = civil(numbers)
+    ordinal = date(1970, 1, 1).toordinal()
+    sample = np.r_[numbers[:800], numbers[-800:], numbers[::997]]  # both ends, and a stride through the rest
+    expected = [date.fromordinal(ordinal + int(n)) for n in sample]
+    got_year, got_md = civil(sample)
+    assert [(int(y), int(md) // 32, int(md) % 32) for y, md in zip(got_year, got_md)] == [
+        (d.year, d.month, d.day) for d in expected
+    ]
+    assert (np.diff(year * 512 + month_day) > 0).all()  # every next day is a later (year, month, day)
+    assert (year[[0, -1]] == [1, 9999]).all() and (month_day[[0, -1]] == [1 * 32 + 1, 12 * 32 + 31]).all()
+
+
+def test_whole_years_are_years_between_anniversaries_included() -> None:
+    from engine.batch.vectorized import days, whole_years
+    from engine.language.functions.years_between import years_between
+
+    starts = [date(2020, 2, 29), date(2019, 3, 1), date(2000, 12, 31), date(1, 1, 1), date(2024, 6, 30)]
+    ends = [date(2021, 2, 28), date(2021, 3, 1), date(2024, 2, 29), date(2001, 1, 1), date(9999, 12, 31)]
+    pairs = [(s, e) for s in starts for e in ends]
+    got = whole_years(np.array([days(s) for s, _ in pairs]), np.array([days(e) for _, e in pairs]))
+    assert got.tolist() == [float(years_between(s, e)) for s, e in pairs]
+    as_of = np.broadcast_to(np.array(days(date(2025, 6, 30))), (len(starts),))  # a constant, as the as-of date is
+    got = whole_years(np.array([days(s) for s in starts]), as_of)
+    assert got.tolist() == [float(years_between(s, date(2025, 6, 30))) for s in starts]
