@@ -155,11 +155,14 @@ def constant(value: Any, n: int) -> Vec:
     return Vec(kind, np.broadcast_to(arr, (n,)), np.broadcast_to(np.array(value is not None), (n,)), scalar=value)
 
 
-def from_codes(n: int, rows: np.ndarray, codes: np.ndarray, results: list[Any]) -> Vec:
-    """Rows `rows` take results[codes]; None results and all other rows are unknown."""
+def from_codes(n: int, rows: np.ndarray | None, codes: np.ndarray, results: list[Any]) -> Vec:
+    """Rows `rows` take results[codes]; None results and all other rows are unknown. rows=None: every row
+    has its code (one gather, no scatter)."""
     kind = kind_of_values(results)
     table = _typed(kind, results)
     table_known = np.array([r is not None for r in results], dtype=bool)
+    if rows is None:
+        return Vec(kind, table[codes], table_known[codes])
     value = np.empty(n, dtype=table.dtype)
     if table.dtype != object:
         value[:] = _filler(kind)
@@ -683,7 +686,7 @@ class BatchEvaluation(Visitor[Vec]):
             pending &= known & ~hit
         codes[pending] = len(cases) + 1
         results = [value for _, value in cases] + [None, otherwise]
-        return from_codes(self.n, np.arange(self.n), codes, results)
+        return from_codes(self.n, None, codes, results)
 
     def brackets(self, table: BracketTable, top: bool = False) -> Vec:
         """The row each value falls in gives its result (`top`: the top of an expert-judged range)."""
@@ -700,8 +703,9 @@ class BatchEvaluation(Visitor[Vec]):
                 hit &= _NUMPY_COMPARE[BOUND[op]](x, bound)
             codes[hit] = pos
             pending &= ~hit
-        results = [row.top() if top else row.result() for row in table.rows] + [table.otherwise]
-        return from_codes(self.n, np.flatnonzero(of.known), codes[np.asarray(of.known, dtype=bool)], results)
+        codes[~np.asarray(of.known, dtype=bool)] = len(table.rows) + 1  # the value is unknown: so is the result
+        results = [row.top() if top else row.result() for row in table.rows] + [table.otherwise, None]
+        return from_codes(self.n, None, codes, results)
 
     # --- scorecards -------------------------------------------------------
     def score(self, card: Scorecard) -> None:
