@@ -31,5 +31,6 @@ lint: install  ## ruff: the checks and the formatting (configured in pyproject.t
 bench: install  ## every benchmark; each prints its figures
 	$(BIN)/python bench/single.py
 	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/batch_stages.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/startup.py

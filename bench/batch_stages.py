@@ -112,7 +112,8 @@ def main() -> None:
             best[stage] = min(best.get(stage, float("inf")), watch.spent[stage])
     total = sum(best.values())
     rows = sum(t.num_rows for t in tables)
-    print(f"{rows:,} rows in {len(tables)} chunks, whole pack; main-thread CPU seconds, min of {args.repeat}:")
+    chunks_word = "chunk" if len(tables) == 1 else "chunks"
+    print(f"{rows:,} rows in {len(tables)} {chunks_word}, whole pack; main-thread CPU seconds, min of {args.repeat}:")
     for stage in STAGES:
         print(f"  {stage:<14} {best[stage]:6.2f} s  {100 * best[stage] / total:4.0f} %")
     print(f"  {'total':<14} {total:6.2f} s  = {rows / total:,.0f} rows per CPU-second")
