@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +287,35 @@ def test_whole_years_are_years_between_anniversaries_included() -> None:
     as_of = np.broadcast_to(np.array(days(date(2025, 6, 30))), (len(starts),))  # a constant, as the as-of date is
     got = whole_years(np.array([days(s) for s in starts]), as_of)
     assert got.tolist() == [float(years_between(s, date(2025, 6, 30))) for s in starts]
+
+
+def test_a_condition_against_a_threshold_is_worded_as_any_other_comparison() -> None:
+    """Rationale.unmet_text joins a constant threshold's one text to each value's text (no combinations): every
+    unmet comparison row reads as the general path (both sides formatted, then combined) words it."""
+    import pyarrow.compute as pc
+
+    from engine.batch import rationale
+    from engine.batch.vectorized import UNMET
+    from engine.language import expr as ex
+
+    profiles = [p for p, _ in boundaries(PACK).valid_cases(120, seed=4)]
+    ev = BatchEvaluation(PACK, DAY, columns_from_profiles(profiles), len(profiles))
+    result = ev.run()
+    words = rationale.Rationale(PACK, DAY, "zh")
+    checked = 0
+    for columns in result.policies.values():
+        for leaf in columns.leaves:
+            cond, rows = columns.conditions[leaf], columns.nodes[leaf] == UNMET
+            node = cond.test().ast
+            if not (isinstance(node, ex.Compare) and rows.any() and ev.eval(node.right).scalar is not None):
+                continue
+            unit = rationale.expression_unit(node.left, words.unit)
+            sides = [
+                words.formatted(ev.eval(side), rows, unit, words.is_ratio(node)) for side in (node.left, node.right)
+            ]
+            subject, op = words.render.render(node.left, "zh"), rationale.NEGATED[node.op]
+            join = partial(lambda pair, s, o: pc.binary_join_element_wise(s, pair[0], o, pair[1], " "), s=subject, o=op)
+            general = rationale.combine(sides, join, len(rows))
+            assert words.unmet_text(ev, cond, rows).arrow().to_pylist() == general.arrow().to_pylist(), leaf
+            checked += 1
+    assert checked >= 10

@@ -133,8 +133,12 @@ class Rationale:
         percent = self.is_ratio(node)
         unit = expression_unit(node.left, self.unit)
         left = self.formatted(ev.eval(node.left), rows, unit, percent)
-        right = self.formatted(ev.eval(node.right), rows, unit, percent)
+        threshold = ev.eval(node.right)
         subject, op = self.render.render(node.left, self.lang), NEGATED[node.op]
+        if threshold.scalar is not None:  # a parameter or a literal: one text, joined once to each value's text
+            text = self.formatted(threshold, np.ones(1, dtype=bool), unit, percent).table[0]
+            return Coded(left.codes, pc.binary_join_element_wise(subject, left.table, op, text, " "))
+        right = self.formatted(threshold, rows, unit, percent)
         return combine(
             [left, right], lambda pair: pc.binary_join_element_wise(subject, pair[0], op, pair[1], " "), len(rows)
         )
