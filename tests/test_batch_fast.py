@@ -319,3 +319,27 @@ def test_a_condition_against_a_threshold_is_worded_as_any_other_comparison() -> 
             assert words.unmet_text(ev, cond, rows).arrow().to_pylist() == general.arrow().to_pylist(), leaf
             checked += 1
     assert checked >= 10
+
+
+def test_reason_parts_joined_row_by_row_even_past_the_key_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    """rationale.joined gives each row its present parts' texts joined in order, also when the parts' mixed-radix
+    key passes 2**62 and is factorised on the way (five parts of 10,000 texts: 10,001**5 > 2**62)."""
+    from engine.batch import rationale
+    from engine.batch.rationale import Coded, joined
+
+    factorised: list[int] = []
+    factorize = rationale.pd.factorize
+    monkeypatch.setattr(rationale.pd, "factorize", lambda keys: factorised.append(len(keys)) or factorize(keys))
+
+    rng = np.random.default_rng(7)
+    n = 3000
+    parts = []
+    for name in "abcde":
+        codes = rng.integers(0, 10_000, n)
+        codes[rng.random(n) < 0.4] = -1  # the part is absent from the row
+        parts.append(Coded(codes, [f"{name}{i}" for i in range(10_000)]))
+    parts.append(Coded(np.full(n, -1), ["never"]))  # absent everywhere
+    got = joined(parts, "；", n).to_pylist()
+    assert len(factorised) >= 2  # the key was factorised on the way, then at the end
+    expected = ["；".join(p.table[int(p.codes[r])].as_py() for p in parts if p.codes[r] >= 0) or None for r in range(n)]
+    assert got == expected

@@ -312,20 +312,22 @@ def _combinations(parts: list[Coded], n: int) -> tuple[np.ndarray, list[Coded], 
     """(code per row of its distinct combination of present parts, -1 where none; the parts present somewhere;
     a row showing each combination, or None when only one part is present: its own codes then serve).
     None when no part is present anywhere."""
-    present = [p for p in parts if (p.codes >= 0).any()]
-    if not present:
+    shown = [(p, p.codes >= 0) for p in parts]
+    shown = [(p, rows) for p, rows in shown if rows.any()]
+    if not shown:
         return None
+    present = [p for p, _ in shown]
     if len(present) == 1:
         return present[0].codes, present, None
-    rows = np.flatnonzero(np.logical_or.reduce([p.codes >= 0 for p in present]))
-    key, size = np.zeros(len(rows), dtype=np.int64), 1
+    rows = np.flatnonzero(np.logical_or.reduce([at for _, at in shown]))
+    key, size = np.zeros(n, dtype=np.int64), 1  # over every row: cheaper than gathering each part's rows
     for part in present:
         width = len(part.table) + 1
         if size * width >= 2**62:  # keep the mixed-radix key within int64
             key, distinct = pd.factorize(key)
             size = len(distinct)
-        key, size = key * width + part.codes[rows] + 1, size * width
-    codes, distinct = pd.factorize(key)
+        key, size = key * width + part.codes + 1, size * width
+    codes, distinct = pd.factorize(key[rows])
     first = np.zeros(len(distinct), dtype=np.int64)
     first[codes[::-1]] = rows[::-1]  # a row showing each combination
     out = np.full(n, -1, dtype=np.int64)
