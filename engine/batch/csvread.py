@@ -121,14 +121,9 @@ def fast(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, 
     )
     pending: list[pa.RecordBatch] = []
     count = 0
-    for n, batch in enumerate(reader):
+    for batch in reader:
         if any(_long(column) for column in batch.columns):
             raise pa.ArrowInvalid("a cell is too long")
-        if n == 0:  # the first block goes out alone, so that the screening starts while the rest is read
-            head = without_blank_tail(pa.Table.from_batches([batch]))
-            if head.num_rows:
-                yield head
-            batch = batch.slice(head.num_rows)  # its blank tail waits: blank lines mid-table, or the file's end
         pending.append(batch)
         count += batch.num_rows
         if count >= chunk_rows:
