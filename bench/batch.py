@@ -25,6 +25,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -116,8 +117,15 @@ def io_floor(source: Path, screened: Path, chunk_rows: int) -> tuple[float, floa
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def screen_once(command: list[str], env: dict[str, str], hwm: Path) -> tuple[float, float, float, int]:
-    """(wall seconds, CPU seconds, peak RSS in MB, peak RSS of the process tree in bytes) of one screening."""
+class Run(NamedTuple):
+    seconds: float  # wall clock
+    cpu: float
+    peak_mb: float  # the screening process's own peak resident memory (VmHWM)
+    peak_tree: int  # bytes, the whole process tree sampled every 50 ms
+
+
+def screen_once(command: list[str], env: dict[str, str], hwm: Path) -> Run:
+    """One screening in a child process, timed and its memory watched."""
     cpu_before = _children_cpu()
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -128,7 +136,7 @@ def screen_once(command: list[str], env: dict[str, str], hwm: Path) -> tuple[flo
     seconds = time.perf_counter() - started
     if child.returncode:
         sys.exit(f"screening failed with exit code {child.returncode}")
-    return seconds, _children_cpu() - cpu_before, int(hwm.read_text()) / 1024, peak_total
+    return Run(seconds, _children_cpu() - cpu_before, int(hwm.read_text()) / 1024, peak_total)
 
 
 def _children_cpu() -> float:
@@ -187,8 +195,8 @@ def main() -> None:
         for _ in range(args.repeat):
             runs.append(screen_once(command, env, hwm))
             floors.append(io_floor(source, target, args.chunk_rows))
-        seconds, cpu = min(r[0] for r in runs), min(r[1] for r in runs)
-        peak_mb, peak_total = max(r[2] for r in runs), max(r[3] for r in runs)
+        seconds, cpu = min(r.seconds for r in runs), min(r.cpu for r in runs)
+        peak_mb, peak_total = max(r.peak_mb for r in runs), max(r.peak_tree for r in runs)
         floor, floor_cpu = min(f[0] for f in floors), min(f[1] for f in floors)
         batch_rate = args.n / seconds
         single_rate, single_cpu_rate = single_profile_rate(source, args.sample, args.rules)
@@ -201,7 +209,7 @@ def main() -> None:
     if args.repeat > 1:
         print(
             "  screening runs: "
-            + ", ".join(f"{r[0]:.2f} s" for r in runs)
+            + ", ".join(f"{r.seconds:.2f} s" for r in runs)
             + "; floor runs: "
             + ", ".join(f"{f[0]:.2f} s" for f in floors)
         )

@@ -312,14 +312,14 @@ def _combinations(parts: list[Coded], n: int) -> tuple[np.ndarray, list[Coded], 
     """(code per row of its distinct combination of present parts, -1 where none; the parts present somewhere;
     a row showing each combination, or None when only one part is present: its own codes then serve).
     None when no part is present anywhere."""
-    shown = [(p, p.codes >= 0) for p in parts]
-    shown = [(p, rows) for p, rows in shown if rows.any()]
-    if not shown:
+    where = [(p, p.codes >= 0) for p in parts]  # each part's rows, worked out once
+    where = [(p, at) for p, at in where if at.any()]
+    if not where:
         return None
-    present = [p for p, _ in shown]
+    present = [p for p, _ in where]
     if len(present) == 1:
         return present[0].codes, present, None
-    rows = np.flatnonzero(np.logical_or.reduce([at for _, at in shown]))
+    rows = np.flatnonzero(np.logical_or.reduce([at for _, at in where]))
     key, size = np.zeros(n, dtype=np.int64), 1  # over every row: cheaper than gathering each part's rows
     for part in present:
         width = len(part.table) + 1

@@ -1036,7 +1036,7 @@ def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     def parts(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = np.asarray(d)
         if d.ndim and d.strides == (0,):  # a constant (the as-of date): convert it once
-            year, month_day = civil(d[:1].copy())
+            year, month_day = civil(d[:1])
             return np.broadcast_to(year, d.shape), np.broadcast_to(month_day, d.shape)
         return civil(d)
 
