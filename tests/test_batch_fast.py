@@ -343,3 +343,14 @@ def test_reason_parts_joined_row_by_row_even_past_the_key_range(monkeypatch: pyt
     assert len(factorised) >= 2  # the key was factorised on the way, then at the end
     expected = ["；".join(p.table[int(p.codes[r])].as_py() for p in parts if p.codes[r] >= 0) or None for r in range(n)]
     assert got == expected
+
+
+def test_coded_texts_come_as_the_output_columns_type() -> None:
+    """A reason column is built with the output schema's dictionary type (int32 indices), so building the chunk's
+    table casts none of them; a row without a text is null."""
+    from engine.batch.rationale import Coded
+    from engine.batch.screen import TEXT
+
+    column = Coded(np.array([1, -1, 0, 1]), ["甲", "乙"]).arrow()
+    assert column.type == TEXT
+    assert column.to_pylist() == ["乙", None, "甲", "乙"]

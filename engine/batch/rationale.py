@@ -238,8 +238,9 @@ class Coded:
             self.table = pa.array(self.table, type=pa.string())
 
     def arrow(self) -> pa.Array:
-        """As a dictionary-encoded string column (each distinct text stored once)."""
-        return pa.DictionaryArray.from_arrays(with_nulls(self.codes.astype(np.int32), self.codes < 0), self.table)
+        """As a dictionary-encoded string column (each distinct text stored once), with the output columns'
+        int32 indices (screen.TEXT): building the chunk's table then casts none of them."""
+        return pa.DictionaryArray.from_arrays(with_nulls(self.codes, self.codes < 0, pa.int32()), self.table)
 
 
 def with_nulls(values: np.ndarray, absent: np.ndarray, typ: pa.DataType = pa.int64()) -> pa.Array:
