@@ -109,7 +109,11 @@ def fast(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, 
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(
-            column_names=names, skip_rows=skip, encoding=encoding, block_size=max(1 << 20, chunk_rows * 200)
+            column_names=names,
+            skip_rows=skip,
+            encoding=encoding,
+            block_size=max(1 << 20, chunk_rows * 200),
+            use_threads=False,  # parsed in the calling thread: the screening's reader, at background priority
         ),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(

@@ -41,11 +41,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from engine.batch.background import Behind, prefetch
 from engine.batch.csvread import PROBLEM
 from engine.batch.headers import resolve
 from engine.batch.outputs import Staged, neutral_row, neutral_table, output_error, refuse_overwrite
 from engine.batch.rationale import Coded, Rationale
-from engine.batch.sheetrows import Behind
 from engine.batch.tabular import (
     CHUNK_ROWS,
     Chunk,
@@ -56,7 +56,6 @@ from engine.batch.tabular import (
     TableRead,
     check_source,
     map_headers,
-    prefetch,
     read_chunks,
 )
 from engine.batch.vectorized import UNKNOWN, UNMET, BatchEvaluation, BatchResult, Vec, to_python
@@ -833,7 +832,9 @@ class _Sink:
         if self.csv:
             self.writer: Any = pacsv.CSVWriter(path, schema)
         elif suffix == STAGED:
-            self.writer = pa.ipc.new_stream(path, schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
+            # compressed in the writing thread itself: a pool it started would inherit its lower priority
+            options = pa.ipc.IpcWriteOptions(compression="lz4", use_threads=False)
+            self.writer = pa.ipc.new_stream(path, schema, options=options)
         else:
             self.writer = pq.ParquetWriter(path, schema)
         self.behind = Behind(self.writer.write_table)

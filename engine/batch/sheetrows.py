@@ -16,15 +16,16 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from engine.batch.background import Behind
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 MAX_TEXT = 32_767  # Excel's limit per cell
@@ -178,35 +179,6 @@ class Rows:
                     piece = pa.Table.from_batches([batch.slice(start, SLICE)])
                     behind.write(rows_xml(piece, row, self.text, style, base))
                     row += piece.num_rows
-
-
-class Behind:
-    """Calls `write` in a worker thread, one piece behind the caller: zlib (a zip entry) or pyarrow (a Parquet or
-    CSV writer) works on one piece off the GIL while the caller builds the next, so both cores are busy."""
-
-    def __init__(self, write: Callable[[Any], Any]) -> None:
-        self.write_now = write
-        self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending: Future[Any] | None = None
-
-    def write(self, piece: Any) -> None:
-        if self.pending is not None:
-            self.pending.result()
-        self.pending = self.pool.submit(self.write_now, piece)
-
-    def close(self) -> None:
-        """Wait for the last piece (its error, if any, is raised here)."""
-        try:
-            if self.pending is not None:
-                self.pending.result()
-        finally:
-            self.pool.shutdown()
-
-    def __enter__(self) -> Behind:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
 
 def splice(path: Path, parts: list[Rows], strings: Strings) -> None:

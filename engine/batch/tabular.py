@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import csv
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
-from queue import Empty, Queue
 from typing import Any
 
 import numpy as np
@@ -175,40 +173,6 @@ def check_source(path: Path) -> None:
             f"{path}: unsupported input; use {', '.join(SUPPORTED)}",
             f"{path}：不支持的输入格式，请使用 {'、'.join(SUPPORTED)}",
         )
-
-
-def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
-    """Produce items in a background thread, `depth` ahead (file reading releases the GIL)."""
-    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                queue.put((True, item))
-            queue.put((False, None))
-        except BaseException as e:  # handed to the consumer, raised there
-            queue.put((False, e))
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
-    try:
-        while True:
-            more, item = queue.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                queue.get_nowait()
-            except Empty:
-                worker.join(0.01)
 
 
 def header_row(rows: list[list[str]]) -> int:
