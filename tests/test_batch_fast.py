@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -354,3 +355,31 @@ def test_coded_texts_come_as_the_output_columns_type() -> None:
     column = Coded(np.array([1, -1, 0, 1]), ["甲", "乙"]).arrow()
     assert column.type == TEXT
     assert column.to_pylist() == ["乙", None, "甲", "乙"]
+
+
+def test_a_screened_chunk_leaves_no_reference_cycle(applicants: Path) -> None:
+    """A chunk's columns are freed when the chunk is done, not when the cyclic collector next runs: a reference
+    cycle (a recursive closure over the policy's columns was one) would keep every policy's arrays of every
+    chunk alive until a full collection, which in a screening runs once or twice."""
+    from engine.batch import screen
+    from engine.batch.tabular import read_chunks
+
+    headers, table = next(read_chunks(applicants))
+    plan = Screening(PACK, DAY).plan(headers)
+    screen._remember(screen._PACKS, (plan.root, plan.rules_hash), PACK, screen._KEEP_PACKS)
+    screen.screen_part(plan, table, 2)  # the first chunk fills the reader's caches, which are meant to stay
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector would free is kept in gc.garbage instead
+    try:
+        screen.screen_part(plan, table, 2)
+        gc.collect()
+        ours = [o for o in gc.garbage if getattr(o, "__module__", "").startswith("engine.")]  # not other threads'
+        cyclic = [getattr(o, "__qualname__", type(o).__qualname__) for o in ours]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert cyclic == []

@@ -305,13 +305,17 @@ class PolicyColumns:
         return self._deciding
 
     def _find_deciding(self) -> dict[str, np.ndarray]:
+        """Depth first, children in order, with a stack: a recursive closure would be a reference cycle holding
+        these columns until the cyclic collector runs (17 policies' arrays per chunk)."""
         out: dict[str, np.ndarray] = {}
         root_state = self.state
-
-        def walk(ident: str, cond: Condition, active: np.ndarray) -> None:
+        stack = [(self.root, self.policy.conditions, np.ones(len(root_state), dtype=bool))]
+        while stack:
+            ident, cond, active = stack.pop()
             if cond.when is not None:
                 out[ident] = active & (self.nodes[ident] == root_state)
-                return
+                continue
+            children = []
             for pos, child in enumerate(cond.children()):
                 kid = child.id or f"{ident}.{pos + 1}"
                 keep = (
@@ -319,9 +323,8 @@ class PolicyColumns:
                     if cond.all is not None or cond.not_ is not None
                     else active & (self.nodes[kid] == self.nodes[ident])
                 )
-                walk(kid, child, keep)
-
-        walk(self.root, self.policy.conditions, np.ones(len(root_state), dtype=bool))
+                children.append((kid, child, keep))
+            stack.extend(reversed(children))
         return out
 
 
