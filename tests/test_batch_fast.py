@@ -104,12 +104,13 @@ def test_title_verdicts_as_arrays_are_has_titles() -> None:
         for level in (None, Level.district, Level.provincial, Level.national)
         for start, end in ((None, None), (day(2024, 1, 1), day(2025, 6, 30)), (day(2025, 7, 1), None))
     ]
-    vectorized.held_titles(vectorized.from_objects(vectorized.object_array([tuple(titles)]), np.ones(1, dtype=bool)))
-    ids = [vectorized._TITLE_IDS[(t.title, t.level, t.valid_from, t.valid_to)] for t in titles]
+    registry = vectorized.TitleRegistry()
+    held = vectorized.from_objects(vectorized.object_array([tuple(titles)]), np.ones(1, dtype=bool))
+    _, _, ids = vectorized.held_titles(held, registry)
     for as_of in (day(2023, 12, 31), day(2025, 6, 30), day(2025, 7, 1)):
         for args in (("specialized_sme",), ("specialized_sme", "provincial"), ("innovative_sme", "district")):
             need = LEVEL_RANK[Level(args[1])] if len(args) > 1 else 0
-            got = vectorized._holds_by_id(as_of, args)[ids]
+            got = registry.holds(as_of, args)[ids]
             assert got.tolist() == [bool(holds([t], as_of, args[0], need)) for t in titles], (as_of, args)
 
 
@@ -383,3 +384,65 @@ def test_a_screened_chunk_leaves_no_reference_cycle(applicants: Path) -> None:
         if was_enabled:
             gc.enable()
     assert cyclic == []
+
+
+def test_title_ids_stay_distinct_when_evaluations_register_titles_at_once() -> None:
+    """The process's title registry is shared (a pack reload's canary may evaluate beside a screening): titles
+    registered from several threads at once each get an id of their own, which names them. The registry's list
+    gives the other threads a turn on every append, between an id being taken and its title being stored."""
+    import threading
+    import time
+    from datetime import date as day
+    from datetime import timedelta
+
+    from engine.batch.vectorized import TitleRegistry
+    from engine.model.profile import Title
+
+    class Yielding(list):  # type: ignore[type-arg]
+        def append(self, item: Any) -> None:
+            time.sleep(0)
+            super().append(item)
+
+    registry = TitleRegistry()
+    registry.titles = Yielding()
+    got: dict[int, tuple[list[Any], np.ndarray]] = {}
+
+    def register(worker: int) -> None:
+        start, end = day(2000, 1, 1), day(2100 + worker, 1, 1)  # each thread's titles its own
+        sets = [
+            (Title(title="specialized_sme", valid_from=start + timedelta(days=i), valid_to=end),) for i in range(200)
+        ]
+        got[worker] = (sets, registry.register(sets)[1])
+
+    threads = [threading.Thread(target=register, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(registry.titles) == 4 * 200
+    for sets, ids in got.values():
+        assert [registry.titles[i] for i in ids.tolist()] == [held[0] for held in sets]
+
+
+def test_a_full_title_registry_is_replaced_and_evaluations_under_way_keep_theirs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process's registry does not grow without bound (a service sees new titles with every upload): past
+    MAX_TITLES the next evaluation starts a fresh one, and every evaluation decides as before, the same columns
+    (their title sets cached against the first registry) included."""
+    from engine.batch import vectorized
+
+    profiles = [p for p, _ in boundaries(PACK).valid_cases(120, seed=6)]
+    columns, n = columns_from_profiles(profiles), len(profiles)
+    reference = BatchEvaluation(PACK, DAY, columns, n).run()
+    monkeypatch.setattr(vectorized, "MAX_TITLES", 3)
+    monkeypatch.setattr(vectorized, "_REGISTRY", vectorized.TitleRegistry())
+    first = BatchEvaluation(PACK, DAY, columns, n)
+    results = [first.run()]
+    assert len(first.title_registry.titles) > 3
+    second = BatchEvaluation(PACK, DAY, columns, n)
+    assert second.title_registry is not first.title_registry
+    results.append(second.run())
+    for result in results:
+        for ident, expected in reference.policies.items():
+            assert (result.policies[ident].state == expected.state).all(), ident

@@ -19,6 +19,7 @@ Lookups, text tests and has_title run the evaluator's own helpers once per disti
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -374,6 +375,7 @@ class BatchEvaluation(Visitor[Vec]):
         self.everywhere = np.ones(n, dtype=bool)
         self._names: dict[int, tuple[ex.Node, frozenset[str]]] = {}
         self.flagged = np.zeros(n, dtype=bool)  # rows where the rule being computed failed
+        self.title_registry = title_registry()  # shared with the process's other evaluations
 
     def run(self, targets: Collection[str] | None = None) -> BatchResult:
         """Every derived fact, scorecard and policy; with `targets`, only those and what they read."""
@@ -578,9 +580,9 @@ class BatchEvaluation(Visitor[Vec]):
         if not all(isinstance(a, ex.Str) for a in node.args):
             return elementwise(check, [titles, *args], titles.known, self.n)
         rest = tuple(a.value for a in node.args)  # type: ignore[union-attr]
-        codes, owner, title_id = held_titles(titles)
+        codes, owner, title_id = held_titles(titles, self.title_registry)
         set_hit = np.zeros(len(codes[1]), dtype=bool)
-        np.logical_or.at(set_hit, owner, _holds_by_id(self.as_of, rest)[title_id])
+        np.logical_or.at(set_hit, owner, self.title_registry.holds(self.as_of, rest)[title_id])
         rows = codes[0] >= 0
         value = np.zeros(self.n, dtype=bool)
         value[rows] = set_hit[codes[0][rows]]
@@ -978,59 +980,80 @@ def _passes(low: np.ndarray, high: np.ndarray, need: float) -> Vec:
     return Vec("bool", sure, sure | (high < need))
 
 
-# Distinct titles seen by this process get a stable id; what has_title asks of a title (its code, its
-# level's rank, whether it is in force on a date) is kept as arrays over those ids, so that a test is one
-# comparison of arrays however many rows and chunks hold the titles.
-_TITLE_IDS: dict[Any, int] = {}
-_TITLES: list[Any] = []
-# "code" / "rank" -> by title id (extended for titles not seen before); empty until a title is seen: a table
-# without any title still asks has_title (every answer False)
-_FACTS: dict[str, np.ndarray] = {"code": np.zeros(0, dtype=object), "rank": np.zeros(0, dtype=np.int64)}
-_ACTIVE: dict[date, np.ndarray] = {}  # as_of -> in force on that date, by title id
+class TitleRegistry:
+    """Distinct titles get a stable id, and what has_title asks of a title (its code, its level's rank, whether it
+    is in force on a date) is kept as arrays over those ids: a test is then one comparison of arrays however many
+    rows and chunks hold the titles.
 
+    One registry serves the evaluations of a process (title_registry), so ids are given out and the arrays
+    extended under a lock: a pack reload's canary may evaluate beside a screening in the service."""
 
-def _title_facts() -> dict[str, np.ndarray]:
-    done = len(_FACTS["rank"])
-    if done < len(_TITLES):
-        more = _TITLES[done:]
-        _FACTS["code"] = np.concatenate([_FACTS["code"], object_array(t.title for t in more)])
-        ranks = np.array([LEVEL_RANK[t.level] if t.level else 0 for t in more], dtype=np.int64)
-        _FACTS["rank"] = np.concatenate([_FACTS["rank"], ranks])
-    return _FACTS
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ids: dict[Any, int] = {}
+        self.titles: list[Any] = []
+        self.codes = np.zeros(0, dtype=object)  # by title id
+        self.ranks = np.zeros(0, dtype=np.int64)
+        self.active: dict[date, np.ndarray] = {}  # as_of -> in force on that date, by title id
 
-
-def _active(as_of: date) -> np.ndarray:
-    done = _ACTIVE.get(as_of, np.zeros(0, dtype=bool))
-    if len(done) < len(_TITLES):
-        if len(_ACTIVE) >= 64 and as_of not in _ACTIVE:
-            _ACTIVE.clear()
-        more = np.array([t.active_on(as_of) for t in _TITLES[len(done) :]], dtype=bool)
-        done = _ACTIVE[as_of] = np.concatenate([done, more])
-    return done
-
-
-def _holds_by_id(as_of: date, args: tuple[str, ...]) -> np.ndarray:
-    """has_title's verdict (functions.has_title.holds, a title at a time) for every title id so far."""
-    facts, need = _title_facts(), LEVEL_RANK[Level(args[1])] if len(args) > 1 else 0
-    found = (facts["code"] == args[0]) & _active(as_of)
-    return found & (facts["rank"] >= need) if need else found
-
-
-def held_titles(titles: Vec) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
-    """Distinct title sets and the titles in them: ((row codes, sets), owner set, title id)."""
-    if "held" not in titles.cache:
-        codes, sets = titles.factorized()
+    def register(self, sets: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, title id) of every title in `sets` (tuples of titles, or None), owner being the set's position."""
         owner, title_id = [], []
-        for pos, held in enumerate(sets):
-            for title in held or ():
-                key = (title.title, title.level, title.valid_from, title.valid_to)  # cheaper to hash than a model
-                if key not in _TITLE_IDS:
-                    _TITLE_IDS[key] = len(_TITLES)
-                    _TITLES.append(title)
-                owner.append(pos)
-                title_id.append(_TITLE_IDS[key])
-        titles.cache["held"] = ((codes, sets), np.array(owner, dtype=np.int64), np.array(title_id, dtype=np.int64))
-    return titles.cache["held"]
+        with self.lock:
+            for pos, held in enumerate(sets):
+                for title in held or ():
+                    key = (title.title, title.level, title.valid_from, title.valid_to)  # cheaper to hash than a model
+                    ident = self.ids.get(key)
+                    if ident is None:
+                        ident = self.ids[key] = len(self.titles)
+                        self.titles.append(title)
+                    owner.append(pos)
+                    title_id.append(ident)
+        return np.array(owner, dtype=np.int64), np.array(title_id, dtype=np.int64)
+
+    def holds(self, as_of: date, args: tuple[str, ...]) -> np.ndarray:
+        """has_title's verdict (functions.has_title.holds, a title at a time) for every title registered so far."""
+        with self.lock:
+            codes, ranks, active = self._facts(as_of)
+        need = LEVEL_RANK[Level(args[1])] if len(args) > 1 else 0
+        found = (codes == args[0]) & active
+        return found & (ranks >= need) if need else found
+
+    def _facts(self, as_of: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The arrays, extended to the titles registered since they were last asked for (under the lock)."""
+        more = self.titles[len(self.ranks) :]
+        if more:
+            self.codes = np.concatenate([self.codes, object_array(t.title for t in more)])
+            ranks = np.array([LEVEL_RANK[t.level] if t.level else 0 for t in more], dtype=np.int64)
+            self.ranks = np.concatenate([self.ranks, ranks])
+        done = self.active.get(as_of, np.zeros(0, dtype=bool))
+        if len(done) < len(self.titles):
+            if len(self.active) >= 64 and as_of not in self.active:  # a service asks a new date every day
+                self.active.clear()
+            more_active = np.array([t.active_on(as_of) for t in self.titles[len(done) :]], dtype=bool)
+            done = self.active[as_of] = np.concatenate([done, more_active])
+        return self.codes, self.ranks, done
+
+
+MAX_TITLES = 500_000  # titles per registry; a service sees new ones with every upload
+_REGISTRY = TitleRegistry()
+
+
+def title_registry() -> TitleRegistry:
+    """The process's registry; a fresh one once it holds MAX_TITLES (evaluations under way keep the one they have)."""
+    global _REGISTRY
+    if len(_REGISTRY.titles) >= MAX_TITLES:
+        _REGISTRY = TitleRegistry()
+    return _REGISTRY
+
+
+def held_titles(titles: Vec, registry: TitleRegistry) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct title sets and the titles in them: ((row codes, sets), owner set, title id in `registry`)."""
+    cached = titles.cache.get("held")
+    if cached is None or cached[0] is not registry:
+        codes, sets = titles.factorized()
+        cached = titles.cache["held"] = (registry, (codes, sets), *registry.register(sets))
+    return cached[1], cached[2], cached[3]
 
 
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
