@@ -446,3 +446,19 @@ def test_a_full_title_registry_is_replaced_and_evaluations_under_way_keep_theirs
     for result in results:
         for ident, expected in reference.policies.items():
             assert (result.policies[ident].state == expected.state).all(), ident
+
+
+def test_seen_codes_give_each_code_its_first_row_across_chunks() -> None:
+    """SeenCodes (the duplicate check) against a dictionary: codes of different widths in different chunks,
+    repeated within a chunk and across chunks, each answered with the row it first appeared on."""
+    from engine.batch.screen import SeenCodes
+
+    rng = np.random.default_rng(3)
+    seen, first, row = SeenCodes(), {}, 2
+    for width in (3, 1, 5, 2, 5):
+        texts = ["".join(rng.choice(list("ABC"), rng.integers(1, width + 1))) for _ in range(60)]
+        codes = np.array([t.encode() for t in texts])  # as Screening.duplicates passes them: S<width>
+        rows = np.arange(row, row + len(codes))
+        expected = [first.setdefault(code, r) for code, r in zip(codes.tolist(), rows.tolist())]
+        assert seen.first_rows(codes, rows).tolist() == expected
+        row += len(codes)

@@ -426,7 +426,7 @@ class SeenCodes:
         if not len(keys):
             return rows
         width = max(keys.dtype.itemsize, self.keys.dtype.itemsize)
-        keys, self.keys = keys.astype(f"S{width}"), self.keys.astype(f"S{width}")
+        keys, self.keys = keys.astype(f"S{width}", copy=False), self.keys.astype(f"S{width}", copy=False)
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         head = np.r_[True, ordered[1:] != ordered[:-1]]
