@@ -113,7 +113,7 @@ def fast(path: Path, chunk_rows: int, skip: int, delimiter: str, encoding: str, 
             skip_rows=skip,
             encoding=encoding,
             block_size=max(1 << 20, chunk_rows * 200),
-            use_threads=False,  # parsed in the calling thread: the screening's reader, at background priority
+            use_threads=False,  # parsed in the thread that iterates it (the screening's reader), not in Arrow's pool
         ),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
