@@ -93,3 +93,19 @@ def test_screenings_leave_no_thread_at_background_priority(tmp_path: Path) -> No
         check=True,
     )
     assert done.stdout.strip() == f"[{niceness()}]"
+
+
+def test_prefetch_reads_the_second_item_while_the_caller_holds_the_first() -> None:
+    """The reading thread starts as soon as the first item is handed over, not when the second is asked for:
+    the screening of the first chunk and the reading of the next overlap."""
+    second_read = threading.Event()
+
+    def items() -> Iterator[int]:
+        yield 1
+        second_read.set()
+        yield 2
+
+    chunks = prefetch(items(), depth=1)
+    assert next(chunks) == 1
+    assert second_read.wait(timeout=10)  # while the caller still holds the first item
+    assert list(chunks) == [2]

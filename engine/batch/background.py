@@ -50,7 +50,6 @@ def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
     first = next(items, _END)
     if first is _END:
         return
-    yield first
     queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -66,8 +65,9 @@ def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
             queue.put((False, e))
 
     worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
+    worker.start()  # reading the next items while the caller works on the first
     try:
+        yield first
         while True:
             more, item = queue.get()
             if not more:
