@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import operator
 import subprocess
 import sys
 import tempfile
@@ -31,8 +32,10 @@ import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench"))  # bench/zen_model.py: the same two policies, the same day numbers
 
 import polars as pl  # noqa: E402  (the spike's peer; see the docstring)
+from zen_model import TARGETS, day  # noqa: E402
 
 from engine.batch.tabular import ChunkReader, read_chunks  # noqa: E402
 from engine.batch.vectorized import BatchEvaluation, Vec  # noqa: E402
@@ -42,26 +45,23 @@ from engine.language.loader import RulePack, load_pack  # noqa: E402
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Scorecard  # noqa: E402
 from engine.model.profile import FIELDS, LEVEL_RANK, Level  # noqa: E402
 
-TARGETS = ("enterprise_size", "specialized_sme")
 AS_OF = date(2025, 6, 30)
-_EPOCH = date(1970, 1, 1)
 _BOUND = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 NULL = pl.lit(None)
 
 
-def day(d: date) -> int:
-    return (d - _EPOCH).days
+_COMPARE = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 def compare(a: pl.Expr, op: str, b: pl.Expr) -> pl.Expr:
-    return {
-        "<": a < b,
-        "<=": a <= b,
-        ">": a > b,
-        ">=": a >= b,
-        "==": a == b,
-        "!=": a != b,
-    }[op]
+    return _COMPARE[op](a, b)
 
 
 class Plan:

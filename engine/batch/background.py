@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, Queue
 from typing import Any
 
+_END = object()  # prefetch: the items ended before the first
 NICENESS = 10  # added to a background thread's nice value (Linux: per thread; weight 110 against the caller's 1024)
 
 
@@ -82,9 +83,6 @@ def prefetch(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
                 queue.get_nowait()
             except Empty:
                 worker.join(0.01)
-
-
-_END = object()
 
 
 class Behind:

@@ -331,8 +331,8 @@ def _cast_numbers(name: str, text: pa.Array) -> pa.Array | None:
 def _clean_numbers(name: str, column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, pa.Array] | None:
     """(text, parsed values) of a number field's column whose every cell parses as it stands: such text has no
     surrounding spaces and no blank cell (Arrow's number parsing refuses both), so it needs no trimming.
-    None for other fields and columns."""
-    if KIND[name] not in ("number", "integer") or name in _VALIDATED:
+    None for other fields (ROUTE: only "numbers" are checked column-wise) and other columns."""
+    if ROUTE[name] != "numbers":
         return None
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()

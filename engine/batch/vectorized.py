@@ -1053,7 +1053,7 @@ def held_titles(titles: Vec, registry: TitleRegistry) -> tuple[tuple[np.ndarray,
     if cached is None or cached[0] is not registry:
         codes, sets = titles.factorized()
         cached = titles.cache["held"] = (registry, (codes, sets), *registry.register(sets))
-    return cached[1], cached[2], cached[3]
+    return cached[1:]
 
 
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
