@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import operator
 import subprocess
 import sys
 import tempfile
@@ -43,25 +42,11 @@ from engine.evaluate.evaluator import prepared  # noqa: E402
 from engine.language import expr as ex  # noqa: E402
 from engine.language.loader import RulePack, load_pack  # noqa: E402
 from engine.language.rules import BracketTable, Condition, Derived, Indicator, Scorecard  # noqa: E402
+from engine.language.semantics import BOUND, COMPARE  # noqa: E402
 from engine.model.profile import FIELDS, LEVEL_RANK, Level  # noqa: E402
 
 AS_OF = date(2025, 6, 30)
-_BOUND = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
 NULL = pl.lit(None)
-
-
-_COMPARE = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-
-
-def compare(a: pl.Expr, op: str, b: pl.Expr) -> pl.Expr:
-    return _COMPARE[op](a, b)
 
 
 class Plan:
@@ -131,7 +116,7 @@ class Plan:
         if isinstance(node, ex.Neg):
             return -self.expr(node.operand)
         if isinstance(node, ex.Compare):
-            return compare(self.expr(node.left), node.op, self.expr(node.right))
+            return COMPARE[node.op](self.expr(node.left), self.expr(node.right))
         if isinstance(node, ex.BinOp):
             a, b = self.expr(node.left), self.expr(node.right)
             if node.op == "/":
@@ -172,7 +157,7 @@ class Plan:
         of = self.expr(table.of.ast)
         chain: Any = pl.when(of.is_null()).then(NULL)
         for row in table.rows:
-            tests = [compare(of, _BOUND[op], pl.lit(bound)) for op, bound in row.bounds()]
+            tests = [COMPARE[BOUND[op]](of, pl.lit(bound)) for op, bound in row.bounds()]
             chain = chain.when(functools.reduce(lambda a, b: a & b, tests) if tests else pl.lit(True)).then(
                 pl.lit(row.result())
             )
